@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ailab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ailab", targets: ["ailab"]),
+        .library(name: "AilabCore", targets: ["AilabCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ailab",
+            dependencies: [
+                "AilabCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "AilabCore"),
+        .testTarget(
+            name: "AilabCoreTests",
+            dependencies: ["AilabCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ailabTests",
+            dependencies: ["ailab", "AilabCore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,11 @@
+/// Maps every error a task can throw to one of the three exit statuses.
+public enum ErrorStatus {
+    public static func status(for error: any Error) -> ExitStatus {
+        switch error {
+        case let error as AilabError: error.status
+        case RunnerError.notFound: .usage
+        case is RunnerError, is ParseError: .failed
+        default: .failed
+        }
+    }
+}

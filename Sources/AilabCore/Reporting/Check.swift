@@ -1,0 +1,28 @@
+/// The verdict of one check.
+public enum Status: String, Sendable, Codable, CaseIterable {
+    case ok, warning, failed, skipped, absent
+
+    /// The upper-case word shown to people.
+    public var label: String { rawValue.uppercased() }
+}
+
+/// One line of a report: what was checked, how it came out, and the figures behind it.
+public struct Check: Sendable, Equatable, Codable {
+    public var name: String
+    public var status: Status
+    public var detail: String
+    /// The healthcheck section the check belongs to (host, storage, …); nil elsewhere.
+    public var section: String?
+
+    public init(_ name: String, _ status: Status, _ detail: String, section: String? = nil) {
+        self.name = name
+        self.status = status
+        self.detail = detail
+        self.section = section
+    }
+
+    /// A check for a probe that needs root, in a run without it.
+    public static func needsRoot(_ name: String, section: String? = nil) -> Check {
+        Check(name, .skipped, "skipped (needs root)", section: section)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Renders a report as one JSON object; the schema is documented in the README.
+public enum JSONRenderer {
+    public static func render(_ report: Report) -> String {
+        var object: [String: JSONValue] = report.findings.data
+        object["task"] = .string(report.task)
+        object["host"] = .string(report.host)
+        object["startedAt"] = .string(timestamp(report.startedAt))
+        object["finishedAt"] = .string(timestamp(report.finishedAt))
+        object["exitCode"] = .int(Int64(report.exitStatus.rawValue))
+        if let dryRun = report.dryRun {
+            object["dryRun"] = .bool(dryRun)
+            object["plan"] = .array(report.findings.plan.map(JSONValue.string))
+        }
+        object["checks"] = .array(report.checks.map { check in
+            var fields: [String: JSONValue] = [
+                "name": .string(check.name), "status": .string(check.status.rawValue), "detail": .string(check.detail),
+            ]
+            if let section = check.section { fields["section"] = .string(section) }
+            return .object(fields)
+        })
+        object["notes"] = .array(report.findings.notes.map(JSONValue.string))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(JSONValue.object(object))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// What a task found, collected while it runs; the exit status is decided once, at the end.
+public struct Findings: Sendable {
+    public var checks: [Check] = []
+    /// The plan a change task shows (dry run) or carried out (execute).
+    public var plan: [String] = []
+    /// Lines for people that are not checks: lists to review, figures, hints.
+    public var notes: [String] = []
+    /// The task's own fields in the JSON report.
+    public var data: [String: JSONValue] = [:]
+    /// disk-watch's rule: a warning is what the run is for, so it fails the run.
+    public var warningsFail = false
+
+    public init() {}
+
+    public mutating func add(_ check: Check) {
+        checks.append(check)
+    }
+
+    public mutating func add(_ name: String, _ status: Status, _ detail: String, section: String? = nil) {
+        checks.append(Check(name, status, detail, section: section))
+    }
+
+    public mutating func note(_ line: String) {
+        notes.append(line)
+    }
+
+    /// Stores an Encodable model under `key`; a model that cannot be encoded is a failed check.
+    public mutating func set<T: Encodable>(_ key: String, _ value: T) {
+        do {
+            data[key] = try JSONValue(encoding: value)
+        } catch {
+            add("report", .failed, "could not encode \(key): \(error)")
+        }
+    }
+}
+
+/// A finished task: findings plus when, where and with what outcome.
+public struct Report: Sendable {
+    public var task: String
+    public var host: String
+    public var startedAt: Date
+    public var finishedAt: Date
+    /// nil for read-only tasks.
+    public var dryRun: Bool?
+    public var findings: Findings
+
+    public init(task: String, host: String, startedAt: Date, finishedAt: Date, dryRun: Bool?, findings: Findings) {
+        self.task = task
+        self.host = host
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.dryRun = dryRun
+        self.findings = findings
+    }
+
+    public var checks: [Check] { findings.checks }
+
+    /// Any failed check fails the run; a warning does too where the task says so.
+    public var exitStatus: ExitStatus {
+        let failing: Set<Status> = findings.warningsFail ? [.failed, .warning] : [.failed]
+        return checks.contains { failing.contains($0.status) } ? .failed : .ok
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Appends timestamped lines to `$AILAB_LOG_DIR/ailab-<task>.log` (mode 0640).
+/// A log that cannot be opened is reported once on stderr and the task goes on.
+public final class TaskLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private let descriptor: Int32?
+    private let clock: @Sendable () -> Date
+    public let path: String?
+
+    /// A log that writes nothing, for read-only tasks that keep none.
+    public static let none = TaskLog()
+
+    private init() {
+        descriptor = nil
+        path = nil
+        clock = { Date() }
+    }
+
+    public init(task: String, directory: String, clock: @escaping @Sendable () -> Date, warn: (String) -> Void) {
+        let path = directory + "/ailab-\(task).log"
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        if fd >= 0 {
+            fchmod(fd, 0o640)
+            descriptor = fd
+        } else {
+            warn("ailab: cannot open log \(path): \(String(cString: strerror(errno))); going on without it")
+            descriptor = nil
+        }
+        self.path = path
+        self.clock = clock
+    }
+
+    deinit {
+        if let descriptor { close(descriptor) }
+    }
+
+    public func write(_ message: String) {
+        guard let descriptor else { return }
+        let stamp = ISO8601DateFormatter().string(from: clock())
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { "\(stamp) [\(getpid())] \($0)\n" }.joined()
+        lock.lock()
+        defer { lock.unlock() }
+        _ = lines.withCString { Glibc.write(descriptor, $0, strlen($0)) }
+    }
+
+    /// Logs a block of command output, indented, skipping it when empty.
+    public func writeBlock(_ text: String) {
+        let trimmed = text.trimmingCharacters(in: .newlines)
+        if !trimmed.isEmpty { write(trimmed.split(separator: "\n").map { "  | \($0)" }.joined(separator: "\n")) }
+    }
+}

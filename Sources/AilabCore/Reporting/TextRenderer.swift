@@ -1,0 +1,76 @@
+import Foundation
+
+/// Renders a report for people: one line per check, grouped by section, then plan and notes.
+public struct TextRenderer: Sendable {
+    public let colour: Bool
+
+    public init(colour: Bool) {
+        self.colour = colour
+    }
+
+    /// Colour only on a terminal, and never when `NO_COLOR` is set.
+    public static func wantsColour(isTerminal: Bool, environment: [String: String]) -> Bool {
+        isTerminal && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+    }
+
+    public func render(_ report: Report) -> String {
+        var lines: [String] = []
+        let mode = report.dryRun.map { $0 ? " — dry run, nothing changed" : " — executed" } ?? ""
+        lines.append("ailab \(report.task) on \(report.host), \(Self.timestamp(report.startedAt))\(mode)")
+        var section: String?
+        let width = min(40, report.checks.map(\.name.count).max() ?? 0)
+        for check in report.checks {
+            if let name = check.section, name != section {
+                section = name
+                lines.append("")
+                lines.append(paint("[\(name)]", code: "1"))
+            }
+            let label = paint(check.status.label.padding(toLength: 8, withPad: " ", startingAt: 0), for: check.status)
+            let name = check.name.padding(toLength: max(width, check.name.count), withPad: " ", startingAt: 0)
+            lines.append("\(label) \(name)  \(check.detail)")
+        }
+        if !report.findings.plan.isEmpty {
+            lines.append("")
+            lines.append(report.dryRun == true ? "Plan (would run with --execute):" : "Plan:")
+            lines += report.findings.plan.map { "  " + $0 }
+        }
+        if !report.findings.notes.isEmpty {
+            lines.append("")
+            lines += report.findings.notes
+        }
+        lines.append("")
+        lines.append(summary(report))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func summary(_ report: Report) -> String {
+        let counts = Status.allCases.compactMap { status -> String? in
+            let count = report.checks.filter { $0.status == status }.count
+            return count == 0 ? nil : "\(count) \(status.rawValue)"
+        }
+        let seconds = report.finishedAt.timeIntervalSince(report.startedAt)
+        return "Result: \(counts.isEmpty ? "no checks" : counts.joined(separator: ", ")) "
+            + "in \(String(format: "%.1f", seconds)) s → exit \(report.exitStatus.rawValue)"
+    }
+
+    private func paint(_ text: String, for status: Status) -> String {
+        switch status {
+        case .ok: paint(text, code: "32")
+        case .warning: paint(text, code: "33")
+        case .failed: paint(text, code: "1;31")
+        case .skipped, .absent: paint(text, code: "2")
+        }
+    }
+
+    private func paint(_ text: String, code: String) -> String {
+        colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
+        return formatter.string(from: date)
+    }
+}

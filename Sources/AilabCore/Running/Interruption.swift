@@ -1,0 +1,57 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+nonisolated(unsafe) private var interruptionPipe: [Int32] = [-1, -1]
+
+/// SIGTERM, SIGINT and SIGHUP end ailab in an orderly way: running children get SIGTERM, the
+/// task sees them fail and reports exit 1. If the task has not finished after `deadline`,
+/// registered temporary files are removed and ailab exits 1 itself.
+public final class Interruption: @unchecked Sendable {
+    public static let shared = Interruption()
+
+    private let lock = NSLock()
+    private var temporaries: Set<String> = []
+
+    /// Installs the handlers. Handlers (unlike ignored signals) are reset in exec'd children.
+    public func install(children: LiveChildren = .shared, deadline: Duration = .seconds(10)) {
+        guard pipe(&interruptionPipe) == 0 else { return }
+        for number in [SIGTERM, SIGINT, SIGHUP] {
+            signal(number) { received in
+                var byte = UInt8(truncatingIfNeeded: received)
+                _ = write(interruptionPipe[1], &byte, 1)
+            }
+        }
+        let thread = Thread { [self] in
+            var byte: UInt8 = 0
+            while read(interruptionPipe[0], &byte, 1) < 0 && errno == EINTR {}
+            children.interrupt()
+            Thread.sleep(forTimeInterval: deadline.timeInterval)
+            removeTemporaries()
+            _exit(ExitStatus.failed.rawValue)
+        }
+        thread.start()
+    }
+
+    /// A file that must not outlive an interrupted run (a half-written archive).
+    public func registerTemporary(_ path: String) {
+        lock.lock()
+        temporaries.insert(path)
+        lock.unlock()
+    }
+
+    public func unregisterTemporary(_ path: String) {
+        lock.lock()
+        temporaries.remove(path)
+        lock.unlock()
+    }
+
+    private func removeTemporaries() {
+        lock.lock()
+        let paths = temporaries
+        lock.unlock()
+        for path in paths { unlink(path) }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// Whether a command can change the host. Only the safety gate may start a `.mutating` one.
+public enum Effect: String, Sendable, Equatable {
+    case readOnly
+    case mutating
+}
+
+/// A command to run, as a value: compared in tests without starting anything.
+public struct Invocation: Sendable, Equatable, CustomStringConvertible {
+    /// A name looked up on `PATH`, or an absolute path.
+    public var executable: String
+    public var arguments: [String]
+    /// Variables set on top of the inherited environment (which always gains `LC_ALL=C`).
+    public var environment: [String: String]
+    public var timeout: Duration
+    public var effect: Effect
+
+    public init(
+        _ executable: String,
+        _ arguments: [String] = [],
+        environment: [String: String] = [:],
+        timeout: Duration = .seconds(60),
+        effect: Effect = .readOnly
+    ) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.timeout = timeout
+        self.effect = effect
+    }
+
+    /// The command line as an operator would type it, for plans and logs.
+    public var commandLine: String {
+        ([executable] + arguments).map(Invocation.quoted).joined(separator: " ")
+    }
+
+    public var description: String { commandLine }
+
+    static func quoted(_ word: String) -> String {
+        let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
+        if plain && !word.isEmpty { return word }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+/// How a child process ended.
+public enum Termination: Sendable, Equatable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public var description: String {
+        switch self {
+        case .exited(let code): "exit \(code)"
+        case .signaled(let signal): "signal \(signal)"
+        }
+    }
+}
+
+/// What a finished command left behind.
+public struct InvocationResult: Sendable, Equatable {
+    public var invocation: Invocation
+    public var termination: Termination
+    public var stdout: String
+    public var stderr: String
+    /// The command ran past its timeout and was stopped.
+    public var timedOut: Bool
+    /// Captured output went past the cap and the rest was discarded.
+    public var truncated: Bool
+
+    public init(
+        invocation: Invocation, termination: Termination, stdout: String = "", stderr: String = "",
+        timedOut: Bool = false, truncated: Bool = false
+    ) {
+        self.invocation = invocation
+        self.termination = termination
+        self.stdout = stdout
+        self.stderr = stderr
+        self.timedOut = timedOut
+        self.truncated = truncated
+    }
+
+    public var succeeded: Bool { termination == .exited(0) && !timedOut }
+
+    public var exitCode: Int32? {
+        if case .exited(let code) = termination { return code }
+        return nil
+    }
+
+    /// One line a person can act on: the command, how it ended, and its trimmed stderr.
+    public var failureSummary: String {
+        let name = ([invocation.executable] + invocation.arguments.prefix(3)).joined(separator: " ")
+        if timedOut {
+            return "\(name): timed out after \(invocation.timeout.wholeSeconds) s"
+        }
+        let message = stderr.split(whereSeparator: \.isNewline).last.map(String.init)
+            ?? stdout.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+        let trimmed = message.trimmingCharacters(in: .whitespaces)
+        return "\(name): \(termination)" + (trimmed.isEmpty ? "" : ": \(trimmed)")
+    }
+}
+
+extension Duration {
+    var wholeSeconds: Int64 { components.seconds }
+
+    var timeInterval: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The children ailab has running, so that a SIGTERM or SIGINT to ailab reaches them too,
+/// and no new command starts once ailab has been told to stop.
+public final class LiveChildren: @unchecked Sendable {
+    public static let shared = LiveChildren()
+
+    private let lock = NSLock()
+    private var pids: Set<pid_t> = []
+    private var interrupted = false
+
+    public init() {}
+
+    func admit(_ start: () throws -> pid_t) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if interrupted { throw RunnerError.interrupted }
+        pids.insert(try start())
+    }
+
+    func remove(_ pid: pid_t) {
+        lock.lock()
+        pids.remove(pid)
+        lock.unlock()
+    }
+
+    public var wasInterrupted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return interrupted
+    }
+
+    /// Refuses new commands and sends SIGTERM to every running one.
+    public func interrupt() {
+        lock.lock()
+        interrupted = true
+        let running = pids
+        lock.unlock()
+        for pid in running { kill(pid, SIGTERM) }
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+
+/// Asks the operator to type a word before anything changes.
+public protocol Confirming: Sendable {
+    /// Shows the prompt and returns the line typed, or nil at end of input.
+    func ask(_ prompt: String) -> String?
+}
+
+/// Asks on the terminal: the prompt on stderr, the answer from stdin.
+public struct TerminalConfirmation: Confirming {
+    public init() {}
+
+    public func ask(_ prompt: String) -> String? {
+        FileHandle.standardError.write(Data(prompt.utf8))
+        return readLine(strippingNewline: true)
+    }
+}

@@ -1,0 +1,54 @@
+/// A checked filesystem with its verdict, as it appears in the JSON report.
+public struct FilesystemState: Sendable, Equatable, Codable {
+    public var mountPoint: String
+    public var type: String
+    public var source: String
+    public var sizeBytes: Int64
+    public var usedBytes: Int64
+    public var availableBytes: Int64
+    public var usedPercent: Int
+    public var inodesUsedPercent: Int?
+    public var status: Status
+}
+
+/// Judges filesystems against the threshold, in blocks and in inodes.
+public struct DiskAssessment: Sendable {
+    public let threshold: Int
+    /// The status of a filesystem at or above the threshold.
+    public let overStatus: Status
+    /// Points below the threshold from which a filesystem is a warning (healthcheck), or nil.
+    public let nearMargin: Int?
+
+    public init(threshold: Int, overStatus: Status, nearMargin: Int? = nil) {
+        self.threshold = threshold
+        self.overStatus = overStatus
+        self.nearMargin = nearMargin
+    }
+
+    public func assess(blocks: [BlockUsage], inodes: [InodeUsage]) -> [FilesystemState] {
+        let inodesByMount = Dictionary(inodes.map { ($0.mountPoint, $0) }, uniquingKeysWith: { first, _ in first })
+        return blocks.filter { DiskFree.isChecked(type: $0.type) }.map { usage in
+            let inodePercent = inodesByMount[usage.mountPoint]?.usedPercent
+            let worst = max(usage.usedPercent, inodePercent ?? 0)
+            return FilesystemState(
+                mountPoint: usage.mountPoint, type: usage.type, source: usage.source, sizeBytes: usage.sizeBytes,
+                usedBytes: usage.usedBytes, availableBytes: usage.availableBytes, usedPercent: usage.usedPercent,
+                inodesUsedPercent: inodePercent, status: status(forPercent: worst))
+        }
+    }
+
+    public func status(forPercent percent: Int) -> Status {
+        if percent >= threshold { return overStatus }
+        if let nearMargin, percent >= threshold - nearMargin { return .warning }
+        return .ok
+    }
+
+    public static func check(_ state: FilesystemState, threshold: Int, section: String? = nil) -> Check {
+        var detail = "\(state.usedPercent)% used, \(ByteCount.format(state.sizeBytes)) size, "
+            + "\(ByteCount.format(state.availableBytes)) free"
+        if let inodes = state.inodesUsedPercent { detail += ", inodes \(inodes)% used" }
+        detail += " (\(state.type) on \(state.source))"
+        if state.status != .ok { detail += "; threshold \(threshold)%" }
+        return Check(state.mountPoint, state.status, detail, section: section)
+    }
+}

@@ -1,0 +1,36 @@
+/// disk-watch: every real filesystem against the threshold, in blocks and inodes. Read-only.
+public struct DiskWatchTask: MaintenanceTask {
+    public let name = "disk-watch"
+    public let threshold: Int
+    public let requiredTools = [(command: "df", package: "coreutils")]
+
+    public init(threshold: Int) {
+        self.threshold = threshold
+    }
+
+    public func run(_ run: TaskRun) async throws -> Findings {
+        var findings = Findings()
+        findings.warningsFail = true
+        findings.set("threshold", threshold)
+        let usage: DiskProbe.Usage
+        do {
+            usage = try await DiskProbe.read(run, timeout: .seconds(60))
+        } catch let error as ParseError {
+            findings.add("df", .failed, error.description)
+            return findings
+        } catch let error as AilabError {
+            findings.add("df", .failed, error.message)
+            return findings
+        }
+        let states = DiskAssessment(threshold: threshold, overStatus: .warning)
+            .assess(blocks: usage.blocks, inodes: usage.inodes)
+        for state in states {
+            findings.add(DiskAssessment.check(state, threshold: threshold))
+        }
+        if states.isEmpty {
+            findings.add("filesystems", .warning, "df listed no filesystem to check")
+        }
+        findings.set("filesystems", states)
+        return findings
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything a task may reach of the outside world. The command builds the real one;
+/// tests build one with a fake runner, a fixed clock and scripted answers.
+public struct TaskContext: Sendable {
+    public var runner: any CommandRunning
+    public var environment: [String: String]
+    public var clock: @Sendable () -> Date
+    public var host: String
+    public var isRoot: Bool
+    public var confirmation: any Confirming
+    public var children: LiveChildren
+    /// Diagnostics for people (stderr in the real program).
+    public var warn: @Sendable (String) -> Void
+
+    public init(
+        runner: any CommandRunning, environment: [String: String], clock: @escaping @Sendable () -> Date = { Date() },
+        host: String, isRoot: Bool, confirmation: any Confirming, children: LiveChildren = LiveChildren(),
+        warn: @escaping @Sendable (String) -> Void
+    ) {
+        self.runner = runner
+        self.environment = environment
+        self.clock = clock
+        self.host = host
+        self.isRoot = isRoot
+        self.confirmation = confirmation
+        self.children = children
+        self.warn = warn
+    }
+
+    /// The context of the real program: real processes, this host, the terminal.
+    public static func live() -> TaskContext {
+        let environment = ProcessInfo.processInfo.environment
+        return TaskContext(
+            runner: ProcessRunner(environment: environment), environment: environment,
+            host: ProcessInfo.processInfo.hostName, isRoot: geteuid() == 0,
+            confirmation: TerminalConfirmation(), children: .shared,
+            warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+    }
+
+    public var logDirectory: String { environment["AILAB_LOG_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/log" }
+    public var lockDirectory: String { environment["AILAB_LOCK_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/run/lock" }
+}
+
+/// What a running task works with: read-only probes, the safety gate, its log.
+public struct TaskRun: Sendable {
+    public let context: TaskContext
+    public let gate: SafetyGate
+    public let log: TaskLog
+
+    /// Runs a read-only command. A mutating one is refused: only the gate may start those.
+    public func probe(_ invocation: Invocation) async throws -> InvocationResult {
+        guard invocation.effect == .readOnly else {
+            throw AilabError.failed("refused to probe with a mutating command: \(invocation.commandLine)")
+        }
+        let result = try await context.runner.run(invocation)
+        log.write("probe: \(invocation.commandLine) → \(result.timedOut ? "timed out" : result.termination.description)")
+        return result
+    }
+
+    public func isInstalled(_ executable: String) -> Bool {
+        context.runner.locate(executable) != nil
+    }
+
+    public var now: Date { context.clock() }
+}

@@ -1,0 +1,18 @@
+import AilabCore
+import ArgumentParser
+
+struct Ailab: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ailab",
+        abstract: "Keeps an Ubuntu AI-lab host (GPUs, Docker, libvirt) healthy.",
+        discussion: """
+            Reports are read-only. Cleanup tasks are dry runs unless --execute is given, and then \
+            ask for EXECUTE to be typed (or take --non-interactive, as the systemd timers do).
+            Exit codes: 0 done, 1 a check or action failed, 2 invalid input or missing privilege.
+            """,
+        version: AilabVersion.current,
+        groupedSubcommands: [
+            CommandGroup(name: "Reports (read-only)", subcommands: [DiskWatchCommand.self]),
+        ]
+    )
+}

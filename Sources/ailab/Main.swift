@@ -1,0 +1,48 @@
+import AilabCore
+import ArgumentParser
+import Foundation
+
+/// The one place where outcomes become exit codes: 0, 1 or 2 and nothing else.
+@main
+enum Main {
+    static func main() async {
+        Interruption.shared.install()
+        let status = await run(Array(CommandLine.arguments.dropFirst()))
+        fflush(nil)
+        exit(status.rawValue)
+    }
+
+    static func run(_ arguments: [String]) async -> ExitStatus {
+        do {
+            var command = try Ailab.parseAsRoot(arguments)
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+            return .ok
+        } catch let exit as ExitCode {
+            return ExitStatus(rawValue: exit.rawValue) ?? .failed
+        } catch let error as AilabError {
+            printError("ailab: \(error.message)")
+            return error.status
+        } catch let error as RunnerError {
+            printError("ailab: \(error)")
+            return ErrorStatus.status(for: error)
+        } catch {
+            // Everything else comes from argument parsing: help and version, or a usage error.
+            if Ailab.exitCode(for: error) == .success {
+                let message = Ailab.fullMessage(for: error)
+                if !message.isEmpty { print(message) }
+                return .ok
+            }
+            // One line that names the bad value; the usage is one --help away.
+            printError("ailab: " + Ailab.message(for: error).replacingOccurrences(of: "Error: ", with: ""))
+            return .usage
+        }
+    }
+
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+}

@@ -1,0 +1,50 @@
+import AilabCore
+import ArgumentParser
+import Foundation
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+struct OutputOptions: ParsableArguments {
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    /// Prints the report and turns its outcome into the process's exit code.
+    func finish(_ report: Report) throws {
+        let rendered = render(report)
+        FileHandle.standardOutput.write(Data(rendered.utf8))
+        if report.exitStatus != .ok { throw ExitCode(report.exitStatus.rawValue) }
+    }
+
+    func render(_ report: Report) -> String {
+        switch format {
+        case .json:
+            return JSONRenderer.render(report)
+        case .text:
+            let colour = TextRenderer.wantsColour(
+                isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment)
+            return TextRenderer(colour: colour).render(report)
+        }
+    }
+}
+
+struct SafetyOptions: ParsableArguments {
+    @Flag(help: "Carry out the plan (asks for EXECUTE to be typed). Without it: a dry run.")
+    var execute = false
+
+    @Flag(help: "With --execute: do not ask (for timers and automation).")
+    var nonInteractive = false
+
+    func validate() throws {
+        _ = try mode()
+    }
+
+    func mode() throws -> RunMode {
+        do {
+            return try RunMode.from(execute: execute, nonInteractive: nonInteractive)
+        } catch let error as AilabError {
+            throw ValidationError(error.message)
+        }
+    }
+}
