@@ -1,0 +1,85 @@
+@testable import AilabCore
+import Foundation
+import Testing
+
+@Suite struct ProcessRunnerTests {
+    let runner = ProcessRunner(grace: .seconds(5))
+
+    @Test func capturesStdoutStderrAndExitCode() async throws {
+        let result = try await runner.run(Invocation("sh", ["-c", "echo out; echo err >&2; exit 3"]))
+        #expect(result.stdout == "out\n")
+        #expect(result.stderr == "err\n")
+        #expect(result.termination == .exited(3))
+        #expect(!result.succeeded)
+        #expect(result.failureSummary.hasSuffix("exit 3: err"))
+    }
+
+    @Test func reportsASignalDeath() async throws {
+        let result = try await runner.run(Invocation("sh", ["-c", "kill -KILL $$"]))
+        #expect(result.termination == .signaled(9))
+        #expect(!result.timedOut)
+    }
+
+    @Test func childGetsLCAllCAndInvocationVariables() async throws {
+        let result = try await runner.run(
+            Invocation("sh", ["-c", "echo $LC_ALL $AILAB_PROBE"], environment: ["AILAB_PROBE": "yes"]))
+        #expect(result.stdout == "C yes\n")
+    }
+
+    @Test func capsCapturedOutput() async throws {
+        let small = ProcessRunner(outputLimit: 1000)
+        let result = try await small.run(Invocation("head", ["-c", "100000", "/dev/zero"]))
+        #expect(result.stdout.utf8.count == 1000)
+        #expect(result.truncated)
+        #expect(result.succeeded)
+    }
+
+    @Test func missingExecutableThrowsNotFound() async {
+        await #expect(throws: RunnerError.notFound("ailab-no-such-tool")) {
+            try await runner.run(Invocation("ailab-no-such-tool"))
+        }
+    }
+
+    /// The child traps SIGTERM and says so: it proves SIGTERM really arrived (the blocked
+    /// signal mask of a concurrency thread was not passed on) and SIGKILL was not needed.
+    @Test func timedOutChildEndsBySIGTERMWithinTheGracePeriod() async throws {
+        let script = "trap 'echo got-term; exit 7' TERM; echo started; while :; do sleep 0.05; done"
+        let result = try await runner.run(Invocation("sh", ["-c", script], timeout: .milliseconds(300)))
+        #expect(result.timedOut)
+        #expect(result.stdout == "started\ngot-term\n")
+        #expect(result.termination == .exited(7))
+        #expect(result.failureSummary.contains("timed out"))
+    }
+
+    @Test func childIgnoringSIGTERMIsKilledAfterTheGrace() async throws {
+        let quick = ProcessRunner(grace: .milliseconds(200))
+        let result = try await quick.run(
+            Invocation("sh", ["-c", "trap '' TERM; while :; do sleep 0.05; done"], timeout: .milliseconds(200)))
+        #expect(result.timedOut)
+        #expect(result.termination == .signaled(9))
+    }
+
+    @Test func plainChildDiesOfSIGTERM() async throws {
+        let result = try await runner.run(Invocation("sleep", ["30"], timeout: .milliseconds(200)))
+        #expect(result.timedOut)
+        #expect(result.termination == .signaled(15))
+    }
+
+    @Test func interruptionStopsRunningChildrenAndRefusesNewOnes() async throws {
+        let children = LiveChildren()
+        let local = ProcessRunner(children: children)
+        async let running = local.run(Invocation("sleep", ["30"], timeout: .seconds(30)))
+        try await Task.sleep(for: .milliseconds(300))
+        children.interrupt()
+        let result = try await running
+        #expect(result.termination == .signaled(15))
+        await #expect(throws: RunnerError.interrupted) { try await local.run(Invocation("true")) }
+    }
+
+    @Test func locatesExecutablesAlongPath() {
+        let search = ExecutableSearch(path: "/nonexistent:/usr/bin:/bin")
+        #expect(search.locate("sh") != nil)
+        #expect(search.locate("ailab-no-such-tool") == nil)
+        #expect(search.locate("/bin/sh") == "/bin/sh")
+    }
+}

@@ -1,0 +1,129 @@
+@testable import AilabCore
+import Foundation
+import Testing
+
+@Suite struct SafetyGateTests {
+    static let remove = PlanStep.run(Invocation("apt-get", ["-y", "autoremove", "--purge"]), purpose: "remove")
+
+    func gate(_ mode: RunMode, answer: String?) throws -> (SafetyGate, FakeContext) {
+        let fake = try FakeContext(answer: answer)
+        return (SafetyGate(mode: mode, runner: fake.runner, confirmation: fake.confirmation, log: .none), fake)
+    }
+
+    @Test func dryRunGetsNoExecutorAndStartsNothing() throws {
+        let (gate, fake) = try gate(.dryRun, answer: "EXECUTE")
+        #expect(try gate.open(Plan([Self.remove])) == nil)
+        #expect(!fake.confirmation.asked)
+        #expect(fake.runner.calls.isEmpty)
+    }
+
+    @Test func typedExecuteOpensTheGate() async throws {
+        let (gate, fake) = try gate(.execute(interactive: true), answer: "EXECUTE")
+        fake.runner.on("apt-get", stdout: "done")
+        let executor = try #require(try gate.open(Plan([Self.remove])))
+        #expect(fake.confirmation.asked)
+        let result = try await executor.run(Self.remove)
+        #expect(result.stdout == "done")
+        #expect(fake.runner.mutatingCalls.map(\.arguments) == [["-y", "autoremove", "--purge"]])
+    }
+
+    @Test(arguments: ["execute", "yes", "EXECUTE ", " EXECUTE", "", "y"] as [String?] + [nil])
+    func anythingButEXECUTEAborts(answer: String?) throws {
+        let (gate, fake) = try gate(.execute(interactive: true), answer: answer)
+        #expect(throws: AilabError.usage("aborted: confirmation not given")) {
+            try gate.open(Plan([Self.remove]))
+        }
+        #expect(fake.runner.calls.isEmpty)
+    }
+
+    @Test func nonInteractiveDoesNotAsk() throws {
+        let (gate, fake) = try gate(.execute(interactive: false), answer: nil)
+        #expect(try gate.open(Plan([Self.remove])) != nil)
+        #expect(!fake.confirmation.asked)
+    }
+
+    @Test func executorRefusesAStepOutsideThePlan() async throws {
+        let (gate, fake) = try gate(.execute(interactive: false), answer: nil)
+        let executor = try #require(try gate.open(Plan([Self.remove])))
+        let other = PlanStep.run(Invocation("rm", ["-rf", "/srv"]), purpose: "not shown")
+        await #expect(throws: AilabError.self) { try await executor.run(other) }
+        #expect(throws: AilabError.self) { try executor.apply(PlanStep(.remove(path: "/etc/passwd"), purpose: "x")) }
+        #expect(fake.runner.calls.isEmpty)
+    }
+
+    @Test func executeNeedsRoot() {
+        #expect(throws: AilabError.self) { try SafetyGate.checkPrivilege(for: .execute(interactive: true), isRoot: false) }
+        #expect(throws: Never.self) { try SafetyGate.checkPrivilege(for: .dryRun, isRoot: false) }
+        #expect(throws: Never.self) { try SafetyGate.checkPrivilege(for: .execute(interactive: false), isRoot: true) }
+    }
+
+    @Test func probesRefuseMutatingInvocations() async throws {
+        let fake = try FakeContext()
+        let run = TaskRun(
+            context: fake.context,
+            gate: SafetyGate(mode: .dryRun, runner: fake.runner, confirmation: fake.confirmation, log: .none),
+            log: .none)
+        await #expect(throws: AilabError.self) {
+            try await run.probe(Invocation("apt-get", ["-y", "autoremove"], effect: .mutating))
+        }
+        #expect(fake.runner.calls.isEmpty)
+    }
+
+    @Test func removeStepNeverTouchesASymlinkTarget() throws {
+        let folder = try TemporaryDirectory()
+        let target = folder.file("target")
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: target))
+        try FileManager.default.createSymbolicLink(atPath: folder.file("link"), withDestinationPath: target)
+        #expect(throws: AilabError.self) { try FileChange.apply(.remove(path: folder.file("link"))) }
+        #expect(FileManager.default.fileExists(atPath: target))
+    }
+}
+
+@Suite struct TaskLockTests {
+    @Test func secondInstanceIsRefusedNamingTheHolder() throws {
+        let folder = try TemporaryDirectory()
+        let first = try TaskLock.acquire(task: "disk-watch", directory: folder.path)
+        #expect(first != nil)
+        #expect {
+            _ = try TaskLock.acquire(task: "disk-watch", directory: folder.path)
+        } throws: { error in
+            let error = error as? AilabError
+            return error?.status == .failed && error?.message.contains("pid \(getpid())") == true
+        }
+        withExtendedLifetime(first) {}
+    }
+
+    @Test func lockIsFreedWithItsHolder() throws {
+        let folder = try TemporaryDirectory()
+        _ = try TaskLock.acquire(task: "apt-cleanup", directory: folder.path)
+        #expect(try TaskLock.acquire(task: "apt-cleanup", directory: folder.path) != nil)
+    }
+
+    @Test func unwritableFolderGivesNoLockButNoError() throws {
+        #expect(try TaskLock.acquire(task: "disk-watch", directory: "/nonexistent/ailab") == nil)
+    }
+}
+
+@Suite struct TaskLogTests {
+    @Test func appendsTimestampedLinesWithMode0640() throws {
+        let folder = try TemporaryDirectory()
+        let clock: @Sendable () -> Date = { Date(timeIntervalSince1970: 0) }
+        let log = TaskLog(task: "disk-watch", directory: folder.path, clock: clock, warn: { _ in })
+        log.write("first")
+        log.write("second")
+        let text = try String(contentsOfFile: folder.file("ailab-disk-watch.log"), encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix("1970-01-01T00:00:00Z [") && lines[0].hasSuffix("] first"))
+        let mode = try FileManager.default.attributesOfItem(atPath: folder.file("ailab-disk-watch.log"))[.posixPermissions]
+        #expect(mode as? Int == 0o640)
+    }
+
+    @Test func unopenableLogWarnsOnceAndGoesOn() {
+        let warnings = Warnings()
+        let log = TaskLog(task: "disk-watch", directory: "/nonexistent/ailab", clock: { Date() }, warn: warnings.sink)
+        log.write("lost")
+        #expect(warnings.lines.count == 1)
+        #expect(warnings.lines[0].contains("/nonexistent/ailab/ailab-disk-watch.log"))
+    }
+}
