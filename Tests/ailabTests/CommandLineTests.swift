@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+@Suite struct CommandLineTests {
+    static let tasks = ["disk-watch"]
+
+    @Test func versionAndHelpExit0() throws {
+        let version = try Ailab.run(["--version"])
+        #expect(version.code == 0)
+        #expect(!version.stdout.isEmpty)
+        let help = try Ailab.run(["--help"])
+        #expect(help.code == 0)
+        for task in Self.tasks { #expect(help.stdout.contains(task)) }
+    }
+
+    @Test(arguments: tasks)
+    func everyTaskHasHelp(task: String) throws {
+        for arguments in [[task, "--help"], ["help", task]] {
+            let outcome = try Ailab.run(arguments)
+            #expect(outcome.code == 0)
+            #expect(outcome.stdout.contains("USAGE: ailab \(task)"))
+        }
+    }
+
+    @Test(arguments: [["no-such-task"], ["disk-watch", "--no-such-flag"], ["disk-watch", "--format", "yaml"],
+                      ["disk-watch", "--threshold", "abc"]])
+    func usageErrorsExit2WithOneLine(arguments: [String]) throws {
+        let outcome = try Ailab.run(arguments)
+        #expect(outcome.code == 2)
+        #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty)
+    }
+}

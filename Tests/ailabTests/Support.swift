@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+/// The built `ailab` binary, run as an operator would: arguments, environment, stdin.
+enum Ailab {
+    struct Outcome {
+        var code: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var binary: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("ailab").path
+    }
+
+    /// Runs ailab with the inherited environment plus `environment`; a nil value removes a variable.
+    static func run(_ arguments: [String], environment: [String: String?] = [:], stdin: String? = nil) throws -> Outcome {
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        return try Command.run(binary, arguments, environment: env, stdin: stdin)
+    }
+}
+
+enum Command {
+    /// Runs a helper process for a test and waits for it.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                    stdin: String? = nil) throws -> Ailab.Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
+        process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+        if let environment { process.environment = environment }
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        Thread.detachNewThread {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Ailab.Outcome(code: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    @discardableResult
+    static func check(_ executable: String, _ arguments: [String]) throws -> String {
+        let outcome = try run(executable, arguments)
+        guard outcome.code == 0 else {
+            throw Failure("\(executable) \(arguments.joined(separator: " ")) → \(outcome.code): \(outcome.stderr)")
+        }
+        return outcome.stdout
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Real-tool tests skip when a tool is missing, and fail instead under AILAB_REQUIRE_REAL_TOOLS=1.
+enum RealTools {
+    static var required: Bool { ProcessInfo.processInfo.environment["AILAB_REQUIRE_REAL_TOOLS"] == "1" }
+
+    static func require(_ tool: String, package: String) throws {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let found = (path.split(separator: ":") + ["/usr/sbin", "/sbin"]).contains {
+            FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)")
+        }
+        if !found { try missing("needs \(tool) (Debian package \(package))") }
+    }
+
+    static func requireRoot() throws {
+        if geteuid() != 0 { try missing("needs root (mounts, loop devices)") }
+    }
+
+    private static func missing(_ reason: String) throws {
+        if required { throw Failure("AILAB_REQUIRE_REAL_TOOLS=1 but this test \(reason)") }
+        try Test.cancel(Comment(rawValue: reason))
+    }
+}
+
+/// A temporary folder removed when the test ends.
+final class Scratch: @unchecked Sendable {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("ailab-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    @discardableResult
+    func write(_ name: String, _ text: String, mode: Int = 0o644) throws -> String {
+        let target = file(name)
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: target).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: target))
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: target)
+        return target
+    }
+
+    /// Environment that keeps logs and locks inside this folder.
+    var environment: [String: String?] { ["AILAB_LOG_DIR": path, "AILAB_LOCK_DIR": path, "NO_COLOR": "1"] }
+}
+
+/// A loop-mounted filesystem image made and removed by the test itself.
+final class LoopMount: @unchecked Sendable {
+    let scratch: Scratch
+    let mountPoint: String
+
+    /// An ext4 image of `megabytes` with `inodes` inodes and no reserved blocks.
+    init(ext4 megabytes: Int, inodes: Int? = nil) throws {
+        scratch = try Scratch()
+        let image = scratch.file("fs.img")
+        mountPoint = scratch.file("mnt")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try Command.check("dd", ["if=/dev/zero", "of=\(image)", "bs=1M", "count=\(megabytes)", "status=none"])
+        try Command.check("mkfs.ext4", ["-q", "-F", "-m", "0"] + (inodes.map { ["-N", "\($0)"] } ?? []) + [image])
+        try Command.check("mount", ["-o", "loop", image, mountPoint])
+    }
+
+    /// A read-only squashfs image, as snap mounts are.
+    init(squashfsFrom content: [String: String]) throws {
+        scratch = try Scratch()
+        let source = scratch.file("src")
+        for (name, text) in content { try scratch.write("src/\(name)", text) }
+        let image = scratch.file("fs.squashfs")
+        mountPoint = scratch.file("mnt")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try Command.check("mksquashfs", [source, image, "-quiet", "-noappend"])
+        try Command.check("mount", ["-o", "loop,ro", "-t", "squashfs", image, mountPoint])
+    }
+
+    deinit { _ = try? Command.run("umount", [mountPoint]) }
+
+    /// The use% df reports for this mount.
+    func usedPercent() throws -> Int {
+        let line = try Command.check("df", ["-P", mountPoint]).split(separator: "\n").last ?? ""
+        let field = line.split(separator: " ", omittingEmptySubsequences: true)[4]
+        return Int(field.dropLast()) ?? -1
+    }
+}
