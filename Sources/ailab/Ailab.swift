@@ -12,7 +12,7 @@ struct Ailab: AsyncParsableCommand {
             """,
         version: AilabVersion.current,
         groupedSubcommands: [
-            CommandGroup(name: "Reports (read-only)", subcommands: [DiskWatchCommand.self]),
+            CommandGroup(name: "Reports (read-only)", subcommands: [HealthcheckCommand.self, DiskWatchCommand.self]),
         ]
     )
 }

@@ -17,12 +17,12 @@ struct OutputOptions: ParsableArguments {
         if report.exitStatus != .ok { throw ExitCode(report.exitStatus.rawValue) }
     }
 
-    func render(_ report: Report) -> String {
+    func render(_ report: Report, colour: Bool? = nil) -> String {
         switch format {
         case .json:
             return JSONRenderer.render(report)
         case .text:
-            let colour = TextRenderer.wantsColour(
+            let colour = colour ?? TextRenderer.wantsColour(
                 isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment)
             return TextRenderer(colour: colour).render(report)
         }

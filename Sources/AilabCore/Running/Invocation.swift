@@ -93,10 +93,18 @@ public struct InvocationResult: Sendable, Equatable {
         if timedOut {
             return "\(name): timed out after \(invocation.timeout.wholeSeconds) s"
         }
-        let message = stderr.split(whereSeparator: \.isNewline).last.map(String.init)
-            ?? stdout.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
-        let trimmed = message.trimmingCharacters(in: .whitespaces)
-        return "\(name): \(termination)" + (trimmed.isEmpty ? "" : ": \(trimmed)")
+        return "\(name): \(termination)" + (message.map { ": \($0)" } ?? "")
+    }
+}
+
+extension InvocationResult {
+    /// The last non-empty line of stderr, else of stdout: usually the tool's own error.
+    public var message: String? {
+        for text in [stderr, stdout] {
+            let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            if let line = lines.last(where: { !$0.isEmpty }) { return line }
+        }
+        return nil
     }
 }
 

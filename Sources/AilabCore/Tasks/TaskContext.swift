@@ -14,13 +14,15 @@ public struct TaskContext: Sendable {
     public var isRoot: Bool
     public var confirmation: any Confirming
     public var children: LiveChildren
+    /// The host's files; tests point this at a folder of their own.
+    public var files: HostFiles
     /// Diagnostics for people (stderr in the real program).
     public var warn: @Sendable (String) -> Void
 
     public init(
         runner: any CommandRunning, environment: [String: String], clock: @escaping @Sendable () -> Date = { Date() },
         host: String, isRoot: Bool, confirmation: any Confirming, children: LiveChildren = LiveChildren(),
-        warn: @escaping @Sendable (String) -> Void
+        files: HostFiles = HostFiles(), warn: @escaping @Sendable (String) -> Void
     ) {
         self.runner = runner
         self.environment = environment
@@ -29,6 +31,7 @@ public struct TaskContext: Sendable {
         self.isRoot = isRoot
         self.confirmation = confirmation
         self.children = children
+        self.files = files
         self.warn = warn
     }
 

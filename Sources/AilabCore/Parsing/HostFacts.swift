@@ -1,0 +1,68 @@
+import Foundation
+
+/// Facts read from /etc/os-release and /proc.
+public enum HostFacts {
+    /// PRETTY_NAME from os-release, unquoted.
+    public static func prettyName(osRelease: String) -> String? {
+        for line in osRelease.split(whereSeparator: \.isNewline) where line.hasPrefix("PRETTY_NAME=") {
+            return String(line.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+        }
+        return nil
+    }
+
+    /// /proc/meminfo values in bytes (the file counts kB).
+    public static func memory(meminfo: String) -> (total: Int64, available: Int64)? {
+        var values: [String: Int64] = [:]
+        for line in meminfo.split(whereSeparator: \.isNewline) {
+            let fields = line.split(whereSeparator: { $0 == ":" || $0 == " " })
+            if fields.count >= 2, let value = Int64(fields[1]) { values[String(fields[0])] = value * 1024 }
+        }
+        guard let total = values["MemTotal"], let available = values["MemAvailable"] else { return nil }
+        return (total, available)
+    }
+
+    /// The 1, 5 and 15 minute load averages from /proc/loadavg.
+    public static func load(loadavg: String) -> [Double]? {
+        let values = loadavg.split(separator: " ").prefix(3).compactMap { Double($0) }
+        return values.count == 3 ? values : nil
+    }
+
+    /// Seconds since boot from /proc/uptime.
+    public static func uptime(_ text: String) -> Double? {
+        text.split(separator: " ").first.flatMap { Double($0) }
+    }
+
+    public static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds)
+        let days = total / 86400, hours = total % 86400 / 3600, minutes = total % 3600 / 60
+        return days > 0 ? "\(days)d \(hours)h" : (hours > 0 ? "\(hours)h \(minutes)m" : "\(minutes)m")
+    }
+}
+
+/// A module line of `dkms status`.
+public struct DKMSModule: Sendable, Equatable, Codable {
+    public var module: String
+    public var version: String
+    public var kernel: String?
+    public var state: String
+}
+
+public enum DKMSStatus {
+    /// Parses both formats: "nvidia/535.104.05, 6.5.0-14-generic, x86_64: installed" (dkms 3)
+    /// and "nvidia, 470.82.00, 5.4.0-91-generic, x86_64: installed" (dkms 2).
+    public static func parse(_ output: String) -> [DKMSModule] {
+        output.split(whereSeparator: \.isNewline).compactMap { line in
+            guard let colon = line.lastIndex(of: ":") else { return nil }
+            let state = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            var fields = line[..<colon].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let first = fields.first else { return nil }
+            if first.contains("/") {
+                let parts = first.split(separator: "/", maxSplits: 1).map(String.init)
+                fields.replaceSubrange(0...0, with: parts)
+            }
+            guard fields.count >= 2 else { return nil }
+            return DKMSModule(module: fields[0], version: fields[1], kernel: fields.count >= 3 ? fields[2] : nil,
+                              state: String(state.split(separator: " ").first ?? ""))
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// One GPU's state, from `nvidia-smi --query-gpu` CSV or from `nvidia-smi -q -x` XML.
+public struct GPUState: Sendable, Equatable, Codable {
+    public var index: Int
+    public var name: String
+    public var driver: String
+    public var temperatureC: Int?
+    public var utilizationPercent: Int?
+    public var memoryUsedMiB: Int?
+    public var memoryTotalMiB: Int?
+    /// Uncorrected ECC errors since the driver loaded; nil where the GPU has no ECC.
+    public var uncorrectedECC: Int?
+    public var retiredPagesPending: Bool?
+    public var remappedRowsPending: Bool?
+    public var remappedRowsFailure: Bool?
+
+    public var verdict: (Status, String) {
+        var failures: [String] = []
+        var warnings: [String] = []
+        if let ecc = uncorrectedECC, ecc > 0 { failures.append("\(ecc) uncorrected ECC errors") }
+        if remappedRowsFailure == true { failures.append("row remapping failed") }
+        if retiredPagesPending == true { warnings.append("page retirement pending (needs a GPU reset)") }
+        if remappedRowsPending == true { warnings.append("row remapping pending (needs a GPU reset)") }
+        if let temperature = temperatureC, temperature >= 85 { warnings.append("running hot") }
+        var facts = ["driver \(driver)"]
+        if let temperatureC { facts.append("\(temperatureC) °C") }
+        if let utilizationPercent { facts.append("\(utilizationPercent)% busy") }
+        if let used = memoryUsedMiB, let total = memoryTotalMiB { facts.append("memory \(used)/\(total) MiB") }
+        facts.append(uncorrectedECC.map { "ECC uncorrected \($0)" } ?? "ECC n/a")
+        let detail = ([name] + failures + warnings + facts).joined(separator: "; ")
+        if !failures.isEmpty { return (.failed, detail) }
+        return (warnings.isEmpty ? .ok : .warning, detail)
+    }
+}
+
+public enum NvidiaSMI {
+    /// The fields asked of `--query-gpu`. Drivers before R450 do not know the remapped-row
+    /// fields and refuse the whole query; the probe then falls back to `-q -x`.
+    public static let queryFields = [
+        "index", "name", "driver_version", "temperature.gpu", "utilization.gpu", "memory.used", "memory.total",
+        "ecc.errors.uncorrected.volatile.total", "retired_pages.pending", "remapped_rows.pending",
+        "remapped_rows.failure",
+    ]
+
+    /// Parses `--query-gpu=... --format=csv[,nounits]` output with its header line. Columns
+    /// are found by name, so any superset of `queryFields` in any order parses.
+    public static func parseCSV(_ output: String) throws -> [GPUState] {
+        let lines = output.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+        guard let header = lines.first else { throw ParseError("nvidia-smi", "no output") }
+        // "memory.used [MiB]" is the header of memory.used; values carry units unless nounits.
+        let names = splitCSV(header).map { $0.split(separator: " [").first.map(String.init) ?? $0 }
+        for required in ["name", "driver_version"] where !names.contains(required) {
+            throw ParseError("nvidia-smi", "no \(required) column in header: \(header.prefix(80))")
+        }
+        return try lines.dropFirst().enumerated().map { position, line in
+            let values = splitCSV(line)
+            guard values.count == names.count else {
+                throw ParseError("nvidia-smi", "\(values.count) values for \(names.count) columns: \(line.prefix(80))")
+            }
+            let row = Dictionary(zip(names, values), uniquingKeysWith: { first, _ in first })
+            return GPUState(
+                index: number(row["index"]) ?? position, name: row["name"] ?? "", driver: row["driver_version"] ?? "",
+                temperatureC: number(row["temperature.gpu"]), utilizationPercent: number(row["utilization.gpu"]),
+                memoryUsedMiB: number(row["memory.used"]), memoryTotalMiB: number(row["memory.total"]),
+                uncorrectedECC: number(row["ecc.errors.uncorrected.volatile.total"]),
+                retiredPagesPending: flag(row["retired_pages.pending"]),
+                remappedRowsPending: flag(row["remapped_rows.pending"]),
+                remappedRowsFailure: flag(row["remapped_rows.failure"]))
+        }
+    }
+
+    /// Parses `nvidia-smi -q -x`, whose schema changed across drivers: old ones count ECC
+    /// errors under `double_bit`, newer ones under `*_uncorrectable*`.
+    public static func parseXML(_ output: String) throws -> [GPUState] {
+        let document: XMLDocument
+        do {
+            document = try XMLDocument(xmlString: output, options: [])
+        } catch {
+            throw ParseError("nvidia-smi -q -x", "not XML: \(error.localizedDescription)")
+        }
+        guard let root = document.rootElement(), root.name == "nvidia_smi_log" else {
+            throw ParseError("nvidia-smi -q -x", "no nvidia_smi_log element")
+        }
+        let driver = text(root, "driver_version") ?? ""
+        return root.elements(forName: "gpu").enumerated().map { index, gpu in
+            GPUState(
+                index: number(text(gpu, "minor_number")) ?? index, name: text(gpu, "product_name") ?? "", driver: driver,
+                temperatureC: number(text(gpu, "temperature/gpu_temp")),
+                utilizationPercent: number(text(gpu, "utilization/gpu_util")),
+                memoryUsedMiB: number(text(gpu, "fb_memory_usage/used")),
+                memoryTotalMiB: number(text(gpu, "fb_memory_usage/total")),
+                uncorrectedECC: uncorrectedECC(gpu),
+                retiredPagesPending: flag(text(gpu, "retired_pages/pending_retirement"))
+                    ?? flag(text(gpu, "retired_pages/pending_blacklist")),
+                remappedRowsPending: flag(text(gpu, "remapped_rows/remapped_row_pending")),
+                remappedRowsFailure: flag(text(gpu, "remapped_rows/remapped_row_failure")))
+        }
+    }
+
+    /// Names of GPUs from `nvidia-smi -L` ("GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-…)").
+    public static func parseList(_ output: String) -> [String] {
+        output.split(whereSeparator: \.isNewline).compactMap { line in
+            guard line.hasPrefix("GPU "), let colon = line.firstIndex(of: ":") else { return nil }
+            let rest = line[line.index(after: colon)...]
+            return String(rest.split(separator: "(").first ?? rest).trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    private static func uncorrectedECC(_ gpu: XMLElement) -> Int? {
+        guard let volatile = element(gpu, "ecc_errors/volatile") else { return nil }
+        if let total = text(volatile, "double_bit/total") { return number(total) }
+        let counts = (volatile.children ?? []).compactMap { node -> Int? in
+            guard let name = node.name, name.contains("uncorrectable") else { return nil }
+            return number(node.stringValue)
+        }
+        return counts.isEmpty ? nil : counts.reduce(0, +)
+    }
+
+    private static func element(_ base: XMLElement, _ path: String) -> XMLElement? {
+        var current: XMLElement? = base
+        for step in path.split(separator: "/") {
+            current = current?.elements(forName: String(step)).first
+        }
+        return current
+    }
+
+    private static func text(_ base: XMLElement, _ path: String) -> String? {
+        element(base, path)?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// "45 C", "100 %", "81559 MiB", "[N/A]", "N/A", "[Not Supported]" → 45, 100, 81559, nil…
+    static func number(_ value: String?) -> Int? {
+        guard let value else { return nil }
+        let digits = value.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }
+        return digits.isEmpty ? nil : Int(digits)
+    }
+
+    static func flag(_ value: String?) -> Bool? {
+        switch value?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "yes": true
+        case "no": false
+        default: nil
+        }
+    }
+
+    private static func splitCSV(_ line: String) -> [String] {
+        line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}

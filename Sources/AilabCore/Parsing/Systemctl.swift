@@ -1,0 +1,72 @@
+import Foundation
+
+/// A unit from `systemctl list-units --failed`.
+public struct FailedUnit: Sendable, Equatable, Codable {
+    public var unit: String
+    public var description: String
+}
+
+/// A timer from `systemctl list-timers --output=json`.
+public struct TimerState: Sendable, Equatable, Codable {
+    public var unit: String
+    public var activates: String
+    /// Next and last elapse, in seconds since the epoch; nil when none.
+    public var next: Date?
+    public var last: Date?
+}
+
+public enum Systemctl {
+    public static let failedJSONArguments = ["list-units", "--failed", "--all", "--output=json", "--no-pager"]
+    public static let failedPlainArguments = ["list-units", "--failed", "--all", "--plain", "--no-legend", "--no-pager"]
+
+    /// `systemctl list-units --failed --output=json` (systemd 246 and later).
+    public static func parseFailedJSON(_ output: String) throws -> [FailedUnit] {
+        try array(output, "systemctl list-units").compactMap { entry in
+            guard let unit = entry["unit"] as? String else { return nil }
+            return FailedUnit(unit: unit, description: entry["description"] as? String ?? "")
+        }
+    }
+
+    /// The plain table older systemd prints: "unit load active sub description…", one per line.
+    public static func parseFailedPlain(_ output: String) -> [FailedUnit] {
+        output.split(whereSeparator: \.isNewline).compactMap { line in
+            let fields = line.trimmingCharacters(in: .whitespaces)
+                .split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true).map(String.init)
+            guard let unit = fields.first, unit.contains(".") else { return nil }
+            return FailedUnit(unit: unit.trimmingCharacters(in: CharacterSet(charactersIn: "●* ")),
+                              description: fields.count == 5 ? fields[4] : "")
+        }
+    }
+
+    /// `systemctl list-timers --all --output=json`: next/last in microseconds since the epoch.
+    public static func parseTimers(_ output: String) throws -> [TimerState] {
+        try array(output, "systemctl list-timers").compactMap { entry in
+            guard let unit = entry["unit"] as? String else { return nil }
+            func date(_ key: String) -> Date? {
+                guard let micros = Smartctl.int(entry[key]), micros > 0 else { return nil }
+                return Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+            }
+            return TimerState(unit: unit, activates: entry["activates"] as? String ?? "", next: date("next"), last: date("last"))
+        }
+    }
+
+    /// `systemctl show -p Id -p Result … unit…`: blocks of KEY=value separated by blank lines.
+    public static func parseShow(_ output: String) -> [[String: String]] {
+        output.components(separatedBy: "\n\n").compactMap { block in
+            var properties: [String: String] = [:]
+            for line in block.split(whereSeparator: \.isNewline) {
+                guard let equals = line.firstIndex(of: "=") else { continue }
+                properties[String(line[..<equals])] = String(line[line.index(after: equals)...])
+            }
+            return properties.isEmpty ? nil : properties
+        }
+    }
+
+    private static func array(_ output: String, _ source: String) throws -> [[String: Any]] {
+        guard let data = output.data(using: .utf8),
+              let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw ParseError(source, "output is not a JSON list: \(output.prefix(80))")
+        }
+        return list
+    }
+}

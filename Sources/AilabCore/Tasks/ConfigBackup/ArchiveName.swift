@@ -1,0 +1,25 @@
+import Foundation
+
+/// Archive names are exactly `ailab-config-YYYYMMDD-HHMMSS.tar.gz`; retention touches nothing else.
+public enum ArchiveName {
+    public static let defaultFolder = "/srv/backups/ailab-config"
+    static let prefix = "ailab-config-"
+    static let suffix = ".tar.gz"
+
+    public static func make(at date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return prefix + formatter.string(from: date) + suffix
+    }
+
+    public static func matches(_ name: String) -> Bool {
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return false }
+        let stamp = name.dropFirst(prefix.count).dropLast(suffix.count)
+        guard stamp.count == 15 else { return false }
+        return stamp.enumerated().allSatisfy { index, character in
+            index == 8 ? character == "-" : character.isASCII && character.isNumber
+        }
+    }
+}

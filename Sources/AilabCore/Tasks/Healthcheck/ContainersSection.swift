@@ -1,0 +1,51 @@
+/// The Docker daemon: reachable, container counts, unhealthy containers, disk use.
+struct ContainersSection: HealthSection {
+    let title = "containers"
+
+    func probe(_ probe: HealthProbe) async throws -> SectionReport {
+        var report = SectionReport()
+        guard probe.has("docker") else {
+            report.add("docker", .absent, "docker is not installed")
+            return report
+        }
+        // A client alone, with no local engine and no DOCKER_HOST, means there is no Docker here.
+        if !probe.has("dockerd") && probe.run.context.environment["DOCKER_HOST"] == nil {
+            report.add("docker", .absent, "docker client only: no dockerd here and no DOCKER_HOST")
+            return report
+        }
+        let info = try await probe.call("docker", ["info", "--format", "{{json .}}"])
+        let counts = info.succeeded ? try? DockerJSON.parseInfo(info.stdout) : nil
+        guard let counts, counts.serverVersion != "" else {
+            let message = info.message ?? info.termination.description
+            if !probe.isRoot && message.localizedCaseInsensitiveContains("permission denied") {
+                report.checks.append(.needsRoot("docker"))
+            } else {
+                report.add("docker", .failed, "daemon not answering: \(message)")
+            }
+            return report
+        }
+        report.add("docker", .ok, "engine \(counts.serverVersion): \(counts.running) running, "
+                   + "\(counts.stopped) stopped, \(counts.paused) paused, \(counts.images) images")
+        report.set("docker", counts)
+
+        async let unhealthyCall = probe.call("docker", ["ps", "--filter", "health=unhealthy", "--format", "{{json .}}"])
+        async let diskCall = probe.call("docker", ["system", "df", "--format", "{{json .}}"])
+        let (unhealthyResult, diskResult) = try await (unhealthyCall, diskCall)
+        if unhealthyResult.succeeded, let rows = try? DockerJSON.lines(unhealthyResult.stdout) {
+            let names = rows.map { DockerJSON.string($0["Names"]) }
+            report.add("unhealthy containers", names.isEmpty ? .ok : .warning,
+                       names.isEmpty ? "none" : names.joined(separator: ", "))
+            report.set("unhealthyContainers", names)
+        } else {
+            report.add("unhealthy containers", .warning, "docker ps: \(unhealthyResult.message ?? "")")
+        }
+        if diskResult.succeeded, let rows = try? DockerJSON.parseSystemDF(diskResult.stdout) {
+            report.add("docker disk", .ok, rows.map { "\($0.type) \($0.size) (\($0.reclaimable) reclaimable)" }
+                .joined(separator: "; "))
+            report.set("dockerDisk", rows)
+        } else {
+            report.add("docker disk", .warning, "docker system df: \(diskResult.message ?? "")")
+        }
+        return report
+    }
+}

@@ -1,0 +1,54 @@
+/// NVIDIA GPUs through nvidia-smi, and the state of the driver's DKMS module.
+struct GPUSection: HealthSection {
+    let title = "gpu"
+
+    func probe(_ probe: HealthProbe) async throws -> SectionReport {
+        var report = SectionReport()
+        guard probe.has("nvidia-smi") else {
+            report.add("nvidia", .absent, "nvidia-smi is not installed (no NVIDIA driver)")
+            return report
+        }
+        let listed = try await probe.call("nvidia-smi", ["-L"])
+        guard listed.succeeded else {
+            report.add("nvidia", .failed, "nvidia-smi -L: \(listed.message ?? listed.termination.description)")
+            return report
+        }
+        let gpus = try await readGPUs(probe)
+        for gpu in gpus {
+            let (status, detail) = gpu.verdict
+            report.add("gpu\(gpu.index)", status, detail)
+        }
+        if gpus.isEmpty { report.add("nvidia", .warning, "nvidia-smi lists no GPU") }
+        report.set("gpus", gpus)
+        report.checks.append(try await dkmsCheck(probe))
+        return report
+    }
+
+    private func readGPUs(_ probe: HealthProbe) async throws -> [GPUState] {
+        let query = try await probe.call(
+            "nvidia-smi", ["--query-gpu=" + NvidiaSMI.queryFields.joined(separator: ","), "--format=csv,nounits"])
+        if query.succeeded { return try NvidiaSMI.parseCSV(query.stdout) }
+        // Drivers before R450 refuse the remapped-row fields: the XML report has all of it.
+        let xml = try await probe.call("nvidia-smi", ["-q", "-x"])
+        guard xml.succeeded else {
+            throw AilabError.failed("nvidia-smi -q -x: \(xml.message ?? xml.termination.description)")
+        }
+        return try NvidiaSMI.parseXML(xml.stdout)
+    }
+
+    private func dkmsCheck(_ probe: HealthProbe) async throws -> Check {
+        guard probe.has("dkms") else { return Check("dkms", .absent, "dkms is not installed") }
+        let result = try await probe.call("dkms", ["status"])
+        let kernel = probe.files.read("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let nvidia = DKMSStatus.parse(result.stdout).filter { $0.module.hasPrefix("nvidia") }
+        guard !nvidia.isEmpty else {
+            return Check("dkms", .ok, "no NVIDIA DKMS module (the driver comes from packaged kernel modules)")
+        }
+        let forKernel = nvidia.filter { $0.kernel == nil || $0.kernel == kernel }
+        let built = forKernel.filter { $0.state == "installed" }
+        let names = nvidia.map { "\($0.module)/\($0.version) \($0.kernel ?? "-") \($0.state)" }.joined(separator: "; ")
+        return built.isEmpty
+            ? Check("dkms", .warning, "NVIDIA module not installed for the running kernel \(kernel ?? "?"): \(names)")
+            : Check("dkms", .ok, names)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// What a healthcheck section works with: read-only commands bounded by the section's deadline.
+public struct HealthProbe: Sendable {
+    public let run: TaskRun
+    public let deadline: ContinuousClock.Instant
+    public let threshold: Int
+
+    /// Commands ended by the deadline: a hung probe fails the section, naming the command.
+    public struct TimedOut: Error, CustomStringConvertible {
+        public let commandLine: String
+        public let seconds: Int64
+        public var description: String { "\(commandLine) timed out after \(seconds) s" }
+    }
+
+    public var isRoot: Bool { run.context.isRoot }
+    public var files: HostFiles { run.context.files }
+
+    public func has(_ executable: String) -> Bool { run.isInstalled(executable) }
+
+    /// Runs a read-only command with whatever is left of the section's time.
+    public func call(_ executable: String, _ arguments: [String]) async throws -> InvocationResult {
+        let remaining = max(.milliseconds(1), deadline - ContinuousClock.now)
+        let result = try await run.probe(Invocation(executable, arguments, timeout: remaining))
+        if result.timedOut {
+            throw TimedOut(commandLine: ([executable] + arguments).joined(separator: " "),
+                           seconds: max(1, Int64(remaining.timeInterval.rounded())))
+        }
+        return result
+    }
+}
+
+/// The checks and JSON fields one section contributes.
+public struct SectionReport: Sendable {
+    public var checks: [Check] = []
+    public var data: [String: JSONValue] = [:]
+
+    public init() {}
+
+    public mutating func add(_ name: String, _ status: Status, _ detail: String) {
+        checks.append(Check(name, status, detail))
+    }
+
+    public mutating func set<T: Encodable>(_ key: String, _ value: T) {
+        data[key] = try? JSONValue(encoding: value)
+    }
+}
+
+/// A part of the healthcheck: one concern, probed independently of the others.
+public protocol HealthSection: Sendable {
+    var title: String { get }
+    func probe(_ probe: HealthProbe) async throws -> SectionReport
+}

@@ -1,0 +1,54 @@
+/// healthcheck: the whole host in one report. Sections probe concurrently, each bounded by the
+/// timeout, so one hung tool costs one timeout and the rest of the report is complete.
+public struct HealthcheckTask: MaintenanceTask {
+    public let name = "healthcheck"
+    public let keepsLog = false
+    public let timeout: Duration
+    public let threshold: Int
+    public let backupFolder: String
+
+    public init(timeout: Duration, threshold: Int, backupFolder: String = ArchiveName.defaultFolder) {
+        self.timeout = timeout
+        self.threshold = threshold
+        self.backupFolder = backupFolder
+    }
+
+    func sections(host: String) -> [any HealthSection] {
+        [HostSection(host: host), StorageSection(), ServicesSection(), ContainersSection(), VMSection(),
+         GPUSection(), SMARTSection(), BackupSection(folder: backupFolder)]
+    }
+
+    public func run(_ run: TaskRun) async throws -> Findings {
+        let sections = sections(host: run.context.host)
+        let probe = HealthProbe(run: run, deadline: ContinuousClock.now + timeout, threshold: threshold)
+        let reports = await withTaskGroup(of: (Int, SectionReport).self) { group in
+            for (index, section) in sections.enumerated() {
+                group.addTask { (index, await Self.report(section, probe)) }
+            }
+            var collected = [SectionReport](repeating: SectionReport(), count: sections.count)
+            for await (index, report) in group { collected[index] = report }
+            return collected
+        }
+        var findings = Findings()
+        findings.set("threshold", threshold)
+        for (section, report) in zip(sections, reports) {
+            for var check in report.checks {
+                check.section = section.title
+                findings.add(check)
+            }
+            findings.data.merge(report.data) { _, new in new }
+        }
+        return findings
+    }
+
+    /// A section that throws becomes one failed check naming what went wrong.
+    static func report(_ section: any HealthSection, _ probe: HealthProbe) async -> SectionReport {
+        do {
+            return try await section.probe(probe)
+        } catch {
+            var report = SectionReport()
+            report.add(section.title, .failed, "\(error)")
+            return report
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Hostname, OS, kernel, uptime, load, memory and whether a reboot is pending.
+struct HostSection: HealthSection {
+    let title = "host"
+    let host: String
+
+    struct Facts: Encodable {
+        var hostname: String
+        var os: String?
+        var kernel: String?
+        var uptimeSeconds: Double?
+        var load: [Double]?
+        var memoryTotalBytes: Int64?
+        var memoryAvailableBytes: Int64?
+        var rebootRequired: Bool
+        var rebootPackages: [String]
+    }
+
+    func probe(_ probe: HealthProbe) async throws -> SectionReport {
+        let files = probe.files
+        let os = files.read("/etc/os-release").flatMap(HostFacts.prettyName)
+            ?? files.read("/usr/lib/os-release").flatMap(HostFacts.prettyName)
+        let kernel = files.read("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let uptime = files.read("/proc/uptime").flatMap(HostFacts.uptime)
+        let load = files.read("/proc/loadavg").flatMap(HostFacts.load)
+        let memory = files.read("/proc/meminfo").flatMap(HostFacts.memory)
+        let rebootRequired = files.exists("/run/reboot-required")
+        let rebootPackages = Array(Set(
+            (files.read("/run/reboot-required.pkgs") ?? "").split(whereSeparator: \.isNewline).map(String.init))).sorted()
+
+        var report = SectionReport()
+        let system = [os ?? "unknown OS", "kernel \(kernel ?? "unknown")", uptime.map { "up \(HostFacts.duration($0))" }]
+        report.add("system", .ok, system.compactMap { $0 }.joined(separator: ", "))
+        if let load {
+            let cpus = ProcessInfo.processInfo.activeProcessorCount
+            let busy = load[1] > Double(2 * cpus)
+            report.add("load", busy ? .warning : .ok,
+                       load.map { String(format: "%.2f", $0) }.joined(separator: " ") + " on \(cpus) CPUs"
+                       + (busy ? "; 5-minute load is over twice the CPU count" : ""))
+        }
+        if let memory {
+            let low = memory.available * 10 < memory.total
+            report.add("memory", low ? .warning : .ok,
+                       "\(ByteCount.format(memory.available)) of \(ByteCount.format(memory.total)) available"
+                       + (low ? "; under 10% left" : ""))
+        }
+        if rebootRequired {
+            report.add("reboot", .warning, "required" + (rebootPackages.isEmpty ? "" : " by " + rebootPackages.joined(separator: ", ")))
+        } else {
+            report.add("reboot", .ok, "not required")
+        }
+        report.set("host", Facts(
+            hostname: host, os: os, kernel: kernel, uptimeSeconds: uptime, load: load,
+            memoryTotalBytes: memory?.total, memoryAvailableBytes: memory?.available,
+            rebootRequired: rebootRequired, rebootPackages: rebootPackages))
+        return report
+    }
+}

@@ -1,0 +1,48 @@
+/// Every SMART-capable device's health. `--nocheck=standby` leaves sleeping disks asleep.
+struct SMARTSection: HealthSection {
+    let title = "smart"
+
+    func probe(_ probe: HealthProbe) async throws -> SectionReport {
+        var report = SectionReport()
+        guard probe.has("smartctl") else {
+            report.add("smartctl", .absent, "smartctl is not installed (smartmontools)")
+            return report
+        }
+        guard probe.isRoot else {
+            report.checks.append(.needsRoot("smartctl"))
+            return report
+        }
+        let scan = try await probe.call("smartctl", ["--json", "--scan-open"])
+        let devices = try Smartctl.parseScan(scan.stdout)
+        if devices.isEmpty {
+            report.add("smartctl", .ok, "no SMART-capable devices found")
+            return report
+        }
+        let healths = try await withThrowingTaskGroup(of: (Int, SmartHealth?, String).self) { group in
+            for (index, device) in devices.enumerated() {
+                group.addTask {
+                    let result = try await probe.call("smartctl", [
+                        "--json", "--info", "--health", "--attributes", "--log=error", "--nocheck=standby",
+                        "--device=\(device.type)", device.name,
+                    ])
+                    let health = try? Smartctl.parseHealth(result.stdout, device: device.name)
+                    return (index, health, result.message ?? result.termination.description)
+                }
+            }
+            var collected: [(Int, SmartHealth?, String)] = []
+            for try await entry in group { collected.append(entry) }
+            return collected.sorted { $0.0 < $1.0 }
+        }
+        for (index, health, message) in healths {
+            let name = devices[index].name + (devices[index].type.contains(",") ? " [\(devices[index].type)]" : "")
+            if let health {
+                let (status, detail) = health.verdict
+                report.add(name, status, detail)
+            } else {
+                report.add(name, .warning, "smartctl gave no readable report: \(message)")
+            }
+        }
+        report.set("smart", healths.compactMap(\.1))
+        return report
+    }
+}

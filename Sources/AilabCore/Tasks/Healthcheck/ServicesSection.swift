@@ -1,0 +1,77 @@
+import Foundation
+
+/// Failed systemd units, and ailab's own timers with their services' last result.
+struct ServicesSection: HealthSection {
+    let title = "services"
+    static let maintenanceTasks = ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup"]
+
+    func probe(_ probe: HealthProbe) async throws -> SectionReport {
+        var report = SectionReport()
+        guard probe.has("systemctl") else {
+            report.add("systemd", .absent, "systemctl is not installed")
+            return report
+        }
+        let failedJSON = try await probe.call("systemctl", Systemctl.failedJSONArguments)
+        if Self.systemdIsDown(failedJSON) {
+            report.add("systemd", .absent, "systemd is not running here: \(failedJSON.message ?? "")")
+            return report
+        }
+        let failed: [FailedUnit]
+        if failedJSON.succeeded, let units = try? Systemctl.parseFailedJSON(failedJSON.stdout) {
+            failed = units
+        } else {
+            // systemd before 246 has no --output=json: read the plain table instead.
+            let plain = try await probe.call("systemctl", Systemctl.failedPlainArguments)
+            guard plain.succeeded else {
+                report.add("failed units", .failed, "systemctl list-units: \(plain.message ?? plain.termination.description)")
+                return report
+            }
+            failed = Systemctl.parseFailedPlain(plain.stdout)
+        }
+        report.add("failed units", failed.isEmpty ? .ok : .failed,
+                   failed.isEmpty ? "none" : "\(failed.count) failed: " + failed.map(\.unit).joined(separator: ", "))
+        report.set("failedUnits", failed)
+        report.checks += try await timerChecks(probe)
+        return report
+    }
+
+    private func timerChecks(_ probe: HealthProbe) async throws -> [Check] {
+        let timerNames = Self.maintenanceTasks.map { "ailab-\($0).timer" }
+        let listed = try await probe.call("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"] + timerNames)
+        guard listed.succeeded, let timers = try? Systemctl.parseTimers(listed.stdout) else {
+            return [Check("ailab timers", .warning, "cannot list timers: \(listed.message ?? listed.termination.description)")]
+        }
+        let services = Self.maintenanceTasks.map { "ailab-\($0).service" }
+        let shown = try await probe.call("systemctl", ["show", "--property=Id,Result,ExecMainStatus"] + services)
+        let results = Dictionary(Systemctl.parseShow(shown.stdout).compactMap { properties in
+            properties["Id"].map { ($0, properties) }
+        }, uniquingKeysWith: { first, _ in first })
+        return Self.maintenanceTasks.map { task in
+            let name = "ailab-\(task).timer"
+            guard let timer = timers.first(where: { $0.unit == name }) else {
+                return Check(name, .absent, "not installed (install.sh enables it)")
+            }
+            var parts = ["next " + (timer.next.map(Self.format) ?? "not scheduled"),
+                         "last " + (timer.last.map(Self.format) ?? "never")]
+            let properties = results["ailab-\(task).service"] ?? [:]
+            let result = properties["Result"] ?? "unknown"
+            if timer.last != nil { parts.append("result \(result)") }
+            let failed = timer.last != nil && result != "success" && result != "unknown"
+            if failed, let status = properties["ExecMainStatus"] { parts.append("exit status \(status)") }
+            return Check(name, failed ? .failed : .ok, parts.joined(separator: ", "))
+        }
+    }
+
+    static func systemdIsDown(_ result: InvocationResult) -> Bool {
+        !result.succeeded && (result.stderr.contains("has not been booted with systemd")
+            || result.stderr.contains("Failed to connect to bus")
+            || result.stderr.contains("Failed to connect to system scope bus"))
+    }
+
+    static func format(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,42 @@
+/// Filesystems and inodes as disk-watch sees them, /boot's free space, and the block devices.
+struct StorageSection: HealthSection {
+    let title = "storage"
+    /// Free space on /boot under which a kernel update may fail.
+    static let bootMinimumBytes: Int64 = 200 << 20
+
+    func probe(_ probe: HealthProbe) async throws -> SectionReport {
+        var report = SectionReport()
+        let remaining = probe.deadline - ContinuousClock.now
+        let usage = try await DiskProbe.read(probe.run, timeout: max(.milliseconds(1), remaining))
+        let assessment = DiskAssessment(threshold: probe.threshold, overStatus: .failed, nearMargin: 5)
+        let states = assessment.assess(blocks: usage.blocks, inodes: usage.inodes)
+        for state in states {
+            report.checks.append(DiskAssessment.check(state, threshold: probe.threshold))
+        }
+        report.set("filesystems", states)
+
+        let boot = usage.blocks.first { $0.mountPoint == "/boot" } ?? usage.blocks.first { $0.mountPoint == "/" }
+        if let boot {
+            let low = boot.availableBytes < Self.bootMinimumBytes
+            report.add("/boot free", low ? .warning : .ok,
+                       "\(ByteCount.format(boot.availableBytes)) free on \(boot.mountPoint)"
+                       + (low ? "; a kernel update needs about \(ByteCount.format(Self.bootMinimumBytes))" : ""))
+        }
+
+        if probe.has("lsblk") {
+            let result = try await probe.call("lsblk", Lsblk.arguments)
+            if result.succeeded, let devices = try? Lsblk.parse(result.stdout) {
+                let disks = devices.filter { $0.type == "disk" }
+                report.add("block devices", .ok, disks.isEmpty ? "no disks listed" : disks.map { disk in
+                    ([disk.name, ByteCount.format(disk.sizeBytes)] + (disk.model.map { [$0] } ?? [])).joined(separator: " ")
+                }.joined(separator: "; "))
+                report.set("blockDevices", devices)
+            } else {
+                report.add("block devices", .warning, "lsblk: \(result.message ?? result.termination.description)")
+            }
+        } else {
+            report.add("block devices", .absent, "lsblk is not installed (util-linux)")
+        }
+        return report
+    }
+}

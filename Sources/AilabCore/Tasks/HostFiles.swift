@@ -1,0 +1,51 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads the host's files under a root ("/" in the program, a test folder in tests).
+public struct HostFiles: Sendable {
+    public let root: String
+
+    public init(root: String = "") {
+        self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
+    }
+
+    public func path(_ absolute: String) -> String { root + absolute }
+
+    public func read(_ absolute: String) -> String? {
+        try? String(contentsOfFile: path(absolute), encoding: .utf8)
+    }
+
+    public func exists(_ absolute: String) -> Bool {
+        FileManager.default.fileExists(atPath: path(absolute))
+    }
+}
+
+/// A file in a folder listing, as lstat sees it (a symlink is itself, never its target).
+public struct FolderEntry: Sendable, Equatable {
+    public var name: String
+    public var isRegularFile: Bool
+    public var modified: Date
+    public var size: Int64
+
+    public init(name: String, isRegularFile: Bool, modified: Date, size: Int64) {
+        self.name = name
+        self.isRegularFile = isRegularFile
+        self.modified = modified
+        self.size = size
+    }
+
+    /// The folder's entries; nil when it does not exist, throws when it cannot be read.
+    public static func list(_ folder: String) throws -> [FolderEntry]? {
+        guard FileManager.default.fileExists(atPath: folder) else { return nil }
+        return try FileManager.default.contentsOfDirectory(atPath: folder).compactMap { name in
+            var status = stat()
+            guard lstat(folder + "/" + name, &status) == 0 else { return nil }
+            return FolderEntry(
+                name: name, isRegularFile: (status.st_mode & S_IFMT) == S_IFREG,
+                modified: Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec)), size: Int64(status.st_size))
+        }
+    }
+}

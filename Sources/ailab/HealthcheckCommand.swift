@@ -1,0 +1,46 @@
+import AilabCore
+import ArgumentParser
+import Foundation
+
+struct HealthcheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "healthcheck",
+        abstract: "Reports on the whole host: system, storage, services, containers, VMs, GPUs, SMART, backups.",
+        discussion: """
+            Probes run side by side, each bounded by --timeout. A component that is not installed is \
+            'absent' and does not fail the run; any failed check exits 1. The disk threshold comes from \
+            AILAB_DISK_THRESHOLD (default 85).
+            """)
+
+    @OptionGroup var output: OutputOptions
+
+    @Option(name: .customLong("output"), help: "Also write the report to this file (atomically, mode 0600).")
+    var outputFile: String?
+
+    @Option(help: "Seconds each probe may take (1–600).")
+    var timeout: Int = 10
+
+    func validate() throws {
+        guard (1...600).contains(timeout) else {
+            throw ValidationError("invalid --timeout '\(timeout)': expected seconds from 1 to 600")
+        }
+        _ = try threshold()
+    }
+
+    func threshold() throws -> Int {
+        do {
+            return try DiskThreshold.resolve(flag: nil, environment: ProcessInfo.processInfo.environment)
+        } catch let error as AilabError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func run() async throws {
+        let task = HealthcheckTask(timeout: .seconds(timeout), threshold: try threshold())
+        let report = try await TaskHarness.run(task, in: .live())
+        if let outputFile {
+            try AtomicFile.write(output.render(report, colour: false), to: outputFile, mode: 0o600)
+        }
+        try output.finish(report)
+    }
+}
