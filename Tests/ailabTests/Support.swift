@@ -153,3 +153,41 @@ final class LoopMount: @unchecked Sendable {
         return Int(field.dropLast()) ?? -1
     }
 }
+
+/// A folder of stub executables to put first on PATH: each records its argv and prints canned output.
+final class StubBin: @unchecked Sendable {
+    let scratch: Scratch
+    var path: String { scratch.file("bin") }
+
+    init() throws {
+        scratch = try Scratch()
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// A stub running `body` (sh) after appending its arguments to `<name>.argv`.
+    func stub(_ name: String, _ body: String) throws {
+        try scratch.write("bin/\(name)", """
+            #!/bin/sh
+            echo "$*" >> "\(scratch.file(name + ".argv"))"
+            \(body)
+
+            """, mode: 0o755)
+    }
+
+    /// Puts the real executable on the stub PATH under its own name.
+    func link(_ tool: String) throws {
+        for folder in ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"] {
+            let candidate = "\(folder)/\(tool)"
+            if FileManager.default.isExecutableFile(atPath: candidate) {
+                try FileManager.default.createSymbolicLink(atPath: "\(path)/\(tool)", withDestinationPath: candidate)
+                return
+            }
+        }
+        throw Failure("\(tool) not found to link")
+    }
+
+    func argv(_ name: String) -> [String] {
+        ((try? String(contentsOfFile: scratch.file(name + ".argv"), encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+    }
+}

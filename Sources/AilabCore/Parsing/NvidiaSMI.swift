@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-
 /// One GPU's state, from `nvidia-smi --query-gpu` CSV or from `nvidia-smi -q -x` XML.
 public struct GPUState: Sendable, Equatable, Codable {
     public var index: Int
@@ -77,28 +73,23 @@ public enum NvidiaSMI {
     /// Parses `nvidia-smi -q -x`, whose schema changed across drivers: old ones count ECC
     /// errors under `double_bit`, newer ones under `*_uncorrectable*`.
     public static func parseXML(_ output: String) throws -> [GPUState] {
-        let document: XMLDocument
-        do {
-            document = try XMLDocument(xmlString: output, options: [])
-        } catch {
-            throw ParseError("nvidia-smi -q -x", "not XML: \(error.localizedDescription)")
-        }
-        guard let root = document.rootElement(), root.name == "nvidia_smi_log" else {
+        let root = try XMLTree.parse(output, source: "nvidia-smi -q -x")
+        guard root.name == "nvidia_smi_log" else {
             throw ParseError("nvidia-smi -q -x", "no nvidia_smi_log element")
         }
-        let driver = text(root, "driver_version") ?? ""
-        return root.elements(forName: "gpu").enumerated().map { index, gpu in
+        let driver = root.text("driver_version") ?? ""
+        return root.all("gpu").enumerated().map { index, gpu in
             GPUState(
-                index: number(text(gpu, "minor_number")) ?? index, name: text(gpu, "product_name") ?? "", driver: driver,
-                temperatureC: number(text(gpu, "temperature/gpu_temp")),
-                utilizationPercent: number(text(gpu, "utilization/gpu_util")),
-                memoryUsedMiB: number(text(gpu, "fb_memory_usage/used")),
-                memoryTotalMiB: number(text(gpu, "fb_memory_usage/total")),
+                index: number(gpu.text("minor_number")) ?? index, name: gpu.text("product_name") ?? "", driver: driver,
+                temperatureC: number(gpu.text("temperature/gpu_temp")),
+                utilizationPercent: number(gpu.text("utilization/gpu_util")),
+                memoryUsedMiB: number(gpu.text("fb_memory_usage/used")),
+                memoryTotalMiB: number(gpu.text("fb_memory_usage/total")),
                 uncorrectedECC: uncorrectedECC(gpu),
-                retiredPagesPending: flag(text(gpu, "retired_pages/pending_retirement"))
-                    ?? flag(text(gpu, "retired_pages/pending_blacklist")),
-                remappedRowsPending: flag(text(gpu, "remapped_rows/remapped_row_pending")),
-                remappedRowsFailure: flag(text(gpu, "remapped_rows/remapped_row_failure")))
+                retiredPagesPending: flag(gpu.text("retired_pages/pending_retirement"))
+                    ?? flag(gpu.text("retired_pages/pending_blacklist")),
+                remappedRowsPending: flag(gpu.text("remapped_rows/remapped_row_pending")),
+                remappedRowsFailure: flag(gpu.text("remapped_rows/remapped_row_failure")))
         }
     }
 
@@ -111,26 +102,12 @@ public enum NvidiaSMI {
         }
     }
 
-    private static func uncorrectedECC(_ gpu: XMLElement) -> Int? {
-        guard let volatile = element(gpu, "ecc_errors/volatile") else { return nil }
-        if let total = text(volatile, "double_bit/total") { return number(total) }
-        let counts = (volatile.children ?? []).compactMap { node -> Int? in
-            guard let name = node.name, name.contains("uncorrectable") else { return nil }
-            return number(node.stringValue)
-        }
+    private static func uncorrectedECC(_ gpu: XMLTree) -> Int? {
+        guard let volatile = gpu.element("ecc_errors/volatile") else { return nil }
+        if let total = volatile.text("double_bit/total") { return number(total) }
+        let counts = volatile.children.filter { $0.name.contains("uncorrectable") }
+            .compactMap { number($0.text.trimmingCharacters(in: .whitespacesAndNewlines)) }
         return counts.isEmpty ? nil : counts.reduce(0, +)
-    }
-
-    private static func element(_ base: XMLElement, _ path: String) -> XMLElement? {
-        var current: XMLElement? = base
-        for step in path.split(separator: "/") {
-            current = current?.elements(forName: String(step)).first
-        }
-        return current
-    }
-
-    private static func text(_ base: XMLElement, _ path: String) -> String? {
-        element(base, path)?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// "45 C", "100 %", "81559 MiB", "[N/A]", "N/A", "[Not Supported]" → 45, 100, 81559, nil…

@@ -30,11 +30,11 @@ public enum Systemctl {
     /// The plain table older systemd prints: "unit load active sub description…", one per line.
     public static func parseFailedPlain(_ output: String) -> [FailedUnit] {
         output.split(whereSeparator: \.isNewline).compactMap { line in
-            let fields = line.trimmingCharacters(in: .whitespaces)
+            // Failed units are marked with a bullet ("●", or "*" without UTF-8).
+            let fields = line.trimmingCharacters(in: CharacterSet(charactersIn: "●* \t"))
                 .split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true).map(String.init)
             guard let unit = fields.first, unit.contains(".") else { return nil }
-            return FailedUnit(unit: unit.trimmingCharacters(in: CharacterSet(charactersIn: "●* ")),
-                              description: fields.count == 5 ? fields[4] : "")
+            return FailedUnit(unit: unit, description: fields.count == 5 ? fields[4] : "")
         }
     }
 

@@ -1,0 +1,252 @@
+@testable import AilabCore
+import Foundation
+import Testing
+
+/// A healthy host on the fake runner: every tool answers well; each test then breaks one thing.
+struct HealthyHost {
+    let runner = FakeRunner()
+    let root: TemporaryDirectory
+    static let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    init() throws {
+        root = try TemporaryDirectory()
+        try write("/etc/os-release", "PRETTY_NAME=\"Ubuntu 24.04.1 LTS\"\n")
+        try write("/proc/sys/kernel/osrelease", "6.8.0-45-generic\n")
+        try write("/proc/uptime", "90061.2 100.0\n")
+        try write("/proc/loadavg", "0.50 0.40 0.30 1/200 999\n")
+        try write("/proc/meminfo", "MemTotal: 100000 kB\nMemAvailable: 60000 kB\n")
+        try write("/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz", "archive")
+        try FileManager.default.setAttributes([.modificationDate: Self.now.addingTimeInterval(-3600)],
+                                              ofItemAtPath: root.path + "/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz")
+        setDisk(rootPercent: 40)
+        runner.on("lsblk", stdout: #"{"blockdevices":[{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false}]}"#)
+        runner.on("systemctl", Systemctl.failedJSONArguments, stdout: "[]")
+        let tasks = ServicesSection.maintenanceTasks
+        let timers = tasks.map { #"{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-\#($0).timer","activates":"ailab-\#($0).service"}"# }
+        runner.on("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"] + tasks.map { "ailab-\($0).timer" },
+                  stdout: "[" + timers.joined(separator: ",") + "]")
+        runner.on("systemctl", ["show", "--property=Id,Result,ExecMainStatus"] + tasks.map { "ailab-\($0).service" },
+                  stdout: tasks.map { "Id=ailab-\($0).service\nResult=success\nExecMainStatus=0\n" }.joined(separator: "\n"))
+        runner.install("dockerd", "libvirtd", "dkms")
+        runner.on("docker", ["info", "--format", "{{json .}}"], stdout: #"{"ServerVersion":"26.1.5","ContainersRunning":3,"ContainersPaused":0,"ContainersStopped":1,"Images":4}"#)
+        runner.on("docker", ["ps", "--filter", "health=unhealthy", "--format", "{{json .}}"], stdout: "")
+        runner.on("docker", ["system", "df", "--format", "{{json .}}"], stdout: #"{"Active":"2","Reclaimable":"1GB (50%)","Size":"2GB","TotalCount":"4","Type":"Images"}"#)
+        runner.on("virsh", ["list", "--all"], stdout: " Id   Name   State\n----------------------\n 1    vm1    running\n")
+        runner.on("nvidia-smi", ["-L"], stdout: "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\n")
+        setGPU(ecc: "0")
+        runner.on("dkms", ["status"], stdout: "nvidia/550.90.07, 6.8.0-45-generic, x86_64: installed\n")
+        runner.on("smartctl", ["--json", "--scan-open"], stdout: try Fixture.text("smartctl/scan-simple-flatcar.json"))
+        setSMART(try Fixture.text("smartctl/sata-hdd-wdc-wd140edfz-healthy-a.json"))
+    }
+
+    func write(_ path: String, _ text: String) throws {
+        let full = root.path + path
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: full).deletingLastPathComponent().path,
+                                                withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: full))
+    }
+
+    func setDisk(rootPercent: Int) {
+        runner.on("df", ["-P", "-T"], stdout: """
+            Filesystem     Type 1024-blocks     Used Available Capacity Mounted on
+            /dev/nvme0n1p2 ext4   100000000 \(rootPercent * 1_000_000) \((100 - rootPercent) * 1_000_000)      \(rootPercent)% /
+            /dev/nvme0n1p1 ext4     2000000   500000   1500000      25% /boot
+            """)
+        runner.on("df", ["-P", "-T", "-i"], stdout: """
+            Filesystem     Type  Inodes IUsed IFree IUse% Mounted on
+            /dev/nvme0n1p2 ext4 6000000 60000 5940000    1% /
+            /dev/nvme0n1p1 ext4  100000  1000   99000    1% /boot
+            """)
+    }
+
+    func setGPU(ecc: String) {
+        runner.on("nvidia-smi", ["--query-gpu=" + NvidiaSMI.queryFields.joined(separator: ","), "--format=csv,nounits"], stdout: """
+            index, name, driver_version, temperature.gpu, utilization.gpu [%], memory.used [MiB], memory.total [MiB], ecc.errors.uncorrected.volatile.total, retired_pages.pending, remapped_rows.pending, remapped_rows.failure
+            0, NVIDIA H100 80GB HBM3, 550.90.07, 45, 10, 1000, 81559, \(ecc), [N/A], No, No
+            """)
+    }
+
+    func setSMART(_ json: String, exit: Int32 = 0) {
+        runner.on("smartctl", stdout: json, exit: exit)
+        runner.on("smartctl", ["--json", "--scan-open"], stdout: (try? Fixture.text("smartctl/scan-simple-flatcar.json")) ?? "")
+    }
+
+    func report(root isRoot: Bool = true, timeout: Duration = .seconds(10), environment: [String: String] = [:]) async throws -> Report {
+        let fake = try FakeContext(runner: runner, root: isRoot, environment: environment, now: Self.now)
+        var context = fake.context
+        context.files = HostFiles(root: root.path)
+        return try await TaskHarness.run(HealthcheckTask(timeout: timeout, threshold: 85), in: context)
+    }
+}
+
+extension Report {
+    func check(_ name: String) -> Check? { checks.first { $0.name == name } }
+}
+
+@Suite struct HealthcheckTaskTests {
+    @Test func healthyHostIsAllOkAndExits0() async throws {
+        let report = try await HealthyHost().report()
+        let bad = report.checks.filter { $0.status != .ok }
+        #expect(bad.isEmpty, "\(bad)")
+        #expect(report.exitStatus == .ok)
+        #expect(Set(report.checks.compactMap(\.section)) == ["host", "storage", "services", "containers", "vms", "gpu", "smart", "backups"])
+        #expect(report.check("system")?.detail == "Ubuntu 24.04.1 LTS, kernel 6.8.0-45-generic, up 1d 1h")
+    }
+
+    @Test func healthcheckStartsNoMutatingCommand() async throws {
+        let host = try HealthyHost()
+        _ = try await host.report()
+        #expect(!host.runner.calls.isEmpty)
+        #expect(host.runner.mutatingCalls.isEmpty)
+    }
+
+    @Test func absentComponentsAreAbsentAndDoNotFail() async throws {
+        let host = try HealthyHost()
+        let runner = FakeRunner()
+        runner.on("df", ["-P", "-T"], stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 ext4 100 10 90 10% /\n")
+        runner.on("df", ["-P", "-T", "-i"], stdout: "Filesystem Type Inodes IUsed IFree IUse% Mounted on\n/dev/sda1 ext4 100 1 99 1% /\n")
+        let fake = try FakeContext(runner: runner)
+        var context = fake.context
+        context.files = HostFiles(root: host.root.path)
+        let report = try await TaskHarness.run(HealthcheckTask(timeout: .seconds(5), threshold: 85), in: context)
+        for name in ["systemd", "docker", "libvirt", "nvidia", "smartctl", "block devices"] {
+            #expect(report.check(name)?.status == .absent, "\(name)")
+        }
+        #expect(report.exitStatus == .ok)
+    }
+
+    @Test func unprivilegedRunSkipsProbesThatNeedRoot() async throws {
+        let report = try await HealthyHost().report(root: false)
+        #expect(report.check("smartctl") == Check("smartctl", .skipped, "skipped (needs root)", section: "smart"))
+        #expect(report.check("libvirt")?.status == .skipped)
+        #expect(report.exitStatus == .ok)
+    }
+
+    @Test func rebootRequiredIsAWarningNamingThePackages() async throws {
+        let host = try HealthyHost()
+        try host.write("/run/reboot-required", "*** System restart required ***\n")
+        try host.write("/run/reboot-required.pkgs", "linux-image-6.8.0-47-generic\nlibc6\nlibc6\n")
+        let report = try await host.report()
+        #expect(report.check("reboot") == Check("reboot", .warning, "required by libc6, linux-image-6.8.0-47-generic", section: "host"))
+        #expect(report.exitStatus == .ok)
+    }
+
+    @Test func missingOrOldBackupIsAWarning() async throws {
+        let host = try HealthyHost()
+        try FileManager.default.setAttributes([.modificationDate: HealthyHost.now.addingTimeInterval(-49 * 3600)],
+                                              ofItemAtPath: host.root.path + "/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz")
+        let old = try await host.report()
+        #expect(old.check("config backup")?.status == .warning)
+        try FileManager.default.removeItem(atPath: host.root.path + "/srv/backups/ailab-config")
+        let none = try await host.report()
+        #expect(none.check("config backup")?.status == .warning)
+        #expect(none.check("config backup")?.detail.contains("no ailab-config archive") == true)
+        #expect(none.exitStatus == .ok)
+    }
+
+    @Test func diskNearTheThresholdWarnsAndOverItFails() async throws {
+        let host = try HealthyHost()
+        host.setDisk(rootPercent: 82)
+        let near = try await host.report()
+        #expect(near.check("/")?.status == .warning)
+        #expect(near.exitStatus == .ok)
+        host.setDisk(rootPercent: 85)
+        let over = try await host.report()
+        #expect(over.check("/")?.status == .failed)
+        #expect(over.exitStatus == .failed)
+    }
+
+    @Test func failedUnitsFail() async throws {
+        let host = try HealthyHost()
+        host.runner.on("systemctl", Systemctl.failedJSONArguments,
+                       stdout: #"[{"unit":"nvidia-persistenced.service","description":"NVIDIA Persistence Daemon"}]"#)
+        let report = try await host.report()
+        #expect(report.check("failed units") == Check("failed units", .failed, "1 failed: nvidia-persistenced.service", section: "services"))
+        #expect(report.exitStatus == .failed)
+    }
+
+    @Test func oldSystemdFallsBackToThePlainTable() async throws {
+        let host = try HealthyHost()
+        host.runner.on("systemctl", Systemctl.failedJSONArguments, stderr: "Unknown output 'json'.", exit: 1)
+        host.runner.on("systemctl", Systemctl.failedPlainArguments, stdout: "● docker.service loaded failed failed Docker\n")
+        let report = try await host.report()
+        #expect(report.check("failed units")?.detail == "1 failed: docker.service")
+    }
+
+    @Test func failingSMARTFails() async throws {
+        let host = try HealthyHost()
+        host.setSMART(#"{"smartctl":{"exit_status":8},"device":{"name":"/dev/sda","type":"sat"},"smart_status":{"passed":false}}"#, exit: 8)
+        let report = try await host.report()
+        #expect(report.check("/dev/sda")?.status == .failed)
+        #expect(report.exitStatus == .failed)
+    }
+
+    @Test func sleepingDiskIsNotWokenOrFailed() async throws {
+        let host = try HealthyHost()
+        host.setSMART(#"{"smartctl":{"exit_status":2,"messages":[{"string":"Device is in STANDBY mode, exit(2)"}]}}"#, exit: 2)
+        let report = try await host.report()
+        #expect(report.check("/dev/sda")?.detail == "in standby, not woken")
+        let smartCalls = host.runner.calls.filter { $0.executable == "smartctl" && $0.arguments.contains("--info") }
+        #expect(!smartCalls.isEmpty && smartCalls.allSatisfy { $0.arguments.contains("--nocheck=standby") })
+    }
+
+    @Test func uncorrectedECCFails() async throws {
+        let host = try HealthyHost()
+        host.setGPU(ecc: "2")
+        let report = try await host.report()
+        #expect(report.check("gpu0")?.status == .failed)
+        #expect(report.exitStatus == .failed)
+    }
+
+    @Test func oldDriverFallsBackToXML() async throws {
+        let host = try HealthyHost()
+        host.runner.on("nvidia-smi", ["--query-gpu=" + NvidiaSMI.queryFields.joined(separator: ","), "--format=csv,nounits"],
+                       stdout: "Field \"remapped_rows.pending\" is not a valid field to query.", exit: 2)
+        host.runner.on("nvidia-smi", ["-q", "-x"], stdout: try Fixture.text("nvidia-smi/tesla-k80-x4-azure-driver430-q-x.xml"))
+        let report = try await host.report()
+        #expect(report.checks.filter { $0.section == "gpu" && $0.name.hasPrefix("gpu") }.count == 4)
+    }
+
+    @Test func hungProbeFailsNamingItAndTheRestIsComplete() async throws {
+        let host = try HealthyHost()
+        host.runner.on("nvidia-smi", ["-L"], timedOut: true)
+        let report = try await host.report()
+        let gpu = try #require(report.check("gpu"))
+        #expect(gpu.status == .failed)
+        #expect(gpu.detail.contains("nvidia-smi -L timed out"))
+        #expect(report.check("docker")?.status == .ok)
+        #expect(report.check("/dev/sda")?.status == .ok)
+        #expect(report.exitStatus == .failed)
+    }
+
+    @Test func unreachableDockerDaemonFails() async throws {
+        let host = try HealthyHost()
+        host.runner.on("docker", ["info", "--format", "{{json .}}"],
+                       stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", exit: 1)
+        let report = try await host.report()
+        #expect(report.check("docker")?.status == .failed)
+        #expect(report.check("docker")?.detail.contains("Cannot connect to the Docker daemon") == true)
+        #expect(report.exitStatus == .failed)
+    }
+
+    @Test func dockerPermissionDeniedWithoutRootIsSkipped() async throws {
+        let host = try HealthyHost()
+        host.runner.on("docker", ["info", "--format", "{{json .}}"],
+                       stderr: "permission denied while trying to connect to the Docker daemon socket", exit: 1)
+        let report = try await host.report(root: false)
+        #expect(report.check("docker")?.detail == "skipped (needs root)")
+    }
+
+    @Test func failedAilabServiceFailsItsTimer() async throws {
+        let host = try HealthyHost()
+        host.runner.on("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"]
+                       + ServicesSection.maintenanceTasks.map { "ailab-\($0).timer" },
+                       stdout: #"[{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#)
+        host.runner.on("systemctl", ["show", "--property=Id,Result,ExecMainStatus"] + ServicesSection.maintenanceTasks.map { "ailab-\($0).service" },
+                       stdout: "Id=ailab-apt-cleanup.service\nResult=exit-code\nExecMainStatus=1\n\nId=ailab-disk-watch.service\nResult=success\nExecMainStatus=0\n")
+        let report = try await host.report()
+        #expect(report.check("ailab-apt-cleanup.timer")?.status == .failed)
+        #expect(report.check("ailab-apt-cleanup.timer")?.detail.contains("exit status 1") == true)
+        #expect(report.check("ailab-disk-watch.timer")?.status == .absent)
+    }
+}
