@@ -30,7 +30,7 @@ import Testing
         let stubs = try StubBin()
         try stubs.link("df")
         let marker = stubs.scratch.file("signal")
-        try stubs.stub("nvidia-smi", "trap 'echo TERM > \(marker); exit 143' TERM\nwhile :; do sleep 0.1; done")
+        try stubs.stub("nvidia-smi", "trap 'echo TERM > \(marker); exit 143' TERM\nwhile :; do /bin/sleep 0.1; done")
         try stubs.stub("lsblk", #"echo '{"blockdevices":[{"name":"sda","type":"disk","size":1000,"model":"X","rota":false}]}'"#)
         let scratch = try Scratch()
         let outcome = try Ailab.run(["healthcheck", "--timeout", "2"], environment: environment(stubs, scratch))
@@ -95,7 +95,7 @@ import Testing
         try stubs.link("df")
         let delay = 1.0
         let slow = ["nvidia-smi", "docker", "dockerd", "virsh", "libvirtd", "smartctl", "systemctl", "lsblk", "dkms"]
-        for name in slow { try stubs.stub(name, "sleep \(delay); exit 1") }
+        for name in slow { try stubs.stub(name, "/bin/sleep \(delay); exit 1") }
         let scratch = try Scratch()
         var environment = scratch.environment
         environment["PATH"] = stubs.path
