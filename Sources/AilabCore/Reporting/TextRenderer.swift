@@ -31,16 +31,24 @@ public struct TextRenderer: Sendable {
         }
         if !report.findings.plan.isEmpty {
             lines.append("")
-            lines.append(report.dryRun == true ? "Plan (would run with --execute):" : "Plan:")
+            lines.append(planTitle(report))
             lines += report.findings.plan.map { "  " + $0 }
         }
-        if !report.findings.notes.isEmpty {
+        for note in report.findings.notes {
             lines.append("")
-            lines += report.findings.notes
+            lines.append(note)
         }
         lines.append("")
         lines.append(summary(report))
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func planTitle(_ report: Report) -> String {
+        switch (report.dryRun, report.exitStatus) {
+        case (true, .ok): "Plan (would run with --execute):"
+        case (true, _): "Plan (would not run: a check above refuses it):"
+        default: "Plan:"
+        }
     }
 
     private func summary(_ report: Report) -> String {

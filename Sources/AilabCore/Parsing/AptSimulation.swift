@@ -1,0 +1,58 @@
+/// A package `apt-get -s` says it would remove.
+public struct PackageRemoval: Sendable, Equatable, Codable {
+    public var name: String
+    public var version: String
+    /// `Purg` (configuration files go too) rather than `Remv`.
+    public var purge: Bool
+}
+
+/// Parsers for apt-get's simulation output, apt 1.x to 3.x.
+public enum AptSimulation {
+    /// `Purg name [version]` and `Remv name [version]` lines; everything else is commentary.
+    public static func removals(_ output: String) -> [PackageRemoval] {
+        output.split(whereSeparator: \.isNewline).compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2, fields[0] == "Purg" || fields[0] == "Remv" else { return nil }
+            var version = ""
+            if fields.count >= 3, fields[2].hasPrefix("[") {
+                version = String(fields[2].dropFirst().prefix { $0 != "]" })
+            }
+            return PackageRemoval(name: packageName(String(fields[1])), version: version, purge: fields[0] == "Purg")
+        }
+    }
+
+    /// `Del name version [size]` lines of `apt-get -s autoclean`: archives that would be deleted.
+    public static func cleanedArchives(_ output: String) -> [String] {
+        output.split(whereSeparator: \.isNewline).compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 3, fields[0] == "Del" else { return nil }
+            return "\(fields[1]) \(fields[2])"
+        }
+    }
+
+    /// "nvidia-dkms-535:amd64" → "nvidia-dkms-535".
+    static func packageName(_ field: String) -> String {
+        String(field.split(separator: ":").first ?? Substring(field))
+    }
+}
+
+/// An installed package as `dpkg-query -W -f '${Package}\t${Version}\t${db:Status-Abbrev}\n'` lists it.
+public struct InstalledPackage: Sendable, Equatable, Codable {
+    public var name: String
+    public var version: String
+    public var status: String
+
+    public var isInstalled: Bool { status.hasPrefix("ii") || status.hasPrefix("hi") }
+}
+
+public enum DpkgQuery {
+    public static let format = "${Package}\t${Version}\t${db:Status-Abbrev}\n"
+
+    public static func parse(_ output: String) throws -> [InstalledPackage] {
+        try output.split(whereSeparator: \.isNewline).map { line in
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= 3, !fields[0].isEmpty else { throw ParseError("dpkg-query", "cannot read line: \(line)") }
+            return InstalledPackage(name: AptSimulation.packageName(fields[0]), version: fields[1], status: fields[2])
+        }
+    }
+}

@@ -1,0 +1,42 @@
+/// apt-cleanup: unused packages and stale downloaded archives, behind the package guards.
+public struct AptCleanupTask: MaintenanceTask {
+    public let name = "apt-cleanup"
+    public let mode: RunMode?
+    public let lockTimeout: Int
+    public let requiredTools = AptCommands.requiredTools
+
+    public init(mode: RunMode, lockTimeout: Int) {
+        self.mode = mode
+        self.lockTimeout = lockTimeout
+    }
+
+    public func run(_ run: TaskRun) async throws -> Findings {
+        var findings = Findings()
+        let commands = AptCommands(lockTimeout: lockTimeout)
+        let survey = try await PackageSurveyor.survey(run, commands)
+        PackageSurveyor.record(survey, into: &findings)
+        let clean = try await run.probe(commands.simulateAutoclean)
+        let archives = AptSimulation.cleanedArchives(clean.stdout)
+        findings.add("autoclean simulation", clean.succeeded ? .ok : .failed, clean.succeeded
+                     ? (archives.isEmpty ? "no stale package files" : "\(archives.count) stale package file(s) would be deleted")
+                     : PackageSurveyor.aptFailure(clean))
+        findings.set("autocleanArchives", archives)
+
+        let autoremove = commands.autoremove(survey.removals)
+        let plan = Plan([commands.update, autoremove, commands.autoclean])
+        findings.plan = plan.lines
+        guard survey.allowed, clean.succeeded, let executor = try run.gate.open(plan) else { return findings }
+
+        guard try await PackageSurveyor.apply(commands.update, "apt-get update", executor, &findings) else { return findings }
+        // The operator confirmed a removal list: after the update it must still be that list.
+        let again = try await PackageSurveyor.survey(run, commands)
+        guard again.removals == survey.removals, again.allowed else {
+            findings.add("autoremove", .failed, "refused: after apt-get update the removal set changed to "
+                         + "\(again.removals.map(\.name)); nothing was removed, run ailab apt-cleanup again to review")
+            return findings
+        }
+        guard try await PackageSurveyor.apply(autoremove, "autoremove", executor, &findings) else { return findings }
+        _ = try await PackageSurveyor.apply(commands.autoclean, "autoclean", executor, &findings)
+        return findings
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// kernel-cleanup: old kernel images through APT's autoremove, never below two kernels and
+/// never the running one, with /boot space before and after and a review list for the operator.
+public struct KernelCleanupTask: MaintenanceTask {
+    public let name = "kernel-cleanup"
+    public let mode: RunMode?
+    public let lockTimeout: Int
+    public let requiredTools = AptCommands.requiredTools
+
+    public init(mode: RunMode, lockTimeout: Int) {
+        self.mode = mode
+        self.lockTimeout = lockTimeout
+    }
+
+    public func run(_ run: TaskRun) async throws -> Findings {
+        var findings = Findings()
+        let commands = AptCommands(lockTimeout: lockTimeout)
+        let survey = try await PackageSurveyor.survey(run, commands)
+        PackageSurveyor.record(survey, into: &findings)
+        let bootBefore = try await bootFree(run)
+        findings.add("/boot free", .ok, bootBefore.map(ByteCount.format) ?? "unknown (df /boot failed)")
+        findings.notes.append(try await reviewList(run))
+
+        let autoremove = commands.autoremove(survey.removals)
+        let plan = Plan([autoremove])
+        findings.plan = plan.lines
+        guard survey.allowed, let executor = try run.gate.open(plan) else { return findings }
+        guard try await PackageSurveyor.apply(autoremove, "autoremove", executor, &findings) else { return findings }
+
+        // Verify from dpkg's own state that the guard still holds after the removal.
+        let after = try await PackageSurveyor.survey(run, commands)
+        let runningBefore = survey.installedKernels.contains { PackageRules.kernelRelease(ofImage: $0) == survey.runningKernel }
+        let runningAfter = after.installedKernels.contains { PackageRules.kernelRelease(ofImage: $0) == after.runningKernel }
+        let kept = after.installedKernels.count >= min(2, survey.installedKernels.count) && (runningAfter || !runningBefore)
+        findings.add("kernels after", kept ? .ok : .failed,
+                     "\(after.installedKernels.count) kernel images installed: \(after.installedKernels.joined(separator: ", "))")
+        let bootAfter = try await bootFree(run)
+        findings.add("/boot free after", .ok, (bootAfter.map(ByteCount.format) ?? "unknown")
+                     + (bootBefore.flatMap { before in bootAfter.map { " (was \(ByteCount.format(before)), freed \(ByteCount.format($0 - before)))" } } ?? ""))
+        findings.set("bootFreeBytes", ["before": bootBefore, "after": bootAfter])
+        return findings
+    }
+
+    private func bootFree(_ run: TaskRun) async throws -> Int64? {
+        let result = try await run.probe(Invocation("df", ["-P", "-T", "/boot"], timeout: .seconds(30)))
+        guard result.succeeded else { return nil }
+        return try? DiskFree.parseBlocks(result.stdout).first?.availableBytes
+    }
+
+    /// What the operator should look at before the next reboot: read-only, never acted on.
+    private func reviewList(_ run: TaskRun) async throws -> String {
+        var lines = ["Review before the next reboot:"]
+        if run.isInstalled("dkms") {
+            let dkms = try await run.probe(Invocation("dkms", ["status"], timeout: .seconds(60)))
+            let modules = DKMSStatus.parse(dkms.stdout)
+            lines.append("  DKMS modules: " + (modules.isEmpty ? "none"
+                : modules.map { "\($0.module)/\($0.version) \($0.kernel ?? "-") \($0.state)" }.joined(separator: "; ")))
+        } else {
+            lines.append("  DKMS: not installed")
+        }
+        let nvidia = try await run.probe(Invocation(
+            "dpkg-query", ["-W", "-f", DpkgQuery.format, "nvidia-driver-*", "nvidia-dkms-*", "linux-modules-nvidia-*"],
+            timeout: .seconds(60)))
+        let drivers = ((try? DpkgQuery.parse(nvidia.stdout)) ?? []).filter(\.isInstalled)
+        lines.append("  NVIDIA driver packages: " + (drivers.isEmpty ? "none" : drivers.map { "\($0.name) \($0.version)" }.joined(separator: ", ")))
+        if run.isInstalled("mokutil") {
+            let secureBoot = try await run.probe(Invocation("mokutil", ["--sb-state"], timeout: .seconds(30)))
+            lines.append("  Secure Boot: " + (secureBoot.message ?? "unknown"))
+        } else {
+            lines.append("  Secure Boot: mokutil is not installed")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

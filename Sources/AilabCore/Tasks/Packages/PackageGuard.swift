@@ -1,0 +1,53 @@
+/// What the simulation would do to the host, and whether the guards allow it.
+public struct PackageSurvey: Sendable {
+    public var simulation: String
+    public var removals: [PackageRemoval]
+    public var installedImages: [InstalledPackage]
+    public var runningKernel: String
+
+    /// Versioned images whose status is installed.
+    public var installedKernels: [String] {
+        installedImages.filter { $0.isInstalled && PackageRules.kernelRelease(ofImage: $0.name) != nil }.map(\.name)
+    }
+
+    public var removedKernels: [String] {
+        removals.map(\.name).filter { PackageRules.kernelRelease(ofImage: $0) != nil }
+    }
+
+    public var remainingKernels: [String] {
+        installedKernels.filter { !removedKernels.contains($0) }
+    }
+
+    public var protectedRemovals: [String] {
+        removals.map(\.name).filter(PackageRules.isProtected)
+    }
+
+    /// The guard checks: kernels, running kernel, protected packages. Any failed one refuses the run.
+    public var guardChecks: [Check] {
+        var checks: [Check] = []
+        let removed = removedKernels
+        if removed.isEmpty {
+            checks.append(Check("kernel guard", .ok, "no kernel image would be removed; \(installedKernels.count) installed"))
+        } else if remainingKernels.count < 2 {
+            checks.append(Check("kernel guard", .failed,
+                "refused: only \(remainingKernels.count) versioned kernel image(s) would remain "
+                + "(\(remainingKernels.joined(separator: ", ")), at least 2 must stay installed"))
+        } else {
+            checks.append(Check("kernel guard", .ok,
+                "\(remainingKernels.count) kernel images remain: \(remainingKernels.joined(separator: ", "))"))
+        }
+        let running = removed.filter { PackageRules.kernelRelease(ofImage: $0) == runningKernel }
+        checks.append(running.isEmpty
+            ? Check("running kernel", .ok, "\(runningKernel) stays installed")
+            : Check("running kernel", .failed, "refused: the running kernel's image would be removed: \(running.joined(separator: ", "))"))
+        let protected = protectedRemovals
+        checks.append(protected.isEmpty
+            ? Check("protected packages", .ok, "no GPU, CUDA, container or virtualisation package would be removed")
+            : Check("protected packages", .failed,
+                    "refused: would remove \(protected.joined(separator: ", ")); review them and keep them with "
+                    + "'apt-mark manual \(protected.joined(separator: " "))'"))
+        return checks
+    }
+
+    public var allowed: Bool { !guardChecks.contains { $0.status == .failed } }
+}

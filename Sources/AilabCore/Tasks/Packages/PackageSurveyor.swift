@@ -1,0 +1,61 @@
+import Foundation
+
+/// Takes a package survey: the autoremove simulation, the installed kernel images and the
+/// running kernel, read side by side. Nothing here takes the dpkg lock.
+enum PackageSurveyor {
+    static func survey(_ run: TaskRun, _ commands: AptCommands) async throws -> PackageSurvey {
+        async let simulationCall = run.probe(commands.simulateAutoremove)
+        async let imagesCall = run.probe(commands.installedImages)
+        async let unameCall = run.probe(commands.runningKernel)
+        let (simulation, images, uname) = try await (simulationCall, imagesCall, unameCall)
+        guard simulation.succeeded else { throw AilabError.failed(aptFailure(simulation)) }
+        run.log.write("simulation: \(commands.simulateAutoremove.commandLine)")
+        run.log.writeBlock(simulation.stdout)
+        // dpkg-query exits 1 when nothing matches: no kernel image installed at all.
+        guard images.succeeded || images.stderr.contains("no packages found") else {
+            throw AilabError.failed(images.failureSummary)
+        }
+        guard uname.succeeded else { throw AilabError.failed(uname.failureSummary) }
+        return PackageSurvey(
+            simulation: simulation.stdout, removals: AptSimulation.removals(simulation.stdout),
+            installedImages: try DpkgQuery.parse(images.succeeded ? images.stdout : ""),
+            runningKernel: uname.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// apt's own "E:" lines say what went wrong, the lock holder included.
+    static func aptFailure(_ result: InvocationResult) -> String {
+        let errors = result.stderr.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("E:") }
+        let command = result.invocation.commandLine
+        if result.timedOut { return "\(command): timed out" }
+        return "\(command): \(result.termination)" + (errors.isEmpty ? (result.message.map { ": \($0)" } ?? "")
+                                                       : ": " + errors.joined(separator: " "))
+    }
+
+    /// The findings every package task shows: what would go, and the guards' verdict.
+    static func record(_ survey: PackageSurvey, into findings: inout Findings) {
+        let names = survey.removals.map { "\($0.name) \($0.version)" }
+        findings.add("autoremove simulation", .ok, names.isEmpty ? "nothing to remove"
+                     : "\(names.count) package(s) would be purged: " + survey.removals.map(\.name).joined(separator: ", "))
+        for check in survey.guardChecks { findings.add(check) }
+        if !names.isEmpty { findings.notes.append("Would remove:\n" + names.map { "  " + $0 }.joined(separator: "\n")) }
+        findings.set("removals", survey.removals)
+        findings.set("kernels", KernelFigures(
+            running: survey.runningKernel, installed: survey.installedKernels,
+            removable: survey.removedKernels, remaining: survey.remainingKernels))
+        findings.set("protected", survey.protectedRemovals)
+    }
+
+    /// Runs one confirmed apt-get step and records how it went; false stops the task.
+    static func apply(_ step: PlanStep, _ name: String, _ executor: PlanExecutor, _ findings: inout Findings) async throws -> Bool {
+        let result = try await executor.run(step)
+        findings.add(name, result.succeeded ? .ok : .failed, result.succeeded ? "done" : aptFailure(result))
+        return result.succeeded
+    }
+
+    struct KernelFigures: Encodable {
+        var running: String
+        var installed: [String]
+        var removable: [String]
+        var remaining: [String]
+    }
+}
