@@ -36,8 +36,11 @@ public struct KernelCleanupTask: MaintenanceTask {
         findings.add("kernels after", kept ? .ok : .failed,
                      "\(after.installedKernels.count) kernel images installed: \(after.installedKernels.joined(separator: ", "))")
         let bootAfter = try await bootFree(run)
-        findings.add("/boot free after", .ok, (bootAfter.map(ByteCount.format) ?? "unknown")
-                     + (bootBefore.flatMap { before in bootAfter.map { " (was \(ByteCount.format(before)), freed \(ByteCount.format($0 - before)))" } } ?? ""))
+        var detail = bootAfter.map(ByteCount.format) ?? "unknown"
+        if let bootBefore, let bootAfter {
+            detail += " (was \(ByteCount.format(bootBefore))" + (bootAfter > bootBefore ? ", \(ByteCount.format(bootAfter - bootBefore)) freed)" : ")")
+        }
+        findings.add("/boot free after", .ok, detail)
         findings.set("bootFreeBytes", ["before": bootBefore, "after": bootAfter])
         return findings
     }

@@ -37,7 +37,7 @@ enum PackageSurveyor {
         findings.add("autoremove simulation", .ok, names.isEmpty ? "nothing to remove"
                      : "\(names.count) package(s) would be purged: " + survey.removals.map(\.name).joined(separator: ", "))
         for check in survey.guardChecks { findings.add(check) }
-        if !names.isEmpty { findings.notes.append("Would remove:\n" + names.map { "  " + $0 }.joined(separator: "\n")) }
+        if !names.isEmpty { findings.notes.append("Removal list (from the simulation):\n" + names.map { "  " + $0 }.joined(separator: "\n")) }
         findings.set("removals", survey.removals)
         findings.set("kernels", KernelFigures(
             running: survey.runningKernel, installed: survey.installedKernels,
