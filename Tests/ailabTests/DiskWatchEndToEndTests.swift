@@ -144,7 +144,8 @@ import Testing
             time.sleep(30)
             """, lock, ready]
         try holder.run()
-        defer { holder.terminate(); holder.waitUntilExit() }
+        // SIGKILL: a child started from a test thread inherits its blocked SIGTERM.
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         while !FileManager.default.fileExists(atPath: ready) { usleep(20_000) }
         let outcome = try Ailab.run(["disk-watch"], environment: scratch.environment)
         #expect(outcome.code == 1)

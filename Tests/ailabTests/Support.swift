@@ -73,9 +73,8 @@ enum RealTools {
 
     static func require(_ tool: String, package: String) throws {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let found = (path.split(separator: ":") + ["/usr/sbin", "/sbin"]).contains {
-            FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)")
-        }
+        let folders = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
+        let found = folders.contains { FileManager.default.isExecutableFile(atPath: $0 + "/" + tool) }
         if !found { try missing("needs \(tool) (Debian package \(package))") }
     }
 

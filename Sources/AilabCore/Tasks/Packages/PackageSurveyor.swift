@@ -22,13 +22,19 @@ enum PackageSurveyor {
             runningKernel: uname.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// apt's own "E:" lines say what went wrong, the lock holder included.
+    /// apt's own "E:" lines say what went wrong; while it waits for the lock it names the
+    /// holder on stdout ("Waiting for cache lock: … It is held by process 4242 (apt)").
     static func aptFailure(_ result: InvocationResult) -> String {
-        let errors = result.stderr.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("E:") }
         let command = result.invocation.commandLine
         if result.timedOut { return "\(command): timed out" }
-        return "\(command): \(result.termination)" + (errors.isEmpty ? (result.message.map { ": \($0)" } ?? "")
-                                                       : ": " + errors.joined(separator: " "))
+        let segments = (result.stdout + "\n" + result.stderr).split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+        var reasons = segments.filter { $0.hasPrefix("E:") }.map(String.init)
+        if let holder = segments.last(where: { $0.contains("It is held by process") }) {
+            let text = holder.range(of: "Could not get lock").map { String(holder[$0.lowerBound...]) } ?? String(holder)
+            reasons.insert(text.trimmingCharacters(in: CharacterSet(charactersIn: ". ")), at: 0)
+        }
+        if reasons.isEmpty, let message = result.message { reasons = [message] }
+        return "\(command): \(result.termination)" + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; "))
     }
 
     /// The findings every package task shows: what would go, and the guards' verdict.
