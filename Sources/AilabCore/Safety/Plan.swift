@@ -6,6 +6,9 @@ import Glibc
 public enum MutatingAction: Sendable, Equatable {
     case run(Invocation)
     case createDirectory(path: String, mode: UInt32)
+    /// A new, empty file that must not exist yet.
+    case createFile(path: String, mode: UInt32)
+    /// Flushed to disk, renamed, and the folder flushed: the new name appears whole or not at all.
     case rename(from: String, to: String)
     case remove(path: String)
 
@@ -13,6 +16,7 @@ public enum MutatingAction: Sendable, Equatable {
         switch self {
         case .run(let invocation): invocation.commandLine
         case .createDirectory(let path, let mode): "mkdir -m \(String(mode, radix: 8)) \(path)"
+        case .createFile(let path, let mode): "install -m \(String(mode, radix: 8)) /dev/null \(path)"
         case .rename(let from, let to): "mv \(from) \(to)"
         case .remove(let path): "rm \(path)"
         }

@@ -1,0 +1,12 @@
+/// What config-backup archives, and the large data it always leaves out.
+public enum BackupSources {
+    public static let defaults = [
+        "/etc", "/root/.bashrc", "/root/.profile", "/root/.bash_aliases", "/opt/ailab-maintenance", "/var/lib/libvirt/qemu",
+    ]
+
+    /// Member-name patterns tar leaves out: images, Docker's data, saved VM memory.
+    public static let excludes = [
+        "var/lib/docker", "var/lib/libvirt/qemu/save", "*.qcow2", "*.img", "*.raw", "*.iso", "*.vmdk", "*.safetensors",
+        "*.gguf",
+    ]
+}

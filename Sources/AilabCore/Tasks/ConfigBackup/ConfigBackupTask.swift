@@ -1,0 +1,163 @@
+import Foundation
+
+/// config-backup: a verified, private archive of the host's configuration, then retention.
+/// Nothing is deleted before a new archive has been written, verified and renamed into place.
+public struct ConfigBackupTask: MaintenanceTask {
+    public let name = "config-backup"
+    public let mode: RunMode?
+    public let destination: String
+    public let retentionDays: Int
+    public let keepMin: Int
+    public let includes: [String]
+    public let requiredTools = [(command: "tar", package: "tar"), (command: "gzip", package: "gzip")]
+
+    public init(mode: RunMode, destination: String, retentionDays: Int, keepMin: Int, includes: [String]) {
+        self.mode = mode
+        self.destination = destination
+        self.retentionDays = retentionDays
+        self.keepMin = keepMin
+        self.includes = includes
+    }
+
+    struct Source: Encodable {
+        var path: String
+        var present: Bool
+        var bytes: Int64?
+    }
+
+    /// Where the archive is written: a hidden temporary name beside its final one.
+    struct Layout {
+        var archive: String
+        var final: String
+        var temporary: String
+        var compressor: String
+
+        init(archive: String, folder: String, compressor: String) {
+            self.archive = archive
+            final = folder + "/" + archive
+            temporary = folder + "/." + archive + ".partial"
+            self.compressor = compressor
+        }
+    }
+
+    public func run(_ run: TaskRun) async throws -> Findings {
+        let files = run.context.files
+        for path in includes where !FileManager.default.fileExists(atPath: files.path(path)) {
+            throw AilabError.usage("invalid --include '\(path)': no such file or directory")
+        }
+        var findings = Findings()
+        let sources = try await survey(run)
+        for source in sources {
+            findings.add(source.path, source.present ? .ok : .absent, source.present
+                         ? "present" + (source.bytes.map { ", \(ByteCount.format($0))" } ?? "") : "not present, skipped")
+        }
+        let existing: [FolderEntry]?
+        do {
+            existing = try FolderEntry.list(files.path(destination))
+        } catch {
+            findings.add("destination", .failed, "cannot read \(destination): \(error.localizedDescription)")
+            return findings
+        }
+        let layout = Layout(archive: ArchiveName.make(at: run.now), folder: files.path(destination),
+                            compressor: run.isInstalled("pigz") ? "pigz" : "gzip")
+        let expired = Retention.expired(existing ?? [], now: run.now, retentionDays: retentionDays, keepMin: keepMin,
+                                        addingNewArchive: true)
+        findings.add("destination", .ok, "\(destination)" + (existing == nil ? " (will be created, mode 0700)" : "")
+                     + "; archive \(layout.archive) via \(layout.compressor)")
+        findings.add("retention", .ok, expired.isEmpty ? "nothing to delete (\(retentionDays) days, keep \(keepMin))"
+                     : "would delete \(expired.count) archive(s) older than \(retentionDays) days: "
+                     + expired.map(\.name).joined(separator: ", "))
+        findings.set("sources", sources)
+        findings.set("archive", layout.final)
+        findings.set("expired", expired.map(\.name))
+
+        let present = sources.filter(\.present).map(\.path)
+        let makeFolder = existing == nil
+            ? PlanStep(.createDirectory(path: files.path(destination), mode: 0o700), purpose: "create the destination") : nil
+        let createTemporary = PlanStep(.createFile(path: layout.temporary, mode: 0o600), purpose: "an empty private file for the archive")
+        let archive = PlanStep.run(tarInvocation(layout, sources: present, root: files.path("/")),
+                                   purpose: "archive \(present.count) sources")
+        let publish = PlanStep(.rename(from: layout.temporary, to: layout.final), purpose: "publish the verified archive")
+        let deletions = expired.map {
+            PlanStep(.remove(path: files.path(destination) + "/" + $0.name), purpose: "retention: older than \(retentionDays) days")
+        }
+        let discard = PlanStep(.remove(path: layout.temporary), purpose: "only if writing or verifying fails")
+        let plan = Plan([makeFolder, createTemporary, archive, publish].compactMap { $0 } + deletions + [discard])
+        findings.plan = plan.lines
+        guard let executor = try run.gate.open(plan) else { return findings }
+
+        let started = ContinuousClock.now
+        if let makeFolder { try executor.apply(makeFolder) }
+        try executor.apply(createTemporary)
+        Interruption.shared.registerTemporary(layout.temporary)
+        defer { Interruption.shared.unregisterTemporary(layout.temporary) }
+        if let failure = try await write(archive, layout, executor, run, &findings) {
+            try executor.apply(discard)
+            findings.add("archive", .failed, failure + "; the partial file was removed and nothing was deleted")
+            return findings
+        }
+        try executor.apply(publish)
+        let size = (try? FileManager.default.attributesOfItem(atPath: layout.final)[.size] as? Int64) ?? 0
+        let seconds = (ContinuousClock.now - started).timeInterval
+        findings.add("archive", .ok, "\(layout.final), \(ByteCount.format(size)), \(String(format: "%.1f", seconds)) s")
+        findings.set("archiveBytes", size)
+        findings.set("seconds", seconds)
+        for step in deletions {
+            do {
+                try executor.apply(step)
+            } catch let error as AilabError {
+                findings.add("retention", .failed, error.message)
+            }
+        }
+        return findings
+    }
+
+    /// Sources as they stand, with sizes from du (approximate where some files are unreadable).
+    private func survey(_ run: TaskRun) async throws -> [Source] {
+        let files = run.context.files
+        var sources = (BackupSources.defaults + includes).map { Source(path: $0, present: files.exists($0)) }
+        let present = sources.filter(\.present).map { files.path($0.path) }
+        guard !present.isEmpty, run.isInstalled("du") else { return sources }
+        let du = try await run.probe(Invocation("du", ["-s", "-B1", "--apparent-size", "--"] + present, timeout: .seconds(300)))
+        var sizes: [String: Int64] = [:]
+        for line in du.stdout.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: "\t", maxSplits: 1)
+            if fields.count == 2, let bytes = Int64(fields[0]) { sizes[String(fields[1])] = bytes }
+        }
+        for index in sources.indices { sources[index].bytes = sizes[files.path(sources[index].path)] }
+        return sources
+    }
+
+    private func tarInvocation(_ layout: Layout, sources: [String], root: String) -> Invocation {
+        // Members are relative to the root, so the archive restores with `tar -C / -xzf`.
+        let relative = sources.map { String($0.drop { $0 == "/" }) }
+        let destination = String(destination.drop { $0 == "/" })
+        let excludes = (BackupSources.excludes + [destination]).map { "--exclude=\($0)" }
+        return Invocation(
+            "tar", ["--create", "--file", layout.temporary, "--use-compress-program=\(layout.compressor)",
+                    "--directory", root, "--preserve-permissions", "--acls", "--xattrs"] + excludes + ["--"] + relative,
+            timeout: .seconds(2 * 3600))
+    }
+
+    /// Writes and verifies the archive; returns why it failed, or nil.
+    private func write(_ archive: PlanStep, _ layout: Layout, _ executor: PlanExecutor, _ run: TaskRun,
+                       _ findings: inout Findings) async throws -> String? {
+        let tar = try await executor.run(archive)
+        // GNU tar exits 1 when a file changed while it was read: the archive is still whole.
+        switch (tar.termination, tar.timedOut) {
+        case (.exited(0), false):
+            break
+        case (.exited(1), false):
+            findings.add("tar", .warning, tar.message ?? "some files changed while they were read")
+        default:
+            return "tar: " + (tar.timedOut ? "timed out" : "\(tar.termination)") + (tar.message.map { ": \($0)" } ?? "")
+        }
+        let integrity = try await run.probe(Invocation(layout.compressor, ["-t", layout.temporary], timeout: .seconds(3600)))
+        guard integrity.succeeded else { return "\(layout.compressor) -t: \(integrity.message ?? integrity.termination.description)" }
+        let listing = try await run.probe(Invocation(
+            "tar", ["--list", "--file", layout.temporary, "--use-compress-program=\(layout.compressor)"], timeout: .seconds(3600)))
+        guard listing.succeeded else { return "tar --list: \(listing.message ?? listing.termination.description)" }
+        findings.add("verify", .ok, "\(layout.compressor) -t and a full tar listing passed")
+        return nil
+    }
+}
