@@ -123,7 +123,8 @@ import Testing
 
     @Test(arguments: ["0", "101", "-3", "12.5"])
     func badThresholdFlagExits2NamingTheValue(value: String) throws {
-        let outcome = try Ailab.run(["disk-watch", "--threshold=\(value)"], environment: try Scratch().environment)
+        let scratch = try Scratch()
+        let outcome = try Ailab.run(["disk-watch", "--threshold=\(value)"], environment: scratch.environment)
         #expect(outcome.code == 2)
         #expect(outcome.stderr.contains(value))
     }

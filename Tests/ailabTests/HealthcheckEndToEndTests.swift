@@ -81,7 +81,8 @@ import Testing
 
     @Test(arguments: ["0", "601", "abc"])
     func badTimeoutExits2(value: String) throws {
-        let outcome = try Ailab.run(["healthcheck", "--timeout", value], environment: try Scratch().environment)
+        let scratch = try Scratch()
+        let outcome = try Ailab.run(["healthcheck", "--timeout", value], environment: scratch.environment)
         #expect(outcome.code == 2)
         #expect(outcome.stderr.contains(value))
     }

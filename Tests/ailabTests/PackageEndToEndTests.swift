@@ -116,7 +116,8 @@ import Testing
     @Test(arguments: [["--non-interactive"], ["--lock-timeout", "-1"], ["--lock-timeout", "soon"]])
     func badSafetyInputExits2(arguments: [String]) throws {
         for task in ["apt-cleanup", "kernel-cleanup"] {
-            let outcome = try Ailab.run([task] + arguments, environment: try Scratch().environment)
+            let scratch = try Scratch()
+            let outcome = try Ailab.run([task] + arguments, environment: scratch.environment)
             #expect(outcome.code == 2)
             #expect(outcome.stderr.split(separator: "\n").count == 1)
         }
@@ -124,7 +125,8 @@ import Testing
 
     @Test func missingAptGetExits2() throws {
         let stubs = try StubBin()
-        var environment = try Scratch().environment
+        let scratch = try Scratch()
+        var environment = scratch.environment
         environment["PATH"] = stubs.path
         let outcome = try Ailab.run(["apt-cleanup"], environment: environment)
         #expect(outcome.code == 2)

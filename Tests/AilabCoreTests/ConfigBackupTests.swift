@@ -1,0 +1,94 @@
+@testable import AilabCore
+import Foundation
+import Testing
+
+@Suite struct RetentionTests {
+    static let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    static func entry(_ name: String, daysOld: Double, regular: Bool = true) -> FolderEntry {
+        FolderEntry(name: name, isRegularFile: regular, modified: now.addingTimeInterval(-daysOld * 86400), size: 1)
+    }
+
+    @Test func oldArchivesGoButTheNewestAreKept() {
+        let entries = (1...6).map { Self.entry("ailab-config-2026090\($0)-033000.tar.gz", daysOld: Double(40 - $0)) }
+        let expired = Retention.expired(entries, now: Self.now, retentionDays: 30, keepMin: 3, addingNewArchive: true)
+        // The new archive plus the two newest old ones are the three kept; the rest are all over 30 days.
+        #expect(expired.map(\.name) == (1...4).reversed().map { "ailab-config-2026090\($0)-033000.tar.gz" })
+    }
+
+    @Test func recentArchivesStay() {
+        let entries = [Self.entry("ailab-config-20261101-033000.tar.gz", daysOld: 29), Self.entry("ailab-config-20261001-033000.tar.gz", daysOld: 31)]
+        let expired = Retention.expired(entries, now: Self.now, retentionDays: 30, keepMin: 0, addingNewArchive: true)
+        #expect(expired.map(\.name) == ["ailab-config-20261001-033000.tar.gz"])
+    }
+
+    @Test func keepMinCanNeverEatTheLastCopies() {
+        let entries = (1...3).map { Self.entry("ailab-config-2025010\($0)-033000.tar.gz", daysOld: 400) }
+        #expect(Retention.expired(entries, now: Self.now, retentionDays: 0, keepMin: 4, addingNewArchive: true).isEmpty)
+        #expect(Retention.expired(entries, now: Self.now, retentionDays: 0, keepMin: 3, addingNewArchive: false).isEmpty)
+        #expect(Retention.expired(entries, now: Self.now, retentionDays: 0, keepMin: 3, addingNewArchive: true).count == 1)
+    }
+
+    @Test func namesThatAlmostMatchAndSymlinksAreNeverTouched() {
+        let entries = [
+            Self.entry("ailab-config-20250101-033000.tar.gz.partial", daysOld: 400),
+            Self.entry("ailab-config-20250101-0330.tar.gz", daysOld: 400),
+            Self.entry("notes.txt", daysOld: 400),
+            Self.entry("ailab-config-20250102-033000.tar.gz", daysOld: 400, regular: false),
+            Self.entry("ailab-config-20250103-033000.tar.gz", daysOld: 400),
+        ]
+        let expired = Retention.expired(entries, now: Self.now, retentionDays: 30, keepMin: 0, addingNewArchive: true)
+        #expect(expired.map(\.name) == ["ailab-config-20250103-033000.tar.gz"])
+    }
+}
+
+@Suite struct ConfigBackupTaskTests {
+    func context(_ answer: String? = nil, root: Bool = true) throws -> (FakeContext, TaskContext, TemporaryDirectory) {
+        let host = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: host.path + "/etc", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: host.path + "/etc/hostname"))
+        let runner = FakeRunner(installed: ["tar", "gzip"])
+        let fake = try FakeContext(runner: runner, root: root, answer: answer)
+        var context = fake.context
+        context.files = HostFiles(root: host.path)
+        return (fake, context, host)
+    }
+
+    @Test func dryRunPlansEverythingAndStartsNothing() async throws {
+        let (fake, context, host) = try context()
+        let task = ConfigBackupTask(mode: .dryRun, destination: "/srv/backups/ailab-config", retentionDays: 30, keepMin: 3, includes: [])
+        let report = try await TaskHarness.run(task, in: context)
+        #expect(report.exitStatus == .ok)
+        #expect(fake.runner.mutatingCalls.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: host.path + "/srv"))
+        #expect(report.findings.plan.first?.hasPrefix("mkdir -m 700 \(host.path)/srv/backups/ailab-config") == true)
+        #expect(report.check("/etc")?.status == .ok)
+        #expect(report.check("/root/.bashrc")?.status == .absent)
+        let tar = try #require(report.findings.plan.first { $0.hasPrefix("tar --create") })
+        #expect(tar.contains("--use-compress-program=gzip"))
+        #expect(tar.contains("-- etc"))
+    }
+
+    @Test func failedTarRemovesThePartialFileAndDeletesNothing() async throws {
+        let (fake, context, host) = try context()
+        let folder = host.path + "/backups"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let old = folder + "/ailab-config-20200101-000000.tar.gz"
+        try Data("old".utf8).write(to: URL(fileURLWithPath: old))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 0)], ofItemAtPath: old)
+        fake.runner.on("tar", stderr: "tar: /backups/x: Cannot write: No space left on device\ntar: Error is not recoverable: exiting now", exit: 2)
+        let task = ConfigBackupTask(mode: .execute(interactive: false), destination: "/backups", retentionDays: 0, keepMin: 0, includes: [])
+        let report = try await TaskHarness.run(task, in: context)
+        #expect(report.exitStatus == .failed)
+        #expect(report.check("archive")?.detail.contains("No space left on device") == true || report.check("archive")?.detail.contains("not recoverable") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["ailab-config-20200101-000000.tar.gz"])
+    }
+
+    @Test func includeThatDoesNotExistIsAUsageError() async throws {
+        let (_, context, _) = try context()
+        let task = ConfigBackupTask(mode: .dryRun, destination: "/b", retentionDays: 30, keepMin: 3, includes: ["/nope"])
+        await #expect(throws: AilabError.usage("invalid --include '/nope': no such file or directory")) {
+            try await TaskHarness.run(task, in: context)
+        }
+    }
+}
