@@ -12,7 +12,7 @@ struct Ailab: AsyncParsableCommand {
             """,
         version: AilabVersion.current,
         groupedSubcommands: [
-            CommandGroup(name: "Reports (read-only)", subcommands: [HealthcheckCommand.self, DiskWatchCommand.self]),
+            CommandGroup(name: "Reports (read-only)", subcommands: [HealthcheckCommand.self, DiskWatchCommand.self, VMAuditCommand.self]),
             CommandGroup(name: "Cleanup (dry run unless --execute)", subcommands: [
                 AptCleanupCommand.self, KernelCleanupCommand.self, ConfigBackupCommand.self,
             ]),

@@ -6,26 +6,41 @@ public struct DomainState: Sendable, Equatable, Codable {
     public var state: String
 }
 
-/// virsh has no JSON output: its tables are a header, a dashed rule and blank-aligned rows.
+/// virsh has no JSON output: its tables are a header, a dashed rule and rows whose columns are
+/// separated by runs of blanks (values such as "shut off" or "100.00 GiB" hold single blanks).
 public enum VirshTable {
-    /// Rows of a table as columns; the last column keeps its inner blanks ("shut off").
-    public static func rows(_ output: String, columns: Int) throws -> [[String]] {
+    public static func rows(_ output: String) throws -> [[String]] {
         let lines = output.split(whereSeparator: \.isNewline).map(String.init)
         guard let rule = lines.firstIndex(where: { $0.hasPrefix("---") }) else {
             throw ParseError("virsh", "no table in output: \(output.prefix(80))")
         }
         return lines[(rule + 1)...].compactMap { line in
-            let fields = line.split(separator: " ", maxSplits: columns - 1, omittingEmptySubsequences: true)
-                .map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = line.trimmingCharacters(in: .whitespaces)
+                .components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             return fields.isEmpty ? nil : fields
         }
     }
 
     /// `virsh list --all`: Id, Name, State (Id is "-" for a domain that is not running).
     public static func parseDomains(_ output: String) throws -> [DomainState] {
-        try rows(output, columns: 3).map { fields in
+        try rows(output).map { fields in
             guard fields.count == 3 else { throw ParseError("virsh list", "cannot read row: \(fields.joined(separator: " "))") }
             return DomainState(name: fields[1], state: fields[2])
         }
+    }
+
+    /// `virsh list --all --name` and other one-name-per-line lists.
+    public static func names(_ output: String) -> [String] {
+        output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// `virsh dominfo`: "Key:   value" lines.
+    public static func keyValues(_ output: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for line in output.split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            values[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return values
     }
 }

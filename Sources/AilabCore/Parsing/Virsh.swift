@@ -1,0 +1,75 @@
+import Foundation
+
+/// A disk from `virsh domblklist --details`.
+public struct DomainDisk: Sendable, Equatable, Codable {
+    public var type: String
+    public var device: String
+    public var target: String
+    /// The file or device behind the disk; nil for an empty drive ("-").
+    public var source: String?
+}
+
+/// A storage pool: `pool-list --all --details` for state, `pool-dumpxml` for bytes and path.
+public struct StoragePool: Sendable, Equatable, Codable {
+    public var name: String
+    public var state: String
+    public var autostart: String
+    public var capacityBytes: Int64?
+    public var allocationBytes: Int64?
+    public var availableBytes: Int64?
+    public var targetPath: String?
+}
+
+/// A volume from `vol-list POOL --details`, sizes as virsh prints them.
+public struct StorageVolume: Sendable, Equatable, Codable {
+    public var pool: String
+    public var name: String
+    public var path: String
+    public var capacity: String
+    public var allocation: String
+}
+
+public enum Virsh {
+    public static func parseDisks(_ output: String) throws -> [DomainDisk] {
+        try VirshTable.rows(output).map { fields in
+            guard fields.count >= 3 else { throw ParseError("virsh domblklist", "cannot read row: \(fields)") }
+            let source = fields.count >= 4 ? fields[3...].joined(separator: "  ") : "-"
+            return DomainDisk(type: fields[0], device: fields[1], target: fields[2], source: source == "-" ? nil : source)
+        }
+    }
+
+    /// Rows of `pool-list --all --details`: Name, State, Autostart, Persistent, Capacity, Allocation, Available.
+    public static func parsePoolList(_ output: String) throws -> [StoragePool] {
+        try VirshTable.rows(output).map { fields in
+            guard fields.count >= 3 else { throw ParseError("virsh pool-list", "cannot read row: \(fields)") }
+            return StoragePool(name: fields[0], state: fields[1], autostart: fields[2])
+        }
+    }
+
+    /// Fills in a pool's sizes and target path from `pool-dumpxml`.
+    public static func parsePoolXML(_ xml: String, into pool: StoragePool) throws -> StoragePool {
+        let root = try XMLTree.parse(xml, source: "virsh pool-dumpxml")
+        guard root.name == "pool" else { throw ParseError("virsh pool-dumpxml", "no pool element") }
+        var pool = pool
+        pool.capacityBytes = bytes(root.element("capacity"))
+        pool.allocationBytes = bytes(root.element("allocation"))
+        pool.availableBytes = bytes(root.element("available"))
+        pool.targetPath = root.text("target/path")
+        return pool
+    }
+
+    public static func parseVolumes(_ output: String, pool: String) throws -> [StorageVolume] {
+        try VirshTable.rows(output).map { fields in
+            guard fields.count >= 5 else { throw ParseError("virsh vol-list", "cannot read row: \(fields)") }
+            return StorageVolume(pool: pool, name: fields[0], path: fields[1], capacity: fields[3], allocation: fields[4])
+        }
+    }
+
+    /// libvirt sizes carry a unit attribute (bytes by default).
+    static func bytes(_ element: XMLTree?) -> Int64? {
+        guard let element, let value = Int64(element.text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        let multipliers: [String: Int64] = ["bytes": 1, "b": 1, "KiB": 1024, "k": 1024, "MiB": 1 << 20, "M": 1 << 20,
+                                            "GiB": 1 << 30, "G": 1 << 30, "TiB": 1 << 40, "T": 1 << 40]
+        return value * (multipliers[element.attributes["unit"] ?? "bytes"] ?? 1)
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// vm-audit: libvirt domains, pools, volumes and the image files nothing uses. Read-only.
+public struct VMAuditTask: MaintenanceTask {
+    public let name = "vm-audit"
+    public let keepsLog = false
+    public let connect: String?
+    public let imageFolders: [String]
+    static let imageExtensions: Set<String> = ["qcow2", "img", "raw", "iso"]
+
+    public init(connect: String?, imageFolders: [String] = ["/var/lib/libvirt/images"]) {
+        self.connect = connect
+        self.imageFolders = imageFolders
+    }
+
+    struct Domain: Encodable {
+        var name: String
+        var state: String
+        var vcpus: Int?
+        var memoryKiB: Int64?
+        var autostart: String
+        var disks: [DomainDisk]
+        var snapshots: Int?
+    }
+
+    struct ImageFile: Encodable {
+        var path: String
+        var bytesOnDisk: Int64
+        var referencedBy: [String]
+        var unreferenced: Bool { referencedBy.isEmpty }
+    }
+
+    public func run(_ run: TaskRun) async throws -> Findings {
+        var findings = Findings()
+        guard run.isInstalled("virsh") else {
+            findings.add("libvirt", .absent, "virsh is not installed (libvirt-clients): nothing to audit")
+            return findings
+        }
+        let listed = try await run.probe(virsh(["list", "--all", "--name"]))
+        guard listed.succeeded else {
+            let uri = connect ?? run.context.environment["LIBVIRT_DEFAULT_URI"] ?? "the default URI"
+            findings.add("libvirt", .failed, "cannot connect to \(uri): \(listed.message ?? listed.termination.description)")
+            return findings
+        }
+        let domains = try await withThrowingTaskGroup(of: Domain.self) { group in
+            for name in VirshTable.names(listed.stdout) { group.addTask { try await domain(name, run) } }
+            return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.name < $1.name }
+        }
+        let pools = try await storagePools(run)
+        let volumes = try await withThrowingTaskGroup(of: [StorageVolume].self) { group in
+            for pool in pools where pool.state == "running" {
+                group.addTask {
+                    let result = try await run.probe(virsh(["vol-list", pool.name, "--details"]))
+                    return result.succeeded ? try Virsh.parseVolumes(result.stdout, pool: pool.name) : []
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }.sorted { ($0.pool, $0.name) < ($1.pool, $1.name) }
+        }
+        let folders = Array(Set(pools.compactMap(\.targetPath) + imageFolders)).sorted()
+        let images = imageFiles(in: folders, files: run.context.files, domains: domains)
+
+        for domain in domains {
+            let memory = domain.memoryKiB.map { ByteCount.format($0 * 1024) } ?? "?"
+            findings.add("domain \(domain.name)", .ok, "\(domain.state), \(domain.vcpus.map(String.init) ?? "?") vCPUs, \(memory), "
+                         + "autostart \(domain.autostart), \(domain.disks.count) disk(s)"
+                         + (domain.snapshots.map { ", \($0) snapshot(s)" } ?? ""))
+        }
+        for pool in pools {
+            let sizes = [pool.capacityBytes.map { "capacity \(ByteCount.format($0))" },
+                         pool.allocationBytes.map { "allocated \(ByteCount.format($0))" },
+                         pool.availableBytes.map { "available \(ByteCount.format($0))" }].compactMap { $0 }
+            findings.add("pool \(pool.name)", .ok, (["\(pool.state)", "autostart \(pool.autostart)"] + sizes
+                         + [pool.targetPath ?? "no target path"]).joined(separator: ", "))
+        }
+        for image in images {
+            findings.add(image.path, image.unreferenced ? .warning : .ok,
+                         "\(ByteCount.format(image.bytesOnDisk)) on disk, "
+                         + (image.unreferenced ? "unreferenced: no domain uses it" : "used by " + image.referencedBy.joined(separator: ", ")))
+        }
+        let unreferenced = images.filter(\.unreferenced)
+        let unreferencedBytes = unreferenced.map(\.bytesOnDisk).reduce(0, +)
+        findings.add("unreferenced images", unreferenced.isEmpty ? .ok : .warning, unreferenced.isEmpty ? "none"
+                     : "\(unreferenced.count) file(s) hold \(ByteCount.format(unreferencedBytes)); review before deleting by hand")
+        if !volumes.isEmpty {
+            findings.notes.append("Volumes:\n" + volumes.map { "  \($0.pool)/\($0.name)  \($0.path)  capacity \($0.capacity), allocation \($0.allocation)" }
+                .joined(separator: "\n"))
+        }
+        findings.set("domains", domains)
+        findings.set("pools", pools)
+        findings.set("volumes", volumes)
+        findings.set("images", images.map { ["path": JSONValue.string($0.path), "bytesOnDisk": .int($0.bytesOnDisk),
+                                             "referencedBy": .array($0.referencedBy.map(JSONValue.string)),
+                                             "unreferenced": .bool($0.unreferenced)] })
+        findings.set("unreferencedBytes", unreferencedBytes)
+        return findings
+    }
+
+    func virsh(_ arguments: [String]) -> Invocation {
+        Invocation("virsh", (connect.map { ["--connect", $0] } ?? []) + arguments, timeout: .seconds(60))
+    }
+
+    private func domain(_ name: String, _ run: TaskRun) async throws -> Domain {
+        async let infoCall = run.probe(virsh(["dominfo", name]))
+        async let disksCall = run.probe(virsh(["domblklist", name, "--details"]))
+        async let snapshotsCall = run.probe(virsh(["snapshot-list", name, "--name"]))
+        let (info, disks, snapshots) = try await (infoCall, disksCall, snapshotsCall)
+        let values = VirshTable.keyValues(info.stdout)
+        return Domain(
+            name: name, state: values["State"] ?? "unknown", vcpus: values["CPU(s)"].flatMap { Int($0) },
+            memoryKiB: values["Max memory"].flatMap { Int64($0.split(separator: " ").first ?? "") },
+            autostart: values["Autostart"] ?? "unknown",
+            disks: disks.succeeded ? try Virsh.parseDisks(disks.stdout) : [],
+            snapshots: snapshots.succeeded ? VirshTable.names(snapshots.stdout).count : nil)
+    }
+
+    private func storagePools(_ run: TaskRun) async throws -> [StoragePool] {
+        let listed = try await run.probe(virsh(["pool-list", "--all", "--details"]))
+        guard listed.succeeded else { return [] }
+        return try await withThrowingTaskGroup(of: StoragePool.self) { group in
+            for pool in try Virsh.parsePoolList(listed.stdout) {
+                group.addTask {
+                    let xml = try await run.probe(virsh(["pool-dumpxml", pool.name]))
+                    return xml.succeeded ? try Virsh.parsePoolXML(xml.stdout, into: pool) : pool
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.name < $1.name }
+        }
+    }
+
+    /// Image files under the folders, with their allocated size and the domains that use them.
+    /// Symlinks are not followed; paths are compared after resolving links on both sides.
+    private func imageFiles(in folders: [String], files: HostFiles, domains: [Domain]) -> [ImageFile] {
+        var users: [String: [String]] = [:]
+        for domain in domains {
+            for source in domain.disks.compactMap(\.source) {
+                users[URL(fileURLWithPath: files.path(source)).resolvingSymlinksInPath().path, default: []].append(domain.name)
+            }
+        }
+        var found: [String: ImageFile] = [:]
+        for folder in folders {
+            let base = files.path(folder)
+            guard let walker = FileManager.default.enumerator(atPath: base) else { continue }
+            while let relative = walker.nextObject() as? String {
+                let full = base + "/" + relative
+                guard Self.imageExtensions.contains(URL(fileURLWithPath: full).pathExtension.lowercased()) else { continue }
+                var status = stat()
+                guard lstat(full, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+                let resolved = URL(fileURLWithPath: full).resolvingSymlinksInPath().path
+                let shown = files.root.isEmpty ? resolved : String(resolved.dropFirst(files.root.count))
+                found[resolved] = ImageFile(path: shown, bytesOnDisk: Int64(status.st_blocks) * 512,
+                                            referencedBy: Array(Set(users[resolved] ?? [])).sorted())
+            }
+        }
+        return found.values.sorted { $0.path < $1.path }
+    }
+}

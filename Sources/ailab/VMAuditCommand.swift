@@ -1,0 +1,22 @@
+import AilabCore
+import ArgumentParser
+
+struct VMAuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vm-audit",
+        abstract: "Lists libvirt domains, storage pools, volumes and unreferenced image files. Read-only.",
+        discussion: """
+            Image files (*.qcow2 *.img *.raw *.iso) under the pools' target paths and /var/lib/libvirt/images \
+            that no domain's disk points at are flagged 'unreferenced'. Nothing is deleted. Exit 1 when \
+            libvirt cannot be reached; 0 when virsh is not installed.
+            """)
+
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else virsh's own default).")
+    var connect: String?
+
+    func run() async throws {
+        try output.finish(try await TaskHarness.run(VMAuditTask(connect: connect), in: .live()))
+    }
+}
