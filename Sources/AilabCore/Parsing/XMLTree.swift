@@ -21,8 +21,9 @@ public final class XMLTree: @unchecked Sendable {
         let builder = Builder()
         let parser = XMLParser(data: Data(xml.utf8))
         parser.delegate = builder
-        guard parser.parse(), let root = builder.root else {
-            let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "no root element"
+        // An unterminated document can parse "successfully": every element must also be closed.
+        guard parser.parse(), let root = builder.root, builder.stack.isEmpty else {
+            let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "no complete root element"
             throw ParseError(source, "not XML (\(reason)): \(xml.prefix(60))")
         }
         return root
