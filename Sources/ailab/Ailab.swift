@@ -14,7 +14,7 @@ struct Ailab: AsyncParsableCommand {
         groupedSubcommands: [
             CommandGroup(name: "Reports (read-only)", subcommands: [HealthcheckCommand.self, DiskWatchCommand.self, VMAuditCommand.self]),
             CommandGroup(name: "Cleanup (dry run unless --execute)", subcommands: [
-                AptCleanupCommand.self, KernelCleanupCommand.self, ConfigBackupCommand.self,
+                AptCleanupCommand.self, KernelCleanupCommand.self, DockerCleanupCommand.self, ConfigBackupCommand.self,
             ]),
         ]
     )

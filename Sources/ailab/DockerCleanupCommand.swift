@@ -1,0 +1,27 @@
+import AilabCore
+import ArgumentParser
+
+struct DockerCleanupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "docker-cleanup",
+        abstract: "Prunes stopped containers, unused images and networks, old build cache (dry run unless --execute).",
+        discussion: """
+            Volumes are never pruned. Containers, images and networks labelled ailab.keep survive. \
+            Exit 0 when Docker is not installed; 1 when the daemon does not answer.
+            """)
+
+    @OptionGroup var safety: SafetyOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Prune build cache unused for more than this many hours.")
+    var cacheAge = 168
+
+    func validate() throws {
+        guard cacheAge > 0 else { throw ValidationError("invalid --cache-age '\(cacheAge)': expected a positive number of hours") }
+    }
+
+    func run() async throws {
+        let task = DockerCleanupTask(mode: try safety.mode(), cacheAgeHours: cacheAge)
+        try output.finish(try await TaskHarness.run(task, in: .live()))
+    }
+}

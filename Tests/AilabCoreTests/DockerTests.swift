@@ -1,0 +1,111 @@
+@testable import AilabCore
+import Foundation
+import Testing
+
+@Suite struct DockerParserTests {
+    @Test func containersFromRealJSONLines() throws {
+        let containers = try DockerObjects.containers(try Fixture.text("docker/ps-a.jsonl"))
+        #expect(Set(containers.map(\.name)) == ["kept", "stopped1", "withvol"])
+        #expect(containers.first { $0.name == "kept" }?.labels == ["ailab.keep": "1"])
+        #expect(containers.allSatisfy { $0.state == "created" && $0.id.count == 64 })
+    }
+
+    @Test func imagesNetworksAndDiskUse() throws {
+        let images = try DockerObjects.images(try Fixture.text("docker/images.jsonl"))
+        #expect(Set(images.map(\.reference)) == ["ailab-test/keep:1", "ailab-test/busybox:1"])
+        #expect(images.allSatisfy { $0.id.hasPrefix("sha256:") })
+        let networks = try DockerObjects.networks(try Fixture.text("docker/network-ls.jsonl"))
+        #expect(networks.first { $0.name == "keepnet" }?.labels["ailab.keep"] == "1")
+        let rows = try DockerJSON.parseSystemDF(try Fixture.text("docker/system-df.jsonl"))
+        #expect(rows.map(\.type) == ["Images", "Containers", "Local Volumes", "Build Cache"])
+        #expect(try DockerObjects.buildCache(try Fixture.text("docker/system-df-v.json")).isEmpty)
+    }
+
+    @Test func buildCacheRecordsWithDockersHumanAges() throws {
+        let json = #"{"BuildCache":[{"ID":"a1","Size":"12.3MB","LastUsedSince":"2 weeks ago","InUse":false},{"ID":"b2","Size":"1kB","LastUsedSince":"About an hour ago","InUse":false}]}"#
+        let records = try DockerObjects.buildCache(json)
+        #expect(records.map(\.id) == ["a1", "b2"])
+        #expect(DockerObjects.seconds(humanDuration: records[0].lastUsed) == Double(14 * 86400))
+        #expect(DockerObjects.seconds(humanDuration: records[1].lastUsed) == 3600)
+        #expect(DockerObjects.seconds(humanDuration: "Less than a second ago") == 0)
+        #expect(DockerObjects.seconds(humanDuration: "whenever") == nil)
+    }
+
+    @Test func reclaimedSpaceIsSummedInBytes() throws {
+        #expect(DockerObjects.reclaimedBytes(try Fixture.text("docker/system-prune.txt")) == 0)
+        #expect(DockerObjects.reclaimedBytes("Total reclaimed space: 1.982MB\nTotal reclaimed space: 2GB\n") == 2_001_982_000)
+        #expect(DockerObjects.bytes("0B") == 0)
+        #expect(DockerObjects.bytes("12.5kB") == 12_500)
+    }
+}
+
+@Suite struct DockerCleanupTaskTests {
+    /// The real engine's answers, captured, for the same set of objects.
+    func engine() throws -> FakeRunner {
+        let runner = FakeRunner()
+        runner.install("dockerd")
+        runner.on("docker", ["info", "--format", "{{.ServerVersion}}"], stdout: "20.10.24+dfsg1\n")
+        runner.on("docker", ["system", "df", "--format", "{{json .}}"], stdout: try Fixture.text("docker/system-df.jsonl"))
+        runner.on("docker", ["ps", "-a", "--no-trunc", "--format", "{{json .}}"], stdout: try Fixture.text("docker/ps-a.jsonl"))
+        runner.on("docker", ["images", "--no-trunc", "--format", "{{json .}}"], stdout: try Fixture.text("docker/images.jsonl"))
+        runner.on("docker", ["images", "--no-trunc", "--quiet", "--filter", "label=ailab.keep"], stdout: "")
+        runner.on("docker", ["network", "ls", "--no-trunc", "--format", "{{json .}}"], stdout: try Fixture.text("docker/network-ls.jsonl"))
+        runner.on("docker", ["system", "df", "-v", "--format", "{{json .}}"], stdout: try Fixture.text("docker/system-df-v.json"))
+        let containers = try DockerObjects.containers(try Fixture.text("docker/ps-a.jsonl"))
+        let images = try DockerObjects.images(try Fixture.text("docker/images.jsonl"))
+        let kept = try #require(containers.first { $0.name == "kept" })
+        let keptImage = try #require(images.first { $0.reference == "ailab-test/keep:1" })
+        runner.on("docker", ["inspect", "--type", "container", "--format", "{{.Id}} {{.Image}}", kept.id], stdout: "\(kept.id) \(keptImage.id)\n")
+        runner.on("docker", ["system", "prune", "-af", "--filter", "label!=ailab.keep"], stdout: "Total reclaimed space: 1.982MB\n")
+        runner.on("docker", ["builder", "prune", "-af", "--filter", "until=24h"], stdout: "Total reclaimed space: 0B\n")
+        return runner
+    }
+
+    @Test func previewFromCapturedJSONLines() async throws {
+        let fake = try FakeContext(runner: try engine())
+        let report = try await TaskHarness.run(DockerCleanupTask(mode: .dryRun, cacheAgeHours: 24), in: fake.context)
+        #expect(report.exitStatus == .ok)
+        let containers = try #require(report.check("stopped containers")?.detail)
+        #expect(containers.contains("stopped1") && containers.contains("withvol") && !containers.contains("kept ("))
+        #expect(report.check("kept")?.detail == "labelled ailab.keep: kept")
+        #expect(report.check("unused images")?.detail == "1 would be removed: ailab-test/busybox:1 1.98MB")
+        #expect(report.check("unused networks")?.detail == "1 would be removed: net1")
+        #expect(fake.runner.mutatingCalls.isEmpty)
+    }
+
+    @Test func executeRunsExactlyTheTwoPrunesAndSumsTheReclaimedSpace() async throws {
+        let fake = try FakeContext(runner: try engine())
+        let report = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24), in: fake.context)
+        #expect(fake.runner.mutatingCalls.map(\.arguments) == [
+            ["system", "prune", "-af", "--filter", "label!=ailab.keep"],
+            ["builder", "prune", "-af", "--filter", "until=24h"],
+        ])
+        #expect(report.check("reclaimed")?.detail.hasPrefix("1.9 MiB") == true)
+    }
+
+    @Test func noInvocationAnywhereCarriesVolumes() async throws {
+        let fake = try FakeContext(runner: try engine())
+        _ = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24), in: fake.context)
+        #expect(!fake.runner.calls.isEmpty)
+        #expect(fake.runner.calls.allSatisfy { !$0.arguments.contains { $0.contains("volume") } })
+    }
+
+    @Test func dockerNotInstalledIsAbsentAndExit0() async throws {
+        let fake = try FakeContext()
+        let report = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 168), in: fake.context)
+        #expect(report.checks.map(\.status) == [.absent])
+        #expect(report.exitStatus == .ok)
+    }
+
+    @Test(arguments: [false, true])
+    func unreachableDaemonExits1WithDockersMessage(timedOut: Bool) async throws {
+        let runner = FakeRunner()
+        runner.on("docker", ["info", "--format", "{{.ServerVersion}}"],
+                  stderr: "Cannot connect to the Docker daemon at unix:///nope.sock. Is the docker daemon running?", exit: 1, timedOut: timedOut)
+        let fake = try FakeContext(runner: runner)
+        let report = try await TaskHarness.run(DockerCleanupTask(mode: .dryRun, cacheAgeHours: 168), in: fake.context)
+        #expect(report.exitStatus == .failed)
+        #expect(report.checks[0].detail.contains(timedOut ? "timed out" : "Cannot connect to the Docker daemon"))
+        #expect(runner.mutatingCalls.isEmpty)
+    }
+}
