@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+/// docker-cleanup against a real Docker engine that the test starts on a private socket and
+/// stops by pid. Images come from a tiny busybox rootfs: no registry is needed.
+@Suite struct DockerEndToEndTests {
+    final class Engine: @unchecked Sendable {
+        let scratch: Scratch
+        let process = Process()
+        var socket: String { "unix://" + scratch.file("docker.sock") }
+
+        init() throws {
+            scratch = try Scratch()
+            let root = scratch.path
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["dockerd", "--data-root", root + "/data", "--exec-root", root + "/exec", "--pidfile", root + "/pid",
+                                 "--host", socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=vfs"]
+            let log = FileHandle(forWritingAtPath: try scratch.write("dockerd.log", "")) ?? FileHandle.nullDevice
+            process.standardOutput = log
+            process.standardError = log
+            try process.run()
+            for _ in 0..<120 {
+                if (try? docker(["info", "--format", "{{.ServerVersion}}"])) != nil { return }
+                usleep(250_000)
+            }
+            throw Failure("dockerd did not start: " + ((try? String(contentsOfFile: root + "/dockerd.log", encoding: .utf8)) ?? ""))
+        }
+
+        deinit {
+            // SIGKILL would leave containerd-shims; dockerd exits cleanly on SIGINT sent by pid.
+            kill(process.processIdentifier, SIGINT)
+            for _ in 0..<80 where process.isRunning { usleep(250_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+
+        @discardableResult
+        func docker(_ arguments: [String], stdin: String? = nil) throws -> String {
+            var environment = ProcessInfo.processInfo.environment
+            environment["DOCKER_HOST"] = socket
+            let outcome = try Command.run("/usr/bin/env", ["docker"] + arguments, environment: environment, stdin: stdin)
+            guard outcome.code == 0 else { throw Failure("docker \(arguments): \(outcome.stderr)") }
+            return outcome.stdout
+        }
+
+        /// `docker import` of a rootfs holding only a static busybox.
+        func importImage(_ reference: String) throws {
+            let rootfs = scratch.file("rootfs-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
+            let tarball = scratch.file("rootfs-\(UUID().uuidString).tar")
+            try Command.check("tar", ["-C", rootfs, "-cf", tarball, "."])
+            try docker(["import", tarball, reference])
+        }
+
+        func names(_ arguments: [String]) throws -> Set<String> {
+            Set(try docker(arguments).split(separator: "\n").map(String.init))
+        }
+    }
+
+    @Test func prunesStoppedContainersAndTheirImagesKeepsVolumesAndLabelledObjects() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("dockerd", package: "docker.io")
+        try RealTools.require("busybox", package: "busybox-static")
+        let engine = try Engine()
+        try engine.importImage("ailab-test/busybox:1")
+        try engine.importImage("ailab-test/keep:1")
+        try engine.docker(["create", "--name", "stopped1", "ailab-test/busybox:1", "/bin/busybox", "true"])
+        try engine.docker(["create", "--name", "kept", "--label", "ailab.keep=1", "ailab-test/keep:1", "/bin/busybox", "true"])
+        try engine.docker(["volume", "create", "named1"])
+        try engine.docker(["create", "--name", "withvol", "-v", "/data", "ailab-test/busybox:1", "/bin/busybox", "true"])
+        let anonymous = try engine.names(["volume", "ls", "-q"]).subtracting(["named1"])
+        #expect(anonymous.count == 1)
+
+        var environment = engine.scratch.environment
+        environment["DOCKER_HOST"] = engine.socket
+        let dry = try Ailab.run(["docker-cleanup"], environment: environment)
+        #expect(dry.code == 0, "\(dry.stdout)\(dry.stderr)")
+        #expect(dry.stdout.contains("1 would be removed: ailab-test/busybox:1"))
+        #expect(try engine.names(["ps", "-a", "--format", "{{.Names}}"]) == ["stopped1", "kept", "withvol"])
+
+        let executed = try Ailab.run(["docker-cleanup", "--execute", "--non-interactive"], environment: environment)
+        #expect(executed.code == 0, "\(executed.stdout)\(executed.stderr)")
+        #expect(executed.stdout.contains("OK       reclaimed"))
+        #expect(try engine.names(["ps", "-a", "--format", "{{.Names}}"]) == ["kept"])
+        #expect(try engine.names(["images", "--format", "{{.Repository}}:{{.Tag}}"]) == ["ailab-test/keep:1"])
+        #expect(try engine.names(["volume", "ls", "-q"]) == anonymous.union(["named1"]))
+        let log = try String(contentsOfFile: engine.scratch.file("ailab-docker-cleanup.log"), encoding: .utf8)
+        #expect(log.contains("run: docker system prune -af --filter 'label!=ailab.keep'"))
+        #expect(!log.contains("--volumes"))
+    }
+
+    @Test func unreachableDaemonExits1() throws {
+        try RealTools.require("docker", package: "docker.io")
+        let scratch = try Scratch()
+        var environment = scratch.environment
+        environment["DOCKER_HOST"] = "unix://" + scratch.file("nobody-listens.sock")
+        let outcome = try Ailab.run(["docker-cleanup"], environment: environment)
+        #expect(outcome.code == 1)
+        #expect(outcome.stdout.contains("daemon not answering"))
+    }
+
+    @Test func noDockerOnPathExits0() throws {
+        let stubs = try StubBin()
+        let scratch = try Scratch()
+        var environment = scratch.environment
+        environment["PATH"] = stubs.path
+        let outcome = try Ailab.run(["docker-cleanup", "--execute", "--non-interactive"], environment: environment)
+        #expect(outcome.code == 0)
+        #expect(outcome.stdout.contains("ABSENT   docker"))
+    }
+
+    @Test(arguments: ["0", "-5", "week"])
+    func badCacheAgeExits2(value: String) throws {
+        let scratch = try Scratch()
+        let outcome = try Ailab.run(["docker-cleanup", "--cache-age=\(value)"], environment: scratch.environment)
+        #expect(outcome.code == 2)
+        #expect(outcome.stderr.contains(value))
+    }
+}
