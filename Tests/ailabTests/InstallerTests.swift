@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+
+enum Repository {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static let installer = root + "/install.sh"
+    static let systemd = root + "/systemd"
+
+    static var units: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: systemd)) ?? []).filter { $0.hasPrefix("ailab-") }.sorted()
+    }
+}
+
+/// The systemd units: verified offline, exact schedules, hardening scores.
+@Suite struct SystemdUnitTests {
+    static let schedules = [
+        "ailab-config-backup.timer": "*-*-* 03:30:00", "ailab-disk-watch.timer": "*-*-* *:00:00",
+        "ailab-apt-cleanup.timer": "Sun *-*-* 04:00:00", "ailab-kernel-cleanup.timer": "Sun *-*-* 04:20:00",
+        "ailab-docker-cleanup.timer": "Sun *-*-* 04:40:00",
+    ]
+
+    func text(_ unit: String) throws -> String {
+        try String(contentsOfFile: Repository.systemd + "/" + unit, encoding: .utf8)
+    }
+
+    func value(_ key: String, in unit: String) throws -> [String] {
+        try text(unit).split(separator: "\n").filter { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+
+    /// A root holding the units, the binary at the ExecStart path and the distribution's units.
+    func stagingRoot() throws -> Scratch {
+        let scratch = try Scratch()
+        try FileManager.default.createDirectory(atPath: scratch.file("etc/systemd/system"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: scratch.file("usr/local/sbin"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: scratch.file("usr/lib/systemd"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/usr/lib/systemd/system", toPath: scratch.file("usr/lib/systemd/system"))
+        try FileManager.default.copyItem(atPath: Ailab.binary, toPath: scratch.file("usr/local/sbin/ailab"))
+        for unit in Repository.units {
+            try FileManager.default.copyItem(atPath: Repository.systemd + "/" + unit, toPath: scratch.file("etc/systemd/system/" + unit))
+        }
+        return scratch
+    }
+
+    @Test func everyTaskHasAServiceAndATimer() throws {
+        for task in ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup"] {
+            let service = "ailab-\(task).service"
+            #expect(try value("Type", in: service) == ["oneshot"])
+            let safety = task == "disk-watch" ? "" : " --execute --non-interactive"
+            #expect(try value("ExecStart", in: service) == ["/usr/local/sbin/ailab \(task)\(safety)"])
+            #expect(try value("NoNewPrivileges", in: service) == ["yes"])
+            #expect(try value("PrivateTmp", in: service) == ["yes"])
+            #expect(try !value("TimeoutStartSec", in: service).isEmpty)
+            #expect(try value("Persistent", in: "ailab-\(task).timer") == ["true"])
+        }
+    }
+
+    @Test func unitsPassSystemdAnalyzeVerifyWithNothingOnStderr() throws {
+        try RealTools.require("systemd-analyze", package: "systemd")
+        let root = try stagingRoot()
+        let paths = Repository.units.map { root.file("etc/systemd/system/" + $0) }
+        let outcome = try Command.run("/usr/bin/env", ["systemd-analyze", "verify", "--man=no", "--root=\(root.path)"] + paths)
+        #expect(outcome.code == 0)
+        #expect(outcome.stderr.isEmpty, "\(outcome.stderr)")
+    }
+
+    @Test func timersNormaliseToTheirSchedules() throws {
+        try RealTools.require("systemd-analyze", package: "systemd")
+        for (timer, expected) in Self.schedules {
+            let calendar = try #require(try value("OnCalendar", in: timer).first)
+            let outcome = try Command.run("/usr/bin/env", ["systemd-analyze", "calendar", calendar])
+            #expect(outcome.code == 0)
+            #expect(outcome.stdout.contains("Normalized form: \(expected)"), "\(timer): \(outcome.stdout)")
+        }
+    }
+
+    @Test func hardeningScoresStayBelowFive() throws {
+        try RealTools.require("systemd-analyze", package: "systemd")
+        let root = try stagingRoot()
+        for service in Repository.units where service.hasSuffix(".service") {
+            let outcome = try Command.run("/usr/bin/env", ["systemd-analyze", "security", "--offline=true", "--root=\(root.path)",
+                                                           root.file("etc/systemd/system/" + service)])
+            let line = outcome.stdout.split(separator: "\n").last { $0.contains("Overall exposure level") } ?? ""
+            print("systemd-analyze security: \(line)")
+            let score = line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }
+            #expect((score ?? 10) < 5.0, "\(line)")
+        }
+    }
+}
+
+/// install.sh over staging roots.
+@Suite struct InstallerTests {
+    func install(_ root: Scratch, _ arguments: [String] = []) throws -> Ailab.Outcome {
+        try Command.run("/bin/bash", [Repository.installer, "--root", root.path, "--binary", Ailab.binary] + arguments)
+    }
+
+    /// Every file under the root with its mode and content, except the health report (a fresh one each run).
+    func tree(_ root: Scratch) throws -> [String: String] {
+        var files: [String: String] = [:]
+        let walker = FileManager.default.enumerator(atPath: root.path)
+        while let relative = walker?.nextObject() as? String {
+            let path = root.file(relative)
+            guard relative != "root/ailab-healthcheck-now.txt" else { continue }
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            let mode = String((attributes[.posixPermissions] as? Int) ?? 0, radix: 8)
+            let content = (attributes[.type] as? FileAttributeType) == .typeRegular
+                ? (try Data(contentsOf: URL(fileURLWithPath: path))).base64EncodedString() : "dir"
+            files[relative] = mode + " " + content
+        }
+        return files
+    }
+
+    @Test func shellcheckIsClean() throws {
+        try RealTools.require("shellcheck", package: "shellcheck")
+        let outcome = try Command.run("/usr/bin/env", ["shellcheck", Repository.installer])
+        #expect(outcome.code == 0, "\(outcome.stdout)")
+    }
+
+    @Test func installsEverythingAndASecondRunIsIdentical() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("jq", package: "jq")
+        let root = try Scratch()
+        try FileManager.default.createDirectory(atPath: root.file("etc/docker"), withIntermediateDirectories: true)
+        try root.write("etc/docker/daemon.json", #"{"data-root": "/srv/docker", "log-opts": {"labels": "env", "max-size": "10m"}}"#)
+        let first = try install(root)
+        #expect(first.code == 0, "\(first.stderr)")
+        let binary = try FileManager.default.attributesOfItem(atPath: root.file("usr/local/sbin/ailab"))
+        #expect(binary[.posixPermissions] as? Int == 0o755)
+        for unit in Repository.units {
+            #expect(try FileManager.default.attributesOfItem(atPath: root.file("etc/systemd/system/" + unit))[.posixPermissions] as? Int == 0o644)
+        }
+        let journald = try String(contentsOfFile: root.file("etc/systemd/journald.conf.d/ailab-limits.conf"), encoding: .utf8)
+        for line in ["SystemMaxUse=1G", "SystemKeepFree=2G", "MaxRetentionSec=14day", "Compress=yes"] { #expect(journald.contains(line)) }
+        let daemon = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root.file("etc/docker/daemon.json")))) as? [String: Any])
+        #expect(daemon["data-root"] as? String == "/srv/docker")
+        #expect(daemon["log-driver"] as? String == "json-file")
+        #expect(daemon["log-opts"] as? [String: String] == ["labels": "env", "max-size": "50m", "max-file": "5"])
+        #expect(FileManager.default.fileExists(atPath: root.file("root/ailab-healthcheck-now.txt")))
+        let before = try tree(root)
+
+        let second = try install(root)
+        #expect(second.code == 0)
+        #expect(try tree(root) == before)
+        let backups = try FileManager.default.contentsOfDirectory(atPath: root.file("etc/docker")).filter { $0.contains("ailab-backup") }
+        #expect(backups.count == 1)
+    }
+
+    @Test func invalidDaemonJSONStopsTheInstallAndIsLeftUntouched() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("jq", package: "jq")
+        let root = try Scratch()
+        let broken = #"{"log-driver": "json-file",,}"#
+        try root.write("etc/docker/daemon.json", broken)
+        let outcome = try install(root)
+        #expect(outcome.code != 0)
+        #expect(outcome.stderr.contains("not a valid JSON object"))
+        #expect(try String(contentsOfFile: root.file("etc/docker/daemon.json"), encoding: .utf8) == broken)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.file("etc/docker")) == ["daemon.json"])
+    }
+
+    @Test func unprivilegedRunExits2BeforeChangingAnything() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("setpriv", package: "util-linux")
+        let root = try Scratch()
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: root.path)
+        let outcome = try Command.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash",
+                                                           Repository.installer, "--root", root.path, "--binary", Ailab.binary])
+        #expect(outcome.code == 2)
+        #expect(outcome.stderr.contains("must run as root"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
+    }
+
+    @Test func uninstallRemovesWhatItInstalledAndKeepsDockerConfigAndBackups() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("jq", package: "jq")
+        let root = try Scratch()
+        try root.write("etc/docker/daemon.json", "{}")
+        #expect(try install(root).code == 0)
+        try root.write("srv/backups/ailab-config/ailab-config-20260101-033000.tar.gz", "archive", mode: 0o600)
+        let outcome = try install(root, ["--uninstall"])
+        #expect(outcome.code == 0, "\(outcome.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root.file("usr/local/sbin/ailab")))
+        #expect(!FileManager.default.fileExists(atPath: root.file("etc/systemd/journald.conf.d/ailab-limits.conf")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.file("etc/systemd/system")).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: root.file("etc/docker/daemon.json")))
+        #expect(FileManager.default.fileExists(atPath: root.file("srv/backups/ailab-config/ailab-config-20260101-033000.tar.gz")))
+    }
+
+    @Test func badOptionsExit2() throws {
+        for arguments in [["--frobnicate"], ["--binary"]] {
+            let outcome = try Command.run("/bin/bash", [Repository.installer] + arguments)
+            #expect(outcome.code == 2)
+        }
+        let help = try Command.run("/bin/bash", [Repository.installer, "--help"])
+        #expect(help.code == 0)
+        #expect(help.stdout.contains("--uninstall"))
+    }
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Installs ailab on an Ubuntu host: the binary, the systemd units and timers, journald limits,
+# Docker log rotation, and a first health report. Safe to run again: it changes only what differs.
+set -euo pipefail
+
+usage() {
+    cat <<'USAGE'
+Usage: sudo ./install.sh [--binary PATH] [--root DIR] [--uninstall]
+
+  --binary PATH  install this built ailab (default: build it with swift build -c release --static-swift-stdlib)
+  --root DIR     install into a staging root: no package installs, no systemctl, no service restarts
+  --uninstall    stop and disable the timers, remove the binary, units and journald drop-in
+                 (Docker's daemon.json and the backups are left alone)
+  --help         show this help
+USAGE
+}
+
+die() {
+    local status=$1
+    shift
+    printf 'install.sh: %s\n' "$*" >&2
+    exit "$status"
+}
+
+say() { printf '%s\n' "$*"; }
+
+binary=""
+root=""
+uninstall=0
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --binary) [[ $# -ge 2 ]] || die 2 "--binary needs a path"; binary=$2; shift 2 ;;
+        --root) [[ $# -ge 2 ]] || die 2 "--root needs a folder"; root=${2%/}; shift 2 ;;
+        --uninstall) uninstall=1; shift ;;
+        --help | -h) usage; exit 0 ;;
+        *) usage >&2; die 2 "unknown option '$1'" ;;
+    esac
+done
+
+[[ $(id -u) -eq 0 ]] || die 2 "must run as root (try: sudo $0 $*)"
+[[ -z $root || -d $root ]] || die 2 "--root '$root' is not a folder"
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+timers=(config-backup disk-watch apt-cleanup kernel-cleanup docker-cleanup)
+units_dir=$root/etc/systemd/system
+sbin=$root/usr/local/sbin
+journald_dropin=$root/etc/systemd/journald.conf.d/ailab-limits.conf
+
+live() { [[ -z $root ]]; }
+
+# Copies a file into place only when its content or mode differs, so a second run changes nothing.
+place() {
+    local source=$1 target=$2 mode=$3
+    if [[ -f $target ]] && cmp -s "$source" "$target" && [[ $(stat -c %a "$target") == "${mode#0}" ]]; then
+        return 1
+    fi
+    install -D -m "$mode" "$source" "$target"
+    say "installed $target"
+}
+
+# Writes text to a file atomically (temporary file beside it, then rename), only when it differs.
+write_file() {
+    local target=$1 mode=$2 text=$3 temporary
+    if [[ -f $target ]] && [[ $(cat "$target") == "$text" ]]; then
+        return 1
+    fi
+    mkdir -p "$(dirname "$target")"
+    temporary=$(mktemp "$target.XXXXXX")
+    printf '%s\n' "$text" >"$temporary"
+    chmod "$mode" "$temporary"
+    mv -f "$temporary" "$target"
+    say "wrote $target"
+}
+
+uninstall_all() {
+    if live; then
+        for timer in "${timers[@]}"; do
+            systemctl disable --now "ailab-$timer.timer" 2>/dev/null || true
+        done
+    fi
+    local removed=0
+    for timer in "${timers[@]}"; do
+        for kind in service timer; do
+            if [[ -e $units_dir/ailab-$timer.$kind ]]; then
+                rm -f "$units_dir/ailab-$timer.$kind"
+                removed=1
+            fi
+        done
+    done
+    rm -f "$sbin/ailab"
+    if [[ -e $journald_dropin ]]; then
+        rm -f "$journald_dropin"
+        if live; then systemctl restart systemd-journald; fi
+    fi
+    if live && [[ $removed -eq 1 ]]; then systemctl daemon-reload; fi
+    say "ailab removed; Docker's daemon.json and the backups in /srv/backups/ailab-config were left alone"
+}
+
+build_binary() {
+    command -v swift >/dev/null 2>&1 ||
+        die 2 "no Swift toolchain found to build ailab; install Swift or pass --binary PATH to a built ailab"
+    say "building ailab (swift build -c release --static-swift-stdlib)"
+    (cd "$here" && swift build -c release --static-swift-stdlib >&2)
+    binary="$here/.build/release/ailab"
+}
+
+install_packages() {
+    live || return 0
+    local wanted=(smartmontools jq pigz logrotate util-linux coreutils tar gzip) missing=()
+    for package in "${wanted[@]}"; do
+        dpkg-query -W -f '${db:Status-Abbrev}' "$package" 2>/dev/null | grep -q '^ii' || missing+=("$package")
+    done
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        say "installing ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+    fi
+}
+
+configure_journald() {
+    if write_file "$journald_dropin" 0644 "$(printf '%s\n' '[Journal]' 'SystemMaxUse=1G' 'SystemKeepFree=2G' \
+        'MaxRetentionSec=14day' 'Compress=yes')"; then
+        if live; then systemctl restart systemd-journald; fi
+    fi
+    return 0
+}
+
+docker_present() {
+    if live; then command -v docker >/dev/null 2>&1 || [[ -d /etc/docker ]]; else [[ -d $root/etc/docker ]]; fi
+}
+
+# Merges json-file log rotation into daemon.json, keeping every other key (inside log-opts too).
+configure_docker() {
+    docker_present || return 0
+    command -v jq >/dev/null 2>&1 || die 1 "jq is needed to edit /etc/docker/daemon.json (apt-get install jq)"
+    local config=$root/etc/docker/daemon.json current merged
+    current='{}'
+    if [[ -f $config ]]; then
+        jq -e 'type == "object"' "$config" >/dev/null 2>&1 ||
+            die 1 "$config is not a valid JSON object; fix it first (it was left untouched)"
+        current=$(cat "$config")
+    fi
+    merged=$(jq -S '."log-driver" = "json-file" | ."log-opts" = ((."log-opts" // {}) + {"max-size": "50m", "max-file": "5"})' <<<"$current")
+    if [[ -f $config ]] && [[ $(jq -S . "$config") == "$merged" ]]; then
+        return 0
+    fi
+    if [[ -f $config ]]; then
+        cp -p "$config" "$config.ailab-backup-$(date +%Y%m%d-%H%M%S)"
+        say "backed up $config"
+    fi
+    write_file "$config" 0644 "$merged" || true
+    if live && systemctl is-active --quiet docker; then systemctl restart docker; fi
+}
+
+install_all() {
+    install_packages
+    [[ -n $binary ]] || build_binary
+    [[ -x $binary ]] || die 2 "--binary '$binary' is not an executable file"
+    place "$binary" "$sbin/ailab" 0755 || true
+    local changed=0
+    for unit in "$here"/systemd/ailab-*.service "$here"/systemd/ailab-*.timer; do
+        if place "$unit" "$units_dir/$(basename "$unit")" 0644; then changed=1; fi
+    done
+    install -d -m 0700 "$root/srv/backups/ailab-config"
+    install -d -m 0755 "$root/var/lib/ailab"
+    configure_journald
+    configure_docker
+    if live; then
+        if [[ $changed -eq 1 ]]; then systemctl daemon-reload; fi
+        for timer in "${timers[@]}"; do
+            systemctl enable --now --quiet "ailab-$timer.timer"
+        done
+    fi
+    local report=$root/root/ailab-healthcheck-now.txt
+    mkdir -p "$(dirname "$report")"
+    if "$sbin/ailab" healthcheck --output "$report" >/dev/null; then
+        say "first health report: $report"
+    else
+        say "first health report: $report (it found problems; read it)"
+    fi
+}
+
+if [[ $uninstall -eq 1 ]]; then uninstall_all; else install_all; fi
