@@ -41,7 +41,7 @@ done
 [[ -z $root || -d $root ]] || die 2 "--root '$root' is not a folder"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-timers=(config-backup disk-watch apt-cleanup kernel-cleanup docker-cleanup)
+timers=(config-backup disk-watch apt-cleanup kernel-cleanup docker-cleanup healthcheck)
 units_dir=$root/etc/systemd/system
 sbin=$root/usr/local/sbin
 journald_dropin=$root/etc/systemd/journald.conf.d/ailab-limits.conf
@@ -161,7 +161,7 @@ install_all() {
         if place "$unit" "$units_dir/$(basename "$unit")" 0644; then changed=1; fi
     done
     install -d -m 0700 "$root/srv/backups/ailab-config"
-    install -d -m 0755 "$root/var/lib/ailab"
+    install -d -m 0755 "$root/var/lib/ailab" "$root/var/lib/prometheus/node-exporter"
     configure_journald
     configure_docker
     if live; then
@@ -172,10 +172,13 @@ install_all() {
     fi
     local report=$root/root/ailab-healthcheck-now.txt
     mkdir -p "$(dirname "$report")"
+    rm -f "$report"
     if "$sbin/ailab" healthcheck --output "$report" >/dev/null; then
         say "first health report: $report"
-    else
+    elif [[ -f $report ]]; then
         say "first health report: $report (it found problems; read it)"
+    else
+        say "the first health report could not be written; run: ailab healthcheck" >&2
     fi
 }
 

@@ -10,10 +10,21 @@ struct OutputOptions: ParsableArguments {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
-    /// Prints the report and turns its outcome into the process's exit code.
+    @Option(help: "Also write Prometheus metrics to DIR/ailab-<task>.prom (node_exporter textfile collector). Default: $AILAB_TEXTFILE_DIR.")
+    var textfileDir: String?
+
+    /// Prints the report, writes its metrics where asked, and turns its outcome into the exit code.
+    /// A metrics file that cannot be written is a warning: it never changes the exit code.
     func finish(_ report: Report) throws {
-        let rendered = render(report)
-        FileHandle.standardOutput.write(Data(rendered.utf8))
+        FileHandle.standardOutput.write(Data(render(report).utf8))
+        let environment = ProcessInfo.processInfo.environment[MetricsExport.environmentKey].flatMap { $0.isEmpty ? nil : $0 }
+        if let directory = textfileDir ?? environment {
+            do {
+                try MetricsExport.write(report, to: directory)
+            } catch {
+                FileHandle.standardError.write(Data("ailab: metrics not written to \(directory): \(error)\n".utf8))
+            }
+        }
         if report.exitStatus != .ok { throw ExitCode(report.exitStatus.rawValue) }
     }
 

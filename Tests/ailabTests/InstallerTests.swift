@@ -17,7 +17,7 @@ enum Repository {
     static let schedules = [
         "ailab-config-backup.timer": "*-*-* 03:30:00", "ailab-disk-watch.timer": "*-*-* *:00:00",
         "ailab-apt-cleanup.timer": "Sun *-*-* 04:00:00", "ailab-kernel-cleanup.timer": "Sun *-*-* 04:20:00",
-        "ailab-docker-cleanup.timer": "Sun *-*-* 04:40:00",
+        "ailab-docker-cleanup.timer": "Sun *-*-* 04:40:00", "ailab-healthcheck.timer": "*-*-* 00:00:00",
     ]
 
     func text(_ unit: String) throws -> String {
@@ -52,6 +52,11 @@ enum Repository {
             #expect(try value("PrivateTmp", in: service) == ["yes"])
             #expect(try !value("TimeoutStartSec", in: service).isEmpty)
             #expect(try value("Persistent", in: "ailab-\(task).timer") == ["true"])
+        }
+        #expect(try value("ExecStart", in: "ailab-healthcheck.service")
+                == ["/usr/local/sbin/ailab healthcheck --output /var/lib/ailab/healthcheck-latest.txt"])
+        for unit in Repository.units where unit.hasSuffix(".service") {
+            #expect(try value("Environment", in: unit) == ["AILAB_TEXTFILE_DIR=/var/lib/prometheus/node-exporter"])
         }
     }
 
@@ -90,8 +95,12 @@ enum Repository {
 
 /// install.sh over staging roots.
 @Suite struct InstallerTests {
+    /// Runs install.sh over the staging root; the first report's lock goes to a folder of its own.
     func install(_ root: Scratch, _ arguments: [String] = []) throws -> Ailab.Outcome {
-        try Command.run("/bin/bash", [Repository.installer, "--root", root.path, "--binary", Ailab.binary] + arguments)
+        let state = try Scratch()
+        let environment = ProcessInfo.processInfo.environment.merging(state.environment.compactMapValues { $0 }) { _, new in new }
+        return try Command.run("/bin/bash", [Repository.installer, "--root", root.path, "--binary", Ailab.binary] + arguments,
+                               environment: environment)
     }
 
     /// Every file under the root with its mode and content, except the health report (a fresh one each run).

@@ -15,6 +15,18 @@ public struct GPUState: Sendable, Equatable, Codable {
     public var remappedRowsPending: Bool?
     public var remappedRowsFailure: Bool?
 
+    public var metrics: [MetricSample] {
+        let labels = ["gpu": String(index), "name": name]
+        let figures: [(String, String, Double?)] = [
+            ("ailab_gpu_temperature_celsius", "GPU core temperature.", temperatureC.map(Double.init)),
+            ("ailab_gpu_utilization_ratio", "Share of time the GPU was busy.", utilizationPercent.map { Double($0) / 100 }),
+            ("ailab_gpu_memory_used_bytes", "GPU memory in use.", memoryUsedMiB.map { Double($0) * 1_048_576 }),
+            ("ailab_gpu_memory_total_bytes", "GPU memory in all.", memoryTotalMiB.map { Double($0) * 1_048_576 }),
+            ("ailab_gpu_ecc_uncorrected_errors", "Uncorrected ECC errors since the driver loaded.", uncorrectedECC.map(Double.init)),
+        ]
+        return figures.compactMap { name, help, value in value.map { MetricSample(name, help, labels: labels, value: $0) } }
+    }
+
     public var verdict: (Status, String) {
         var failures: [String] = []
         var warnings: [String] = []

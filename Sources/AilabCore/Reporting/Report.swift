@@ -9,6 +9,8 @@ public struct Findings: Sendable {
     public var notes: [String] = []
     /// The task's own fields in the JSON report.
     public var data: [String: JSONValue] = [:]
+    /// The task's own figures for the metrics file.
+    public var metrics: [MetricSample] = []
     /// disk-watch's rule: a warning is what the run is for, so it fails the run.
     public var warningsFail = false
 
@@ -20,6 +22,12 @@ public struct Findings: Sendable {
 
     public mutating func add(_ name: String, _ status: Status, _ detail: String, section: String? = nil) {
         checks.append(Check(name, status, detail, section: section))
+    }
+
+    /// Sets a gauge: a later value for the same name and labels replaces the earlier one.
+    public mutating func measure(_ name: String, _ help: String, labels: [String: String] = [:], _ value: Double) {
+        metrics.removeAll { $0.name == name && $0.labels == labels }
+        metrics.append(MetricSample(name, help, labels: labels, value: value))
     }
 
     public mutating func note(_ line: String) {

@@ -70,6 +70,10 @@ public struct ConfigBackupTask: MaintenanceTask {
         findings.set("sources", sources)
         findings.set("archive", layout.final)
         findings.set("expired", expired.map(\.name))
+        if let newest = (existing ?? []).filter({ $0.isRegularFile && ArchiveName.matches($0.name) }).map(\.modified).max() {
+            findings.measure("ailab_backup_newest_age_seconds", "Age of the newest configuration archive.",
+                             max(0, run.now.timeIntervalSince(newest)).rounded())
+        }
 
         let present = sources.filter(\.present).map(\.path)
         let makeFolder = existing == nil
@@ -101,6 +105,8 @@ public struct ConfigBackupTask: MaintenanceTask {
         let seconds = (ContinuousClock.now - started).timeInterval
         findings.add("archive", .ok, "\(layout.final), \(ByteCount.format(size)), \(String(format: "%.1f", seconds)) s")
         findings.set("archiveBytes", size)
+        findings.measure("ailab_backup_archive_bytes", "Size of the archive the last run wrote.", Double(size))
+        findings.measure("ailab_backup_newest_age_seconds", "Age of the newest configuration archive.", 0)
         findings.set("seconds", seconds)
         for step in deletions {
             do {

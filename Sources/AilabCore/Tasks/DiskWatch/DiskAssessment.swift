@@ -43,6 +43,21 @@ public struct DiskAssessment: Sendable {
         return .ok
     }
 
+    /// Used ratios per mount point for the metrics file.
+    public static func metrics(_ states: [FilesystemState]) -> [MetricSample] {
+        states.flatMap { state -> [MetricSample] in
+            let labels = ["mountpoint": state.mountPoint]
+            let total = state.usedBytes + state.availableBytes
+            var samples = [MetricSample("ailab_filesystem_used_ratio", "Used share of the blocks a filesystem offers (df's use%).",
+                                        labels: labels, value: total > 0 ? Double(state.usedBytes) / Double(total) : 0)]
+            if let inodes = state.inodesUsedPercent {
+                samples.append(MetricSample("ailab_filesystem_inodes_used_ratio", "Used share of a filesystem's inodes.",
+                                            labels: labels, value: Double(inodes) / 100))
+            }
+            return samples
+        }
+    }
+
     public static func check(_ state: FilesystemState, threshold: Int, section: String? = nil) -> Check {
         var detail = "\(state.usedPercent)% used, \(ByteCount.format(state.sizeBytes)) size, "
             + "\(ByteCount.format(state.availableBytes)) free"

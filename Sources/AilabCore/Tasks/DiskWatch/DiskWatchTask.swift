@@ -31,6 +31,7 @@ public struct DiskWatchTask: MaintenanceTask {
             findings.add("filesystems", .warning, "df listed no filesystem to check")
         }
         findings.set("filesystems", states)
+        findings.metrics += DiskAssessment.metrics(states)
         return findings
     }
 }

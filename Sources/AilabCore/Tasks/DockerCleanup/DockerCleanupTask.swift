@@ -79,6 +79,7 @@ public struct DockerCleanupTask: MaintenanceTask {
         }
         findings.add("reclaimed", .ok, ByteCount.format(reclaimed) + " (docker's Total reclaimed space, summed)")
         findings.set("reclaimedBytes", reclaimed)
+        findings.measure("ailab_docker_reclaimed_bytes", "Space docker reported reclaimed by the last prune.", Double(reclaimed))
         return findings
     }
 

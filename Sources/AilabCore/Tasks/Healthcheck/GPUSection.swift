@@ -17,6 +17,7 @@ struct GPUSection: HealthSection {
         for gpu in gpus {
             let (status, detail) = gpu.verdict
             report.add("gpu\(gpu.index)", status, detail)
+            report.metrics += gpu.metrics
         }
         if gpus.isEmpty { report.add("nvidia", .warning, "nvidia-smi lists no GPU") }
         report.set("gpus", gpus)

@@ -34,6 +34,7 @@ public struct HealthProbe: Sendable {
 public struct SectionReport: Sendable {
     public var checks: [Check] = []
     public var data: [String: JSONValue] = [:]
+    public var metrics: [MetricSample] = []
 
     public init() {}
 

@@ -37,6 +37,7 @@ public struct HealthcheckTask: MaintenanceTask {
                 findings.add(check)
             }
             findings.data.merge(report.data) { _, new in new }
+            findings.metrics += report.metrics
         }
         return findings
     }

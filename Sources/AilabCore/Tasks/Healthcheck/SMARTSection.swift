@@ -38,6 +38,8 @@ struct SMARTSection: HealthSection {
             if let health {
                 let (status, detail) = health.verdict
                 report.add(name, status, detail)
+                report.metrics.append(MetricSample("ailab_smart_health", "SMART verdict per device: 0 ok, 1 warning, 2 failed.",
+                                                   labels: ["device": name], value: status.metricValue))
             } else {
                 report.add(name, .warning, "smartctl gave no readable report: \(message)")
             }

@@ -14,6 +14,7 @@ struct StorageSection: HealthSection {
             report.checks.append(DiskAssessment.check(state, threshold: probe.threshold))
         }
         report.set("filesystems", states)
+        report.metrics += DiskAssessment.metrics(states)
 
         let boot = usage.blocks.first { $0.mountPoint == "/boot" } ?? usage.blocks.first { $0.mountPoint == "/" }
         if let boot {

@@ -49,6 +49,8 @@ enum PackageSurveyor {
             running: survey.runningKernel, installed: survey.installedKernels,
             removable: survey.removedKernels, remaining: survey.remainingKernels))
         findings.set("protected", survey.protectedRemovals)
+        findings.measure("ailab_kernels_installed", "Versioned kernel images installed.", Double(survey.installedKernels.count))
+        findings.measure("ailab_kernels_removable", "Kernel images the autoremove simulation would remove.", Double(survey.removedKernels.count))
     }
 
     /// Runs one confirmed apt-get step and records how it went; false stops the task.

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// Every task writes its textfile-collector file; promtool accepts each one.
+@Suite struct MetricsEndToEndTests {
+    func exportedExitCode(_ text: String, task: String) -> Int32? {
+        text.split(separator: "\n").first { $0.hasPrefix("ailab_exit_code{task=\"\(task)\"}") }
+            .flatMap { $0.split(separator: " ").last }.flatMap { Int32($0) }
+    }
+
+    func check(_ task: String, _ arguments: [String], environment: [String: String?], in folder: Scratch) throws -> String {
+        var environment = environment
+        environment["AILAB_TEXTFILE_DIR"] = folder.path
+        let outcome = try Ailab.run([task] + arguments, environment: environment)
+        let path = folder.file("ailab-\(task).prom")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(exportedExitCode(text, task: task) == outcome.code, "\(task)")
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o644)
+        return text
+    }
+
+    @Test func everyTaskWritesAFilePromtoolAccepts() throws {
+        try RealTools.require("promtool", package: "prometheus")
+        try RealTools.require("apt-get", package: "apt")
+        try RealTools.requireRoot()
+        let folder = try Scratch()
+        let scratch = try Scratch()
+        let stubs = try StubBin()
+        try stubs.link("df")
+        var bare = scratch.environment
+        bare["PATH"] = stubs.path
+        let apt = try SyntheticApt(SyntheticApt.kernels(["6.8.0-40", "6.8.0-45", "6.8.0-47"]))
+        var texts: [String: String] = [:]
+        texts["disk-watch"] = try check("disk-watch", ["--threshold", "100"], environment: scratch.environment, in: folder)
+        texts["healthcheck"] = try check("healthcheck", [], environment: bare, in: folder)
+        texts["vm-audit"] = try check("vm-audit", [], environment: bare, in: folder)
+        texts["docker-cleanup"] = try check("docker-cleanup", [], environment: bare, in: folder)
+        texts["config-backup"] = try check("config-backup", ["--dest", scratch.file("backups")], environment: scratch.environment, in: folder)
+        texts["kernel-cleanup"] = try check("kernel-cleanup", [], environment: apt.environment, in: folder)
+        texts["apt-cleanup"] = try check("apt-cleanup", [], environment: apt.environment, in: folder)
+        for (task, text) in texts {
+            let outcome = try Command.run("/usr/bin/env", ["promtool", "check", "metrics"], stdin: text)
+            #expect(outcome.code == 0, "\(task): \(outcome.stdout)\(outcome.stderr)")
+        }
+        #expect(texts["disk-watch"]?.contains("ailab_filesystem_used_ratio{mountpoint=\"/\",task=\"disk-watch\"}") == true)
+        #expect(texts["kernel-cleanup"]?.contains("ailab_kernels_installed{task=\"kernel-cleanup\"} 3") == true)
+        #expect(texts["kernel-cleanup"]?.contains("ailab_kernels_removable{task=\"kernel-cleanup\"} 1") == true)
+        #expect(texts["healthcheck"]?.contains("ailab_check_status{check=\"nvidia\",section=\"gpu\",task=\"healthcheck\"} 4") == true)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasSuffix(".prom") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func unwritableDirectoryWarnsAndKeepsTheExitCode() throws {
+        let scratch = try Scratch()
+        var environment = scratch.environment
+        let plain = try Ailab.run(["disk-watch", "--threshold", "100"], environment: environment)
+        environment["AILAB_TEXTFILE_DIR"] = "/nonexistent/ailab-metrics"
+        let outcome = try Ailab.run(["disk-watch", "--threshold", "100"], environment: environment)
+        #expect(outcome.code == plain.code)
+        #expect(outcome.stderr.contains("metrics not written to /nonexistent/ailab-metrics"))
+        let flagged = try Ailab.run(["disk-watch", "--threshold", "1", "--textfile-dir", "/nonexistent/ailab-metrics"],
+                                    environment: scratch.environment)
+        #expect(flagged.code == 1)
+    }
+}
