@@ -105,6 +105,36 @@ import Testing
         #expect(try archives(in: dest) == ["ailab-config-20250101-033000.tar.gz", "ailab-config-20250102-033000.tar.gz"])
     }
 
+    @Test func sigtermLeavesNoPartialFileAndDeletesNothing() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("tar", package: "tar")
+        let scratch = try Scratch()
+        let dest = scratch.file("dest")
+        try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: true)
+        try makeOld(dest, "ailab-config-20250101-033000.tar.gz", daysOld: 90)
+        let noise = scratch.file("noise")
+        try FileManager.default.createDirectory(atPath: noise, withIntermediateDirectories: true)
+        try Command.check("dd", ["if=/dev/urandom", "of=\(noise)/blob", "bs=1M", "count=400", "status=none"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Ailab.binary)
+        process.arguments = ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", noise,
+                             "--retention-days", "0", "--keep-min", "0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(scratch.environment.compactMapValues { $0 }) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var started = false
+        for _ in 0..<400 where !started {
+            started = try FileManager.default.contentsOfDirectory(atPath: dest).contains { $0.hasSuffix(".partial") }
+            if !started { usleep(25_000) }
+        }
+        #expect(started)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 1)
+        #expect(try archives(in: dest) == ["ailab-config-20250101-033000.tar.gz"])
+    }
+
     @Test func dryRunCreatesNothing() throws {
         let scratch = try Scratch()
         let dest = scratch.file("not/yet/there")

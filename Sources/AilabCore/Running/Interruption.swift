@@ -18,12 +18,18 @@ public final class Interruption: @unchecked Sendable {
     /// Installs the handlers. Handlers (unlike ignored signals) are reset in exec'd children.
     public func install(children: LiveChildren = .shared, deadline: Duration = .seconds(10)) {
         guard pipe(&interruptionPipe) == 0 else { return }
+        for fd in interruptionPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // A parent may have started ailab with these signals blocked; threads made later inherit this mask.
+        var handled = sigset_t()
+        sigemptyset(&handled)
         for number in [SIGTERM, SIGINT, SIGHUP] {
+            sigaddset(&handled, number)
             signal(number) { received in
                 var byte = UInt8(truncatingIfNeeded: received)
                 _ = write(interruptionPipe[1], &byte, 1)
             }
         }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
         let thread = Thread { [self] in
             var byte: UInt8 = 0
             while read(interruptionPipe[0], &byte, 1) < 0 && errno == EINTR {}
