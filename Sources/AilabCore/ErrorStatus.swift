@@ -4,7 +4,6 @@ public enum ErrorStatus {
         switch error {
         case let error as AilabError: error.status
         case RunnerError.notFound: .usage
-        case is RunnerError, is ParseError: .failed
         default: .failed
         }
     }

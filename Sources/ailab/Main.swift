@@ -12,7 +12,7 @@ enum Main {
         exit(status.rawValue)
     }
 
-    static func run(_ arguments: [String]) async -> ExitStatus {
+    static func run(_ arguments: [String]) async -> AilabCore.ExitStatus {
         do {
             var command = try Ailab.parseAsRoot(arguments)
             if var command = command as? AsyncParsableCommand {
@@ -22,23 +22,22 @@ enum Main {
             }
             return .ok
         } catch let exit as ExitCode {
-            return ExitStatus(rawValue: exit.rawValue) ?? .failed
-        } catch let error as AilabError {
-            printError("ailab: \(error.message)")
-            return error.status
-        } catch let error as RunnerError {
-            printError("ailab: \(error)")
-            return ErrorStatus.status(for: error)
+            return AilabCore.ExitStatus(rawValue: exit.rawValue) ?? .failed
         } catch {
-            // Everything else comes from argument parsing: help and version, or a usage error.
-            if Ailab.exitCode(for: error) == .success {
+            switch Ailab.exitCode(for: error) {
+            case .success:
+                // --help, --version and help <task>.
                 let message = Ailab.fullMessage(for: error)
                 if !message.isEmpty { print(message) }
                 return .ok
+            case .validationFailure:
+                // One line that names the bad value; the usage is one --help away.
+                printError("ailab: " + Ailab.message(for: error).replacingOccurrences(of: "Error: ", with: ""))
+                return .usage
+            default:
+                printError("ailab: \(error)")
+                return ErrorStatus.status(for: error)
             }
-            // One line that names the bad value; the usage is one --help away.
-            printError("ailab: " + Ailab.message(for: error).replacingOccurrences(of: "Error: ", with: ""))
-            return .usage
         }
     }
 

@@ -155,6 +155,41 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dest) == (expected == 0))
     }
 
+    /// The prompt on a real terminal: tmux runs ailab, reads the screen and types the answer.
+    @Test(arguments: [("EXECUTE", "EXIT=0"), ("yes", "EXIT=2")])
+    func typedConfirmationOnATerminal(answer: String, expected: String) throws {
+        try RealTools.requireRoot()
+        try RealTools.require("tmux", package: "tmux")
+        let scratch = try Scratch()
+        let dest = scratch.file("dest")
+        let session = "ailab-\(UUID().uuidString.prefix(8))"
+        let command = "env AILAB_LOG_DIR=\(scratch.path) AILAB_LOCK_DIR=\(scratch.path) \(Ailab.binary) config-backup --execute "
+            + "--dest \(dest); echo EXIT=$?; sleep 30"
+        // The tmux server outlives new-session: it must not hold a pipe this test reads to its end.
+        let start = Process()
+        start.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
+        start.arguments = ["new-session", "-d", "-s", session, "-x", "200", "-y", "50", command]
+        start.standardOutput = FileHandle.nullDevice
+        start.standardError = FileHandle.nullDevice
+        try start.run()
+        start.waitUntilExit()
+        defer { _ = try? Command.run("/usr/bin/tmux", ["kill-session", "-t", session]) }
+        func screen() throws -> String { try Command.check("/usr/bin/tmux", ["capture-pane", "-p", "-t", session]) }
+        func waitFor(_ text: String) throws -> Bool {
+            for _ in 0..<200 {
+                if try screen().contains(text) { return true }
+                usleep(50_000)
+            }
+            return false
+        }
+        #expect(try waitFor("Type EXECUTE to go on:"))
+        #expect(try screen().contains("tar --create"))
+        try Command.check("/usr/bin/tmux", ["send-keys", "-t", session, answer, "Enter"])
+        let finished = try waitFor(expected)
+        #expect(finished, "\((try? screen()) ?? "")")
+        #expect(FileManager.default.fileExists(atPath: dest) == (expected == "EXIT=0"))
+    }
+
     @Test func unprivilegedExecuteExits2() throws {
         try RealTools.requireRoot()
         try RealTools.require("setpriv", package: "util-linux")
