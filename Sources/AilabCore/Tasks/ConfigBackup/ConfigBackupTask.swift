@@ -95,7 +95,15 @@ public struct ConfigBackupTask: MaintenanceTask {
         try executor.apply(createTemporary)
         Interruption.shared.registerTemporary(layout.temporary)
         defer { Interruption.shared.unregisterTemporary(layout.temporary) }
-        if let failure = try await write(archive, layout, executor, run, &findings) {
+        let failure: String?
+        do {
+            failure = try await write(archive, layout, executor, run, &findings)
+        } catch {
+            // Interrupted before tar could even start, or a verification that could not run.
+            try? executor.apply(discard)
+            throw error
+        }
+        if let failure {
             try executor.apply(discard)
             findings.add("archive", .failed, failure + "; the partial file was removed and nothing was deleted")
             return findings
