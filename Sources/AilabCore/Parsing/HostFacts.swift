@@ -45,6 +45,9 @@ public struct DKMSModule: Sendable, Equatable, Codable {
     public var version: String
     public var kernel: String?
     public var state: String
+
+    /// "nvidia/550.90.07 6.8.0-45-generic installed"
+    public var summary: String { "\(module)/\(version) \(kernel ?? "-") \(state)" }
 }
 
 public enum DKMSStatus {

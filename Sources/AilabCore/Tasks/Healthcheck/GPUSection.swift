@@ -47,7 +47,7 @@ struct GPUSection: HealthSection {
         }
         let forKernel = nvidia.filter { $0.kernel == nil || $0.kernel == kernel }
         let built = forKernel.filter { $0.state == "installed" }
-        let names = nvidia.map { "\($0.module)/\($0.version) \($0.kernel ?? "-") \($0.state)" }.joined(separator: "; ")
+        let names = nvidia.map(\.summary).joined(separator: "; ")
         return built.isEmpty
             ? Check("dkms", .warning, "NVIDIA module not installed for the running kernel \(kernel ?? "?"): \(names)")
             : Check("dkms", .ok, names)

@@ -16,11 +16,13 @@ public struct KernelCleanupTask: MaintenanceTask {
     public func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let commands = AptCommands(lockTimeout: lockTimeout)
-        let survey = try await PackageSurveyor.survey(run, commands)
+        async let surveyCall = PackageSurveyor.survey(run, commands)
+        async let bootCall = bootFree(run)
+        async let reviewCall = reviewList(run)
+        let (survey, bootBefore, review) = try await (surveyCall, bootCall, reviewCall)
         PackageSurveyor.record(survey, into: &findings)
-        let bootBefore = try await bootFree(run)
         findings.add("/boot free", .ok, bootBefore.map(ByteCount.format) ?? "unknown (df /boot failed)")
-        findings.notes.append(try await reviewList(run))
+        findings.notes.append(review)
 
         let autoremove = commands.autoremove(survey.removals)
         let plan = Plan([autoremove])
@@ -58,7 +60,7 @@ public struct KernelCleanupTask: MaintenanceTask {
             let dkms = try await run.probe(Invocation("dkms", ["status"], timeout: .seconds(60)))
             let modules = DKMSStatus.parse(dkms.stdout)
             lines.append("  DKMS modules: " + (modules.isEmpty ? "none"
-                : modules.map { "\($0.module)/\($0.version) \($0.kernel ?? "-") \($0.state)" }.joined(separator: "; ")))
+                : modules.map(\.summary).joined(separator: "; ")))
         } else {
             lines.append("  DKMS: not installed")
         }
