@@ -38,9 +38,16 @@ struct HealthcheckCommand: AsyncParsableCommand {
     func run() async throws {
         let task = HealthcheckTask(timeout: .seconds(timeout), threshold: try threshold())
         let report = try await TaskHarness.run(task, in: .live())
+        var written = true
         if let outputFile {
-            try AtomicFile.write(output.render(report, colour: false), to: outputFile, mode: 0o600)
+            do {
+                try AtomicFile.write(output.render(report, colour: false), to: outputFile, mode: 0o600)
+            } catch {
+                FileHandle.standardError.write(Data("ailab: report not written to \(outputFile): \(error)\n".utf8))
+                written = false
+            }
         }
         try output.finish(report)
+        if !written { throw ExitCode(ExitStatus.failed.rawValue) }
     }
 }

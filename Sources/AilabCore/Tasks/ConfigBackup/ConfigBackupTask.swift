@@ -95,20 +95,18 @@ public struct ConfigBackupTask: MaintenanceTask {
         try executor.apply(createTemporary)
         Interruption.shared.registerTemporary(layout.temporary)
         defer { Interruption.shared.unregisterTemporary(layout.temporary) }
-        let failure: String?
         do {
-            failure = try await write(archive, layout, executor, run, &findings)
+            if let failure = try await write(archive, layout, executor, run, &findings) {
+                try executor.apply(discard)
+                findings.add("archive", .failed, failure + "; the partial file was removed and nothing was deleted")
+                return findings
+            }
+            try executor.apply(publish)
         } catch {
-            // Interrupted before tar could even start, or a verification that could not run.
+            // Interrupted before tar could start, or the rename failed: no partial file stays.
             try? executor.apply(discard)
             throw error
         }
-        if let failure {
-            try executor.apply(discard)
-            findings.add("archive", .failed, failure + "; the partial file was removed and nothing was deleted")
-            return findings
-        }
-        try executor.apply(publish)
         let size = (try? FileManager.default.attributesOfItem(atPath: layout.final)[.size] as? Int64) ?? 0
         let seconds = (ContinuousClock.now - started).timeInterval
         findings.add("archive", .ok, "\(layout.final), \(ByteCount.format(size)), \(String(format: "%.1f", seconds)) s")
