@@ -59,3 +59,14 @@ struct SafetyOptions: ParsableArguments {
         }
     }
 }
+
+struct LockTimeoutOption: ParsableArguments {
+    @Option(help: "Seconds apt-get waits for the dpkg lock before giving up (exit 1).")
+    var lockTimeout: Int = 300
+
+    func validate() throws {
+        guard lockTimeout >= 0 else {
+            throw ValidationError("invalid --lock-timeout '\(lockTimeout)': expected a non-negative integer")
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import AilabCore
+import ArgumentParser
+
+struct AptCleanupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apt-cleanup",
+        abstract: "Purges unused packages and stale package files (dry run unless --execute).",
+        discussion: """
+            Simulates apt-get autoremove --purge and autoclean and refuses (exit 1) when a kernel guard \
+            or a protected GPU/CUDA/container/virtualisation package would be hit. With --execute: \
+            apt-get update, apt-get -y autoremove --purge, apt-get autoclean.
+            """)
+
+    @OptionGroup var safety: SafetyOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var lock: LockTimeoutOption
+
+    func run() async throws {
+        let task = AptCleanupTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout)
+        try output.finish(try await TaskHarness.run(task, in: .live()))
+    }
+}
