@@ -18,11 +18,7 @@ struct DiskWatchCommand: AsyncParsableCommand {
     }
 
     func resolvedThreshold() throws -> Int {
-        do {
-            return try DiskThreshold.resolve(flag: threshold, environment: ProcessInfo.processInfo.environment)
-        } catch let error as AilabError {
-            throw ValidationError(error.message)
-        }
+        try asValidation { try DiskThreshold.resolve(flag: threshold, environment: ProcessInfo.processInfo.environment) }
     }
 
     func run() async throws {

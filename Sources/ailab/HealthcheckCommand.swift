@@ -28,11 +28,7 @@ struct HealthcheckCommand: AsyncParsableCommand {
     }
 
     func threshold() throws -> Int {
-        do {
-            return try DiskThreshold.resolve(flag: nil, environment: ProcessInfo.processInfo.environment)
-        } catch let error as AilabError {
-            throw ValidationError(error.message)
-        }
+        try asValidation { try DiskThreshold.resolve(flag: nil, environment: ProcessInfo.processInfo.environment) }
     }
 
     func run() async throws {

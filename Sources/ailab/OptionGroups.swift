@@ -2,6 +2,15 @@ import AilabCore
 import ArgumentParser
 import Foundation
 
+/// Runs a core check inside validate(): its usage error becomes argument-parser's, and so exit 2.
+func asValidation<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as AilabError {
+        throw ValidationError(error.message)
+    }
+}
+
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
@@ -52,11 +61,7 @@ struct SafetyOptions: ParsableArguments {
     }
 
     func mode() throws -> RunMode {
-        do {
-            return try RunMode.from(execute: execute, nonInteractive: nonInteractive)
-        } catch let error as AilabError {
-            throw ValidationError(error.message)
-        }
+        try asValidation { try RunMode.from(execute: execute, nonInteractive: nonInteractive) }
     }
 }
 
