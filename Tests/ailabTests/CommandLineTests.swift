@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @Suite struct CommandLineTests {
-    static let tasks = ["disk-watch"]
+    static let tasks = ["healthcheck", "disk-watch", "vm-audit", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "config-backup"]
 
     @Test func versionAndHelpExit0() throws {
         let version = try Ailab.run(["--version"])
@@ -23,11 +23,18 @@ import Testing
     }
 
     @Test(arguments: [["no-such-task"], ["disk-watch", "--no-such-flag"], ["disk-watch", "--format", "yaml"],
-                      ["disk-watch", "--threshold", "abc"]])
+                      ["disk-watch", "--threshold", "abc"], ["config-backup", "--non-interactive"],
+                      ["docker-cleanup", "--non-interactive"], ["healthcheck", "--execute"]])
     func usageErrorsExit2WithOneLine(arguments: [String]) throws {
         let outcome = try Ailab.run(arguments)
         #expect(outcome.code == 2)
         #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
         #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test(arguments: ["apt-cleanup", "kernel-cleanup", "docker-cleanup", "config-backup"])
+    func changeTasksDocumentTheSafetyFlags(task: String) throws {
+        let help = try Ailab.run([task, "--help"])
+        #expect(help.stdout.contains("--execute") && help.stdout.contains("--non-interactive"))
     }
 }
