@@ -98,7 +98,7 @@ public enum Smartctl {
             model: object["model_name"] as? String ?? object["scsi_model_name"] as? String,
             exitStatus: Int(int(smartctl["exit_status"]) ?? 0),
             passed: (object["smart_status"] as? [String: Any])?["passed"] as? Bool,
-            standby: messages.contains { $0.localizedCaseInsensitiveContains("standby") || $0.contains("SLEEP mode") },
+            standby: messages.contains { $0.lowercased().contains("standby") || $0.contains("SLEEP mode") },
             messages: messages,
             reallocatedSectors: rawValue(5),
             pendingSectors: rawValue(197),

@@ -28,8 +28,6 @@ public enum JSONRenderer {
     }
 
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        Timestamp.iso8601(date, milliseconds: true)
     }
 }

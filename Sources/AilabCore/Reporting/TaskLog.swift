@@ -41,7 +41,7 @@ public final class TaskLog: @unchecked Sendable {
 
     public func write(_ message: String) {
         guard let descriptor else { return }
-        let stamp = ISO8601DateFormatter().string(from: clock())
+        let stamp = Timestamp.iso8601(clock())
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
             .map { "\(stamp) [\(getpid())] \($0)\n" }.joined()
         lock.lock()

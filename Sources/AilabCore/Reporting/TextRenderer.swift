@@ -75,10 +75,6 @@ public struct TextRenderer: Sendable {
     }
 
     static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone.current
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
-        return formatter.string(from: date)
+        Timestamp.format(date, "%Y-%m-%d %H:%M:%S %Z")
     }
 }

@@ -7,11 +7,7 @@ public enum ArchiveName {
     static let suffix = ".tar.gz"
 
     public static func make(at date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone.current
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return prefix + formatter.string(from: date) + suffix
+        prefix + Timestamp.format(date, "%Y%m%d-%H%M%S") + suffix
     }
 
     public static func matches(_ name: String) -> Bool {

@@ -17,7 +17,7 @@ struct ContainersSection: HealthSection {
         let counts = info.succeeded ? try? DockerJSON.parseInfo(info.stdout) : nil
         guard let counts, counts.serverVersion != "" else {
             let message = info.message ?? info.termination.description
-            if !probe.isRoot && message.localizedCaseInsensitiveContains("permission denied") {
+            if !probe.isRoot && message.lowercased().contains("permission denied") {
                 report.checks.append(.needsRoot("docker"))
             } else {
                 report.add("docker", .failed, "daemon not answering: \(message)")

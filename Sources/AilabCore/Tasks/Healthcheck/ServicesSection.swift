@@ -69,9 +69,6 @@ struct ServicesSection: HealthSection {
     }
 
     static func format(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date)
+        Timestamp.format(date, "%Y-%m-%d %H:%M")
     }
 }
