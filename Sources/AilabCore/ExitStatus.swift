@@ -1,10 +1,8 @@
 /// The only three exit codes ailab ever returns.
-public enum ExitStatus: Int32, Sendable, Comparable {
+public enum ExitStatus: Int32, Sendable {
     case ok = 0
     case failed = 1
     case usage = 2
-
-    public static func < (lhs: ExitStatus, rhs: ExitStatus) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// An error that ends a task early with a one-line message and a fixed exit status.

@@ -198,6 +198,15 @@ extension Report {
         #expect(report.exitStatus == .failed)
     }
 
+    @Test func gpuListedButMissingFromTheQueryIsAWarning() async throws {
+        let host = try HealthyHost()
+        host.runner.on("nvidia-smi", ["-L"], stdout: "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\nGPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-2)\n")
+        let report = try await host.report()
+        #expect(report.check("nvidia")?.status == .warning)
+        #expect(report.check("nvidia")?.detail.hasPrefix("2 GPU(s) listed, 1 answered the query") == true)
+        #expect(report.exitStatus == .ok)
+    }
+
     @Test func oldDriverFallsBackToXML() async throws {
         let host = try HealthyHost()
         host.runner.on("nvidia-smi", ["--query-gpu=" + NvidiaSMI.queryFields.joined(separator: ","), "--format=csv,nounits"],

@@ -30,10 +30,6 @@ public struct Findings: Sendable {
         metrics.append(MetricSample(name, help, labels: labels, value: value))
     }
 
-    public mutating func note(_ line: String) {
-        notes.append(line)
-    }
-
     /// Stores an Encodable model under `key`; a model that cannot be encoded is a failed check.
     public mutating func set<T: Encodable>(_ key: String, _ value: T) {
         do {

@@ -82,11 +82,6 @@ public struct InvocationResult: Sendable, Equatable {
 
     public var succeeded: Bool { termination == .exited(0) && !timedOut }
 
-    public var exitCode: Int32? {
-        if case .exited(let code) = termination { return code }
-        return nil
-    }
-
     /// One line a person can act on: the command, how it ended, and its trimmed stderr.
     public var failureSummary: String {
         let name = ([invocation.executable] + invocation.arguments.prefix(3)).joined(separator: " ")

@@ -13,13 +13,17 @@ struct GPUSection: HealthSection {
             report.add("nvidia", .failed, "nvidia-smi -L: \(listed.message ?? listed.termination.description)")
             return report
         }
+        let listedNames = NvidiaSMI.parseList(listed.stdout)
         let gpus = try await readGPUs(probe)
+        // A GPU that fell off the bus can still be listed while the query leaves it out.
+        report.add("nvidia", listedNames.count == gpus.count ? .ok : .warning,
+                   "\(listedNames.count) GPU(s) listed, \(gpus.count) answered the query"
+                   + (listedNames.isEmpty ? "" : ": " + listedNames.joined(separator: ", ")))
         for gpu in gpus {
             let (status, detail) = gpu.verdict
             report.add("gpu\(gpu.index)", status, detail)
             report.metrics += gpu.metrics
         }
-        if gpus.isEmpty { report.add("nvidia", .warning, "nvidia-smi lists no GPU") }
         report.set("gpus", gpus)
         report.checks.append(try await dkmsCheck(probe))
         return report
