@@ -195,6 +195,16 @@ enum Repository {
         #expect(FileManager.default.fileExists(atPath: root.file("srv/backups/ailab-config/ailab-config-20260101-033000.tar.gz")))
     }
 
+    @Test func withoutABinaryOrASwiftToolchainItExits2() throws {
+        try RealTools.requireRoot()
+        let root = try Scratch()
+        let outcome = try Command.run("/bin/bash", [Repository.installer, "--root", root.path],
+                                      environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        #expect(outcome.code == 2)
+        #expect(outcome.stderr.contains("no Swift toolchain found"))
+        #expect(!FileManager.default.fileExists(atPath: root.file("usr/local/sbin/ailab")))
+    }
+
     @Test func badOptionsExit2() throws {
         for arguments in [["--frobnicate"], ["--binary"]] {
             let outcome = try Command.run("/bin/bash", [Repository.installer] + arguments)
