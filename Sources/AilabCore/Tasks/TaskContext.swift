@@ -40,9 +40,16 @@ public struct TaskContext: Sendable {
         let environment = ProcessInfo.processInfo.environment
         return TaskContext(
             runner: ProcessRunner(environment: environment), environment: environment,
-            host: ProcessInfo.processInfo.hostName, isRoot: geteuid() == 0,
+            host: hostName(), isRoot: geteuid() == 0,
             confirmation: TerminalConfirmation(), children: .shared,
             warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+    }
+
+    /// gethostname(2) itself: Foundation's hostName may wait on a DNS lookup.
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public var logDirectory: String { environment["AILAB_LOG_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/log" }
