@@ -90,16 +90,18 @@ import Testing
         #expect(fake.runner.calls.allSatisfy { !$0.arguments.contains { $0.contains("volume") } })
     }
 
-    @Test func dockerNotInstalledIsAbsentAndExit0() async throws {
-        let fake = try FakeContext()
+    @Test(arguments: [[], ["docker"]])
+    func dockerNotInstalledOrClientOnlyIsAbsentAndExit0(installed: Set<String>) async throws {
+        let fake = try FakeContext(runner: FakeRunner(installed: installed))
         let report = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 168), in: fake.context)
         #expect(report.checks.map(\.status) == [.absent])
         #expect(report.exitStatus == .ok)
+        #expect(fake.runner.calls.isEmpty)
     }
 
     @Test(arguments: [false, true])
     func unreachableDaemonExits1WithDockersMessage(timedOut: Bool) async throws {
-        let runner = FakeRunner()
+        let runner = FakeRunner(installed: ["dockerd"])
         runner.on("docker", ["info", "--format", "{{.ServerVersion}}"],
                   stderr: "Cannot connect to the Docker daemon at unix:///nope.sock. Is the docker daemon running?", exit: 1, timedOut: timedOut)
         let fake = try FakeContext(runner: runner)

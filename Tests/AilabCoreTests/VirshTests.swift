@@ -61,6 +61,10 @@ import Testing
         let fake = try FakeContext()
         let report = try await TaskHarness.run(VMAuditTask(connect: nil), in: fake.context)
         #expect(report.checks == [Check("libvirt", .absent, "virsh is not installed (libvirt-clients): nothing to audit")])
+        let clientOnly = try FakeContext(runner: FakeRunner(installed: ["virsh"]))
+        let bare = try await TaskHarness.run(VMAuditTask(connect: nil), in: clientOnly.context)
+        #expect(bare.checks.map(\.status) == [.absent])
+        #expect(clientOnly.runner.calls.isEmpty)
         #expect(report.exitStatus == .ok)
     }
 
@@ -82,7 +86,7 @@ import Testing
         try Data(count: 4096).write(to: URL(fileURLWithPath: pool + "/used.qcow2"))
         try Data(count: 8192).write(to: URL(fileURLWithPath: pool + "/stray.img"))
         try Data(count: 10).write(to: URL(fileURLWithPath: pool + "/readme.txt"))
-        let runner = FakeRunner()
+        let runner = FakeRunner(installed: ["libvirtd"])
         runner.on("virsh", ["list", "--all", "--name"], stdout: "vm1\n")
         runner.on("virsh", ["dominfo", "vm1"], stdout: "State:          running\nCPU(s):         2\nMax memory:     1048576 KiB\nAutostart:      enable\n")
         runner.on("virsh", ["domblklist", "vm1", "--details"], stdout: " Type   Device   Target   Source\n---------------------------------\n file   disk     vda      /pool/used.qcow2\n")

@@ -35,8 +35,8 @@ public struct DockerCleanupTask: MaintenanceTask {
 
     public func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
-        guard run.isInstalled("docker") else {
-            findings.add("docker", .absent, "docker is not installed: nothing to clean")
+        if let absence = ComponentPresence.dockerAbsence(run) {
+            findings.add("docker", .absent, absence + ": nothing to clean")
             return findings
         }
         let info = try await run.probe(query(["info", "--format", "{{.ServerVersion}}"]))

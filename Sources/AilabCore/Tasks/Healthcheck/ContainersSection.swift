@@ -4,13 +4,8 @@ struct ContainersSection: HealthSection {
 
     func probe(_ probe: HealthProbe) async throws -> SectionReport {
         var report = SectionReport()
-        guard probe.has("docker") else {
-            report.add("docker", .absent, "docker is not installed")
-            return report
-        }
-        // A client alone, with no local engine and no DOCKER_HOST, means there is no Docker here.
-        if !probe.has("dockerd") && probe.run.context.environment["DOCKER_HOST"] == nil {
-            report.add("docker", .absent, "docker client only: no dockerd here and no DOCKER_HOST")
+        if let absence = ComponentPresence.dockerAbsence(probe.run) {
+            report.add("docker", .absent, absence)
             return report
         }
         let info = try await probe.call("docker", ["info", "--format", "{{json .}}"])

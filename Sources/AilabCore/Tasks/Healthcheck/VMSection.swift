@@ -4,13 +4,8 @@ struct VMSection: HealthSection {
 
     func probe(_ probe: HealthProbe) async throws -> SectionReport {
         var report = SectionReport()
-        guard probe.has("virsh") else {
-            report.add("libvirt", .absent, "virsh is not installed (libvirt-clients)")
-            return report
-        }
-        let daemons = ["libvirtd", "virtqemud", "virtproxyd"]
-        if !daemons.contains(where: probe.has) && probe.run.context.environment["LIBVIRT_DEFAULT_URI"] == nil {
-            report.add("libvirt", .absent, "virsh client only: no libvirt daemon here and no LIBVIRT_DEFAULT_URI")
+        if let absence = ComponentPresence.libvirtAbsence(probe.run) {
+            report.add("libvirt", .absent, absence)
             return report
         }
         // Without root virsh would talk to the user's own session, not the host's VMs.

@@ -36,8 +36,8 @@ public struct VMAuditTask: MaintenanceTask {
 
     public func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
-        guard run.isInstalled("virsh") else {
-            findings.add("libvirt", .absent, "virsh is not installed (libvirt-clients): nothing to audit")
+        if let absence = ComponentPresence.libvirtAbsence(run, connect: connect) {
+            findings.add("libvirt", .absent, absence + ": nothing to audit")
             return findings
         }
         let listed = try await run.probe(virsh(["list", "--all", "--name"]))
