@@ -32,6 +32,18 @@ import Testing
         #expect(outcome.stdout.isEmpty)
     }
 
+    /// Docker and libvirt are optional: without their tools on PATH the tasks say so and exit 0.
+    @Test(arguments: [(["vm-audit"], "ABSENT   libvirt"), (["docker-cleanup", "--execute", "--non-interactive"], "ABSENT   docker")])
+    func withoutTheOptionalToolTheTaskExits0(arguments: [String], line: String) throws {
+        let stubs = try StubBin()
+        let scratch = try Scratch()
+        var environment = scratch.environment
+        environment["PATH"] = stubs.path
+        let outcome = try Ailab.run(arguments, environment: environment)
+        #expect(outcome.code == 0)
+        #expect(outcome.stdout.contains(line))
+    }
+
     @Test(arguments: ["apt-cleanup", "kernel-cleanup", "docker-cleanup", "config-backup"])
     func changeTasksDocumentTheSafetyFlags(task: String) throws {
         let help = try Ailab.run([task, "--help"])

@@ -99,16 +99,6 @@ import Testing
         #expect(outcome.stdout.contains("daemon not answering"))
     }
 
-    @Test func noDockerOnPathExits0() throws {
-        let stubs = try StubBin()
-        let scratch = try Scratch()
-        var environment = scratch.environment
-        environment["PATH"] = stubs.path
-        let outcome = try Ailab.run(["docker-cleanup", "--execute", "--non-interactive"], environment: environment)
-        #expect(outcome.code == 0)
-        #expect(outcome.stdout.contains("ABSENT   docker"))
-    }
-
     @Test(arguments: ["0", "-5", "week"])
     func badCacheAgeExits2(value: String) throws {
         let scratch = try Scratch()

@@ -100,14 +100,4 @@ import Testing
         #expect(outcome.code == 1)
         #expect(outcome.stdout.contains("FAILED   libvirt"))
     }
-
-    @Test func noVirshOnPathExits0() throws {
-        let stubs = try StubBin()
-        let scratch = try Scratch()
-        var environment = scratch.environment
-        environment["PATH"] = stubs.path
-        let outcome = try Ailab.run(["vm-audit"], environment: environment)
-        #expect(outcome.code == 0)
-        #expect(outcome.stdout.contains("ABSENT   libvirt"))
-    }
 }
