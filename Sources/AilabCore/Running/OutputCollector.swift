@@ -40,7 +40,7 @@ final class OutputCollector: @unchecked Sendable {
     private func drain() {
         let fd = handle.fileDescriptor
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
+        while !pastDeadline() {
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, 50)
             if ready > 0 {
@@ -48,16 +48,15 @@ final class OutputCollector: @unchecked Sendable {
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
                 append(buffer[0..<count])
-            } else if ready == 0 {
-                lock.lock()
-                let deadline = stopDeadline
-                lock.unlock()
-                if let deadline, Date() >= deadline { break }
-            } else if errno != EINTR {
+            } else if ready < 0 && errno != EINTR {
                 break
             }
         }
         done.fire()
+    }
+
+    private func pastDeadline() -> Bool {
+        lock.withLock { stopDeadline.map { Date() >= $0 } ?? false }
     }
 
     private func append(_ bytes: ArraySlice<UInt8>) {
