@@ -22,8 +22,8 @@ public enum DockerJSON {
 
     public static func parseSystemDF(_ output: String) throws -> [DiskUsageRow] {
         try lines(output).map { row in
-            DiskUsageRow(type: string(row["Type"]), total: string(row["TotalCount"]), active: string(row["Active"]),
-                         size: string(row["Size"]), reclaimable: string(row["Reclaimable"]))
+            DiskUsageRow(type: JSONField.string(row["Type"]), total: JSONField.string(row["TotalCount"]), active: JSONField.string(row["Active"]),
+                         size: JSONField.string(row["Size"]), reclaimable: JSONField.string(row["Reclaimable"]))
         }
     }
 
@@ -39,16 +39,8 @@ public enum DockerJSON {
     public static func parseInfo(_ output: String) throws -> EngineCounts {
         guard let info = try lines(output).first else { throw ParseError("docker info", "no output") }
         return EngineCounts(
-            running: Int(Smartctl.int(info["ContainersRunning"]) ?? 0), paused: Int(Smartctl.int(info["ContainersPaused"]) ?? 0),
-            stopped: Int(Smartctl.int(info["ContainersStopped"]) ?? 0), images: Int(Smartctl.int(info["Images"]) ?? 0),
-            serverVersion: string(info["ServerVersion"]))
-    }
-
-    static func string(_ value: Any?) -> String {
-        switch value {
-        case let text as String: text
-        case let number as NSNumber: number.stringValue
-        default: ""
-        }
+            running: Int(JSONField.int(info["ContainersRunning"]) ?? 0), paused: Int(JSONField.int(info["ContainersPaused"]) ?? 0),
+            stopped: Int(JSONField.int(info["ContainersStopped"]) ?? 0), images: Int(JSONField.int(info["Images"]) ?? 0),
+            serverVersion: JSONField.string(info["ServerVersion"]))
     }
 }

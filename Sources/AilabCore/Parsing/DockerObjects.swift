@@ -38,35 +38,35 @@ public enum DockerObjects {
     public static func containers(_ output: String) throws -> [DockerContainer] {
         try DockerJSON.lines(output).map { row in
             DockerContainer(
-                id: DockerJSON.string(row["ID"]), name: DockerJSON.string(row["Names"]), image: DockerJSON.string(row["Image"]),
-                state: DockerJSON.string(row["State"]), created: DockerJSON.string(row["RunningFor"]),
-                labels: labels(DockerJSON.string(row["Labels"])),
-                networks: DockerJSON.string(row["Networks"]).split(separator: ",").map(String.init))
+                id: JSONField.string(row["ID"]), name: JSONField.string(row["Names"]), image: JSONField.string(row["Image"]),
+                state: JSONField.string(row["State"]), created: JSONField.string(row["RunningFor"]),
+                labels: labels(JSONField.string(row["Labels"])),
+                networks: JSONField.string(row["Networks"]).split(separator: ",").map(String.init))
         }
     }
 
     public static func images(_ output: String) throws -> [DockerImage] {
         try DockerJSON.lines(output).map { row in
-            let repository = DockerJSON.string(row["Repository"]), tag = DockerJSON.string(row["Tag"])
-            return DockerImage(id: DockerJSON.string(row["ID"]),
+            let repository = JSONField.string(row["Repository"]), tag = JSONField.string(row["Tag"])
+            return DockerImage(id: JSONField.string(row["ID"]),
                                reference: repository == "<none>" ? "<none>" : "\(repository):\(tag)",
-                               size: DockerJSON.string(row["Size"]))
+                               size: JSONField.string(row["Size"]))
         }
     }
 
     public static func networks(_ output: String) throws -> [DockerNetwork] {
         try DockerJSON.lines(output).map { row in
-            DockerNetwork(id: DockerJSON.string(row["ID"]), name: DockerJSON.string(row["Name"]),
-                          driver: DockerJSON.string(row["Driver"]), labels: labels(DockerJSON.string(row["Labels"])))
+            DockerNetwork(id: JSONField.string(row["ID"]), name: JSONField.string(row["Name"]),
+                          driver: JSONField.string(row["Driver"]), labels: labels(JSONField.string(row["Labels"])))
         }
     }
 
     public static func buildCache(_ output: String) throws -> [DockerBuildCache] {
         guard let object = try DockerJSON.lines(output).first else { return [] }
         return (object["BuildCache"] as? [[String: Any]] ?? []).map { row in
-            DockerBuildCache(id: DockerJSON.string(row["ID"]), size: DockerJSON.string(row["Size"]),
-                             lastUsed: DockerJSON.string(row["LastUsedSince"]),
-                             inUse: row["InUse"] as? Bool ?? (DockerJSON.string(row["InUse"]) == "true"))
+            DockerBuildCache(id: JSONField.string(row["ID"]), size: JSONField.string(row["Size"]),
+                             lastUsed: JSONField.string(row["LastUsedSince"]),
+                             inUse: row["InUse"] as? Bool ?? (JSONField.string(row["InUse"]) == "true"))
         }
     }
 

@@ -27,7 +27,7 @@ public enum Lsblk {
             default: nil
             }
             let model = (entry["model"] as? String)?.trimmingCharacters(in: .whitespaces)
-            return BlockDevice(name: name, type: entry["type"] as? String ?? "", sizeBytes: Smartctl.int(entry["size"]) ?? 0,
+            return BlockDevice(name: name, type: entry["type"] as? String ?? "", sizeBytes: JSONField.int(entry["size"]) ?? 0,
                                model: model?.isEmpty == false ? model : nil, rotational: rotational)
         }
     }

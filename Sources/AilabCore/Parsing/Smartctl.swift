@@ -90,22 +90,22 @@ public enum Smartctl {
         let nvme = object["nvme_smart_health_information_log"] as? [String: Any]
         let attributes = (object["ata_smart_attributes"] as? [String: Any])?["table"] as? [[String: Any]] ?? []
         func rawValue(_ id: Int) -> Int64? {
-            guard let attribute = attributes.first(where: { int($0["id"]) == Int64(id) }) else { return nil }
-            return int((attribute["raw"] as? [String: Any])?["value"])
+            guard let attribute = attributes.first(where: { JSONField.int($0["id"]) == Int64(id) }) else { return nil }
+            return JSONField.int((attribute["raw"] as? [String: Any])?["value"])
         }
         return SmartHealth(
             device: device?["name"] as? String ?? fallbackName,
             model: object["model_name"] as? String ?? object["scsi_model_name"] as? String,
-            exitStatus: Int(int(smartctl["exit_status"]) ?? 0),
+            exitStatus: Int(JSONField.int(smartctl["exit_status"]) ?? 0),
             passed: (object["smart_status"] as? [String: Any])?["passed"] as? Bool,
             standby: messages.contains { $0.lowercased().contains("standby") || $0.contains("SLEEP mode") },
             messages: messages,
             reallocatedSectors: rawValue(5),
             pendingSectors: rawValue(197),
-            nvmeCriticalWarning: int(nvme?["critical_warning"]),
-            nvmeMediaErrors: int(nvme?["media_errors"]),
-            nvmePercentageUsed: int(nvme?["percentage_used"]),
-            temperatureC: int((object["temperature"] as? [String: Any])?["current"]))
+            nvmeCriticalWarning: JSONField.int(nvme?["critical_warning"]),
+            nvmeMediaErrors: JSONField.int(nvme?["media_errors"]),
+            nvmePercentageUsed: JSONField.int(nvme?["percentage_used"]),
+            temperatureC: JSONField.int((object["temperature"] as? [String: Any])?["current"]))
     }
 
     private static func root(_ json: String) throws -> [String: Any] {
@@ -114,13 +114,5 @@ public enum Smartctl {
             throw ParseError("smartctl", "output is not a JSON object: \(json.prefix(80))")
         }
         return object
-    }
-
-    static func int(_ value: Any?) -> Int64? {
-        switch value {
-        case let number as NSNumber: number.int64Value
-        case let text as String: Int64(text)
-        default: nil
-        }
     }
 }

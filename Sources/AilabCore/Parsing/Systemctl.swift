@@ -43,7 +43,7 @@ public enum Systemctl {
         try array(output, "systemctl list-timers").compactMap { entry in
             guard let unit = entry["unit"] as? String else { return nil }
             func date(_ key: String) -> Date? {
-                guard let micros = Smartctl.int(entry[key]), micros > 0 else { return nil }
+                guard let micros = JSONField.int(entry[key]), micros > 0 else { return nil }
                 return Date(timeIntervalSince1970: Double(micros) / 1_000_000)
             }
             return TimerState(unit: unit, activates: entry["activates"] as? String ?? "", next: date("next"), last: date("last"))

@@ -6,8 +6,8 @@ struct BackupSection: HealthSection {
     static let maximumAge: TimeInterval = 48 * 3600
     let folder: String
 
-    func probe(_ probe: HealthProbe) async throws -> SectionReport {
-        var report = SectionReport()
+    func probe(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
         let entries: [FolderEntry]?
         do {
             entries = try FolderEntry.list(probe.files.path(folder))

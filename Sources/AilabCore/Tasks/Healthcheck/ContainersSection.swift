@@ -2,8 +2,8 @@
 struct ContainersSection: HealthSection {
     let title = "containers"
 
-    func probe(_ probe: HealthProbe) async throws -> SectionReport {
-        var report = SectionReport()
+    func probe(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
         if let absence = ComponentPresence.dockerAbsence(probe.run) {
             report.add("docker", .absent, absence)
             return report
@@ -27,7 +27,7 @@ struct ContainersSection: HealthSection {
         async let diskCall = probe.call("docker", ["system", "df", "--format", "{{json .}}"])
         let (unhealthyResult, diskResult) = try await (unhealthyCall, diskCall)
         if unhealthyResult.succeeded, let rows = try? DockerJSON.lines(unhealthyResult.stdout) {
-            let names = rows.map { DockerJSON.string($0["Names"]) }
+            let names = rows.map { JSONField.string($0["Names"]) }
             report.add("unhealthy containers", names.isEmpty ? .ok : .warning,
                        names.isEmpty ? "none" : names.joined(separator: ", "))
             report.set("unhealthyContainers", names)

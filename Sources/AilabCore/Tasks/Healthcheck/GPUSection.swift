@@ -2,8 +2,8 @@
 struct GPUSection: HealthSection {
     let title = "gpu"
 
-    func probe(_ probe: HealthProbe) async throws -> SectionReport {
-        var report = SectionReport()
+    func probe(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
         guard probe.has("nvidia-smi") else {
             report.add("nvidia", .absent, "nvidia-smi is not installed (no NVIDIA driver)")
             return report

@@ -18,9 +18,12 @@ public struct HealthProbe: Sendable {
 
     public func has(_ executable: String) -> Bool { run.isInstalled(executable) }
 
+    /// What is left of the section's time.
+    public var remaining: Duration { max(.milliseconds(1), deadline - ContinuousClock.now) }
+
     /// Runs a read-only command with whatever is left of the section's time.
     public func call(_ executable: String, _ arguments: [String]) async throws -> InvocationResult {
-        let remaining = max(.milliseconds(1), deadline - ContinuousClock.now)
+        let remaining = self.remaining
         let result = try await run.probe(Invocation(executable, arguments, timeout: remaining))
         if result.timedOut {
             throw TimedOut(commandLine: ([executable] + arguments).joined(separator: " "),
@@ -30,25 +33,8 @@ public struct HealthProbe: Sendable {
     }
 }
 
-/// The checks and JSON fields one section contributes.
-public struct SectionReport: Sendable {
-    public var checks: [Check] = []
-    public var data: [String: JSONValue] = [:]
-    public var metrics: [MetricSample] = []
-
-    public init() {}
-
-    public mutating func add(_ name: String, _ status: Status, _ detail: String) {
-        checks.append(Check(name, status, detail))
-    }
-
-    public mutating func set<T: Encodable>(_ key: String, _ value: T) {
-        data[key] = try? JSONValue(encoding: value)
-    }
-}
-
 /// A part of the healthcheck: one concern, probed independently of the others.
 public protocol HealthSection: Sendable {
     var title: String { get }
-    func probe(_ probe: HealthProbe) async throws -> SectionReport
+    func probe(_ probe: HealthProbe) async throws -> Findings
 }

@@ -21,11 +21,11 @@ public struct HealthcheckTask: MaintenanceTask {
     public func run(_ run: TaskRun) async throws -> Findings {
         let sections = sections(host: run.context.host)
         let probe = HealthProbe(run: run, deadline: ContinuousClock.now + timeout, threshold: threshold)
-        let reports = await withTaskGroup(of: (Int, SectionReport).self) { group in
+        let reports = await withTaskGroup(of: (Int, Findings).self) { group in
             for (index, section) in sections.enumerated() {
                 group.addTask { (index, await Self.report(section, probe)) }
             }
-            var collected = [SectionReport](repeating: SectionReport(), count: sections.count)
+            var collected = [Findings](repeating: Findings(), count: sections.count)
             for await (index, report) in group { collected[index] = report }
             return collected
         }
@@ -43,11 +43,11 @@ public struct HealthcheckTask: MaintenanceTask {
     }
 
     /// A section that throws becomes one failed check naming what went wrong.
-    static func report(_ section: any HealthSection, _ probe: HealthProbe) async -> SectionReport {
+    static func report(_ section: any HealthSection, _ probe: HealthProbe) async -> Findings {
         do {
             return try await section.probe(probe)
         } catch {
-            var report = SectionReport()
+            var report = Findings()
             report.add(section.title, .failed, "\(error)")
             return report
         }

@@ -17,7 +17,7 @@ struct HostSection: HealthSection {
         var rebootPackages: [String]
     }
 
-    func probe(_ probe: HealthProbe) async throws -> SectionReport {
+    func probe(_ probe: HealthProbe) async throws -> Findings {
         let files = probe.files
         let os = files.read("/etc/os-release").flatMap(HostFacts.prettyName)
             ?? files.read("/usr/lib/os-release").flatMap(HostFacts.prettyName)
@@ -29,7 +29,7 @@ struct HostSection: HealthSection {
         let rebootPackages = Array(Set(
             (files.read("/run/reboot-required.pkgs") ?? "").split(whereSeparator: \.isNewline).map(String.init))).sorted()
 
-        var report = SectionReport()
+        var report = Findings()
         let system = [os ?? "unknown OS", "kernel \(kernel ?? "unknown")", uptime.map { "up \(HostFacts.duration($0))" }]
         report.add("system", .ok, system.compactMap { $0 }.joined(separator: ", "))
         if let load {

@@ -2,8 +2,8 @@
 struct SMARTSection: HealthSection {
     let title = "smart"
 
-    func probe(_ probe: HealthProbe) async throws -> SectionReport {
-        var report = SectionReport()
+    func probe(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
         guard probe.has("smartctl") else {
             report.add("smartctl", .absent, "smartctl is not installed (smartmontools)")
             return report

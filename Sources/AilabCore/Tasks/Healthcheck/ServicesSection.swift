@@ -5,8 +5,8 @@ struct ServicesSection: HealthSection {
     let title = "services"
     static let maintenanceTasks = ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup"]
 
-    func probe(_ probe: HealthProbe) async throws -> SectionReport {
-        var report = SectionReport()
+    func probe(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
         guard probe.has("systemctl") else {
             report.add("systemd", .absent, "systemctl is not installed")
             return report

@@ -4,10 +4,9 @@ struct StorageSection: HealthSection {
     /// Free space on /boot under which a kernel update may fail.
     static let bootMinimumBytes: Int64 = 200 << 20
 
-    func probe(_ probe: HealthProbe) async throws -> SectionReport {
-        var report = SectionReport()
-        let remaining = probe.deadline - ContinuousClock.now
-        let usage = try await DiskProbe.read(probe.run, timeout: max(.milliseconds(1), remaining))
+    func probe(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
+        let usage = try await DiskProbe.read(probe.run, timeout: probe.remaining)
         let assessment = DiskAssessment(threshold: probe.threshold, overStatus: .failed, nearMargin: 5)
         let states = assessment.assess(blocks: usage.blocks, inodes: usage.inodes)
         for state in states {

@@ -2,8 +2,8 @@
 struct VMSection: HealthSection {
     let title = "vms"
 
-    func probe(_ probe: HealthProbe) async throws -> SectionReport {
-        var report = SectionReport()
+    func probe(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
         if let absence = ComponentPresence.libvirtAbsence(probe.run) {
             report.add("libvirt", .absent, absence)
             return report
