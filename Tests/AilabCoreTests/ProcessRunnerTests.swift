@@ -76,6 +76,35 @@ import Testing
         await #expect(throws: RunnerError.interrupted) { try await local.run(Invocation("true")) }
     }
 
+    /// A daemon left behind (as virsh leaves libvirtd) must not make its parent look alive.
+    @Test func backgroundGrandchildDoesNotHideTheChildsExit() async throws {
+        let result = try await runner.run(
+            Invocation("sh", ["-c", "sleep 30 </dev/null >/dev/null 2>&1 & exit 3"], timeout: .seconds(20)))
+        #expect(!result.timedOut)
+        #expect(result.termination == .exited(3))
+    }
+
+    @Test func childGetsOnlyStdioAndAnEmptySignalMask() async throws {
+        let opened = open("/dev/null", O_RDONLY)
+        let leaked = dup2(opened, 200)
+        defer { close(opened); close(leaked) }
+        let descriptors = try await runner.run(Invocation("ls", ["/proc/self/fd"]))
+        // 3 is ls's own handle on the folder it lists.
+        #expect(descriptors.stdout == "0\n1\n2\n3\n")
+        let mask = try await runner.run(Invocation("grep", ["SigBlk", "/proc/self/status"]))
+        #expect(mask.stdout == "SigBlk:\t0000000000000000\n")
+    }
+
+    @Test func unrunnableFileIsALaunchFailure() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ailab-not-a-program-\(UUID().uuidString)").path
+        try Data([0, 1, 2, 3]).write(to: URL(fileURLWithPath: file))
+        chmod(file, 0o755)
+        defer { unlink(file) }
+        await #expect(throws: RunnerError.launchFailed(file, "Exec format error")) {
+            try await runner.run(Invocation(file))
+        }
+    }
+
     @Test func locatesExecutablesAlongPath() {
         let search = ExecutableSearch(path: "/nonexistent:/usr/bin:/bin")
         #expect(search.locate("sh") != nil)

@@ -162,30 +162,35 @@ import Testing
         try RealTools.require("tmux", package: "tmux")
         let scratch = try Scratch()
         let dest = scratch.file("dest")
-        let session = "ailab-\(UUID().uuidString.prefix(8))"
+        let socket = scratch.file("tmux.sock")
         let command = "env AILAB_LOG_DIR=\(scratch.path) AILAB_LOCK_DIR=\(scratch.path) \(Ailab.binary) config-backup --execute "
             + "--dest \(dest); echo EXIT=$?; sleep 30"
-        // The tmux server outlives new-session: it must not hold a pipe this test reads to its end.
+        @discardableResult func tmux(_ arguments: [String]) throws -> String { try Command.check("/usr/bin/tmux", ["-S", socket] + arguments) }
+        // new-session forks the tmux server, which keeps every descriptor new-session inherited:
+        // Foundation sees new-session end only when that server does, so this test never waits for it.
         let start = Process()
         start.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        start.arguments = ["new-session", "-d", "-s", session, "-x", "200", "-y", "50", command]
+        start.arguments = ["-S", socket, "new-session", "-d", "-x", "200", "-y", "50", command]
         start.standardOutput = FileHandle.nullDevice
         start.standardError = FileHandle.nullDevice
         try start.run()
-        start.waitUntilExit()
-        defer { _ = try? Command.run("/usr/bin/tmux", ["kill-session", "-t", session]) }
-        func screen() throws -> String { try Command.check("/usr/bin/tmux", ["capture-pane", "-p", "-t", session]) }
-        func waitFor(_ text: String) throws -> Bool {
+        // The pane inherits this test thread's blocked SIGHUP, which kill-server sends; SIGKILL ends it.
+        defer {
+            let pane = (try? tmux(["display-message", "-p", "#{pane_pid}"]))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let pid = pane.flatMap({ pid_t($0) }) { kill(pid, SIGKILL) }
+        }
+        func screen() throws -> String { try tmux(["capture-pane", "-p"]) }
+        func waitFor(_ text: String) -> Bool {
             for _ in 0..<200 {
-                if try screen().contains(text) { return true }
+                if ((try? screen()) ?? "").contains(text) { return true }
                 usleep(50_000)
             }
             return false
         }
-        #expect(try waitFor("Type EXECUTE to go on:"))
+        #expect(waitFor("Type EXECUTE to go on:"))
         #expect(try screen().contains("tar --create"))
-        try Command.check("/usr/bin/tmux", ["send-keys", "-t", session, answer, "Enter"])
-        let finished = try waitFor(expected)
+        try tmux(["send-keys", answer, "Enter"])
+        let finished = waitFor(expected)
         #expect(finished, "\((try? screen()) ?? "")")
         #expect(FileManager.default.fileExists(atPath: dest) == (expected == "EXIT=0"))
     }

@@ -15,11 +15,13 @@ public final class LiveChildren: @unchecked Sendable {
 
     public init() {}
 
-    func admit(_ start: () throws -> pid_t) throws {
+    func admit(_ start: () throws -> ChildProcess) throws -> ChildProcess {
         lock.lock()
         defer { lock.unlock() }
         if interrupted { throw RunnerError.interrupted }
-        pids.insert(try start())
+        let child = try start()
+        pids.insert(child.pid)
+        return child
     }
 
     func remove(_ pid: pid_t) {

@@ -32,70 +32,40 @@ public struct ProcessRunner: CommandRunning {
         guard let path = locate(invocation.executable) else {
             throw RunnerError.notFound(invocation.executable)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = invocation.arguments
-        process.environment = environment
+        let environment = environment
             .merging(["LC_ALL": "C"]) { _, new in new }
             .merging(invocation.environment) { _, new in new }
-        process.standardInput = FileHandle.nullDevice
-        let stdoutPipe = Pipe()
-        let stderrPipe = Pipe()
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-
-        let exited = Signal()
-        process.terminationHandler = { _ in exited.fire() }
-        let stdout = OutputCollector(handle: stdoutPipe.fileHandleForReading, limit: outputLimit)
-        let stderr = OutputCollector(handle: stderrPipe.fileHandleForReading, limit: outputLimit)
-
-        try children.admit {
+        let child = try children.admit {
             do {
-                try ProcessRunner.withDefaultSignalMask { try process.run() }
+                return try ChildProcess(path: path, arguments: invocation.arguments, environment: environment)
             } catch {
-                throw RunnerError.launchFailed(invocation.executable, error.localizedDescription)
+                throw RunnerError.launchFailed(invocation.executable, "\(error)")
             }
-            return process.processIdentifier
         }
-        // The write ends belong to the child now; closing ours lets the readers see EOF.
-        try? stdoutPipe.fileHandleForWriting.close()
-        try? stderrPipe.fileHandleForWriting.close()
+        let stdout = OutputCollector(handle: child.stdout, limit: outputLimit)
+        let stderr = OutputCollector(handle: child.stderr, limit: outputLimit)
         stdout.start()
         stderr.start()
 
-        let pid = process.processIdentifier
-        let timedOut = await exited.wait(upTo: invocation.timeout) == false
+        let timedOut = await child.wait(upTo: invocation.timeout) == false
         if timedOut {
-            kill(pid, SIGTERM)
-            if await exited.wait(upTo: grace) == false {
-                kill(pid, SIGKILL)
-                await exited.wait()
+            kill(child.pid, SIGTERM)
+            if await child.wait(upTo: grace) == false {
+                kill(child.pid, SIGKILL)
+                await child.wait()
             }
         }
-        children.remove(pid)
+        children.remove(child.pid)
         // A grandchild may hold the pipes open after the child is gone: stop reading soon after.
         stdout.finish(after: .milliseconds(500))
         stderr.finish(after: .milliseconds(500))
         let (out, outCut) = await stdout.result()
         let (err, errCut) = await stderr.result()
 
-        let termination: Termination = process.terminationReason == .uncaughtSignal
-            ? .signaled(process.terminationStatus) : .exited(process.terminationStatus)
         return InvocationResult(
-            invocation: invocation, termination: termination,
+            invocation: invocation, termination: child.termination,
             stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
             timedOut: timedOut, truncated: outCut || errCut)
-    }
-
-    /// Foundation's `Process` passes the launching thread's blocked-signal mask on to the child,
-    /// and concurrency threads block SIGTERM: clear it so the child can really be terminated.
-    static func withDefaultSignalMask<T>(_ body: () throws -> T) rethrows -> T {
-        var empty = sigset_t()
-        var previous = sigset_t()
-        sigemptyset(&empty)
-        pthread_sigmask(SIG_SETMASK, &empty, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        return try body()
     }
 }
 
