@@ -129,6 +129,23 @@ import Testing
         #expect(outcome.stderr.contains(value))
     }
 
+    /// An ignored SIGCHLD survives exec; the kernel would then reap df before ailab learns how it ended.
+    @Test func parentIgnoringSIGCHLDDoesNotHideAFailedCommand() throws {
+        try RealTools.require("python3", package: "python3")
+        let stubs = try StubBin()
+        try stubs.stub("df", "echo 'df: /srv/nfs: Stale file handle' >&2; exit 2")
+        let scratch = try Scratch()
+        var environment = ProcessInfo.processInfo.environment.merging(scratch.environment.compactMapValues { $0 }) { _, new in new }
+        environment["PATH"] = stubs.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        let outcome = try Command.run("python3", ["-c", """
+            import os, signal, sys
+            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+            os.execv(sys.argv[1], sys.argv[1:])
+            """, Ailab.binary, "disk-watch"], environment: environment)
+        #expect(outcome.code == 1)
+        #expect((outcome.stdout + outcome.stderr).contains("exit 2: df: /srv/nfs: Stale file handle"))
+    }
+
     @Test func secondInstanceExits1NamingTheHolder() throws {
         try RealTools.require("python3", package: "python3")
         let scratch = try Scratch()

@@ -8,7 +8,8 @@ nonisolated(unsafe) private var interruptionPipe: [Int32] = [-1, -1]
 
 /// SIGTERM, SIGINT and SIGHUP end ailab in an orderly way: running children get SIGTERM, the
 /// task sees them fail and reports exit 1. If the task has not finished after `deadline`,
-/// registered temporary files are removed and ailab exits 1 itself.
+/// registered temporary files are removed and ailab exits 1 itself. SIGCHLD is put back to its
+/// default so that every child's exit status can be read.
 public final class Interruption: @unchecked Sendable {
     public static let shared = Interruption()
 
@@ -30,6 +31,9 @@ public final class Interruption: @unchecked Sendable {
             }
         }
         pthread_sigmask(SIG_UNBLOCK, &handled, nil)
+        // An ignored SIGCHLD survives exec and would let the kernel reap children before ailab
+        // reads how they ended.
+        signal(SIGCHLD, SIG_DFL)
         let thread = Thread { [self] in
             var byte: UInt8 = 0
             while read(interruptionPipe[0], &byte, 1) < 0 && errno == EINTR {}
