@@ -17,6 +17,7 @@ final class ChildProcess: @unchecked Sendable {
     private var status: Int32 = 0
 
     init(path: String, arguments: [String], environment: [String: String]) throws {
+        guard let closeFrom = ChildProcess.addCloseFrom else { throw SpawnError(code: ENOSYS) }
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         guard pipe(&outPipe) == 0 else { throw SpawnError(code: errno) }
@@ -33,9 +34,10 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], STDERR_FILENO)
-        guard let closeFrom = ChildProcess.addCloseFrom, closeFrom(&actions, 3) == 0 else {
-            (outPipe + errPipe).forEach { close($0) }
-            throw SpawnError(code: ENOSYS)
+        let closing = closeFrom(&actions, 3)
+        guard closing == 0 else {
+            [outPipe[0], errPipe[0]].forEach { close($0) }
+            throw SpawnError(code: closing)
         }
 
         var attributes = posix_spawnattr_t()
