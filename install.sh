@@ -45,6 +45,7 @@ timers=(config-backup disk-watch apt-cleanup kernel-cleanup docker-cleanup healt
 units_dir=$root/etc/systemd/system
 sbin=$root/usr/local/sbin
 journald_dropin=$root/etc/systemd/journald.conf.d/ailab-limits.conf
+textfile_dir=$root/var/lib/prometheus/node-exporter
 
 live() { [[ -z $root ]]; }
 
@@ -77,6 +78,7 @@ uninstall_all() {
         for timer in "${timers[@]}"; do
             systemctl disable --now "ailab-$timer.timer" 2>/dev/null || true
         done
+        systemctl reset-failed 'ailab-*' 2>/dev/null || true
     fi
     local removed=0
     for timer in "${timers[@]}"; do
@@ -88,12 +90,16 @@ uninstall_all() {
         done
     done
     rm -f "$sbin/ailab"
+    # Stale metrics would keep node_exporter serving them, and the timer alerts firing, for ever.
+    rm -f "$root"/var/lib/systemd/timers/stamp-ailab-*.timer "$textfile_dir"/ailab-*.prom
+    rm -rf "$root/var/lib/ailab"
     if [[ -e $journald_dropin ]]; then
         rm -f "$journald_dropin"
+        rmdir --ignore-fail-on-non-empty "$(dirname "$journald_dropin")"
         if live; then systemctl restart systemd-journald; fi
     fi
     if live && [[ $removed -eq 1 ]]; then systemctl daemon-reload; fi
-    say "ailab removed; Docker's daemon.json and the backups in /srv/backups/ailab-config were left alone"
+    say "ailab removed; Docker's daemon.json, the logs in /var/log/ailab-*.log and the backups in /srv/backups/ailab-config were left alone"
 }
 
 build_binary() {
@@ -128,17 +134,31 @@ docker_present() {
     if live; then command -v docker >/dev/null 2>&1 || [[ -d /etc/docker ]]; else [[ -d $root/etc/docker ]]; fi
 }
 
-# Merges json-file log rotation into daemon.json, keeping every other key (inside log-opts too).
-configure_docker() {
+# Refuses a binary that cannot start here (a missing shared library exits 127) before anything changes.
+check_binary() {
+    [[ -x $binary ]] || die 2 "--binary '$binary' is not an executable file"
+    local output
+    output=$("$binary" --version 2>&1) ||
+        die 2 "--binary '$binary' does not run on this host (nothing was changed): ${output%%$'\n'*}"
+}
+
+check_docker_config() {
     docker_present || return 0
     command -v jq >/dev/null 2>&1 || die 1 "jq is needed to edit /etc/docker/daemon.json (apt-get install jq)"
-    local config=$root/etc/docker/daemon.json current merged
-    current='{}'
+    local config=$root/etc/docker/daemon.json
     if [[ -f $config ]]; then
         jq -e 'type == "object"' "$config" >/dev/null 2>&1 ||
             die 1 "$config is not a valid JSON object; fix it first (it was left untouched)"
-        current=$(cat "$config")
     fi
+    return 0
+}
+
+# Merges json-file log rotation into daemon.json, keeping every other key (inside log-opts too).
+configure_docker() {
+    docker_present || return 0
+    local config=$root/etc/docker/daemon.json current merged
+    current='{}'
+    if [[ -f $config ]]; then current=$(cat "$config"); fi
     merged=$(jq -S '."log-driver" = "json-file" | ."log-opts" = ((."log-opts" // {}) + {"max-size": "50m", "max-file": "5"})' <<<"$current")
     if [[ -f $config ]] && [[ $(jq -S . "$config") == "$merged" ]]; then
         return 0
@@ -152,9 +172,10 @@ configure_docker() {
 }
 
 install_all() {
-    install_packages
     [[ -n $binary ]] || build_binary
-    [[ -x $binary ]] || die 2 "--binary '$binary' is not an executable file"
+    check_binary
+    install_packages
+    check_docker_config
     place "$binary" "$sbin/ailab" 0755 || true
     local changed=0
     for unit in "$here"/systemd/ailab-*.service "$here"/systemd/ailab-*.timer; do

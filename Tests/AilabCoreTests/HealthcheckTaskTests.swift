@@ -21,12 +21,13 @@ struct HealthyHost {
         setDisk(rootPercent: 40)
         runner.on("lsblk", stdout: #"{"blockdevices":[{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false}]}"#)
         runner.on("systemctl", Systemctl.failedJSONArguments, stdout: "[]")
-        let tasks = ServicesSection.maintenanceTasks
+        let tasks = ServicesSection.timedTasks
         let timers = tasks.map { #"{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-\#($0).timer","activates":"ailab-\#($0).service"}"# }
         runner.on("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"] + tasks.map { "ailab-\($0).timer" },
                   stdout: "[" + timers.joined(separator: ",") + "]")
-        runner.on("systemctl", ["show", "--property=Id,Result,ExecMainStatus"] + tasks.map { "ailab-\($0).service" },
-                  stdout: tasks.map { "Id=ailab-\($0).service\nResult=success\nExecMainStatus=0\n" }.joined(separator: "\n"))
+        runner.on("systemctl", ["show", "--property=" + ServicesSection.serviceProperties] + tasks.map { "ailab-\($0).service" },
+                  stdout: tasks.map { "Id=ailab-\($0).service\nResult=success\nExecMainCode=1\nExecMainStatus=0\nExecMainExitTimestamp=Mon 2026-09-21 03:30:02 UTC\n" }
+                    .joined(separator: "\n"))
         runner.install("dockerd", "libvirtd", "dkms")
         runner.on("docker", ["info", "--format", "{{json .}}"], stdout: #"{"ServerVersion":"26.1.5","ContainersRunning":3,"ContainersPaused":0,"ContainersStopped":1,"Images":4}"#)
         runner.on("docker", ["ps", "--filter", "health=unhealthy", "--format", "{{json .}}"], stdout: "")
@@ -248,14 +249,46 @@ extension Report {
 
     @Test func failedAilabServiceFailsItsTimer() async throws {
         let host = try HealthyHost()
-        host.runner.on("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"]
-                       + ServicesSection.maintenanceTasks.map { "ailab-\($0).timer" },
-                       stdout: #"[{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#)
-        host.runner.on("systemctl", ["show", "--property=Id,Result,ExecMainStatus"] + ServicesSection.maintenanceTasks.map { "ailab-\($0).service" },
-                       stdout: "Id=ailab-apt-cleanup.service\nResult=exit-code\nExecMainStatus=1\n\nId=ailab-disk-watch.service\nResult=success\nExecMainStatus=0\n")
+        host.setTimers(#"[{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#,
+                       services: "Id=ailab-apt-cleanup.service\nResult=exit-code\nExecMainCode=1\nExecMainStatus=1\n\nId=ailab-disk-watch.service\nResult=success\nExecMainStatus=0\n")
         let report = try await host.report()
         #expect(report.check("ailab-apt-cleanup.timer")?.status == .failed)
         #expect(report.check("ailab-apt-cleanup.timer")?.detail.contains("exit status 1") == true)
         #expect(report.check("ailab-disk-watch.timer")?.status == .absent)
+    }
+
+    /// A seccomp kill of a service started by hand: the timer never fired, the service's result still counts.
+    @Test func serviceKilledBySignalFailsItsTimerBeforeTheTimerFires() async throws {
+        let host = try HealthyHost()
+        host.setTimers(#"[{"next":1790003600000000,"last":null,"unit":"ailab-disk-watch.timer","activates":"ailab-disk-watch.service"},{"next":1790003600000000,"last":null,"unit":"ailab-config-backup.timer","activates":"ailab-config-backup.service"}]"#,
+                       services: """
+                           Id=ailab-disk-watch.service
+                           Result=signal
+                           ExecMainCode=2
+                           ExecMainStatus=31
+                           ExecMainExitTimestamp=Sun 2026-11-22 05:08:13 UTC
+
+                           Id=ailab-config-backup.service
+                           Result=success
+                           ExecMainCode=0
+                           ExecMainStatus=0
+                           ExecMainExitTimestamp=
+
+                           """)
+        let report = try await host.report()
+        let diskWatch = try #require(report.check("ailab-disk-watch.timer"))
+        #expect(diskWatch.status == .failed)
+        #expect(diskWatch.detail.contains("last never, service ran Sun 2026-11-22 05:08:13 UTC, result signal, killed by signal 31"))
+        #expect(report.check("ailab-config-backup.timer")?.status == .ok)
+        #expect(report.check("ailab-config-backup.timer")?.detail.contains("result") == false)
+    }
+}
+
+extension HealthyHost {
+    func setTimers(_ timers: String, services: String) {
+        runner.on("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"]
+                  + ServicesSection.timedTasks.map { "ailab-\($0).timer" }, stdout: timers)
+        runner.on("systemctl", ["show", "--property=" + ServicesSection.serviceProperties]
+                  + ServicesSection.timedTasks.map { "ailab-\($0).service" }, stdout: services)
     }
 }

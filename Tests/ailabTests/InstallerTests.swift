@@ -186,13 +186,32 @@ enum Repository {
         try root.write("etc/docker/daemon.json", "{}")
         #expect(try install(root).code == 0)
         try root.write("srv/backups/ailab-config/ailab-config-20260101-033000.tar.gz", "archive", mode: 0o600)
+        try root.write("var/lib/systemd/timers/stamp-ailab-disk-watch.timer", "")
+        try root.write("var/lib/prometheus/node-exporter/ailab-disk-watch.prom", "ailab_exit_code 0\n")
+        try root.write("var/lib/prometheus/node-exporter/node-other.prom", "other 1\n")
         let outcome = try install(root, ["--uninstall"])
         #expect(outcome.code == 0, "\(outcome.stderr)")
         #expect(!FileManager.default.fileExists(atPath: root.file("usr/local/sbin/ailab")))
         #expect(!FileManager.default.fileExists(atPath: root.file("etc/systemd/journald.conf.d/ailab-limits.conf")))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.file("etc/systemd/system")).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: root.file("etc/systemd/journald.conf.d")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.file("var/lib/systemd/timers")).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.file("var/lib/prometheus/node-exporter")) == ["node-other.prom"])
         #expect(FileManager.default.fileExists(atPath: root.file("etc/docker/daemon.json")))
         #expect(FileManager.default.fileExists(atPath: root.file("srv/backups/ailab-config/ailab-config-20260101-033000.tar.gz")))
+    }
+
+    /// A binary missing a shared library exits 127 at start: nothing is installed, not even packages.
+    @Test func aBinaryThatCannotStartIsRefusedBeforeAnythingChanges() throws {
+        try RealTools.requireRoot()
+        let root = try Scratch()
+        let broken = try Scratch()
+        let binary = try broken.write("ailab", "#!/bin/sh\necho 'ailab: error while loading shared libraries: libxml2.so.2' >&2\nexit 127\n", mode: 0o755)
+        let outcome = try Command.run("/bin/bash", [Repository.installer, "--root", root.path, "--binary", binary])
+        #expect(outcome.code == 2)
+        #expect(outcome.stderr.contains("does not run on this host (nothing was changed): ailab: error while loading shared libraries"),
+                "\(outcome.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
     }
 
     @Test func withoutABinaryOrASwiftToolchainItExits2() throws {

@@ -3,7 +3,8 @@ import Foundation
 /// Failed systemd units, and ailab's own timers with their services' last result.
 struct ServicesSection: HealthSection {
     let title = "services"
-    static let maintenanceTasks = ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup"]
+    static let timedTasks = ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "healthcheck"]
+    static let serviceProperties = "Id,Result,ExecMainCode,ExecMainStatus,ExecMainExitTimestamp"
 
     func probe(_ probe: HealthProbe) async throws -> Findings {
         var report = Findings()
@@ -36,17 +37,17 @@ struct ServicesSection: HealthSection {
     }
 
     private func timerChecks(_ probe: HealthProbe) async throws -> [Check] {
-        let timerNames = Self.maintenanceTasks.map { "ailab-\($0).timer" }
+        let timerNames = Self.timedTasks.map { "ailab-\($0).timer" }
         let listed = try await probe.call("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"] + timerNames)
         guard listed.succeeded, let timers = try? Systemctl.parseTimers(listed.stdout) else {
             return [Check("ailab timers", .warning, "cannot list timers: \(listed.message ?? listed.termination.description)")]
         }
-        let services = Self.maintenanceTasks.map { "ailab-\($0).service" }
-        let shown = try await probe.call("systemctl", ["show", "--property=Id,Result,ExecMainStatus"] + services)
+        let services = Self.timedTasks.map { "ailab-\($0).service" }
+        let shown = try await probe.call("systemctl", ["show", "--property=" + Self.serviceProperties] + services)
         let results = Dictionary(Systemctl.parseShow(shown.stdout).compactMap { properties in
             properties["Id"].map { ($0, properties) }
         }, uniquingKeysWith: { first, _ in first })
-        return Self.maintenanceTasks.map { task in
+        return Self.timedTasks.map { task in
             let name = "ailab-\(task).timer"
             guard let timer = timers.first(where: { $0.unit == name }) else {
                 return Check(name, .absent, "not installed (install.sh enables it)")
@@ -54,10 +55,19 @@ struct ServicesSection: HealthSection {
             var parts = ["next " + (timer.next.map(Self.format) ?? "not scheduled"),
                          "last " + (timer.last.map(Self.format) ?? "never")]
             let properties = results["ailab-\(task).service"] ?? [:]
-            let result = properties["Result"] ?? "unknown"
-            if timer.last != nil { parts.append("result \(result)") }
-            let failed = timer.last != nil && result != "success" && result != "unknown"
-            if failed, let status = properties["ExecMainStatus"] { parts.append("exit status \(status)") }
+            // A service started by hand has a result even when its timer never fired.
+            let exited = properties["ExecMainExitTimestamp"].map { !$0.isEmpty } ?? false
+            guard timer.last != nil || exited, let result = properties["Result"] else {
+                return Check(name, .ok, parts.joined(separator: ", "))
+            }
+            if timer.last == nil, let ended = properties["ExecMainExitTimestamp"] { parts.append("service ran \(ended)") }
+            parts.append("result \(result)")
+            let failed = result != "success"
+            if failed, let status = properties["ExecMainStatus"] {
+                // ExecMainCode is the waitid() code: 1 exited, 2 killed, 3 dumped core.
+                let signaled = properties["ExecMainCode"] == "2" || properties["ExecMainCode"] == "3"
+                parts.append(signaled ? "killed by signal \(status)" : "exit status \(status)")
+            }
             return Check(name, failed ? .failed : .ok, parts.joined(separator: ", "))
         }
     }

@@ -1,0 +1,180 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// A Debian root filesystem booted with systemd as PID 1 in systemd-nspawn, so that units run
+/// under their real sandbox. Commands run inside through nsenter. The root filesystem is built
+/// once with debootstrap and kept as a tarball in a cache folder outside the repository.
+final class BootedDebian: @unchecked Sendable {
+    static let cacheFolder = ProcessInfo.processInfo.environment["AILAB_ROOTFS_CACHE"] ?? "/var/cache/ailab-test-rootfs"
+    static let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    let scratch: Scratch
+    let machine: String
+    private let nspawn: Process
+    private let initPID: Int32
+
+    var root: String { scratch.file("root") }
+
+    static func requireTools() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("debootstrap", package: "debootstrap")
+        try RealTools.require("systemd-nspawn", package: "systemd-container")
+        try RealTools.require("nsenter", package: "util-linux")
+    }
+
+    /// Boots a fresh copy of `suite` with `packages`; `files` are written into it before boot.
+    init(suite: String, packages: [String], files: [String: String] = [:]) throws {
+        let tarball = try Self.rootfs(suite: suite, packages: packages)
+        scratch = try Scratch()
+        try FileManager.default.createDirectory(atPath: scratch.file("root"), withIntermediateDirectories: true)
+        try Command.check("tar", ["--numeric-owner", "-xf", tarball, "-C", scratch.file("root")])
+        for (path, text) in files { try scratch.write("root" + path, text) }
+        machine = "ailab-\(suite)-\(getpid())-\(Int.random(in: 1000...9999))"
+        try NspawnRuntime.acquire()
+        let log = scratch.file("nspawn.log")
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        nspawn = Process()
+        nspawn.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        // Unified cgroups and bpf() make DeviceAllow= and DevicePolicy= really enforced inside.
+        nspawn.arguments = ["systemd-nspawn", "--boot", "--directory=\(scratch.file("root"))", "--machine=\(machine)",
+                            "--register=no", "--keep-unit", "--system-call-filter=bpf", "--console=passive"]
+        nspawn.environment = ["PATH": Self.path, "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1"]
+        nspawn.standardInput = FileHandle.nullDevice
+        nspawn.standardOutput = FileHandle(forWritingAtPath: log)
+        nspawn.standardError = FileHandle(forWritingAtPath: log)
+        do {
+            try nspawn.run()
+            initPID = try Self.waitForInit(of: nspawn, machine: machine, log: log)
+        } catch {
+            if nspawn.isRunning { kill(nspawn.processIdentifier, SIGKILL) }
+            NspawnRuntime.release()
+            throw error
+        }
+        try waitUntilBooted()
+    }
+
+    deinit {
+        _ = try? sh("systemctl poweroff --no-block")
+        for _ in 0..<100 where nspawn.isRunning { usleep(100_000) }
+        if nspawn.isRunning { kill(nspawn.processIdentifier, SIGKILL) }
+        for _ in 0..<50 where nspawn.isRunning { usleep(100_000) }
+        NspawnRuntime.release()
+    }
+
+    /// Runs a shell script inside the container, as root, with a clean environment.
+    func sh(_ script: String) throws -> Ailab.Outcome {
+        try Command.run("/usr/bin/nsenter", ["-t", String(initPID), "-m", "-u", "-i", "-n", "-p", "-C", "-r", "-w",
+                                             "env", "-i", "PATH=\(Self.path)", "LC_ALL=C.UTF-8", "/bin/sh", "-c", script])
+    }
+
+    /// Runs a script that must succeed; its stdout.
+    @discardableResult
+    func check(_ script: String) throws -> String {
+        let outcome = try sh(script)
+        guard outcome.code == 0 else { throw Failure("in \(machine): \(script) → \(outcome.code): \(outcome.stderr)\(outcome.stdout)") }
+        return outcome.stdout
+    }
+
+    /// `systemctl show` of one unit as a dictionary.
+    func show(_ unit: String, _ properties: [String]) throws -> [String: String] {
+        let output = try check("systemctl show --property=\(properties.joined(separator: ",")) \(unit)")
+        var values: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return values
+    }
+
+    private func waitUntilBooted() throws {
+        var state = ""
+        for _ in 0..<120 {
+            state = (try? sh("systemctl is-system-running"))?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if state == "running" || state == "degraded" { return }
+            usleep(500_000)
+        }
+        throw Failure("\(machine) did not finish booting: \(state)")
+    }
+
+    /// systemd inside is the child of systemd-nspawn, which setsid may have forked off first.
+    private static func waitForInit(of nspawn: Process, machine: String, log: String) throws -> Int32 {
+        for _ in 0..<200 {
+            guard nspawn.isRunning else { break }
+            let launcher = (try? Command.run("/usr/bin/pgrep", ["-x", "-f", ".*systemd-nspawn .*--machine=\(machine) .*"]))?.stdout ?? ""
+            for parent in launcher.split(separator: "\n") {
+                let children = (try? Command.run("/usr/bin/pgrep", ["-P", String(parent)]))?.stdout ?? ""
+                if let pid = children.split(separator: "\n").first.flatMap({ Int32($0) }) { return pid }
+            }
+            usleep(100_000)
+        }
+        throw Failure("systemd-nspawn did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    /// The cached tarball of `suite` with `packages`, built with debootstrap when missing.
+    static func rootfs(suite: String, packages: [String]) throws -> String {
+        let key = packages.sorted().joined(separator: ",")
+        let tarball = "\(cacheFolder)/\(suite)-\(stableHash(key)).tar"
+        if FileManager.default.fileExists(atPath: tarball) { return tarball }
+        try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
+        let folder = "\(cacheFolder)/\(suite).building-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let built = try Command.run("/usr/sbin/debootstrap", ["--variant=minbase", "--include=\(key)", suite, folder, mirror()],
+                                    environment: ["PATH": path])
+        guard built.code == 0 else { throw Failure("debootstrap \(suite) → \(built.code): \(built.stdout.suffix(2000))\(built.stderr)") }
+        try Command.check("tar", ["--numeric-owner", "-C", folder, "-cf", tarball + ".partial", "."])
+        try FileManager.default.moveItem(atPath: tarball + ".partial", toPath: tarball)
+        return tarball
+    }
+
+    /// The Debian mirror this machine's apt already uses.
+    static func mirror() -> String {
+        let folder = "/etc/apt/sources.list.d"
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).map { "\(folder)/\($0)" } + ["/etc/apt/sources.list"]
+        for file in files {
+            let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n") {
+                let words = line.split(separator: " ").map(String.init)
+                let candidates = words.first == "URIs:" || words.first == "deb" ? words.dropFirst().filter { $0.hasPrefix("http") } : []
+                if let url = candidates.first, url.hasSuffix("/debian") || url.hasSuffix("/debian/") { return url }
+            }
+        }
+        return "http://deb.debian.org/debian"
+    }
+
+    private static func stableHash(_ text: String) -> String {
+        var hash: UInt64 = 5381
+        for byte in text.utf8 { hash = hash &* 33 &+ UInt64(byte) }
+        return String(hash, radix: 16)
+    }
+}
+
+/// nspawn keeps its propagation folders under /run/systemd/nspawn and refuses to when /run is not
+/// a tmpfs, as here: a tmpfs is mounted there while any container runs, and unmounted after.
+enum NspawnRuntime {
+    static let folder = "/run/systemd/nspawn"
+    private static let state = Mutex<(users: Int, mounted: Bool)>((0, false))
+
+    static func acquire() throws {
+        try state.withLock { state in
+            if state.users == 0 {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                if try Command.run("/usr/bin/mountpoint", ["-q", folder]).code != 0 {
+                    try Command.check("mount", ["-t", "tmpfs", "tmpfs", folder])
+                    state.mounted = true
+                }
+            }
+            state.users += 1
+        }
+    }
+
+    static func release() {
+        state.withLock { state in
+            state.users -= 1
+            if state.users == 0 && state.mounted {
+                _ = try? Command.run("/usr/bin/umount", [folder])
+                state.mounted = false
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+
+/// The release binary, built as install.sh builds it, in a build folder of its own.
+enum ReleaseBinary {
+    static let scratchPath = Repository.root + "/.build-release"
+    private static let built: Result<String, Failure> = {
+        let outcome = Result { try Command.run("/usr/bin/env", ["swift", "build", "-c", "release", "--static-swift-stdlib",
+                                                                  "--product", "ailab", "--package-path", Repository.root,
+                                                                  "--scratch-path", scratchPath]) }
+        switch outcome {
+        case .success(let result) where result.code == 0: return .success(scratchPath + "/release/ailab")
+        case .success(let result): return .failure(Failure("swift build -c release → \(result.code): \(result.stdout.suffix(3000))\(result.stderr)"))
+        case .failure(let error): return .failure(Failure("swift build -c release: \(error)"))
+        }
+    }()
+
+    static func path() throws -> String { try built.get() }
+}
+
+/// Every shipped unit started by a real systemd (Debian 12's 252, and Debian 11's 247 for devices).
+@Suite struct BootedSystemdTests {
+    static let bookwormPackages = ["systemd", "systemd-sysv", "dbus", "procps", "iproute2", "docker.io", "smartmontools",
+                                   "pigz", "jq", "logrotate", "ca-certificates", "libxml2"]
+    static let tasks = ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "healthcheck"]
+    /// Docker inside shares the host's network namespace and has no CAP_NET_ADMIN.
+    static let dockerConfig = #"{"iptables": false, "ip6tables": false, "ip-forward": false, "bridge": "none"}"#
+
+    /// Boots Debian 12 with the repository's installer, units and release binary under /opt/ailab.
+    func bookworm() throws -> BootedDebian {
+        try BootedDebian.requireTools()
+        let binary = try ReleaseBinary.path()
+        let debian = try BootedDebian(suite: "bookworm", packages: Self.bookwormPackages,
+                                      files: ["/etc/docker/daemon.json": Self.dockerConfig])
+        let source = debian.root + "/opt/ailab"
+        try FileManager.default.createDirectory(atPath: source + "/systemd", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: binary, toPath: source + "/ailab")
+        try FileManager.default.copyItem(atPath: Repository.installer, toPath: source + "/install.sh")
+        for unit in Repository.units {
+            try FileManager.default.copyItem(atPath: Repository.systemd + "/" + unit, toPath: source + "/systemd/" + unit)
+        }
+        return debian
+    }
+
+    @Test func everyServiceRunsUnderItsSandboxOnSystemd252() throws {
+        let debian = try bookworm()
+        try debian.check("systemctl is-active docker")
+        let first = try debian.sh("/opt/ailab/install.sh --binary /opt/ailab/ailab")
+        #expect(first.code == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("installed /usr/local/sbin/ailab"))
+
+        // A second run changes nothing and restarts neither journald nor Docker.
+        let daemons = "systemd-journald docker"
+        let before = try debian.check("systemctl show --property=MainPID,ActiveEnterTimestampMonotonic \(daemons)")
+        let second = try debian.sh("/opt/ailab/install.sh --binary /opt/ailab/ailab")
+        #expect(second.code == 0, "\(second.stderr)")
+        #expect(!second.stdout.contains("installed ") && !second.stdout.contains("wrote "), "\(second.stdout)")
+        #expect(try debian.check("systemctl show --property=MainPID,ActiveEnterTimestampMonotonic \(daemons)") == before)
+
+        try checkTimers(debian)
+        try prepareDocker(debian)
+
+        var table = ["unit                          Result   exit  wrote"]
+        for task in Self.tasks {
+            let unit = "ailab-\(task).service"
+            _ = try debian.sh("systemctl start \(unit)")
+            let state = try debian.show(unit, ["Result", "ExecMainCode", "ExecMainStatus"])
+            let journal = try debian.check("journalctl -u \(unit) --no-pager -o cat | tail -20")
+            #expect(state["Result"] == "success", "\(unit): \(state) \(journal)")
+            // ExecMainCode 1 is a normal exit; 2 and 3 are deaths by a signal (a seccomp kill is 31/SYS).
+            #expect(state["ExecMainCode"] == "1", "\(unit) ended by a signal: \(state)")
+            let allowed = task == "healthcheck" ? ["0", "1"] : ["0"]
+            #expect(allowed.contains(state["ExecMainStatus"] ?? ""), "\(unit): \(state)")
+            let written = try outputs(of: task).map { path, mode in
+                let actual = try debian.check("stat -c %a \(path)").trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(actual == mode, "\(path) has mode \(actual), wants \(mode)")
+                return "\(path) \(actual)"
+            }
+            table.append("\(unit.padding(toLength: 30, withPad: " ", startingAt: 0))"
+                         + "\((state["Result"] ?? "?").padding(toLength: 9, withPad: " ", startingAt: 0))"
+                         + "\((state["ExecMainStatus"] ?? "?").padding(toLength: 6, withPad: " ", startingAt: 0))"
+                         + written.joined(separator: ", "))
+        }
+        print("Debian 12, systemd 252:\n" + table.joined(separator: "\n"))
+
+        // docker-cleanup pruned through the Docker CLI, under its own sandbox.
+        #expect(try debian.check("docker images -q ailab-test:old").isEmpty)
+        #expect(try !debian.check("docker images -q ailab-test:keep").isEmpty)
+        #expect(try debian.check("docker ps -aq").isEmpty)
+
+        // healthcheck tells the truth about ailab's own units after these runs.
+        let report = try debian.sh("ailab healthcheck --format json")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any], "\(report.stderr)")
+        let checks = json["checks"] as? [[String: Any]] ?? []
+        for task in Self.tasks {
+            let check = checks.first { $0["name"] as? String == "ailab-\(task).timer" }
+            #expect(check?["status"] as? String == "ok", "\(String(describing: check))")
+            #expect((check?["detail"] as? String)?.contains("result success") == true, "\(String(describing: check))")
+        }
+        let failed = (json["failedUnits"] as? [[String: Any]] ?? []).compactMap { $0["unit"] as? String }
+        #expect(!failed.contains { $0.hasPrefix("ailab-") }, "\(failed)")
+
+        try checkDevices(debian, probe: "/opt/ailab/systemd/ailab-healthcheck.service", version: "252")
+        try checkUninstall(debian)
+    }
+
+    /// Debian 11's systemd 247 implies a device allow-list for ProtectClock=; the healthcheck
+    /// unit must still reach GPUs and disks. ailab needs glibc 2.35, so a shell probes instead.
+    @Test func healthcheckSandboxReachesDevicesOnSystemd247() throws {
+        try BootedDebian.requireTools()
+        let debian = try BootedDebian(suite: "bullseye", packages: ["systemd", "systemd-sysv", "dbus"])
+        try FileManager.default.copyItem(atPath: Repository.systemd + "/ailab-healthcheck.service",
+                                         toPath: debian.root + "/root/ailab-healthcheck.service")
+        #expect(try debian.check("systemctl --version").hasPrefix("systemd 247"))
+        try checkDevices(debian, probe: "/root/ailab-healthcheck.service", version: "247")
+    }
+
+    /// Each timer is enabled and active, and its next elapse is its calendar's next time.
+    func checkTimers(_ debian: BootedDebian) throws {
+        for task in Self.tasks {
+            let timer = "ailab-\(task).timer"
+            #expect(try debian.check("systemctl is-enabled \(timer)").hasPrefix("enabled"))
+            #expect(try debian.check("systemctl is-active \(timer)").hasPrefix("active"))
+            let calendar = try #require(try debian.check("sed -n 's/^OnCalendar=//p' /etc/systemd/system/\(timer)")
+                .split(separator: "\n").first)
+            let expected = try debian.check("systemd-analyze calendar '\(calendar)' | sed -n 's/^ *Next elapse: //p'")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let next = try debian.check("systemctl show --property=NextElapseUSecRealtime --value \(timer)")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let randomized = try debian.show(timer, ["RandomizedDelayUSec"])["RandomizedDelayUSec"] ?? "0"
+            if randomized == "0" {
+                #expect(next == expected, "\(timer): next \(next), calendar says \(expected)")
+            } else {
+                #expect(!next.isEmpty, "\(timer) has no next elapse")
+            }
+        }
+    }
+
+    /// Two images, one kept by label, and a stopped container, for docker-cleanup to prune.
+    func prepareDocker(_ debian: BootedDebian) throws {
+        try FileManager.default.createDirectory(atPath: debian.root + "/opt/image/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: debian.root + "/opt/image/bin/busybox")
+        try debian.check("""
+            tar -C /opt/image -c . | docker import - ailab-test:old >/dev/null
+            tar -C /opt/image -c . | docker import --change 'LABEL ailab.keep=1' - ailab-test:keep >/dev/null
+            docker create ailab-test:old /bin/busybox true >/dev/null
+            """)
+    }
+
+    /// What each service writes, with its mode.
+    func outputs(of task: String) -> [(String, String)] {
+        let metrics = ("/var/lib/prometheus/node-exporter/ailab-\(task).prom", "644")
+        switch task {
+        case "healthcheck": return [metrics, ("/var/lib/ailab/healthcheck-latest.txt", "600")]
+        case "config-backup": return [metrics, ("/var/log/ailab-\(task).log", "640"), ("/srv/backups/ailab-config", "700"),
+                                      ("/srv/backups/ailab-config/ailab-config-*.tar.gz", "600")]
+        default: return [metrics, ("/var/log/ailab-\(task).log", "640")]
+        }
+    }
+
+    /// Device nodes with no driver behind them, opened under a copy of the healthcheck unit:
+    /// allowed gives ENXIO ("No such device or address"), a device allow-list gives EPERM.
+    func checkDevices(_ debian: BootedDebian, probe unitFile: String, version: String) throws {
+        let devices = [("/dev/nvidiactl", "c 195 255"), ("/dev/nvidia0", "c 195 0"), ("/dev/sdz", "b 8 240"),
+                       ("/dev/nvme9n1", "b 259 99")]
+        for (node, numbers) in devices { try debian.check("[ -e \(node) ] || mknod \(node) \(numbers)") }
+        let opens = devices.map { "(exec 3<\($0.0)) 2>&1 || true" }.joined(separator: "; ")
+        // ReadWritePaths= folders must exist, as install.sh makes them.
+        try debian.check("""
+            mkdir -p /var/lib/ailab
+            sed -e '/^Environment=/d' -e '/^ExecStart=/d' -e '/^SuccessExitStatus=/d' \(unitFile) > /etc/systemd/system/device-probe.service
+            printf '%s\\n' 'StandardOutput=file:/run/device-probe.txt' 'ExecStart=/bin/sh -c "\(opens)"' >> /etc/systemd/system/device-probe.service
+            systemctl daemon-reload
+            systemctl start device-probe.service || { journalctl -u device-probe.service --no-pager | tail; exit 1; }
+            """)
+        let answers = try debian.check("cat /run/device-probe.txt")
+        var table = ["device          systemd \(version)"]
+        for (node, _) in devices {
+            let line = answers.split(separator: "\n").first { $0.contains(node) }.map(String.init) ?? "opened"
+            #expect(line.contains("No such device or address"), "\(node) under the healthcheck sandbox: \(line)")
+            table.append(node.padding(toLength: 16, withPad: " ", startingAt: 0) + (line.components(separatedBy: ": ").last ?? line))
+        }
+        print(table.joined(separator: "\n"))
+        try debian.check("rm /etc/systemd/system/device-probe.service && systemctl daemon-reload")
+    }
+
+    /// Nothing of ailab stays loaded, failed or stamped, and no metrics or empty drop-in folder remain.
+    func checkUninstall(_ debian: BootedDebian) throws {
+        let removed = try debian.sh("/opt/ailab/install.sh --uninstall")
+        #expect(removed.code == 0, "\(removed.stderr)")
+        #expect(try debian.check("systemctl list-units --all --plain --no-legend 'ailab-*'").isEmpty)
+        #expect(try debian.check("systemctl list-units --failed --plain --no-legend").contains("ailab-") == false)
+        #expect(try debian.check("ls /var/lib/systemd/timers/ | grep ailab || true").isEmpty)
+        #expect(try debian.check("ls /var/lib/prometheus/node-exporter/ | grep '^ailab-.*\\.prom$' || true").isEmpty)
+        #expect(try debian.sh("test -e /etc/systemd/journald.conf.d").code != 0)
+        #expect(try debian.sh("test -e /usr/local/sbin/ailab").code != 0)
+    }
+}
