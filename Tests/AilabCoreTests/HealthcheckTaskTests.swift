@@ -208,13 +208,33 @@ extension Report {
         #expect(report.exitStatus == .ok)
     }
 
-    @Test func oldDriverFallsBackToXML() async throws {
+    /// Drivers before R450 know neither remapped-row field: each refusal drops one field.
+    @Test func oldDriverIsAskedAgainWithoutTheFieldsItRefuses() async throws {
+        let host = try HealthyHost()
+        let all = NvidiaSMI.queryFields
+        let withoutPending = all.filter { $0 != "remapped_rows.pending" }
+        let withoutBoth = withoutPending.filter { $0 != "remapped_rows.failure" }
+        host.runner.on("nvidia-smi", ["--query-gpu=" + all.joined(separator: ","), "--format=csv,nounits"],
+                       stdout: "Field \"remapped_rows.pending\" is not a valid field to query.\n", exit: 2)
+        host.runner.on("nvidia-smi", ["--query-gpu=" + withoutPending.joined(separator: ","), "--format=csv,nounits"],
+                       stdout: "Field \"remapped_rows.failure\" is not a valid field to query.\n", exit: 2)
+        host.runner.on("nvidia-smi", ["--query-gpu=" + withoutBoth.joined(separator: ","), "--format=csv,nounits"], stdout: """
+            index, name, driver_version, temperature.gpu, utilization.gpu [%], memory.used [MiB], memory.total [MiB], ecc.errors.uncorrected.volatile.total, retired_pages.pending
+            0, Tesla K80, 430.26, 38, 0, 0, 11441, 0, No
+            1, Tesla K80, 430.26, 31, 0, 0, 11441, 0, No
+            """)
+        host.runner.on("nvidia-smi", ["-L"], stdout: "GPU 0: Tesla K80 (UUID: GPU-1)\nGPU 1: Tesla K80 (UUID: GPU-2)\n")
+        let report = try await host.report()
+        #expect(report.checks.filter { $0.section == "gpu" && $0.name.hasPrefix("gpu") }.map(\.status) == [.ok, .ok])
+        #expect(report.check("nvidia")?.status == .ok)
+    }
+
+    @Test func aFieldRefusedTwiceIsAFailureNotALoop() async throws {
         let host = try HealthyHost()
         host.runner.on("nvidia-smi", ["--query-gpu=" + NvidiaSMI.queryFields.joined(separator: ","), "--format=csv,nounits"],
-                       stdout: "Field \"remapped_rows.pending\" is not a valid field to query.", exit: 2)
-        host.runner.on("nvidia-smi", ["-q", "-x"], stdout: try Fixture.text("nvidia-smi/tesla-k80-x4-azure-driver430-q-x.xml"))
+                       stdout: "Field \"name\" is not a valid field to query.\n", exit: 2)
         let report = try await host.report()
-        #expect(report.checks.filter { $0.section == "gpu" && $0.name.hasPrefix("gpu") }.count == 4)
+        #expect(report.check("gpu")?.status == .failed)
     }
 
     @Test func hungProbeFailsNamingItAndTheRestIsComplete() async throws {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One GPU's state, from `nvidia-smi --query-gpu` CSV or from `nvidia-smi -q -x` XML.
+/// One GPU's state, from `nvidia-smi --query-gpu` CSV.
 public struct GPUState: Sendable, Equatable, Codable {
     public var index: Int
     public var name: String
@@ -48,7 +48,7 @@ public struct GPUState: Sendable, Equatable, Codable {
 
 public enum NvidiaSMI {
     /// The fields asked of `--query-gpu`. Drivers before R450 do not know the remapped-row
-    /// fields and refuse the whole query; the probe then falls back to `-q -x`.
+    /// fields and refuse the whole query; the probe then asks again without them.
     public static let queryFields = [
         "index", "name", "driver_version", "temperature.gpu", "utilization.gpu", "memory.used", "memory.total",
         "ecc.errors.uncorrected.volatile.total", "retired_pages.pending", "remapped_rows.pending",
@@ -82,27 +82,11 @@ public enum NvidiaSMI {
         }
     }
 
-    /// Parses `nvidia-smi -q -x`, whose schema changed across drivers: old ones count ECC
-    /// errors under `double_bit`, newer ones under `*_uncorrectable*`.
-    public static func parseXML(_ output: String) throws -> [GPUState] {
-        let root = try XMLTree.parse(output, source: "nvidia-smi -q -x")
-        guard root.name == "nvidia_smi_log" else {
-            throw ParseError("nvidia-smi -q -x", "no nvidia_smi_log element")
-        }
-        let driver = root.text("driver_version") ?? ""
-        return root.all("gpu").enumerated().map { index, gpu in
-            GPUState(
-                index: number(gpu.text("minor_number")) ?? index, name: gpu.text("product_name") ?? "", driver: driver,
-                temperatureC: number(gpu.text("temperature/gpu_temp")),
-                utilizationPercent: number(gpu.text("utilization/gpu_util")),
-                memoryUsedMiB: number(gpu.text("fb_memory_usage/used")),
-                memoryTotalMiB: number(gpu.text("fb_memory_usage/total")),
-                uncorrectedECC: uncorrectedECC(gpu),
-                retiredPagesPending: flag(gpu.text("retired_pages/pending_retirement"))
-                    ?? flag(gpu.text("retired_pages/pending_blacklist")),
-                remappedRowsPending: flag(gpu.text("remapped_rows/remapped_row_pending")),
-                remappedRowsFailure: flag(gpu.text("remapped_rows/remapped_row_failure")))
-        }
+    /// The field named by `Field "remapped_rows.pending" is not a valid field to query.`
+    public static func refusedField(_ output: String) -> String? {
+        guard let line = output.split(whereSeparator: \.isNewline).first(where: { $0.contains("is not a valid field to query") }),
+              let open = line.firstIndex(of: "\""), let close = line[line.index(after: open)...].firstIndex(of: "\"") else { return nil }
+        return String(line[line.index(after: open)..<close])
     }
 
     /// Names of GPUs from `nvidia-smi -L` ("GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-…)").
@@ -112,14 +96,6 @@ public enum NvidiaSMI {
             let rest = line[line.index(after: colon)...]
             return String(rest.split(separator: "(").first ?? rest).trimmingCharacters(in: .whitespaces)
         }
-    }
-
-    private static func uncorrectedECC(_ gpu: XMLTree) -> Int? {
-        guard let volatile = gpu.element("ecc_errors/volatile") else { return nil }
-        if let total = volatile.text("double_bit/total") { return number(total) }
-        let counts = volatile.children.filter { $0.name.contains("uncorrectable") }
-            .compactMap { number($0.text.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        return counts.isEmpty ? nil : counts.reduce(0, +)
     }
 
     /// "45 C", "100 %", "81559 MiB", "[N/A]", "N/A", "[Not Supported]" → 45, 100, 81559, nil…

@@ -48,13 +48,12 @@ public enum Virsh {
 
     /// Fills in a pool's sizes and target path from `pool-dumpxml`.
     public static func parsePoolXML(_ xml: String, into pool: StoragePool) throws -> StoragePool {
-        let root = try XMLTree.parse(xml, source: "virsh pool-dumpxml")
-        guard root.name == "pool" else { throw ParseError("virsh pool-dumpxml", "no pool element") }
+        let root = try LibvirtXML(xml, root: "pool", source: "virsh pool-dumpxml")
         var pool = pool
         pool.capacityBytes = bytes(root.element("capacity"))
         pool.allocationBytes = bytes(root.element("allocation"))
         pool.availableBytes = bytes(root.element("available"))
-        pool.targetPath = root.text("target/path")
+        pool.targetPath = root.element("target/path")?.text
         return pool
     }
 
@@ -66,8 +65,8 @@ public enum Virsh {
     }
 
     /// libvirt sizes carry a unit attribute (bytes by default).
-    static func bytes(_ element: XMLTree?) -> Int64? {
-        guard let element, let value = Int64(element.text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+    static func bytes(_ element: (attributes: [String: String], text: String)?) -> Int64? {
+        guard let element, let value = Int64(element.text) else { return nil }
         let multipliers: [String: Int64] = ["bytes": 1, "b": 1, "KiB": 1024, "k": 1024, "MiB": 1 << 20, "M": 1 << 20,
                                             "GiB": 1 << 30, "G": 1 << 30, "TiB": 1 << 40, "T": 1 << 40]
         return value * (multipliers[element.attributes["unit"] ?? "bytes"] ?? 1)

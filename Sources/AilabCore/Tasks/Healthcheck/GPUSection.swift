@@ -29,16 +29,18 @@ struct GPUSection: HealthSection {
         return report
     }
 
+    /// A driver that refuses a field refuses the whole query: ask again without that field.
     private func readGPUs(_ probe: HealthProbe) async throws -> [GPUState] {
-        let query = try await probe.call(
-            "nvidia-smi", ["--query-gpu=" + NvidiaSMI.queryFields.joined(separator: ","), "--format=csv,nounits"])
-        if query.succeeded { return try NvidiaSMI.parseCSV(query.stdout) }
-        // Drivers before R450 refuse the remapped-row fields: the XML report has all of it.
-        let xml = try await probe.call("nvidia-smi", ["-q", "-x"])
-        guard xml.succeeded else {
-            throw AilabError.failed("nvidia-smi -q -x: \(xml.message ?? xml.termination.description)")
+        var fields = NvidiaSMI.queryFields
+        while true {
+            let query = try await probe.call("nvidia-smi", ["--query-gpu=" + fields.joined(separator: ","), "--format=csv,nounits"])
+            if query.succeeded { return try NvidiaSMI.parseCSV(query.stdout) }
+            guard let refused = NvidiaSMI.refusedField(query.stdout + "\n" + query.stderr),
+                  fields.contains(refused), !["index", "name", "driver_version"].contains(refused) else {
+                throw AilabError.failed("nvidia-smi --query-gpu: \(query.message ?? query.termination.description)")
+            }
+            fields.removeAll { $0 == refused }
         }
-        return try NvidiaSMI.parseXML(xml.stdout)
     }
 
     private func dkmsCheck(_ probe: HealthProbe) async throws -> Check {
