@@ -1,3 +1,4 @@
+import AilabCore
 import Foundation
 import Testing
 
@@ -113,6 +114,19 @@ enum ReleaseBinary {
                                          toPath: debian.root + "/root/ailab-healthcheck.service")
         #expect(try debian.check("systemctl --version").hasPrefix("systemd 247"))
         try checkDevices(debian, probe: "/root/ailab-healthcheck.service", version: "247")
+    }
+
+    /// A lab builds once and copies the binary to every host: Debian 13 has another glibc and ICU.
+    @Test func releaseBinaryRunsOnDebian13WithoutLibxml2OrICU() throws {
+        try BootedDebian.requireTools()
+        let binary = try ReleaseBinary.path()
+        let debian = try BootedDebian(suite: "trixie", packages: ["systemd", "systemd-sysv", "dbus"])
+        try FileManager.default.copyItem(atPath: binary, toPath: debian.root + "/usr/local/sbin/ailab")
+        #expect(try debian.check("ls /usr/lib/x86_64-linux-gnu | grep -E '^lib(xml2|icu)' || true").isEmpty)
+        #expect(try debian.check("ailab --version").hasPrefix(AilabVersion.current))
+        let report = try debian.sh("ailab disk-watch --format json")
+        #expect(report.code == 0 || report.code == 1, "\(report.stderr)")
+        #expect(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) is [String: Any])
     }
 
     /// Each timer is enabled and active, and its next elapse is its calendar's next time.
