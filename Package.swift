@@ -19,7 +19,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "AilabCore"),
+        // fork and exec with PR_SET_PDEATHSIG, which posix_spawn cannot set.
+        .target(name: "CAilabSpawn"),
+        .target(name: "AilabCore", dependencies: ["CAilabSpawn"]),
         .testTarget(
             name: "AilabCoreTests",
             dependencies: ["AilabCore"],

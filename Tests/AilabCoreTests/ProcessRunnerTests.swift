@@ -105,6 +105,37 @@ import Testing
         }
     }
 
+    /// A hung probe's own children (a stub's sleep) go with it: the whole process group is signalled.
+    @Test func timeoutEndsTheCommandsGrandchildrenToo() async throws {
+        let marker = "sleep 30.\(Int.random(in: 100_000...999_999))"
+        let result = try await runner.run(Invocation("sh", ["-c", "\(marker) & wait"], timeout: .milliseconds(300)))
+        #expect(result.timedOut)
+        try await Task.sleep(for: .milliseconds(200))
+        let left = try await runner.run(Invocation("pgrep", ["-f", marker]))
+        #expect(left.stdout.isEmpty, "left behind: \(left.stdout)")
+    }
+
+    /// PR_SET_PDEATHSIG is set in the child: the kernel sends it SIGTERM when ailab goes.
+    @Test func childIsToldToDieWithItsParent() async throws {
+        // PR_GET_PDEATHSIG is 2.
+        let death = try await runner.run(Invocation("python3", ["-c", "import ctypes; l=ctypes.CDLL(None); s=ctypes.c_int(); l.prctl(2, ctypes.byref(s)); print(s.value)"]))
+        #expect(death.stdout == "15\n", "\(death.stderr)")
+    }
+
+    @Test func stdinAndStdoutCanBeFilesAilabOpened() async throws {
+        let folder = try TemporaryDirectory()
+        let source = folder.path + "/in", target = folder.path + "/out"
+        try Data("hello\n".utf8).write(to: URL(fileURLWithPath: source))
+        let input = open(source, O_RDONLY | O_CLOEXEC), output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        defer { close(input); close(output) }
+        let result = try await runner.run(Invocation("tr", ["a-z", "A-Z"], input: OpenFile(descriptor: input, path: source),
+                                                     output: OpenFile(descriptor: output, path: target)))
+        #expect(result.succeeded && result.stdout.isEmpty)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "HELLO\n")
+        #expect(Invocation("tr", input: OpenFile(descriptor: 5, path: "/a b"), output: OpenFile(descriptor: 6, path: "/c")).commandLine
+                == "tr < '/a b' > /c")
+    }
+
     @Test func locatesExecutablesAlongPath() {
         let search = ExecutableSearch(path: "/nonexistent:/usr/bin:/bin")
         #expect(search.locate("sh") != nil)

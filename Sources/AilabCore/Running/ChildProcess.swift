@@ -1,25 +1,27 @@
+import CAilabSpawn
 import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One command started with `posix_spawn`: stdin from /dev/null, stdout and stderr into pipes,
-/// an empty signal mask with SIGTERM and SIGPIPE at their defaults, its own process group, and no
-/// other descriptor of ailab's. Its exit is read by `waitpid` on a dedicated thread, so a daemon
-/// it leaves behind holding an inherited descriptor cannot hide that it has ended.
+/// One command, started by `ailab_spawn` on a thread of its own: stdin from /dev/null or a file
+/// ailab opened, stdout and stderr into pipes (or stdout into such a file), an empty signal mask
+/// with every signal at its default, its own process group, PR_SET_PDEATHSIG and no other
+/// descriptor of ailab's. The same thread then reads its exit with `waitpid`, so a daemon it
+/// leaves behind holding an inherited descriptor cannot hide that it has ended, and the child
+/// dies with ailab (the death signal follows the thread that forked it, which lives until then).
 final class ChildProcess: @unchecked Sendable {
     let pid: pid_t
     let stdout: FileHandle
     let stderr: FileHandle
-    private let exited = Signal()
-    private let lock = NSLock()
-    private var status: Int32 = 0
+    private let record = ExitRecord()
 
-    init(path: String, arguments: [String], environment: [String: String]) throws {
-        guard let closeFrom = ChildProcess.addCloseFrom else { throw SpawnError(code: ENOSYS) }
+    init(path: String, arguments: [String], environment: [String: String], input: OpenFile? = nil,
+         output: OpenFile? = nil) throws {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
+        // Not inherited by other commands: every child closes what is not its own 0 to 2.
         guard pipe(&outPipe) == 0 else { throw SpawnError(code: errno) }
         guard pipe(&errPipe) == 0 else {
             let code = errno
@@ -28,75 +30,77 @@ final class ChildProcess: @unchecked Sendable {
         }
         defer { close(outPipe[1]); close(errPipe[1]) }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], STDOUT_FILENO)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], STDERR_FILENO)
-        let closing = closeFrom(&actions, 3)
-        guard closing == 0 else {
-            [outPipe[0], errPipe[0]].forEach { close($0) }
-            throw SpawnError(code: closing)
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGTERM)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
         let argv = CStrings([path] + arguments)
         let envp = CStrings(environment.map { "\($0.key)=\($0.value)" })
-        var child: pid_t = 0
-        let code = withExtendedLifetime((argv, envp)) {
-            posix_spawn(&child, path, &actions, &attributes, argv.pointers, envp.pointers)
+        let descriptors = (input?.descriptor ?? -1, output?.descriptor ?? outPipe[1], errPipe[1])
+        let record = record
+        let thread = Thread {
+            let child = withExtendedLifetime((argv, envp)) {
+                ailab_spawn(path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2)
+            }
+            record.started(pid: child, code: errno)
+            guard child > 0 else { return }
+            var result: Int32 = 0
+            while waitpid(child, &result, 0) < 0 && errno == EINTR {}
+            record.ended(result)
         }
-        guard code == 0 else {
+        thread.start()
+        let (child, code) = record.waitForStart()
+        guard child > 0 else {
             [outPipe[0], errPipe[0]].forEach { close($0) }
             throw SpawnError(code: code)
         }
         pid = child
         stdout = FileHandle(fileDescriptor: outPipe[0], closeOnDealloc: true)
         stderr = FileHandle(fileDescriptor: errPipe[0], closeOnDealloc: true)
-        Thread { [self] in reap() }.start()
     }
 
     func wait() async {
-        await exited.wait()
+        await record.exited.wait()
     }
 
     /// True when the child has ended, false when `limit` passed first.
     func wait(upTo limit: Duration) async -> Bool {
-        await exited.wait(upTo: limit)
+        await record.exited.wait(upTo: limit)
     }
 
     /// How the child ended; read it after `wait` returned true.
     var termination: Termination {
-        let status = lock.withLock { self.status }
+        let status = record.status
         let signal = status & 0x7f
         return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
     }
 
-    private func reap() {
-        var result: Int32 = 0
-        while waitpid(pid, &result, 0) < 0 && errno == EINTR {}
-        lock.withLock { status = result }
-        exited.fire()
+    /// Signals the child's whole process group, so that its own children (a shell's sleep) go too.
+    func signalGroup(_ number: Int32) {
+        kill(-pid, number)
+    }
+}
+
+/// What the spawning thread learns: the pid (or why there is none), then the wait status.
+private final class ExitRecord: @unchecked Sendable {
+    let exited = Signal()
+    private let lock = NSLock()
+    private let start = DispatchSemaphore(value: 0)
+    private var spawned: (pid: pid_t, code: Int32) = (-1, 0)
+    private var waitStatus: Int32 = 0
+
+    var status: Int32 { lock.withLock { waitStatus } }
+
+    func started(pid: pid_t, code: Int32) {
+        lock.withLock { spawned = (pid, code) }
+        start.signal()
     }
 
-    /// glibc 2.34 has it, but Swift's Glibc module leaves GNU extensions out.
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    private static let addCloseFrom: AddCloseFrom? = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np")
-        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+    func waitForStart() -> (pid_t, Int32) {
+        start.wait()
+        return lock.withLock { spawned }
+    }
+
+    func ended(_ status: Int32) {
+        lock.withLock { waitStatus = status }
+        exited.fire()
+    }
 }
 
 struct SpawnError: Error, CustomStringConvertible {
@@ -105,7 +109,7 @@ struct SpawnError: Error, CustomStringConvertible {
 }
 
 /// A NULL-terminated array of C strings that lives as long as this value.
-private final class CStrings {
+private final class CStrings: @unchecked Sendable {
     let pointers: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
     private let count: Int
 

@@ -15,24 +15,34 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
     public var environment: [String: String]
     public var timeout: Duration
     public var effect: Effect
+    /// A file ailab opened itself, read as the command's stdin (otherwise /dev/null).
+    public var input: OpenFile?
+    /// A file ailab opened itself, written as the command's stdout (otherwise a pipe ailab reads).
+    public var output: OpenFile?
 
     public init(
         _ executable: String,
         _ arguments: [String] = [],
         environment: [String: String] = [:],
         timeout: Duration = .seconds(60),
-        effect: Effect = .readOnly
+        effect: Effect = .readOnly,
+        input: OpenFile? = nil,
+        output: OpenFile? = nil
     ) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
         self.timeout = timeout
         self.effect = effect
+        self.input = input
+        self.output = output
     }
 
     /// The command line as an operator would type it, for plans and logs.
     public var commandLine: String {
         ([executable] + arguments).map(Invocation.quoted).joined(separator: " ")
+            + (input.map { " < " + Invocation.quoted($0.path) } ?? "")
+            + (output.map { " > " + Invocation.quoted($0.path) } ?? "")
     }
 
     public var description: String { commandLine }
@@ -41,6 +51,18 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
         let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
         if plain && !word.isEmpty { return word }
         return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+/// An open descriptor handed to a command, with the path it was opened at (for plans and logs).
+/// The path is only a name: the command gets the descriptor, so swapping the path changes nothing.
+public struct OpenFile: Sendable, Equatable {
+    public let descriptor: Int32
+    public let path: String
+
+    public init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
     }
 }
 

@@ -42,6 +42,7 @@ public final class LiveChildren: @unchecked Sendable {
         interrupted = true
         let running = pids
         lock.unlock()
-        for pid in running { kill(pid, SIGTERM) }
+        // Each command leads its own process group: its own children get the signal too.
+        for pid in running { kill(-pid, SIGTERM) }
     }
 }

@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// Runs commands as child processes: argv arrays only, bounded output, a hard timeout
-/// (SIGTERM, a grace period, then SIGKILL) and `LC_ALL=C` for stable parsing.
+/// (SIGTERM to the command's process group, a grace period, then SIGKILL) and `LC_ALL=C` for
+/// stable parsing.
 public struct ProcessRunner: CommandRunning {
     public let environment: [String: String]
     public let grace: Duration
@@ -37,7 +38,8 @@ public struct ProcessRunner: CommandRunning {
             .merging(invocation.environment) { _, new in new }
         let child = try children.admit {
             do {
-                return try ChildProcess(path: path, arguments: invocation.arguments, environment: environment)
+                return try ChildProcess(path: path, arguments: invocation.arguments, environment: environment,
+                                        input: invocation.input, output: invocation.output)
             } catch {
                 throw RunnerError.launchFailed(invocation.executable, "\(error)")
             }
@@ -49,9 +51,9 @@ public struct ProcessRunner: CommandRunning {
 
         let timedOut = await child.wait(upTo: invocation.timeout) == false
         if timedOut {
-            kill(child.pid, SIGTERM)
+            child.signalGroup(SIGTERM)
             if await child.wait(upTo: grace) == false {
-                kill(child.pid, SIGKILL)
+                child.signalGroup(SIGKILL)
                 await child.wait()
             }
         }
