@@ -80,7 +80,7 @@ import Testing
         let task = ConfigBackupTask(mode: .execute(interactive: false), destination: "/backups", retentionDays: 0, keepMin: 0, includes: [])
         let report = try await TaskHarness.run(task, in: context)
         #expect(report.exitStatus == .failed)
-        #expect(report.check("archive")?.detail.contains("No space left on device") == true || report.check("archive")?.detail.contains("not recoverable") == true)
+        #expect(report.check("archive")?.detail.hasPrefix("tar: no space left on device (exit 2)") == true, "\(String(describing: report.check("archive")))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["ailab-config-20200101-000000.tar.gz"])
     }
 

@@ -56,6 +56,8 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
 
 /// An open descriptor handed to a command, with the path it was opened at (for plans and logs).
 /// The path is only a name: the command gets the descriptor, so swapping the path changes nothing.
+/// Two are equal when they name the same path: a plan names the file before it exists, and the
+/// executor hands over the descriptor of the file it created there.
 public struct OpenFile: Sendable, Equatable {
     public let descriptor: Int32
     public let path: String
@@ -64,6 +66,13 @@ public struct OpenFile: Sendable, Equatable {
         self.descriptor = descriptor
         self.path = path
     }
+
+    /// A file a plan names, not open yet.
+    public init(planned path: String) {
+        self.init(descriptor: -1, path: path)
+    }
+
+    public static func == (lhs: OpenFile, rhs: OpenFile) -> Bool { lhs.path == rhs.path }
 }
 
 /// How a child process ended.

@@ -33,6 +33,9 @@ public struct ProcessRunner: CommandRunning {
         guard let path = locate(invocation.executable) else {
             throw RunnerError.notFound(invocation.executable)
         }
+        for file in [invocation.input, invocation.output].compactMap({ $0 }) where file.descriptor < 0 {
+            throw RunnerError.launchFailed(invocation.executable, "\(file.path) is not open")
+        }
         let environment = environment
             .merging(["LC_ALL": "C"]) { _, new in new }
             .merging(invocation.environment) { _, new in new }

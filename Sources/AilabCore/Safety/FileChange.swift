@@ -13,15 +13,8 @@ enum FileChange {
         case .createDirectory(let path, let mode):
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             try check(chmod(path, mode_t(mode)), "chmod \(path)")
-        case .createFile(let path, let mode):
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
-            try check(fd >= 0 ? 0 : -1, "create \(path)")
-            defer { close(fd) }
-            try check(fchmod(fd, mode_t(mode)), "chmod \(path)")
-        case .rename(let from, let to):
-            try sync(from)
-            try check(rename(from, to), "rename \(from) to \(to)")
-            try sync(URL(fileURLWithPath: to).deletingLastPathComponent().path)
+        case .createFile, .publish:
+            throw AilabError.failed("\(action.description) goes through the file ailab created")
         case .remove(let path):
             // Only regular files, and a symlink is never followed: lstat sees the link itself.
             var status = stat()
@@ -33,16 +26,11 @@ enum FileChange {
         }
     }
 
-    private static func sync(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        try check(fd >= 0 ? 0 : -1, "open \(path)")
-        defer { close(fd) }
-        try check(fsync(fd), "fsync \(path)")
+    private static func check(_ result: Int32, _ what: String) throws {
+        if result != 0 { throw failure(what) }
     }
 
-    private static func check(_ result: Int32, _ what: String) throws {
-        if result != 0 {
-            throw AilabError.failed("\(what): \(String(cString: strerror(errno)))")
-        }
+    static func failure(_ what: String) -> AilabError {
+        AilabError.failed("\(what): \(String(cString: strerror(errno)).lowercased())")
     }
 }

@@ -6,18 +6,19 @@ import Glibc
 public enum MutatingAction: Sendable, Equatable {
     case run(Invocation)
     case createDirectory(path: String, mode: UInt32)
-    /// A new, empty file that must not exist yet.
+    /// A new, empty file that must not exist yet, created and held open by ailab (see CreatedFile).
     case createFile(path: String, mode: UInt32)
-    /// Flushed to disk, renamed, and the folder flushed: the new name appears whole or not at all.
-    case rename(from: String, to: String)
+    /// The created file, flushed, gets its final name in the same folder (never replacing one),
+    /// and loses its temporary one: it appears whole or not at all.
+    case publish(from: String, to: String)
     case remove(path: String)
 
     public var description: String {
         switch self {
         case .run(let invocation): invocation.commandLine
         case .createDirectory(let path, let mode): "mkdir -m \(String(mode, radix: 8)) \(path)"
-        case .createFile(let path, let mode): "install -m \(String(mode, radix: 8)) /dev/null \(path)"
-        case .rename(let from, let to): "mv \(from) \(to)"
+        case .createFile(let path, let mode): "create -m \(String(mode, radix: 8)) \(path) (held open; unnamed until published where the filesystem allows)"
+        case .publish(let from, let to): "mv \(from) \(to)"
         case .remove(let path): "rm \(path)"
         }
     }

@@ -54,7 +54,14 @@ public struct PlanExecutor: Sendable {
 
     /// Runs a command step of the plan and logs how it ended.
     public func run(_ step: PlanStep) async throws -> InvocationResult {
-        guard plan.steps.contains(step), case .run(let invocation) = step.action else {
+        guard case .run(let invocation) = step.action else {
+            throw AilabError.failed("refused a command that is not in the confirmed plan: \(step.action.description)")
+        }
+        return try await run(step, as: invocation)
+    }
+
+    private func run(_ step: PlanStep, as invocation: Invocation) async throws -> InvocationResult {
+        guard plan.steps.contains(step) else {
             throw AilabError.failed("refused a command that is not in the confirmed plan: \(step.action.description)")
         }
         log.write("run: \(invocation.commandLine)")
@@ -64,12 +71,42 @@ public struct PlanExecutor: Sendable {
         return result
     }
 
-    /// Applies a file step of the plan (create, rename, remove).
+    /// Applies a file step of the plan (make a folder, remove a file).
     public func apply(_ step: PlanStep) throws {
+        try admit(step)
+        try FileChange.apply(step.action)
+    }
+
+    /// Creates the new file a `createFile` step names, and holds it open.
+    public func create(_ step: PlanStep) throws -> CreatedFile {
+        try admit(step)
+        guard case .createFile(let path, let mode) = step.action else { throw AilabError.failed("not a file creation: \(step.action.description)") }
+        return try CreatedFile(path: path, mode: mode)
+    }
+
+    /// Runs a command step whose stdout is the created file (the plan names it by its path).
+    public func run(_ step: PlanStep, into file: CreatedFile) async throws -> InvocationResult {
+        guard case .run(var invocation) = step.action, invocation.output?.path == file.path else {
+            throw AilabError.failed("refused: \(step.action.description) does not write into \(file.path)")
+        }
+        invocation.output = file.output
+        return try await run(step, as: invocation)
+    }
+
+    /// Publishes the created file under the name a `publish` step gives.
+    public func publish(_ step: PlanStep, file: CreatedFile) throws {
+        try admit(step)
+        guard case .publish(let from, let to) = step.action, from == file.path,
+              let slash = to.lastIndex(of: "/"), to[..<slash] == from[..<(from.lastIndex(of: "/") ?? from.endIndex)] else {
+            throw AilabError.failed("refused: \(step.action.description) does not publish \(file.path) in its own folder")
+        }
+        try file.publish(as: String(to[to.index(after: slash)...]))
+    }
+
+    private func admit(_ step: PlanStep) throws {
         guard plan.steps.contains(step) else {
             throw AilabError.failed("refused a change that is not in the confirmed plan: \(step.action.description)")
         }
         log.write("apply: \(step.action.description)")
-        try FileChange.apply(step.action)
     }
 }

@@ -45,6 +45,9 @@ public struct ConfigBackupTask: MaintenanceTask {
         for path in includes where !FileManager.default.fileExists(atPath: files.path(path)) {
             throw AilabError.usage("invalid --include '\(path)': no such file or directory")
         }
+        try BackupDestination.check(files.path(destination), shownAs: destination)
+        // The real path: however the destination was written, its exclude below matches it.
+        let folder = Paths.canonical(files.path(destination))
         var findings = Findings()
         let sources = try await survey(run)
         for source in sources {
@@ -53,12 +56,17 @@ public struct ConfigBackupTask: MaintenanceTask {
         }
         let existing: [FolderEntry]?
         do {
-            existing = try FolderEntry.list(files.path(destination))
+            existing = try FolderEntry.list(folder)
         } catch {
             findings.add("destination", .failed, "cannot read \(destination): \(error.localizedDescription)")
             return findings
         }
-        let layout = Layout(archive: ArchiveName.make(at: run.now), folder: files.path(destination),
+        let stale = BackupDestination.stalePartials(in: folder, entries: existing ?? [])
+        if !stale.isEmpty {
+            findings.add("stale partial", .warning, "left by a run that is gone (--execute removes them): "
+                         + stale.map { "\($0.name) (\(ByteCount.format($0.size)))" }.joined(separator: ", "))
+        }
+        let layout = Layout(archive: ArchiveName.make(at: run.now), folder: folder,
                             compressor: run.isInstalled("pigz") ? "pigz" : "gzip")
         let expired = Retention.expired(existing ?? [], now: run.now, retentionDays: retentionDays, keepMin: keepMin,
                                         addingNewArchive: true)
@@ -77,37 +85,41 @@ public struct ConfigBackupTask: MaintenanceTask {
 
         let present = sources.filter(\.present).map(\.path)
         let makeFolder = existing == nil
-            ? PlanStep(.createDirectory(path: files.path(destination), mode: 0o700), purpose: "create the destination") : nil
-        let createTemporary = PlanStep(.createFile(path: layout.temporary, mode: 0o600), purpose: "an empty private file for the archive")
-        let archive = PlanStep.run(tarInvocation(layout, sources: present, root: files.path("/")),
-                                   purpose: "archive \(present.count) sources")
-        let publish = PlanStep(.rename(from: layout.temporary, to: layout.final), purpose: "publish the verified archive")
+            ? PlanStep(.createDirectory(path: folder, mode: 0o700), purpose: "create the destination") : nil
+        let staleRemovals = stale.map {
+            PlanStep(.remove(path: folder + "/" + $0.name), purpose: "partial archive of a run that is gone")
+        }
+        let createTemporary = PlanStep(.createFile(path: layout.temporary, mode: 0o600), purpose: "a new private file for the archive, held open")
+        let archive = PlanStep.run(tarInvocation(layout, sources: present, root: Paths.canonical(files.path("/")), folder: folder),
+                                   purpose: "archive \(present.count) sources into the file ailab holds open")
+        let publish = PlanStep(.publish(from: layout.temporary, to: layout.final), purpose: "publish the verified archive")
         let deletions = expired.map {
-            PlanStep(.remove(path: files.path(destination) + "/" + $0.name), purpose: "retention: older than \(retentionDays) days")
+            PlanStep(.remove(path: folder + "/" + $0.name), purpose: "retention: older than \(retentionDays) days")
         }
         let discard = PlanStep(.remove(path: layout.temporary), purpose: "only if writing or verifying fails")
-        let plan = Plan([makeFolder, createTemporary, archive, publish].compactMap { $0 } + deletions + [discard])
+        let plan = Plan([makeFolder].compactMap { $0 } + staleRemovals + [createTemporary, archive, publish] + deletions + [discard])
         findings.plan = plan.lines
         guard let executor = try run.gate.open(plan) else { return findings }
 
         let started = ContinuousClock.now
         if let makeFolder { try executor.apply(makeFolder) }
-        try executor.apply(createTemporary)
+        for step in staleRemovals { try executor.apply(step) }
+        let file = try executor.create(createTemporary)
         Interruption.shared.registerTemporary(layout.temporary)
         defer { Interruption.shared.unregisterTemporary(layout.temporary) }
         do {
-            if let failure = try await write(archive, layout, executor, run, &findings) {
-                try executor.apply(discard)
+            if let failure = try await write(archive, into: file, layout, executor, run, &findings) {
+                file.discard()
                 findings.add("archive", .failed, failure + "; the partial file was removed and nothing was deleted")
                 return findings
             }
-            try executor.apply(publish)
+            try executor.publish(publish, file: file)
         } catch {
-            // Interrupted before tar could start, or the rename failed: no partial file stays.
-            try? executor.apply(discard)
+            // Interrupted before tar could start, or publishing failed: no partial file stays.
+            file.discard()
             throw error
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: layout.final)[.size] as? Int64) ?? 0
+        let size = file.size
         let seconds = (ContinuousClock.now - started).timeInterval
         findings.add("archive", .ok, "\(layout.final), \(ByteCount.format(size)), \(String(format: "%.1f", seconds)) s")
         findings.set("archiveBytes", size)
@@ -140,21 +152,32 @@ public struct ConfigBackupTask: MaintenanceTask {
         return sources
     }
 
-    private func tarInvocation(_ layout: Layout, sources: [String], root: String) -> Invocation {
+    private func tarInvocation(_ layout: Layout, sources: [String], root: String, folder: String) -> Invocation {
         // Members are relative to the root, so the archive restores with `tar -C / -xzf`.
         let relative = sources.map { String($0.drop { $0 == "/" }) }
-        let destination = String(destination.drop { $0 == "/" })
-        let excludes = (BackupSources.excludes + [destination]).map { "--exclude=\($0)" }
+        let destination = String((folder.hasPrefix(root) ? folder.dropFirst(root.count) : folder[...]).drop { $0 == "/" })
+        // Anchored: the destination "backup" must not drop /etc/lvm/backup; "*.qcow2" still matches
+        // at any depth, as tar's * matches "/" in excludes.
+        let excludes = ["--anchored"] + (BackupSources.excludes + [destination]).map { "--exclude=\($0)" }
         return Invocation(
-            "tar", ["--create", "--file", layout.temporary, "--use-compress-program=\(layout.compressor)",
+            "tar", ["--create", "--file", "-", "--use-compress-program=\(layout.compressor)",
                     "--directory", root, "--preserve-permissions", "--acls", "--xattrs"] + excludes + ["--"] + relative,
-            timeout: .seconds(2 * 3600))
+            timeout: .seconds(2 * 3600), output: OpenFile(planned: layout.temporary))
+    }
+
+    /// The root cause in a person's words: a full disk or an interruption before tar's own text.
+    static func cause(of result: InvocationResult) -> String {
+        if result.timedOut { return "timed out" }
+        if result.termination == .signaled(SIGTERM) || result.termination == .signaled(SIGINT) { return "interrupted" }
+        let text = result.stdout + result.stderr
+        if text.contains("No space left on device") { return "no space left on device (\(result.termination))" }
+        return "\(result.termination)" + (result.message.map { ": \($0)" } ?? "")
     }
 
     /// Writes and verifies the archive; returns why it failed, or nil.
-    private func write(_ archive: PlanStep, _ layout: Layout, _ executor: PlanExecutor, _ run: TaskRun,
-                       _ findings: inout Findings) async throws -> String? {
-        let tar = try await executor.run(archive)
+    private func write(_ archive: PlanStep, into file: CreatedFile, _ layout: Layout, _ executor: PlanExecutor,
+                       _ run: TaskRun, _ findings: inout Findings) async throws -> String? {
+        let tar = try await executor.run(archive, into: file)
         // GNU tar exits 1 when a file changed while it was read: the archive is still whole.
         switch (tar.termination, tar.timedOut) {
         case (.exited(0), false):
@@ -162,13 +185,14 @@ public struct ConfigBackupTask: MaintenanceTask {
         case (.exited(1), false):
             findings.add("tar", .warning, tar.message ?? "some files changed while they were read")
         default:
-            return "tar: " + (tar.timedOut ? "timed out" : "\(tar.termination)") + (tar.message.map { ": \($0)" } ?? "")
+            return "tar: " + Self.cause(of: tar)
         }
         // One read verifies both: the compressor checks the gzip CRC and length while it feeds
         // tar, and either failing fails the listing (a truncated or corrupted archive exits 2).
         let listing = try await run.probe(Invocation(
-            "tar", ["--list", "--file", layout.temporary, "--use-compress-program=\(layout.compressor)"], timeout: .seconds(3600)))
-        guard listing.succeeded else { return "verification failed: \(listing.message ?? listing.termination.description)" }
+            "tar", ["--list", "--file", "-", "--use-compress-program=\(layout.compressor)"], timeout: .seconds(3600),
+            input: try file.rewound()))
+        guard listing.succeeded else { return "verification failed: " + Self.cause(of: listing) }
         let members = listing.stdout.split(whereSeparator: \.isNewline).count
         findings.add("verify", .ok, "gzip stream (CRC, length) and full tar listing of \(members) members" + (listing.truncated ? "+" : ""))
         return nil
