@@ -16,23 +16,23 @@ struct ConfigBackupCommand: AsyncParsableCommand {
     @OptionGroup var safety: SafetyOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Folder for the archives (created with mode 0700).")
+    @Option(parsing: .unconditional, help: "Folder for the archives (created with mode 0700; a real folder owned by root, writable by no one else).",
+            transform: OptionValue.path)
     var dest = ArchiveName.defaultFolder
 
-    @Option(help: "Delete archives older than this many days.")
+    @Option(parsing: .unconditional, help: "Delete archives older than this many days (0–36500).",
+            transform: OptionValue.integer(0...36500, "days"))
     var retentionDays = 30
 
-    @Option(help: "Always keep at least this many of the newest archives.")
+    @Option(parsing: .unconditional, help: "Always keep at least this many of the newest archives (0–10000).",
+            transform: OptionValue.integer(0...10000))
     var keepMin = 3
 
-    @Option(help: "Another file or folder to archive (repeatable).")
+    @Option(parsing: .unconditionalSingleValue, help: "Another file or folder to archive (repeatable).", transform: OptionValue.path)
     var include: [String] = []
 
     func validate() throws {
-        guard retentionDays >= 0 else { throw ValidationError("invalid --retention-days '\(retentionDays)': expected a non-negative integer") }
-        guard keepMin >= 0 else { throw ValidationError("invalid --keep-min '\(keepMin)': expected a non-negative integer") }
         guard dest.hasPrefix("/") else { throw ValidationError("invalid --dest '\(dest)': expected an absolute path") }
-        if let empty = include.first(where: \.isEmpty) { throw ValidationError("invalid --include '\(empty)': expected a path") }
     }
 
     func run() async throws {

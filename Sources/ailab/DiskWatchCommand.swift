@@ -10,7 +10,9 @@ struct DiskWatchCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Use% (1–100) at or above which a filesystem is a warning. Default: $AILAB_DISK_THRESHOLD, else 85.")
+    @Option(parsing: .unconditional,
+            help: "Use% (1–100) at or above which a filesystem is a warning. Default: $AILAB_DISK_THRESHOLD, else 85.",
+            transform: OptionValue.integer(1...100, "a whole percentage"))
     var threshold: Int?
 
     func validate() throws {

@@ -13,12 +13,9 @@ struct DockerCleanupCommand: AsyncParsableCommand {
     @OptionGroup var safety: SafetyOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Prune build cache unused for more than this many hours.")
+    @Option(parsing: .unconditional, help: "Prune build cache unused for more than this many hours (1–87600).",
+            transform: OptionValue.integer(1...87600, "hours"))
     var cacheAge = 168
-
-    func validate() throws {
-        guard cacheAge > 0 else { throw ValidationError("invalid --cache-age '\(cacheAge)': expected a positive number of hours") }
-    }
 
     func run() async throws {
         let task = DockerCleanupTask(mode: try safety.mode(), cacheAgeHours: cacheAge)

@@ -14,16 +14,14 @@ struct HealthcheckCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Option(name: .customLong("output"), help: "Also write the report to this file (atomically, mode 0600).")
+    @Option(name: .customLong("output"), parsing: .unconditional,
+            help: "Also write the report to this file (atomically, mode 0600).", transform: OptionValue.newFile)
     var outputFile: String?
 
-    @Option(help: "Seconds each probe may take (1–600).")
+    @Option(parsing: .unconditional, help: "Seconds each probe may take (1–600).", transform: OptionValue.integer(1...600, "seconds"))
     var timeout: Int = 10
 
     func validate() throws {
-        guard (1...600).contains(timeout) else {
-            throw ValidationError("invalid --timeout '\(timeout)': expected seconds from 1 to 600")
-        }
         _ = try threshold()
     }
 
@@ -39,7 +37,7 @@ struct HealthcheckCommand: AsyncParsableCommand {
             do {
                 try AtomicFile.write(output.render(report, colour: false), to: outputFile, mode: 0o600)
             } catch {
-                FileHandle.standardError.write(Data("ailab: report not written to \(outputFile): \(error)\n".utf8))
+                StandardStreams.error("ailab: report not written to \(outputFile): \(error)\n")
                 written = false
             }
         }

@@ -6,6 +6,7 @@ import Foundation
 @main
 enum Main {
     static func main() async {
+        StandardStreams.prepare()
         Interruption.shared.install()
         let status = await run(Array(CommandLine.arguments.dropFirst()))
         fflush(nil)
@@ -14,6 +15,7 @@ enum Main {
 
     static func run(_ arguments: [String]) async -> AilabCore.ExitStatus {
         do {
+            try TaskName.check(arguments)
             var command = try Ailab.parseAsRoot(arguments)
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
@@ -28,7 +30,7 @@ enum Main {
             case .success:
                 // --help, --version and help <task>.
                 let message = Ailab.fullMessage(for: error)
-                if !message.isEmpty { print(message) }
+                if !message.isEmpty { StandardStreams.out(message + "\n") }
                 return .ok
             case .validationFailure:
                 // One line that names the bad value; the usage is one --help away.
@@ -42,6 +44,6 @@ enum Main {
     }
 
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        StandardStreams.error(message + "\n")
     }
 }

@@ -11,29 +11,86 @@ func asValidation<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+/// Values as options take them. Every integer has a documented range, every path must be
+/// non-empty; argument-parser names the option and the value when one of these refuses it.
+/// Options take the next word whatever it looks like (`parsing: .unconditional`), so that
+/// `--threshold -1` names -1 instead of saying a value is missing.
+enum OptionValue {
+    static func integer(_ range: ClosedRange<Int>, _ unit: String = "an integer") -> @Sendable (String) throws -> Int {
+        { text in
+            guard let value = Int(text), range.contains(value) else {
+                throw ValidationError("expected \(unit) from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+    }
+
+    static let path: @Sendable (String) throws -> String = { text in
+        guard !text.isEmpty else { throw ValidationError("expected a path") }
+        return text
+    }
+
+    static let folder: @Sendable (String) throws -> String = { text in
+        var isFolder: ObjCBool = false
+        guard !text.isEmpty, FileManager.default.fileExists(atPath: text, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("expected an existing folder")
+        }
+        return text
+    }
+
+    /// A file to write: its folder must exist and it must not be a folder itself, so that a
+    /// typo fails before the run, not after it.
+    static let newFile: @Sendable (String) throws -> String = { text in
+        guard !text.isEmpty else { throw ValidationError("expected a file path") }
+        var isFolder: ObjCBool = false
+        let parent = URL(fileURLWithPath: text).deletingLastPathComponent().path
+        guard !text.hasSuffix("/"), !(FileManager.default.fileExists(atPath: text, isDirectory: &isFolder) && isFolder.boolValue) else {
+            throw ValidationError("expected a file path, not a folder")
+        }
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("expected a file in an existing folder")
+        }
+        return text
+    }
+
+    /// libvirt URIs: `driver[+transport]://[host]/path` (qemu:///system, test:///default, qemu+ssh://h/system).
+    static let libvirtURI: @Sendable (String) throws -> String = { text in
+        let parts = text.components(separatedBy: "://")
+        let scheme = parts.first ?? ""
+        guard parts.count == 2, !scheme.isEmpty, scheme.first?.isLetter == true,
+              scheme.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "+") }),
+              !parts[1].contains(where: { $0.isWhitespace }) else {
+            throw ValidationError("expected a libvirt URI such as qemu:///system")
+        }
+        return text
+    }
+}
+
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
 struct OutputOptions: ParsableArguments {
-    @Option(help: "Output format: text or json.")
+    @Option(parsing: .unconditional, help: "Output format: text or json.")
     var format: OutputFormat = .text
 
-    @Option(help: "Also write Prometheus metrics to DIR/ailab-<task>.prom (node_exporter textfile collector). Default: $AILAB_TEXTFILE_DIR.")
+    @Option(parsing: .unconditional,
+            help: "Also write Prometheus metrics to DIR/ailab-<task>.prom (node_exporter textfile collector). Default: $AILAB_TEXTFILE_DIR.",
+            transform: OptionValue.folder)
     var textfileDir: String?
 
-    /// Prints the report, writes its metrics where asked, and turns its outcome into the exit code.
-    /// A metrics file that cannot be written is a warning: it never changes the exit code.
+    /// Writes the report's metrics where asked, prints it, and turns its outcome into the exit code.
+    /// A metrics file that cannot be written, or a stdout that takes nothing, never changes it.
     func finish(_ report: Report) throws {
-        FileHandle.standardOutput.write(Data(render(report).utf8))
         let environment = ProcessInfo.processInfo.environment[MetricsExport.environmentKey].flatMap { $0.isEmpty ? nil : $0 }
         if let directory = textfileDir ?? environment {
             do {
                 try MetricsExport.write(report, to: directory)
             } catch {
-                FileHandle.standardError.write(Data("ailab: metrics not written to \(directory): \(error)\n".utf8))
+                StandardStreams.error("ailab: metrics not written to \(directory): \(error)\n")
             }
         }
+        StandardStreams.out(render(report))
         if report.exitStatus != .ok { throw ExitCode(report.exitStatus.rawValue) }
     }
 
@@ -66,12 +123,7 @@ struct SafetyOptions: ParsableArguments {
 }
 
 struct LockTimeoutOption: ParsableArguments {
-    @Option(help: "Seconds apt-get waits for the dpkg lock before giving up (exit 1).")
+    @Option(parsing: .unconditional, help: "Seconds (0–86400) apt-get waits for the dpkg lock before giving up (exit 1).",
+            transform: OptionValue.integer(0...86400, "seconds"))
     var lockTimeout: Int = 300
-
-    func validate() throws {
-        guard lockTimeout >= 0 else {
-            throw ValidationError("invalid --lock-timeout '\(lockTimeout)': expected a non-negative integer")
-        }
-    }
 }

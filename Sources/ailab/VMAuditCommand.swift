@@ -13,7 +13,8 @@ struct VMAuditCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else virsh's own default).")
+    @Option(parsing: .unconditional, help: "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else virsh's own default).",
+            transform: OptionValue.libvirtURI)
     var connect: String?
 
     func run() async throws {

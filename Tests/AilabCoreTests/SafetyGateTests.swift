@@ -83,7 +83,6 @@ import Testing
     @Test func secondInstanceIsRefusedNamingTheHolder() throws {
         let folder = try TemporaryDirectory()
         let first = try TaskLock.acquire(task: "disk-watch", directory: folder.path)
-        #expect(first != nil)
         #expect {
             _ = try TaskLock.acquire(task: "disk-watch", directory: folder.path)
         } throws: { error in
@@ -96,11 +95,46 @@ import Testing
     @Test func lockIsFreedWithItsHolder() throws {
         let folder = try TemporaryDirectory()
         _ = try TaskLock.acquire(task: "apt-cleanup", directory: folder.path)
-        #expect(try TaskLock.acquire(task: "apt-cleanup", directory: folder.path) != nil)
+        _ = try TaskLock.acquire(task: "apt-cleanup", directory: folder.path)
     }
 
-    @Test func unwritableFolderGivesNoLockButNoError() throws {
-        #expect(try TaskLock.acquire(task: "disk-watch", directory: "/nonexistent/ailab") == nil)
+    @Test func missingFolderIsNoLockAtAll() throws {
+        #expect(throws: LockUnavailable.self) { try TaskLock.acquire(task: "disk-watch", directory: "/nonexistent/ailab") }
+    }
+
+    /// A symlink planted at the lock path would have had root truncate its target.
+    @Test func symlinkAtTheLockPathIsRefusedAndItsTargetUntouched() throws {
+        let folder = try TemporaryDirectory()
+        let target = folder.path + "/precious"
+        try Data("keep me\n".utf8).write(to: URL(fileURLWithPath: target))
+        try FileManager.default.createSymbolicLink(atPath: folder.path + "/ailab-disk-watch.lock", withDestinationPath: target)
+        #expect { try TaskLock.acquire(task: "disk-watch", directory: folder.path) } throws: { error in
+            (error as? LockUnavailable)?.reason.contains("symbolic link") == true
+        }
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me\n")
+    }
+
+    @Test func anotherUsersLockFileIsNotTrusted() throws {
+        guard geteuid() == 0 else { return }
+        let folder = try TemporaryDirectory()
+        let path = folder.path + "/ailab-disk-watch.lock"
+        try Data("\u{1b}[2J fake holder\n".utf8).write(to: URL(fileURLWithPath: path))
+        chown(path, 65534, 65534)
+        #expect { try TaskLock.acquire(task: "disk-watch", directory: folder.path) } throws: { error in
+            (error as? LockUnavailable)?.reason.contains("owned by uid 65534") == true
+        }
+    }
+
+    /// Only a number is believed: escape sequences written into a lock file never reach a terminal.
+    @Test func holderTextIsOnlyEverAPid() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path + "/lock"
+        for (content, expected) in [("4242\n", Int32(4242)), ("\u{1b}[31mroot\n", nil), ("12\u{1b}]0;x\u{7}\n", nil)] {
+            try Data(content.utf8).write(to: URL(fileURLWithPath: path))
+            let fd = open(path, O_RDONLY)
+            #expect(TaskLock.holderPID(fd) == expected)
+            close(fd)
+        }
     }
 }
 
@@ -125,5 +159,40 @@ import Testing
         log.write("lost")
         #expect(warnings.lines.count == 1)
         #expect(warnings.lines[0].contains("/nonexistent/ailab/ailab-disk-watch.log"))
+    }
+
+    /// A symlink at the log path made root append to its target and chmod it 0640.
+    @Test func symlinkAtTheLogPathIsNeverFollowed() throws {
+        let folder = try TemporaryDirectory()
+        let target = folder.path + "/passwd-like"
+        try Data("root:x:0:0\n".utf8).write(to: URL(fileURLWithPath: target))
+        chmod(target, 0o644)
+        try FileManager.default.createSymbolicLink(atPath: folder.file("ailab-disk-watch.log"), withDestinationPath: target)
+        let warnings = Warnings()
+        let log = TaskLog(task: "disk-watch", directory: folder.path, clock: { Date() }, warn: warnings.sink)
+        log.write("injected")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "root:x:0:0\n")
+        #expect(try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int == 0o644)
+        #expect(warnings.lines.first?.contains("symbolic link") == true)
+    }
+
+    /// A FIFO at the log path would block the open for ever.
+    @Test func fifoAtTheLogPathDoesNotBlock() throws {
+        let folder = try TemporaryDirectory()
+        #expect(mkfifo(folder.file("ailab-disk-watch.log"), 0o644) == 0)
+        let warnings = Warnings()
+        let log = TaskLog(task: "disk-watch", directory: folder.path, clock: { Date() }, warn: warnings.sink)
+        log.write("nowhere")
+        #expect(warnings.lines.first?.contains("not a regular file") == true)
+    }
+
+    /// An existing log keeps the mode its owner gave it: ailab changes only files it created.
+    @Test func existingLogKeepsItsMode() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.file("ailab-disk-watch.log")
+        try Data().write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+        TaskLog(task: "disk-watch", directory: folder.path, clock: { Date() }, warn: { _ in }).write("line")
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
     }
 }

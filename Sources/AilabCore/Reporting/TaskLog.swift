@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Appends timestamped lines to `$AILAB_LOG_DIR/ailab-<task>.log` (mode 0640).
+/// Appends timestamped lines to `$AILAB_LOG_DIR/ailab-<task>.log` (mode 0640 when ailab creates it).
 /// A log that cannot be opened is reported once on stderr and the task goes on.
 public final class TaskLog: @unchecked Sendable {
     private let lock = NSLock()
@@ -23,12 +23,12 @@ public final class TaskLog: @unchecked Sendable {
 
     public init(task: String, directory: String, clock: @escaping @Sendable () -> Date, warn: (String) -> Void) {
         let path = directory + "/ailab-\(task).log"
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        if fd >= 0 {
-            fchmod(fd, 0o640)
-            descriptor = fd
-        } else {
-            warn("ailab: cannot open log \(path): \(String(cString: strerror(errno))); going on without it")
+        do {
+            descriptor = try OwnFile.open(path, flags: O_WRONLY | O_APPEND, mode: 0o640).descriptor
+        } catch let error as AilabError {
+            warn("ailab: log not written: \(error.message); going on without it")
+            descriptor = nil
+        } catch {
             descriptor = nil
         }
         self.path = path

@@ -11,7 +11,7 @@ public struct TerminalConfirmation: Confirming {
     public init() {}
 
     public func ask(_ prompt: String) -> String? {
-        FileHandle.standardError.write(Data(prompt.utf8))
+        StandardStreams.error(prompt)
         return readLine(strippingNewline: true)
     }
 }

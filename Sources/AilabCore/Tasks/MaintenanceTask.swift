@@ -28,13 +28,23 @@ public enum TaskHarness {
         for tool in task.requiredTools where context.runner.locate(tool.command) == nil {
             throw AilabError.usage("missing required command \(tool.command) (install the \(tool.package) package)")
         }
-        let lock = try TaskLock.acquire(task: task.name, directory: context.lockDirectory)
+        let lock: TaskLock?
+        do {
+            lock = try TaskLock.acquire(task: task.name, directory: context.lockDirectory)
+        } catch let unavailable as LockUnavailable {
+            // A change without its lock could run twice at once: refused. A report goes on, and says so.
+            if task.mode?.isDryRun == false {
+                throw AilabError.failed("cannot take the instance lock, so nothing was changed: \(unavailable.reason)")
+            }
+            context.warn("ailab: no instance lock (\(unavailable.reason)); going on, as this run changes nothing")
+            lock = nil
+        }
         let log = task.keepsLog
             ? TaskLog(task: task.name, directory: context.logDirectory, clock: context.clock, warn: context.warn)
             : TaskLog.none
         let modeText = task.mode.map { $0.isDryRun ? "dry run" : "execute" } ?? "read-only"
         log.write("start: ailab \(task.name) (\(modeText))")
-        if lock == nil { log.write("no instance lock: \(context.lockDirectory) is not writable") }
+        if lock == nil { log.write("no instance lock: \(context.lockDirectory) is not usable") }
         let gate = SafetyGate(
             mode: task.mode ?? .dryRun, runner: context.runner, confirmation: context.confirmation, log: log)
         var findings: Findings

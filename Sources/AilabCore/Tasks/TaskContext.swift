@@ -42,7 +42,7 @@ public struct TaskContext: Sendable {
             runner: ProcessRunner(environment: environment), environment: environment,
             host: hostName(), isRoot: geteuid() == 0,
             confirmation: TerminalConfirmation(), children: .shared,
-            warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+            warn: { StandardStreams.error($0 + "\n") })
     }
 
     /// gethostname(2) itself: Foundation's hostName may wait on a DNS lookup.

@@ -1,0 +1,34 @@
+import ArgumentParser
+
+/// The task names, for `help <task>` and for suggesting the nearest one to a typo.
+enum TaskName {
+    static var all: [String] {
+        Ailab.configuration.groupedSubcommands.flatMap(\.subcommands).map { $0._commandName }
+    }
+
+    /// A first word that is neither a task, `help` nor an option: refused with the nearest task.
+    /// `help <word>` likewise, instead of the root help and exit 0.
+    static func check(_ arguments: [String]) throws {
+        let words = arguments.first == "help" ? Array(arguments.dropFirst()) : arguments
+        guard let word = words.first, !word.hasPrefix("-"), word != "help", !all.contains(word) else { return }
+        let nearest = all.min { distance($0, word) < distance($1, word) }
+        let hint = nearest.map { distance($0, word) <= 3 ? "; did you mean '\($0)'?" : "" } ?? ""
+        throw ValidationError("unknown task '\(word)'\(hint) (tasks: \(all.joined(separator: ", ")))")
+    }
+
+    /// Levenshtein distance.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
+    }
+}
