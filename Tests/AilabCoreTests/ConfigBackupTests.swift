@@ -91,4 +91,24 @@ import Testing
             try await TaskHarness.run(task, in: context)
         }
     }
+
+    /// The reported loss: `--dest /backup` made tar drop /etc/lvm/backup. Real tar, in a host
+    /// root of the test's own, so that the destination can sit at that root's top.
+    @Test func destinationAtTheTopLeavesOtherFoldersOfTheSameNameInTheArchive() async throws {
+        guard geteuid() == 0, ExecutableSearch(path: nil).locate("tar") != nil else { return }
+        let host = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: host.path + "/etc/lvm/backup", withIntermediateDirectories: true)
+        try Data("vg0 {}\n".utf8).write(to: URL(fileURLWithPath: host.path + "/etc/lvm/backup/vg0"))
+        let fake = try FakeContext()
+        var context = fake.context
+        context.runner = ProcessRunner()
+        context.files = HostFiles(root: host.path)
+        context.clock = { Date() }
+        let task = ConfigBackupTask(mode: .execute(interactive: false), destination: "/backup", retentionDays: 30, keepMin: 3, includes: [])
+        let report = try await TaskHarness.run(task, in: context)
+        #expect(report.exitStatus == .ok, "\(report.checks)")
+        let archive = try #require(try FileManager.default.contentsOfDirectory(atPath: host.path + "/backup").first)
+        let listing = try await ProcessRunner().run(Invocation("tar", ["-tzf", host.path + "/backup/" + archive]))
+        #expect(listing.stdout.contains("etc/lvm/backup/vg0"), "\(listing.stdout)")
+    }
 }

@@ -125,6 +125,22 @@ import Testing
         }
     }
 
+    /// The holder truncates its lock file before it writes its pid: a reader in between waits for it.
+    @Test func holderPidWrittenJustAfterTheTruncationIsRead() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path + "/lock"
+        try Data().write(to: URL(fileURLWithPath: path))
+        let writer = open(path, O_WRONLY)
+        let reader = open(path, O_RDONLY)
+        defer { close(writer); close(reader) }
+        let thread = Thread {
+            usleep(50_000)
+            _ = "31337\n".withCString { pwrite(writer, $0, 6, 0) }
+        }
+        thread.start()
+        #expect(TaskLock.holderPID(reader) == 31337)
+    }
+
     /// Only a number is believed: escape sequences written into a lock file never reach a terminal.
     @Test func holderTextIsOnlyEverAPid() throws {
         let folder = try TemporaryDirectory()

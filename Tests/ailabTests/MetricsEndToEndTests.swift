@@ -58,8 +58,10 @@ import Testing
         let outcome = try Ailab.run(["disk-watch", "--threshold", "100"], environment: environment)
         #expect(outcome.code == plain.code)
         #expect(outcome.stderr.contains("metrics not written to /nonexistent/ailab-metrics"))
+        // Given on the command line, a folder that is not there is a typo: refused before the run.
         let flagged = try Ailab.run(["disk-watch", "--threshold", "1", "--textfile-dir", "/nonexistent/ailab-metrics"],
                                     environment: scratch.environment)
-        #expect(flagged.code == 1)
+        #expect(flagged.code == 2)
+        #expect(flagged.stderr.contains("'/nonexistent/ailab-metrics'"))
     }
 }
