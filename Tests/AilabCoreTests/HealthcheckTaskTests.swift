@@ -28,7 +28,8 @@ struct HealthyHost {
         runner.on("systemctl", ["show", "--property=" + ServicesSection.serviceProperties] + tasks.map { "ailab-\($0).service" },
                   stdout: tasks.map { "Id=ailab-\($0).service\nResult=success\nExecMainCode=1\nExecMainStatus=0\nExecMainExitTimestamp=Mon 2026-09-21 03:30:02 UTC\n" }
                     .joined(separator: "\n"))
-        runner.install("dockerd", "libvirtd", "dkms")
+        runner.install("dockerd", "libvirtd", "dkms", "journalctl")
+        setKernelLog("2026-09-21T03:00:00+0000 lab01 kernel: Linux version 6.8.0-45-generic (buildd@lcy02-amd64-075)\n")
         runner.on("docker", ["info", "--format", "{{json .}}"], stdout: #"{"ServerVersion":"26.1.5","ContainersRunning":3,"ContainersPaused":0,"ContainersStopped":1,"Images":4}"#)
         runner.on("docker", ["ps", "--filter", "health=unhealthy", "--format", "{{json .}}"], stdout: "")
         runner.on("docker", ["system", "df", "--format", "{{json .}}"], stdout: #"{"Active":"2","Reclaimable":"1GB (50%)","Size":"2GB","TotalCount":"4","Type":"Images"}"#)
@@ -60,11 +61,23 @@ struct HealthyHost {
             """)
     }
 
-    func setGPU(ecc: String) {
-        runner.on("nvidia-smi", ["--query-gpu=" + NvidiaSMI.queryFields.joined(separator: ","), "--format=csv,nounits"], stdout: """
-            index, name, driver_version, temperature.gpu, utilization.gpu [%], memory.used [MiB], memory.total [MiB], ecc.errors.uncorrected.volatile.total, retired_pages.pending, remapped_rows.pending, remapped_rows.failure
-            0, NVIDIA H100 80GB HBM3, 550.90.07, 45, 10, 1000, 81559, \(ecc), [N/A], No, No
-            """)
+    func setKernelLog(_ text: String) {
+        runner.on("journalctl", ["-k", "-b", "--no-pager", "-o", "short-iso"], stdout: text)
+    }
+
+    /// One H100 answering every field of the query; `overrides` replace single values by field name.
+    func setGPU(ecc: String, _ overrides: [String: String] = [:]) {
+        let values: [String: String] = [
+            "index": "0", "name": "NVIDIA H100 80GB HBM3", "driver_version": "550.90.07", "pci.bus_id": "00000000:3B:00.0",
+            "temperature.gpu": "45", "utilization.gpu": "10", "memory.used": "1000", "memory.total": "81559",
+            "ecc.errors.uncorrected.volatile.total": ecc, "retired_pages.pending": "[N/A]", "remapped_rows.pending": "No",
+            "remapped_rows.failure": "No", "pcie.link.width.current": "16", "pcie.link.width.max": "16", "persistence_mode": "Enabled",
+            "power.draw": "312.40", "power.limit": "700.00", "clocks_event_reasons.hw_slowdown": "Not Active",
+            "clocks_event_reasons.hw_thermal_slowdown": "Not Active", "clocks_event_reasons.hw_power_brake_slowdown": "Not Active",
+        ].merging(overrides) { _, new in new }
+        let fields = NvidiaSMI.queryFields
+        runner.on("nvidia-smi", ["--query-gpu=" + fields.joined(separator: ","), "--format=csv,nounits"],
+                  stdout: fields.joined(separator: ", ") + "\n" + fields.map { values[$0] ?? "[N/A]" }.joined(separator: ", ") + "\n")
     }
 
     func setSMART(_ json: String, exit: Int32 = 0) {
@@ -225,7 +238,7 @@ extension Report {
             """)
         host.runner.on("nvidia-smi", ["-L"], stdout: "GPU 0: Tesla K80 (UUID: GPU-1)\nGPU 1: Tesla K80 (UUID: GPU-2)\n")
         let report = try await host.report()
-        #expect(report.checks.filter { $0.section == "gpu" && $0.name.hasPrefix("gpu") }.map(\.status) == [.ok, .ok])
+        #expect(report.checks.filter { $0.section == "gpu" && ["gpu0", "gpu1"].contains($0.name) }.map(\.status) == [.ok, .ok])
         #expect(report.check("nvidia")?.status == .ok)
     }
 

@@ -14,6 +14,15 @@ public struct GPUState: Sendable, Equatable, Codable {
     public var retiredPagesPending: Bool?
     public var remappedRowsPending: Bool?
     public var remappedRowsFailure: Bool?
+    /// "00000000:3B:00.0"
+    public var pciBusID: String?
+    public var linkWidth: Int?
+    public var linkWidthMax: Int?
+    /// The hardware clock slowdowns that are active, by nvidia-smi's reason name.
+    public var clockEvents: [String: Bool] = [:]
+    public var persistenceMode: Bool?
+    public var powerDrawWatts: Double?
+    public var powerLimitWatts: Double?
 
     public var metrics: [MetricSample] {
         let labels = ["gpu": String(index), "name": name]
@@ -24,7 +33,18 @@ public struct GPUState: Sendable, Equatable, Codable {
             ("ailab_gpu_memory_total_bytes", "GPU memory in all.", memoryTotalMiB.map { Double($0) * 1_048_576 }),
             ("ailab_gpu_ecc_uncorrected_errors", "Uncorrected ECC errors since the driver loaded.", uncorrectedECC.map(Double.init)),
         ]
-        return figures.compactMap { name, help, value in value.map { MetricSample(name, help, labels: labels, value: $0) } }
+        var samples = figures.compactMap { name, help, value in value.map { MetricSample(name, help, labels: labels, value: $0) } }
+        let gpu = ["gpu": String(index)]
+        if let linkWidth { samples.append(MetricSample("ailab_gpu_pcie_link_width", "PCIe lanes the link runs at now.", labels: gpu, value: Double(linkWidth))) }
+        if let linkWidthMax { samples.append(MetricSample("ailab_gpu_pcie_link_width_max", "PCIe lanes the GPU and slot can run at.", labels: gpu, value: Double(linkWidthMax))) }
+        for (reason, active) in clockEvents.sorted(by: { $0.key < $1.key }) {
+            samples.append(MetricSample("ailab_gpu_clock_event_active", "Whether a hardware clock slowdown is active (1) or not (0).",
+                                        labels: gpu.merging(["reason": reason]) { old, _ in old }, value: active ? 1 : 0))
+        }
+        if let persistenceMode {
+            samples.append(MetricSample("ailab_gpu_persistence_mode", "Whether persistence mode is on (1) or off (0).", labels: gpu, value: persistenceMode ? 1 : 0))
+        }
+        return samples
     }
 
     public var verdict: (Status, String) {
@@ -35,11 +55,18 @@ public struct GPUState: Sendable, Equatable, Codable {
         if retiredPagesPending == true { warnings.append("page retirement pending (needs a GPU reset)") }
         if remappedRowsPending == true { warnings.append("row remapping pending (needs a GPU reset)") }
         if let temperature = temperatureC, temperature >= 85 { warnings.append("running hot") }
+        // The link generation drops at idle to save power; only the width says a card sits badly.
+        if let width = linkWidth, let maximum = linkWidthMax, width < maximum { warnings.append("PCIe link x\(width) of x\(maximum)") }
+        let slowdowns = clockEvents.filter(\.value).keys.sorted()
+        if !slowdowns.isEmpty { warnings.append("clocks slowed by " + slowdowns.map { $0.replacing("_", with: " ") }.joined(separator: ", ")) }
+        if persistenceMode == false { warnings.append("persistence mode off (the driver state is torn down between jobs)") }
         var facts = ["driver \(driver)"]
         if let temperatureC { facts.append("\(temperatureC) °C") }
         if let utilizationPercent { facts.append("\(utilizationPercent)% busy") }
         if let used = memoryUsedMiB, let total = memoryTotalMiB { facts.append("memory \(used)/\(total) MiB") }
         facts.append(uncorrectedECC.map { "ECC uncorrected \($0)" } ?? "ECC n/a")
+        if let draw = powerDrawWatts, let limit = powerLimitWatts { facts.append("power \(Int(draw.rounded()))/\(Int(limit.rounded())) W") }
+        if let width = linkWidth, width >= linkWidthMax ?? 0 { facts.append("PCIe x\(width)") }
         let detail = ([name] + failures + warnings + facts).joined(separator: "; ")
         if !failures.isEmpty { return (.failed, detail) }
         return (warnings.isEmpty ? .ok : .warning, detail)
@@ -50,10 +77,19 @@ public enum NvidiaSMI {
     /// The fields asked of `--query-gpu`. Drivers before R450 do not know the remapped-row
     /// fields and refuse the whole query; the probe then asks again without them.
     public static let queryFields = [
-        "index", "name", "driver_version", "temperature.gpu", "utilization.gpu", "memory.used", "memory.total",
+        "index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "utilization.gpu", "memory.used", "memory.total",
         "ecc.errors.uncorrected.volatile.total", "retired_pages.pending", "remapped_rows.pending",
-        "remapped_rows.failure",
-    ]
+        "remapped_rows.failure", "pcie.link.width.current", "pcie.link.width.max", "persistence_mode", "power.draw",
+        "power.limit",
+    ] + slowdownReasons.map { "clocks_event_reasons." + $0 }
+
+    /// The hardware slowdowns judged; drivers before R535 call them `clocks_throttle_reasons.*`.
+    public static let slowdownReasons = ["hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown"]
+
+    /// The name an older driver knows a refused field by, if it has one.
+    public static func olderName(of field: String) -> String? {
+        field.hasPrefix("clocks_event_reasons.") ? field.replacing("clocks_event_reasons.", with: "clocks_throttle_reasons.") : nil
+    }
 
     /// Parses `--query-gpu=... --format=csv[,nounits]` output with its header line. Columns
     /// are found by name, so any superset of `queryFields` in any order parses.
@@ -78,7 +114,14 @@ public enum NvidiaSMI {
                 uncorrectedECC: number(row["ecc.errors.uncorrected.volatile.total"]),
                 retiredPagesPending: flag(row["retired_pages.pending"]),
                 remappedRowsPending: flag(row["remapped_rows.pending"]),
-                remappedRowsFailure: flag(row["remapped_rows.failure"]))
+                remappedRowsFailure: flag(row["remapped_rows.failure"]),
+                pciBusID: row["pci.bus_id"].flatMap { $0.isEmpty || $0.hasPrefix("[") ? nil : $0 },
+                linkWidth: number(row["pcie.link.width.current"]), linkWidthMax: number(row["pcie.link.width.max"]),
+                clockEvents: Dictionary(uniqueKeysWithValues: slowdownReasons.compactMap { reason in
+                    active(row["clocks_event_reasons." + reason] ?? row["clocks_throttle_reasons." + reason]).map { (reason, $0) }
+                }),
+                persistenceMode: enabled(row["persistence_mode"]),
+                powerDrawWatts: decimal(row["power.draw"]), powerLimitWatts: decimal(row["power.limit"]))
         }
     }
 
@@ -103,6 +146,29 @@ public enum NvidiaSMI {
         guard let value else { return nil }
         let digits = value.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }
         return digits.isEmpty ? nil : Int(digits)
+    }
+
+    static func decimal(_ value: String?) -> Double? {
+        guard let value else { return nil }
+        return Double(value.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber || $0 == "." })
+    }
+
+    /// clocks_event_reasons values: "Active" / "Not Active".
+    static func active(_ value: String?) -> Bool? {
+        switch value?.trimmingCharacters(in: .whitespaces) {
+        case "Active": true
+        case "Not Active": false
+        default: nil
+        }
+    }
+
+    /// persistence_mode: "Enabled" / "Disabled".
+    static func enabled(_ value: String?) -> Bool? {
+        switch value?.trimmingCharacters(in: .whitespaces) {
+        case "Enabled": true
+        case "Disabled": false
+        default: nil
+        }
     }
 
     static func flag(_ value: String?) -> Bool? {

@@ -1,0 +1,137 @@
+/// One Xid line of the kernel log.
+public struct XidEvent: Sendable, Equatable {
+    /// domain:bus:device, as the driver prints it ("0000:3b:00").
+    public var pci: String
+    public var code: Int
+    public var time: String?
+    public var process: String?
+    public var message: String
+    /// MIG GPU instance and compute instance, when the driver attributes the error to one.
+    public var gpuInstance: Int?
+    public var computeInstance: Int?
+    /// From a bare "GPU has fallen off the bus" line, not an Xid line.
+    public var bareFallenOff = false
+}
+
+/// The Xids of one GPU and code in this boot, with the catalogue's verdict.
+public struct XidSummary: Sendable, Equatable, Encodable {
+    public var pci: String
+    public var code: Int
+    public var count: Int
+    public var first: String?
+    public var last: String?
+    public var processes: [String]
+    public var meaning: String
+    public var action: XidAction
+    public var migInstances: [String]
+}
+
+/// Xid lines from `journalctl -k -b -o short-iso` or `dmesg --time-format iso`. The driver
+/// prints `NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s`, and under MIG the
+/// parenthesis also carries ` GPU-I:%02u` or ` GPU-I:%02u GPU-CI:%02u`. A "GPU has fallen off the
+/// bus" line without an Xid number counts as Xid 79.
+public enum KernelXids {
+    public static func parse(_ log: String) -> [XidEvent] {
+        log.split(whereSeparator: \.isNewline).compactMap { line in
+            let text = String(line)
+            if let range = text.range(of: "NVRM: Xid (") { return xidLine(text, after: range.upperBound) }
+            if text.contains("GPU has fallen off the bus") && text.contains("NVRM: GPU ") { return fallenOffLine(text) }
+            return nil
+        }
+    }
+
+    /// Groups by GPU and code, in the order they first appeared. A bare "fallen off" line is
+    /// counted only for a GPU that has no Xid 79 line of its own (the driver often prints both).
+    public static func summarize(_ events: [XidEvent]) -> [XidSummary] {
+        let explicit79 = Set(events.filter { $0.code == 79 && !$0.bareFallenOff }.map(\.pci))
+        var order: [String] = []
+        var groups: [String: [XidEvent]] = [:]
+        for event in events where !(event.bareFallenOff && explicit79.contains(event.pci)) {
+            let key = "\(event.pci)#\(event.code)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(event)
+        }
+        return order.compactMap { key in
+            guard let group = groups[key], let first = group.first, let last = group.last else { return nil }
+            var processes: [String] = []
+            for name in group.compactMap(\.process) where !processes.contains(name) { processes.append(name) }
+            var instances: [String] = []
+            for event in group {
+                guard let instance = event.gpuInstance else { continue }
+                let label = "GPU-I \(instance)" + (event.computeInstance.map { " CI \($0)" } ?? "")
+                if !instances.contains(label) { instances.append(label) }
+            }
+            return XidSummary(pci: first.pci, code: first.code, count: group.count, first: first.time, last: last.time,
+                              processes: processes, meaning: XidCatalog.meaning(code: first.code),
+                              action: XidCatalog.action(code: first.code, message: last.message), migInstances: instances)
+        }
+    }
+
+    /// "0000:3B:00.0", "00000000:3b:00.0" or "0000:3b:00" → "0000:3b:00".
+    public static func normalizePCI(_ address: String) -> String {
+        let parts = address.lowercased().split(separator: ":").map(String.init)
+        guard parts.count == 3 else { return address.lowercased() }
+        let device = parts[2].split(separator: ".").first.map(String.init) ?? parts[2]
+        return "\(String(parts[0].suffix(4))):\(parts[1]):\(device)"
+    }
+
+    private static func xidLine(_ line: String, after start: String.Index) -> XidEvent? {
+        guard let close = line[start...].firstIndex(of: ")") else { return nil }
+        var pci: String?
+        var gpuInstance: Int?
+        var computeInstance: Int?
+        for word in line[start..<close].split(separator: " ") {
+            if word.hasPrefix("PCI:") { pci = String(word.dropFirst(4)) }
+            else if word.hasPrefix("GPU-I:") { gpuInstance = Int(word.dropFirst(6)) }
+            else if word.hasPrefix("GPU-CI:") { computeInstance = Int(word.dropFirst(7)) }
+            else if pci == nil { pci = String(word) }
+        }
+        var rest = line[line.index(after: close)...].drop { $0 == ":" || $0 == " " }
+        let digits = rest.prefix { $0.isNumber }
+        guard let pci, let code = Int(digits) else { return nil }
+        rest = rest.dropFirst(digits.count).drop { $0 == "," || $0 == " " }
+        var process: String?
+        if rest.hasPrefix("pid=") { rest = afterField(rest) }
+        if rest.hasPrefix("name=") {
+            let value = fieldValue(rest, "name=")
+            if value != "<unknown>" { process = value }
+            rest = afterField(rest)
+        }
+        return XidEvent(pci: normalizePCI(pci), code: code, time: timestamp(line), process: process,
+                        message: String(rest).trimmed(" \t"), gpuInstance: gpuInstance, computeInstance: computeInstance)
+    }
+
+    private static func fallenOffLine(_ line: String) -> XidEvent? {
+        guard let gpu = line.range(of: "NVRM: GPU ") else { return nil }
+        var address = line[gpu.upperBound...].prefix { $0 != " " }
+        if address == "at" {
+            address = line[gpu.upperBound...].dropFirst(3).prefix { $0 != " " }
+        }
+        let cleaned = address.hasPrefix("PCI:") ? address.dropFirst(4) : address
+        let pci = cleaned.hasSuffix(":") ? cleaned.dropLast() : cleaned
+        return XidEvent(pci: normalizePCI(String(pci)), code: 79, time: timestamp(line), process: nil,
+                        message: "GPU has fallen off the bus", gpuInstance: nil, computeInstance: nil, bareFallenOff: true)
+    }
+
+    private static func fieldValue(_ text: Substring, _ key: String) -> String {
+        String(text.dropFirst(key.count).prefix { $0 != "," }).trimmed("'")
+    }
+
+    private static func afterField(_ text: Substring) -> Substring {
+        guard let comma = text.firstIndex(of: ",") else { return "" }
+        return text[text.index(after: comma)...].drop { $0 == " " }
+    }
+
+    /// The leading ISO 8601 stamp of `-o short-iso` and `--time-format iso` lines.
+    private static func timestamp(_ line: String) -> String? {
+        let first = line.prefix { $0 != " " }
+        guard first.count >= 19, first.prefix(4).allSatisfy(\.isNumber), first.dropFirst(10).first == "T" else { return nil }
+        return String(first)
+    }
+}
+
+private extension String {
+    func trimmed(_ characters: String) -> String {
+        String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
+    }
+}

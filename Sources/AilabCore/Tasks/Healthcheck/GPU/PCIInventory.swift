@@ -1,0 +1,16 @@
+import Foundation
+
+/// NVIDIA display and 3D controllers on the PCI bus, from sysfs: what the hardware has,
+/// whatever the driver makes of it.
+public enum PCIInventory {
+    /// PCI addresses ("0000:3b:00.0") of vendor 0x10de devices of class 0x03xxxx.
+    public static func nvidiaGPUs(_ files: HostFiles) -> [String] {
+        let folder = "/sys/bus/pci/devices"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: files.path(folder))) ?? []
+        return entries.sorted().filter { address in
+            let vendor = files.read("\(folder)/\(address)/vendor")?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let kind = files.read("\(folder)/\(address)/class")?.trimmingCharacters(in: .whitespacesAndNewlines)
+            return vendor == "0x10de" && kind?.hasPrefix("0x03") == true
+        }
+    }
+}

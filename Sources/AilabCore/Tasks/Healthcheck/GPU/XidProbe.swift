@@ -1,0 +1,54 @@
+/// Xid errors of the current boot, from the kernel log (root only).
+enum XidProbe {
+    enum Outcome {
+        case needsRoot
+        case noTool
+        case unreadable(String)
+        case events([XidEvent], source: String)
+    }
+
+    /// `journalctl -k -b`, or `dmesg` where journald keeps no kernel log.
+    static func read(_ probe: HealthProbe) async throws -> Outcome {
+        guard probe.isRoot else { return .needsRoot }
+        if probe.has("journalctl") {
+            let journal = try await probe.call("journalctl", ["-k", "-b", "--no-pager", "-o", "short-iso"])
+            if journal.succeeded && !journal.stdout.hasPrefix("-- No entries --") {
+                return .events(KernelXids.parse(journal.stdout), source: "journalctl -k -b")
+            }
+        }
+        guard probe.has("dmesg") else { return .noTool }
+        let dmesg = try await probe.call("dmesg", ["--time-format", "iso"])
+        guard dmesg.succeeded else { return .unreadable("dmesg: \(dmesg.message ?? dmesg.termination.description)") }
+        return .events(KernelXids.parse(dmesg.stdout), source: "dmesg")
+    }
+
+    /// One check per GPU and code, named after the GPU's index where the driver knows it.
+    static func checks(_ outcome: Outcome, gpuIndex: [String: Int]) -> ([Check], [MetricSample], [XidSummary]) {
+        switch outcome {
+        case .needsRoot:
+            return ([Check("xid", .skipped, "skipped (needs root)")], [], [])
+        case .noTool:
+            return ([Check("xid", .absent, "neither journalctl nor dmesg is installed to read the kernel log")], [], [])
+        case .unreadable(let reason):
+            return ([Check("xid", .warning, reason)], [], [])
+        case .events(let events, let source):
+            let summaries = KernelXids.summarize(events)
+            guard !summaries.isEmpty else { return ([Check("xid", .ok, "no Xid errors this boot (\(source))")], [], []) }
+            var checks: [Check] = []
+            var metrics: [MetricSample] = []
+            for summary in summaries {
+                let gpu = gpuIndex[summary.pci].map { "gpu\($0)" } ?? summary.pci
+                var detail = "\(summary.count)× \(summary.meaning) on \(summary.pci)"
+                if let first = summary.first, let last = summary.last { detail += first == last ? ", at \(first)" : ", first \(first), last \(last)" }
+                if !summary.processes.isEmpty { detail += "; process " + summary.processes.joined(separator: ", ") }
+                if !summary.migInstances.isEmpty { detail += "; MIG " + summary.migInstances.joined(separator: ", ") }
+                detail += " → \(summary.action.rawValue)"
+                checks.append(Check("xid \(summary.code) \(gpu)", summary.action.status, detail))
+                metrics.append(MetricSample("ailab_gpu_xid_errors", "Xid errors the kernel logged this boot, by GPU and code.",
+                                            labels: ["gpu": gpuIndex[summary.pci].map(String.init) ?? summary.pci, "xid": String(summary.code)],
+                                            value: Double(summary.count)))
+            }
+            return (checks, metrics, summaries)
+        }
+    }
+}
