@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// The GPU section as a process: nvidia-smi, journalctl and dkms as stubs on PATH, the real
+/// dpkg-query over a package database of the test's own, and promtool over the metrics.
+@Suite struct GPUEndToEndTests {
+    static let fields = ["index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "utilization.gpu", "memory.used",
+                         "memory.total", "ecc.errors.uncorrected.volatile.total", "pcie.link.width.current", "pcie.link.width.max",
+                         "persistence_mode", "power.draw", "power.limit", "clocks_event_reasons.hw_slowdown",
+                         "clocks_event_reasons.hw_thermal_slowdown", "clocks_event_reasons.hw_power_brake_slowdown"]
+
+    @Test func xidNextBootAndLinkWidthEndToEnd() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("dpkg-query", package: "dpkg")
+        try RealTools.require("promtool", package: "prometheus")
+        let stubs = try StubBin()
+        for tool in ["df", "dpkg-query"] { try stubs.link(tool) }
+        try stubs.stub("nvidia-smi", """
+            case "$1" in
+            -L) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)'; echo 'GPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-2)' ;;
+            --query-gpu=*)
+              echo '\(Self.fields.joined(separator: ", "))'
+              echo '0, NVIDIA H100 80GB HBM3, 550.90.07, 00000000:3B:00.0, 41, 97, 70000, 81559, 0, 16, 16, Enabled, 650.10, 700.00, Not Active, Not Active, Not Active'
+              echo '1, NVIDIA H100 80GB HBM3, 550.90.07, 00000000:5E:00.0, 44, 0, 10, 81559, 0, 8, 16, Enabled, 90.00, 700.00, Not Active, Active, Not Active' ;;
+            esac
+            """)
+        try stubs.stub("journalctl", """
+            echo '2026-11-20T04:00:00+0000 lab01 kernel: NVRM: Xid (PCI:0000:5e:00 GPU-I:02): 94, pid=991, name=python3, Contained: SM (0x1). RST: No, D-RST: No'
+            echo '2026-11-20T05:00:00+0000 lab01 kernel: NVRM: Xid (PCI:0000:3b:00): 48, pid=1, name=train, An uncorrectable double bit error'
+            """)
+        try stubs.stub("dkms", "echo 'nvidia/550.90.07, 6.8.0-45-generic, x86_64: installed'")
+        let apt = try SyntheticApt([.init(name: "linux-image-6.8.0-45-generic", version: "6.8.0-45.45"),
+                                    .init(name: "linux-image-6.8.0-51-generic", version: "6.8.0-51.52")])
+        let scratch = try Scratch()
+        let metrics = scratch.file("metrics")
+        try FileManager.default.createDirectory(atPath: metrics, withIntermediateDirectories: true)
+        var environment = scratch.environment
+        environment["PATH"] = stubs.path
+        environment["DPKG_ADMINDIR"] = apt.admin
+        environment["AILAB_DISK_THRESHOLD"] = "100"
+        let outcome = try Ailab.run(["healthcheck", "--format", "json", "--textfile-dir", metrics], environment: environment)
+        #expect(outcome.code == 1, "\(outcome.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        let checks = (json["checks"] as? [[String: Any]] ?? []).filter { $0["section"] as? String == "gpu" }
+        func check(_ name: String) -> (String, String)? {
+            checks.first { $0["name"] as? String == name }.map { ($0["status"] as? String ?? "", $0["detail"] as? String ?? "") }
+        }
+        #expect(check("xid 48 gpu0")?.0 == "failed")
+        #expect(check("xid 94 gpu1")?.0 == "warning")
+        #expect(check("xid 94 gpu1")?.1.contains("MIG GPU-I 2") == true)
+        #expect(check("gpu0")?.0 == "ok")
+        #expect(check("gpu1")?.0 == "warning")
+        #expect(check("gpu1")?.1.contains("PCIe link x8 of x16; clocks slowed by hw thermal slowdown") == true)
+        #expect(check("next boot")?.0 == "warning")
+        #expect(check("next boot")?.1.hasPrefix("the next boot into 6.8.0-51-generic would come up without the NVIDIA driver") == true)
+        #expect(stubs.argv("nvidia-smi").count == 2, "-L beside one query: \(stubs.argv("nvidia-smi"))")
+
+        let prom = try String(contentsOfFile: metrics + "/ailab-healthcheck.prom", encoding: .utf8)
+        for sample in ["ailab_gpu_xid_errors{gpu=\"0\",task=\"healthcheck\",xid=\"48\"} 1", "ailab_gpu_pcie_link_width{gpu=\"1\",task=\"healthcheck\"} 8",
+                       "ailab_gpu_pcie_link_width_max{gpu=\"1\",task=\"healthcheck\"} 16",
+                       "ailab_gpu_clock_event_active{gpu=\"1\",reason=\"hw_thermal_slowdown\",task=\"healthcheck\"} 1",
+                       "ailab_gpu_persistence_mode{gpu=\"0\",task=\"healthcheck\"} 1", "ailab_gpu_next_boot_driver_ok{task=\"healthcheck\"} 0"] {
+            #expect(prom.contains(sample), "missing \(sample)")
+        }
+        let lint = try Command.run("/usr/bin/env", ["promtool", "check", "metrics"], stdin: prom)
+        #expect(lint.code == 0, "\(lint.stdout)\(lint.stderr)")
+    }
+}
