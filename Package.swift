@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The configuration file's YAML, with line numbers for its errors; libyaml is built in, statically.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .executableTarget(
@@ -21,7 +23,7 @@ let package = Package(
         ),
         // fork and exec with PR_SET_PDEATHSIG, which posix_spawn cannot set.
         .target(name: "CAilabSpawn"),
-        .target(name: "AilabCore", dependencies: ["CAilabSpawn"]),
+        .target(name: "AilabCore", dependencies: ["CAilabSpawn", .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "AilabCoreTests",
             dependencies: ["AilabCore"],

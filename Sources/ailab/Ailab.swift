@@ -16,6 +16,7 @@ struct Ailab: AsyncParsableCommand {
             CommandGroup(name: "Cleanup (dry run unless --execute)", subcommands: [
                 AptCleanupCommand.self, KernelCleanupCommand.self, DockerCleanupCommand.self, ConfigBackupCommand.self,
             ]),
+            CommandGroup(name: "Configuration", subcommands: [ConfigCommand.self]),
         ]
     )
 }

@@ -15,29 +15,33 @@ struct ConfigBackupCommand: AsyncParsableCommand {
 
     @OptionGroup var safety: SafetyOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var config: ConfigOption
 
-    @Option(parsing: .unconditional, help: "Folder for the archives (created with mode 0700; a real folder owned by root, writable by no one else).",
+    @Option(parsing: .unconditional,
+            help: "Folder for the archives (a real folder owned by root, writable by no one else; created 0700). Default: backup.dest, else /srv/backups/ailab-config.",
             transform: OptionValue.path)
-    var dest = ArchiveName.defaultFolder
+    var dest: String?
 
-    @Option(parsing: .unconditional, help: "Delete archives older than this many days (0–36500).",
+    @Option(parsing: .unconditional, help: "Delete archives older than this many days (0–36500). Default: backup.retention_days, else 30.",
             transform: OptionValue.integer(0...36500, "days"))
-    var retentionDays = 30
+    var retentionDays: Int?
 
-    @Option(parsing: .unconditional, help: "Always keep at least this many of the newest archives (0–10000).",
+    @Option(parsing: .unconditional, help: "Always keep at least this many of the newest archives (0–10000). Default: backup.keep_min, else 3.",
             transform: OptionValue.integer(0...10000))
-    var keepMin = 3
+    var keepMin: Int?
 
     @Option(parsing: .unconditionalSingleValue, help: "Another file or folder to archive (repeatable).", transform: OptionValue.path)
     var include: [String] = []
 
     func validate() throws {
-        guard dest.hasPrefix("/") else { throw ValidationError("invalid --dest '\(dest)': expected an absolute path") }
+        if let dest, !dest.hasPrefix("/") { throw ValidationError("invalid --dest '\(dest)': expected an absolute path") }
     }
 
     func run() async throws {
-        let task = ConfigBackupTask(mode: try safety.mode(), destination: dest, retentionDays: retentionDays,
-                                    keepMin: keepMin, includes: include.map(Paths.absolute))
+        let settings = try config.load()
+        let task = ConfigBackupTask(mode: try safety.mode(), destination: settings.backupDest.overridden(by: dest).value,
+                                    retentionDays: settings.backupRetentionDays.overridden(by: retentionDays).value,
+                                    keepMin: settings.backupKeepMin.overridden(by: keepMin).value, includes: include.map(Paths.absolute))
         try output.finish(try await TaskHarness.run(task, in: .live()))
     }
 }

@@ -1,6 +1,5 @@
 import AilabCore
 import ArgumentParser
-import Foundation
 
 struct DiskWatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,22 +8,16 @@ struct DiskWatchCommand: AsyncParsableCommand {
         discussion: "Exit 1 when any filesystem is at or above the threshold. Deletes nothing.")
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var config: ConfigOption
 
     @Option(parsing: .unconditional,
-            help: "Use% (1–100) at or above which a filesystem is a warning. Default: $AILAB_DISK_THRESHOLD, else 85.",
+            help: "Use% (1–100) at or above which a filesystem fails. Default: disk.threshold, $AILAB_DISK_THRESHOLD, else 85.",
             transform: OptionValue.integer(1...100, "a whole percentage"))
     var threshold: Int?
 
-    func validate() throws {
-        _ = try resolvedThreshold()
-    }
-
-    func resolvedThreshold() throws -> Int {
-        try asValidation { try DiskThreshold.resolve(flag: threshold, environment: ProcessInfo.processInfo.environment) }
-    }
-
     func run() async throws {
-        let task = DiskWatchTask(threshold: try resolvedThreshold())
+        let settings = try config.load()
+        let task = DiskWatchTask(threshold: settings.diskThreshold.overridden(by: threshold).value)
         try output.finish(try await TaskHarness.run(task, in: .live()))
     }
 }

@@ -12,6 +12,7 @@ struct DockerCleanupCommand: AsyncParsableCommand {
 
     @OptionGroup var safety: SafetyOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var config: ConfigOption
 
     @Option(parsing: .unconditional, help: "Prune build cache unused for more than this many hours (1–87600).",
             transform: OptionValue.integer(1...87600, "hours"))

@@ -9,28 +9,33 @@ struct HealthcheckCommand: AsyncParsableCommand {
         discussion: """
             Probes run side by side, each bounded by --timeout. A component that is not installed is \
             'absent' and does not fail the run; any failed check exits 1. The disk threshold comes from \
-            AILAB_DISK_THRESHOLD (default 85).
+            --threshold, disk.threshold in the configuration file or AILAB_DISK_THRESHOLD (default 85). \
+            The expectations section checks what the configuration file's expect: section declares.
             """)
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var config: ConfigOption
 
     @Option(name: .customLong("output"), parsing: .unconditional,
             help: "Also write the report to this file (atomically, mode 0600).", transform: OptionValue.newFile)
     var outputFile: String?
 
-    @Option(parsing: .unconditional, help: "Seconds each probe may take (1–600).", transform: OptionValue.integer(1...600, "seconds"))
-    var timeout: Int = 10
+    @Option(parsing: .unconditional, help: "Seconds each probe may take (1–600). Default: healthcheck.timeout, else 10.",
+            transform: OptionValue.integer(1...600, "seconds"))
+    var timeout: Int?
 
-    func validate() throws {
-        _ = try threshold()
-    }
-
-    func threshold() throws -> Int {
-        try asValidation { try DiskThreshold.resolve(flag: nil, environment: ProcessInfo.processInfo.environment) }
-    }
+    @Option(parsing: .unconditional,
+            help: "Use% (1–100) at or above which a filesystem fails. Default: disk.threshold, $AILAB_DISK_THRESHOLD, else 85.",
+            transform: OptionValue.integer(1...100, "a whole percentage"))
+    var threshold: Int?
 
     func run() async throws {
-        let task = HealthcheckTask(timeout: .seconds(timeout), threshold: try threshold())
+        let settings = try config.load()
+        let task = HealthcheckTask(
+            timeout: .seconds(settings.healthcheckTimeout.overridden(by: timeout).value),
+            threshold: settings.diskThreshold.overridden(by: threshold).value,
+            backupFolder: settings.backupDest.value, backupMaxAge: .seconds(settings.backupMaxAgeHours.value * 3600),
+            expectations: settings.expect)
         let report = try await TaskHarness.run(task, in: .live())
         var written = true
         if let outputFile {

@@ -13,6 +13,7 @@ struct KernelCleanupCommand: AsyncParsableCommand {
 
     @OptionGroup var safety: SafetyOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var config: ConfigOption
     @OptionGroup var lock: LockTimeoutOption
 
     func run() async throws {

@@ -106,6 +106,21 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
+/// `--config FILE` on every task: the file wins over $AILAB_CONFIG, which wins over /etc/ailab/ailab.yaml.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .customLong("config"), parsing: .unconditional,
+            help: "Configuration file (default: $AILAB_CONFIG, else /etc/ailab/ailab.yaml if present).", transform: OptionValue.path)
+    var file: String?
+
+    func validate() throws {
+        _ = try load()
+    }
+
+    func load() throws -> AilabConfig {
+        try asValidation { try ConfigFile.load(flag: file, environment: ProcessInfo.processInfo.environment) }
+    }
+}
+
 struct SafetyOptions: ParsableArguments {
     @Flag(help: "Carry out the plan (asks for EXECUTE to be typed). Without it: a dry run.")
     var execute = false

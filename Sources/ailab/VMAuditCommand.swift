@@ -12,6 +12,7 @@ struct VMAuditCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var config: ConfigOption
 
     @Option(parsing: .unconditional, help: "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else virsh's own default).",
             transform: OptionValue.libvirtURI)

@@ -69,28 +69,3 @@ import Testing
     }
 }
 
-@Suite struct DiskThresholdTests {
-    @Test func defaultIs85() throws {
-        #expect(try DiskThreshold.resolve(flag: nil, environment: [:]) == 85)
-    }
-
-    @Test func flagWinsOverEnvironment() throws {
-        #expect(try DiskThreshold.resolve(flag: 70, environment: ["AILAB_DISK_THRESHOLD": "90"]) == 70)
-        #expect(try DiskThreshold.resolve(flag: 70, environment: ["AILAB_DISK_THRESHOLD": "junk"]) == 70)
-        #expect(try DiskThreshold.resolve(flag: nil, environment: ["AILAB_DISK_THRESHOLD": "90"]) == 90)
-    }
-
-    @Test(arguments: ["0", "101", "abc", "", "85.5", " 85", "-5", "85%"])
-    func badEnvironmentValueIsNamed(value: String) {
-        #expect(throws: AilabError.usage("invalid AILAB_DISK_THRESHOLD '\(value)': expected an integer from 1 to 100")) {
-            try DiskThreshold.resolve(flag: nil, environment: ["AILAB_DISK_THRESHOLD": value])
-        }
-    }
-
-    @Test(arguments: [0, 101, -1])
-    func badFlagValueIsNamed(value: Int) {
-        #expect(throws: AilabError.usage("invalid --threshold '\(value)': expected an integer from 1 to 100")) {
-            try DiskThreshold.resolve(flag: value, environment: [:])
-        }
-    }
-}

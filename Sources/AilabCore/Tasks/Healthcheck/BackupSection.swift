@@ -3,8 +3,8 @@ import Foundation
 /// The age of the newest config-backup archive.
 struct BackupSection: HealthSection {
     let title = "backups"
-    static let maximumAge: TimeInterval = 48 * 3600
     let folder: String
+    let maximumAge: Duration
 
     func probe(_ probe: HealthProbe) async throws -> Findings {
         var report = Findings()
@@ -21,10 +21,16 @@ struct BackupSection: HealthSection {
             return report
         }
         let age = probe.run.now.timeIntervalSince(newest.modified)
-        report.add("config backup", age > Self.maximumAge ? .warning : .ok,
-                   "newest \(newest.name), \(HostFacts.duration(max(0, age))) old, \(ByteCount.format(newest.size))"
-                   + (age > Self.maximumAge ? "; older than 48 h" : ""))
-        report.set("newestBackup", ["name": newest.name, "ageSeconds": String(Int(age))])
+        let limit = maximumAge.timeInterval
+        report.add("config backup", age > limit ? .warning : .ok,
+                   "newest \(newest.name) in \(folder), \(HostFacts.duration(max(0, age))) old, \(ByteCount.format(newest.size))"
+                   + (age > limit ? "; older than \(Int(limit / 3600)) h" : ""))
+        report.set("newestBackup", NewestBackup(name: newest.name, ageSeconds: Int(max(0, age))))
         return report
     }
+}
+
+struct NewestBackup: Encodable {
+    var name: String
+    var ageSeconds: Int
 }

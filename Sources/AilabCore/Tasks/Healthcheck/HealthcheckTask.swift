@@ -6,16 +6,22 @@ public struct HealthcheckTask: MaintenanceTask {
     public let timeout: Duration
     public let threshold: Int
     public let backupFolder: String
+    public let backupMaxAge: Duration
+    public let expectations: Expectations
 
-    public init(timeout: Duration, threshold: Int, backupFolder: String = ArchiveName.defaultFolder) {
+    public init(timeout: Duration, threshold: Int, backupFolder: String = ArchiveName.defaultFolder,
+                backupMaxAge: Duration = .seconds(48 * 3600), expectations: Expectations = Expectations()) {
         self.timeout = timeout
         self.threshold = threshold
         self.backupFolder = backupFolder
+        self.backupMaxAge = backupMaxAge
+        self.expectations = expectations
     }
 
     func sections(host: String) -> [any HealthSection] {
         [HostSection(host: host), StorageSection(), ServicesSection(), ContainersSection(), VMSection(),
-         GPUSection(), SMARTSection(), BackupSection(folder: backupFolder)]
+         GPUSection(), SMARTSection(), BackupSection(folder: backupFolder, maximumAge: backupMaxAge),
+         ExpectationsSection(expect: expectations)]
     }
 
     public func run(_ run: TaskRun) async throws -> Findings {

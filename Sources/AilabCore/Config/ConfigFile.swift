@@ -1,0 +1,200 @@
+import Foundation
+import Yams
+
+/// Reads `/etc/ailab/ailab.yaml` (or `--config FILE`, or `$AILAB_CONFIG`), then the environment,
+/// into an `AilabConfig`. Strict on purpose: an unknown key, a wrong type, malformed YAML or an
+/// unreadable file is a usage error naming the file and the key or line, because a typo must
+/// never silently turn a check off.
+public enum ConfigFile {
+    public static let defaultPath = "/etc/ailab/ailab.yaml"
+    public static let environmentKey = "AILAB_CONFIG"
+
+    /// The value kinds of the file's keys, section by section.
+    enum Kind {
+        case integer(ClosedRange<Int>)
+        case absolutePath
+        case boolean
+        case names, endpoints, urls, listeners, sysctls, sshdSettings
+    }
+
+    static let schema: [String: [String: Kind]] = [
+        "disk": ["threshold": .integer(1...100)],
+        "backup": ["dest": .absolutePath, "max_age_hours": .integer(1...87600), "retention_days": .integer(0...36500),
+                   "keep_min": .integer(0...10000)],
+        "healthcheck": ["timeout": .integer(1...600)],
+        "expect": ["services": .names, "tcp": .endpoints, "http": .urls, "listening": .listeners, "sysctl": .sysctls,
+                   "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(1...1024)],
+    ]
+
+    /// The scalar settings an environment variable may also set: `AILAB_<SECTION>_<KEY>`.
+    static let environmentSettings: [(section: String, key: String)] = [
+        ("disk", "threshold"), ("backup", "dest"), ("backup", "max_age_hours"), ("backup", "retention_days"),
+        ("backup", "keep_min"), ("healthcheck", "timeout"),
+    ]
+
+    public static func variable(_ section: String, _ key: String) -> String {
+        "AILAB_\(section.uppercased())_\(key.uppercased())"
+    }
+
+    /// `flag` is `--config`; a file named there or in `$AILAB_CONFIG` must exist, the default need not.
+    public static func load(flag: String?, environment: [String: String]) throws -> AilabConfig {
+        var config = AilabConfig()
+        let named = flag ?? environment[environmentKey].flatMap { $0.isEmpty ? nil : $0 }
+        let path = named ?? defaultPath
+        if FileManager.default.fileExists(atPath: path) || named != nil {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+                throw AilabError.usage("config file \(path) \(reason)")
+            }
+            try apply(String(decoding: data, as: UTF8.self), from: path, to: &config)
+            config.file = path
+        }
+        for (section, key) in environmentSettings {
+            let name = variable(section, key)
+            guard let text = environment[name] else { continue }
+            let kind = schema[section]![key]!
+            try set(section, key, try scalar(text, kind, where: name), .environment, &config)
+        }
+        return config
+    }
+
+    static func apply(_ text: String, from path: String, to config: inout AilabConfig) throws {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw AilabError.usage("config file \(path): malformed YAML: \(describe(error))")
+        }
+        guard let root else { return }
+        guard let sections = root.mapping else { throw AilabError.usage("config file \(path): line \(line(root)): expected sections such as 'disk:'") }
+        for (sectionNode, body) in sections {
+            let section = sectionNode.string ?? ""
+            guard let keys = schema[section] else {
+                throw AilabError.usage("config file \(path): line \(line(sectionNode)): unknown section '\(section)' (known: \(schema.keys.sorted().joined(separator: ", ")))")
+            }
+            if body.null != nil { continue }
+            guard let entries = body.mapping else { throw AilabError.usage("config file \(path): line \(line(body)): '\(section)' must hold keys") }
+            for (keyNode, value) in entries {
+                let key = keyNode.string ?? ""
+                guard let kind = keys[key] else {
+                    throw AilabError.usage("config file \(path): line \(line(keyNode)): unknown key '\(section).\(key)' (known: \(keys.keys.sorted().map { "\(section).\($0)" }.joined(separator: ", ")))")
+                }
+                let place = "config file \(path): line \(line(value)): \(section).\(key)"
+                try set(section, key, try parse(value, kind, where: place), .file, &config)
+            }
+        }
+    }
+
+    /// A parsed value, ready to store.
+    enum Value {
+        case integer(Int), text(String), flag(Bool), names([String]), endpoints([Expectations.Endpoint])
+        case listeners([Expectations.Listener]), pairs([Expectations.KeyValue])
+    }
+
+    static func parse(_ node: Node, _ kind: Kind, where place: String) throws -> Value {
+        switch kind {
+        case .integer, .absolutePath, .boolean:
+            guard let scalar = node.scalar else { throw AilabError.usage("\(place): expected a single value") }
+            if case .boolean = kind {
+                guard let value = Bool.construct(from: scalar) else { throw AilabError.usage("\(place): expected true or false, got '\(scalar.string)'") }
+                return .flag(value)
+            }
+            return try self.scalar(scalar.string, kind, where: place)
+        default:
+            guard let sequence = node.sequence else { throw AilabError.usage("\(place): expected a list such as [a, b]") }
+            let items = try sequence.map { item -> String in
+                guard let text = item.string, !text.isEmpty else { throw AilabError.usage("\(place): expected a list of non-empty text") }
+                return text
+            }
+            return try list(items, kind, where: place)
+        }
+    }
+
+    static func scalar(_ text: String, _ kind: Kind, where place: String) throws -> Value {
+        switch kind {
+        case .integer(let range):
+            guard let value = Int(text), range.contains(value) else {
+                throw AilabError.usage("\(place): expected an integer from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            }
+            return .integer(value)
+        case .absolutePath:
+            guard text.hasPrefix("/") else { throw AilabError.usage("\(place): expected an absolute path, got '\(text)'") }
+            return .text(text)
+        default:
+            throw AilabError.usage("\(place): not settable from the environment")
+        }
+    }
+
+    static func list(_ items: [String], _ kind: Kind, where place: String) throws -> Value {
+        switch kind {
+        case .names:
+            return .names(items)
+        case .urls:
+            for url in items where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                throw AilabError.usage("\(place): expected http:// or https:// URLs, got '\(url)'")
+            }
+            return .names(items)
+        case .endpoints:
+            return .endpoints(try items.map { item in
+                guard let colon = item.lastIndex(of: ":"), let port = Int(item[item.index(after: colon)...]), (1...65535).contains(port) else {
+                    throw AilabError.usage("\(place): expected host:port, got '\(item)'")
+                }
+                let host = String(item[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                guard !host.isEmpty else { throw AilabError.usage("\(place): expected host:port, got '\(item)'") }
+                return Expectations.Endpoint(host: host, port: port)
+            })
+        case .listeners:
+            return .listeners(try items.map { item in
+                let parts = item.split(separator: "/").map(String.init)
+                guard parts.count == 2, let port = Int(parts[0]), (1...65535).contains(port), ["tcp", "udp"].contains(parts[1]) else {
+                    throw AilabError.usage("\(place): expected port/tcp or port/udp, got '\(item)'")
+                }
+                return Expectations.Listener(port: port, proto: parts[1])
+            })
+        case .sysctls:
+            return .pairs(try items.map { item in
+                guard let equals = item.firstIndex(of: "="), !item[..<equals].isEmpty,
+                      item[..<equals].allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
+                    throw AilabError.usage("\(place): expected key=value, got '\(item)'")
+                }
+                return Expectations.KeyValue(key: String(item[..<equals]), value: String(item[item.index(after: equals)...]))
+            })
+        case .sshdSettings:
+            return .pairs(try items.map { item in
+                let words = item.split(separator: " ", maxSplits: 1).map(String.init)
+                guard words.count == 2 else { throw AilabError.usage("\(place): expected 'keyword value', got '\(item)'") }
+                return Expectations.KeyValue(key: words[0].lowercased(), value: words[1])
+            })
+        default:
+            throw AilabError.usage("\(place): expected a single value")
+        }
+    }
+
+    static func set(_ section: String, _ key: String, _ value: Value, _ source: ConfigSource, _ config: inout AilabConfig) throws {
+        switch (section, key, value) {
+        case ("disk", "threshold", .integer(let n)): config.diskThreshold = Setting(n, source)
+        case ("backup", "dest", .text(let path)): config.backupDest = Setting(path, source)
+        case ("backup", "max_age_hours", .integer(let n)): config.backupMaxAgeHours = Setting(n, source)
+        case ("backup", "retention_days", .integer(let n)): config.backupRetentionDays = Setting(n, source)
+        case ("backup", "keep_min", .integer(let n)): config.backupKeepMin = Setting(n, source)
+        case ("healthcheck", "timeout", .integer(let n)): config.healthcheckTimeout = Setting(n, source)
+        case ("expect", "services", .names(let names)): config.expect.services = names
+        case ("expect", "tcp", .endpoints(let endpoints)): config.expect.tcp = endpoints
+        case ("expect", "http", .names(let urls)): config.expect.http = urls
+        case ("expect", "listening", .listeners(let listeners)): config.expect.listening = listeners
+        case ("expect", "sysctl", .pairs(let pairs)): config.expect.sysctl = pairs
+        case ("expect", "sshd", .pairs(let pairs)): config.expect.sshd = pairs
+        case ("expect", "sshd_config", .text(let path)): config.expect.sshdConfig = path
+        case ("expect", "firewall", .flag(let on)): config.expect.firewall = on
+        case ("expect", "gpus", .integer(let n)): config.expect.gpus = n
+        default: throw AilabError.usage("\(section).\(key): unexpected value")
+        }
+        if section == "expect" { config.expectSource = source }
+    }
+
+    private static func line(_ node: Node) -> Int { node.mark.map { $0.line } ?? 0 }
+
+    private static func describe(_ error: YamlError) -> String {
+        "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+}
