@@ -7,6 +7,17 @@ struct HealthyHost {
     let runner = FakeRunner()
     let root: TemporaryDirectory
     static let now = Date(timeIntervalSince1970: 1_790_000_000)
+    static let dropRuleset = """
+        table inet filter {
+        \tchain input {
+        \t\ttype filter hook input priority filter; policy drop;
+        \t\tiif "lo" accept
+        \t\tct state established,related accept
+        \t\ttcp dport 22 accept
+        \t}
+        }
+
+        """
 
     init() throws {
         root = try TemporaryDirectory()
@@ -28,7 +39,10 @@ struct HealthyHost {
         runner.on("systemctl", ["show", "--property=" + ServicesSection.serviceProperties] + tasks.map { "ailab-\($0).service" },
                   stdout: tasks.map { "Id=ailab-\($0).service\nResult=success\nExecMainCode=1\nExecMainStatus=0\nExecMainExitTimestamp=Mon 2026-09-21 03:30:02 UTC\n" }
                     .joined(separator: "\n"))
-        runner.install("dockerd", "libvirtd", "dkms", "journalctl")
+        runner.install("dockerd", "libvirtd", "dkms", "journalctl", "ss", "nft", "timedatectl")
+        runner.on("ss", ["-Htulpn"], stdout: "tcp   LISTEN 0      128          0.0.0.0:22        0.0.0.0:*    users:((\"sshd\",pid=812,fd=3))\n")
+        runner.on("nft", ["list", "ruleset"], stdout: Self.dropRuleset)
+        runner.on("timedatectl", ["show", "-p", "NTPSynchronized", "--value"], stdout: "yes\n")
         setKernelLog("2026-09-21T03:00:00+0000 lab01 kernel: Linux version 6.8.0-45-generic (buildd@lcy02-amd64-075)\n")
         runner.on("docker", ["info", "--format", "{{json .}}"], stdout: #"{"ServerVersion":"26.1.5","ContainersRunning":3,"ContainersPaused":0,"ContainersStopped":1,"Images":4}"#)
         runner.on("docker", ["ps", "--filter", "health=unhealthy", "--format", "{{json .}}"], stdout: "")
@@ -85,11 +99,12 @@ struct HealthyHost {
         runner.on("smartctl", ["--json", "--scan-open"], stdout: (try? Fixture.text("smartctl/scan-simple-flatcar.json")) ?? "")
     }
 
-    func report(root isRoot: Bool = true, timeout: Duration = .seconds(10), environment: [String: String] = [:]) async throws -> Report {
+    func report(root isRoot: Bool = true, timeout: Duration = .seconds(10), environment: [String: String] = [:],
+                expectations: Expectations = Expectations()) async throws -> Report {
         let fake = try FakeContext(runner: runner, root: isRoot, environment: environment, now: Self.now)
         var context = fake.context
         context.files = HostFiles(root: root.path)
-        return try await TaskHarness.run(HealthcheckTask(timeout: timeout, threshold: 85), in: context)
+        return try await TaskHarness.run(HealthcheckTask(timeout: timeout, threshold: 85, expectations: expectations), in: context)
     }
 }
 
@@ -103,7 +118,7 @@ extension Report {
         let bad = report.checks.filter { $0.status != .ok }
         #expect(bad.isEmpty, "\(bad)")
         #expect(report.exitStatus == .ok)
-        #expect(Set(report.checks.compactMap(\.section)) == ["host", "storage", "services", "containers", "vms", "gpu", "smart", "backups"])
+        #expect(Set(report.checks.compactMap(\.section)) == ["host", "storage", "services", "containers", "vms", "gpu", "smart", "backups", "expectations"])
         #expect(report.check("system")?.detail == "Ubuntu 24.04.1 LTS, kernel 6.8.0-45-generic, up 1d 1h")
     }
 

@@ -163,9 +163,11 @@ struct ExpectationsSection: HealthSection {
             let words = line.split(separator: " ", maxSplits: 1).map(String.init)
             if words.count == 2, effective[words[0]] == nil { effective[words[0]] = words[1] }
         }
+        // sshd -T prints the older spelling of prohibit-password.
+        func normal(_ value: String?) -> String? { value?.lowercased().replacingOccurrences(of: "without-password", with: "prohibit-password") }
         for setting in expect.sshd {
             let actual = effective[setting.key]
-            let same = actual?.lowercased() == setting.value.lowercased()
+            let same = normal(actual) == normal(setting.value)
             report.add("sshd \(setting.key)", same ? .ok : .failed, same ? setting.value : "is \(actual ?? "not set"), expected \(setting.value)")
         }
         return report
