@@ -46,6 +46,7 @@ units_dir=$root/etc/systemd/system
 sbin=$root/usr/local/sbin
 journald_dropin=$root/etc/systemd/journald.conf.d/ailab-limits.conf
 textfile_dir=$root/var/lib/prometheus/node-exporter
+config_dir=$root/etc/ailab
 
 live() { [[ -z $root ]]; }
 
@@ -93,13 +94,16 @@ uninstall_all() {
     # Stale metrics would keep node_exporter serving them, and the timer alerts firing, for ever.
     rm -f "$root"/var/lib/systemd/timers/stamp-ailab-*.timer "$textfile_dir"/ailab-*.prom
     rm -rf "$root/var/lib/ailab"
+    # The administrator's own ailab.yaml stays; the example goes.
+    rm -f "$config_dir/ailab.yaml.example"
+    if [[ -d $config_dir ]]; then rmdir --ignore-fail-on-non-empty "$config_dir"; fi
     if [[ -e $journald_dropin ]]; then
         rm -f "$journald_dropin"
         rmdir --ignore-fail-on-non-empty "$(dirname "$journald_dropin")"
         if live; then systemctl restart systemd-journald; fi
     fi
     if live && [[ $removed -eq 1 ]]; then systemctl daemon-reload; fi
-    say "ailab removed; Docker's daemon.json, the logs in /var/log/ailab-*.log and the backups in /srv/backups/ailab-config were left alone"
+    say "ailab removed; Docker's daemon.json, /etc/ailab/ailab.yaml, the logs in /var/log/ailab-*.log and the backups in /srv/backups/ailab-config were left alone"
 }
 
 build_binary() {
@@ -181,6 +185,8 @@ install_all() {
     for unit in "$here"/systemd/ailab-*.service "$here"/systemd/ailab-*.timer; do
         if place "$unit" "$units_dir/$(basename "$unit")" 0644; then changed=1; fi
     done
+    # Only the example is ever written: an existing /etc/ailab/ailab.yaml is the administrator's.
+    place "$here/etc/ailab.yaml.example" "$config_dir/ailab.yaml.example" 0644 || true
     install -d -m 0700 "$root/srv/backups/ailab-config"
     install -d -m 0755 "$root/var/lib/ailab" "$root/var/lib/prometheus/node-exporter"
     configure_journald

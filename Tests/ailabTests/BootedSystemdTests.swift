@@ -37,6 +37,8 @@ enum ReleaseBinary {
         try FileManager.default.createDirectory(atPath: source + "/systemd", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: binary, toPath: source + "/ailab")
         try FileManager.default.copyItem(atPath: Repository.installer, toPath: source + "/install.sh")
+        try FileManager.default.createDirectory(atPath: source + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Repository.root + "/etc/ailab.yaml.example", toPath: source + "/etc/ailab.yaml.example")
         for unit in Repository.units {
             try FileManager.default.copyItem(atPath: Repository.systemd + "/" + unit, toPath: source + "/systemd/" + unit)
         }
@@ -207,6 +209,7 @@ enum ReleaseBinary {
         #expect(try debian.check("ls /var/lib/systemd/timers/ | grep ailab || true").isEmpty)
         #expect(try debian.check("ls /var/lib/prometheus/node-exporter/ | grep '^ailab-.*\\.prom$' || true").isEmpty)
         #expect(try debian.sh("test -e /etc/systemd/journald.conf.d").code != 0)
+        #expect(try debian.sh("test -e /etc/ailab").code != 0)
         #expect(try debian.sh("test -e /usr/local/sbin/ailab").code != 0)
     }
 }

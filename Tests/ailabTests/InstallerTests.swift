@@ -154,6 +154,23 @@ enum Repository {
         #expect(backups.count == 1)
     }
 
+    /// The shipped example is valid, and an administrator's own ailab.yaml is never touched.
+    @Test func exampleConfigIsInstalledAndAnExistingConfigKept() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("jq", package: "jq")
+        let example = Repository.root + "/etc/ailab.yaml.example"
+        let shown = try Ailab.run(["config", "--config", example])
+        #expect(shown.code == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("expect.firewall        true  [file]"), "\(shown.stdout)")
+        let root = try Scratch()
+        try root.write("etc/ailab/ailab.yaml", "disk:\n  threshold: 70\n", mode: 0o600)
+        #expect(try install(root).code == 0)
+        #expect(try String(contentsOfFile: root.file("etc/ailab/ailab.yaml"), encoding: .utf8) == "disk:\n  threshold: 70\n")
+        #expect(try String(contentsOfFile: root.file("etc/ailab/ailab.yaml.example"), encoding: .utf8) == String(contentsOfFile: example, encoding: .utf8))
+        #expect(try install(root, ["--uninstall"]).code == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.file("etc/ailab")) == ["ailab.yaml"])
+    }
+
     @Test func invalidDaemonJSONStopsTheInstallAndIsLeftUntouched() throws {
         try RealTools.requireRoot()
         try RealTools.require("jq", package: "jq")
