@@ -89,12 +89,15 @@ final class BootedDebian: @unchecked Sendable {
 
     private func waitUntilBooted() throws {
         var state = ""
-        for _ in 0..<120 {
-            state = (try? sh("systemctl is-system-running"))?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        // Three minutes: a loaded two-core machine has been seen to need more than one.
+        for _ in 0..<360 {
+            let answer = try? sh("systemctl is-system-running")
+            state = ((answer?.stdout ?? "") + (answer?.stderr ?? "")).trimmingCharacters(in: .whitespacesAndNewlines)
             if state == "running" || state == "degraded" { return }
             usleep(500_000)
         }
-        throw Failure("\(machine) did not finish booting: \(state)")
+        let log = (try? String(contentsOfFile: scratch.file("nspawn.log"), encoding: .utf8)) ?? ""
+        throw Failure("\(machine) did not finish booting: \(state)\n\(log.suffix(2000))")
     }
 
     /// systemd inside is the child of systemd-nspawn, which setsid may have forked off first.

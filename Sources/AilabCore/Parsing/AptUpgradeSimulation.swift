@@ -1,0 +1,59 @@
+/// A package `apt-get -s dist-upgrade` would install: `from` is nil for a new one.
+public struct PackageChange: Sendable, Equatable, Codable {
+    public var name: String
+    public var from: String?
+    public var to: String
+    public var origin: String
+}
+
+/// What `apt-get -s dist-upgrade` says it would do.
+public struct UpgradeSimulation: Sendable, Equatable {
+    public var upgrades: [PackageChange] = []
+    public var installs: [PackageChange] = []
+    public var removals: [PackageRemoval] = []
+    public var keptBack: [String] = []
+
+    /// `Inst name [old] (new origin… [arch])…`, `Remv`/`Purg` lines, and the names listed under
+    /// "The following packages have been kept back:". `Conf` lines repeat `Inst` and are skipped.
+    public static func parse(_ output: String) -> UpgradeSimulation {
+        var simulation = UpgradeSimulation()
+        simulation.removals = AptSimulation.removals(output)
+        var inKeptBack = false
+        for line in output.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("The following packages have been kept back") { inKeptBack = true; continue }
+            if inKeptBack {
+                if line.hasPrefix(" ") {
+                    simulation.keptBack += line.split(separator: " ").map { AptSimulation.packageName(String($0)) }
+                    continue
+                }
+                inKeptBack = false
+            }
+            guard line.hasPrefix("Inst "), let change = change(line.dropFirst(5)) else { continue }
+            if change.from == nil { simulation.installs.append(change) } else { simulation.upgrades.append(change) }
+        }
+        return simulation
+    }
+
+    private static func change(_ text: Substring) -> PackageChange? {
+        let name = text.prefix { $0 != " " }
+        var rest = text.dropFirst(name.count).drop { $0 == " " }
+        var from: String?
+        if rest.hasPrefix("[") {
+            from = String(rest.dropFirst().prefix { $0 != "]" })
+            rest = rest.drop { $0 != "]" }.dropFirst().drop { $0 == " " }
+        }
+        guard rest.hasPrefix("("), let close = rest.firstIndex(of: ")") else { return nil }
+        var inside = rest[rest.index(after: rest.startIndex)..<close].split(separator: " ").map(String.init)
+        guard let to = inside.first else { return nil }
+        inside.removeFirst()
+        if inside.last?.hasPrefix("[") == true { inside.removeLast() }
+        return PackageChange(name: AptSimulation.packageName(String(name)), from: from, to: to, origin: inside.joined(separator: " "))
+    }
+
+    /// The same changes, so that a run confirmed on one simulation never carries out another.
+    public func sameChanges(as other: UpgradeSimulation) -> Bool {
+        func key(_ changes: [PackageChange]) -> [String] { changes.map { "\($0.name) \($0.to)" }.sorted() }
+        return key(upgrades) == key(other.upgrades) && key(installs) == key(other.installs)
+            && removals.map(\.name).sorted() == other.removals.map(\.name).sorted()
+    }
+}
