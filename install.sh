@@ -42,6 +42,8 @@ done
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 timers=(config-backup disk-watch apt-cleanup kernel-cleanup docker-cleanup healthcheck)
+# Installed but not enabled: many hosts already run unattended-upgrades (see the README).
+optional_timers=(upgrade)
 units_dir=$root/etc/systemd/system
 sbin=$root/usr/local/sbin
 journald_dropin=$root/etc/systemd/journald.conf.d/ailab-limits.conf
@@ -76,13 +78,13 @@ write_file() {
 
 uninstall_all() {
     if live; then
-        for timer in "${timers[@]}"; do
+        for timer in "${timers[@]}" "${optional_timers[@]}"; do
             systemctl disable --now "ailab-$timer.timer" 2>/dev/null || true
         done
         systemctl reset-failed 'ailab-*' 2>/dev/null || true
     fi
     local removed=0
-    for timer in "${timers[@]}"; do
+    for timer in "${timers[@]}" "${optional_timers[@]}"; do
         for kind in service timer; do
             if [[ -e $units_dir/ailab-$timer.$kind ]]; then
                 rm -f "$units_dir/ailab-$timer.$kind"

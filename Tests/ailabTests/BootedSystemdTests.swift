@@ -86,6 +86,18 @@ enum ReleaseBinary {
         }
         print("Debian 12, systemd 252:\n" + table.joined(separator: "\n"))
 
+        // The upgrade unit is installed but not enabled; with no package source it has nothing to do.
+        #expect(try debian.sh("systemctl is-enabled ailab-upgrade.timer").stdout.hasPrefix("disabled"))
+        try debian.check("rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*")
+        _ = try debian.sh("systemctl start ailab-upgrade.service")
+        let upgrade = try debian.show("ailab-upgrade.service", ["Result", "ExecMainCode", "ExecMainStatus"])
+        let upgradeJournal = try debian.check("journalctl -u ailab-upgrade.service --no-pager -o cat | tail -20")
+        #expect(upgrade == ["Result": "success", "ExecMainCode": "1", "ExecMainStatus": "0"], "\(upgrade) \(upgradeJournal)")
+        #expect(try debian.check("stat -c %a /var/log/ailab-upgrade.log /var/lib/prometheus/node-exporter/ailab-upgrade.prom")
+                == "640\n644\n")
+        table.append("ailab-upgrade.service         \(upgrade["Result"] ?? "?")  \(upgrade["ExecMainStatus"] ?? "?")     /var/log/ailab-upgrade.log 640, ailab-upgrade.prom 644")
+        print(table.last ?? "")
+
         // docker-cleanup pruned through the Docker CLI, under its own sandbox.
         #expect(try debian.check("docker images -q ailab-test:old").isEmpty)
         #expect(try !debian.check("docker images -q ailab-test:keep").isEmpty)

@@ -18,6 +18,7 @@ enum Repository {
         "ailab-config-backup.timer": "*-*-* 03:30:00", "ailab-disk-watch.timer": "*-*-* *:00:00",
         "ailab-apt-cleanup.timer": "Sun *-*-* 04:00:00", "ailab-kernel-cleanup.timer": "Sun *-*-* 04:20:00",
         "ailab-docker-cleanup.timer": "Sun *-*-* 04:40:00", "ailab-healthcheck.timer": "*-*-* 00:00:00",
+        "ailab-upgrade.timer": "Tue *-*-* 03:00:00",
     ]
 
     func text(_ unit: String) throws -> String {
@@ -43,7 +44,7 @@ enum Repository {
     }
 
     @Test func everyTaskHasAServiceAndATimer() throws {
-        for task in ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup"] {
+        for task in ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "upgrade"] {
             let service = "ailab-\(task).service"
             #expect(try value("Type", in: service) == ["oneshot"])
             let safety = task == "disk-watch" ? "" : " --execute --non-interactive"

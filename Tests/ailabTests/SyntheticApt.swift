@@ -14,6 +14,9 @@ final class SyntheticApt: @unchecked Sendable {
         var version: String
         var depends: String? = nil
         var auto = true
+        /// Other control lines, such as "Breaks: x (<< 2)".
+        var relations: String? = nil
+        var held = false
     }
 
     init(_ packages: [Package], protectKernels: Bool = true) throws {
@@ -54,13 +57,13 @@ final class SyntheticApt: @unchecked Sendable {
         try scratch.write("admin/status", packages.map { package in
             """
             Package: \(package.name)
-            Status: install ok installed
+            Status: \(package.held ? "hold" : "install") ok installed
             Priority: optional
             Section: kernel
             Maintainer: Test <test@example.org>
             Architecture: amd64
             Version: \(package.version)
-            \(package.depends.map { "Depends: \($0)\n" } ?? "")Description: \(package.name)
+            \(package.depends.map { "Depends: \($0)\n" } ?? "")\(package.relations.map { "\($0)\n" } ?? "")Description: \(package.name)
 
             """
         }.joined(separator: "\n"))
@@ -87,7 +90,42 @@ final class SyntheticApt: @unchecked Sendable {
         }
     }
 
-    var dpkgWasCalledToChange: Bool { !removedByDpkg.isEmpty }
+    /// The packages the dpkg stub was asked to unpack (their .deb file names).
+    var unpackedByDpkg: [String] {
+        ((try? String(contentsOfFile: dpkgCalls, encoding: .utf8)) ?? "").split(separator: "\n").flatMap { line -> [String] in
+            guard line.contains("--unpack") else { return [] }
+            return line.split(separator: " ").filter { $0.hasSuffix(".deb") }
+                .map { String(($0.split(separator: "/").last ?? $0).split(separator: "_")[0]) }
+        }
+    }
+
+    var dpkgWasCalledToChange: Bool { !removedByDpkg.isEmpty || !unpackedByDpkg.isEmpty }
+
+    /// A local repository of tiny packages (dpkg-deb, dpkg-scanpackages) as this database's only
+    /// source, and real `apt-get update` over it.
+    func serve(_ packages: [Package]) throws {
+        let repository = scratch.file("repository")
+        for package in packages {
+            let folder = scratch.file("build/\(package.name)-\(package.version)")
+            try scratch.write("build/\(package.name)-\(package.version)/DEBIAN/control", """
+                Package: \(package.name)
+                Version: \(package.version)
+                Architecture: amd64
+                Maintainer: Test <test@example.org>
+                \(package.depends.map { "Depends: \($0)\n" } ?? "")\(package.relations.map { "\($0)\n" } ?? "")Description: \(package.name)
+
+                """)
+            try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)
+            try Command.check("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", folder,
+                                           "\(repository)/\(package.name)_\(package.version)_amd64.deb"])
+        }
+        let index = try Command.run("/bin/sh", ["-c", "cd '\(repository)' && dpkg-scanpackages --multiversion . /dev/null"])
+        try scratch.write("repository/Packages", index.stdout)
+        try scratch.write("etc/sourceparts/local.list", "deb [trusted=yes] file:\(repository) ./\n")
+        let environment = ProcessInfo.processInfo.environment.merging(["APT_CONFIG": scratch.file("apt.conf")]) { _, new in new }
+        let update = try Command.run("/usr/bin/apt-get", ["update"], environment: environment)
+        guard update.code == 0 else { throw Failure("apt-get update: \(update.stdout)\(update.stderr)") }
+    }
 
     static func kernels(_ versions: [String], unsigned: Set<String> = [], extra: [Package] = []) -> [Package] {
         let images = versions.map { version in

@@ -25,9 +25,7 @@ struct HostSection: HealthSection {
         let uptime = files.read("/proc/uptime").flatMap(HostFacts.uptime)
         let load = files.read("/proc/loadavg").flatMap(HostFacts.load)
         let memory = files.read("/proc/meminfo").flatMap(HostFacts.memory)
-        let rebootRequired = files.exists("/run/reboot-required")
-        let rebootPackages = Array(Set(
-            (files.read("/run/reboot-required.pkgs") ?? "").split(whereSeparator: \.isNewline).map(String.init))).sorted()
+        let (rebootRequired, rebootPackages) = HostFacts.rebootState(files)
 
         var report = Findings()
         let system = [os ?? "unknown OS", "kernel \(kernel ?? "unknown")", uptime.map { "up \(HostFacts.duration($0))" }]

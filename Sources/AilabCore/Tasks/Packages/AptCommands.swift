@@ -19,6 +19,14 @@ public struct AptCommands: Sendable {
     }
     public var runningKernel: Invocation { Invocation("uname", ["-r"], timeout: .seconds(10)) }
 
+    public var simulateDistUpgrade: Invocation { Invocation("apt-get", ["-s", "dist-upgrade"], timeout: .seconds(300)) }
+
+    /// Never prompts, and keeps every configuration file the administrator changed.
+    public var distUpgrade: PlanStep {
+        change(["-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", "dist-upgrade"],
+               "upgrade every package, keeping changed configuration files")
+    }
+
     public var update: PlanStep {
         change(["update"], "refresh the package lists")
     }

@@ -1,0 +1,59 @@
+/// The refusals of `ailab upgrade`, decided on the simulation alone (dry run and execute alike).
+public enum UpgradeGuards {
+    /// The NVIDIA driver's userspace and kernel-module packages: upgrading them under a loaded
+    /// module breaks every CUDA job until the host reboots. The container toolkit is not the driver.
+    public static func isDriverPackage(_ name: String) -> Bool {
+        if name.hasPrefix("nvidia-container") || name.hasPrefix("libnvidia-container") { return false }
+        let prefixes = ["nvidia-driver-", "nvidia-dkms-", "nvidia-kernel-", "nvidia-utils-", "nvidia-compute-utils-",
+                        "nvidia-firmware-", "libnvidia-", "linux-modules-nvidia-", "linux-objects-nvidia-", "linux-signatures-nvidia-",
+                        "xserver-xorg-video-nvidia-", "nvidia-headless-"]
+        return prefixes.contains { name.hasPrefix($0) }
+    }
+
+    public static func driverUpgrades(_ simulation: UpgradeSimulation) -> [PackageChange] {
+        simulation.upgrades.filter { isDriverPackage($0.name) }
+    }
+
+    public static func newKernels(_ simulation: UpgradeSimulation) -> [String] {
+        simulation.installs.compactMap { PackageRules.kernelRelease(ofImage: $0.name) }
+    }
+
+    /// A new kernel needs about what the running one takes in /boot (vmlinuz, initrd, System.map,
+    /// config), plus a margin: a tenth more and 50 MiB for the initramfs tools' temporary files.
+    public static func bootSpaceNeeded(runningKernelFiles bytes: Int64) -> Int64 {
+        bytes + bytes / 10 + 50 << 20
+    }
+
+    public static func protectedCheck(_ simulation: UpgradeSimulation) -> Check {
+        let protected = simulation.removals.map(\.name).filter(PackageRules.isProtected)
+        return protected.isEmpty
+            ? Check("protected packages", .ok, "no GPU, CUDA, container or virtualisation package would be removed")
+            : Check("protected packages", .failed, "refused: the upgrade would remove \(protected.joined(separator: ", ")); "
+                    + "resolve the dependency change first (apt-get -s dist-upgrade shows why)")
+    }
+
+    /// `gpuProcesses` are the lines of `nvidia-smi --query-compute-apps=pid,process_name,used_memory`.
+    public static func driverCheck(_ simulation: UpgradeSimulation, allowed: Bool, gpuProcesses: [String]) -> Check {
+        let driver = driverUpgrades(simulation)
+        guard !driver.isEmpty else { return Check("driver", .ok, "no NVIDIA driver package would change") }
+        let names = driver.map { "\($0.name) \($0.from ?? "") → \($0.to)" }.joined(separator: ", ")
+        if allowed {
+            return Check("driver", .ok, "NVIDIA driver upgrade allowed (--allow-driver-upgrade): \(names); a reboot is required afterwards")
+        }
+        let processes = gpuProcesses.isEmpty ? "no GPU process is running" : "GPU processes that would break: " + gpuProcesses.joined(separator: "; ")
+        return Check("driver", .failed, "refused: the NVIDIA driver would be upgraded under the loaded module (\(names)); "
+                     + "GPUs stay unusable until the host reboots. \(processes). Drain the host, then run "
+                     + "ailab upgrade --execute --allow-driver-upgrade and reboot")
+    }
+
+    public static func bootCheck(_ simulation: UpgradeSimulation, freeBytes: Int64?, runningKernelFiles: Int64) -> Check {
+        let kernels = newKernels(simulation)
+        guard !kernels.isEmpty else { return Check("/boot", .ok, "no new kernel would be installed") }
+        guard let freeBytes else { return Check("/boot", .warning, "a new kernel (\(kernels.joined(separator: ", "))) would be installed; /boot free space unknown") }
+        let needed = bootSpaceNeeded(runningKernelFiles: runningKernelFiles) * Int64(kernels.count)
+        let summary = "\(ByteCount.format(freeBytes)) free, \(ByteCount.format(needed)) needed for \(kernels.joined(separator: ", "))"
+        return freeBytes < needed
+            ? Check("/boot", .failed, "refused: /boot has \(summary); run ailab kernel-cleanup --execute first")
+            : Check("/boot", .ok, summary)
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+
+/// upgrade: `apt-get dist-upgrade` behind guards a GPU host needs. The simulation is judged in a
+/// dry run and an execute alike: a protected package removed, an NVIDIA driver upgraded under the
+/// loaded module (unless allowed) and a /boot too small for a new kernel each refuse (exit 1).
+/// An execute refreshes the lists, simulates again and changes nothing if the set moved; after the
+/// upgrade it checks the next boot's NVIDIA module, the reboot and the services to restart.
+public struct UpgradeTask: MaintenanceTask {
+    public let name = "upgrade"
+    public let mode: RunMode?
+    public let lockTimeout: Int
+    public let allowDriverUpgrade: Bool
+    public let requiredTools = AptCommands.requiredTools
+
+    public init(mode: RunMode, lockTimeout: Int, allowDriverUpgrade: Bool) {
+        self.mode = mode
+        self.lockTimeout = lockTimeout
+        self.allowDriverUpgrade = allowDriverUpgrade
+    }
+
+    struct Survey {
+        var simulation: UpgradeSimulation
+        var held: [String]
+        var gpuProcesses: [String]
+        var bootFree: Int64?
+        var runningKernelFiles: Int64
+    }
+
+    public func run(_ run: TaskRun) async throws -> Findings {
+        var findings = Findings()
+        let commands = AptCommands(lockTimeout: lockTimeout)
+        let survey = try await take(run, commands)
+        let checks = guardChecks(survey)
+        record(survey, checks, files: run.context.files, into: &findings)
+        let plan = Plan([commands.update, commands.distUpgrade])
+        findings.plan = plan.lines
+        let allowed = !checks.contains { $0.status == .failed }
+        guard allowed, let executor = try run.gate.open(plan) else { return findings }
+
+        guard try await PackageSurveyor.apply(commands.update, "apt-get update", executor, &findings) else { return findings }
+        // The operator confirmed one set of changes: after the update it must still be that set.
+        let again = try await take(run, commands)
+        guard again.simulation.sameChanges(as: survey.simulation), !guardChecks(again).contains(where: { $0.status == .failed }) else {
+            findings.add("upgrade", .failed, "refused: after apt-get update the upgrade set changed; nothing was upgraded, "
+                         + "run ailab upgrade again to review it")
+            return findings
+        }
+        guard try await PackageSurveyor.apply(commands.distUpgrade, "dist-upgrade", executor, &findings) else { return findings }
+        try await verify(run, before: survey, into: &findings)
+        return findings
+    }
+
+    private func take(_ run: TaskRun, _ commands: AptCommands) async throws -> Survey {
+        async let simulationCall = run.probe(commands.simulateDistUpgrade)
+        async let heldCall = run.probe(Invocation("apt-mark", ["showhold"], timeout: .seconds(60)))
+        async let unameCall = run.probe(commands.runningKernel)
+        async let freeCall = bootFree(run)
+        let (simulation, held, uname, free) = try await (simulationCall, heldCall, unameCall, freeCall)
+        guard simulation.succeeded else { throw AilabError.failed(PackageSurveyor.aptFailure(simulation)) }
+        run.log.write("simulation: \(commands.simulateDistUpgrade.commandLine)")
+        run.log.writeBlock(simulation.stdout)
+        let parsed = UpgradeSimulation.parse(simulation.stdout)
+        var processes: [String] = []
+        if !UpgradeGuards.driverUpgrades(parsed).isEmpty, run.isInstalled("nvidia-smi") {
+            let apps = try await run.probe(Invocation("nvidia-smi", ["--query-compute-apps=pid,process_name,used_memory",
+                                                                     "--format=csv,noheader"], timeout: .seconds(30)))
+            processes = apps.stdout.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let kernel = uname.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let files = ["vmlinuz-", "initrd.img-", "System.map-", "config-"].map { "/boot/\($0)\(kernel)" }
+        let bytes = files.compactMap { path in
+            (try? FileManager.default.attributesOfItem(atPath: run.context.files.path(path))[.size] as? Int64) ?? nil
+        }.reduce(0, +)
+        return Survey(simulation: parsed, held: held.stdout.split(whereSeparator: \.isNewline).map(String.init),
+                      gpuProcesses: processes, bootFree: free, runningKernelFiles: bytes)
+    }
+
+    /// Bytes available in /boot, from `df -P -B1 /boot`.
+    private func bootFree(_ run: TaskRun) async throws -> Int64? {
+        let df = try await run.probe(Invocation("df", ["-P", "-B1", "/boot"], timeout: .seconds(30)))
+        guard df.succeeded, let line = df.stdout.split(whereSeparator: \.isNewline).dropFirst().first else { return nil }
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        return fields.count >= 4 ? Int64(fields[3]) : nil
+    }
+
+    private func guardChecks(_ survey: Survey) -> [Check] {
+        [UpgradeGuards.protectedCheck(survey.simulation),
+         UpgradeGuards.driverCheck(survey.simulation, allowed: allowDriverUpgrade, gpuProcesses: survey.gpuProcesses),
+         UpgradeGuards.bootCheck(survey.simulation, freeBytes: survey.bootFree, runningKernelFiles: survey.runningKernelFiles)]
+    }
+
+    private func record(_ survey: Survey, _ checks: [Check], files: HostFiles, into findings: inout Findings) {
+        let simulation = survey.simulation
+        let pending = simulation.upgrades.count + simulation.installs.count
+        findings.add("simulation", .ok, "\(simulation.upgrades.count) upgrade(s), \(simulation.installs.count) new, "
+                     + "\(simulation.removals.count) removal(s), \(simulation.keptBack.count) kept back, \(survey.held.count) held")
+        for check in checks { findings.add(check) }
+        var lists: [String] = []
+        if !simulation.upgrades.isEmpty {
+            lists.append("Upgrades:\n" + simulation.upgrades.map { "  \($0.name) \($0.from ?? "") → \($0.to) (\($0.origin))" }.joined(separator: "\n"))
+        }
+        if !simulation.installs.isEmpty { lists.append("New:\n" + simulation.installs.map { "  \($0.name) \($0.to) (\($0.origin))" }.joined(separator: "\n")) }
+        if !simulation.removals.isEmpty { lists.append("Removals:\n" + simulation.removals.map { "  \($0.name) \($0.version)" }.joined(separator: "\n")) }
+        if !simulation.keptBack.isEmpty { lists.append("Kept back: " + simulation.keptBack.joined(separator: ", ")) }
+        if !survey.held.isEmpty { lists.append("Held (apt-mark showhold): " + survey.held.joined(separator: ", ")) }
+        findings.notes += lists
+        findings.set("upgrades", simulation.upgrades)
+        findings.set("installs", simulation.installs)
+        findings.set("removals", simulation.removals)
+        findings.set("keptBack", simulation.keptBack)
+        findings.set("held", survey.held)
+        findings.set("driverPackages", UpgradeGuards.driverUpgrades(simulation).map(\.name))
+        findings.set("gpuProcesses", survey.gpuProcesses)
+        // As the host stands now; an execute replaces them with the state after the upgrade.
+        let reboot = HostFacts.rebootState(files)
+        findings.set("rebootRequired", reboot.required)
+        findings.set("rebootPackages", reboot.packages)
+        findings.set("servicesToRestart", [String]())
+        findings.measure("ailab_upgrades_pending", "Packages the dist-upgrade simulation would upgrade or install.", Double(pending))
+    }
+
+    /// After the upgrade: the next boot's NVIDIA module, the reboot, the services, /boot.
+    private func verify(_ run: TaskRun, before: Survey, into findings: inout Findings) async throws {
+        let files = run.context.files
+        let drivers = try await run.probe(Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format, "nvidia-driver-*", "nvidia-dkms-*",
+                                                                    "linux-modules-nvidia-*"], timeout: .seconds(60)))
+        let nvidia = ((try? DpkgQuery.parse(drivers.stdout)) ?? []).filter(\.isInstalled)
+        if !nvidia.isEmpty || run.isInstalled("nvidia-smi") {
+            let images = try await run.probe(AptCommands(lockTimeout: lockTimeout).installedImages)
+            let dkms = run.isInstalled("dkms") ? try await run.probe(Invocation("dkms", ["status"], timeout: .seconds(60))).stdout : ""
+            if let kernel = NextBootDriver.newestKernel((try? DpkgQuery.parse(images.stdout)) ?? []) {
+                let check = NextBootDriver.check(kernel: kernel, dkms: DKMSStatus.parse(dkms), modulePackages: nvidia)
+                findings.add(check.status == .ok ? check : Check("next boot", .failed, "do not reboot: \(kernel) has no NVIDIA module "
+                                                                 + "(build it with dkms, or install linux-modules-nvidia-*-\(kernel))"))
+            }
+        }
+        let (flagged, packages) = HostFacts.rebootState(files)
+        var required = flagged
+        if allowDriverUpgrade && !UpgradeGuards.driverUpgrades(before.simulation).isEmpty { required = true }
+        findings.add("reboot", required ? .warning : .ok, required ? "reboot required" + (packages.isEmpty ? "" : " by " + packages.joined(separator: ", "))
+                     : "no reboot required")
+        findings.set("rebootRequired", required)
+        findings.set("rebootPackages", packages)
+        findings.measure("ailab_reboot_required", "Whether the host needs a reboot (1) or not (0).", required ? 1 : 0)
+        var services: [String] = []
+        if run.isInstalled("needrestart") {
+            let batch = try await run.probe(Invocation("needrestart", ["-b"], timeout: .seconds(120)))
+            services = batch.stdout.split(whereSeparator: \.isNewline).compactMap { line in
+                line.hasPrefix("NEEDRESTART-SVC:") ? line.dropFirst("NEEDRESTART-SVC:".count).trimmingCharacters(in: .whitespaces) : nil
+            }
+            findings.add("services", services.isEmpty ? .ok : .warning,
+                         services.isEmpty ? "no service runs outdated code" : "to restart: " + services.joined(separator: ", "))
+        }
+        findings.set("servicesToRestart", services)
+        let after = try await bootFree(run)
+        findings.add("/boot free", .ok, "before \(before.bootFree.map(ByteCount.format) ?? "?"), after \(after.map(ByteCount.format) ?? "?")")
+    }
+}

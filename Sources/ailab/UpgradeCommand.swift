@@ -1,0 +1,29 @@
+import AilabCore
+import ArgumentParser
+
+struct UpgradeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upgrade",
+        abstract: "Upgrades the packages with apt-get dist-upgrade behind GPU-aware guards (dry run unless --execute).",
+        discussion: """
+            Simulates apt-get dist-upgrade and refuses (exit 1) when a protected GPU/CUDA/container/\
+            virtualisation package would be removed, when the NVIDIA driver would be upgraded under the \
+            loaded module (unless --allow-driver-upgrade), or when /boot is too small for a new kernel. \
+            With --execute: apt-get update, the simulation again (nothing changes if it moved), \
+            apt-get -y dist-upgrade keeping changed configuration files, then the next boot's NVIDIA \
+            module, the reboot and the services to restart are checked.
+            """)
+
+    @OptionGroup var safety: SafetyOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var config: ConfigOption
+    @OptionGroup var lock: LockTimeoutOption
+
+    @Flag(help: "Let the NVIDIA driver be upgraded (drain the host first; it needs a reboot afterwards).")
+    var allowDriverUpgrade = false
+
+    func run() async throws {
+        let task = UpgradeTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade)
+        try output.finish(try await TaskHarness.run(task, in: .live()))
+    }
+}
