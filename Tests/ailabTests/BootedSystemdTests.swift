@@ -92,7 +92,10 @@ enum ReleaseBinary {
         _ = try debian.sh("systemctl start ailab-upgrade.service")
         let upgrade = try debian.show("ailab-upgrade.service", ["Result", "ExecMainCode", "ExecMainStatus"])
         let upgradeJournal = try debian.check("journalctl -u ailab-upgrade.service --no-pager -o cat | tail -20")
-        #expect(upgrade == ["Result": "success", "ExecMainCode": "1", "ExecMainStatus": "0"], "\(upgrade) \(upgradeJournal)")
+        // No enabled timer holds the unit, so systemd may unload it once it ended: the journal says how.
+        #expect(upgrade["Result"] == "success", "\(upgrade) \(upgradeJournal)")
+        #expect(upgradeJournal.contains("ailab-upgrade.service: Deactivated successfully."), "\(upgradeJournal)")
+        #expect(!upgradeJournal.contains("code=killed") && !upgradeJournal.contains("status=31/SYS"))
         #expect(try debian.check("stat -c %a /var/log/ailab-upgrade.log /var/lib/prometheus/node-exporter/ailab-upgrade.prom")
                 == "640\n644\n")
         table.append("ailab-upgrade.service         \(upgrade["Result"] ?? "?")  \(upgrade["ExecMainStatus"] ?? "?")     /var/log/ailab-upgrade.log 640, ailab-upgrade.prom 644")
