@@ -43,6 +43,7 @@ struct HostSection: HealthSection {
                        "\(ByteCount.format(memory.available)) of \(ByteCount.format(memory.total)) available"
                        + (low ? "; under 10% left" : ""))
         }
+        report.measure("ailab_reboot_required", "Whether the host needs a reboot (1) or not (0).", rebootRequired ? 1 : 0)
         if rebootRequired {
             report.add("reboot", .warning, "required" + (rebootPackages.isEmpty ? "" : " by " + rebootPackages.joined(separator: ", ")))
         } else {
