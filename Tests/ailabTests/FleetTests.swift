@@ -119,3 +119,98 @@ enum ReadmeBlock {
         #expect((test.stdout + test.stderr).contains("AilabTimerStopped"))
     }
 }
+
+/// The README's playbook run by real Ansible over six hosts on this machine, each with its own
+/// package database, folders and tools; the host of the second batch turns unhealthy after its
+/// upgrade, and the rollout stops there.
+@Suite struct RolloutPlaybookTests {
+    struct Host {
+        let name: String
+        let apt: SyntheticApt
+        let stubs: StubBin
+        let folder: Scratch
+    }
+
+    func host(_ name: String, failsAfterUpgrade: Bool) throws -> Host {
+        let apt = try SyntheticApt(SyntheticApt.kernels(["6.8.0-45", "6.8.0-47"], extra: [.init(name: "libfoo1", version: "1.0")]))
+        try apt.serve([.init(name: "libfoo1", version: "1.1")])
+        let stubs = try StubBin()
+        for tool in ["apt-get", "apt-mark", "dpkg-query", "uname"] { try stubs.link(tool) }
+        let folder = try Scratch()
+        try FileManager.default.createDirectory(atPath: folder.file("metrics"), withIntermediateDirectories: true)
+        try folder.write("backups/ailab-config-20260101-033000.tar.gz", "archive")
+        if failsAfterUpgrade {
+            // Once the cleanups have run, the root filesystem reads as 99% full.
+            try stubs.stub("df", """
+                if [ -e '\(folder.file("ailab-apt-cleanup.log"))' ]; then
+                  case "$*" in
+                  *-i*) printf 'Filesystem Type Inodes IUsed IFree IUse%% Mounted on\\n/dev/sda1 ext4 1000 10 990 1%% /\\n' ;;
+                  *) printf 'Filesystem Type 1024-blocks Used Available Capacity Mounted on\\n/dev/sda1 ext4 1000 990 10 99%% /\\n' ;;
+                  esac
+                else exec /bin/df "$@"; fi
+                """)
+        } else {
+            try stubs.link("df")
+        }
+        return Host(name: name, apt: apt, stubs: stubs, folder: folder)
+    }
+
+    func environment(_ host: Host) -> [String: String] {
+        ["APT_CONFIG": host.apt.scratch.file("apt.conf"), "DPKG_ADMINDIR": host.apt.admin, "SOURCE_DATE_EPOCH": "0",
+         "AILAB_LOG_DIR": host.folder.path, "AILAB_LOCK_DIR": host.folder.path, "AILAB_TEXTFILE_DIR": host.folder.file("metrics"),
+         "AILAB_BACKUP_DEST": host.folder.file("backups"), "AILAB_DISK_THRESHOLD": "95", "PATH": host.stubs.path, "NO_COLOR": "1",
+         "AILAB_CONFIG": host.folder.file("none.yaml")]
+    }
+
+    @Test func rolloutStopsAtTheUnhealthyHostOfTheSecondBatch() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("ansible-playbook", package: "ansible-core")
+        try RealTools.require("apt-get", package: "apt")
+        try RealTools.require("dpkg-scanpackages", package: "dpkg-dev")
+        let hosts = try (1...6).map { try host("h\($0)", failsAfterUpgrade: $0 == 2) }
+        for host in hosts { try host.folder.write("none.yaml", "") }
+        let scratch = try Scratch()
+        var inventory = "ailab_hosts:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: /usr/bin/python3\n"
+            + "    ansible_become: false\n    ailab_bin: \(Ailab.binary)\n    ailab_reboot: false\n  hosts:\n"
+        for host in hosts {
+            let variables = environment(host).sorted { $0.key < $1.key }.map { "        \($0.key): \"\($0.value)\"" }.joined(separator: "\n")
+            inventory += "    \(host.name):\n      ailab_env:\n\(variables)\n"
+        }
+        try scratch.write("inventory.yml", inventory)
+        try scratch.write("rollout.yml", try ReadmeBlock.yaml("playbook"))
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in ["ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": scratch.file("tmp"), "ANSIBLE_REMOTE_TEMP": scratch.file("tmp"),
+                             "ANSIBLE_HOME": scratch.file("home"), "ANSIBLE_RETRY_FILES_ENABLED": "false", "ANSIBLE_FORKS": "5"] {
+            environment[key] = value
+        }
+        let run = try Command.run("/usr/bin/ansible-playbook", ["-i", scratch.file("inventory.yml"), scratch.file("rollout.yml")],
+                                  environment: environment)
+        let output = run.stdout + run.stderr
+        let batches = output.components(separatedBy: "PLAY [ailab rollout]").dropFirst().map { batch in
+            Set(batch.split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("ok: [") || line.hasPrefix("changed: [") || line.hasPrefix("fatal: [") else { return nil }
+                return line.split(separator: "[").dropFirst().first?.split(separator: "]").first.map(String.init)
+            }).sorted()
+        }
+        print("ansible-playbook batches: \(batches); exit \(run.code)")
+        print(output.components(separatedBy: "PLAY RECAP").last ?? "")
+        #expect(run.code != 0, "\(output.suffix(3000))")
+        #expect(batches == [["h1"], ["h2"]], "\(output.suffix(3000))")
+        let first = hosts[0]
+        for task in ["upgrade", "kernel-cleanup", "apt-cleanup"] {
+            #expect(FileManager.default.fileExists(atPath: first.folder.file("ailab-\(task).log")), "h1 did not run \(task)")
+        }
+        #expect(first.apt.unpackedByDpkg == ["libfoo1"])
+        let metrics = try FileManager.default.contentsOfDirectory(atPath: first.folder.file("metrics")).sorted()
+        #expect(metrics == ["ailab-apt-cleanup.prom", "ailab-healthcheck.prom", "ailab-kernel-cleanup.prom", "ailab-upgrade.prom"])
+        #expect(output.contains("fatal: [h2]"))
+        #expect(try String(contentsOfFile: hosts[1].folder.file("metrics/ailab-healthcheck.prom"), encoding: .utf8)
+            .contains("ailab_exit_code{task=\"healthcheck\"} 1"))
+        for host in hosts.dropFirst(2) {
+            let touched = try FileManager.default.contentsOfDirectory(atPath: host.folder.path).filter { $0.hasPrefix("ailab-") }
+            #expect(touched.isEmpty, "\(host.name) was touched: \(touched)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: host.folder.file("metrics")).isEmpty)
+            #expect(!host.apt.dpkgWasCalledToChange)
+        }
+    }
+}
