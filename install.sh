@@ -6,10 +6,13 @@ set -euo pipefail
 usage() {
     cat <<'USAGE'
 Usage: sudo ./install.sh [--binary PATH] [--root DIR] [--uninstall]
+       ./install.sh --deb OUTDIR [--binary PATH] [--deb-version VERSION]
 
   --binary PATH  install this built ailab (default: build it with swift build -c release --static-swift-stdlib)
   --root DIR     install into a staging root: no package installs, no systemctl, no service restarts
   --uninstall    stop and disable the timers, remove the binary, units and journald drop-in
+  --deb OUTDIR   build OUTDIR/ailab_<version>_amd64.deb instead of installing (no root needed)
+  --deb-version  the package version (default: what the binary's --version says)
                  (Docker's daemon.json and the backups are left alone)
   --help         show this help
 USAGE
@@ -26,19 +29,25 @@ say() { printf '%s\n' "$*"; }
 
 binary=""
 root=""
+deb_dir=""
+deb_version=""
 uninstall=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --binary) [[ $# -ge 2 ]] || die 2 "--binary needs a path"; binary=$2; shift 2 ;;
         --root) [[ $# -ge 2 ]] || die 2 "--root needs a folder"; root=${2%/}; shift 2 ;;
         --uninstall) uninstall=1; shift ;;
+        --deb) [[ $# -ge 2 ]] || die 2 "--deb needs a folder"; deb_dir=${2%/}; shift 2 ;;
+        --deb-version) [[ $# -ge 2 && $2 =~ ^[0-9][0-9A-Za-z.+~-]*$ ]] || die 2 "--deb-version needs a Debian version such as 0.2.0"
+            deb_version=$2; shift 2 ;;
         --help | -h) usage; exit 0 ;;
         *) usage >&2; die 2 "unknown option '$1'" ;;
     esac
 done
 
-[[ $(id -u) -eq 0 ]] || die 2 "must run as root (try: sudo $0 $*)"
+[[ -n $deb_dir || $(id -u) -eq 0 ]] || die 2 "must run as root (try: sudo $0 $*)"
 [[ -z $root || -d $root ]] || die 2 "--root '$root' is not a folder"
+[[ -z $deb_dir || -d $deb_dir ]] || die 2 "--deb '$deb_dir' is not a folder"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 timers=(config-backup disk-watch apt-cleanup kernel-cleanup docker-cleanup healthcheck)
@@ -146,6 +155,14 @@ check_binary() {
     local output
     output=$("$binary" --version 2>&1) ||
         die 2 "--binary '$binary' does not run on this host (nothing was changed): ${output%%$'\n'*}"
+    # Installed stripped (a quarter of the size); the given file itself is left as it is.
+    if command -v strip >/dev/null 2>&1; then
+        stripped=$(mktemp)
+        trap 'rm -f "$stripped"' EXIT
+        strip --strip-unneeded -o "$stripped" "$binary"
+        chmod 0755 "$stripped"
+        binary=$stripped
+    fi
 }
 
 check_docker_config() {
@@ -211,4 +228,87 @@ install_all() {
     fi
 }
 
-if [[ $uninstall -eq 1 ]]; then uninstall_all; else install_all; fi
+# The .deb: the same files, Debian's places (/usr/sbin, /usr/lib/systemd/system), the example
+# configuration as a conffile, and maintainer scripts that only touch ailab's own timers.
+build_deb() {
+    [[ -n $binary ]] || build_binary
+    check_binary
+    local version=${deb_version:-$("$binary" --version)} stage
+    stage=$(mktemp -d)
+    chmod 0755 "$stage"
+    install -D -m 0755 "$binary" "$stage/usr/sbin/ailab"
+    for unit in "$here"/systemd/ailab-*.service "$here"/systemd/ailab-*.timer; do
+        install -D -m 0644 "$unit" "$stage/usr/lib/systemd/system/$(basename "$unit")"
+        sed -i 's#^ExecStart=/usr/local/sbin/ailab #ExecStart=/usr/sbin/ailab #' "$stage/usr/lib/systemd/system/$(basename "$unit")"
+    done
+    install -D -m 0644 "$here/etc/ailab.yaml.example" "$stage/etc/ailab/ailab.yaml.example"
+    install -d -m 0755 "$stage/usr/share/doc/ailab"
+    { printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: ailab\n\n'
+      printf 'Files: *\nCopyright: ailab contributors\nLicense: MIT\n'
+      sed 's/^$/./; s/^/ /' "$here/LICENSE"; } >"$stage/usr/share/doc/ailab/copyright"
+    printf 'ailab (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- ailab maintainers <ailab@example.org>  %s\n' \
+        "$version" "$version" "$(date -R -d @"${SOURCE_DATE_EPOCH:-0}")" | gzip -9n >"$stage/usr/share/doc/ailab/changelog.gz"
+    chmod 0644 "$stage/usr/share/doc/ailab/"*
+    install -d -m 0755 "$stage/usr/share/lintian/overrides"
+    printf '%s\n' '# Yams, which reads the configuration file, builds libyaml in; no shared library is linked.' \
+        'ailab: embedded-library libyaml [usr/sbin/ailab]' >"$stage/usr/share/lintian/overrides/ailab"
+    chmod 0644 "$stage/usr/share/lintian/overrides/ailab"
+    install -d -m 0755 "$stage/DEBIAN"
+    cat >"$stage/DEBIAN/control" <<CONTROL
+Package: ailab
+Version: $version
+Architecture: amd64
+Maintainer: ailab maintainers <ailab@example.org>
+Section: admin
+Priority: optional
+Depends: libc6 (>= 2.35), libgcc-s1, libstdc++6
+Recommends: smartmontools, pigz, jq, logrotate, curl, iproute2
+Installed-Size: $(du -sk --exclude=DEBIAN "$stage" | cut -f1)
+Description: keeps an Ubuntu AI-lab host healthy
+ Read-only reports (healthcheck, disk-watch, vm-audit) and dry-run-first
+ maintenance (apt-cleanup, kernel-cleanup, docker-cleanup, config-backup,
+ upgrade) for GPU hosts that also run Docker containers and libvirt VMs,
+ with systemd timers and Prometheus textfile metrics.
+CONTROL
+    echo /etc/ailab/ailab.yaml.example >"$stage/DEBIAN/conffiles"
+    local enabled="${timers[*]}" all="${timers[*]} ${optional_timers[*]}"
+    cat >"$stage/DEBIAN/postinst" <<POSTINST
+#!/bin/sh
+set -e
+if [ "\$1" = configure ]; then
+    install -d -m 0700 /srv/backups/ailab-config
+    install -d -m 0755 /var/lib/ailab /var/lib/prometheus/node-exporter
+    if [ -d /run/systemd/system ]; then
+        systemctl daemon-reload
+        for timer in $enabled; do systemctl enable --now "ailab-\$timer.timer" >/dev/null 2>&1 || true; done
+    fi
+fi
+POSTINST
+    cat >"$stage/DEBIAN/prerm" <<PRERM
+#!/bin/sh
+set -e
+if [ "\$1" = remove ] && [ -d /run/systemd/system ]; then
+    for timer in $all; do systemctl disable --now "ailab-\$timer.timer" >/dev/null 2>&1 || true; done
+fi
+PRERM
+    cat >"$stage/DEBIAN/postrm" <<POSTRM
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload || true
+    if [ "\$1" = remove ] || [ "\$1" = purge ]; then systemctl reset-failed 'ailab-*' >/dev/null 2>&1 || true; fi
+fi
+if [ "\$1" = purge ]; then
+    rm -f /var/lib/systemd/timers/stamp-ailab-*.timer /var/lib/prometheus/node-exporter/ailab-*.prom
+    rm -rf /var/lib/ailab
+    rmdir --ignore-fail-on-non-empty /etc/ailab 2>/dev/null || true
+fi
+POSTRM
+    chmod 0755 "$stage/DEBIAN/postinst" "$stage/DEBIAN/prerm" "$stage/DEBIAN/postrm"
+    (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) >"$stage/DEBIAN/md5sums"
+    dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb_dir/ailab_${version}_amd64.deb" >/dev/null
+    rm -rf "$stage"
+    say "built $deb_dir/ailab_${version}_amd64.deb"
+}
+
+if [[ -n $deb_dir ]]; then build_deb; elif [[ $uninstall -eq 1 ]]; then uninstall_all; else install_all; fi

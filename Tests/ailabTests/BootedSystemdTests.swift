@@ -122,6 +122,45 @@ enum ReleaseBinary {
         try checkUninstall(debian)
     }
 
+    /// The .deb under a real systemd: timers on after dpkg -i, a newer build upgrades cleanly,
+    /// dpkg -r leaves only the conffile, dpkg -P leaves nothing.
+    @Test func debianPackageInstallsUpgradesRemovesAndPurges() throws {
+        try RealTools.require("dpkg-deb", package: "dpkg")
+        let debian = try bookworm()
+        for version in ["0.1.0", "0.1.1"] {
+            let built = try Command.run("/bin/bash", [Repository.installer, "--deb", debian.root + "/opt", "--binary", try ReleaseBinary.path(),
+                                                       "--deb-version", version])
+            #expect(built.code == 0, "\(built.stderr)")
+        }
+        let first = try debian.sh("dpkg -i /opt/ailab_0.1.0_amd64.deb")
+        #expect(first.code == 0, "\(first.stdout)\(first.stderr)")
+        for task in Self.tasks {
+            #expect(try debian.check("systemctl is-enabled ailab-\(task).timer").hasPrefix("enabled"))
+            #expect(try debian.check("systemctl is-active ailab-\(task).timer").hasPrefix("active"))
+        }
+        #expect(try debian.sh("systemctl is-enabled ailab-upgrade.timer").stdout.hasPrefix("disabled"))
+        #expect(try debian.check("/usr/sbin/ailab --version") == "\(AilabVersion.current)\n")
+        #expect(try debian.check("systemctl show -p ExecStart --value ailab-disk-watch.service").contains("path=/usr/sbin/ailab"))
+
+        let upgrade = try debian.sh("dpkg -i /opt/ailab_0.1.1_amd64.deb")
+        #expect(upgrade.code == 0, "\(upgrade.stdout)\(upgrade.stderr)")
+        #expect(try debian.check("dpkg-query -W -f '${Version}' ailab") == "0.1.1")
+        #expect(try debian.check("systemctl is-active ailab-disk-watch.timer").hasPrefix("active"))
+
+        let removed = try debian.sh("dpkg -r ailab")
+        #expect(removed.code == 0, "\(removed.stderr)")
+        #expect(try debian.check("dpkg-query -W -f '${db:Status-Abbrev}' ailab") == "rc ")
+        #expect(try debian.check("ls -A /etc/ailab") == "ailab.yaml.example\n")
+        #expect(try debian.sh("test -e /usr/sbin/ailab").code != 0)
+        #expect(try debian.check("systemctl list-units --all --plain --no-legend 'ailab-*'").isEmpty)
+
+        let purged = try debian.sh("dpkg -P ailab")
+        #expect(purged.code == 0, "\(purged.stderr)")
+        #expect(try debian.sh("dpkg-query -W ailab").code != 0 || (try debian.check("dpkg-query -W -f '${db:Status-Abbrev}' ailab")).hasPrefix("un"))
+        #expect(try debian.sh("test -e /etc/ailab").code != 0)
+        print("dpkg in Debian 12: install 0.1.0, upgrade to 0.1.1, remove (conffile kept), purge (nothing left): ok")
+    }
+
     /// Debian 11's systemd 247 implies a device allow-list for ProtectClock=; the healthcheck
     /// unit must still reach GPUs and disks. ailab needs glibc 2.35, so a shell probes instead.
     @Test func healthcheckSandboxReachesDevicesOnSystemd247() throws {

@@ -1,3 +1,4 @@
+import AilabCore
 import Foundation
 import Testing
 
@@ -170,6 +171,26 @@ enum Repository {
         #expect(try String(contentsOfFile: root.file("etc/ailab/ailab.yaml.example"), encoding: .utf8) == String(contentsOfFile: example, encoding: .utf8))
         #expect(try install(root, ["--uninstall"]).code == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.file("etc/ailab")) == ["ailab.yaml"])
+    }
+
+    /// The .deb follows Debian policy: lintian finds no error (overrides carry their reason).
+    @Test func debianPackageIsLintianClean() throws {
+        try RealTools.require("dpkg-deb", package: "dpkg")
+        try RealTools.require("lintian", package: "lintian")
+        let out = try Scratch()
+        let built = try Command.run("/bin/bash", [Repository.installer, "--deb", out.path, "--binary", try ReleaseBinary.path()])
+        #expect(built.code == 0, "\(built.stderr)")
+        let deb = out.file("ailab_\(AilabVersion.current)_amd64.deb")
+        let contents = try Command.check("dpkg-deb", ["-c", deb])
+        for path in ["./usr/sbin/ailab", "./usr/lib/systemd/system/ailab-healthcheck.service", "./etc/ailab/ailab.yaml.example"] {
+            #expect(contents.contains(path), "missing \(path)")
+        }
+        #expect(try Command.check("dpkg-deb", ["-I", deb, "conffiles"]) == "/etc/ailab/ailab.yaml.example\n")
+        let lint = try Command.run("/usr/bin/env", ["lintian", "--fail-on", "error", deb])
+        let findings = lint.stdout.isEmpty ? "clean" : lint.stdout
+        print("lintian: \(findings)")
+        #expect(lint.code == 0, "\(lint.stdout)\(lint.stderr)")
+        #expect(!lint.stdout.contains("E: "))
     }
 
     @Test func invalidDaemonJSONStopsTheInstallAndIsLeftUntouched() throws {
