@@ -58,6 +58,7 @@ sbin=$root/usr/local/sbin
 journald_dropin=$root/etc/systemd/journald.conf.d/ailab-limits.conf
 textfile_dir=$root/var/lib/prometheus/node-exporter
 config_dir=$root/etc/ailab
+logrotate_rule=$root/etc/logrotate.d/ailab
 
 live() { [[ -z $root ]]; }
 
@@ -106,7 +107,7 @@ uninstall_all() {
     rm -f "$root"/var/lib/systemd/timers/stamp-ailab-*.timer "$textfile_dir"/ailab-*.prom
     rm -rf "$root/var/lib/ailab"
     # The administrator's own ailab.yaml stays; the example goes.
-    rm -f "$config_dir/ailab.yaml.example"
+    rm -f "$config_dir/ailab.yaml.example" "$logrotate_rule"
     if [[ -d $config_dir ]]; then rmdir --ignore-fail-on-non-empty "$config_dir"; fi
     if [[ -e $journald_dropin ]]; then
         rm -f "$journald_dropin"
@@ -191,7 +192,15 @@ configure_docker() {
         say "backed up $config"
     fi
     write_file "$config" 0644 "$merged" || true
-    if live && systemctl is-active --quiet docker; then systemctl restart docker; fi
+    live && systemctl is-active --quiet docker || return 0
+    # A restart stops every running container (training jobs) unless live-restore is on.
+    local running
+    running=$(docker ps -q 2>/dev/null | wc -l)
+    if [[ $running -eq 0 ]] || [[ $(jq -r '."live-restore" // false' "$config") == true ]]; then
+        systemctl restart docker
+    else
+        say "Docker's log limits apply at its next restart: $running container(s) are running and were left alone"
+    fi
 }
 
 install_all() {
@@ -206,6 +215,7 @@ install_all() {
     done
     # Only the example is ever written: an existing /etc/ailab/ailab.yaml is the administrator's.
     place "$here/etc/ailab.yaml.example" "$config_dir/ailab.yaml.example" 0644 || true
+    place "$here/etc/logrotate.ailab" "$logrotate_rule" 0644 || true
     install -d -m 0700 "$root/srv/backups/ailab-config"
     install -d -m 0755 "$root/var/lib/ailab" "$root/var/lib/prometheus/node-exporter"
     configure_journald
@@ -242,6 +252,7 @@ build_deb() {
         sed -i 's#^ExecStart=/usr/local/sbin/ailab #ExecStart=/usr/sbin/ailab #' "$stage/usr/lib/systemd/system/$(basename "$unit")"
     done
     install -D -m 0644 "$here/etc/ailab.yaml.example" "$stage/etc/ailab/ailab.yaml.example"
+    install -D -m 0644 "$here/etc/logrotate.ailab" "$stage/etc/logrotate.d/ailab"
     install -d -m 0755 "$stage/usr/share/doc/ailab"
     { printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: ailab\n\n'
       printf 'Files: *\nCopyright: ailab contributors\nLicense: MIT\n'
@@ -270,7 +281,7 @@ Description: keeps an Ubuntu AI-lab host healthy
  upgrade) for GPU hosts that also run Docker containers and libvirt VMs,
  with systemd timers and Prometheus textfile metrics.
 CONTROL
-    echo /etc/ailab/ailab.yaml.example >"$stage/DEBIAN/conffiles"
+    printf '%s\n' /etc/ailab/ailab.yaml.example /etc/logrotate.d/ailab >"$stage/DEBIAN/conffiles"
     local enabled="${timers[*]}" all="${timers[*]} ${optional_timers[*]}"
     cat >"$stage/DEBIAN/postinst" <<POSTINST
 #!/bin/sh

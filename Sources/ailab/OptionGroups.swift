@@ -82,8 +82,10 @@ struct OutputOptions: ParsableArguments {
     /// Writes the report's metrics where asked, prints it, and turns its outcome into the exit code.
     /// A metrics file that cannot be written, or a stdout that takes nothing, never changes it.
     func finish(_ report: Report) throws {
+        // A dry run of a change task leaves the timer's file alone unless --textfile-dir asks for it:
+        // its metrics would otherwise replace those of the last real run.
         let environment = ProcessInfo.processInfo.environment[MetricsExport.environmentKey].flatMap { $0.isEmpty ? nil : $0 }
-        if let directory = textfileDir ?? environment {
+        if let directory = textfileDir ?? (report.dryRun == true ? nil : environment) {
             do {
                 try MetricsExport.write(report, to: directory)
             } catch {

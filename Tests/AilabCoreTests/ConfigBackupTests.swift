@@ -111,4 +111,10 @@ import Testing
         let listing = try await ProcessRunner().run(Invocation("tar", ["-tzf", host.path + "/backup/" + archive]))
         #expect(listing.stdout.contains("etc/lvm/backup/vg0"), "\(listing.stdout)")
     }
+
+    @Test func repeatedAndNestedIncludesAreArchivedOnce() {
+        #expect(BackupSources.distinct(["/etc", "/srv/models", "/srv/models/", "/etc/ssh", "/root/.bashrc", "/srv/models/a"])
+                == ["/etc", "/srv/models", "/root/.bashrc"])
+        #expect(BackupSources.distinct(["/srv/a-b", "/srv/a"]) == ["/srv/a-b", "/srv/a"])
+    }
 }

@@ -17,7 +17,7 @@ import Testing
         let squash = try #require(rows.first { $0.type == "squashfs" })
         #expect(squash.usedPercent == 100)
         #expect(!DiskFree.isChecked(type: squash.type))
-        let checked = DiskAssessment(threshold: 85, overStatus: .warning).assess(blocks: rows, inodes: [])
+        let checked = DiskAssessment(threshold: 85).assess(blocks: rows, inodes: [])
         #expect(checked.map(\.mountPoint) == ["/", "/tmp/t/m2"])
     }
 
@@ -31,11 +31,11 @@ import Testing
     @Test func exhaustedInodesWarnOnANearlyEmptyFilesystem() throws {
         let blocks = try DiskFree.parseBlocks(try Fixture.text("df/df-PT-debian12-squashfs-ext4-space.txt"))
         let inodes = try DiskFree.parseInodes(try Fixture.text("df/df-PTi-debian12-inodes-exhausted.txt"))
-        let states = DiskAssessment(threshold: 85, overStatus: .warning).assess(blocks: blocks, inodes: inodes)
+        let states = DiskAssessment(threshold: 85).assess(blocks: blocks, inodes: inodes)
         let loop = try #require(states.first { $0.mountPoint == "/tmp/t/m2" })
         #expect(loop.usedPercent == 1)
         #expect(loop.inodesUsedPercent == 100)
-        #expect(loop.status == .warning)
+        #expect(loop.status == .failed)
         #expect(states.first { $0.mountPoint == "/" }?.status == .ok)
     }
 
@@ -58,14 +58,14 @@ import Testing
         #expect(throws: ParseError.self) { try DiskFree.parseBlocks(output) }
     }
 
-    @Test(arguments: [(84, Status.ok), (85, .warning), (86, .warning), (100, .warning)])
+    @Test(arguments: [(84, Status.ok), (85, .failed), (86, .failed), (100, .failed)])
     func boundaryIsAtOrAbove(percent: Int, expected: Status) {
-        #expect(DiskAssessment(threshold: 85, overStatus: .warning).status(forPercent: percent) == expected)
+        #expect(DiskAssessment(threshold: 85).status(forPercent: percent) == expected)
     }
 
     @Test(arguments: [(79, Status.ok), (80, .warning), (89, .warning), (90, .failed)])
     func healthcheckWarnsNearTheThresholdAndFailsOverIt(percent: Int, expected: Status) {
-        #expect(DiskAssessment(threshold: 90, overStatus: .failed, nearMargin: 10).status(forPercent: percent) == expected)
+        #expect(DiskAssessment(threshold: 90, nearMargin: 10).status(forPercent: percent) == expected)
     }
 }
 

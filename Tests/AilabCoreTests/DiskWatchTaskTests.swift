@@ -28,7 +28,7 @@ import Testing
         let fake = try FakeContext(runner: fakeDF())
         let report = try await TaskHarness.run(DiskWatchTask(threshold: 85), in: fake.context)
         #expect(report.checks.map(\.name) == ["/", "/srv/models"])
-        #expect(report.checks.map(\.status) == [.warning, .ok])
+        #expect(report.checks.map(\.status) == [.failed, .ok])
         #expect(report.exitStatus == .failed)
         #expect(report.checks[0].detail.contains("85% used"))
         #expect(fake.log("disk-watch").contains("WARNING /"))

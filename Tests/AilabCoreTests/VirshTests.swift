@@ -102,8 +102,16 @@ import Testing
         #expect(report.check("/pool/used.qcow2")?.detail.contains("used by vm1") == true)
         #expect(report.check("/pool/readme.txt") == nil)
         #expect(report.check("unreferenced images")?.status == .warning)
-        #expect(report.check("domain vm1")?.detail == "running, 2 vCPUs, 1.0 GiB, autostart enable, 1 disk(s), 1 snapshot(s)")
+        #expect(report.check("domain vm1")?.detail == "running, 2 vCPUs, 1.0 GiB, autostart yes, 1 disk(s), 1 snapshot(s)")
+        #expect(report.check("domain vm1")?.status == .ok)
+        #expect(report.check("pool pool")?.detail.hasPrefix("running, autostart yes") == true)
         #expect(report.exitStatus == .ok)
         #expect(runner.mutatingCalls.isEmpty)
+
+        // The image behind the domain's disk is gone: the domain would not start.
+        try FileManager.default.removeItem(atPath: pool + "/used.qcow2")
+        let gone = try await TaskHarness.run(VMAuditTask(connect: nil, imageFolders: []), in: context)
+        #expect(gone.check("domain vm1")?.status == .warning)
+        #expect(gone.check("domain vm1")?.detail.hasSuffix("; missing disk image /pool/used.qcow2") == true)
     }
 }

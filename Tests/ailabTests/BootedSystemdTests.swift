@@ -38,7 +38,9 @@ enum ReleaseBinary {
         try FileManager.default.copyItem(atPath: binary, toPath: source + "/ailab")
         try FileManager.default.copyItem(atPath: Repository.installer, toPath: source + "/install.sh")
         try FileManager.default.createDirectory(atPath: source + "/etc", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: Repository.root + "/etc/ailab.yaml.example", toPath: source + "/etc/ailab.yaml.example")
+        for file in ["ailab.yaml.example", "logrotate.ailab"] {
+            try FileManager.default.copyItem(atPath: Repository.root + "/etc/" + file, toPath: source + "/etc/" + file)
+        }
         for unit in Repository.units {
             try FileManager.default.copyItem(atPath: Repository.systemd + "/" + unit, toPath: source + "/systemd/" + unit)
         }
@@ -48,9 +50,15 @@ enum ReleaseBinary {
     @Test func everyServiceRunsUnderItsSandboxOnSystemd252() throws {
         let debian = try bookworm()
         try debian.check("systemctl is-active docker")
+        // A running container (a training job) must survive the install: Docker is not restarted under it.
+        try prepareDocker(debian)
+        let job = try debian.check("docker run -d --network none ailab-test:keep /bin/busybox sleep 100000").trimmingCharacters(in: .whitespacesAndNewlines)
+        let jobStarted = try debian.check("docker inspect -f '{{.State.StartedAt}}' \(job)")
         let first = try debian.sh("/opt/ailab/install.sh --binary /opt/ailab/ailab")
         #expect(first.code == 0, "\(first.stderr)")
         #expect(first.stdout.contains("installed /usr/local/sbin/ailab"))
+        #expect(first.stdout.contains("Docker's log limits apply at its next restart: 1 container(s) are running and were left alone"), "\(first.stdout)")
+        #expect(try debian.check("docker inspect -f '{{.State.StartedAt}}' \(job)") == jobStarted)
 
         // A second run changes nothing and restarts neither journald nor Docker.
         let daemons = "systemd-journald docker"
@@ -61,7 +69,6 @@ enum ReleaseBinary {
         #expect(try debian.check("systemctl show --property=MainPID,ActiveEnterTimestampMonotonic \(daemons)") == before)
 
         try checkTimers(debian)
-        try prepareDocker(debian)
 
         var table = ["unit                          Result   exit  wrote"]
         for task in Self.tasks {
@@ -104,7 +111,7 @@ enum ReleaseBinary {
         // docker-cleanup pruned through the Docker CLI, under its own sandbox.
         #expect(try debian.check("docker images -q ailab-test:old").isEmpty)
         #expect(try !debian.check("docker images -q ailab-test:keep").isEmpty)
-        #expect(try debian.check("docker ps -aq").isEmpty)
+        #expect(try debian.check("docker ps -aq") == String(job.prefix(12)) + "\n")
 
         // healthcheck tells the truth about ailab's own units after these runs.
         let report = try debian.sh("ailab healthcheck --format json")

@@ -21,7 +21,7 @@ import Testing
         let outcome = try Ailab.run(["disk-watch", "--threshold", "60"], environment: scratch.environment)
         #expect(outcome.code == 1)
         let row = try #require(line(for: mount, in: outcome.stdout))
-        #expect(row.hasPrefix("WARNING"))
+        #expect(row.hasPrefix("FAILED"))
         #expect(row.contains("% used") && row.contains("size") && row.contains("free"))
     }
 
@@ -32,7 +32,7 @@ import Testing
         let percent = try mount.usedPercent()
         let scratch = try Scratch()
         let at = try Ailab.run(["disk-watch", "--threshold", "\(percent)"], environment: scratch.environment)
-        #expect(try #require(line(for: mount, in: at.stdout)).hasPrefix("WARNING"))
+        #expect(try #require(line(for: mount, in: at.stdout)).hasPrefix("FAILED"))
         #expect(at.code == 1)
         let above = try Ailab.run(["disk-watch", "--threshold", "\(percent + 1)"], environment: scratch.environment)
         #expect(try #require(line(for: mount, in: above.stdout)).hasPrefix("OK"))
@@ -47,7 +47,7 @@ import Testing
         var environment = scratch.environment
         environment["AILAB_DISK_THRESHOLD"] = "\(percent)"
         let fromEnvironment = try Ailab.run(["disk-watch"], environment: environment)
-        #expect(try #require(line(for: mount, in: fromEnvironment.stdout)).hasPrefix("WARNING"))
+        #expect(try #require(line(for: mount, in: fromEnvironment.stdout)).hasPrefix("FAILED"))
         let flagWins = try Ailab.run(["disk-watch", "--threshold", "100"], environment: environment)
         #expect(try #require(line(for: mount, in: flagWins.stdout)).hasPrefix("OK"))
     }
@@ -60,7 +60,7 @@ import Testing
         let scratch = try Scratch()
         let outcome = try Ailab.run(["disk-watch", "--threshold", "90"], environment: scratch.environment)
         let row = try #require(line(for: mount, in: outcome.stdout))
-        #expect(row.hasPrefix("WARNING"))
+        #expect(row.hasPrefix("FAILED"))
         #expect(row.contains("inodes 100% used"))
         #expect(outcome.code == 1)
     }

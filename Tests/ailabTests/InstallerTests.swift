@@ -185,12 +185,32 @@ enum Repository {
         for path in ["./usr/sbin/ailab", "./usr/lib/systemd/system/ailab-healthcheck.service", "./etc/ailab/ailab.yaml.example"] {
             #expect(contents.contains(path), "missing \(path)")
         }
-        #expect(try Command.check("dpkg-deb", ["-I", deb, "conffiles"]) == "/etc/ailab/ailab.yaml.example\n")
+        #expect(try Command.check("dpkg-deb", ["-I", deb, "conffiles"]) == "/etc/ailab/ailab.yaml.example\n/etc/logrotate.d/ailab\n")
         let lint = try Command.run("/usr/bin/env", ["lintian", "--fail-on", "error", deb])
         let findings = lint.stdout.isEmpty ? "clean" : lint.stdout
         print("lintian: \(findings)")
         #expect(lint.code == 0, "\(lint.stdout)\(lint.stderr)")
         #expect(!lint.stdout.contains("E: "))
+    }
+
+    /// The task logs are rotated: logrotate accepts the shipped rule and rotates real logs with it.
+    @Test func logRotationRuleWorks() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("logrotate", package: "logrotate")
+        try RealTools.require("jq", package: "jq")
+        let root = try Scratch()
+        #expect(try install(root).code == 0)
+        let rule = try String(contentsOfFile: root.file("etc/logrotate.d/ailab"), encoding: .utf8)
+        let logs = try Scratch()
+        try logs.write("ailab-disk-watch.log", "2026-11-22T00:00:00Z [1] start\n", mode: 0o640)
+        let config = try logs.write("rule.conf", rule.replacingOccurrences(of: "/var/log/", with: logs.path + "/"))
+        let debug = try Command.run("/usr/sbin/logrotate", ["-d", "-s", logs.file("state"), config])
+        #expect(debug.code == 0, "\(debug.stdout)\(debug.stderr)")
+        #expect((debug.stdout + debug.stderr).contains("ailab-disk-watch.log"))
+        let forced = try Command.run("/usr/sbin/logrotate", ["-f", "-s", logs.file("state"), config])
+        #expect(forced.code == 0, "\(forced.stderr)")
+        #expect(FileManager.default.fileExists(atPath: logs.file("ailab-disk-watch.log.1")))
+        #expect(try FileManager.default.attributesOfItem(atPath: logs.file("ailab-disk-watch.log"))[.posixPermissions] as? Int == 0o640)
     }
 
     @Test func invalidDaemonJSONStopsTheInstallAndIsLeftUntouched() throws {

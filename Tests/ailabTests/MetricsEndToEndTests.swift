@@ -9,9 +9,7 @@ import Testing
     }
 
     func check(_ task: String, _ arguments: [String], environment: [String: String?], in folder: Scratch) throws -> String {
-        var environment = environment
-        environment["AILAB_TEXTFILE_DIR"] = folder.path
-        let outcome = try Ailab.run([task] + arguments, environment: environment)
+        let outcome = try Ailab.run([task] + arguments + ["--textfile-dir", folder.path], environment: environment)
         let path = folder.file("ailab-\(task).prom")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(exportedExitCode(text, task: task) == outcome.code, "\(task)")
@@ -63,5 +61,20 @@ import Testing
                                     environment: scratch.environment)
         #expect(flagged.code == 2)
         #expect(flagged.stderr.contains("'/nonexistent/ailab-metrics'"))
+    }
+
+    /// The timers set AILAB_TEXTFILE_DIR; a manual dry run with it set must not replace what the
+    /// scheduled --execute wrote.
+    @Test func dryRunLeavesTheScheduledRunsMetricsAlone() throws {
+        let scratch = try Scratch()
+        let metrics = try scratch.write("metrics/ailab-config-backup.prom", "ailab_exit_code{task=\"config-backup\"} 0\n")
+        var environment = scratch.environment
+        environment["AILAB_TEXTFILE_DIR"] = scratch.file("metrics")
+        let dry = try Ailab.run(["config-backup", "--dest", scratch.file("backups")], environment: environment)
+        #expect(dry.code == 0, "\(dry.stdout)\(dry.stderr)")
+        #expect(try String(contentsOfFile: metrics, encoding: .utf8) == "ailab_exit_code{task=\"config-backup\"} 0\n")
+        let report = try Ailab.run(["disk-watch", "--threshold", "100"], environment: environment)
+        #expect([0, 1].contains(report.code))
+        #expect(FileManager.default.fileExists(atPath: scratch.file("metrics/ailab-disk-watch.prom")))
     }
 }

@@ -9,4 +9,14 @@ public enum BackupSources {
         "var/lib/docker", "var/lib/libvirt/qemu/save", "*.qcow2", "*.img", "*.raw", "*.iso", "*.vmdk", "*.safetensors",
         "*.gguf",
     ]
+
+    /// Each source once: repeated paths, and paths inside another source, would be archived twice.
+    public static func distinct(_ paths: [String]) -> [String] {
+        var seen: [String] = []
+        for path in paths {
+            let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+            if !seen.contains(trimmed) { seen.append(trimmed) }
+        }
+        return seen.filter { path in !seen.contains { other in other != path && (other == "/" || path.hasPrefix(other + "/")) } }
+    }
 }

@@ -70,7 +70,8 @@ public struct ConfigBackupTask: MaintenanceTask {
                             compressor: run.isInstalled("pigz") ? "pigz" : "gzip")
         let expired = Retention.expired(existing ?? [], now: run.now, retentionDays: retentionDays, keepMin: keepMin,
                                         addingNewArchive: true)
-        findings.add("destination", .ok, "\(destination)" + (existing == nil ? " (will be created, mode 0700)" : "")
+        let creation = mode?.isDryRun == false ? " (created by this run, mode 0700)" : " (will be created, mode 0700)"
+        findings.add("destination", .ok, "\(destination)" + (existing == nil ? creation : "")
                      + "; archive \(layout.archive) via \(layout.compressor)")
         findings.add("retention", .ok, expired.isEmpty ? "nothing to delete (\(retentionDays) days, keep \(keepMin))"
                      : "would delete \(expired.count) archive(s) older than \(retentionDays) days: "
@@ -139,7 +140,7 @@ public struct ConfigBackupTask: MaintenanceTask {
     /// Sources as they stand, with sizes from du (approximate where some files are unreadable).
     private func survey(_ run: TaskRun) async throws -> [Source] {
         let files = run.context.files
-        var sources = (BackupSources.defaults + includes).map { Source(path: $0, present: files.exists($0)) }
+        var sources = BackupSources.distinct(BackupSources.defaults + includes).map { Source(path: $0, present: files.exists($0)) }
         let present = sources.filter(\.present).map { files.path($0.path) }
         guard !present.isEmpty, run.isInstalled("du") else { return sources }
         let du = try await run.probe(Invocation("du", ["-s", "-B1", "--apparent-size", "--"] + present, timeout: .seconds(300)))

@@ -11,17 +11,15 @@ public struct FilesystemState: Sendable, Equatable, Codable {
     public var status: Status
 }
 
-/// Judges filesystems against the threshold, in blocks and in inodes.
+/// Judges filesystems against the threshold, in blocks and in inodes. At or over it is failed in
+/// every task, with the same metric value, so that one alert rule catches it wherever it shows.
 public struct DiskAssessment: Sendable {
     public let threshold: Int
-    /// The status of a filesystem at or above the threshold.
-    public let overStatus: Status
     /// Points below the threshold from which a filesystem is a warning (healthcheck), or nil.
     public let nearMargin: Int?
 
-    public init(threshold: Int, overStatus: Status, nearMargin: Int? = nil) {
+    public init(threshold: Int, nearMargin: Int? = nil) {
         self.threshold = threshold
-        self.overStatus = overStatus
         self.nearMargin = nearMargin
     }
 
@@ -38,7 +36,7 @@ public struct DiskAssessment: Sendable {
     }
 
     public func status(forPercent percent: Int) -> Status {
-        if percent >= threshold { return overStatus }
+        if percent >= threshold { return .failed }
         if let nearMargin, percent >= threshold - nearMargin { return .warning }
         return .ok
     }

@@ -22,7 +22,7 @@ public struct DiskWatchTask: MaintenanceTask {
             findings.add("df", .failed, error.message)
             return findings
         }
-        let states = DiskAssessment(threshold: threshold, overStatus: .warning)
+        let states = DiskAssessment(threshold: threshold)
             .assess(blocks: usage.blocks, inodes: usage.inodes)
         for state in states {
             findings.add(DiskAssessment.check(state, threshold: threshold))

@@ -7,7 +7,7 @@ struct StorageSection: HealthSection {
     func probe(_ probe: HealthProbe) async throws -> Findings {
         var report = Findings()
         let usage = try await DiskProbe.read(probe.run, timeout: probe.remaining)
-        let assessment = DiskAssessment(threshold: probe.threshold, overStatus: .failed, nearMargin: 5)
+        let assessment = DiskAssessment(threshold: probe.threshold, nearMargin: 5)
         let states = assessment.assess(blocks: usage.blocks, inodes: usage.inodes)
         for state in states {
             report.checks.append(DiskAssessment.check(state, threshold: probe.threshold))

@@ -37,8 +37,10 @@ public struct PackageSurvey: Sendable {
                 "\(remainingKernels.count) kernel images remain: \(remainingKernels.joined(separator: ", "))"))
         }
         let running = removed.filter { PackageRules.kernelRelease(ofImage: $0) == runningKernel }
+        let packaged = installedKernels.contains { PackageRules.kernelRelease(ofImage: $0) == runningKernel }
         checks.append(running.isEmpty
-            ? Check("running kernel", .ok, "\(runningKernel) stays installed")
+            ? Check("running kernel", .ok, packaged ? "\(runningKernel) stays installed"
+                    : "\(runningKernel) is not an installed package here (a custom or container kernel); nothing to keep")
             : Check("running kernel", .failed, "refused: the running kernel's image would be removed: \(running.joined(separator: ", "))"))
         let protected = protectedRemovals
         checks.append(protected.isEmpty

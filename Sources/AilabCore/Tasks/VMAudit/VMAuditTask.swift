@@ -65,9 +65,13 @@ public struct VMAuditTask: MaintenanceTask {
 
         for domain in domains {
             let memory = domain.memoryKiB.map { ByteCount.format($0 * 1024) } ?? "?"
-            findings.add("domain \(domain.name)", .ok, "\(domain.state), \(domain.vcpus.map(String.init) ?? "?") vCPUs, \(memory), "
+            // A file disk whose image is gone: the domain will not start.
+            let missing = domain.disks.filter { $0.type == "file" }.compactMap(\.source).filter { !run.context.files.exists($0) }
+            findings.add("domain \(domain.name)", missing.isEmpty ? .ok : .warning,
+                         "\(domain.state), \(domain.vcpus.map(String.init) ?? "?") vCPUs, \(memory), "
                          + "autostart \(domain.autostart), \(domain.disks.count) disk(s)"
-                         + (domain.snapshots.map { ", \($0) snapshot(s)" } ?? ""))
+                         + (domain.snapshots.map { ", \($0) snapshot(s)" } ?? "")
+                         + missing.map { "; missing disk image \($0)" }.joined())
         }
         for pool in pools {
             let sizes = [pool.capacityBytes.map { "capacity \(ByteCount.format($0))" },
@@ -103,6 +107,15 @@ public struct VMAuditTask: MaintenanceTask {
         Invocation("virsh", (connect.map { ["--connect", $0] } ?? []) + arguments, timeout: .seconds(60))
     }
 
+    /// dominfo says enable/disable where pool-list says yes/no: one word for both in the report.
+    static func yesNo(_ value: String?) -> String {
+        switch value {
+        case "enable": "yes"
+        case "disable": "no"
+        default: value ?? "unknown"
+        }
+    }
+
     private func domain(_ name: String, _ run: TaskRun) async throws -> Domain {
         async let infoCall = run.probe(virsh(["dominfo", name]))
         async let disksCall = run.probe(virsh(["domblklist", name, "--details"]))
@@ -112,7 +125,7 @@ public struct VMAuditTask: MaintenanceTask {
         return Domain(
             name: name, state: values["State"] ?? "unknown", vcpus: values["CPU(s)"].flatMap { Int($0) },
             memoryKiB: values["Max memory"].flatMap { Int64($0.split(separator: " ").first ?? "") },
-            autostart: values["Autostart"] ?? "unknown",
+            autostart: Self.yesNo(values["Autostart"]),
             disks: disks.succeeded ? try Virsh.parseDisks(disks.stdout) : [],
             snapshots: snapshots.succeeded ? VirshTable.names(snapshots.stdout).count : nil)
     }
