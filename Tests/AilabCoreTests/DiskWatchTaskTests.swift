@@ -24,14 +24,14 @@ import Testing
         return runner
     }
 
-    @Test func filesystemAtTheThresholdIsAWarningAndExits1() async throws {
+    @Test func filesystemAtTheThresholdFailsAndExits1() async throws {
         let fake = try FakeContext(runner: fakeDF())
         let report = try await TaskHarness.run(DiskWatchTask(threshold: 85), in: fake.context)
         #expect(report.checks.map(\.name) == ["/", "/srv/models"])
         #expect(report.checks.map(\.status) == [.failed, .ok])
         #expect(report.exitStatus == .failed)
         #expect(report.checks[0].detail.contains("85% used"))
-        #expect(fake.log("disk-watch").contains("WARNING /"))
+        #expect(fake.log("disk-watch").contains("FAILED /"))
     }
 
     @Test func belowTheThresholdEverythingIsOk() async throws {

@@ -8,12 +8,14 @@ import Testing
         #expect(Set(containers.map(\.name)) == ["kept", "stopped1", "withvol"])
         #expect(containers.first { $0.name == "kept" }?.labels == ["ailab.keep": "1"])
         #expect(containers.allSatisfy { $0.state == "created" && $0.id.count == 64 })
+        // Times are ISO 8601, not docker's "Less than a second ago".
+        #expect(containers.first { $0.name == "withvol" }?.created == "2026-11-21T22:47:59+00:00")
     }
 
     @Test func imagesNetworksAndDiskUse() throws {
         let images = try DockerObjects.images(try Fixture.text("docker/images.jsonl"))
         #expect(Set(images.map(\.reference)) == ["ailab-test/keep:1", "ailab-test/busybox:1"])
-        #expect(images.allSatisfy { $0.id.hasPrefix("sha256:") })
+        #expect(images.allSatisfy { $0.id.hasPrefix("sha256:") && $0.sizeBytes > 0 })
         let networks = try DockerObjects.networks(try Fixture.text("docker/network-ls.jsonl"))
         #expect(networks.first { $0.name == "keepnet" }?.labels["ailab.keep"] == "1")
         let rows = try DockerJSON.parseSystemDF(try Fixture.text("docker/system-df.jsonl"))
@@ -25,6 +27,7 @@ import Testing
         let json = #"{"BuildCache":[{"ID":"a1","Size":"12.3MB","LastUsedSince":"2 weeks ago","InUse":false},{"ID":"b2","Size":"1kB","LastUsedSince":"About an hour ago","InUse":false}]}"#
         let records = try DockerObjects.buildCache(json)
         #expect(records.map(\.id) == ["a1", "b2"])
+        #expect(records.map(\.sizeBytes) == [12_300_000, 1000])
         #expect(DockerObjects.seconds(humanDuration: records[0].lastUsed) == Double(14 * 86400))
         #expect(DockerObjects.seconds(humanDuration: records[1].lastUsed) == 3600)
         #expect(DockerObjects.seconds(humanDuration: "Less than a second ago") == 0)
@@ -68,7 +71,7 @@ import Testing
         let containers = try #require(report.check("stopped containers")?.detail)
         #expect(containers.contains("stopped1") && containers.contains("withvol") && !containers.contains("kept ("))
         #expect(report.check("kept")?.detail == "labelled ailab.keep: kept")
-        #expect(report.check("unused images")?.detail == "1 would be removed: ailab-test/busybox:1 1.98MB")
+        #expect(report.check("unused images")?.detail == "1 would be removed: ailab-test/busybox:1 1.9 MiB")
         #expect(report.check("unused networks")?.detail == "1 would be removed: net1")
         #expect(fake.runner.mutatingCalls.isEmpty)
     }

@@ -50,15 +50,19 @@ enum ReleaseBinary {
     @Test func everyServiceRunsUnderItsSandboxOnSystemd252() throws {
         let debian = try bookworm()
         try debian.check("systemctl is-active docker")
-        // A running container (a training job) must survive the install: Docker is not restarted under it.
-        try prepareDocker(debian)
-        let job = try debian.check("docker run -d --network none ailab-test:keep /bin/busybox sleep 100000").trimmingCharacters(in: .whitespacesAndNewlines)
-        let jobStarted = try debian.check("docker inspect -f '{{.State.StartedAt}}' \(job)")
-        let first = try debian.sh("/opt/ailab/install.sh --binary /opt/ailab/ailab")
+        // A running container (a training job) must survive the install: Docker is not restarted
+        // under it. Containers cannot start inside this container, so docker ps is told one runs.
+        try debian.check("""
+            mkdir -p /opt/stub && printf '%s\\n' '#!/bin/sh' '[ "$*" = "ps -q" ] && { echo 4f2a9c1d0b7e; exit 0; }' 'exec /usr/bin/docker "$@"' > /opt/stub/docker
+            chmod 755 /opt/stub/docker
+            """)
+        let dockerBefore = try debian.show("docker", ["MainPID", "ActiveEnterTimestampMonotonic"])
+        let first = try debian.sh("PATH=/opt/stub:$PATH /opt/ailab/install.sh --binary /opt/ailab/ailab")
         #expect(first.code == 0, "\(first.stderr)")
         #expect(first.stdout.contains("installed /usr/local/sbin/ailab"))
         #expect(first.stdout.contains("Docker's log limits apply at its next restart: 1 container(s) are running and were left alone"), "\(first.stdout)")
-        #expect(try debian.check("docker inspect -f '{{.State.StartedAt}}' \(job)") == jobStarted)
+        #expect(try debian.show("docker", ["MainPID", "ActiveEnterTimestampMonotonic"]) == dockerBefore)
+        try prepareDocker(debian)
 
         // A second run changes nothing and restarts neither journald nor Docker.
         let daemons = "systemd-journald docker"
@@ -111,7 +115,7 @@ enum ReleaseBinary {
         // docker-cleanup pruned through the Docker CLI, under its own sandbox.
         #expect(try debian.check("docker images -q ailab-test:old").isEmpty)
         #expect(try !debian.check("docker images -q ailab-test:keep").isEmpty)
-        #expect(try debian.check("docker ps -aq") == String(job.prefix(12)) + "\n")
+        #expect(try debian.check("docker ps -aq").isEmpty)
 
         // healthcheck tells the truth about ailab's own units after these runs.
         let report = try debian.sh("ailab healthcheck --format json")

@@ -11,19 +11,27 @@ public enum DockerJSON {
         }
     }
 
-    /// One row of `docker system df`: type, counts and sizes as docker prints them.
+    /// One row of `docker system df`: counts as numbers and sizes in bytes (docker prints
+    /// "2", "1.982MB", "1GB (50%)").
     public struct DiskUsageRow: Sendable, Equatable, Codable {
         public var type: String
-        public var total: String
-        public var active: String
-        public var size: String
-        public var reclaimable: String
+        public var total: Int
+        public var active: Int
+        public var sizeBytes: Int64
+        public var reclaimableBytes: Int64
+
+        public var summary: String {
+            "\(type) \(ByteCount.format(sizeBytes)) (\(ByteCount.format(reclaimableBytes)) reclaimable)"
+        }
     }
 
     public static func parseSystemDF(_ output: String) throws -> [DiskUsageRow] {
         try lines(output).map { row in
-            DiskUsageRow(type: JSONField.string(row["Type"]), total: JSONField.string(row["TotalCount"]), active: JSONField.string(row["Active"]),
-                         size: JSONField.string(row["Size"]), reclaimable: JSONField.string(row["Reclaimable"]))
+            let reclaimable = JSONField.string(row["Reclaimable"]).split(separator: " ").first.map(String.init) ?? ""
+            return DiskUsageRow(type: JSONField.string(row["Type"]), total: Int(JSONField.string(row["TotalCount"])) ?? 0,
+                                active: Int(JSONField.string(row["Active"])) ?? 0,
+                                sizeBytes: DockerObjects.bytes(JSONField.string(row["Size"])) ?? 0,
+                                reclaimableBytes: DockerObjects.bytes(reclaimable) ?? 0)
         }
     }
 

@@ -6,6 +6,7 @@ public struct DockerContainer: Sendable, Equatable, Codable {
     public var name: String
     public var image: String
     public var state: String
+    /// ISO 8601 ("2026-11-22T06:00:00+00:00"), from docker's "2026-11-22 06:00:00 +0000 UTC".
     public var created: String
     public var labels: [String: String]
     public var networks: [String]
@@ -15,7 +16,7 @@ public struct DockerContainer: Sendable, Equatable, Codable {
 public struct DockerImage: Sendable, Equatable, Codable {
     public var id: String
     public var reference: String
-    public var size: String
+    public var sizeBytes: Int64
 }
 
 /// A network from `docker network ls --no-trunc --format '{{json .}}'`.
@@ -29,7 +30,7 @@ public struct DockerNetwork: Sendable, Equatable, Codable {
 /// A build cache record from `docker system df -v --format '{{json .}}'`.
 public struct DockerBuildCache: Sendable, Equatable, Codable {
     public var id: String
-    public var size: String
+    public var sizeBytes: Int64
     public var lastUsed: String
     public var inUse: Bool
 }
@@ -39,7 +40,7 @@ public enum DockerObjects {
         try DockerJSON.lines(output).map { row in
             DockerContainer(
                 id: JSONField.string(row["ID"]), name: JSONField.string(row["Names"]), image: JSONField.string(row["Image"]),
-                state: JSONField.string(row["State"]), created: JSONField.string(row["RunningFor"]),
+                state: JSONField.string(row["State"]), created: iso8601(JSONField.string(row["CreatedAt"])),
                 labels: labels(JSONField.string(row["Labels"])),
                 networks: JSONField.string(row["Networks"]).split(separator: ",").map(String.init))
         }
@@ -50,7 +51,7 @@ public enum DockerObjects {
             let repository = JSONField.string(row["Repository"]), tag = JSONField.string(row["Tag"])
             return DockerImage(id: JSONField.string(row["ID"]),
                                reference: repository == "<none>" ? "<none>" : "\(repository):\(tag)",
-                               size: JSONField.string(row["Size"]))
+                               sizeBytes: bytes(JSONField.string(row["Size"])) ?? 0)
         }
     }
 
@@ -64,10 +65,18 @@ public enum DockerObjects {
     public static func buildCache(_ output: String) throws -> [DockerBuildCache] {
         guard let object = try DockerJSON.lines(output).first else { return [] }
         return (object["BuildCache"] as? [[String: Any]] ?? []).map { row in
-            DockerBuildCache(id: JSONField.string(row["ID"]), size: JSONField.string(row["Size"]),
+            DockerBuildCache(id: JSONField.string(row["ID"]), sizeBytes: bytes(JSONField.string(row["Size"])) ?? 0,
                              lastUsed: JSONField.string(row["LastUsedSince"]),
                              inUse: row["InUse"] as? Bool ?? (JSONField.string(row["InUse"]) == "true"))
         }
+    }
+
+    /// "2026-11-22 06:00:00 +0000 UTC" → "2026-11-22T06:00:00+00:00"; other text as it is.
+    static func iso8601(_ text: String) -> String {
+        let parts = text.split(separator: " ")
+        guard parts.count >= 3, parts[0].count == 10, parts[1].count == 8, parts[2].count == 5 else { return text }
+        let zone = parts[2]
+        return "\(parts[0])T\(parts[1])\(zone.prefix(3)):\(zone.suffix(2))"
     }
 
     /// "a=1,ailab.keep=" → ["a": "1", "ailab.keep": ""].

@@ -47,7 +47,7 @@ public struct DockerCleanupTask: MaintenanceTask {
         findings.add("docker", .ok, "engine \(info.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
         let usage = try await run.probe(query(["system", "df", "--format", "{{json .}}"]))
         let rows = (try? DockerJSON.parseSystemDF(usage.stdout)) ?? []
-        findings.add("disk use", .ok, rows.map { "\($0.type) \($0.size) (\($0.reclaimable) reclaimable)" }.joined(separator: "; "))
+        findings.add("disk use", .ok, rows.map(\.summary).joined(separator: "; "))
 
         let preview = try await self.preview(run)
         findings.add("stopped containers", .ok, preview.containers.isEmpty ? "none to remove"
@@ -56,7 +56,7 @@ public struct DockerCleanupTask: MaintenanceTask {
             findings.add("kept", .ok, "labelled \(Self.keepLabel): " + preview.keptContainers.joined(separator: ", "))
         }
         findings.add("unused images", .ok, preview.images.isEmpty ? "none to remove"
-                     : "\(preview.images.count) would be removed: " + preview.images.map { "\($0.reference) \($0.size)" }.joined(separator: ", "))
+                     : "\(preview.images.count) would be removed: " + preview.images.map { "\($0.reference) \(ByteCount.format($0.sizeBytes))" }.joined(separator: ", "))
         findings.add("unused networks", .ok, preview.networks.isEmpty ? "none to remove"
                      : "\(preview.networks.count) would be removed: " + preview.networks.joined(separator: ", "))
         findings.add("build cache", .ok, preview.buildCache.isEmpty ? "nothing unused for \(cacheAgeHours) h"

@@ -35,7 +35,7 @@ struct ContainersSection: HealthSection {
             report.add("unhealthy containers", .warning, "docker ps: \(unhealthyResult.message ?? "")")
         }
         if diskResult.succeeded, let rows = try? DockerJSON.parseSystemDF(diskResult.stdout) {
-            report.add("docker disk", .ok, rows.map { "\($0.type) \($0.size) (\($0.reclaimable) reclaimable)" }
+            report.add("docker disk", .ok, rows.map(\.summary)
                 .joined(separator: "; "))
             report.set("dockerDisk", rows)
         } else {
