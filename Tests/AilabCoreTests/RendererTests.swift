@@ -16,7 +16,7 @@ import Testing
     @Test func jsonHoldsTheDocumentedFields() throws {
         let text = JSONRenderer.render(Self.report(dryRun: true))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        for key in ["task", "host", "startedAt", "finishedAt", "exitCode", "dryRun", "checks", "plan", "threshold"] {
+        for key in ["task", "hostname", "startedAt", "finishedAt", "exitCode", "dryRun", "checks", "plan", "threshold"] {
             #expect(object[key] != nil, "missing \(key)")
         }
         #expect(object["exitCode"] as? Int == 0)

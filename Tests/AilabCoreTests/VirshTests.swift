@@ -38,7 +38,7 @@ import Testing
 
     @Test func volumesKeepVirshSizes() throws {
         #expect(try Virsh.parseVolumes(try Fixture.text("virsh/vol-list-details.txt"), pool: "models") == [
-            StorageVolume(pool: "models", name: "train.qcow2", path: "/tmp/vmt/pool1/train.qcow2", capacity: "20.00 GiB", allocation: "97.66 KiB"),
+            StorageVolume(pool: "models", name: "train.qcow2", path: "/tmp/vmt/pool1/train.qcow2", capacityBytes: 21_474_836_480, allocationBytes: 100_003),
         ])
     }
 

@@ -25,8 +25,8 @@ public struct StorageVolume: Sendable, Equatable, Codable {
     public var pool: String
     public var name: String
     public var path: String
-    public var capacity: String
-    public var allocation: String
+    public var capacityBytes: Int64?
+    public var allocationBytes: Int64?
 }
 
 public enum Virsh {
@@ -60,8 +60,17 @@ public enum Virsh {
     public static func parseVolumes(_ output: String, pool: String) throws -> [StorageVolume] {
         try VirshTable.rows(output).map { fields in
             guard fields.count >= 5 else { throw ParseError("virsh vol-list", "cannot read row: \(fields)") }
-            return StorageVolume(pool: pool, name: fields[0], path: fields[1], capacity: fields[3], allocation: fields[4])
+            return StorageVolume(pool: pool, name: fields[0], path: fields[1], capacityBytes: bytes(human: fields[3]),
+                                 allocationBytes: bytes(human: fields[4]))
         }
+    }
+
+    /// virsh's table sizes: "20.00 GiB", "97.66 KiB", "0.00 B" (binary units).
+    static func bytes(human text: String) -> Int64? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 2, let value = Double(parts[0]) else { return nil }
+        let units: [Substring: Double] = ["B": 1, "KiB": 0x1p10, "MiB": 0x1p20, "GiB": 0x1p30, "TiB": 0x1p40, "PiB": 0x1p50]
+        return units[parts[1]].map { Int64(value * $0) }
     }
 
     /// libvirt sizes carry a unit attribute (bytes by default).

@@ -5,7 +5,7 @@ public enum JSONRenderer {
     public static func render(_ report: Report) -> String {
         var object: [String: JSONValue] = report.findings.data
         object["task"] = .string(report.task)
-        object["host"] = .string(report.host)
+        object["hostname"] = .string(report.host)
         object["startedAt"] = .string(timestamp(report.startedAt))
         object["finishedAt"] = .string(timestamp(report.finishedAt))
         object["exitCode"] = .int(Int64(report.exitStatus.rawValue))

@@ -35,6 +35,9 @@ public struct DockerCleanupTask: MaintenanceTask {
 
     public func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
+        // Present, and empty, when there is nothing to look at.
+        findings.set("preview", Preview(containers: [], keptContainers: [], images: [], networks: [], buildCache: []))
+        findings.set("diskUse", [DockerJSON.DiskUsageRow]())
         if let absence = ComponentPresence.dockerAbsence(run) {
             findings.add("docker", .absent, absence + ": nothing to clean")
             return findings

@@ -18,6 +18,9 @@ public struct HealthcheckTask: MaintenanceTask {
         self.expectations = expectations
     }
 
+    static let listKeys = ["filesystems", "blockDevices", "failedUnits", "unhealthyContainers", "dockerDisk", "domains", "gpus",
+                           "xids", "smart", "listeners"]
+
     func sections(host: String) -> [any HealthSection] {
         [HostSection(host: host), StorageSection(), ServicesSection(), ContainersSection(), VMSection(),
          GPUSection(), SMARTSection(), BackupSection(folder: backupFolder, maximumAge: backupMaxAge),
@@ -37,6 +40,9 @@ public struct HealthcheckTask: MaintenanceTask {
         }
         var findings = Findings()
         findings.set("threshold", threshold)
+        // Every documented key is present: a section with nothing to report gives [] or null.
+        for key in Self.listKeys { findings.set(key, [String]()) }
+        for key in ["docker", "firewall", "newestBackup"] { findings.data[key] = .null }
         for (section, report) in zip(sections, reports) {
             for var check in report.checks {
                 check.section = section.title

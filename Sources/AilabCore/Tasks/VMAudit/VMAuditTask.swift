@@ -90,7 +90,7 @@ public struct VMAuditTask: MaintenanceTask {
         findings.add("unreferenced images", unreferenced.isEmpty ? .ok : .warning, unreferenced.isEmpty ? "none"
                      : "\(unreferenced.count) file(s) hold \(ByteCount.format(unreferencedBytes)); review before deleting by hand")
         if !volumes.isEmpty {
-            findings.notes.append("Volumes:\n" + volumes.map { "  \($0.pool)/\($0.name)  \($0.path)  capacity \($0.capacity), allocation \($0.allocation)" }
+            findings.notes.append("Volumes:\n" + volumes.map { "  \($0.pool)/\($0.name)  \($0.path)  capacity \($0.capacityBytes.map(ByteCount.format) ?? "?"), allocation \($0.allocationBytes.map(ByteCount.format) ?? "?")" }
                 .joined(separator: "\n"))
         }
         findings.set("domains", domains)
