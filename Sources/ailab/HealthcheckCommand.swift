@@ -40,7 +40,7 @@ struct HealthcheckCommand: AsyncParsableCommand {
         var written = true
         if let outputFile {
             do {
-                try AtomicFile.write(output.render(report, colour: false), to: outputFile, mode: 0o600)
+                try AtomicFile.write(output.render(report, toTerminal: false), to: outputFile, mode: 0o600)
             } catch {
                 StandardStreams.error("ailab: report not written to \(outputFile): \(error)\n")
                 written = false

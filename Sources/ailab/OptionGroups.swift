@@ -96,15 +96,22 @@ struct OutputOptions: ParsableArguments {
         if report.exitStatus != .ok { throw ExitCode(report.exitStatus.rawValue) }
     }
 
-    func render(_ report: Report, colour: Bool? = nil) -> String {
+    /// `toTerminal` is false for --output files: no colour and no wrapping there.
+    func render(_ report: Report, toTerminal: Bool = true) -> String {
         switch format {
         case .json:
             return JSONRenderer.render(report)
         case .text:
-            let colour = colour ?? TextRenderer.wantsColour(
-                isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment)
-            return TextRenderer(colour: colour).render(report)
+            let terminal = toTerminal && isatty(STDOUT_FILENO) == 1
+            let colour = TextRenderer.wantsColour(isTerminal: terminal, environment: ProcessInfo.processInfo.environment)
+            return TextRenderer(colour: colour, width: terminal ? Self.terminalWidth() : nil).render(report)
         }
+    }
+
+    private static func terminalWidth() -> Int? {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
     }
 }
 

@@ -295,6 +295,14 @@ extension Report {
         #expect(report.check("docker")?.detail == "skipped (needs root)")
     }
 
+    /// An unconfigured zram device lists as a 0 B disk: left out of the block devices.
+    @Test func zeroSizedDisksAreNotListed() async throws {
+        let host = try HealthyHost()
+        host.runner.on("lsblk", stdout: #"{"blockdevices":[{"name":"zram0","type":"disk","size":0,"model":null,"rota":false},{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false}]}"#)
+        let report = try await host.report()
+        #expect(report.check("block devices")?.detail == "nvme0n1 1.8 TiB Samsung SSD 990 PRO 2TB")
+    }
+
     @Test func failedAilabServiceFailsItsTimer() async throws {
         let host = try HealthyHost()
         host.setTimers(#"[{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#,

@@ -45,7 +45,7 @@ import Testing
         #expect(text.contains("WARNING  /"))
         #expect(text.contains("[containers]"))
         #expect(text.contains("Plan (would run with --execute):"))
-        #expect(text.hasSuffix("→ exit 0\n"))
+        #expect(text.hasSuffix("→ exit 0 — warning: / (91% used)\n"))
         #expect(TextRenderer(colour: true).render(Self.report(dryRun: nil)).contains("\u{1B}[33m"))
     }
 
@@ -54,5 +54,20 @@ import Testing
     ] as [(Bool, [String: String], Bool)])
     func colourOnlyOnATerminalWithoutNO_COLOR(isTerminal: Bool, environment: [String: String], expected: Bool) {
         #expect(TextRenderer.wantsColour(isTerminal: isTerminal, environment: environment) == expected)
+    }
+
+    /// The closing line names what failed and warned; long details wrap under their column.
+    @Test func closingLineNamesProblemsAndDetailsWrap() {
+        var findings = Findings()
+        findings.add("docker", .failed, "daemon not answering: Cannot connect to the Docker daemon at unix:///var/run/docker.sock")
+        findings.add("config backup", .warning, "no ailab-config archive in /srv/backups/ailab-config yet (run ailab config-backup)")
+        findings.add("load", .ok, "0.50 0.40 0.30 on 8 CPUs")
+        let report = Report(task: "healthcheck", host: "lab01", startedAt: Date(timeIntervalSince1970: 0),
+                            finishedAt: Date(timeIntervalSince1970: 1), dryRun: nil, findings: findings)
+        let plain = TextRenderer(colour: false).render(report)
+        #expect(plain.hasSuffix("→ exit 1 — failed: docker (daemon not answering); warning: config backup (no ailab-config archive in /srv/backups/ailab-config yet…)\n"))
+        let narrow = TextRenderer(colour: false, width: 60).render(report)
+        for line in narrow.split(separator: "\n") { #expect(line.count <= 60, "\(line)") }
+        #expect(narrow.contains("\n                       "))
     }
 }

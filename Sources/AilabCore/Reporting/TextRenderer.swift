@@ -3,9 +3,12 @@ import Foundation
 /// Renders a report for people: one line per check, grouped by section, then plan and notes.
 public struct TextRenderer: Sendable {
     public let colour: Bool
+    /// The terminal's width: long details wrap under their column. nil (a file, a pipe): no wrapping.
+    public let width: Int?
 
-    public init(colour: Bool) {
+    public init(colour: Bool, width: Int? = nil) {
         self.colour = colour
+        self.width = width
     }
 
     /// Colour only on a terminal, and never when `NO_COLOR` is set.
@@ -27,7 +30,9 @@ public struct TextRenderer: Sendable {
             }
             let label = paint(check.status.label.padding(toLength: 8, withPad: " ", startingAt: 0), for: check.status)
             let name = check.name.padding(toLength: max(width, check.name.count), withPad: " ", startingAt: 0)
-            lines.append("\(label) \(name)  \(check.detail)")
+            let indent = 8 + 1 + name.count + 2
+            let detail = wrap(check.detail, first: indent).joined(separator: "\n" + String(repeating: " ", count: indent))
+            lines.append("\(label) \(name)  \(detail)")
         }
         if !report.findings.plan.isEmpty {
             lines.append("")
@@ -39,8 +44,40 @@ public struct TextRenderer: Sendable {
             lines.append(note)
         }
         lines.append("")
-        lines.append(summary(report))
+        let problems = problems(report)
+        lines += wrap(summary(report) + (problems.isEmpty ? "" : " — " + problems), first: 0)
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "failed: docker (daemon not answering); warning: config backup (no ailab-config archive …)".
+    func problems(_ report: Report) -> String {
+        [Status.failed, .warning].compactMap { status -> String? in
+            let checks = report.checks.filter { $0.status == status }
+            guard !checks.isEmpty else { return nil }
+            return "\(status.rawValue): " + checks.map { check in
+                let reason = check.detail.prefix { $0 != ";" && $0 != ":" }
+                let short = reason.count > 60 ? reason.prefix(57).trimmingCharacters(in: .whitespaces) + "…" : String(reason)
+                return "\(check.name) (\(short))"
+            }.joined(separator: ", ")
+        }.joined(separator: "; ")
+    }
+
+    /// Lines of at most `width` columns, the first starting at column `first`, breaking at spaces.
+    func wrap(_ text: String, first: Int) -> [String] {
+        guard !text.isEmpty else { return [] }
+        guard let width, width > first + 20 else { return [text] }
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if !line.isEmpty && first + line.count + 1 + word.count > width {
+                lines.append(line)
+                line = String(word)
+            } else {
+                line += (line.isEmpty ? "" : " ") + word
+            }
+        }
+        lines.append(line)
+        return lines
     }
 
     private func planTitle(_ report: Report) -> String {

@@ -26,7 +26,8 @@ struct StorageSection: HealthSection {
         if probe.has("lsblk") {
             let result = try await probe.call("lsblk", Lsblk.arguments)
             if result.succeeded, let devices = try? Lsblk.parse(result.stdout) {
-                let disks = devices.filter { $0.type == "disk" }
+                // An unconfigured zram or empty drive shows as a 0 B disk: noise among the real ones.
+                let disks = devices.filter { $0.type == "disk" && $0.sizeBytes > 0 }
                 report.add("block devices", .ok, disks.isEmpty ? "no disks listed" : disks.map { disk in
                     ([disk.name, ByteCount.format(disk.sizeBytes)] + (disk.model.map { [$0] } ?? [])).joined(separator: " ")
                 }.joined(separator: "; "))
