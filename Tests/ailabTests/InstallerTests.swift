@@ -147,6 +147,11 @@ enum Repository {
         #expect(daemon["log-driver"] as? String == "json-file")
         #expect(daemon["log-opts"] as? [String: String] == ["labels": "env", "max-size": "50m", "max-file": "5"])
         #expect(FileManager.default.fileExists(atPath: root.file("root/ailab-healthcheck-now.txt")))
+        let bash = try String(contentsOfFile: root.file("usr/local/share/bash-completion/completions/ailab"), encoding: .utf8)
+        #expect(bash.contains("healthcheck") && bash.contains("config-backup"))
+        for completion in ["usr/local/share/zsh/site-functions/_ailab", "usr/local/share/fish/vendor_completions.d/ailab.fish"] {
+            #expect(FileManager.default.fileExists(atPath: root.file(completion)), "\(completion)")
+        }
         let before = try tree(root)
 
         let second = try install(root)
@@ -182,7 +187,9 @@ enum Repository {
         #expect(built.code == 0, "\(built.stderr)")
         let deb = out.file("ailab_\(AilabVersion.current)_amd64.deb")
         let contents = try Command.check("dpkg-deb", ["-c", deb])
-        for path in ["./usr/sbin/ailab", "./usr/lib/systemd/system/ailab-healthcheck.service", "./etc/ailab/ailab.yaml.example"] {
+        for path in ["./usr/sbin/ailab", "./usr/lib/systemd/system/ailab-healthcheck.service", "./etc/ailab/ailab.yaml.example",
+                     "./usr/share/bash-completion/completions/ailab", "./usr/share/zsh/vendor-completions/_ailab",
+                     "./usr/share/fish/vendor_completions.d/ailab.fish"] {
             #expect(contents.contains(path), "missing \(path)")
         }
         #expect(try Command.check("dpkg-deb", ["-I", deb, "conffiles"]) == "/etc/ailab/ailab.yaml.example\n/etc/logrotate.d/ailab\n")
