@@ -1,0 +1,116 @@
+import Foundation
+
+/// What listens, how sshd is set, the inbound firewall and the clock: the host's policy as it stands.
+extension ExpectationsSection {
+    func listenerChecks(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
+        guard probe.has("ss") else {
+            report.add("listening", .absent, "ss is not installed (iproute2)")
+            return report
+        }
+        let sockets = SocketList.parse(try await probe.call("ss", ["-Htulpn"]).stdout).filter { !$0.isLoopback }
+        report.set("listeners", sockets)
+        guard let allowed = expect.listening else {
+            report.add("listening", .ok, sockets.isEmpty ? "nothing listens beyond loopback"
+                       : "beyond loopback: " + sockets.map(\.summary).joined(separator: ", "))
+            return report
+        }
+        let unexpected = sockets.filter { socket in !allowed.contains { $0.port == socket.port && $0.proto == socket.proto } }
+        report.measure("ailab_listeners_unexpected", "Sockets listening beyond loopback that are not declared.", Double(unexpected.count))
+        if unexpected.isEmpty {
+            report.add("listening", .ok, "only declared ports listen beyond loopback: " + allowed.map(\.description).joined(separator: ", "))
+        }
+        for socket in unexpected {
+            report.add("listening \(socket.port)/\(socket.proto)", .warning, "unexpected listener: \(socket.summary)")
+        }
+        return report
+    }
+
+    /// The effective settings, from `sshd -T` (sshd must read its host keys: root only).
+    func sshdChecks(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
+        guard !expect.sshd.isEmpty else { return report }
+        guard probe.has("sshd") else {
+            for setting in expect.sshd { report.add("sshd \(setting.key)", .absent, "sshd is not installed") }
+            return report
+        }
+        guard probe.isRoot else {
+            for setting in expect.sshd { report.checks.append(.needsRoot("sshd \(setting.key)")) }
+            return report
+        }
+        let result = try await probe.call("sshd", ["-T"] + (expect.sshdConfig.map { ["-f", $0] } ?? []))
+        guard result.succeeded else {
+            for setting in expect.sshd { report.add("sshd \(setting.key)", .failed, "sshd -T: \(result.message ?? result.termination.description)") }
+            return report
+        }
+        var effective: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let words = line.split(separator: " ", maxSplits: 1).map(String.init)
+            if words.count == 2, effective[words[0]] == nil { effective[words[0]] = words[1] }
+        }
+        // sshd -T prints the older spelling of prohibit-password.
+        func normal(_ value: String?) -> String? { value?.lowercased().replacingOccurrences(of: "without-password", with: "prohibit-password") }
+        for setting in expect.sshd {
+            let actual = effective[setting.key]
+            let same = normal(actual) == normal(setting.value)
+            report.add("sshd \(setting.key)", same ? .ok : .failed, same ? setting.value : "is \(actual ?? "not set"), expected \(setting.value)")
+        }
+        return report
+    }
+
+    func firewallChecks(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
+        let filter: InboundFilter
+        if probe.has("nft") {
+            let result = try await probe.call("nft", ["list", "ruleset"])
+            guard result.succeeded else { return Self.unreadable("nft list ruleset", result, expected: expect.firewall, probe) }
+            filter = FirewallRules.parseNft(result.stdout)
+        } else if probe.has("iptables") {
+            let result = try await probe.call("iptables", ["-S"])
+            guard result.succeeded else { return Self.unreadable("iptables -S", result, expected: expect.firewall, probe) }
+            filter = FirewallRules.parseIptables(result.stdout)
+        } else {
+            report.add("firewall", expect.firewall ? .failed : .absent, "neither nft nor iptables is installed")
+            return report
+        }
+        let detail = "\(filter.tool): inbound policy \(filter.policy ?? "none (no input chain)"), \(filter.rules) rule(s)"
+        report.add("firewall", expect.firewall && filter.acceptsEverything ? .failed : .ok,
+                   detail + (expect.firewall && filter.acceptsEverything ? "; the input path accepts everything" : ""))
+        report.set("firewall", filter)
+        return report
+    }
+
+    static func unreadable(_ command: String, _ result: InvocationResult, expected: Bool, _ probe: HealthProbe) -> Findings {
+        var report = Findings()
+        if !probe.isRoot { report.checks.append(.needsRoot("firewall")) } else {
+            report.add("firewall", expected ? .failed : .warning, "\(command): \(result.message ?? result.termination.description)")
+        }
+        return report
+    }
+
+    /// Always checked: `timedatectl`, or `chronyc` where systemd-timesyncd is not in use.
+    func timeSync(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
+        var synchronised: Bool?
+        var source = ""
+        if probe.has("timedatectl") {
+            let result = try await probe.call("timedatectl", ["show", "-p", "NTPSynchronized", "--value"])
+            if result.succeeded { synchronised = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "yes"; source = "timedatectl" }
+        }
+        if synchronised == nil, probe.has("chronyc") {
+            let result = try await probe.call("chronyc", ["-c", "tracking"])
+            // The last field of the CSV is the leap status: "Normal" once synchronised.
+            if result.succeeded {
+                synchronised = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").last == "Normal"
+                source = "chronyc"
+            }
+        }
+        guard let synchronised else {
+            report.add("time sync", .absent, "neither timedatectl nor chronyc can tell")
+            return report
+        }
+        report.add("time sync", synchronised ? .ok : .warning, synchronised ? "synchronised (\(source))" : "not synchronised (\(source))")
+        report.measure("ailab_time_synchronized", "Whether the clock is synchronised (1) or not (0).", synchronised ? 1 : 0)
+        return report
+    }
+}
