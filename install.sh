@@ -248,7 +248,8 @@ write_completions() {
     for shell in bash zsh fish; do
         target=$1
         shift
-        write_file "$target" 0644 "$("$binary" --generate-completion-script "$shell")" || true
+        # Completion files are sourced, not run: no #! line.
+        write_file "$target" 0644 "$("$binary" --generate-completion-script "$shell" | sed '1{/^#!/d}')" || true
     done
 }
 
