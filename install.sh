@@ -59,6 +59,7 @@ journald_dropin=$root/etc/systemd/journald.conf.d/ailab-limits.conf
 textfile_dir=$root/var/lib/prometheus/node-exporter
 config_dir=$root/etc/ailab
 logrotate_rule=$root/etc/logrotate.d/ailab
+manual=$root/usr/local/share/man/man8/ailab.8
 completions=("$root/usr/local/share/bash-completion/completions/ailab" "$root/usr/local/share/zsh/site-functions/_ailab"
     "$root/usr/local/share/fish/vendor_completions.d/ailab.fish")
 
@@ -109,7 +110,7 @@ uninstall_all() {
     rm -f "$root"/var/lib/systemd/timers/stamp-ailab-*.timer "$textfile_dir"/ailab-*.prom
     rm -rf "$root/var/lib/ailab"
     # The administrator's own ailab.yaml stays; the example goes.
-    rm -f "$config_dir/ailab.yaml.example" "$logrotate_rule" "${completions[@]}"
+    rm -f "$config_dir/ailab.yaml.example" "$logrotate_rule" "$manual" "${completions[@]}"
     if [[ -d $config_dir ]]; then rmdir --ignore-fail-on-non-empty "$config_dir"; fi
     if [[ -e $journald_dropin ]]; then
         rm -f "$journald_dropin"
@@ -218,6 +219,7 @@ install_all() {
     # Only the example is ever written: an existing /etc/ailab/ailab.yaml is the administrator's.
     place "$here/etc/ailab.yaml.example" "$config_dir/ailab.yaml.example" 0644 || true
     place "$here/etc/logrotate.ailab" "$logrotate_rule" 0644 || true
+    place "$here/etc/ailab.8" "$manual" 0644 || true
     write_completions "$binary" "${completions[@]}"
     install -d -m 0700 "$root/srv/backups/ailab-config"
     install -d -m 0755 "$root/var/lib/ailab" "$root/var/lib/prometheus/node-exporter"
@@ -268,6 +270,9 @@ build_deb() {
     done
     install -D -m 0644 "$here/etc/ailab.yaml.example" "$stage/etc/ailab/ailab.yaml.example"
     install -D -m 0644 "$here/etc/logrotate.ailab" "$stage/etc/logrotate.d/ailab"
+    install -d -m 0755 "$stage/usr/share/man/man8"
+    gzip -9n <"$here/etc/ailab.8" >"$stage/usr/share/man/man8/ailab.8.gz"
+    chmod 0644 "$stage/usr/share/man/man8/ailab.8.gz"
     write_completions "$binary" "$stage/usr/share/bash-completion/completions/ailab" "$stage/usr/share/zsh/vendor-completions/_ailab" \
         "$stage/usr/share/fish/vendor_completions.d/ailab.fish" >/dev/null
     install -d -m 0755 "$stage/usr/share/doc/ailab"

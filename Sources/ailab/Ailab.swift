@@ -6,7 +6,7 @@ struct Ailab: AsyncParsableCommand {
         commandName: "ailab",
         abstract: "Keeps an Ubuntu AI-lab host (GPUs, Docker, libvirt) healthy.",
         discussion: """
-            Reports are read-only. Cleanup tasks are dry runs unless --execute is given, and then \
+            Reports are read-only. Change tasks (cleanups, config-backup, upgrade) are dry runs unless --execute is given, and then \
             ask for EXECUTE to be typed (or take --non-interactive, as the systemd timers do).
             Exit codes: 0 done, 1 a check or action failed, 2 invalid input or missing privilege.
             """,
