@@ -71,7 +71,8 @@ place() {
     if [[ -f $target ]] && cmp -s "$source" "$target" && [[ $(stat -c %a "$target") == "${mode#0}" ]]; then
         return 1
     fi
-    install -D -m "$mode" "$source" "$target"
+    # Called as "place … || true" (1 means unchanged), where set -e does not apply: fail by hand.
+    install -D -m "$mode" "$source" "$target" || die 1 "could not install $target"
     say "installed $target"
 }
 

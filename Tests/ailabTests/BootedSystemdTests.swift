@@ -38,7 +38,7 @@ enum ReleaseBinary {
         try FileManager.default.copyItem(atPath: binary, toPath: source + "/ailab")
         try FileManager.default.copyItem(atPath: Repository.installer, toPath: source + "/install.sh")
         try FileManager.default.createDirectory(atPath: source + "/etc", withIntermediateDirectories: true)
-        for file in ["ailab.yaml.example", "logrotate.ailab"] {
+        for file in try FileManager.default.contentsOfDirectory(atPath: Repository.root + "/etc") {
             try FileManager.default.copyItem(atPath: Repository.root + "/etc/" + file, toPath: source + "/etc/" + file)
         }
         for unit in Repository.units {
