@@ -9,15 +9,11 @@ struct DiskWatchCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var config: ConfigOption
-
-    @Option(parsing: .unconditional,
-            help: "Use% (1–100) at or above which a filesystem fails. Default: disk.threshold, $AILAB_DISK_THRESHOLD, else 85.",
-            transform: OptionValue.integer(1...100, "a whole percentage"))
-    var threshold: Int?
+    @OptionGroup var disk: ThresholdOption
 
     func run() async throws {
         let settings = try config.load()
-        let task = DiskWatchTask(threshold: settings.diskThreshold.overridden(by: threshold).value)
+        let task = DiskWatchTask(threshold: settings.diskThreshold.overridden(by: disk.threshold).value)
         try output.finish(try await TaskHarness.run(task, in: .live()))
     }
 }

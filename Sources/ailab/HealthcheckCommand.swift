@@ -24,16 +24,13 @@ struct HealthcheckCommand: AsyncParsableCommand {
             transform: OptionValue.integer(1...600, "seconds"))
     var timeout: Int?
 
-    @Option(parsing: .unconditional,
-            help: "Use% (1–100) at or above which a filesystem fails. Default: disk.threshold, $AILAB_DISK_THRESHOLD, else 85.",
-            transform: OptionValue.integer(1...100, "a whole percentage"))
-    var threshold: Int?
+    @OptionGroup var disk: ThresholdOption
 
     func run() async throws {
         let settings = try config.load()
         let task = HealthcheckTask(
             timeout: .seconds(settings.healthcheckTimeout.overridden(by: timeout).value),
-            threshold: settings.diskThreshold.overridden(by: threshold).value,
+            threshold: settings.diskThreshold.overridden(by: disk.threshold).value,
             backupFolder: settings.backupDest.value, backupMaxAge: .seconds(settings.backupMaxAgeHours.value * 3600),
             expectations: settings.expect)
         let report = try await TaskHarness.run(task, in: .live())

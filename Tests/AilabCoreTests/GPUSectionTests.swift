@@ -4,10 +4,6 @@ import Testing
 
 /// The GPU section's rules, each on the healthy host with one thing broken.
 @Suite struct GPUSectionTests {
-    func gpuChecks(_ report: Report) -> [String: Check] {
-        Dictionary(report.checks.filter { $0.section == "gpu" }.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-    }
-
     @Test func xidsOfThisBootAreClassifiedPerGPUAndCode() async throws {
         let host = try HealthyHost()
         host.setKernelLog("""
@@ -18,7 +14,7 @@ import Testing
             2026-09-21T03:00:00+0000 lab01 kernel: NVRM: Xid (PCI:0000:3b:00): 63, pid=0, name=, Row remapping event
             """)
         let report = try await host.report()
-        let checks = gpuChecks(report)
+        let checks = report.checks(in: "gpu")
         #expect(checks["xid 79 gpu0"]?.status == .failed)
         #expect(checks["xid 79 gpu0"]?.detail == "1× GPU has fallen off the bus on 0000:3b:00, at 2026-09-21T01:00:00+0000 → reset the GPU or reboot")
         #expect(checks["xid 13 gpu0"]?.status == .warning)
@@ -32,13 +28,13 @@ import Testing
 
     @Test func xidsNeedRootAndFallBackToDmesgWithoutAJournal() async throws {
         let host = try HealthyHost()
-        #expect(gpuChecks(try await host.report(root: false))["xid"]?.detail == "skipped (needs root)")
+        #expect(try await host.report(root: false).checks(in: "gpu")["xid"]?.detail == "skipped (needs root)")
         host.runner.on("journalctl", ["-k", "-b", "--no-pager", "-o", "short-iso"], stderr: "No journal files were found.", exit: 1)
         host.runner.install("dmesg")
         host.runner.on("dmesg", ["--time-format", "iso"], stdout: "2026-09-21T01:00:00,000000+00:00 NVRM: Xid (PCI:0000:3b:00): 48, pid=1, name=a, An uncorrectable double bit error\n")
         let report = try await host.report()
-        #expect(gpuChecks(report)["xid 48 gpu0"]?.status == .failed)
-        #expect(gpuChecks(report)["xid"] == nil)
+        #expect(report.checks(in: "gpu")["xid 48 gpu0"]?.status == .failed)
+        #expect(report.checks(in: "gpu")["xid"] == nil)
     }
 
     @Test func driverLibraryMismatchNamesBothVersionsAndTheCure() async throws {
@@ -47,7 +43,7 @@ import Testing
         host.runner.on("nvidia-smi", ["-L"], stdout: mismatch, exit: 18)
         host.setGPUFailure(mismatch)
         try host.write("/proc/driver/nvidia/version", "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.90.07  Fri May 31 09:35:42 UTC 2024\n")
-        let driver = try #require(gpuChecks(try await host.report())["driver"])
+        let driver = try #require(try await host.report().checks(in: "gpu")["driver"])
         #expect(driver.status == .failed)
         #expect(driver.detail.hasPrefix("Driver/library version mismatch: kernel module 550.90.07, NVML library 550.127."))
         #expect(driver.detail.contains("until a reboot"))
@@ -59,7 +55,7 @@ import Testing
         host.runner.on("nvidia-smi", ["-L"], stdout: failure, exit: 9)
         host.setGPUFailure(failure)
         try host.write("/proc/modules", "ext4 1036288 2 - Live 0x0000000000000000\n")
-        let driver = try #require(gpuChecks(try await host.report())["driver"])
+        let driver = try #require(try await host.report().checks(in: "gpu")["driver"])
         #expect(driver.status == .failed)
         #expect(driver.detail == "nvidia-smi cannot communicate with the NVIDIA driver; running kernel 6.8.0-45-generic: the nvidia module is not loaded")
     }
@@ -75,13 +71,13 @@ import Testing
             """)
         host.runner.on("dpkg-query", ["-W", "-f", DpkgQuery.format, "linux-modules-nvidia-*"], stderr: "dpkg-query: no packages found matching linux-modules-nvidia-*", exit: 1)
         var report = try await host.report()
-        #expect(gpuChecks(report)["next boot"]?.status == .warning)
-        #expect(gpuChecks(report)["next boot"]?.detail.hasPrefix("the next boot into 6.8.0-51-generic would come up without the NVIDIA driver") == true)
+        #expect(report.checks(in: "gpu")["next boot"]?.status == .warning)
+        #expect(report.checks(in: "gpu")["next boot"]?.detail.hasPrefix("the next boot into 6.8.0-51-generic would come up without the NVIDIA driver") == true)
         #expect(report.findings.metrics.first { $0.name == "ailab_gpu_next_boot_driver_ok" }?.value == 0)
 
         host.runner.on("dkms", ["status"], stdout: "nvidia/550.90.07, 6.8.0-45-generic, x86_64: installed\nnvidia/550.90.07, 6.8.0-51-generic, x86_64: installed\n")
         report = try await host.report()
-        #expect(gpuChecks(report)["next boot"]?.status == .ok)
+        #expect(report.checks(in: "gpu")["next boot"]?.status == .ok)
         #expect(report.findings.metrics.first { $0.name == "ailab_gpu_next_boot_driver_ok" }?.value == 1)
     }
 
@@ -93,7 +89,7 @@ import Testing
     func perGPUFieldsWarnNamingTheReason(overrides: [String: String], expected: String) async throws {
         let host = try HealthyHost()
         host.setGPU(ecc: "0", overrides)
-        let gpu = try #require(gpuChecks(try await host.report())["gpu0"])
+        let gpu = try #require(try await host.report().checks(in: "gpu")["gpu0"])
         #expect(gpu.status == .warning)
         #expect(gpu.detail.contains(expected), "\(gpu.detail)")
         #expect(gpu.detail.contains("power 312/700 W"))
@@ -105,7 +101,7 @@ import Testing
             try host.write("/sys/bus/pci/devices/\(address)/vendor", device == "0x0a0c" ? "0x8086\n" : "0x10de\n")
             try host.write("/sys/bus/pci/devices/\(address)/class", "0x030200\n")
         }
-        let count = try #require(gpuChecks(try await host.report())["gpu count"])
+        let count = try #require(try await host.report().checks(in: "gpu")["gpu count"])
         #expect(count.status == .failed)
         #expect(count.detail == "2 NVIDIA GPU(s) on the PCI bus, 1 known to the driver; unknown to it: 0000:5e:00.0")
     }
@@ -121,7 +117,7 @@ import Testing
         host.runner.on("nvidia-smi", ["--query-gpu=" + older.joined(separator: ","), "--format=csv,nounits"],
                        stdout: older.joined(separator: ", ") + "\n0, NVIDIA A100-SXM4-80GB, 525.85.12" + String(repeating: ", [N/A]", count: older.count - 3)
                        .replacingOccurrences(of: "[N/A]", with: "Active", options: [], range: nil) + "\n")
-        let gpu = try #require(gpuChecks(try await host.report())["gpu0"])
+        let gpu = try #require(try await host.report().checks(in: "gpu")["gpu0"])
         #expect(gpu.detail.contains("clocks slowed by"), "\(gpu.detail)")
     }
 }

@@ -110,6 +110,11 @@ struct HealthyHost {
 
 extension Report {
     func check(_ name: String) -> Check? { checks.first { $0.name == name } }
+
+    /// One healthcheck section's checks by name.
+    func checks(in section: String) -> [String: Check] {
+        Dictionary(checks.filter { $0.section == section }.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 }
 
 @Suite struct HealthcheckTaskTests {

@@ -17,6 +17,11 @@ public struct AptCommands: Sendable {
     public var installedImages: Invocation {
         Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format, "linux-image-*"], timeout: .seconds(60))
     }
+    /// The NVIDIA driver's packages, DKMS and prebuilt module alike.
+    public var nvidiaPackages: Invocation {
+        Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format, "nvidia-driver-*", "nvidia-dkms-*", "linux-modules-nvidia-*"],
+                   timeout: .seconds(60))
+    }
     public var runningKernel: Invocation { Invocation("uname", ["-r"], timeout: .seconds(10)) }
 
     public var simulateDistUpgrade: Invocation { Invocation("apt-get", ["-s", "dist-upgrade"], timeout: .seconds(300)) }

@@ -64,9 +64,7 @@ public struct KernelCleanupTask: MaintenanceTask {
         } else {
             lines.append("  DKMS: not installed")
         }
-        let nvidia = try await run.probe(Invocation(
-            "dpkg-query", ["-W", "-f", DpkgQuery.format, "nvidia-driver-*", "nvidia-dkms-*", "linux-modules-nvidia-*"],
-            timeout: .seconds(60)))
+        let nvidia = try await run.probe(AptCommands(lockTimeout: lockTimeout).nvidiaPackages)
         let drivers = ((try? DpkgQuery.parse(nvidia.stdout)) ?? []).filter(\.isInstalled)
         lines.append("  NVIDIA driver packages: " + (drivers.isEmpty ? "none" : drivers.map { "\($0.name) \($0.version)" }.joined(separator: ", ")))
         if run.isInstalled("mokutil") {

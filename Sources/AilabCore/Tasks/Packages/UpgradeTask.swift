@@ -122,12 +122,14 @@ public struct UpgradeTask: MaintenanceTask {
     /// After the upgrade: the next boot's NVIDIA module, the reboot, the services, /boot.
     private func verify(_ run: TaskRun, before: Survey, into findings: inout Findings) async throws {
         let files = run.context.files
-        let drivers = try await run.probe(Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format, "nvidia-driver-*", "nvidia-dkms-*",
-                                                                    "linux-modules-nvidia-*"], timeout: .seconds(60)))
+        let commands = AptCommands(lockTimeout: lockTimeout)
+        async let driversCall = run.probe(commands.nvidiaPackages)
+        async let imagesCall = run.probe(commands.installedImages)
+        async let dkmsCall = run.isInstalled("dkms") ? run.probe(Invocation("dkms", ["status"], timeout: .seconds(60))) : nil
+        let (drivers, images, dkmsResult) = try await (driversCall, imagesCall, dkmsCall)
         let nvidia = ((try? DpkgQuery.parse(drivers.stdout)) ?? []).filter(\.isInstalled)
         if !nvidia.isEmpty || run.isInstalled("nvidia-smi") {
-            let images = try await run.probe(AptCommands(lockTimeout: lockTimeout).installedImages)
-            let dkms = run.isInstalled("dkms") ? try await run.probe(Invocation("dkms", ["status"], timeout: .seconds(60))).stdout : ""
+            let dkms = dkmsResult?.stdout ?? ""
             if let kernel = NextBootDriver.newestKernel((try? DpkgQuery.parse(images.stdout)) ?? []) {
                 let check = NextBootDriver.check(kernel: kernel, dkms: DKMSStatus.parse(dkms), modulePackages: nvidia)
                 findings.add(check.status == .ok ? check : Check("next boot", .failed, "do not reboot: \(kernel) has no NVIDIA module "
