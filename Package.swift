@@ -10,8 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // The configuration file's YAML, with line numbers for its errors; libyaml is built in, statically.
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .executableTarget(
@@ -23,7 +21,7 @@ let package = Package(
         ),
         // fork and exec with PR_SET_PDEATHSIG, which posix_spawn cannot set.
         .target(name: "CAilabSpawn"),
-        .target(name: "AilabCore", dependencies: ["CAilabSpawn", .product(name: "Yams", package: "Yams")]),
+        .target(name: "AilabCore", dependencies: ["CAilabSpawn"]),
         .testTarget(
             name: "AilabCoreTests",
             dependencies: ["AilabCore"],

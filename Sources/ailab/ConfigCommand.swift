@@ -1,6 +1,6 @@
 import AilabCore
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -68,7 +68,7 @@ struct ConfigReport: Encodable {
         let width = settings.map(\.key.count).max() ?? 0
         let header = file.map { "configuration file: \($0)" } ?? "configuration file: none (\(ConfigFile.defaultPath) is absent; defaults apply)"
         return ([header] + settings.map { line in
-            line.key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + (line.value.isEmpty ? "(none)" : line.value)
+            line.key.padded(to: width + 2) + (line.value.isEmpty ? "(none)" : line.value)
                 + "  [\(line.source.rawValue)]"
         }).joined(separator: "\n") + "\n"
     }

@@ -1,6 +1,6 @@
 import AilabCore
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 struct HealthcheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

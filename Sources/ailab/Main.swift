@@ -1,6 +1,10 @@
 import AilabCore
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one place where outcomes become exit codes: 0, 1 or 2 and nothing else.
 @main
@@ -34,7 +38,7 @@ enum Main {
                 return .ok
             case .validationFailure:
                 // One line that names the bad value; the usage is one --help away.
-                printError("ailab: " + Ailab.message(for: error).replacingOccurrences(of: "Error: ", with: ""))
+                printError("ailab: " + Ailab.message(for: error).replacing("Error: ", with: ""))
                 return .usage
             default:
                 printError("ailab: \(error)")

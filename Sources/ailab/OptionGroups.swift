@@ -1,6 +1,10 @@
 import AilabCore
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a core check inside validate(): its usage error becomes argument-parser's, and so exit 2.
 func asValidation<T>(_ body: () throws -> T) throws -> T {
@@ -31,8 +35,8 @@ enum OptionValue {
     }
 
     static let folder: @Sendable (String) throws -> String = { text in
-        var isFolder: ObjCBool = false
-        guard !text.isEmpty, FileManager.default.fileExists(atPath: text, isDirectory: &isFolder), isFolder.boolValue else {
+        var isFolder = false
+        guard !text.isEmpty, FileManager.default.fileExists(atPath: text, isDirectory: &isFolder), isFolder else {
             throw ValidationError("expected an existing folder")
         }
         return text
@@ -42,12 +46,12 @@ enum OptionValue {
     /// typo fails before the run, not after it.
     static let newFile: @Sendable (String) throws -> String = { text in
         guard !text.isEmpty else { throw ValidationError("expected a file path") }
-        var isFolder: ObjCBool = false
+        var isFolder = false
         let parent = URL(fileURLWithPath: text).deletingLastPathComponent().path
-        guard !text.hasSuffix("/"), !(FileManager.default.fileExists(atPath: text, isDirectory: &isFolder) && isFolder.boolValue) else {
+        guard !text.hasSuffix("/"), !(FileManager.default.fileExists(atPath: text, isDirectory: &isFolder) && isFolder) else {
             throw ValidationError("expected a file path, not a folder")
         }
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder), isFolder.boolValue else {
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder), isFolder else {
             throw ValidationError("expected a file in an existing folder")
         }
         return text

@@ -100,7 +100,7 @@ import Testing
         try Data([0, 1, 2, 3]).write(to: URL(fileURLWithPath: file))
         chmod(file, 0o755)
         defer { unlink(file) }
-        await #expect(throws: RunnerError.launchFailed(file, "Exec format error")) {
+        await #expect(throws: RunnerError.launchFailed(file, "exec format error")) {
             try await runner.run(Invocation(file))
         }
     }

@@ -187,6 +187,10 @@ enum ReleaseBinary {
     @Test func releaseBinaryRunsOnDebian13WithoutLibxml2OrICU() throws {
         try BootedDebian.requireTools()
         let binary = try ReleaseBinary.path()
+        let libraries = try Command.check("ldd", [binary]).split(separator: "\n")
+            .compactMap { $0.split(whereSeparator: \.isWhitespace).first.map(String.init) }
+        let allowed = ["linux-vdso.so.1", "libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "/lib64/ld-linux-x86-64.so.2"]
+        #expect(libraries.allSatisfy(allowed.contains), "ldd: \(libraries)")
         let debian = try BootedDebian(suite: "trixie", packages: ["systemd", "systemd-sysv", "dbus"])
         try FileManager.default.copyItem(atPath: binary, toPath: debian.root + "/usr/local/sbin/ailab")
         #expect(try debian.check("ls /usr/lib/x86_64-linux-gnu | grep -E '^lib(xml2|icu)' || true").isEmpty)

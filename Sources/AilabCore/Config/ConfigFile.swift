@@ -1,5 +1,4 @@
-import Foundation
-import Yams
+import FoundationEssentials
 
 /// Reads `/etc/ailab/ailab.yaml` (or `--config FILE`, or `$AILAB_CONFIG`), then the environment,
 /// into an `AilabConfig`. Strict on purpose: an unknown key, a wrong type, malformed YAML or an
@@ -59,28 +58,28 @@ public enum ConfigFile {
     }
 
     static func apply(_ text: String, from path: String, to config: inout AilabConfig) throws {
-        let root: Node?
+        let root: ConfigYAML.Node
         do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw AilabError.usage("config file \(path): malformed YAML: \(describe(error))")
+            root = try ConfigYAML.parse(text)
+        } catch {
+            throw AilabError.usage("config file \(path): malformed YAML: line \(error.line): \(error.reason)")
         }
-        guard let root else { return }
-        guard let sections = root.mapping else { throw AilabError.usage("config file \(path): line \(line(root)): expected sections such as 'disk:'") }
-        for (sectionNode, body) in sections {
-            let section = sectionNode.string ?? ""
+        if root == .null { return }
+        guard case .mapping(let sections) = root else { throw AilabError.usage("config file \(path): line 1: expected sections such as 'disk:'") }
+        for entry in sections {
+            let section = entry.key.text
             guard let keys = schema[section] else {
-                throw AilabError.usage("config file \(path): line \(line(sectionNode)): unknown section '\(section)' (known: \(schema.keys.sorted().joined(separator: ", ")))")
+                throw AilabError.usage("config file \(path): line \(entry.key.line): unknown section '\(section)' (known: \(schema.keys.sorted().joined(separator: ", ")))")
             }
-            if body.null != nil { continue }
-            guard let entries = body.mapping else { throw AilabError.usage("config file \(path): line \(line(body)): '\(section)' must hold keys") }
-            for (keyNode, value) in entries {
-                let key = keyNode.string ?? ""
+            if entry.value == .null { continue }
+            guard case .mapping(let settings) = entry.value else { throw AilabError.usage("config file \(path): line \(entry.valueLine): '\(section)' must hold keys") }
+            for setting in settings {
+                let key = setting.key.text
                 guard let kind = keys[key] else {
-                    throw AilabError.usage("config file \(path): line \(line(keyNode)): unknown key '\(section).\(key)' (known: \(keys.keys.sorted().map { "\(section).\($0)" }.joined(separator: ", ")))")
+                    throw AilabError.usage("config file \(path): line \(setting.key.line): unknown key '\(section).\(key)' (known: \(keys.keys.sorted().map { "\(section).\($0)" }.joined(separator: ", ")))")
                 }
-                let place = "config file \(path): line \(line(value)): \(section).\(key)"
-                try set(section, key, try parse(value, kind, where: place), .file, &config)
+                let place = "config file \(path): line \(setting.valueLine): \(section).\(key)"
+                try set(section, key, try parse(setting.value, kind, where: place), .file, &config)
             }
         }
     }
@@ -91,22 +90,22 @@ public enum ConfigFile {
         case listeners([Expectations.Listener]), pairs([Expectations.KeyValue])
     }
 
-    static func parse(_ node: Node, _ kind: Kind, where place: String) throws -> Value {
+    static func parse(_ node: ConfigYAML.Node, _ kind: Kind, where place: String) throws -> Value {
         switch kind {
         case .integer, .absolutePath, .boolean:
-            guard let scalar = node.scalar else { throw AilabError.usage("\(place): expected a single value") }
+            guard case .scalar(let text, let plain) = node else { throw AilabError.usage("\(place): expected a single value") }
             if case .boolean = kind {
-                guard let value = Bool.construct(from: scalar) else { throw AilabError.usage("\(place): expected true or false, got '\(scalar.string)'") }
-                return .flag(value)
+                // YAML 1.1's words for true and false, unquoted, as YAML tools read them.
+                let word = plain ? text.lowercased() : ""
+                if ["true", "yes", "on"].contains(word) { return .flag(true) }
+                if ["false", "no", "off"].contains(word) { return .flag(false) }
+                throw AilabError.usage("\(place): expected true or false, got '\(text)'")
             }
-            return try self.scalar(scalar.string, kind, where: place)
+            return try scalar(text, kind, where: place)
         default:
-            guard let sequence = node.sequence else { throw AilabError.usage("\(place): expected a list such as [a, b]") }
-            let items = try sequence.map { item -> String in
-                guard let text = item.string, !text.isEmpty else { throw AilabError.usage("\(place): expected a list of non-empty text") }
-                return text
-            }
-            return try list(items, kind, where: place)
+            guard case .list(let items) = node else { throw AilabError.usage("\(place): expected a list such as [a, b]") }
+            guard items.allSatisfy({ !$0.text.isEmpty }) else { throw AilabError.usage("\(place): expected a list of non-empty text") }
+            return try list(items.map(\.text), kind, where: place)
         }
     }
 
@@ -139,7 +138,7 @@ public enum ConfigFile {
                 guard let colon = item.lastIndex(of: ":"), let port = Int(item[item.index(after: colon)...]), (1...65535).contains(port) else {
                     throw AilabError.usage("\(place): expected host:port, got '\(item)'")
                 }
-                let host = String(item[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                let host = String(item[..<colon]).trimmed { "[]".contains($0) }
                 guard !host.isEmpty else { throw AilabError.usage("\(place): expected host:port, got '\(item)'") }
                 return Expectations.Endpoint(host: host, port: port)
             })
@@ -190,11 +189,5 @@ public enum ConfigFile {
         default: throw AilabError.usage("\(section).\(key): unexpected value")
         }
         if section == "expect" { config.expectSource = source }
-    }
-
-    private static func line(_ node: Node) -> Int { node.mark.map { $0.line } ?? 0 }
-
-    private static func describe(_ error: YamlError) -> String {
-        "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
     }
 }

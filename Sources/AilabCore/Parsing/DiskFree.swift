@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One filesystem as `df -P -T` reports it, in bytes.
 public struct BlockUsage: Sendable, Equatable, Codable {
@@ -73,7 +73,7 @@ public enum DiskFree {
                 percent = value
             }
             return Row(source: fields[0], type: fields[1], numbers: numbers, percent: percent,
-                       mountPoint: fields[6].trimmingCharacters(in: .whitespaces))
+                       mountPoint: fields[6].trimmed(where: \.isBlank))
         }
     }
 

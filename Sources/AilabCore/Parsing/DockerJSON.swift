@@ -1,14 +1,9 @@
-import Foundation
+import FoundationEssentials
 
 /// Docker's `--format '{{json .}}'` output: one JSON object per line (JSON Lines).
 public enum DockerJSON {
-    public static func lines(_ output: String) throws -> [[String: Any]] {
-        try output.split(whereSeparator: \.isNewline).map { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw ParseError("docker", "not a JSON object: \(line.prefix(80))")
-            }
-            return object
-        }
+    static func lines(_ output: String) throws -> [[String: JSONText]] {
+        try output.split(whereSeparator: \.isNewline).map { try JSONText.decode([String: JSONText].self, from: $0, tool: "docker") }
     }
 
     /// One row of `docker system df`: counts as numbers and sizes in bytes (docker prints
@@ -27,10 +22,10 @@ public enum DockerJSON {
 
     public static func parseSystemDF(_ output: String) throws -> [DiskUsageRow] {
         try lines(output).map { row in
-            let reclaimable = JSONField.string(row["Reclaimable"]).split(separator: " ").first.map(String.init) ?? ""
-            return DiskUsageRow(type: JSONField.string(row["Type"]), total: Int(JSONField.string(row["TotalCount"])) ?? 0,
-                                active: Int(JSONField.string(row["Active"])) ?? 0,
-                                sizeBytes: DockerObjects.bytes(JSONField.string(row["Size"])) ?? 0,
+            let reclaimable = row.text("Reclaimable").split(separator: " ").first.map(String.init) ?? ""
+            return DiskUsageRow(type: row.text("Type"), total: Int(row.text("TotalCount")) ?? 0,
+                                active: Int(row.text("Active")) ?? 0,
+                                sizeBytes: DockerObjects.bytes(row.text("Size")) ?? 0,
                                 reclaimableBytes: DockerObjects.bytes(reclaimable) ?? 0)
         }
     }
@@ -47,8 +42,8 @@ public enum DockerJSON {
     public static func parseInfo(_ output: String) throws -> EngineCounts {
         guard let info = try lines(output).first else { throw ParseError("docker info", "no output") }
         return EngineCounts(
-            running: Int(JSONField.int(info["ContainersRunning"]) ?? 0), paused: Int(JSONField.int(info["ContainersPaused"]) ?? 0),
-            stopped: Int(JSONField.int(info["ContainersStopped"]) ?? 0), images: Int(JSONField.int(info["Images"]) ?? 0),
-            serverVersion: JSONField.string(info["ServerVersion"]))
+            running: Int(info.int("ContainersRunning") ?? 0), paused: Int(info.int("ContainersPaused") ?? 0),
+            stopped: Int(info.int("ContainersStopped") ?? 0), images: Int(info.int("Images") ?? 0),
+            serverVersion: info.text("ServerVersion"))
     }
 }

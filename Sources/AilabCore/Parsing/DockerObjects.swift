@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A container from `docker ps -a --no-trunc --format '{{json .}}'`.
 public struct DockerContainer: Sendable, Equatable, Codable {
@@ -39,35 +39,36 @@ public enum DockerObjects {
     public static func containers(_ output: String) throws -> [DockerContainer] {
         try DockerJSON.lines(output).map { row in
             DockerContainer(
-                id: JSONField.string(row["ID"]), name: JSONField.string(row["Names"]), image: JSONField.string(row["Image"]),
-                state: JSONField.string(row["State"]), created: iso8601(JSONField.string(row["CreatedAt"])),
-                labels: labels(JSONField.string(row["Labels"])),
-                networks: JSONField.string(row["Networks"]).split(separator: ",").map(String.init))
+                id: row.text("ID"), name: row.text("Names"), image: row.text("Image"),
+                state: row.text("State"), created: iso8601(row.text("CreatedAt")),
+                labels: labels(row.text("Labels")),
+                networks: row.text("Networks").split(separator: ",").map(String.init))
         }
     }
 
     public static func images(_ output: String) throws -> [DockerImage] {
         try DockerJSON.lines(output).map { row in
-            let repository = JSONField.string(row["Repository"]), tag = JSONField.string(row["Tag"])
-            return DockerImage(id: JSONField.string(row["ID"]),
+            let repository = row.text("Repository"), tag = row.text("Tag")
+            return DockerImage(id: row.text("ID"),
                                reference: repository == "<none>" ? "<none>" : "\(repository):\(tag)",
-                               sizeBytes: bytes(JSONField.string(row["Size"])) ?? 0)
+                               sizeBytes: bytes(row.text("Size")) ?? 0)
         }
     }
 
     public static func networks(_ output: String) throws -> [DockerNetwork] {
         try DockerJSON.lines(output).map { row in
-            DockerNetwork(id: JSONField.string(row["ID"]), name: JSONField.string(row["Name"]),
-                          driver: JSONField.string(row["Driver"]), labels: labels(JSONField.string(row["Labels"])))
+            DockerNetwork(id: row.text("ID"), name: row.text("Name"),
+                          driver: row.text("Driver"), labels: labels(row.text("Labels")))
         }
     }
 
     public static func buildCache(_ output: String) throws -> [DockerBuildCache] {
-        guard let object = try DockerJSON.lines(output).first else { return [] }
-        return (object["BuildCache"] as? [[String: Any]] ?? []).map { row in
-            DockerBuildCache(id: JSONField.string(row["ID"]), sizeBytes: bytes(JSONField.string(row["Size"])) ?? 0,
-                             lastUsed: JSONField.string(row["LastUsedSince"]),
-                             inUse: row["InUse"] as? Bool ?? (JSONField.string(row["InUse"]) == "true"))
+        struct Verbose: Decodable { let BuildCache: [[String: JSONText]]? }
+        guard let line = output.split(whereSeparator: \.isNewline).first else { return [] }
+        return (try JSONText.decode(Verbose.self, from: line, tool: "docker").BuildCache ?? []).map { row in
+            DockerBuildCache(id: row.text("ID"), sizeBytes: bytes(row.text("Size")) ?? 0,
+                             lastUsed: row.text("LastUsedSince"),
+                             inUse: row["InUse"]?.bool ?? false)
         }
     }
 
@@ -92,7 +93,7 @@ public enum DockerObjects {
     /// Docker's own human durations ("2 weeks", "About an hour", "Less than a second" — with or
     /// without " ago"), in seconds; nil when the text is not one of them.
     public static func seconds(humanDuration text: String) -> Double? {
-        let words = text.replacingOccurrences(of: " ago", with: "").lowercased().split(separator: " ").map(String.init)
+        let words = text.replacing(" ago", with: "").lowercased().split(separator: " ").map(String.init)
         let units: [String: Double] = ["second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400,
                                        "month": 30 * 86400, "year": 365 * 86400]
         guard let last = words.last, let unit = units[last.hasSuffix("s") ? String(last.dropLast()) : last] else { return nil }
@@ -104,15 +105,15 @@ public enum DockerObjects {
     /// Sums docker's "Total reclaimed space: 1.982MB" lines, in bytes (docker's sizes are decimal).
     public static func reclaimedBytes(_ output: String) -> Int64 {
         output.split(whereSeparator: \.isNewline).compactMap { line -> Int64? in
-            guard let range = line.range(of: "Total reclaimed space:") else { return nil }
-            return bytes(line[range.upperBound...].trimmingCharacters(in: .whitespaces))
+            guard let range = line.firstRange(of: "Total reclaimed space:") else { return nil }
+            return bytes(line[range.upperBound...].trimmed(where: \.isBlank))
         }.reduce(0, +)
     }
 
     public static func bytes(_ size: String) -> Int64? {
         let number = size.prefix { $0.isNumber || $0 == "." }
         guard let value = Double(number) else { return nil }
-        let unit = size.dropFirst(number.count).trimmingCharacters(in: .whitespaces).lowercased()
+        let unit = size.dropFirst(number.count).trimmed(where: \.isBlank).lowercased()
         let scale: [String: Double] = ["b": 1, "": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "pb": 1e15]
         guard let multiplier = scale[unit] else { return nil }
         return Int64(value * multiplier)

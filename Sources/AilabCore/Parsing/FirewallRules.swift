@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The inbound side of the host firewall: the input hook's policy and how many rules filter it.
 public struct InboundFilter: Sendable, Equatable, Codable {
@@ -18,11 +18,11 @@ public enum FirewallRules {
         var rules = 0
         var inInputChain = false
         for raw in output.split(whereSeparator: \.isNewline) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmed(where: \.isBlank)
             if line.hasPrefix("chain ") { inInputChain = false; continue }
             if line.hasPrefix("type filter hook input") {
                 inInputChain = true
-                let chainPolicy = line.range(of: "policy ").map { String(line[$0.upperBound...].prefix { $0.isLetter }) } ?? "accept"
+                let chainPolicy = line.firstRange(of: "policy ").map { String(line[$0.upperBound...].prefix { $0.isLetter }) } ?? "accept"
                 policy = policy == "drop" ? "drop" : chainPolicy
                 continue
             }

@@ -1,11 +1,11 @@
-import Foundation
+import FoundationEssentials
 
 /// Facts read from /etc/os-release and /proc.
 public enum HostFacts {
     /// PRETTY_NAME from os-release, unquoted.
     public static func prettyName(osRelease: String) -> String? {
         for line in osRelease.split(whereSeparator: \.isNewline) where line.hasPrefix("PRETTY_NAME=") {
-            return String(line.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            return String(line.dropFirst("PRETTY_NAME=".count)).trimmed { "\"'".contains($0) }
         }
         return nil
     }
@@ -56,8 +56,8 @@ public enum DKMSStatus {
     public static func parse(_ output: String) -> [DKMSModule] {
         output.split(whereSeparator: \.isNewline).compactMap { line in
             guard let colon = line.lastIndex(of: ":") else { return nil }
-            let state = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            var fields = line[..<colon].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let state = line[line.index(after: colon)...].trimmed(where: \.isBlank)
+            var fields = line[..<colon].split(separator: ",").map { $0.trimmed(where: \.isBlank) }
             guard let first = fields.first else { return nil }
             if first.contains("/") {
                 let parts = first.split(separator: "/", maxSplits: 1).map(String.init)

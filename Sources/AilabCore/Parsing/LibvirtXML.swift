@@ -28,7 +28,7 @@ struct LibvirtXML {
 
     private static func find(_ name: String, in scope: Substring) -> (attributes: [String: String], inner: Substring)? {
         var rest = scope
-        while let open = rest.range(of: "<" + name) {
+        while let open = rest.firstRange(of: "<" + name) {
             let after = rest[open.upperBound...]
             guard let next = after.first, next == " " || next == ">" || next == "/" || next == "\n" || next == "\t",
                   let close = after.firstIndex(of: ">") else {
@@ -39,7 +39,7 @@ struct LibvirtXML {
             let attributes = Self.attributes(tag)
             if tag.hasSuffix("/") { return (attributes, "") }
             let body = after[after.index(after: close)...]
-            guard let end = body.range(of: "</\(name)>") else { return nil }
+            guard let end = body.firstRange(of: "</\(name)>") else { return nil }
             return (attributes, body[..<end.lowerBound])
         }
         return nil

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One GPU's state, from `nvidia-smi --query-gpu` CSV.
 public struct GPUState: Sendable, Equatable, Codable {
@@ -137,25 +137,25 @@ public enum NvidiaSMI {
         output.split(whereSeparator: \.isNewline).compactMap { line in
             guard line.hasPrefix("GPU "), let colon = line.firstIndex(of: ":") else { return nil }
             let rest = line[line.index(after: colon)...]
-            return String(rest.split(separator: "(").first ?? rest).trimmingCharacters(in: .whitespaces)
+            return String(rest.split(separator: "(").first ?? rest).trimmed(where: \.isBlank)
         }
     }
 
     /// "45 C", "100 %", "81559 MiB", "[N/A]", "N/A", "[Not Supported]" → 45, 100, 81559, nil…
     static func number(_ value: String?) -> Int? {
         guard let value else { return nil }
-        let digits = value.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }
+        let digits = value.trimmed(where: \.isBlank).prefix { $0.isNumber }
         return digits.isEmpty ? nil : Int(digits)
     }
 
     static func decimal(_ value: String?) -> Double? {
         guard let value else { return nil }
-        return Double(value.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber || $0 == "." })
+        return Double(value.trimmed(where: \.isBlank).prefix { $0.isNumber || $0 == "." })
     }
 
     /// clocks_event_reasons values: "Active" / "Not Active".
     static func active(_ value: String?) -> Bool? {
-        switch value?.trimmingCharacters(in: .whitespaces) {
+        switch value?.trimmed(where: \.isBlank) {
         case "Active": true
         case "Not Active": false
         default: nil
@@ -164,7 +164,7 @@ public enum NvidiaSMI {
 
     /// persistence_mode: "Enabled" / "Disabled".
     static func enabled(_ value: String?) -> Bool? {
-        switch value?.trimmingCharacters(in: .whitespaces) {
+        switch value?.trimmed(where: \.isBlank) {
         case "Enabled": true
         case "Disabled": false
         default: nil
@@ -172,7 +172,7 @@ public enum NvidiaSMI {
     }
 
     static func flag(_ value: String?) -> Bool? {
-        switch value?.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch value?.trimmed(where: \.isBlank).lowercased() {
         case "yes": true
         case "no": false
         default: nil
@@ -180,6 +180,6 @@ public enum NvidiaSMI {
     }
 
     private static func splitCSV(_ line: String) -> [String] {
-        line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmed(where: \.isBlank) }
     }
 }

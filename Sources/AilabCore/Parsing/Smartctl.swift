@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A device from `smartctl --json --scan-open`.
 public struct SmartDevice: Sendable, Equatable, Codable {
@@ -71,48 +71,60 @@ public struct SmartHealth: Sendable, Equatable, Codable {
 /// Parsers for smartctl's JSON output (smartctl 7.0 and later).
 public enum Smartctl {
     public static func parseScan(_ json: String) throws -> [SmartDevice] {
-        let object = try root(json)
-        guard let devices = object["devices"] as? [[String: Any]] else {
-            if let list = object["devices"], !(list is NSNull) { throw ParseError("smartctl --scan", "devices is not a list") }
-            return []
-        }
-        return devices.compactMap { entry in
-            guard let name = entry["name"] as? String else { return nil }
-            return SmartDevice(name: name, type: entry["type"] as? String ?? "auto", protocol: entry["protocol"] as? String)
+        struct Scan: Decodable { let devices: [[String: JSONText]]? }
+        return (try JSONText.decode(Scan.self, from: json, tool: "smartctl --scan").devices ?? []).compactMap { entry in
+            let name = entry.text("name")
+            guard !name.isEmpty else { return nil }
+            let type = entry.text("type"), proto = entry.text("protocol")
+            return SmartDevice(name: name, type: type.isEmpty ? "auto" : type, protocol: proto.isEmpty ? nil : proto)
         }
     }
 
-    public static func parseHealth(_ json: String, device fallbackName: String) throws -> SmartHealth {
-        let object = try root(json)
-        let smartctl = object["smartctl"] as? [String: Any] ?? [:]
-        let messages = (smartctl["messages"] as? [[String: Any]] ?? []).compactMap { $0["string"] as? String }
-        let device = object["device"] as? [String: Any]
-        let nvme = object["nvme_smart_health_information_log"] as? [String: Any]
-        let attributes = (object["ata_smart_attributes"] as? [String: Any])?["table"] as? [[String: Any]] ?? []
-        func rawValue(_ id: Int) -> Int64? {
-            guard let attribute = attributes.first(where: { JSONField.int($0["id"]) == Int64(id) }) else { return nil }
-            return JSONField.int((attribute["raw"] as? [String: Any])?["value"])
+    /// The parts of `smartctl --json --all` that the verdict reads.
+    private struct Report: Decodable {
+        struct Tool: Decodable {
+            let messages: [[String: JSONText]]?
+            let exitStatus: JSONText?
         }
+        struct Attribute: Decodable {
+            let id: JSONText?
+            let raw: [String: JSONText]?
+        }
+        struct Attributes: Decodable { let table: [Attribute]? }
+        let smartctl: Tool?
+        let device: [String: JSONText]?
+        let modelName: String?
+        let scsiModelName: String?
+        let smartStatus: [String: JSONText]?
+        let nvmeSmartHealthInformationLog: [String: JSONText]?
+        let ataSmartAttributes: Attributes?
+        let temperature: [String: JSONText]?
+    }
+
+    public static func parseHealth(_ json: String, device fallbackName: String) throws -> SmartHealth {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let report = try? decoder.decode(Report.self, from: Data(json.utf8)) else {
+            throw ParseError("smartctl", "unexpected JSON: \(json.prefix(80))")
+        }
+        let messages = (report.smartctl?.messages ?? []).map { $0.text("string") }.filter { !$0.isEmpty }
+        let nvme = report.nvmeSmartHealthInformationLog
+        func rawValue(_ id: Int64) -> Int64? {
+            report.ataSmartAttributes?.table?.first { $0.id?.int == id }?.raw?.int("value")
+        }
+        let device = report.device?.text("name") ?? ""
         return SmartHealth(
-            device: device?["name"] as? String ?? fallbackName,
-            model: object["model_name"] as? String ?? object["scsi_model_name"] as? String,
-            exitStatus: Int(JSONField.int(smartctl["exit_status"]) ?? 0),
-            passed: (object["smart_status"] as? [String: Any])?["passed"] as? Bool,
+            device: device.isEmpty ? fallbackName : device,
+            model: report.modelName ?? report.scsiModelName,
+            exitStatus: Int(report.smartctl?.exitStatus?.int ?? 0),
+            passed: report.smartStatus?["passed"]?.bool,
             standby: messages.contains { $0.lowercased().contains("standby") || $0.contains("SLEEP mode") },
             messages: messages,
             reallocatedSectors: rawValue(5),
             pendingSectors: rawValue(197),
-            nvmeCriticalWarning: JSONField.int(nvme?["critical_warning"]),
-            nvmeMediaErrors: JSONField.int(nvme?["media_errors"]),
-            nvmePercentageUsed: JSONField.int(nvme?["percentage_used"]),
-            temperatureC: JSONField.int((object["temperature"] as? [String: Any])?["current"]))
-    }
-
-    private static func root(_ json: String) throws -> [String: Any] {
-        guard let data = json.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ParseError("smartctl", "output is not a JSON object: \(json.prefix(80))")
-        }
-        return object
+            nvmeCriticalWarning: nvme?.int("critical_warning"),
+            nvmeMediaErrors: nvme?.int("media_errors"),
+            nvmePercentageUsed: nvme?.int("percentage_used"),
+            temperatureC: report.temperature?.int("current"))
     }
 }

@@ -25,7 +25,7 @@ public enum SocketList {
             var address = String(fields[4][..<colon])
             if address.hasPrefix("[") && address.hasSuffix("]") { address = String(address.dropFirst().dropLast()) }
             let users = fields.count > 6 ? fields[6...].joined(separator: " ") : ""
-            let process = users.range(of: "((\"").flatMap { start in users[start.upperBound...].split(separator: "\"").first.map(String.init) }
+            let process = users.firstRange(of: "((\"").flatMap { start in users[start.upperBound...].split(separator: "\"").first.map(String.init) }
             return ListeningSocket(proto: fields[0], address: address, port: port, process: process)
         }
     }

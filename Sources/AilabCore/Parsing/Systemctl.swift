@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A unit from `systemctl list-units --failed`.
 public struct FailedUnit: Sendable, Equatable, Codable {
@@ -21,9 +21,9 @@ public enum Systemctl {
 
     /// `systemctl list-units --failed --output=json` (systemd 246 and later).
     public static func parseFailedJSON(_ output: String) throws -> [FailedUnit] {
-        try array(output, "systemctl list-units").compactMap { entry in
-            guard let unit = entry["unit"] as? String else { return nil }
-            return FailedUnit(unit: unit, description: entry["description"] as? String ?? "")
+        try JSONText.decode([[String: JSONText]].self, from: output, tool: "systemctl list-units").compactMap { entry in
+            let unit = entry.text("unit")
+            return unit.isEmpty ? nil : FailedUnit(unit: unit, description: entry.text("description"))
         }
     }
 
@@ -31,7 +31,7 @@ public enum Systemctl {
     public static func parseFailedPlain(_ output: String) -> [FailedUnit] {
         output.split(whereSeparator: \.isNewline).compactMap { line in
             // Failed units are marked with a bullet ("●", or "*" without UTF-8).
-            let fields = line.trimmingCharacters(in: CharacterSet(charactersIn: "●* \t"))
+            let fields = line.trimmed { "●* \t".contains($0) }
                 .split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true).map(String.init)
             guard let unit = fields.first, unit.contains(".") else { return nil }
             return FailedUnit(unit: unit, description: fields.count == 5 ? fields[4] : "")
@@ -40,13 +40,14 @@ public enum Systemctl {
 
     /// `systemctl list-timers --all --output=json`: next/last in microseconds since the epoch.
     public static func parseTimers(_ output: String) throws -> [TimerState] {
-        try array(output, "systemctl list-timers").compactMap { entry in
-            guard let unit = entry["unit"] as? String else { return nil }
+        try JSONText.decode([[String: JSONText]].self, from: output, tool: "systemctl list-timers").compactMap { entry in
+            let unit = entry.text("unit")
+            guard !unit.isEmpty else { return nil }
             func date(_ key: String) -> Date? {
-                guard let micros = JSONField.int(entry[key]), micros > 0 else { return nil }
+                guard let micros = entry.int(key), micros > 0 else { return nil }
                 return Date(timeIntervalSince1970: Double(micros) / 1_000_000)
             }
-            return TimerState(unit: unit, activates: entry["activates"] as? String ?? "", next: date("next"), last: date("last"))
+            return TimerState(unit: unit, activates: entry.text("activates"), next: date("next"), last: date("last"))
         }
     }
 
@@ -60,13 +61,5 @@ public enum Systemctl {
             }
             return properties.isEmpty ? nil : properties
         }
-    }
-
-    private static func array(_ output: String, _ source: String) throws -> [[String: Any]] {
-        guard let data = output.data(using: .utf8),
-              let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw ParseError(source, "output is not a JSON list: \(output.prefix(80))")
-        }
-        return list
     }
 }

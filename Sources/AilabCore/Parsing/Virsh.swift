@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A disk from `virsh domblklist --details`.
 public struct DomainDisk: Sendable, Equatable, Codable {

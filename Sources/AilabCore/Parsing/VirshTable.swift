@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A domain from `virsh list --all`.
 public struct DomainState: Sendable, Equatable, Codable {
@@ -15,8 +15,8 @@ public enum VirshTable {
             throw ParseError("virsh", "no table in output: \(output.prefix(80))")
         }
         return lines[(rule + 1)...].compactMap { line in
-            let fields = line.trimmingCharacters(in: .whitespaces)
-                .components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let fields = line.trimmed(where: \.isBlank)
+                .components(separatedBy: "  ").map { $0.trimmed(where: \.isBlank) }.filter { !$0.isEmpty }
             return fields.isEmpty ? nil : fields
         }
     }
@@ -31,7 +31,7 @@ public enum VirshTable {
 
     /// `virsh list --all --name` and other one-name-per-line lists.
     public static func names(_ output: String) -> [String] {
-        output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        output.split(whereSeparator: \.isNewline).map { $0.trimmed(where: \.isBlank) }.filter { !$0.isEmpty }
     }
 
     /// `virsh dominfo`: "Key:   value" lines.
@@ -39,7 +39,7 @@ public enum VirshTable {
         var values: [String: String] = [:]
         for line in output.split(whereSeparator: \.isNewline) {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            values[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            values[String(line[..<colon])] = line[line.index(after: colon)...].trimmed(where: \.isBlank)
         }
         return values
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Sizes for people, in binary units as df -h and du -h show them.
 public enum ByteCount {
@@ -10,6 +10,6 @@ public enum ByteCount {
             value /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
+        return unit == 0 ? "\(bytes) B" : value.fixed(1) + " " + units[unit]
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Renders a report as one JSON object; the schema is documented in the README.
 public enum JSONRenderer {

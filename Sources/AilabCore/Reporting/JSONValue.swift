@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A JSON value, so that each task can add its own fields to the report.
 public enum JSONValue: Sendable, Equatable, Codable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One sample of a gauge for node_exporter's textfile collector.
 public struct MetricSample: Sendable, Equatable {
@@ -52,12 +52,12 @@ public enum PrometheusText {
     }
 
     static func escapeLabel(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
+        value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
+            .replacing("\n", with: "\\n")
     }
 
     static func escapeHelp(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        value.replacing("\\", with: "\\\\").replacing("\n", with: "\\n")
     }
 
     static func format(_ value: Double) -> String {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a task found, collected while it runs; the exit status is decided once, at the end.
 public struct Findings: Sendable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -7,7 +8,7 @@ import Glibc
 /// Appends timestamped lines to `$AILAB_LOG_DIR/ailab-<task>.log` (mode 0640 when ailab creates it).
 /// A log that cannot be opened is reported once on stderr and the task goes on.
 public final class TaskLog: @unchecked Sendable {
-    private let lock = NSLock()
+    private let writing = Mutex(())
     private let descriptor: Int32?
     private let clock: @Sendable () -> Date
     public let path: String?
@@ -44,14 +45,12 @@ public final class TaskLog: @unchecked Sendable {
         let stamp = Timestamp.iso8601(clock())
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
             .map { "\(stamp) [\(getpid())] \($0)\n" }.joined()
-        lock.lock()
-        defer { lock.unlock() }
-        _ = lines.withCString { Glibc.write(descriptor, $0, strlen($0)) }
+        writing.withLock { _ in _ = lines.withCString { Glibc.write(descriptor, $0, strlen($0)) } }
     }
 
     /// Logs a block of command output, indented, skipping it when empty.
     public func writeBlock(_ text: String) {
-        let trimmed = text.trimmingCharacters(in: .newlines)
+        let trimmed = text.trimmed(where: \.isNewline)
         if !trimmed.isEmpty { write(trimmed.split(separator: "\n").map { "  | \($0)" }.joined(separator: "\n")) }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Renders a report for people: one line per check, grouped by section, then plan and notes.
 public struct TextRenderer: Sendable {
@@ -28,8 +28,8 @@ public struct TextRenderer: Sendable {
                 lines.append("")
                 lines.append(paint("[\(name)]", code: "1"))
             }
-            let label = paint(check.status.label.padding(toLength: 8, withPad: " ", startingAt: 0), for: check.status)
-            let name = check.name.padding(toLength: max(width, check.name.count), withPad: " ", startingAt: 0)
+            let label = paint(check.status.label.padded(to: 8), for: check.status)
+            let name = check.name.padded(to: max(width, check.name.count))
             let indent = 8 + 1 + name.count + 2
             let detail = wrap(check.detail, first: indent).joined(separator: "\n" + String(repeating: " ", count: indent))
             lines.append("\(label) \(name)  \(detail)")
@@ -56,7 +56,7 @@ public struct TextRenderer: Sendable {
             guard !checks.isEmpty else { return nil }
             return "\(status.rawValue): " + checks.map { check in
                 let reason = check.detail.prefix { $0 != ";" && $0 != ":" }
-                let short = reason.count > 60 ? reason.prefix(57).trimmingCharacters(in: .whitespaces) + "…" : String(reason)
+                let short = reason.count > 60 ? reason.prefix(57).trimmed(where: \.isBlank) + "…" : String(reason)
                 return "\(check.name) (\(short))"
             }.joined(separator: ", ")
         }.joined(separator: "; ")
@@ -95,7 +95,7 @@ public struct TextRenderer: Sendable {
         }
         let seconds = report.finishedAt.timeIntervalSince(report.startedAt)
         return "Result: \(counts.isEmpty ? "no checks" : counts.joined(separator: ", ")) "
-            + "in \(String(format: "%.1f", seconds)) s → exit \(report.exitStatus.rawValue)"
+            + "in \(seconds.fixed(1)) s → exit \(report.exitStatus.rawValue)"
     }
 
     private func paint(_ text: String, for status: Status) -> String {

@@ -1,5 +1,6 @@
 import CAilabSpawn
-import Foundation
+import Dispatch
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -13,8 +14,9 @@ import Glibc
 /// dies with ailab (the death signal follows the thread that forked it, which lives until then).
 final class ChildProcess: @unchecked Sendable {
     let pid: pid_t
-    let stdout: FileHandle
-    let stderr: FileHandle
+    /// The read ends of the output pipes, closed with this value.
+    let stdout: Int32
+    let stderr: Int32
     private let record = ExitRecord()
 
     init(path: String, arguments: [String], environment: [String: String], input: OpenFile? = nil,
@@ -22,11 +24,11 @@ final class ChildProcess: @unchecked Sendable {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         // Not inherited by other commands: every child closes what is not its own 0 to 2.
-        guard pipe(&outPipe) == 0 else { throw SpawnError(code: errno) }
+        guard pipe(&outPipe) == 0 else { throw SystemError(code: errno) }
         guard pipe(&errPipe) == 0 else {
             let code = errno
             outPipe.forEach { close($0) }
-            throw SpawnError(code: code)
+            throw SystemError(code: code)
         }
         defer { close(outPipe[1]); close(errPipe[1]) }
 
@@ -34,7 +36,7 @@ final class ChildProcess: @unchecked Sendable {
         let envp = CStrings(environment.map { "\($0.key)=\($0.value)" })
         let descriptors = (input?.descriptor ?? -1, output?.descriptor ?? outPipe[1], errPipe[1])
         let record = record
-        let thread = Thread {
+        let spawning: @Sendable () -> Void = {
             let child = withExtendedLifetime((argv, envp)) {
                 ailab_spawn(path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2)
             }
@@ -44,15 +46,25 @@ final class ChildProcess: @unchecked Sendable {
             while waitpid(child, &result, 0) < 0 && errno == EINTR {}
             record.ended(result)
         }
-        thread.start()
+        do {
+            try DetachedThread.start(spawning)
+        } catch {
+            [outPipe[0], errPipe[0]].forEach { close($0) }
+            throw error
+        }
         let (child, code) = record.waitForStart()
         guard child > 0 else {
             [outPipe[0], errPipe[0]].forEach { close($0) }
-            throw SpawnError(code: code)
+            throw SystemError(code: code)
         }
         pid = child
-        stdout = FileHandle(fileDescriptor: outPipe[0], closeOnDealloc: true)
-        stderr = FileHandle(fileDescriptor: errPipe[0], closeOnDealloc: true)
+        stdout = outPipe[0]
+        stderr = errPipe[0]
+    }
+
+    deinit {
+        close(stdout)
+        close(stderr)
     }
 
     func wait() async {
@@ -78,34 +90,28 @@ final class ChildProcess: @unchecked Sendable {
 }
 
 /// What the spawning thread learns: the pid (or why there is none), then the wait status.
-private final class ExitRecord: @unchecked Sendable {
+private final class ExitRecord: Sendable {
     let exited = Signal()
-    private let lock = NSLock()
     private let start = DispatchSemaphore(value: 0)
-    private var spawned: (pid: pid_t, code: Int32) = (-1, 0)
-    private var waitStatus: Int32 = 0
+    private let spawned = Mutex<(pid: pid_t, code: Int32)>((-1, 0))
+    private let waitStatus = Mutex<Int32>(0)
 
-    var status: Int32 { lock.withLock { waitStatus } }
+    var status: Int32 { waitStatus.withLock { $0 } }
 
     func started(pid: pid_t, code: Int32) {
-        lock.withLock { spawned = (pid, code) }
+        spawned.withLock { $0 = (pid, code) }
         start.signal()
     }
 
     func waitForStart() -> (pid_t, Int32) {
         start.wait()
-        return lock.withLock { spawned }
+        return spawned.withLock { $0 }
     }
 
     func ended(_ status: Int32) {
-        lock.withLock { waitStatus = status }
+        waitStatus.withLock { $0 = status }
         exited.fire()
     }
-}
-
-struct SpawnError: Error, CustomStringConvertible {
-    let code: Int32
-    var description: String { String(cString: strerror(code)) }
 }
 
 /// A NULL-terminated array of C strings that lives as long as this value.

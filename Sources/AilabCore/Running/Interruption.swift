@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -10,11 +10,10 @@ nonisolated(unsafe) private var interruptionPipe: [Int32] = [-1, -1]
 /// task sees them fail and reports exit 1. If the task has not finished after `deadline`,
 /// registered temporary files are removed and ailab exits 1 itself. SIGCHLD is put back to its
 /// default so that every child's exit status can be read.
-public final class Interruption: @unchecked Sendable {
+public final class Interruption: Sendable {
     public static let shared = Interruption()
 
-    private let lock = NSLock()
-    private var temporaries: Set<String> = []
+    private let temporaries = Mutex<Set<String>>([])
 
     /// Installs the handlers. Handlers (unlike ignored signals) are reset in exec'd children.
     public func install(children: LiveChildren = .shared, deadline: Duration = .seconds(10)) {
@@ -34,34 +33,26 @@ public final class Interruption: @unchecked Sendable {
         // An ignored SIGCHLD survives exec and would let the kernel reap children before ailab
         // reads how they ended.
         signal(SIGCHLD, SIG_DFL)
-        let thread = Thread { [self] in
+        try? DetachedThread.start { [self] in
             var byte: UInt8 = 0
             while read(interruptionPipe[0], &byte, 1) < 0 && errno == EINTR {}
             children.interrupt()
-            Thread.sleep(forTimeInterval: deadline.timeInterval)
+            usleep(useconds_t(deadline.timeInterval * 1_000_000))
             removeTemporaries()
             _exit(ExitStatus.failed.rawValue)
         }
-        thread.start()
     }
 
     /// A file that must not outlive an interrupted run (a half-written archive).
     public func registerTemporary(_ path: String) {
-        lock.lock()
-        temporaries.insert(path)
-        lock.unlock()
+        _ = temporaries.withLock { $0.insert(path) }
     }
 
     public func unregisterTemporary(_ path: String) {
-        lock.lock()
-        temporaries.remove(path)
-        lock.unlock()
+        _ = temporaries.withLock { $0.remove(path) }
     }
 
     private func removeTemporaries() {
-        lock.lock()
-        let paths = temporaries
-        lock.unlock()
-        for path in paths { unlink(path) }
+        for path in temporaries.withLock({ $0 }) { unlink(path) }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Whether a command can change the host. Only the safety gate may start a `.mutating` one.
 public enum Effect: String, Sendable, Equatable {
@@ -50,7 +50,7 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
     static func quoted(_ word: String) -> String {
         let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
         if plain && !word.isEmpty { return word }
-        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return "'" + word.replacing("'", with: "'\\''") + "'"
     }
 }
 
@@ -127,7 +127,7 @@ extension InvocationResult {
     /// The last non-empty line of stderr, else of stdout: usually the tool's own error.
     public var message: String? {
         for text in [stderr, stdout] {
-            let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmed(where: \.isBlank) }
             if let line = lines.last(where: { !$0.isEmpty }) { return line }
         }
         return nil

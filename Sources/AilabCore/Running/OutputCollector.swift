@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -6,39 +7,39 @@ import Glibc
 
 /// Drains one pipe on a dedicated thread (blocking reads must not starve the concurrency pool),
 /// keeping at most `limit` bytes.
-final class OutputCollector: @unchecked Sendable {
-    private let handle: FileHandle
+/// The descriptor stays open (its `ChildProcess` owns it) until `result` has returned.
+final class OutputCollector: Sendable {
+    private struct Collected {
+        var data = Data()
+        var truncated = false
+        var stopDeadline: ContinuousClock.Instant?
+    }
+
+    private let fd: Int32
     private let limit: Int
-    private let lock = NSLock()
-    private var data = Data()
-    private var truncated = false
-    private var stopDeadline: Date?
+    private let collected = Mutex(Collected())
     private let done = Signal()
 
-    init(handle: FileHandle, limit: Int) {
-        self.handle = handle
+    init(descriptor: Int32, limit: Int) {
+        fd = descriptor
         self.limit = limit
     }
 
-    func start() {
-        let thread = Thread { [self] in drain() }
-        thread.start()
+    func start() throws(SystemError) {
+        try DetachedThread.start { [self] in drain() }
     }
 
     /// Stops reading once the pipe has been quiet for `delay` after this call.
     func finish(after delay: Duration) {
-        lock.lock()
-        stopDeadline = Date().addingTimeInterval(delay.timeInterval)
-        lock.unlock()
+        collected.withLock { $0.stopDeadline = .now + delay }
     }
 
     func result() async -> (Data, Bool) {
         await done.wait()
-        return lock.withLock { (data, truncated) }
+        return collected.withLock { ($0.data, $0.truncated) }
     }
 
     private func drain() {
-        let fd = handle.fileDescriptor
         var buffer = [UInt8](repeating: 0, count: 65536)
         while !pastDeadline() {
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -56,14 +57,14 @@ final class OutputCollector: @unchecked Sendable {
     }
 
     private func pastDeadline() -> Bool {
-        lock.withLock { stopDeadline.map { Date() >= $0 } ?? false }
+        collected.withLock { $0.stopDeadline.map { .now >= $0 } ?? false }
     }
 
     private func append(_ bytes: ArraySlice<UInt8>) {
-        lock.lock()
-        defer { lock.unlock() }
-        let room = max(0, limit - data.count)
-        if bytes.count > room { truncated = true }
-        data.append(contentsOf: bytes.prefix(room))
+        collected.withLock { collected in
+            let room = max(0, limit - collected.data.count)
+            if bytes.count > room { collected.truncated = true }
+            collected.data.append(contentsOf: bytes.prefix(room))
+        }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -47,10 +47,24 @@ public struct ProcessRunner: CommandRunning {
                 throw RunnerError.launchFailed(invocation.executable, "\(error)")
             }
         }
-        let stdout = OutputCollector(handle: child.stdout, limit: outputLimit)
-        let stderr = OutputCollector(handle: child.stderr, limit: outputLimit)
-        stdout.start()
-        stderr.start()
+        let stdout = OutputCollector(descriptor: child.stdout, limit: outputLimit)
+        let stderr = OutputCollector(descriptor: child.stderr, limit: outputLimit)
+        var reading: [OutputCollector] = []
+        do {
+            for collector in [stdout, stderr] {
+                try collector.start()
+                reading.append(collector)
+            }
+        } catch {
+            child.signalGroup(SIGKILL)
+            await child.wait()
+            children.remove(child.pid)
+            for collector in reading {
+                collector.finish(after: .zero)
+                _ = await collector.result()
+            }
+            throw RunnerError.launchFailed(invocation.executable, "cannot read its output: \(error)")
+        }
 
         let timedOut = await child.wait(upTo: invocation.timeout) == false
         if timedOut {

@@ -1,18 +1,21 @@
-import Foundation
+import Synchronization
 
 /// A one-shot event that any number of tasks can await, with or without a deadline.
-final class Signal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fired = false
-    private var nextID = 0
-    private var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+final class Signal: Sendable {
+    private struct State {
+        var fired = false
+        var nextID = 0
+        var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
 
     func fire() {
-        lock.lock()
-        fired = true
-        let pending = waiters.values
-        waiters = [:]
-        lock.unlock()
+        let pending = state.withLock { state in
+            state.fired = true
+            defer { state.waiters = [:] }
+            return state.waiters.values
+        }
         for waiter in pending { waiter.resume(returning: true) }
     }
 
@@ -23,16 +26,13 @@ final class Signal: @unchecked Sendable {
     /// True when the event fired, false when the limit passed first.
     func wait(upTo limit: Duration?) async -> Bool {
         await withCheckedContinuation { continuation in
-            lock.lock()
-            if fired {
-                lock.unlock()
-                continuation.resume(returning: true)
-                return
+            let id: Int? = state.withLock { state in
+                if state.fired { return nil }
+                defer { state.nextID += 1 }
+                state.waiters[state.nextID] = continuation
+                return state.nextID
             }
-            let id = nextID
-            nextID += 1
-            waiters[id] = continuation
-            lock.unlock()
+            guard let id else { return continuation.resume(returning: true) }
             if let limit {
                 Task { [self] in
                     try? await Task.sleep(for: limit)
@@ -43,9 +43,6 @@ final class Signal: @unchecked Sendable {
     }
 
     private func expire(_ id: Int) {
-        lock.lock()
-        let waiter = waiters.removeValue(forKey: id)
-        lock.unlock()
-        waiter?.resume(returning: false)
+        state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: false)
     }
 }

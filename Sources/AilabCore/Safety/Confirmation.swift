@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Asks the operator to type a word before anything changes.
 public protocol Confirming: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -39,13 +39,20 @@ public struct FolderEntry: Sendable, Equatable {
 
     /// The folder's entries; nil when it does not exist, throws when it cannot be read.
     public static func list(_ folder: String) throws -> [FolderEntry]? {
-        guard FileManager.default.fileExists(atPath: folder) else { return nil }
-        return try FileManager.default.contentsOfDirectory(atPath: folder).compactMap { name in
-            var status = stat()
-            guard lstat(folder + "/" + name, &status) == 0 else { return nil }
-            return FolderEntry(
-                name: name, isRegularFile: (status.st_mode & S_IFMT) == S_IFREG,
-                modified: Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec)), size: Int64(status.st_size))
+        guard let directory = opendir(folder) else {
+            if errno == ENOENT { return nil }
+            throw SystemError()
         }
+        defer { closedir(directory) }
+        var entries: [FolderEntry] = []
+        while let record = readdir(directory) {
+            let name = withUnsafeBytes(of: record.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            var status = stat()
+            guard name != ".", name != "..", lstat(folder + "/" + name, &status) == 0 else { continue }
+            entries.append(FolderEntry(
+                name: name, isRegularFile: (status.st_mode & S_IFMT) == S_IFREG,
+                modified: Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec)), size: Int64(status.st_size)))
+        }
+        return entries
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Archive names are exactly `ailab-config-YYYYMMDD-HHMMSS.tar.gz`; retention touches nothing else.
 public enum ArchiveName {

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// config-backup: a verified, private archive of the host's configuration, then retention.
 /// Nothing is deleted before a new archive has been written, verified and renamed into place.
@@ -58,7 +62,7 @@ public struct ConfigBackupTask: MaintenanceTask {
         do {
             existing = try FolderEntry.list(folder)
         } catch {
-            findings.add("destination", .failed, "cannot read \(destination): \(error.localizedDescription)")
+            findings.add("destination", .failed, "cannot read \(destination): \(error)")
             return findings
         }
         let stale = BackupDestination.stalePartials(in: folder, entries: existing ?? [])
@@ -122,7 +126,7 @@ public struct ConfigBackupTask: MaintenanceTask {
         }
         let size = file.size
         let seconds = (ContinuousClock.now - started).timeInterval
-        findings.add("archive", .ok, "\(layout.final), \(ByteCount.format(size)), \(String(format: "%.1f", seconds)) s")
+        findings.add("archive", .ok, "\(layout.final), \(ByteCount.format(size)), \(seconds.fixed(1)) s")
         findings.set("archiveBytes", size)
         findings.measure("ailab_backup_archive_bytes", "Size of the archive the last run wrote.", Double(size))
         findings.measure("ailab_backup_newest_age_seconds", "Age of the newest configuration archive.", 0)

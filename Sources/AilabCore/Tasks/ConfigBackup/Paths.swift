@@ -1,30 +1,44 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum Paths {
-    /// A path from the command line, made absolute against the working directory.
+    /// A path from the command line, made absolute against the working directory, with "." and
+    /// ".." and doubled or trailing slashes taken out.
     public static func absolute(_ path: String) -> String {
-        guard !path.hasPrefix("/") else { return path }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardized.path
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return lexical(full)
     }
 
-    /// The real path: symbolic links in the part that exists resolved by realpath, "." and ".."
-    /// and doubled or trailing slashes taken out of the rest. `…/bk/`, `…//bk` and `…/sub/../bk`
-    /// all give the same answer, so the destination's exclude matches however it was written.
+    /// The real path: symbolic links in the part that exists resolved by realpath, the rest as
+    /// `absolute` writes it. `…/bk/`, `…//bk` and `…/sub/../bk` all give the same answer, so the
+    /// destination's exclude matches however it was written.
     public static func canonical(_ path: String) -> String {
         var existing = absolute(path)
-        var missing: [String] = []
-        while existing != "/", realpath(existing, nil) == nil {
-            let url = URL(fileURLWithPath: existing)
-            missing.insert(url.lastPathComponent, at: 0)
-            existing = url.deletingLastPathComponent().path
+        var missing: [Substring] = []
+        var resolved: String?
+        while resolved == nil {
+            if let pointer = realpath(existing, nil) {
+                resolved = String(cString: pointer)
+                free(pointer)
+            } else if existing == "/" {
+                resolved = "/"
+            } else {
+                let slash = existing.lastIndex(of: "/")!
+                missing.insert(existing[existing.index(after: slash)...], at: 0)
+                existing = slash == existing.startIndex ? "/" : String(existing[..<slash])
+            }
         }
-        var components = (realpath(existing, nil).map { pointer in
-            defer { free(pointer) }
-            return String(cString: pointer)
-        } ?? "/").split(separator: "/").map(String.init)
-        for component in missing {
+        return lexical(resolved! + "/" + missing.joined(separator: "/"))
+    }
+
+    private static func lexical(_ path: String) -> String {
+        var components: [Substring] = []
+        for component in path.split(separator: "/") {
             switch component {
-            case "", ".": continue
+            case ".": continue
             case "..": _ = components.popLast()
             default: components.append(component)
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Which old archives retention deletes: only regular files named exactly like an archive,
 /// older than the retention period, and never one of the newest `keepMin` (the new one counted).

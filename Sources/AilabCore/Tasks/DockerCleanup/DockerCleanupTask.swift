@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// docker-cleanup: stopped containers, unused images and networks, old build cache. Volumes are
 /// never pruned, and anything labelled `ailab.keep` stays. Docker has no prune dry run, so the
@@ -43,11 +43,11 @@ public struct DockerCleanupTask: MaintenanceTask {
             return findings
         }
         let info = try await run.probe(query(["info", "--format", "{{.ServerVersion}}"]))
-        guard info.succeeded, !info.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard info.succeeded, !info.stdout.trimmed().isEmpty else {
             findings.add("docker", .failed, "daemon not answering: \(info.timedOut ? "docker info timed out" : info.message ?? info.termination.description)")
             return findings
         }
-        findings.add("docker", .ok, "engine \(info.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
+        findings.add("docker", .ok, "engine \(info.stdout.trimmed())")
         let usage = try await run.probe(query(["system", "df", "--format", "{{json .}}"]))
         let rows = (try? DockerJSON.parseSystemDF(usage.stdout)) ?? []
         findings.add("disk use", .ok, rows.map(\.summary).joined(separator: "; "))

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The age of the newest config-backup archive.
 struct BackupSection: HealthSection {

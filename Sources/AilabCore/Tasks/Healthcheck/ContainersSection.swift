@@ -27,7 +27,7 @@ struct ContainersSection: HealthSection {
         async let diskCall = probe.call("docker", ["system", "df", "--format", "{{json .}}"])
         let (unhealthyResult, diskResult) = try await (unhealthyCall, diskCall)
         if unhealthyResult.succeeded, let rows = try? DockerJSON.lines(unhealthyResult.stdout) {
-            let names = rows.map { JSONField.string($0["Names"]) }
+            let names = rows.map { $0.text("Names") }
             report.add("unhealthy containers", names.isEmpty ? .ok : .warning,
                        names.isEmpty ? "none" : names.joined(separator: ", "))
             report.set("unhealthyContainers", names)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a healthcheck section works with: read-only commands bounded by the section's deadline.
 public struct HealthProbe: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Hostname, OS, kernel, uptime, load, memory and whether a reboot is pending.
 struct HostSection: HealthSection {
@@ -21,7 +21,7 @@ struct HostSection: HealthSection {
         let files = probe.files
         let os = files.read("/etc/os-release").flatMap(HostFacts.prettyName)
             ?? files.read("/usr/lib/os-release").flatMap(HostFacts.prettyName)
-        let kernel = files.read("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let kernel = files.read("/proc/sys/kernel/osrelease")?.trimmed()
         let uptime = files.read("/proc/uptime").flatMap(HostFacts.uptime)
         let load = files.read("/proc/loadavg").flatMap(HostFacts.load)
         let memory = files.read("/proc/meminfo").flatMap(HostFacts.memory)
@@ -34,7 +34,7 @@ struct HostSection: HealthSection {
             let cpus = ProcessInfo.processInfo.activeProcessorCount
             let busy = load[1] > Double(2 * cpus)
             report.add("load", busy ? .warning : .ok,
-                       load.map { String(format: "%.2f", $0) }.joined(separator: " ") + " on \(cpus) CPUs"
+                       load.map { $0.fixed(2) }.joined(separator: " ") + " on \(cpus) CPUs"
                        + (busy ? "; 5-minute load is over twice the CPU count" : ""))
         }
         if let memory {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Failed systemd units, and ailab's own timers with their services' last result.
 struct ServicesSection: HealthSection {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// kernel-cleanup: old kernel images through APT's autoremove, never below two kernels and
 /// never the running one, with /boot space before and after and a review list for the operator.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Takes a package survey: the autoremove simulation, the installed kernel images and the
 /// running kernel, read side by side. Nothing here takes the dpkg lock.
@@ -19,7 +19,7 @@ enum PackageSurveyor {
         return PackageSurvey(
             simulation: simulation.stdout, removals: AptSimulation.removals(simulation.stdout),
             installedImages: try DpkgQuery.parse(images.succeeded ? images.stdout : ""),
-            runningKernel: uname.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            runningKernel: uname.stdout.trimmed())
     }
 
     /// apt's own "E:" lines say what went wrong; while it waits for the lock it names the
@@ -30,8 +30,8 @@ enum PackageSurveyor {
         let segments = (result.stdout + "\n" + result.stderr).split(whereSeparator: { $0 == "\n" || $0 == "\r" })
         var reasons = segments.filter { $0.hasPrefix("E:") }.map(String.init)
         if let holder = segments.last(where: { $0.contains("It is held by process") }) {
-            let text = holder.range(of: "Could not get lock").map { String(holder[$0.lowerBound...]) } ?? String(holder)
-            reasons.insert(text.trimmingCharacters(in: CharacterSet(charactersIn: ". ")), at: 0)
+            let text = holder.firstRange(of: "Could not get lock").map { String(holder[$0.lowerBound...]) } ?? String(holder)
+            reasons.insert(text.trimmed { ". ".contains($0) }, at: 0)
         }
         if reasons.isEmpty, let message = result.message { reasons = [message] }
         return "\(command): \(result.termination)" + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; "))

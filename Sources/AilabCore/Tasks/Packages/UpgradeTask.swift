@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// upgrade: `apt-get dist-upgrade` behind guards a GPU host needs. The simulation is judged in a
 /// dry run and an execute alike: a protected package removed, an NVIDIA driver upgraded under the
@@ -64,9 +64,9 @@ public struct UpgradeTask: MaintenanceTask {
         if !UpgradeGuards.driverUpgrades(parsed).isEmpty, run.isInstalled("nvidia-smi") {
             let apps = try await run.probe(Invocation("nvidia-smi", ["--query-compute-apps=pid,process_name,used_memory",
                                                                      "--format=csv,noheader"], timeout: .seconds(30)))
-            processes = apps.stdout.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            processes = apps.stdout.split(whereSeparator: \.isNewline).map { $0.trimmed(where: \.isBlank) }.filter { !$0.isEmpty }
         }
-        let kernel = uname.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let kernel = uname.stdout.trimmed()
         let files = ["vmlinuz-", "initrd.img-", "System.map-", "config-"].map { "/boot/\($0)\(kernel)" }
         let bytes = files.compactMap { path in
             (try? FileManager.default.attributesOfItem(atPath: run.context.files.path(path))[.size] as? Int64) ?? nil
@@ -148,7 +148,7 @@ public struct UpgradeTask: MaintenanceTask {
         if run.isInstalled("needrestart") {
             let batch = try await run.probe(Invocation("needrestart", ["-b"], timeout: .seconds(120)))
             services = batch.stdout.split(whereSeparator: \.isNewline).compactMap { line in
-                line.hasPrefix("NEEDRESTART-SVC:") ? line.dropFirst("NEEDRESTART-SVC:".count).trimmingCharacters(in: .whitespaces) : nil
+                line.hasPrefix("NEEDRESTART-SVC:") ? line.dropFirst("NEEDRESTART-SVC:".count).trimmed(where: \.isBlank) : nil
             }
             findings.add("services", services.isEmpty ? .ok : .warning,
                          services.isEmpty ? "no service runs outdated code" : "to restart: " + services.joined(separator: ", "))

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -156,8 +156,7 @@ public struct VMAuditTask: MaintenanceTask {
         var found: [String: ImageFile] = [:]
         for folder in folders {
             let base = files.path(folder)
-            guard let walker = FileManager.default.enumerator(atPath: base) else { continue }
-            while let relative = walker.nextObject() as? String {
+            for relative in (try? FileManager.default.subpathsOfDirectory(atPath: base)) ?? [] {
                 let full = base + "/" + relative
                 guard Self.imageExtensions.contains(URL(fileURLWithPath: full).pathExtension.lowercased()) else { continue }
                 var status = stat()

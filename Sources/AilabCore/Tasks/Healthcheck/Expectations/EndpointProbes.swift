@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Declared TCP and HTTP endpoints, probed side by side.
 extension ExpectationsSection {
@@ -17,7 +17,7 @@ extension ExpectationsSection {
         for (endpoint, outcome) in zip(expect.tcp, tcp) {
             switch outcome {
             case .connected(let seconds):
-                report.add("tcp \(endpoint)", .ok, String(format: "connected in %.3f s", seconds))
+                report.add("tcp \(endpoint)", .ok, "connected in \(seconds.fixed(3)) s")
                 report.measure("ailab_endpoint_seconds", "Connect time of a TCP endpoint, or response time of an HTTP one.",
                                labels: ["kind": "tcp", "target": endpoint.description], seconds)
             case .failed(let reason):
@@ -46,7 +46,7 @@ extension ExpectationsSection {
             let code = fields.first.flatMap { Int($0) } ?? 0
             let seconds = fields.count > 1 ? Double(fields[1]) ?? 0 : 0
             if result.succeeded && (200...299).contains(code) {
-                report.add("http \(url)", .ok, String(format: "HTTP %d in %.3f s", code, seconds))
+                report.add("http \(url)", .ok, "HTTP \(code) in \(seconds.fixed(3)) s")
                 report.measure("ailab_endpoint_seconds", "Connect time of a TCP endpoint, or response time of an HTTP one.",
                                labels: ["kind": "http", "target": url], seconds)
             } else if code > 0 {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The host as its administrator declared it in the configuration file: services up, endpoints
 /// answering, nothing unexpected listening, kernel settings, sshd, the firewall, the GPU count;
@@ -50,8 +50,8 @@ struct ExpectationsSection: HealthSection {
     private func sysctlChecks(_ probe: HealthProbe) -> Findings {
         var report = Findings()
         for setting in expect.sysctl {
-            let path = "/proc/sys/" + setting.key.replacingOccurrences(of: ".", with: "/")
-            guard let value = probe.files.read(path)?.trimmingCharacters(in: .whitespacesAndNewlines) else {
+            let path = "/proc/sys/" + setting.key.replacing(".", with: "/")
+            guard let value = probe.files.read(path)?.trimmed() else {
                 report.add("sysctl \(setting.key)", .warning, "no such setting (\(path))")
                 continue
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What listens, how sshd is set, the inbound firewall and the clock: the host's policy as it stands.
 extension ExpectationsSection {
@@ -49,7 +49,7 @@ extension ExpectationsSection {
             if words.count == 2, effective[words[0]] == nil { effective[words[0]] = words[1] }
         }
         // sshd -T prints the older spelling of prohibit-password.
-        func normal(_ value: String?) -> String? { value?.lowercased().replacingOccurrences(of: "without-password", with: "prohibit-password") }
+        func normal(_ value: String?) -> String? { value?.lowercased().replacing("without-password", with: "prohibit-password") }
         for setting in expect.sshd {
             let actual = effective[setting.key]
             let same = normal(actual) == normal(setting.value)
@@ -95,13 +95,13 @@ extension ExpectationsSection {
         var source = ""
         if probe.has("timedatectl") {
             let result = try await probe.call("timedatectl", ["show", "-p", "NTPSynchronized", "--value"])
-            if result.succeeded { synchronised = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "yes"; source = "timedatectl" }
+            if result.succeeded { synchronised = result.stdout.trimmed() == "yes"; source = "timedatectl" }
         }
         if synchronised == nil, probe.has("chronyc") {
             let result = try await probe.call("chronyc", ["-c", "tracking"])
             // The last field of the CSV is the leap status: "Normal" once synchronised.
             if result.succeeded {
-                synchronised = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").last == "Normal"
+                synchronised = result.stdout.trimmed().split(separator: ",").last == "Normal"
                 source = "chronyc"
             }
         }

@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,8 +15,11 @@ enum TCPConnect {
 
     static func attempt(host: String, port: Int, within limit: Duration) async -> Outcome {
         let result = ResultBox()
-        let thread = Thread { result.set(connect(host: host, port: port, limit: limit)) }
-        thread.start()
+        do {
+            try DetachedThread.start { result.set(connect(host: host, port: port, limit: limit)) }
+        } catch {
+            return .failed("cannot start the connection: \(error)")
+        }
         return await result.value(within: limit) ?? .failed("timed out after \(Int(limit.timeInterval.rounded(.up))) s")
     }
 
@@ -53,19 +56,18 @@ enum TCPConnect {
     }
 
     /// A value one thread sets and an async caller waits for, up to a limit.
-    private final class ResultBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var outcome: Outcome?
+    private final class ResultBox: Sendable {
+        private let outcome = Mutex<Outcome?>(nil)
         private let signal = Signal()
 
         func set(_ value: Outcome) {
-            lock.withLock { outcome = value }
+            outcome.withLock { $0 = value }
             signal.fire()
         }
 
         func value(within limit: Duration) async -> Outcome? {
             guard await signal.wait(upTo: limit) else { return nil }
-            return lock.withLock { outcome }
+            return outcome.withLock { $0 }
         }
     }
 }

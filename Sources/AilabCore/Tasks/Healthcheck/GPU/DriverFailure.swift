@@ -22,7 +22,7 @@ public enum DriverFailure: Sendable, Equatable {
 
     /// nvidia-smi's "NVML library version: 550.90" (printed with the mismatch by newer drivers).
     public static func libraryVersion(_ output: String) -> String? {
-        guard let range = output.range(of: "NVML library version:") else { return nil }
+        guard let range = output.firstRange(of: "NVML library version:") else { return nil }
         let version = output[range.upperBound...].drop { $0 == " " }.prefix { $0.isNumber || $0 == "." }
         return version.isEmpty ? nil : String(version)
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// NVIDIA GPUs: the driver's state, each GPU from one `--query-gpu` call, Xid errors of this
 /// boot, the GPUs on the PCI bus against those the driver knows, and whether the next boot has
@@ -77,7 +77,7 @@ struct GPUSection: HealthSection {
     /// nvidia-smi cannot reach the GPUs: say why in an administrator's terms, and what to do.
     private func driverCheck(_ listed: InvocationResult, _ probe: HealthProbe) throws -> Check {
         let output = listed.stdout + "\n" + listed.stderr
-        let kernel = probe.files.read("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        let kernel = probe.files.read("/proc/sys/kernel/osrelease")?.trimmed() ?? "?"
         switch DriverFailure.classify(output) {
         case .versionMismatch:
             let module = probe.files.read("/proc/driver/nvidia/version").flatMap(DriverFailure.kernelModuleVersion)
@@ -116,7 +116,7 @@ struct GPUSection: HealthSection {
 
     private func dkmsCheck(_ modules: [DKMSModule]?, _ probe: HealthProbe) -> Check {
         guard let modules else { return Check("dkms", .absent, "dkms is not installed") }
-        let kernel = probe.files.read("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let kernel = probe.files.read("/proc/sys/kernel/osrelease")?.trimmed()
         let nvidia = modules.filter { $0.module.hasPrefix("nvidia") }
         guard !nvidia.isEmpty else {
             return Check("dkms", .ok, "no NVIDIA DKMS module (the driver comes from packaged kernel modules)")

@@ -34,7 +34,7 @@ public enum KernelXids {
     public static func parse(_ log: String) -> [XidEvent] {
         log.split(whereSeparator: \.isNewline).compactMap { line in
             let text = String(line)
-            if let range = text.range(of: "NVRM: Xid (") { return xidLine(text, after: range.upperBound) }
+            if let range = text.firstRange(of: "NVRM: Xid (") { return xidLine(text, after: range.upperBound) }
             if text.contains("GPU has fallen off the bus") && text.contains("NVRM: GPU ") { return fallenOffLine(text) }
             return nil
         }
@@ -102,7 +102,7 @@ public enum KernelXids {
     }
 
     private static func fallenOffLine(_ line: String) -> XidEvent? {
-        guard let gpu = line.range(of: "NVRM: GPU ") else { return nil }
+        guard let gpu = line.firstRange(of: "NVRM: GPU ") else { return nil }
         var address = line[gpu.upperBound...].prefix { $0 != " " }
         if address == "at" {
             address = line[gpu.upperBound...].dropFirst(3).prefix { $0 != " " }

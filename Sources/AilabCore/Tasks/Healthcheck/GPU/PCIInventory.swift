@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// NVIDIA display and 3D controllers on the PCI bus, from sysfs: what the hardware has,
 /// whatever the driver makes of it.
@@ -8,8 +8,8 @@ public enum PCIInventory {
         let folder = "/sys/bus/pci/devices"
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: files.path(folder))) ?? []
         return entries.sorted().filter { address in
-            let vendor = files.read("\(folder)/\(address)/vendor")?.trimmingCharacters(in: .whitespacesAndNewlines)
-            let kind = files.read("\(folder)/\(address)/class")?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let vendor = files.read("\(folder)/\(address)/vendor")?.trimmed()
+            let kind = files.read("\(folder)/\(address)/class")?.trimmed()
             return vendor == "0x10de" && kind?.hasPrefix("0x03") == true
         }
     }

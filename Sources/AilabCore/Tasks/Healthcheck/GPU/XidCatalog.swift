@@ -63,7 +63,7 @@ public enum XidCatalog {
     /// (OS Reboot)"): nothing to do only when that is None.
     public static func action(code: Int, message: String) -> XidAction {
         if code == 154 {
-            let target = message.range(of: " to ").map { message[$0.upperBound...] } ?? Substring(message)
+            let target = message.firstRange(of: " to ").map { message[$0.upperBound...] } ?? Substring(message)
             return target.contains("(None)") ? .ignore : .resetGPU
         }
         return entries[code]?.action ?? .unknown

@@ -1,0 +1,96 @@
+@testable import AilabCore
+import Foundation
+import Testing
+
+@Suite struct ConfigYAMLTests {
+    typealias Node = ConfigYAML.Node
+
+    func scalars(_ node: Node?) -> [String]? {
+        guard case .list(let items) = node else { return nil }
+        return items.map(\.text)
+    }
+
+    func section(_ root: Node, _ name: String) -> [ConfigYAML.Entry] {
+        guard case .mapping(let sections) = root,
+              case .mapping(let entries) = sections.first(where: { $0.key.text == name })?.value else { return [] }
+        return entries
+    }
+
+    func value(_ root: Node, _ name: String, _ key: String) -> Node? {
+        section(root, name).first { $0.key.text == key }?.value
+    }
+
+    /// The example the package ships reads as written, comments and all.
+    @Test func shippedExample() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOfFile: root.path + "/etc/ailab.yaml.example", encoding: .utf8)
+        let parsed = try ConfigYAML.parse(text)
+        #expect(value(parsed, "disk", "threshold") == .scalar("85", plain: true))
+        #expect(value(parsed, "backup", "dest") == .scalar("/srv/backups/ailab-config", plain: true))
+        #expect(scalars(value(parsed, "expect", "services")) == ["ssh.service", "prometheus-node-exporter.service"])
+        #expect(scalars(value(parsed, "expect", "sshd")) == ["passwordauthentication no", "permitrootlogin prohibit-password"])
+        #expect(value(parsed, "expect", "firewall") == .scalar("true", plain: true))
+        #expect(value(parsed, "expect", "gpus") == nil)
+        #expect(section(parsed, "expect").map(\.key.line) == [21, 22, 23, 24, 25, 26, 27])
+    }
+
+    @Test func blockAndFlowListsQuotesAndComments() throws {
+        let root = try ConfigYAML.parse("""
+            ---
+            # a comment
+            expect:\r
+              services:
+                - ssh.service   # trailing comment
+                - "docker.service"
+              tcp: ['[::1]:9100', "host # not a comment:22", 'it''s:1',]
+              "sshd": ["permitrootlogin \\"no\\"\\ttab"]
+              http: []
+              firewall:
+            disk:
+            - a
+            """)
+        #expect(scalars(value(root, "expect", "services")) == ["ssh.service", "docker.service"])
+        #expect(section(root, "expect").first?.valueLine == 5)
+        #expect(scalars(value(root, "expect", "tcp")) == ["[::1]:9100", "host # not a comment:22", "it's:1"])
+        #expect(scalars(value(root, "expect", "sshd")) == ["permitrootlogin \"no\"\ttab"])
+        #expect(scalars(value(root, "expect", "http")) == [])
+        #expect(value(root, "expect", "firewall") == .null)
+        guard case .mapping(let sections) = root else { Issue.record("no mapping"); return }
+        #expect(scalars(sections.last?.value) == ["a"])
+        #expect(try ConfigYAML.parse("") == .null)
+        #expect(try ConfigYAML.parse("# only a comment\n\n") == .null)
+    }
+
+    /// YAML that ailab.yaml has no use for is refused at its line, never read some other way.
+    @Test(arguments: [
+        ("disk:\n  threshold: &t 90\n", 2, "'&' starts YAML"),
+        ("disk:\n  threshold: *t\n", 2, "'*' starts YAML"),
+        ("disk:\n  threshold: !!int 90\n", 2, "'!' starts YAML"),
+        ("disk: {threshold: 90}\n", 1, "'{' starts YAML"),
+        ("backup:\n  dest: |\n    /srv\n", 2, "'|' starts YAML"),
+        ("disk:\n\tthreshold: 90\n", 2, "a tab in the indentation"),
+        ("disk:\n  threshold: \"90\n", 2, "a quote is not closed"),
+        ("disk:\n  threshold: [90\n", 2, "not closed on its line"),
+        ("disk:\n  threshold: 90\n  threshold: 80\n", 3, "'threshold' appears twice"),
+        ("disk:\n  threshold: 90\n---\ndisk:\n", 3, "only one document"),
+        ("disk:\n    threshold: 90\n  other: 1\n", 3, "unexpected indentation"),
+        ("disk:\n  threshold: 90\n    more: 1\n", 3, "unexpected indentation"),
+        ("expect:\n  tcp: [[a], b]\n", 2, "a list item must be a single value"),
+        ("expect:\n  tcp: [a, , b]\n", 2, "a list item must be a single value"),
+        ("expect:\n  tcp:\n    - [a]\n", 3, "a list item must be a single value"),
+        ("disk:\n  threshold 90\n", 2, "expected 'key: value'"),
+        ("disk:\n  threshold: a: b\n", 2, "a mapping inside a value"),
+        ("disk:\n  threshold: \"9\"0\n", 2, "text after a closing quote"),
+        ("disk:\n  threshold: \"\\x41\"\n", 2, "the escape '\\x' is not supported"),
+        ("disk:\n  threshold: 90\n  - a\n", 3, "a list item among keys"),
+    ])
+    func unsupportedYAMLIsRefusedAtItsLine(text: String, line: Int, reason: String) {
+        do {
+            let node = try ConfigYAML.parse(text)
+            Issue.record("accepted: \(node)")
+        } catch {
+            #expect(error.line == line, "\(error)")
+            #expect(error.reason.contains(reason), "\(error)")
+        }
+    }
+}
