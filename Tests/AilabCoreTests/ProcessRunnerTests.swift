@@ -84,6 +84,17 @@ import Testing
         #expect(result.termination == .exited(3))
     }
 
+    /// A grandchild that keeps the output pipe open (a daemon a tool starts) does not hold the
+    /// run: reading stops soon after the child itself has ended, long before the timeout.
+    @Test func grandchildKeepingThePipeOpenDoesNotHoldTheRun() async throws {
+        let marker = "sleep 30.\(Int.random(in: 100_000...999_999))"
+        let result = try await runner.run(Invocation("sh", ["-c", "echo parent; (\(marker); echo late) & exit 4"], timeout: .seconds(10)))
+        _ = try await runner.run(Invocation("pkill", ["-f", marker]))
+        #expect(!result.timedOut)
+        #expect(result.termination == .exited(4))
+        #expect(result.stdout == "parent\n")
+    }
+
     @Test func childGetsOnlyStdioAndAnEmptySignalMask() async throws {
         let opened = open("/dev/null", O_RDONLY)
         let leaked = dup2(opened, 200)
