@@ -26,6 +26,6 @@ extension Double {
     public func fixed(_ digits: Int) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         let written = withVaList([digits, self]) { vsnprintf(&buffer, buffer.count, "%.*f", $0) }
-        return written < buffer.count ? String(cString: buffer) : String(self)
+        return written < buffer.count ? String(decoding: buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }, as: UTF8.self) : String(self)
     }
 }

@@ -1,70 +1,80 @@
 import CAilabSpawn
 import Dispatch
+import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One command, started by `ailab_spawn` on a thread of its own: stdin from /dev/null or a file
-/// ailab opened, stdout and stderr into pipes (or stdout into such a file), an empty signal mask
-/// with every signal at its default, its own process group, PR_SET_PDEATHSIG and no other
-/// descriptor of ailab's. The same thread then reads its exit with `waitpid`, so a daemon it
-/// leaves behind holding an inherited descriptor cannot hide that it has ended, and the child
-/// dies with ailab (the death signal follows the thread that forked it, which lives until then).
-final class ChildProcess: @unchecked Sendable {
+/// One command on a POSIX thread of its own. The thread starts it with `ailab_spawn` (stdin from
+/// /dev/null or a file ailab opened, stdout and stderr into pipes or stdout into such a file, an
+/// empty signal mask with every signal at its default, its own process group, PR_SET_PDEATHSIG
+/// and no other descriptor of ailab's), reads both pipes and reaps it. The child dies with ailab:
+/// the death signal follows the thread that forked it, which lives until the child has ended.
+/// A daemon the command leaves behind holding the pipes cannot hide that it has ended, and holds
+/// the reading for `linger` at most.
+final class ChildProcess: Sendable {
+    static let linger: Duration = .milliseconds(500)
+
     let pid: pid_t
-    /// The read ends of the output pipes, closed with this value.
-    let stdout: Int32
-    let stderr: Int32
-    private let record = ExitRecord()
+    private let record: ChildRecord
 
     init(path: String, arguments: [String], environment: [String: String], input: OpenFile? = nil,
-         output: OpenFile? = nil) throws {
+         output: OpenFile? = nil, outputLimit: Int) throws {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         // Not inherited by other commands: every child closes what is not its own 0 to 2.
-        guard pipe(&outPipe) == 0 else { throw SystemError(code: errno) }
+        guard pipe(&outPipe) == 0 else { throw SystemError() }
         guard pipe(&errPipe) == 0 else {
-            let code = errno
+            let error = SystemError()
             outPipe.forEach { close($0) }
-            throw SystemError(code: code)
+            throw error
         }
         defer { close(outPipe[1]); close(errPipe[1]) }
 
         let argv = CStrings([path] + arguments)
         let envp = CStrings(environment.map { "\($0.key)=\($0.value)" })
         let descriptors = (input?.descriptor ?? -1, output?.descriptor ?? outPipe[1], errPipe[1])
-        let record = record
-        let spawning: @Sendable () -> Void = {
-            let child = withExtendedLifetime((argv, envp)) {
-                ailab_spawn(path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2)
-            }
-            record.started(pid: child, code: errno)
-            guard child > 0 else { return }
-            var result: Int32 = 0
-            while waitpid(child, &result, 0) < 0 && errno == EINTR {}
-            record.ended(result)
-        }
+        let readEnds = (outPipe[0], errPipe[0])
+        let record = ChildRecord()
         do {
-            try DetachedThread.start(spawning)
+            try DetachedThread.start {
+                let child = withExtendedLifetime((argv, envp)) {
+                    ailab_spawn(path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2)
+                }
+                record.started(pid: child, code: errno)
+                var reader = PipeReader(descriptors: [readEnds.0, readEnds.1], limit: outputLimit)
+                if child > 0 { Self.supervise(child, reading: &reader, record: record) }
+                reader.closeAll()
+                record.finished(stdout: reader.collected[0], stderr: reader.collected[1], truncated: reader.truncated)
+            }
         } catch {
             [outPipe[0], errPipe[0]].forEach { close($0) }
             throw error
         }
         let (child, code) = record.waitForStart()
-        guard child > 0 else {
-            [outPipe[0], errPipe[0]].forEach { close($0) }
-            throw SystemError(code: code)
-        }
+        guard child > 0 else { throw SystemError(code: code) }
         pid = child
-        stdout = outPipe[0]
-        stderr = errPipe[0]
+        self.record = record
     }
 
-    deinit {
-        close(stdout)
-        close(stderr)
+    /// Reads until both pipes close, noticing the child's exit on the way; then reaps it.
+    private static func supervise(_ child: pid_t, reading reader: inout PipeReader, record: ChildRecord) {
+        var exited: ContinuousClock.Instant?
+        while reader.isOpen {
+            if let exited, ContinuousClock.now - exited >= linger { break }
+            reader.readAvailable(waitingMilliseconds: 50)
+            var status: Int32 = 0
+            if exited == nil, waitpid(child, &status, WNOHANG) == child {
+                record.ended(status)
+                exited = .now
+            }
+        }
+        guard exited == nil else { return }
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        record.ended(status)
     }
 
     func wait() async {
@@ -83,20 +93,70 @@ final class ChildProcess: @unchecked Sendable {
         return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
     }
 
+    /// What the child wrote, once reading has stopped.
+    func output() async -> (stdout: Data, stderr: Data, truncated: Bool) {
+        await record.done.wait()
+        return record.output
+    }
+
     /// Signals the child's whole process group, so that its own children (a shell's sleep) go too.
     func signalGroup(_ number: Int32) {
         kill(-pid, number)
     }
 }
 
-/// What the spawning thread learns: the pid (or why there is none), then the wait status.
-private final class ExitRecord: Sendable {
+/// Reads pipes as they fill, keeping at most `limit` bytes of each and discarding the rest, so
+/// that a chatty command never blocks on a full pipe.
+private struct PipeReader {
+    private var descriptors: [Int32]
+    private let limit: Int
+    private(set) var collected: [Data]
+    private(set) var truncated = false
+    private var buffer = [UInt8](repeating: 0, count: 8192)
+
+    init(descriptors: [Int32], limit: Int) {
+        self.descriptors = descriptors
+        self.limit = limit
+        collected = descriptors.map { _ in Data() }
+    }
+
+    var isOpen: Bool { descriptors.contains { $0 >= 0 } }
+
+    mutating func readAvailable(waitingMilliseconds timeout: Int32) {
+        var pollers = descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        guard poll(&pollers, nfds_t(pollers.count), timeout) > 0 else { return }
+        for (index, poller) in pollers.enumerated() where poller.fd >= 0 && poller.revents != 0 {
+            let count = read(poller.fd, &buffer, buffer.count)
+            if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            guard count > 0 else {
+                close(poller.fd)
+                descriptors[index] = -1
+                continue
+            }
+            let room = max(0, limit - collected[index].count)
+            if count > room { truncated = true }
+            collected[index].append(contentsOf: buffer[0..<min(count, room)])
+        }
+    }
+
+    mutating func closeAll() {
+        for descriptor in descriptors where descriptor >= 0 { close(descriptor) }
+        descriptors = descriptors.map { _ in -1 }
+    }
+}
+
+/// What the command's thread learns, for the tasks that wait on it: the pid (or why there is
+/// none), the wait status, then the output.
+private final class ChildRecord: Sendable {
     let exited = Signal()
+    let done = Signal()
     private let start = DispatchSemaphore(value: 0)
     private let spawned = Mutex<(pid: pid_t, code: Int32)>((-1, 0))
     private let waitStatus = Mutex<Int32>(0)
+    private let collected = Mutex<(stdout: Data, stderr: Data, truncated: Bool)>((Data(), Data(), false))
 
     var status: Int32 { waitStatus.withLock { $0 } }
+    var output: (stdout: Data, stderr: Data, truncated: Bool) { collected.withLock { $0 } }
 
     func started(pid: pid_t, code: Int32) {
         spawned.withLock { $0 = (pid, code) }
@@ -111,6 +171,11 @@ private final class ExitRecord: Sendable {
     func ended(_ status: Int32) {
         waitStatus.withLock { $0 = status }
         exited.fire()
+    }
+
+    func finished(stdout: Data, stderr: Data, truncated: Bool) {
+        collected.withLock { $0 = (stdout, stderr, truncated) }
+        done.fire()
     }
 }
 

@@ -42,30 +42,11 @@ public struct ProcessRunner: CommandRunning {
         let child = try children.admit {
             do {
                 return try ChildProcess(path: path, arguments: invocation.arguments, environment: environment,
-                                        input: invocation.input, output: invocation.output)
+                                        input: invocation.input, output: invocation.output, outputLimit: outputLimit)
             } catch {
                 throw RunnerError.launchFailed(invocation.executable, "\(error)")
             }
         }
-        let stdout = OutputCollector(descriptor: child.stdout, limit: outputLimit)
-        let stderr = OutputCollector(descriptor: child.stderr, limit: outputLimit)
-        var reading: [OutputCollector] = []
-        do {
-            for collector in [stdout, stderr] {
-                try collector.start()
-                reading.append(collector)
-            }
-        } catch {
-            child.signalGroup(SIGKILL)
-            await child.wait()
-            children.remove(child.pid)
-            for collector in reading {
-                collector.finish(after: .zero)
-                _ = await collector.result()
-            }
-            throw RunnerError.launchFailed(invocation.executable, "cannot read its output: \(error)")
-        }
-
         let timedOut = await child.wait(upTo: invocation.timeout) == false
         if timedOut {
             child.signalGroup(SIGTERM)
@@ -75,16 +56,11 @@ public struct ProcessRunner: CommandRunning {
             }
         }
         children.remove(child.pid)
-        // A grandchild may hold the pipes open after the child is gone: stop reading soon after.
-        stdout.finish(after: .milliseconds(500))
-        stderr.finish(after: .milliseconds(500))
-        let (out, outCut) = await stdout.result()
-        let (err, errCut) = await stderr.result()
-
+        let output = await child.output()
         return InvocationResult(
             invocation: invocation, termination: child.termination,
-            stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
-            timedOut: timedOut, truncated: outCut || errCut)
+            stdout: String(decoding: output.stdout, as: UTF8.self), stderr: String(decoding: output.stderr, as: UTF8.self),
+            timedOut: timedOut, truncated: output.truncated)
     }
 }
 
