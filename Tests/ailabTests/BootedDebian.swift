@@ -23,8 +23,23 @@ final class BootedDebian: @unchecked Sendable {
         try RealTools.require("nsenter", package: "util-linux")
     }
 
-    /// Boots a fresh copy of `suite` with `packages`; `files` are written into it before boot.
-    init(suite: String, packages: [String], files: [String: String] = [:]) throws {
+    /// Boots a fresh copy of `suite` with `packages`; `files` are written into it before boot. A
+    /// container whose systemd ended while booting (seen once in many runs on a loaded machine)
+    /// is booted once more from a fresh copy, and says so on stderr.
+    static func boot(suite: String, packages: [String], files: [String: String] = [:]) throws -> BootedDebian {
+        do {
+            return try BootedDebian(suite: suite, packages: packages, files: files)
+        } catch let failure as BootFailure {
+            FileHandle.standardError.write(Data("\(failure); booting \(suite) once more\n".utf8))
+            return try BootedDebian(suite: suite, packages: packages, files: files)
+        }
+    }
+
+    struct BootFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private init(suite: String, packages: [String], files: [String: String]) throws {
         let tarball = try Self.rootfs(suite: suite, packages: packages)
         scratch = try Scratch()
         try FileManager.default.createDirectory(atPath: scratch.file("root"), withIntermediateDirectories: true)
@@ -90,14 +105,14 @@ final class BootedDebian: @unchecked Sendable {
     private func waitUntilBooted() throws {
         var state = ""
         // Three minutes: a loaded two-core machine has been seen to need more than one.
-        for _ in 0..<360 {
+        for _ in 0..<360 where kill(initPID, 0) == 0 {
             let answer = try? sh("systemctl is-system-running")
             state = ((answer?.stdout ?? "") + (answer?.stderr ?? "")).trimmingCharacters(in: .whitespacesAndNewlines)
             if state == "running" || state == "degraded" { return }
             usleep(500_000)
         }
         let log = (try? String(contentsOfFile: scratch.file("nspawn.log"), encoding: .utf8)) ?? ""
-        throw Failure("\(machine) did not finish booting: \(state)\n\(log.suffix(2000))")
+        throw BootFailure(description: "\(machine) did not finish booting: \(state)\n\(log.suffix(2000))")
     }
 
     /// systemd inside is the child of systemd-nspawn, which setsid may have forked off first.

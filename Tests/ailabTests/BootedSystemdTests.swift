@@ -31,7 +31,7 @@ enum ReleaseBinary {
     func bookworm() throws -> BootedDebian {
         try BootedDebian.requireTools()
         let binary = try ReleaseBinary.path()
-        let debian = try BootedDebian(suite: "bookworm", packages: Self.bookwormPackages,
+        let debian = try BootedDebian.boot(suite: "bookworm", packages: Self.bookwormPackages,
                                       files: ["/etc/docker/daemon.json": Self.dockerConfig])
         let source = debian.root + "/opt/ailab"
         try FileManager.default.createDirectory(atPath: source + "/systemd", withIntermediateDirectories: true)
@@ -176,7 +176,7 @@ enum ReleaseBinary {
     /// unit must still reach GPUs and disks. ailab needs glibc 2.35, so a shell probes instead.
     @Test func healthcheckSandboxReachesDevicesOnSystemd247() throws {
         try BootedDebian.requireTools()
-        let debian = try BootedDebian(suite: "bullseye", packages: ["systemd", "systemd-sysv", "dbus"])
+        let debian = try BootedDebian.boot(suite: "bullseye", packages: ["systemd", "systemd-sysv", "dbus"])
         try FileManager.default.copyItem(atPath: Repository.systemd + "/ailab-healthcheck.service",
                                          toPath: debian.root + "/root/ailab-healthcheck.service")
         #expect(try debian.check("systemctl --version").hasPrefix("systemd 247"))
@@ -191,7 +191,7 @@ enum ReleaseBinary {
             .compactMap { $0.split(whereSeparator: \.isWhitespace).first.map(String.init) }
         let allowed = ["linux-vdso.so.1", "libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "/lib64/ld-linux-x86-64.so.2"]
         #expect(libraries.allSatisfy(allowed.contains), "ldd: \(libraries)")
-        let debian = try BootedDebian(suite: "trixie", packages: ["systemd", "systemd-sysv", "dbus"])
+        let debian = try BootedDebian.boot(suite: "trixie", packages: ["systemd", "systemd-sysv", "dbus"])
         try FileManager.default.copyItem(atPath: binary, toPath: debian.root + "/usr/local/sbin/ailab")
         #expect(try debian.check("ls /usr/lib/x86_64-linux-gnu | grep -E '^lib(xml2|icu)' || true").isEmpty)
         #expect(try debian.check("ailab --version").hasPrefix(AilabVersion.current))
