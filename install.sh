@@ -283,10 +283,6 @@ build_deb() {
     printf 'ailab (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- ailab maintainers <ailab@example.org>  %s\n' \
         "$version" "$version" "$(date -R -d @"${SOURCE_DATE_EPOCH:-0}")" | gzip -9n >"$stage/usr/share/doc/ailab/changelog.gz"
     chmod 0644 "$stage/usr/share/doc/ailab/"*
-    install -d -m 0755 "$stage/usr/share/lintian/overrides"
-    printf '%s\n' '# Yams, which reads the configuration file, builds libyaml in; no shared library is linked.' \
-        'ailab: embedded-library libyaml [usr/sbin/ailab]' >"$stage/usr/share/lintian/overrides/ailab"
-    chmod 0644 "$stage/usr/share/lintian/overrides/ailab"
     install -d -m 0755 "$stage/DEBIAN"
     cat >"$stage/DEBIAN/control" <<CONTROL
 Package: ailab

@@ -193,7 +193,7 @@ enum Repository {
         #expect(fresh == committed, "etc/ailab.8 is stale: regenerate it with swift package generate-manual --section 8 --date 2026-11-22 --authors 'ailab maintainers'")
     }
 
-    /// The .deb follows Debian policy: lintian finds no error (overrides carry their reason).
+    /// The .deb follows Debian policy: lintian finds no error, with no override.
     @Test func debianPackageIsLintianClean() throws {
         try RealTools.require("dpkg-deb", package: "dpkg")
         try RealTools.require("lintian", package: "lintian")
