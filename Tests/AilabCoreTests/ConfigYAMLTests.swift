@@ -45,6 +45,7 @@ import Testing
               tcp: ['[::1]:9100', "host # not a comment:22", 'it''s:1',]
               "sshd": ["permitrootlogin \\"no\\"\\ttab"]
               http: []
+              sysctl: [it's]   # a quote inside a plain value
               firewall:
             disk:
             - a
@@ -54,6 +55,7 @@ import Testing
         #expect(scalars(value(root, "expect", "tcp")) == ["[::1]:9100", "host # not a comment:22", "it's:1"])
         #expect(scalars(value(root, "expect", "sshd")) == ["permitrootlogin \"no\"\ttab"])
         #expect(scalars(value(root, "expect", "http")) == [])
+        #expect(scalars(value(root, "expect", "sysctl")) == ["it's"])
         #expect(value(root, "expect", "firewall") == .null)
         guard case .mapping(let sections) = root else { Issue.record("no mapping"); return }
         #expect(scalars(sections.last?.value) == ["a"])

@@ -57,7 +57,8 @@ enum ConfigYAML {
         return result
     }
 
-    /// `#` starts a comment at the start of the content or after a blank, outside quotes.
+    /// `#` starts a comment at the start of the content or after a blank, outside quotes. A quote
+    /// opens only where a value can start: inside a plain value (`it's`) it is a character.
     private static func withoutComment(_ text: Substring) -> Substring {
         var quote: Character?
         var previous: Character = " "
@@ -67,7 +68,7 @@ enum ConfigYAML {
             defer { previous = character }
             if let open = quote {
                 if escaped { escaped = false } else if open == "\"" && character == "\\" { escaped = true } else if character == open { quote = nil }
-            } else if character == "\"" || character == "'" {
+            } else if (character == "\"" || character == "'") && (previous.isBlank || "[,:".contains(previous)) {
                 quote = character
             } else if character == "#" && previous.isBlank {
                 return text[..<index]
