@@ -65,7 +65,7 @@ public enum ConfigFile {
             throw AilabError.usage("config file \(path): malformed YAML: line \(error.line): \(error.reason)")
         }
         if root == .null { return }
-        guard case .mapping(let sections) = root else { throw AilabError.usage("config file \(path): line 1: expected sections such as 'disk:'") }
+        guard case .mapping(let sections) = root else { throw AilabError.usage("config file \(path): expected sections such as 'disk:'") }
         for entry in sections {
             let section = entry.key.text
             guard let keys = schema[section] else {
