@@ -25,7 +25,8 @@ static int place(int source, int target) {
     return dup2(source, target) < 0 ? -1 : 0;
 }
 
-pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd) {
+pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd,
+                  int bound) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return -1;
     pid_t parent = getpid();
@@ -43,9 +44,11 @@ pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int 
             status = fcntl(status, F_DUPFD_CLOEXEC, 3);
             if (status < 0) _exit(127);
         }
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) fail(status, errno);
-        /* The parent may have died before prctl: nobody would ever signal this child. */
-        if (getppid() != parent) fail(status, ESRCH);
+        if (bound) {
+            if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) fail(status, errno);
+            /* The parent may have died before prctl: nobody would ever signal this child. */
+            if (getppid() != parent) fail(status, ESRCH);
+        }
         if (setpgid(0, 0) != 0) fail(status, errno);
         /* Descriptors first moved above 2 so that placing one cannot clobber another. */
         int fds[3] = {stdin_fd, stdout_fd, stderr_fd};

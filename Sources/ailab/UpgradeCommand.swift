@@ -9,9 +9,10 @@ struct UpgradeCommand: AsyncParsableCommand {
             Simulates apt-get dist-upgrade and refuses (exit 1) when a protected GPU/CUDA/container/\
             virtualisation package would be removed, when the NVIDIA driver would be upgraded under the \
             loaded module (unless --allow-driver-upgrade), or when /boot is too small for a new kernel. \
-            With --execute: apt-get update, the simulation again (nothing changes if it moved), \
-            apt-get -y dist-upgrade keeping changed configuration files, then the next boot's NVIDIA \
-            module, the reboot and the services to restart are checked.
+            Packages an interrupted dpkg left half-way also refuse. With --execute: apt-get update \
+            first, the plan from the fresh lists, apt-get -y dist-upgrade keeping changed configuration \
+            files, then the next boot's NVIDIA module, the reboot and the services to restart are \
+            checked. A signal during the package change lets it finish, then ailab exits 1.
             """)
 
     @OptionGroup var safety: SafetyOptions
@@ -22,8 +23,12 @@ struct UpgradeCommand: AsyncParsableCommand {
     @Flag(help: "Let the NVIDIA driver be upgraded (drain the host first; it needs a reboot afterwards).")
     var allowDriverUpgrade = false
 
+    @Flag(help: "Upgrade only the packages whose candidate comes from a security pocket (*-security, Debian-Security).")
+    var security = false
+
     func run() async throws {
-        let task = UpgradeTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade)
+        let task = UpgradeTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade,
+                               securityOnly: security)
         try output.finish(try await TaskHarness.run(task, in: .live()))
     }
 }

@@ -53,6 +53,8 @@ struct HealthyHost {
         runner.on("dkms", ["status"], stdout: "nvidia/550.90.07, 6.8.0-45-generic, x86_64: installed\n")
         runner.on("smartctl", ["--json", "--scan-open"], stdout: try Fixture.text("smartctl/scan-simple-flatcar.json"))
         setSMART(try Fixture.text("smartctl/sata-hdd-wdc-wd140edfz-healthy-a.json"))
+        runner.on("dpkg-query", stderr: "dpkg-query: no packages found matching linux-image-*\n", exit: 1)
+        runner.on("dpkg-query", AptCommands.packageStates.arguments, stdout: "libc6\t2.39-0ubuntu8.3\tii \nlibold\t1.0\trc \n")
     }
 
     func write(_ path: String, _ text: String) throws {
@@ -123,8 +125,23 @@ extension Report {
         let bad = report.checks.filter { $0.status != .ok }
         #expect(bad.isEmpty, "\(bad)")
         #expect(report.exitStatus == .ok)
-        #expect(Set(report.checks.compactMap(\.section)) == ["host", "storage", "services", "containers", "vms", "gpu", "smart", "backups", "expectations"])
+        #expect(Set(report.checks.compactMap(\.section)) == ["host", "storage", "services", "containers", "vms", "gpu", "smart", "packages", "backups",
+                                                                   "expectations"])
         #expect(report.check("system")?.detail == "Ubuntu 24.04.1 LTS, kernel 6.8.0-45-generic, up 1d 1h")
+    }
+
+    @Test func aHalfConfiguredPackageFailsThePackagesSection() async throws {
+        let host = try HealthyHost()
+        host.runner.on("dpkg-query", AptCommands.packageStates.arguments, stdout: try Fixture.text("dpkg/dpkg-query-states.txt"))
+        let report = try await host.report()
+        #expect(report.exitStatus == .failed)
+        let dpkg = try #require(report.checks(in: "packages")["dpkg"])
+        #expect(dpkg.status == .failed)
+        #expect(dpkg.detail.contains("failpost 1.0-1 (half-configured), halfway 1.0-1 (unpacked)"))
+        #expect(dpkg.detail.hasSuffix("run sudo dpkg --configure -a"))
+        #expect(report.findings.metrics.first { $0.name == "ailab_dpkg_interrupted" }?.value == 1)
+        let healthy = try await HealthyHost().report()
+        #expect(healthy.findings.metrics.first { $0.name == "ailab_dpkg_interrupted" }?.value == 0)
     }
 
     @Test func healthcheckStartsNoMutatingCommand() async throws {

@@ -7,7 +7,7 @@ import Testing
 
     func gate(_ mode: RunMode, answer: String?) throws -> (SafetyGate, FakeContext) {
         let fake = try FakeContext(answer: answer)
-        return (SafetyGate(mode: mode, runner: fake.runner, confirmation: fake.confirmation, log: .none), fake)
+        return (SafetyGate(mode: mode, runner: fake.runner, confirmation: fake.confirmation, log: .none, children: LiveChildren()), fake)
     }
 
     @Test func dryRunGetsNoExecutorAndStartsNothing() throws {
@@ -61,7 +61,7 @@ import Testing
         let fake = try FakeContext()
         let run = TaskRun(
             context: fake.context,
-            gate: SafetyGate(mode: .dryRun, runner: fake.runner, confirmation: fake.confirmation, log: .none),
+            gate: SafetyGate(mode: .dryRun, runner: fake.runner, confirmation: fake.confirmation, log: .none, children: LiveChildren()),
             log: .none)
         await #expect(throws: AilabError.self) {
             try await run.probe(Invocation("apt-get", ["-y", "autoremove"], effect: .mutating))

@@ -43,6 +43,23 @@ public struct InstalledPackage: Sendable, Equatable, Codable {
     public var status: String
 
     public var isInstalled: Bool { status.hasPrefix("ii") || status.hasPrefix("hi") }
+
+    /// Where an interrupted dpkg left the package, in dpkg's words; nil when it is installed, not
+    /// installed, or only its configuration files are left. The second letter of
+    /// `db:Status-Abbrev` is the state, a third letter R means it must be reinstalled.
+    public var interruptedState: String? {
+        let letters = Array(status)
+        if letters.count >= 3, letters[2] == "R" { return "reinstall required" }
+        guard letters.count >= 2 else { return nil }
+        switch letters[1] {
+        case "H": return "half-installed"
+        case "U": return "unpacked"
+        case "F": return "half-configured"
+        case "W": return "triggers-awaited"
+        case "t": return "triggers-pending"
+        default: return nil
+        }
+    }
 }
 
 public enum DpkgQuery {

@@ -4,6 +4,18 @@ public struct PackageChange: Sendable, Equatable, Codable {
     public var from: String?
     public var to: String
     public var origin: String
+
+    /// The candidate comes from a security pocket, as unattended-upgrades' default policy counts
+    /// them: an archive named `*-security` (Ubuntu's `noble-security`, Debian's `bookworm-security`)
+    /// or Debian's `Debian-Security` label. apt prints each source as `label:version/archive`.
+    public var isSecurity: Bool {
+        origin.split(separator: ",").contains { source in
+            let source = source.trimmed(where: \.isBlank)
+            let label = source.prefix { $0 != ":" }
+            let archive = source.split(separator: "/").last ?? ""
+            return label == "Debian-Security" || archive.hasSuffix("-security")
+        }
+    }
 }
 
 /// What `apt-get -s dist-upgrade` says it would do.

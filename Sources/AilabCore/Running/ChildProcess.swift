@@ -9,11 +9,14 @@ import Glibc
 
 /// One command on a POSIX thread of its own. The thread starts it with `ailab_spawn` (stdin from
 /// /dev/null or a file ailab opened, stdout and stderr into pipes or stdout into such a file, an
-/// empty signal mask with every signal at its default, its own process group, PR_SET_PDEATHSIG
-/// and no other descriptor of ailab's), reads both pipes and reaps it. The child dies with ailab:
-/// the death signal follows the thread that forked it, which lives until the child has ended.
+/// empty signal mask with every signal at its default, its own process group and no other
+/// descriptor of ailab's), reads both pipes and reaps it. A bound child dies with ailab: its
+/// death signal follows the thread that forked it, which lives until the child has ended.
 /// A daemon the command leaves behind holding the pipes cannot hide that it has ended, and holds
 /// the reading for `linger` at most.
+///
+/// A child that runs to completion has no death signal and writes into a file with no name
+/// instead of pipes: if ailab is killed, its writes neither fail nor raise SIGPIPE.
 final class ChildProcess: Sendable {
     static let linger: Duration = .milliseconds(500)
 
@@ -21,36 +24,31 @@ final class ChildProcess: Sendable {
     private let record: ChildRecord
 
     init(path: String, arguments: [String], environment: [String: String], input: OpenFile? = nil,
-         output: OpenFile? = nil, outputLimit: Int) throws {
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        // Not inherited by other commands: every child closes what is not its own 0 to 2.
-        guard pipe(&outPipe) == 0 else { throw SystemError() }
-        guard pipe(&errPipe) == 0 else {
-            let error = SystemError()
-            outPipe.forEach { close($0) }
-            throw error
-        }
-        defer { close(outPipe[1]); close(errPipe[1]) }
+         output: OpenFile? = nil, lifetime: Lifetime = .boundToAilab, outputLimit: Int) throws {
+        let streams = try lifetime == .boundToAilab ? OutputStreams.pipes() : OutputStreams.unnamedFile()
+        defer { streams.closeWriteEnds() }
 
         let argv = CStrings([path] + arguments)
         let envp = CStrings(environment.map { "\($0.key)=\($0.value)" })
-        let descriptors = (input?.descriptor ?? -1, output?.descriptor ?? outPipe[1], errPipe[1])
-        let readEnds = (outPipe[0], errPipe[0])
+        let descriptors = (input?.descriptor ?? -1, output?.descriptor ?? streams.stdout, streams.stderr)
+        let bound: Int32 = lifetime == .boundToAilab ? 1 : 0
         let record = ChildRecord()
         do {
             try DetachedThread.start {
                 let child = withExtendedLifetime((argv, envp)) {
-                    ailab_spawn(path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2)
+                    ailab_spawn(path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2, bound)
                 }
                 record.started(pid: child, code: errno)
-                var reader = PipeReader(descriptors: [readEnds.0, readEnds.1], limit: outputLimit)
+                var reader = PipeReader(descriptors: streams.readEnds, limit: outputLimit)
                 if child > 0 { Self.supervise(child, reading: &reader, record: record) }
                 reader.closeAll()
-                record.finished(stdout: reader.collected[0], stderr: reader.collected[1], truncated: reader.truncated)
+                let (stdout, stderr) = streams.readFile(limit: outputLimit) ?? (reader.collected[0], reader.collected[1])
+                record.finished(stdout: stdout, stderr: stderr, truncated: reader.truncated || streams.fileTruncated(limit: outputLimit))
+                streams.closeFile()
             }
         } catch {
-            [outPipe[0], errPipe[0]].forEach { close($0) }
+            streams.readEnds.forEach { close($0) }
+            streams.closeFile()
             throw error
         }
         let (child, code) = record.waitForStart()
@@ -102,6 +100,79 @@ final class ChildProcess: Sendable {
     /// Signals the child's whole process group, so that its own children (a shell's sleep) go too.
     func signalGroup(_ number: Int32) {
         kill(-pid, number)
+    }
+}
+
+/// Where a child's stdout and stderr go: two pipes ailab reads as they fill, or one file with no
+/// name that ailab reads once the child has ended (stdout and stderr interleaved, as on a terminal).
+private struct OutputStreams: Sendable {
+    let stdout: Int32
+    let stderr: Int32
+    let readEnds: [Int32]
+    let file: Int32?
+
+    /// Not inherited by other commands: every child closes what is not its own 0 to 2.
+    static func pipes() throws -> OutputStreams {
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0 else { throw SystemError() }
+        guard pipe(&errPipe) == 0 else {
+            let error = SystemError()
+            outPipe.forEach { close($0) }
+            throw error
+        }
+        return OutputStreams(stdout: outPipe[1], stderr: errPipe[1], readEnds: [outPipe[0], errPipe[0]], file: nil)
+    }
+
+    /// O_TMPFILE in /tmp (private to the unit under PrivateTmp=), or a name unlinked at once.
+    static func unnamedFile() throws -> OutputStreams {
+        var descriptor = open("/tmp", 0o20000000 | O_DIRECTORY | O_RDWR | O_CLOEXEC, 0o600)
+        if descriptor < 0 {
+            var template = Array("/tmp/ailab-output-XXXXXX".utf8CString)
+            descriptor = mkstemp(&template)
+            guard descriptor >= 0 else { throw SystemError() }
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+            unlink(template)
+        }
+        return OutputStreams(stdout: descriptor, stderr: descriptor, readEnds: [], file: descriptor)
+    }
+
+    func closeWriteEnds() {
+        guard file == nil else { return }
+        close(stdout)
+        close(stderr)
+    }
+
+    func closeFile() {
+        if let file { close(file) }
+    }
+
+    private func size(_ file: Int32) -> Int {
+        var status = stat()
+        return fstat(file, &status) == 0 ? Int(status.st_size) : 0
+    }
+
+    func fileTruncated(limit: Int) -> Bool {
+        file.map { size($0) > limit } ?? false
+    }
+
+    /// The last `limit` bytes of the file, where apt and dpkg put their errors; nil for pipes.
+    func readFile(limit: Int) -> (Data, Data)? {
+        guard let file else { return nil }
+        let total = size(file)
+        var offset = max(0, total - limit)
+        var bytes = [UInt8](repeating: 0, count: total - offset)
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                buffer.baseAddress.map { pread(file, $0 + filled, buffer.count - filled, off_t(offset)) } ?? 0
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            filled += count
+            offset += count
+        }
+        return (Data(bytes.prefix(filled)), Data())
     }
 }
 

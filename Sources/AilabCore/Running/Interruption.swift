@@ -7,9 +7,10 @@ import Glibc
 nonisolated(unsafe) private var interruptionPipe: [Int32] = [-1, -1]
 
 /// SIGTERM, SIGINT and SIGHUP end ailab in an orderly way: running children get SIGTERM, the
-/// task sees them fail and reports exit 1. If the task has not finished after `deadline`,
-/// registered temporary files are removed and ailab exits 1 itself. SIGCHLD is put back to its
-/// default so that every child's exit status can be read.
+/// task sees them fail and reports exit 1. A package change is not signalled: ailab says so once
+/// and waits for it, however many signals follow. If the task has not finished `deadline` after
+/// that, registered temporary files are removed and ailab exits 1 itself. SIGCHLD is put back to
+/// its default so that every child's exit status can be read.
 public final class Interruption: Sendable {
     public static let shared = Interruption()
 
@@ -36,7 +37,10 @@ public final class Interruption: Sendable {
         try? DetachedThread.start { [self] in
             var byte: UInt8 = 0
             while read(interruptionPipe[0], &byte, 1) < 0 && errno == EINTR {}
-            children.interrupt()
+            if children.interrupt() {
+                StandardStreams.error("ailab: \(LiveChildren.completionNotice)\n")
+                while children.isCompletingAStep { usleep(100_000) }
+            }
             usleep(useconds_t(deadline.timeInterval * 1_000_000))
             removeTemporaries()
             _exit(ExitStatus.failed.rawValue)

@@ -6,6 +6,16 @@ public enum Effect: String, Sendable, Equatable {
     case mutating
 }
 
+/// How a command's life is tied to ailab's.
+public enum Lifetime: Sendable, Equatable {
+    /// It dies with ailab, is stopped at its timeout, and gets SIGTERM when ailab is interrupted.
+    case boundToAilab
+    /// A package change (apt-get running dpkg and maintainer scripts): killing it half-way leaves
+    /// packages half-configured. No signal ailab receives or sends reaches it, no timeout stops it
+    /// (the timeout only warns), and it keeps running if ailab itself is killed.
+    case runsToCompletion
+}
+
 /// A command to run, as a value: compared in tests without starting anything.
 public struct Invocation: Sendable, Equatable, CustomStringConvertible {
     /// A name looked up on `PATH`, or an absolute path.
@@ -19,6 +29,7 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
     public var input: OpenFile?
     /// A file ailab opened itself, written as the command's stdout (otherwise a pipe ailab reads).
     public var output: OpenFile?
+    public var lifetime: Lifetime
 
     public init(
         _ executable: String,
@@ -27,7 +38,8 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
         timeout: Duration = .seconds(60),
         effect: Effect = .readOnly,
         input: OpenFile? = nil,
-        output: OpenFile? = nil
+        output: OpenFile? = nil,
+        lifetime: Lifetime = .boundToAilab
     ) {
         self.executable = executable
         self.arguments = arguments
@@ -36,6 +48,7 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
         self.effect = effect
         self.input = input
         self.output = output
+        self.lifetime = lifetime
     }
 
     /// The command line as an operator would type it, for plans and logs.

@@ -6,7 +6,7 @@ import Glibc
 
 /// Runs commands as child processes: argv arrays only, bounded output, a hard timeout
 /// (SIGTERM to the command's process group, a grace period, then SIGKILL) and `LC_ALL=C` for
-/// stable parsing.
+/// stable parsing. A command that runs to completion has no hard timeout.
 public struct ProcessRunner: CommandRunning {
     public let environment: [String: String]
     public let grace: Duration
@@ -39,15 +39,18 @@ public struct ProcessRunner: CommandRunning {
         let environment = environment
             .merging(["LC_ALL": "C"]) { _, new in new }
             .merging(invocation.environment) { _, new in new }
-        let child = try children.admit {
+        let child = try children.admit(invocation.lifetime) {
             do {
                 return try ChildProcess(path: path, arguments: invocation.arguments, environment: environment,
-                                        input: invocation.input, output: invocation.output, outputLimit: outputLimit)
+                                        input: invocation.input, output: invocation.output, lifetime: invocation.lifetime,
+                                        outputLimit: outputLimit)
             } catch {
                 throw RunnerError.launchFailed(invocation.executable, "\(error)")
             }
         }
-        let timedOut = await child.wait(upTo: invocation.timeout) == false
+        // A package change is waited for however long it takes; the executor warns past its timeout.
+        let timedOut = invocation.lifetime == .boundToAilab ? await child.wait(upTo: invocation.timeout) == false : false
+        if !timedOut { await child.wait() }
         if timedOut {
             child.signalGroup(SIGTERM)
             if await child.wait(upTo: grace) == false {

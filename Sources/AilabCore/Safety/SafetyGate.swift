@@ -7,12 +7,14 @@ public struct SafetyGate: Sendable {
     let runner: any CommandRunning
     let confirmation: any Confirming
     let log: TaskLog
+    let children: LiveChildren
 
-    init(mode: RunMode, runner: any CommandRunning, confirmation: any Confirming, log: TaskLog) {
+    init(mode: RunMode, runner: any CommandRunning, confirmation: any Confirming, log: TaskLog, children: LiveChildren) {
         self.mode = mode
         self.runner = runner
         self.confirmation = confirmation
         self.log = log
+        self.children = children
     }
 
     /// `--execute` needs root; refused before anything runs.
@@ -20,6 +22,13 @@ public struct SafetyGate: Sendable {
         if !mode.isDryRun && !isRoot {
             throw AilabError.usage("--execute needs root (effective uid 0); run it with sudo")
         }
+    }
+
+    /// An execute's preparation before it plans, such as fresh package lists, so that the plan it
+    /// shows and confirms is made on current data. A dry run prepares nothing: nil.
+    public func prepare(_ step: PlanStep) async throws -> InvocationResult? {
+        guard case .execute = mode, case .run(let invocation) = step.action else { return nil }
+        return try await PlanExecutor(plan: Plan([step]), runner: runner, log: log, children: children).run(step, as: invocation)
     }
 
     /// Dry run, or an empty plan: nil, nothing may change. Execute: the confirmed executor.
@@ -36,7 +45,7 @@ public struct SafetyGate: Sendable {
             }
         }
         log.write("confirmed: \(interactive ? "typed \(SafetyGate.confirmationWord)" : "--non-interactive")")
-        return PlanExecutor(plan: plan, runner: runner, log: log)
+        return PlanExecutor(plan: plan, runner: runner, log: log, children: children)
     }
 }
 
@@ -45,12 +54,17 @@ public struct PlanExecutor: Sendable {
     let plan: Plan
     let runner: any CommandRunning
     let log: TaskLog
+    let children: LiveChildren
 
-    fileprivate init(plan: Plan, runner: any CommandRunning, log: TaskLog) {
+    fileprivate init(plan: Plan, runner: any CommandRunning, log: TaskLog, children: LiveChildren) {
         self.plan = plan
         self.runner = runner
         self.log = log
+        self.children = children
     }
+
+    /// A signal arrived: the step under way finished, and no further one may start.
+    public var wasInterrupted: Bool { children.wasInterrupted }
 
     /// Runs a command step of the plan and logs how it ended.
     public func run(_ step: PlanStep) async throws -> InvocationResult {
@@ -60,15 +74,31 @@ public struct PlanExecutor: Sendable {
         return try await run(step, as: invocation)
     }
 
-    private func run(_ step: PlanStep, as invocation: Invocation) async throws -> InvocationResult {
+    fileprivate func run(_ step: PlanStep, as invocation: Invocation) async throws -> InvocationResult {
         guard plan.steps.contains(step) else {
             throw AilabError.failed("refused a command that is not in the confirmed plan: \(step.action.description)")
         }
+        guard !children.wasInterrupted else {
+            throw AilabError.failed("stopped by a signal; not started: \(invocation.commandLine)")
+        }
         log.write("run: \(invocation.commandLine)")
-        let result = try await runner.run(invocation)
+        let result = invocation.lifetime == .boundToAilab ? try await runner.run(invocation) : try await runToCompletion(invocation)
         log.write("done: \(invocation.executable) → \(result.timedOut ? "timed out" : result.termination.description)")
         log.writeBlock(result.stdout + result.stderr)
         return result
+    }
+
+    /// A package change: signals only say so in the log, and a long run only warns.
+    private func runToCompletion(_ invocation: Invocation) async throws -> InvocationResult {
+        let warning = Task { [log] in
+            try await Task.sleep(for: invocation.timeout)
+            log.write("warning: \(invocation.executable) still running after \(invocation.timeout.wholeSeconds) s; "
+                      + "waiting for it, as a package change is never killed")
+        }
+        defer { warning.cancel() }
+        return try await children.completing(notice: { [log] in log.write("interrupted: " + LiveChildren.completionNotice) }) {
+            try await runner.run(invocation)
+        }
     }
 
     /// Applies a file step of the plan (make a folder, remove a file).

@@ -46,7 +46,8 @@ public enum TaskHarness {
         log.write("start: ailab \(task.name) (\(modeText))")
         if lock == nil { log.write("no instance lock: \(context.lockDirectory) is not usable") }
         let gate = SafetyGate(
-            mode: task.mode ?? .dryRun, runner: context.runner, confirmation: context.confirmation, log: log)
+            mode: task.mode ?? .dryRun, runner: context.runner, confirmation: context.confirmation, log: log,
+            children: context.children)
         var findings: Findings
         do {
             findings = try await task.run(TaskRun(context: context, gate: gate, log: log))
@@ -54,7 +55,7 @@ public enum TaskHarness {
             log.write("stopped: \(error.message) → exit \(error.status.rawValue)")
             throw error
         }
-        if context.children.wasInterrupted {
+        if context.children.wasInterrupted && !findings.checks.contains(where: { $0.name == "interrupted" }) {
             findings.add("interrupted", .failed, "stopped by a signal before the task finished")
         }
         let report = Report(

@@ -4,10 +4,11 @@
 #include <sys/types.h>
 
 /// Starts `path` with `argv` and `envp` as its own process group leader, with an empty signal
-/// mask, every signal at its default, PR_SET_PDEATHSIG(SIGTERM) so that it dies with the thread
-/// that started it, `stdin_fd`, `stdout_fd` and `stderr_fd` as descriptors 0 to 2 (-1 for
+/// mask, every signal at its default, `stdin_fd`, `stdout_fd` and `stderr_fd` as descriptors 0 to 2 (-1 for
 /// /dev/null), and no other descriptor. Returns the pid, or -1 with errno set (also when exec
-/// itself failed).
-pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd);
+/// itself failed). With `bound` it also gets PR_SET_PDEATHSIG(SIGTERM), so that it dies with the
+/// thread that started it; a package change is started unbound and outlives ailab.
+pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd,
+                  int bound);
 
 #endif

@@ -81,6 +81,7 @@ final class ScriptedConfirmation: Confirming, @unchecked Sendable {
     }
 
     var asked: Bool { lock.withLock { !prompts.isEmpty } }
+    var prompt: String? { lock.withLock { prompts.last } }
 
     func ask(_ prompt: String) -> String? {
         lock.withLock { prompts.append(prompt) }

@@ -19,11 +19,11 @@ public struct HealthcheckTask: MaintenanceTask {
     }
 
     static let listKeys = ["filesystems", "blockDevices", "failedUnits", "unhealthyContainers", "dockerDisk", "domains", "gpus",
-                           "xids", "smart", "listeners"]
+                           "xids", "smart", "listeners", "interruptedPackages"]
 
     func sections(host: String) -> [any HealthSection] {
         [HostSection(host: host), StorageSection(), ServicesSection(), ContainersSection(), VMSection(),
-         GPUSection(), SMARTSection(), BackupSection(folder: backupFolder, maximumAge: backupMaxAge),
+         GPUSection(), SMARTSection(), PackagesSection(), BackupSection(folder: backupFolder, maximumAge: backupMaxAge),
          ExpectationsSection(expect: expectations)]
     }
 

@@ -13,6 +13,7 @@ public struct AptCleanupTask: MaintenanceTask {
     public func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let commands = AptCommands(lockTimeout: lockTimeout)
+        guard try await PackageSurveyor.freshLists(run, commands, &findings) else { return findings }
         let survey = try await PackageSurveyor.survey(run, commands)
         PackageSurveyor.record(survey, into: &findings)
         let clean = try await run.probe(commands.simulateAutoclean)
@@ -23,18 +24,9 @@ public struct AptCleanupTask: MaintenanceTask {
         findings.set("autocleanArchives", archives)
 
         let autoremove = commands.autoremove(survey.removals)
-        let plan = Plan([commands.update, autoremove, commands.autoclean])
+        let plan = Plan([autoremove, commands.autoclean])
         findings.plan = plan.lines
         guard survey.allowed, clean.succeeded, let executor = try run.gate.open(plan) else { return findings }
-
-        guard try await PackageSurveyor.apply(commands.update, "apt-get update", executor, &findings) else { return findings }
-        // The operator confirmed a removal list: after the update it must still be that list.
-        let again = try await PackageSurveyor.survey(run, commands)
-        guard again.removals == survey.removals, again.allowed else {
-            findings.add("autoremove", .failed, "refused: after apt-get update the removal set changed to "
-                         + "\(again.removals.map(\.name)); nothing was removed, run ailab apt-cleanup again to review")
-            return findings
-        }
         guard try await PackageSurveyor.apply(autoremove, "autoremove", executor, &findings) else { return findings }
         _ = try await PackageSurveyor.apply(commands.autoclean, "autoclean", executor, &findings)
         return findings

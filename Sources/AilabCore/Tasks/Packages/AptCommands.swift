@@ -9,7 +9,7 @@ public struct AptCommands: Sendable {
     /// Execute runs never prompt, and needrestart only lists what it would restart.
     static let executeEnvironment = ["DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "l"]
     var lockOption: [String] { ["-o", "DPkg::Lock::Timeout=\(lockTimeout)"] }
-    /// A long package operation is still bounded: the lock wait plus an hour.
+    /// After the lock wait plus an hour a package change is still waited for, with a warning in the log.
     var changeTimeout: Duration { .seconds(lockTimeout + 3600) }
 
     public var simulateAutoremove: Invocation { Invocation("apt-get", ["-s", "autoremove", "--purge"], timeout: .seconds(300)) }
@@ -19,35 +19,50 @@ public struct AptCommands: Sendable {
     }
     /// The NVIDIA driver's packages, DKMS and prebuilt module alike.
     public var nvidiaPackages: Invocation {
-        Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format, "nvidia-driver-*", "nvidia-dkms-*", "linux-modules-nvidia-*"],
-                   timeout: .seconds(60))
+        Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format] + UpgradeGuards.driverPackagePatterns, timeout: .seconds(60))
     }
+    /// Every package dpkg knows, with its state: an interrupted dpkg leaves some half-way.
+    public static let packageStates = Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format], timeout: .seconds(60))
+    /// Where apt keeps its package lists (`LISTS='/var/lib/apt/lists/'`), to tell how old they are.
+    public var listsFolder: Invocation { Invocation("apt-config", ["shell", "LISTS", "Dir::State::lists/d"], timeout: .seconds(30)) }
     public var runningKernel: Invocation { Invocation("uname", ["-r"], timeout: .seconds(10)) }
 
     public var simulateDistUpgrade: Invocation { Invocation("apt-get", ["-s", "dist-upgrade"], timeout: .seconds(300)) }
 
     /// Never prompts, and keeps every configuration file the administrator changed.
     public var distUpgrade: PlanStep {
-        change(["-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", "dist-upgrade"],
-               "upgrade every package, keeping changed configuration files")
+        change(Self.keepConfiguration + ["dist-upgrade"], "upgrade every package, keeping changed configuration files", .runsToCompletion)
     }
 
+    /// The security set only, at exactly the versions the simulation showed.
+    public func securityUpgrade(_ changes: [PackageChange]) -> PlanStep {
+        change(Self.keepConfiguration + ["install", "--only-upgrade"] + changes.map { "\($0.name)=\($0.to)" },
+               "upgrade the \(changes.count) package(s) with security fixes, keeping changed configuration files", .runsToCompletion)
+    }
+
+    public func simulateSecurityUpgrade(_ changes: [PackageChange]) -> Invocation {
+        Invocation("apt-get", ["-s", "install", "--only-upgrade"] + changes.map { "\($0.name)=\($0.to)" }, timeout: .seconds(300))
+    }
+
+    static let keepConfiguration = ["-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
+
     public var update: PlanStep {
-        change(["update"], "refresh the package lists")
+        change(["update"], "refresh the package lists", .boundToAilab)
     }
 
     public func autoremove(_ removals: [PackageRemoval]) -> PlanStep {
         change(["-y", "autoremove", "--purge"],
-               removals.isEmpty ? "remove nothing (no package is unused)" : "purge \(removals.count) unused packages")
+               removals.isEmpty ? "remove nothing (no package is unused)" : "purge \(removals.count) unused packages", .runsToCompletion)
     }
 
     public var autoclean: PlanStep {
-        change(["autoclean"], "delete downloaded package files that can no longer be downloaded")
+        change(["autoclean"], "delete downloaded package files that can no longer be downloaded", .boundToAilab)
     }
 
-    private func change(_ arguments: [String], _ purpose: String) -> PlanStep {
+    /// A step that runs dpkg runs to completion; a download or a cache clean-up may be cut short.
+    private func change(_ arguments: [String], _ purpose: String, _ lifetime: Lifetime) -> PlanStep {
         PlanStep.run(Invocation("apt-get", lockOption + arguments, environment: Self.executeEnvironment,
-                                timeout: changeTimeout), purpose: purpose)
+                                timeout: changeTimeout, lifetime: lifetime), purpose: purpose)
     }
 
     public static let requiredTools = [(command: "apt-get", package: "apt"), (command: "dpkg-query", package: "dpkg")]

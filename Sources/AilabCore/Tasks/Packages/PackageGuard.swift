@@ -4,6 +4,8 @@ public struct PackageSurvey: Sendable {
     public var removals: [PackageRemoval]
     public var installedImages: [InstalledPackage]
     public var runningKernel: String
+    /// Packages an interrupted dpkg left half-way: no package task plans over them.
+    public var interrupted: [InstalledPackage] = []
 
     /// Versioned images whose status is installed.
     public var installedKernels: [String] {
@@ -24,7 +26,7 @@ public struct PackageSurvey: Sendable {
 
     /// The guard checks: kernels, running kernel, protected packages. Any failed one refuses the run.
     public var guardChecks: [Check] {
-        var checks: [Check] = []
+        var checks = [InterruptedDpkg.check(interrupted)]
         let removed = removedKernels
         if removed.isEmpty {
             checks.append(Check("kernel guard", .ok, "no kernel image would be removed; \(installedKernels.count) installed"))

@@ -7,7 +7,8 @@ enum PackageSurveyor {
         async let simulationCall = run.probe(commands.simulateAutoremove)
         async let imagesCall = run.probe(commands.installedImages)
         async let unameCall = run.probe(commands.runningKernel)
-        let (simulation, images, uname) = try await (simulationCall, imagesCall, unameCall)
+        async let statesCall = run.probe(AptCommands.packageStates)
+        let (simulation, images, uname, states) = try await (simulationCall, imagesCall, unameCall, statesCall)
         guard simulation.succeeded else { throw AilabError.failed(aptFailure(simulation)) }
         run.log.write("simulation: \(commands.simulateAutoremove.commandLine)")
         run.log.writeBlock(simulation.stdout)
@@ -19,7 +20,7 @@ enum PackageSurveyor {
         return PackageSurvey(
             simulation: simulation.stdout, removals: AptSimulation.removals(simulation.stdout),
             installedImages: try DpkgQuery.parse(images.succeeded ? images.stdout : ""),
-            runningKernel: uname.stdout.trimmed())
+            runningKernel: uname.stdout.trimmed(), interrupted: try InterruptedDpkg.packages(states))
     }
 
     /// apt's own "E:" lines say what went wrong; while it waits for the lock it names the
@@ -28,13 +29,26 @@ enum PackageSurveyor {
         let command = result.invocation.commandLine
         if result.timedOut { return "\(command): timed out" }
         let segments = (result.stdout + "\n" + result.stderr).split(whereSeparator: { $0 == "\n" || $0 == "\r" })
-        var reasons = segments.filter { $0.hasPrefix("E:") }.map(String.init)
+        var reasons = dpkgErrors(segments) + segments.filter { $0.hasPrefix("E:") }.map(String.init)
         if let holder = segments.last(where: { $0.contains("It is held by process") }) {
             let text = holder.firstRange(of: "Could not get lock").map { String(holder[$0.lowerBound...]) } ?? String(holder)
             reasons.insert(text.trimmed { ". ".contains($0) }, at: 0)
         }
         if reasons.isEmpty, let message = result.message { reasons = [message] }
         return "\(command): \(result.termination)" + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; "))
+    }
+
+    /// dpkg's own errors behind apt's last line: "dpkg: error processing package x (--configure):"
+    /// with the indented reason under it, and "dpkg: error: …" lines.
+    static func dpkgErrors(_ lines: [Substring]) -> [String] {
+        lines.indices.compactMap { index in
+            let line = lines[index]
+            if line.hasPrefix("dpkg: error:") { return String(line) }
+            guard line.hasPrefix("dpkg: error processing") else { return nil }
+            let next = lines.index(after: index)
+            let reason = next < lines.endIndex && lines[next].hasPrefix(" ") ? " " + lines[next].trimmed(where: \.isBlank) : ""
+            return String(line) + reason
+        }
     }
 
     /// The findings every package task shows: what would go, and the guards' verdict.
@@ -53,10 +67,27 @@ enum PackageSurveyor {
         findings.measure("ailab_kernels_removable", "Kernel images the autoremove simulation would remove.", Double(survey.removedKernels.count))
     }
 
+    /// An execute plans on fresh lists: apt-get update first, through the gate. A dry run leaves
+    /// the lists alone and says how old they are. False when the update failed.
+    static func freshLists(_ run: TaskRun, _ commands: AptCommands, _ findings: inout Findings) async throws -> Bool {
+        guard let refresh = try await run.gate.prepare(commands.update) else {
+            findings.add(try await PackageLists.ageCheck(run, commands))
+            return true
+        }
+        findings.add("apt-get update", refresh.succeeded ? .ok : .failed,
+                     refresh.succeeded ? "package lists refreshed before planning" : aptFailure(refresh))
+        return refresh.succeeded
+    }
+
     /// Runs one confirmed apt-get step and records how it went; false stops the task.
     static func apply(_ step: PlanStep, _ name: String, _ executor: PlanExecutor, _ findings: inout Findings) async throws -> Bool {
         let result = try await executor.run(step)
         findings.add(name, result.succeeded ? .ok : .failed, result.succeeded ? "done" : aptFailure(result))
+        if executor.wasInterrupted {
+            findings.add("interrupted", .failed, "a signal arrived while \(name) ran; it was left to finish "
+                         + "(\(result.succeeded ? "it succeeded" : "it failed")), and no further step was started")
+            return false
+        }
         return result.succeeded
     }
 

@@ -1,13 +1,23 @@
 /// The refusals of `ailab upgrade`, decided on the simulation alone (dry run and execute alike).
 public enum UpgradeGuards {
     /// The NVIDIA driver's userspace and kernel-module packages: upgrading them under a loaded
-    /// module breaks every CUDA job until the host reboots. The container toolkit is not the driver.
+    /// module breaks every CUDA job until the host reboots. Ubuntu's names carry the branch
+    /// (`nvidia-driver-550`, `nvidia-dkms-550-open`); NVIDIA's own repository drops it from
+    /// branch 590 on (`nvidia-driver`, `nvidia-dkms-open`, `nvidia-open`, `cuda-drivers`) and
+    /// pins branches with `nvidia-driver-pinning-<branch>`. Each stem matches alone or followed
+    /// by `-`. The container toolkit is not the driver.
+    static let driverStems = ["nvidia-driver", "nvidia-dkms", "nvidia-open", "nvidia-kernel", "nvidia-utils", "nvidia-compute-utils",
+                              "nvidia-firmware", "nvidia-headless", "cuda-drivers", "libnvidia", "xserver-xorg-video-nvidia",
+                              "linux-modules-nvidia", "linux-objects-nvidia", "linux-signatures-nvidia"]
+
     public static func isDriverPackage(_ name: String) -> Bool {
         if name.hasPrefix("nvidia-container") || name.hasPrefix("libnvidia-container") { return false }
-        let prefixes = ["nvidia-driver-", "nvidia-dkms-", "nvidia-kernel-", "nvidia-utils-", "nvidia-compute-utils-",
-                        "nvidia-firmware-", "libnvidia-", "linux-modules-nvidia-", "linux-objects-nvidia-", "linux-signatures-nvidia-",
-                        "xserver-xorg-video-nvidia-", "nvidia-headless-"]
-        return prefixes.contains { name.hasPrefix($0) }
+        return driverStems.contains { name == $0 || name.hasPrefix($0 + "-") }
+    }
+
+    /// dpkg-query patterns for the same packages.
+    public static var driverPackagePatterns: [String] {
+        driverStems.filter { $0 != "libnvidia" }.flatMap { [$0, $0 + "-*"] }
     }
 
     public static func driverUpgrades(_ simulation: UpgradeSimulation) -> [PackageChange] {
@@ -22,6 +32,17 @@ public enum UpgradeGuards {
     /// config), plus a margin: a tenth more and 50 MiB for the initramfs tools' temporary files.
     public static func bootSpaceNeeded(runningKernelFiles bytes: Int64) -> Int64 {
         bytes + bytes / 10 + 50 << 20
+    }
+
+    /// With --security nothing else may come along: a fix that needs another origin's upgrade waits.
+    public static func securityCheck(_ simulation: UpgradeSimulation) -> Check {
+        let others = simulation.upgrades.filter { !$0.isSecurity }
+        return others.isEmpty
+            ? Check("security only", .ok, simulation.upgrades.isEmpty ? "no security fix is pending"
+                    : "every upgrade comes from a security pocket")
+            : Check("security only", .failed, "refused: the security fixes also need "
+                    + others.map { "\($0.name) \($0.to) (\($0.origin))" }.joined(separator: ", ") + ", which are not security fixes; "
+                    + "run ailab upgrade without --security to review the whole upgrade")
     }
 
     public static func protectedCheck(_ simulation: UpgradeSimulation) -> Check {

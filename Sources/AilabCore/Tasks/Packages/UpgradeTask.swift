@@ -2,50 +2,53 @@ import FoundationEssentials
 
 /// upgrade: `apt-get dist-upgrade` behind guards a GPU host needs. The simulation is judged in a
 /// dry run and an execute alike: a protected package removed, an NVIDIA driver upgraded under the
-/// loaded module (unless allowed) and a /boot too small for a new kernel each refuse (exit 1).
-/// An execute refreshes the lists, simulates again and changes nothing if the set moved; after the
-/// upgrade it checks the next boot's NVIDIA module, the reboot and the services to restart.
+/// loaded module (unless allowed), a /boot too small for a new kernel and packages an interrupted
+/// dpkg left half-way each refuse (exit 1). An execute refreshes the lists first and plans on
+/// them; after the upgrade it checks the next boot's NVIDIA module, the reboot and the services
+/// to restart. `--security` upgrades only the packages whose candidate comes from a security pocket.
 public struct UpgradeTask: MaintenanceTask {
     public let name = "upgrade"
     public let mode: RunMode?
     public let lockTimeout: Int
     public let allowDriverUpgrade: Bool
+    public let securityOnly: Bool
     public let requiredTools = AptCommands.requiredTools
 
-    public init(mode: RunMode, lockTimeout: Int, allowDriverUpgrade: Bool) {
+    public init(mode: RunMode, lockTimeout: Int, allowDriverUpgrade: Bool, securityOnly: Bool = false) {
         self.mode = mode
         self.lockTimeout = lockTimeout
         self.allowDriverUpgrade = allowDriverUpgrade
+        self.securityOnly = securityOnly
     }
 
     struct Survey {
         var simulation: UpgradeSimulation
+        /// With --security: the upgrades left waiting because they are not security fixes.
+        var waiting: [PackageChange] = []
         var held: [String]
         var gpuProcesses: [String]
         var bootFree: Int64?
         var runningKernelFiles: Int64
+        var interrupted: [InstalledPackage]
     }
 
     public func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let commands = AptCommands(lockTimeout: lockTimeout)
+        guard try await PackageSurveyor.freshLists(run, commands, &findings) else { return findings }
         let survey = try await take(run, commands)
         let checks = guardChecks(survey)
         record(survey, checks, files: run.context.files, into: &findings)
-        let plan = Plan([commands.update, commands.distUpgrade])
+        let simulation = survey.simulation
+        let pending = !simulation.upgrades.isEmpty || !simulation.installs.isEmpty || !simulation.removals.isEmpty
+        let step = securityOnly ? commands.securityUpgrade(simulation.upgrades) : commands.distUpgrade
+        let plan = Plan(pending ? [step] : [])
         findings.plan = plan.lines
         let allowed = !checks.contains { $0.status == .failed }
         guard allowed, let executor = try run.gate.open(plan) else { return findings }
-
-        guard try await PackageSurveyor.apply(commands.update, "apt-get update", executor, &findings) else { return findings }
-        // The operator confirmed one set of changes: after the update it must still be that set.
-        let again = try await take(run, commands)
-        guard again.simulation.sameChanges(as: survey.simulation), !guardChecks(again).contains(where: { $0.status == .failed }) else {
-            findings.add("upgrade", .failed, "refused: after apt-get update the upgrade set changed; nothing was upgraded, "
-                         + "run ailab upgrade again to review it")
+        guard try await PackageSurveyor.apply(step, securityOnly ? "security upgrade" : "dist-upgrade", executor, &findings) else {
             return findings
         }
-        guard try await PackageSurveyor.apply(commands.distUpgrade, "dist-upgrade", executor, &findings) else { return findings }
         try await verify(run, before: survey, into: &findings)
         return findings
     }
@@ -55,11 +58,16 @@ public struct UpgradeTask: MaintenanceTask {
         async let heldCall = run.probe(Invocation("apt-mark", ["showhold"], timeout: .seconds(60)))
         async let unameCall = run.probe(commands.runningKernel)
         async let freeCall = bootFree(run)
-        let (simulation, held, uname, free) = try await (simulationCall, heldCall, unameCall, freeCall)
-        guard simulation.succeeded else { throw AilabError.failed(PackageSurveyor.aptFailure(simulation)) }
-        run.log.write("simulation: \(commands.simulateDistUpgrade.commandLine)")
-        run.log.writeBlock(simulation.stdout)
-        let parsed = UpgradeSimulation.parse(simulation.stdout)
+        async let statesCall = run.probe(AptCommands.packageStates)
+        let (full, held, uname, free, states) = try await (simulationCall, heldCall, unameCall, freeCall, statesCall)
+        var parsed = try simulated(full, commands.simulateDistUpgrade, run)
+        var waiting: [PackageChange] = []
+        if securityOnly {
+            waiting = parsed.upgrades.filter { !$0.isSecurity }
+            let fixes = parsed.upgrades.filter(\.isSecurity)
+            let narrowed = commands.simulateSecurityUpgrade(fixes)
+            parsed = fixes.isEmpty ? UpgradeSimulation() : try simulated(try await run.probe(narrowed), narrowed, run)
+        }
         var processes: [String] = []
         if !UpgradeGuards.driverUpgrades(parsed).isEmpty, run.isInstalled("nvidia-smi") {
             let apps = try await run.probe(Invocation("nvidia-smi", ["--query-compute-apps=pid,process_name,used_memory",
@@ -71,8 +79,17 @@ public struct UpgradeTask: MaintenanceTask {
         let bytes = files.compactMap { path in
             (try? FileManager.default.attributesOfItem(atPath: run.context.files.path(path))[.size] as? Int64) ?? nil
         }.reduce(0, +)
-        return Survey(simulation: parsed, held: held.stdout.split(whereSeparator: \.isNewline).map(String.init),
-                      gpuProcesses: processes, bootFree: free, runningKernelFiles: bytes)
+        return Survey(simulation: parsed, waiting: waiting, held: held.stdout.split(whereSeparator: \.isNewline).map(String.init),
+                      gpuProcesses: processes, bootFree: free, runningKernelFiles: bytes,
+                      interrupted: try InterruptedDpkg.packages(states))
+    }
+
+    /// A simulation's outcome, logged; an apt-get that failed ends the task.
+    private func simulated(_ result: InvocationResult, _ invocation: Invocation, _ run: TaskRun) throws -> UpgradeSimulation {
+        guard result.succeeded else { throw AilabError.failed(PackageSurveyor.aptFailure(result)) }
+        run.log.write("simulation: \(invocation.commandLine)")
+        run.log.writeBlock(result.stdout)
+        return UpgradeSimulation.parse(result.stdout)
     }
 
     /// Bytes available in /boot, from `df -P -B1 /boot`.
@@ -84,7 +101,9 @@ public struct UpgradeTask: MaintenanceTask {
     }
 
     private func guardChecks(_ survey: Survey) -> [Check] {
-        [UpgradeGuards.protectedCheck(survey.simulation),
+        var checks = [InterruptedDpkg.check(survey.interrupted)]
+        if securityOnly { checks.append(UpgradeGuards.securityCheck(survey.simulation)) }
+        return checks + [UpgradeGuards.protectedCheck(survey.simulation),
          UpgradeGuards.driverCheck(survey.simulation, allowed: allowDriverUpgrade, gpuProcesses: survey.gpuProcesses),
          UpgradeGuards.bootCheck(survey.simulation, freeBytes: survey.bootFree, runningKernelFiles: survey.runningKernelFiles)]
     }
@@ -93,7 +112,8 @@ public struct UpgradeTask: MaintenanceTask {
         let simulation = survey.simulation
         let pending = simulation.upgrades.count + simulation.installs.count
         findings.add("simulation", .ok, "\(simulation.upgrades.count) upgrade(s), \(simulation.installs.count) new, "
-                     + "\(simulation.removals.count) removal(s), \(simulation.keptBack.count) kept back, \(survey.held.count) held")
+                     + "\(simulation.removals.count) removal(s), \(simulation.keptBack.count) kept back, \(survey.held.count) held"
+                     + (securityOnly ? "; security fixes only, \(survey.waiting.count) other upgrade(s) wait" : ""))
         for check in checks { findings.add(check) }
         var lists: [String] = []
         if !simulation.upgrades.isEmpty {
@@ -109,6 +129,8 @@ public struct UpgradeTask: MaintenanceTask {
         findings.set("removals", simulation.removals)
         findings.set("keptBack", simulation.keptBack)
         findings.set("held", survey.held)
+        findings.set("securityOnly", securityOnly)
+        findings.set("waiting", survey.waiting)
         findings.set("driverPackages", UpgradeGuards.driverUpgrades(simulation).map(\.name))
         findings.set("gpuProcesses", survey.gpuProcesses)
         // As the host stands now; an execute replaces them with the state after the upgrade.

@@ -1,0 +1,24 @@
+import FoundationEssentials
+
+/// How old apt's package lists are: the newest file in `Dir::State::lists`.
+enum PackageLists {
+    /// `apt-config shell LISTS Dir::State::lists/d` prints `LISTS='/var/lib/apt/lists/'`.
+    static func folder(_ output: String) -> String? {
+        guard let line = output.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("LISTS=") }) else { return nil }
+        let value = line.dropFirst("LISTS=".count).trimmed { $0 == "'" }
+        return value.isEmpty ? nil : String(value)
+    }
+
+    /// One line for the report: "package lists updated 3 d ago".
+    static func ageCheck(_ run: TaskRun, _ commands: AptCommands) async throws -> Check {
+        let answer = try await run.probe(commands.listsFolder)
+        let folder = answer.succeeded ? folder(answer.stdout) : nil
+        let entries = folder.flatMap { try? FolderEntry.list(run.context.files.path($0)) } ?? []
+        let refresh = "--execute refreshes them (apt-get update) before it plans"
+        guard let newest = entries.filter({ $0.isRegularFile && $0.name != "lock" }).map(\.modified).max() else {
+            return Check("package lists", .ok, "never updated; \(refresh)")
+        }
+        let age = HostFacts.duration(max(0, run.now.timeIntervalSince(newest)))
+        return Check("package lists", .ok, "updated \(age) ago; \(refresh)")
+    }
+}
