@@ -22,7 +22,7 @@ enum ReleaseBinary {
 /// Every shipped unit started by a real systemd (Debian 12's 252, and Debian 11's 247 for devices).
 @Suite struct BootedSystemdTests {
     static let bookwormPackages = ["systemd", "systemd-sysv", "dbus", "procps", "iproute2", "docker.io", "smartmontools",
-                                   "pigz", "jq", "logrotate", "ca-certificates"]
+                                   "pigz", "jq", "logrotate", "ca-certificates", "libcap2-bin"]
     static let tasks = ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "healthcheck"]
     /// Docker inside shares the host's network namespace and has no CAP_NET_ADMIN.
     static let dockerConfig = #"{"iptables": false, "ip6tables": false, "ip-forward": false, "bridge": "none"}"#

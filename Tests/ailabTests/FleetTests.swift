@@ -134,6 +134,8 @@ enum ReadmeBlock {
     func host(_ name: String, failsAfterUpgrade: Bool) throws -> Host {
         let apt = try SyntheticApt(SyntheticApt.kernels(["6.8.0-45", "6.8.0-47"], extra: [.init(name: "libfoo1", version: "1.0")]))
         try apt.serve([.init(name: "libfoo1", version: "1.1")])
+        // Published after the host's last apt-get update: its lists are stale when the rollout starts.
+        try apt.serve([.init(name: "libfoo1", version: "1.2")], as: "newer", update: false)
         let stubs = try StubBin()
         for tool in ["apt-get", "apt-mark", "dpkg-query", "uname"] { try stubs.link(tool) }
         let folder = try Scratch()
@@ -201,6 +203,7 @@ enum ReadmeBlock {
             #expect(FileManager.default.fileExists(atPath: first.folder.file("ailab-\(task).log")), "h1 did not run \(task)")
         }
         #expect(first.apt.unpackedByDpkg == ["libfoo1"])
+        #expect(try String(contentsOfFile: first.apt.dpkgCalls, encoding: .utf8).contains("libfoo1_1.2_amd64.deb"), "the stale 1.1 was installed")
         let metrics = try FileManager.default.contentsOfDirectory(atPath: first.folder.file("metrics")).sorted()
         #expect(metrics == ["ailab-apt-cleanup.prom", "ailab-healthcheck.prom", "ailab-kernel-cleanup.prom", "ailab-upgrade.prom"])
         #expect(output.contains("fatal: [h2]"))

@@ -81,7 +81,9 @@ enum Repository {
         }
     }
 
-    @Test func hardeningScoresStayBelowFive() throws {
+    /// The package units give up what dpkg's work needs (setuid bits, JIT runtimes, /sys writes,
+    /// homes): they stay below 6, every other unit below 5.
+    @Test func hardeningScoresStayBelowFiveOrSixForPackageChanges() throws {
         try RealTools.require("systemd-analyze", package: "systemd")
         let root = try stagingRoot()
         for service in Repository.units where service.hasSuffix(".service") {
@@ -90,7 +92,8 @@ enum Repository {
             let line = outcome.stdout.split(separator: "\n").last { $0.contains("Overall exposure level") } ?? ""
             print("systemd-analyze security: \(line)")
             let score = line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }
-            #expect((score ?? 10) < 5.0, "\(line)")
+            let bound = ["ailab-apt-cleanup.service", "ailab-kernel-cleanup.service", "ailab-upgrade.service"].contains(service) ? 6.0 : 5.0
+            #expect((score ?? 10) < bound, "\(line)")
         }
     }
 }

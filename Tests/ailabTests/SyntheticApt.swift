@@ -101,27 +101,25 @@ final class SyntheticApt: @unchecked Sendable {
 
     var dpkgWasCalledToChange: Bool { !removedByDpkg.isEmpty || !unpackedByDpkg.isEmpty }
 
-    /// A local repository of tiny packages (dpkg-deb, dpkg-scanpackages) as this database's only
-    /// source, and real `apt-get update` over it.
+    /// A local repository of tiny packages as this database's only source, and real `apt-get update` over it.
     func serve(_ packages: [Package]) throws {
-        let repository = scratch.file("repository")
-        for package in packages {
-            let folder = scratch.file("build/\(package.name)-\(package.version)")
-            try scratch.write("build/\(package.name)-\(package.version)/DEBIAN/control", """
-                Package: \(package.name)
-                Version: \(package.version)
-                Architecture: amd64
-                Maintainer: Test <test@example.org>
-                \(package.depends.map { "Depends: \($0)\n" } ?? "")\(package.relations.map { "\($0)\n" } ?? "")Description: \(package.name)
+        try serve(packages, as: "local", update: true)
+    }
 
-                """)
-            try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)
-            try Command.check("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", folder,
-                                           "\(repository)/\(package.name)_\(package.version)_amd64.deb"])
+    /// A repository `name` beside the others; with `suite` its Release names it (and `label`).
+    /// Without `update` the lists stay stale, as on a host whose last `apt-get update` is old.
+    func serve(_ packages: [Package], as name: String, suite: String? = nil, label: String? = nil, update: Bool) throws {
+        let repository = DebRepository(folder: scratch.file("repository-\(name)"), build: scratch.file("build"))
+        for package in packages {
+            try repository.add(.init(name: package.name, version: package.version, depends: package.depends, relations: package.relations))
         }
-        let index = try Command.run("/bin/sh", ["-c", "cd '\(repository)' && dpkg-scanpackages --multiversion . /dev/null"])
-        try scratch.write("repository/Packages", index.stdout)
-        try scratch.write("etc/sourceparts/local.list", "deb [trusted=yes] file:\(repository) ./\n")
+        try repository.index(suite: suite, label: label)
+        try scratch.write("etc/sourceparts/\(name).list", "deb [trusted=yes] file:\(repository.folder) ./\n")
+        if update { try self.update() }
+    }
+
+    /// Real `apt-get update` over this database's sources.
+    func update() throws {
         let environment = ProcessInfo.processInfo.environment.merging(["APT_CONFIG": scratch.file("apt.conf")]) { _, new in new }
         let update = try Command.run("/usr/bin/apt-get", ["update"], environment: environment)
         guard update.code == 0 else { throw Failure("apt-get update: \(update.stdout)\(update.stderr)") }

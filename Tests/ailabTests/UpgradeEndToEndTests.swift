@@ -45,6 +45,25 @@ import Testing
         #expect(log.contains("run: apt-get -o DPkg::Lock::Timeout=300 -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold dist-upgrade"))
     }
 
+    /// A security suite beside the normal one, each with its Release: only the security fix goes.
+    @Test func securityOnlyTakesTheSecurityPocket() throws {
+        try requireTools()
+        let apt = try SyntheticApt(Self.installed + [.init(name: "libssl3", version: "3.0.11-1")])
+        try apt.serve([.init(name: "libfoo1", version: "1.1")], as: "main", suite: "bookworm", label: "Debian", update: false)
+        try apt.serve([.init(name: "libssl3", version: "3.0.13-1~deb12u1")], as: "security", suite: "bookworm-security",
+                      label: "Debian-Security", update: true)
+        let dry = try Ailab.run(["upgrade", "--security", "--format", "json"], environment: apt.environment)
+        #expect(dry.code == 0, "\(dry.stdout)\(dry.stderr)")
+        let plan = try json(dry)
+        #expect((plan["upgrades"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["libssl3"])
+        #expect((plan["waiting"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["libfoo1"])
+        #expect((plan["plan"] as? [String])?.first?.contains("install --only-upgrade libssl3=3.0.13-1~deb12u1") == true, "\(plan)")
+        let executed = try Ailab.run(["upgrade", "--security", "--execute", "--non-interactive"], environment: apt.environment)
+        #expect(executed.code == 0, "\(executed.stdout)\(executed.stderr)")
+        #expect(executed.stdout.contains("security fixes only, 1 other upgrade(s) wait"), "\(executed.stdout)")
+        #expect(apt.unpackedByDpkg == ["libssl3"])
+    }
+
     @Test func driverUpgradeIsRefusedThenAllowed() throws {
         try requireTools()
         let apt = try SyntheticApt(Self.installed)
