@@ -58,10 +58,18 @@ import Testing
         #expect(PackageChange(name: "x", from: "1", to: "2", origin: origin).isSecurity == security)
     }
 
-    @Test func capturedJammyUpgradeHasItsSecurityFixes() throws {
+    /// A candidate in both suites counts as a security fix, as unattended-upgrades counts it.
+    @Test func capturedLocalSecurityPocket() throws {
+        let simulation = UpgradeSimulation.parse(try Fixture.text("apt/apt-get-s-dist-upgrade-security-pocket-bookworm.txt"))
+        #expect(simulation.upgrades.map(\.name) == ["libfoo1", "libssl3", "tzdata"])
+        #expect(simulation.upgrades.map(\.isSecurity) == [false, true, true])
+        #expect(simulation.upgrades[2].origin == "Debian:bookworm, Debian-Security:bookworm-security")
+    }
+
+    @Test func capturedJammyUpdatesAreNotSecurityFixes() throws {
         let simulation = UpgradeSimulation.parse(try Fixture.text("apt/apt-get-s-dist-upgrade-jammy-apt-rsync.txt"))
         #expect(!simulation.upgrades.isEmpty)
-        #expect(simulation.upgrades.filter(\.isSecurity).allSatisfy { $0.origin.contains("-security") })
+        #expect(simulation.upgrades.allSatisfy { $0.origin.contains("jammy-updates") && !$0.isSecurity })
     }
 }
 
