@@ -12,16 +12,19 @@ import Testing
 
     /// A package change past its bound is waited for, with one warning in the log.
     @Test func aLongPackageStepOnlyWarns() async throws {
+        struct SlowRunner: CommandRunning {
+            func run(_ invocation: Invocation) async throws -> InvocationResult {
+                try await Task.sleep(for: .seconds(1))
+                return InvocationResult(invocation: invocation, termination: .exited(0))
+            }
+            func locate(_ executable: String) -> String? { "/usr/bin/" + executable }
+        }
         let fake = try FakeContext()
         let log = TaskLog(task: "upgrade", directory: fake.folder.path, clock: { Date() }, warn: { _ in })
-        let gate = SafetyGate(mode: .execute(interactive: false), runner: fake.runner, confirmation: fake.confirmation, log: log,
+        let gate = SafetyGate(mode: .execute(interactive: false), runner: SlowRunner(), confirmation: fake.confirmation, log: log,
                               children: LiveChildren())
         let slow = PlanStep.run(Invocation("apt-get", ["-y", "dist-upgrade"], timeout: .milliseconds(50), lifetime: .runsToCompletion),
                                 purpose: "upgrade")
-        fake.runner.on("apt-get") { invocation in
-            usleep(400_000)
-            return InvocationResult(invocation: invocation, termination: .exited(0))
-        }
         let result = try await #require(try gate.open(Plan([slow]))).run(slow)
         #expect(result.succeeded)
         #expect(fake.log("upgrade").contains("warning: apt-get still running after 0 s; waiting for it, as a package change is never killed"))
