@@ -111,6 +111,11 @@ import Testing
         ("disk: [1, 2]\n", "line 1: 'disk' must hold keys"),
         ("- a\n- b\n", "expected sections such as 'disk:'"),
         ("disk:\n  threshold: [90\n", "malformed YAML"),
+        ("expect:\n  services: [\"--host=attacker@198.51.100.7\"]\n", "'--host=attacker@198.51.100.7' starts with '-' and would read as an option"),
+        ("expect:\n  services: [\"ssh service\"]\n", "expected names without blanks or control characters, got 'ssh service'"),
+        ("expect:\n  tcp: [\"-oProxyCommand=x:22\"]\n", "starts with '-'"),
+        ("expect:\n  sysctl: [\"-a=1\"]\n", "starts with '-'"),
+        ("expect:\n  sshd: [\"-f /tmp/x\"]\n", "starts with '-'"),
     ])
     func everyErrorKindNamesTheFileAndTheKeyOrLine(text: String, expected: String) throws {
         let message = try #require(usageError(text))

@@ -8,7 +8,7 @@ import Testing
         let host = try HealthyHost()
         var expect = Expectations()
         expect.services = ["ssh.service", "prometheus-node-exporter.service"]
-        host.runner.on("systemctl", ["is-active", "ssh.service", "prometheus-node-exporter.service"], stdout: "active\nfailed\n", exit: 3)
+        host.runner.on("systemctl", ["is-active", "--", "ssh.service", "prometheus-node-exporter.service"], stdout: "active\nfailed\n", exit: 3)
         let found = try await host.report(expectations: expect).checks(in: "expectations")
         #expect(found["service ssh.service"]?.status == .ok)
         #expect(found["service prometheus-node-exporter.service"]?.status == .failed)

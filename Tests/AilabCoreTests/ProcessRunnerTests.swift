@@ -89,10 +89,30 @@ import Testing
     @Test func grandchildKeepingThePipeOpenDoesNotHoldTheRun() async throws {
         let marker = "sleep 30.\(Int.random(in: 100_000...999_999))"
         let result = try await runner.run(Invocation("sh", ["-c", "echo parent; (\(marker); echo late) & exit 4"], timeout: .seconds(10)))
-        _ = try await runner.run(Invocation("pkill", ["-f", marker]))
         #expect(!result.timedOut)
         #expect(result.termination == .exited(4))
         #expect(result.stdout == "parent\n")
+    }
+
+    /// What a command leaves behind in its process group dies when the command ends: 105 runs of a
+    /// command that backgrounds a sleep leave no sleep.
+    @Test func leftoversInTheGroupEndWithTheCommand() async throws {
+        let marker = "sleep 30.\(Int.random(in: 100_000...999_999))"
+        for _ in 0..<105 {
+            _ = try await runner.run(Invocation("sh", ["-c", "\(marker) & exit 0"], timeout: .seconds(10)))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let left = try await runner.run(Invocation("pgrep", ["-f", marker]))
+        #expect(left.stdout.isEmpty, "left behind: \(left.stdout)")
+    }
+
+    /// A package change is not a bound command: what its maintainer scripts started stays.
+    @Test func aPackageChangeKeepsWhatItStarted() async throws {
+        let marker = "sleep 30.\(Int.random(in: 100_000...999_999))"
+        _ = try await runner.run(Invocation("sh", ["-c", "\(marker) & exit 0"], lifetime: .runsToCompletion))
+        let left = try await runner.run(Invocation("pgrep", ["-f", marker]))
+        _ = try await runner.run(Invocation("pkill", ["-f", marker]))
+        #expect(!left.stdout.isEmpty)
     }
 
     @Test func childGetsOnlyStdioAndAnEmptySignalMask() async throws {

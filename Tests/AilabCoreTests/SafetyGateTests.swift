@@ -12,16 +12,18 @@ import Testing
 
     /// A package change past its bound is waited for, with one warning in the log.
     @Test func aLongPackageStepOnlyWarns() async throws {
+        let fake = try FakeContext()
+        /// Ends once the warning is in the log (10 s at most), however busy the machine.
         struct SlowRunner: CommandRunning {
+            let fake: FakeContext
             func run(_ invocation: Invocation) async throws -> InvocationResult {
-                try await Task.sleep(for: .seconds(1))
+                for _ in 0..<200 where !fake.log("upgrade").contains("still running") { try await Task.sleep(for: .milliseconds(50)) }
                 return InvocationResult(invocation: invocation, termination: .exited(0))
             }
             func locate(_ executable: String) -> String? { "/usr/bin/" + executable }
         }
-        let fake = try FakeContext()
         let log = TaskLog(task: "upgrade", directory: fake.folder.path, clock: { Date() }, warn: { _ in })
-        let gate = SafetyGate(mode: .execute(interactive: false), runner: SlowRunner(), confirmation: fake.confirmation, log: log,
+        let gate = SafetyGate(mode: .execute(interactive: false), runner: SlowRunner(fake: fake), confirmation: fake.confirmation, log: log,
                               children: LiveChildren())
         let slow = PlanStep.run(Invocation("apt-get", ["-y", "dist-upgrade"], timeout: .milliseconds(50), lifetime: .runsToCompletion),
                                 purpose: "upgrade")

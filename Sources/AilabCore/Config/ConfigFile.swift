@@ -125,8 +125,15 @@ public enum ConfigFile {
     }
 
     static func list(_ items: [String], _ kind: Kind, where place: String) throws -> Value {
+        // A value reaches a command as an operand: one that could read as an option is refused.
+        for item in items where item.hasPrefix("-") {
+            throw AilabError.usage("\(place): '\(item)' starts with '-' and would read as an option")
+        }
         switch kind {
         case .names:
+            for name in items where name.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7f } == true }) {
+                throw AilabError.usage("\(place): expected names without blanks or control characters, got '\(name)'")
+            }
             return .names(items)
         case .urls:
             for url in items where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
@@ -139,7 +146,7 @@ public enum ConfigFile {
                     throw AilabError.usage("\(place): expected host:port, got '\(item)'")
                 }
                 let host = String(item[..<colon]).trimmed { "[]".contains($0) }
-                guard !host.isEmpty else { throw AilabError.usage("\(place): expected host:port, got '\(item)'") }
+                guard !host.isEmpty, !host.hasPrefix("-") else { throw AilabError.usage("\(place): expected host:port, got '\(item)'") }
                 return Expectations.Endpoint(host: host, port: port)
             })
         case .listeners:

@@ -8,16 +8,18 @@ import Glibc
 /// reader sees the old content or the new, never half of it.
 public enum AtomicFile {
     public static func write(_ text: String, to path: String, mode: mode_t) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        var template = Array((folder + "/." + url.lastPathComponent + ".XXXXXX").utf8CString)
-        let fd = mkstemp(&template)
-        guard fd >= 0 else { throw failure("cannot create a temporary file in \(folder)") }
-        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let split = path.lastIndex(of: "/").map { (String(path[..<$0]), String(path[path.index(after: $0)...])) }
+        guard let (folderPath, name) = split, !name.isEmpty else { throw AilabError.failed("\(path) is not a file path") }
+        // The folder is walked safely: a link or someone else's folder on the way is refused.
+        let folder = try SafeFolder.open(folderPath.isEmpty ? "/" : folderPath)
+        defer { close(folder) }
+        let temporary = ".\(name).\(UInt32.random(in: 0...UInt32.max))"
+        let fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure("cannot create a temporary file in \(folderPath)") }
         var renamed = false
         defer {
             close(fd)
-            if !renamed { unlink(temporary) }
+            if !renamed { unlinkat(folder, temporary, 0) }
         }
         guard fchmod(fd, mode) == 0 else { throw failure("chmod \(temporary)") }
         let bytes = Array(text.utf8)
@@ -29,7 +31,7 @@ public enum AtomicFile {
             written += count
         }
         guard fsync(fd) == 0 else { throw failure("fsync \(temporary)") }
-        guard rename(temporary, path) == 0 else { throw failure("rename to \(path)") }
+        guard renameat(folder, temporary, folder, name) == 0 else { throw failure("rename to \(path)") }
         renamed = true
     }
 

@@ -6,7 +6,8 @@ import Glibc
 
 /// Runs commands as child processes: argv arrays only, bounded output, a hard timeout
 /// (SIGTERM to the command's process group, a grace period, then SIGKILL) and `LC_ALL=C` for
-/// stable parsing. A command that runs to completion has no hard timeout.
+/// stable parsing. A command that runs to completion has no hard timeout. What a command leaves
+/// in its process group when it ends is killed.
 public struct ProcessRunner: CommandRunning {
     public let environment: [String: String]
     public let grace: Duration
@@ -58,6 +59,9 @@ public struct ProcessRunner: CommandRunning {
                 await child.wait()
             }
         }
+        // Once a command has ended, nothing it started lives on: what is left of its process group
+        // goes, as at a timeout. A package change keeps what its maintainer scripts started.
+        if invocation.lifetime == .boundToAilab { child.signalGroup(SIGKILL) }
         children.remove(child.pid)
         let output = await child.output()
         return InvocationResult(

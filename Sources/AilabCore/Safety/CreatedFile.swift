@@ -22,8 +22,7 @@ public final class CreatedFile: @unchecked Sendable {
     init(path: String, mode: UInt32) throws {
         let split = path.lastIndex(of: "/").map { (String(path[..<$0].isEmpty ? "/" : path[..<$0]), String(path[path.index(after: $0)...])) }
         guard let (folderPath, name) = split, !name.isEmpty else { throw AilabError.failed("create \(path): not a file path") }
-        let folder = open(folderPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard folder >= 0 else { throw FileChange.failure("open folder \(folderPath)") }
+        let folder = try SafeFolder.open(folderPath)
         var descriptor = openat(folder, ".", Self.temporaryFile | O_RDWR | O_CLOEXEC, mode_t(mode))
         named = descriptor < 0
         if named {

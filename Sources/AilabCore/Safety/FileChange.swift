@@ -11,8 +11,7 @@ enum FileChange {
         case .run:
             throw AilabError.failed("a command step cannot be applied as a file change")
         case .createDirectory(let path, let mode):
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            try check(chmod(path, mode_t(mode)), "chmod \(path)")
+            close(try SafeFolder.open(path, creating: mode_t(mode)))
         case .createFile, .publish:
             throw AilabError.failed("\(action.description) goes through the file ailab created")
         case .remove(let path):

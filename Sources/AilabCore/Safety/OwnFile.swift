@@ -11,12 +11,22 @@ enum OwnFile {
         let created: Bool
     }
 
-    /// `flags` is O_WRONLY|O_APPEND or O_RDWR; the error says why the file was refused.
-    static func open(_ path: String, flags: Int32, mode: mode_t) throws -> Opened {
+    /// `flags` is O_WRONLY|O_APPEND or O_RDWR; the error says why the file was refused. The folder
+    /// is walked as SafeFolder walks it, and made with `folderMode` when it is missing and one is given.
+    static func open(_ path: String, flags: Int32, mode: mode_t, folderMode: mode_t? = nil) throws -> Opened {
+        let split = path.lastIndex(of: "/").map { (String(path[..<$0]), String(path[path.index(after: $0)...])) }
+        guard let (folderPath, name) = split, !name.isEmpty else { throw AilabError.failed("\(path) is not a file path") }
+        let folder: Int32
+        do {
+            folder = try SafeFolder.open(folderPath.isEmpty ? "/" : folderPath, creating: folderMode)
+        } catch let error as AilabError {
+            throw AilabError.failed("\(path): \(error.message)")
+        }
+        defer { close(folder) }
         let safe = flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
-        var fd = Glibc.open(path, safe | O_CREAT | O_EXCL, mode)
+        var fd = openat(folder, name, safe | O_CREAT | O_EXCL, mode)
         let created = fd >= 0
-        if !created && errno == EEXIST { fd = Glibc.open(path, safe) }
+        if !created && errno == EEXIST { fd = openat(folder, name, safe) }
         guard fd >= 0 else {
             switch errno {
             case ELOOP: throw AilabError.failed("\(path) is a symbolic link")

@@ -4,7 +4,8 @@ import FoundationEssentials
 import Glibc
 #endif
 
-/// One instance per task: an advisory lock on `<dir>/ailab-<task>.lock` holding the owner's pid.
+/// One instance per task: an advisory lock on `<dir>/ailab-<task>.lock` holding the owner's pid,
+/// in /run/ailab (mode 0700, made safely when missing) unless `AILAB_LOCK_DIR` names another folder.
 /// The lock goes with the process, so a crashed run never leaves a stale one behind.
 public final class TaskLock: Sendable {
     private let descriptor: Int32
@@ -18,11 +19,15 @@ public final class TaskLock: Sendable {
     /// Takes the lock, or fails with exit 1 naming the pid that holds it. A lock file that cannot
     /// be opened safely (a missing folder, a symlink, another user's file) is an error too: the
     /// caller decides whether to go on without one.
+    /// The default folder, root's own: no other user can create a lock file there first.
+    public static let defaultDirectory = "/run/ailab"
+
     public static func acquire(task: String, directory: String) throws -> TaskLock {
         let path = directory + "/ailab-\(task).lock"
         let fd: Int32
         do {
-            fd = try OwnFile.open(path, flags: O_RDWR, mode: 0o644).descriptor
+            fd = try OwnFile.open(path, flags: O_RDWR, mode: 0o600,
+                                  folderMode: directory == defaultDirectory ? 0o700 : nil).descriptor
         } catch let error as AilabError {
             throw LockUnavailable(reason: error.message)
         }

@@ -30,7 +30,8 @@ public enum TaskHarness {
         }
         let lock: TaskLock?
         do {
-            lock = try TaskLock.acquire(task: task.name, directory: context.lockDirectory)
+            // A user other than root changes nothing and has no business in root's lock folder.
+            lock = context.isRoot ? try TaskLock.acquire(task: task.name, directory: context.lockDirectory) : nil
         } catch let unavailable as LockUnavailable {
             // A change without its lock could run twice at once: refused. A report goes on, and says so.
             if task.mode?.isDryRun == false {
@@ -44,7 +45,7 @@ public enum TaskHarness {
             : TaskLog.none
         let modeText = task.mode.map { $0.isDryRun ? "dry run" : "execute" } ?? "read-only"
         log.write("start: ailab \(task.name) (\(modeText))")
-        if lock == nil { log.write("no instance lock: \(context.lockDirectory) is not usable") }
+        if lock == nil && context.isRoot { log.write("no instance lock: \(context.lockDirectory) is not usable") }
         let gate = SafetyGate(
             mode: task.mode ?? .dryRun, runner: context.runner, confirmation: context.confirmation, log: log,
             children: context.children)

@@ -53,7 +53,7 @@ public struct TaskContext: Sendable {
     }
 
     public var logDirectory: String { environment["AILAB_LOG_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/log" }
-    public var lockDirectory: String { environment["AILAB_LOCK_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/run/lock" }
+    public var lockDirectory: String { environment["AILAB_LOCK_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? TaskLock.defaultDirectory }
 }
 
 /// What a running task works with: read-only probes, the safety gate, its log.

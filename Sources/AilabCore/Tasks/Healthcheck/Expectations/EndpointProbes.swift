@@ -2,6 +2,13 @@ import FoundationEssentials
 
 /// Declared TCP and HTTP endpoints, probed side by side.
 extension ExpectationsSection {
+    /// No globbing of `{a,b}` or `[1-9]`, no protocol but HTTP(S), redirects included, and a bound
+    /// on the body curl reads.
+    static func curlArguments(seconds: String) -> [String] {
+        ["-sS", "-o", "/dev/null", "--globoff", "--proto", "=http,https", "--proto-redir", "=http,https", "--max-filesize", "1048576",
+         "--max-time", seconds, "-w", "%{http_code} %{time_total}"]
+    }
+
     /// TCP connects and HTTP requests, all at once.
     func endpointChecks(_ probe: HealthProbe) async throws -> Findings {
         var report = Findings()
@@ -33,7 +40,7 @@ extension ExpectationsSection {
             for (position, url) in expect.http.enumerated() {
                 group.addTask {
                     let seconds = String(max(1, Int(probe.remaining.timeInterval.rounded(.down)) - 1))
-                    return (position, try await probe.call("curl", ["-sS", "-o", "/dev/null", "--max-time", seconds, "-w", "%{http_code} %{time_total}", url]))
+                    return (position, try await probe.call("curl", Self.curlArguments(seconds: seconds) + ["--", url]))
                 }
             }
             var results: [Int: InvocationResult] = [:]

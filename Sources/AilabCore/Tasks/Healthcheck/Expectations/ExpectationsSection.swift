@@ -39,7 +39,7 @@ struct ExpectationsSection: HealthSection {
             for unit in expect.services { report.add("service \(unit)", .failed, "systemctl is not installed") }
             return report
         }
-        let states = try await probe.call("systemctl", ["is-active"] + expect.services).stdout.split(separator: "\n").map(String.init)
+        let states = try await probe.call("systemctl", ["is-active", "--"] + expect.services).stdout.split(separator: "\n").map(String.init)
         for (position, unit) in expect.services.enumerated() {
             let state = position < states.count ? states[position] : "unknown"
             report.add("service \(unit)", state == "active" ? .ok : .failed, state)
