@@ -137,7 +137,7 @@ import Testing
             try ConfigFile.load(flag: nil, environment: ["AILAB_CONFIG": "/nonexistent/x.yaml"])
         }
         let folder = try TemporaryDirectory()
-        #expect(throws: AilabError.usage("config file \(folder.path) cannot be read")) {
+        #expect(throws: AilabError.usage("config file \(folder.path) is not a regular file")) {
             try ConfigFile.load(flag: folder.path, environment: [:])
         }
     }

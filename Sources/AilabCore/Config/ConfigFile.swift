@@ -41,11 +41,12 @@ public enum ConfigFile {
         let named = flag ?? environment[environmentKey].flatMap { $0.isEmpty ? nil : $0 }
         let path = named ?? defaultPath
         if FileManager.default.fileExists(atPath: path) || named != nil {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
-                throw AilabError.usage("config file \(path) \(reason)")
+            guard FileManager.default.fileExists(atPath: path) else { throw AilabError.usage("config file \(path) does not exist") }
+            let bytes = try TrustedFile.read(path)
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw AilabError.usage("config file \(path): not valid UTF-8")
             }
-            try apply(String(decoding: data, as: UTF8.self), from: path, to: &config)
+            try apply(text, from: path, to: &config)
             config.file = path
         }
         for (section, key) in environmentSettings {
@@ -93,19 +94,30 @@ public enum ConfigFile {
     static func parse(_ node: ConfigYAML.Node, _ kind: Kind, where place: String) throws -> Value {
         switch kind {
         case .integer, .absolutePath, .boolean:
-            guard case .scalar(let text, let plain) = node else { throw AilabError.usage("\(place): expected a single value") }
-            if case .boolean = kind {
-                // YAML 1.1's words for true and false, unquoted, as YAML tools read them.
-                let word = plain ? text.lowercased() : ""
-                if ["true", "yes", "on"].contains(word) { return .flag(true) }
-                if ["false", "no", "off"].contains(word) { return .flag(false) }
-                throw AilabError.usage("\(place): expected true or false, got '\(text)'")
+            switch (kind, node) {
+            case (.boolean, .scalar(.boolean(let flag))): return .flag(flag)
+            case (.boolean, _): throw AilabError.usage("\(place): expected true or false, got '\(describe(node))'")
+            case (.integer, .scalar(.integer(let number))): return try scalar(String(number), kind, where: place)
+            case (_, .scalar(.text(let text))): return try scalar(text, kind, where: place)
+            default: throw AilabError.usage("\(place): expected a single value, got '\(describe(node))'")
             }
-            return try scalar(text, kind, where: place)
         default:
             guard case .list(let items) = node else { throw AilabError.usage("\(place): expected a list such as [a, b]") }
-            guard items.allSatisfy({ !$0.text.isEmpty }) else { throw AilabError.usage("\(place): expected a list of non-empty text") }
+            for item in items {
+                guard case .text(let text) = item.value, !text.isEmpty else {
+                    throw AilabError.usage("\(place): line \(item.line): expected a list of non-empty text, got '\(item.text)' (quote it)")
+                }
+            }
             return try list(items.map(\.text), kind, where: place)
+        }
+    }
+
+    private static func describe(_ node: ConfigYAML.Node) -> String {
+        switch node {
+        case .null: "null"
+        case .scalar(let value): ConfigYAML.Scalar(value: value, line: 0).text
+        case .list: "a list"
+        case .mapping: "keys"
         }
     }
 
@@ -169,7 +181,7 @@ public enum ConfigFile {
             return .pairs(try items.map { item in
                 let words = item.split(separator: " ", maxSplits: 1).map(String.init)
                 guard words.count == 2 else { throw AilabError.usage("\(place): expected 'keyword value', got '\(item)'") }
-                return Expectations.KeyValue(key: words[0].lowercased(), value: words[1])
+                return Expectations.KeyValue(key: words[0].lowercased(), value: words[1].trimmed(where: ConfigYAML.isSpace))
             })
         default:
             throw AilabError.usage("\(place): expected a single value")
