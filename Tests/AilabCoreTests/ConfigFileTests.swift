@@ -116,12 +116,54 @@ import Testing
         ("expect:\n  tcp: [\"-oProxyCommand=x:22\"]\n", "starts with '-'"),
         ("expect:\n  sysctl: [\"-a=1\"]\n", "starts with '-'"),
         ("expect:\n  sshd: [\"-f /tmp/x\"]\n", "starts with '-'"),
+        ("expect:\n  firewall: oN\n", "expect.firewall: expected true or false, got 'oN'"),
+        ("expect:\n  firewall: tRUE\n", "expect.firewall: expected true or false, got 'tRUE'"),
+        ("expect:\n  services: [ssh.service, 22]\n", "line 2: expected a list of non-empty text, got '22' (quote it)"),
     ])
     func everyErrorKindNamesTheFileAndTheKeyOrLine(text: String, expected: String) throws {
         let message = try #require(usageError(text))
         #expect(message.hasPrefix("config file "), "\(message)")
         #expect(message.contains("/ailab.yaml"), "\(message)")
         #expect(message.contains(expected), "\(message)")
+    }
+
+    @Test func trustedLikeSshdsOwnFile() throws {
+        guard geteuid() == 0 else { return }
+        let (path, folder) = try file("disk:\n  threshold: 70\n")
+        chmod(path, 0o666)
+        #expect(throws: AilabError.usage("config file \(path) is writable by group or others (mode 666); chmod go-w it")) {
+            try ConfigFile.load(flag: path, environment: [:])
+        }
+        chmod(path, 0o644)
+        chown(path, 65534, 65534)
+        #expect(throws: AilabError.usage("config file \(path) is owned by uid 65534; only root's own file is read")) {
+            try ConfigFile.load(flag: path, environment: [:])
+        }
+        let link = folder.path + "/link.yaml"
+        symlink(path, link)
+        #expect(throws: AilabError.usage("config file \(link) is owned by uid 65534; only root's own file is read")) {
+            try ConfigFile.load(flag: link, environment: [:])
+        }
+        chown(path, 0, 0)
+        #expect(try ConfigFile.load(flag: link, environment: [:]).diskThreshold.value == 70)
+        chmod(folder.path, 0o777)
+        defer { chmod(folder.path, 0o755) }
+        #expect { try ConfigFile.load(flag: path, environment: [:]) } throws: { error in
+            (error as? AilabError)?.message.contains("is in a folder root cannot trust: \(folder.path) is writable by group or others") == true
+        }
+        chmod(folder.path, 0o755)
+        let huge = folder.path + "/huge.yaml"
+        FileManager.default.createFile(atPath: huge, contents: nil)
+        truncate(huge, 2 << 30)
+        #expect(throws: AilabError.usage("config file \(huge) is larger than 1 MiB")) { try ConfigFile.load(flag: huge, environment: [:]) }
+        let binary = folder.path + "/binary.yaml"
+        FileManager.default.createFile(atPath: binary, contents: Data([0x64, 0x3a, 0xff, 0x0a]))
+        #expect(throws: AilabError.usage("config file \(binary): not valid UTF-8")) { try ConfigFile.load(flag: binary, environment: [:]) }
+    }
+
+    @Test func rootListNamesItsLineAndSshdValuesAreTrimmed() throws {
+        #expect(usageError("\n- a\n- b\n")?.hasSuffix("line 2: expected sections such as 'disk:'") == true)
+        #expect(try load("expect:\n  sshd: [\"permitrootlogin  no\"]\n").expect.sshd.first?.value == "no")
     }
 
     @Test func badEnvironmentValueIsAUsageErrorNamingIt() {

@@ -63,6 +63,21 @@ import Testing
         #expect(try ConfigYAML.parse("# only a comment\n\n") == .null)
     }
 
+    @Test func aQuoteInsideAPlainValueDoesNotHideTheComment() throws {
+        let root = try ConfigYAML.parse("backup:\n  dest: /srv/x 'y #note\n")
+        #expect(value(root, "backup", "dest") == .scalar(.text("/srv/x 'y")))
+        #expect(try ConfigYAML.parse("\u{FEFF}disk:\n  threshold: 90\n") == ConfigYAML.parse("disk:\n  threshold: 90\n"))
+        #expect(value(try ConfigYAML.parse("expect:\n  firewall: tRUE\n"), "expect", "firewall") == .scalar(.text("tRUE")))
+    }
+
+    /// The three inputs that took gigabytes and minutes are refused at once, in bounded memory.
+    @Test func largeDocumentsAreRefusedQuickly() {
+        let nested = "expect:\n  tcp: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n"
+        #expect(throws: ConfigYAML.SyntaxError.self) { try ConfigYAML.parse(nested) }
+        let keys = "disk:\n" + (0..<100_000).map { "  k\($0): 1\n" }.joined()
+        #expect(throws: ConfigYAML.SyntaxError(line: 10_001, reason: "more than 10000 keys and list items")) { try ConfigYAML.parse(keys) }
+    }
+
     /// YAML that ailab.yaml has no use for is refused at its line, never read some other way.
     @Test(arguments: [
         ("disk:\n  threshold: &t 90\n", 2, "'&' starts YAML"),
@@ -85,6 +100,20 @@ import Testing
         ("disk:\n  threshold: \"9\"0\n", 2, "text after a closing quote"),
         ("disk:\n  threshold: \"\\x41\"\n", 2, "the escape '\\x' is not supported"),
         ("disk:\n  threshold: 90\n  - a\n", 3, "a list item among keys"),
+        // Read differently by PyYAML (YAML 1.1) and YAML 1.2, or refused by YAML: refused here too.
+        ("disk:\n  threshold: 010\n", 2, "'010' is read differently by YAML 1.1 and 1.2"),
+        ("expect:\n  firewall: yes\n", 2, "write true or false, or quote it"),
+        ("disk:\n  threshold: 1_000\n", 2, "quote it"),
+        ("backup:\n  dest: /srv/x\u{00A0}\n", 2, "a blank that is not a space (U+00A0)"),
+        ("backup:\n  dest: /srv/\u{2003}x\n", 2, "a blank that is not a space (U+2003)"),
+        ("disk:\n  threshold: 9\u{0}0\n", 2, "a control character (U+0000)"),
+        ("disk:\n  threshold: 90\u{0B}\n", 2, "a control character (U+000B)"),
+        ("disk:\u{0C}\n  threshold: 90\n", 1, "a control character (U+000C)"),
+        ("disk:\n  threshold: 90\rother: 1\n", 2, "a control character (U+000D)"),
+        ("expect:\n  services:\n    - - a\n", 3, "a list inside a list"),
+        ("expect:\n  tcp: [a, b]]\n", 2, "a bracket that does not belong"),
+        ("disk:\n  threshold: 90\t# note\n", 2, "a tab outside quotes"),
+        ("a:\n  b:\n    c:\n      d:\n        e: 1\n", 5, "nesting deeper than 4 levels"),
     ])
     func unsupportedYAMLIsRefusedAtItsLine(text: String, line: Int, reason: String) {
         do {

@@ -66,7 +66,10 @@ public enum ConfigFile {
             throw AilabError.usage("config file \(path): malformed YAML: line \(error.line): \(error.reason)")
         }
         if root == .null { return }
-        guard case .mapping(let sections) = root else { throw AilabError.usage("config file \(path): expected sections such as 'disk:'") }
+        guard case .mapping(let sections) = root else {
+            let line = if case .list(let items) = root, let first = items.first { "line \(first.line): " } else { "" }
+            throw AilabError.usage("config file \(path): \(line)expected sections such as 'disk:'")
+        }
         for entry in sections {
             let section = entry.key.text
             guard let keys = schema[section] else {

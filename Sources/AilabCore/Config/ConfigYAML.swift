@@ -86,7 +86,7 @@ enum ConfigYAML {
                 throw SyntaxError(line: number, reason: refused)
             }
             let indentation = line.prefix { $0 == " " || $0 == "\t" }
-            let content = Substring(withoutComment(line.dropFirst(indentation.count)).trimmed(where: isSpace))
+            let content = Substring(try withoutComment(line.dropFirst(indentation.count), line: number).trimmed(where: isSpace))
             if content.isEmpty { continue }
             if indentation.contains("\t") { throw SyntaxError(line: number, reason: "a tab in the indentation") }
             if content == "---" && result.isEmpty { continue }
@@ -98,8 +98,9 @@ enum ConfigYAML {
 
     /// `#` starts a comment at the start of the content or after a blank, outside quotes. A quote
     /// opens only where a value can start (the line's start, after `: `, `- `, `[` or `,`): inside
-    /// a plain value (`it's`, `/srv/x 'y`) it is a character.
-    private static func withoutComment(_ text: Substring) -> Substring {
+    /// a plain value (`it's`, `/srv/x 'y`) it is a character. PyYAML refuses a tab in many places
+    /// YAML 1.2 allows one: outside quotes and comments, a tab is refused.
+    private static func withoutComment(_ text: Substring, line: Int) throws(SyntaxError) -> Substring {
         var quote: Character?
         var previous: Character = " "
         var lastSolid: Character?
@@ -117,6 +118,8 @@ enum ConfigYAML {
                 if valueStart { quote = character }
             } else if character == "#" && isSpace(previous) {
                 return text[..<index]
+            } else if character == "\t" {
+                throw SyntaxError(line: line, reason: "a tab outside quotes; use spaces")
             }
         }
         return text
