@@ -95,3 +95,66 @@ import Testing
         #expect(report.checks(in: "expectations")["time sync"]?.detail == "synchronised (chronyc)")
     }
 }
+
+/// One slow endpoint, curl's own failures, and secrets in URLs.
+@Suite struct EndpointResultTests {
+    static let curl = ExpectationsSection.curlArguments(seconds: "9")
+
+    @Test func aTargetThatTimesOutFailsAloneAndEveryTargetKeepsItsSeries() async throws {
+        let host = try HealthyHost()
+        var expect = Expectations()
+        expect.http = ["http://127.0.0.1:1/slow", "http://127.0.0.1:1/fine"]
+        host.runner.on("curl") { invocation in
+            let slow = invocation.arguments.last == "http://127.0.0.1:1/slow"
+            return InvocationResult(invocation: invocation, termination: slow ? .signaled(15) : .exited(0),
+                                    stdout: slow ? "" : "200 0.010", timedOut: slow)
+        }
+        let report = try await host.report(expectations: expect)
+        let found = report.checks(in: "expectations")
+        #expect(found["http http://127.0.0.1:1/slow"]?.status == .failed)
+        #expect(found["http http://127.0.0.1:1/slow"]?.detail.contains("timed out") == true, "\(String(describing: found["http http://127.0.0.1:1/slow"]))")
+        #expect(found["http http://127.0.0.1:1/fine"]?.status == .ok)
+        let series = report.findings.metrics.filter { $0.name == "ailab_expectation_ok" }.map { "\($0.labels["target"] ?? "") \($0.value)" }
+        #expect(series.contains("http://127.0.0.1:1/slow 0.0") && series.contains("http://127.0.0.1:1/fine 1.0"), "\(series)")
+        #expect(host.runner.calls.filter { $0.executable == "curl" }.allSatisfy { $0.arguments.contains("--globoff") })
+    }
+
+    @Test(arguments: [
+        (Int32(28), "200 5.000", "", "HTTP 200, then the body was cut at the timeout"),
+        (60, "000 0.010", "curl: (60) SSL certificate problem: unable to get local issuer certificate",
+         "TLS failed: (60) SSL certificate problem: unable to get local issuer certificate"),
+        (7, "000 0.001", "curl: (7) Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server",
+         "connect failed: (7) Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server"),
+        (6, "000 0.001", "curl: (6) Could not resolve host: nowhere.invalid", "name lookup failed: (6) Could not resolve host: nowhere.invalid"),
+        (0, "503 0.002", "", "HTTP 503"),
+        (63, "200 0.100", "curl: (63) Maximum file size exceeded", "HTTP 200, body larger than 1 MiB"),
+    ])
+    func curlsFailuresSayWhatFailed(exit: Int32, stdout: String, stderr: String, detail: String) {
+        let result = InvocationResult(invocation: Invocation("curl"), termination: .exited(exit), stdout: stdout, stderr: stderr)
+        #expect(ExpectationsSection.judge("http x", result).0.detail == detail)
+    }
+
+    @Test(arguments: [
+        ("https://admin:hunter2@example.org/x?token=abc&page=2", "https://admin:***@example.org/x?token=***&page=2"),
+        ("http://user@host:8080/", "http://user@host:8080/"),
+        ("https://h/api?api_key=k1&Signature=s2#top", "https://h/api?api_key=***&Signature=***#top"),
+        ("http://127.0.0.1:9100/metrics", "http://127.0.0.1:9100/metrics"),
+    ])
+    func secretsInURLsAreHidden(url: String, shown: String) {
+        #expect(Redaction.url(url) == shown)
+    }
+
+    @Test func aPasswordNeverReachesTheReportTheMetricsOrTheLog() async throws {
+        let host = try HealthyHost()
+        var expect = Expectations()
+        expect.http = ["https://admin:hunter2@example.org/health?token=abc"]
+        host.runner.on("curl", stdout: "200 0.020")
+        let report = try await host.report(expectations: expect)
+        #expect(report.check("http https://admin:***@example.org/health?token=***")?.status == .ok)
+        let text = report.checks.map { "\($0.name) \($0.detail)" }.joined() + report.findings.metrics.map { "\($0.labels)" }.joined()
+        #expect(!text.contains("hunter2") && !text.contains("abc"))
+        let curl = try #require(host.runner.calls.first { $0.executable == "curl" })
+        #expect(curl.arguments.last == "https://admin:hunter2@example.org/health?token=abc")
+        #expect(!curl.commandLine.contains("hunter2"))
+    }
+}

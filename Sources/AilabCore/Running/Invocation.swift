@@ -51,9 +51,9 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
         self.lifetime = lifetime
     }
 
-    /// The command line as an operator would type it, for plans and logs.
+    /// The command line as an operator would type it, for plans and logs, with secrets in URLs hidden.
     public var commandLine: String {
-        ([executable] + arguments).map(Invocation.quoted).joined(separator: " ")
+        ([executable] + arguments.map { $0.contains("://") ? Redaction.url($0) : $0 }).map(Invocation.quoted).joined(separator: " ")
             + (input.map { " < " + Invocation.quoted($0.path) } ?? "")
             + (output.map { " > " + Invocation.quoted($0.path) } ?? "")
     }
@@ -128,7 +128,7 @@ public struct InvocationResult: Sendable, Equatable {
 
     /// One line a person can act on: the command, how it ended, and its trimmed stderr.
     public var failureSummary: String {
-        let name = ([invocation.executable] + invocation.arguments.prefix(3)).joined(separator: " ")
+        let name = ([invocation.executable] + invocation.arguments.prefix(3).map(Redaction.url)).joined(separator: " ")
         if timedOut {
             return "\(name): timed out after \(invocation.timeout.wholeSeconds) s"
         }

@@ -9,15 +9,15 @@ struct ExpectationsSection: HealthSection {
     let expect: Expectations
 
     func probe(_ probe: HealthProbe) async throws -> Findings {
-        async let services = serviceChecks(probe)
+        async let services = Self.part("services") { try await serviceChecks(probe) }
         async let endpoints = endpointChecks(probe)
-        async let listeners = listenerChecks(probe)
-        async let sshd = sshdChecks(probe)
-        async let firewall = firewallChecks(probe)
-        async let gpus = gpuChecks(probe)
-        async let time = timeSync(probe)
+        async let listeners = Self.part("listening") { try await listenerChecks(probe) }
+        async let sshd = Self.part("sshd") { try await sshdChecks(probe) }
+        async let firewall = Self.part("firewall") { try await firewallChecks(probe) }
+        async let gpus = Self.part("gpus") { try await gpuChecks(probe) }
+        async let time = Self.part("time sync") { try await timeSync(probe) }
         var report = Findings()
-        for part in try await [services, endpoints, listeners, sshd, firewall, gpus, time, sysctlChecks(probe)] {
+        for part in await [services, endpoints, listeners, sshd, firewall, gpus, time, sysctlChecks(probe)] {
             report.checks += part.checks
             report.metrics += part.metrics
             report.data.merge(part.data) { _, new in new }
@@ -30,6 +30,17 @@ struct ExpectationsSection: HealthSection {
                            labels: ["kind": kind, "target": target], check.status == .ok ? 1 : 0)
         }
         return report
+    }
+
+    /// One part that fails (a hung tool) is one failed check of its own, never the whole section.
+    private static func part(_ name: String, _ body: () async throws -> Findings) async -> Findings {
+        do {
+            return try await body()
+        } catch {
+            var report = Findings()
+            report.add(name, .failed, "\(error)")
+            return report
+        }
     }
 
     private func serviceChecks(_ probe: HealthProbe) async throws -> Findings {
