@@ -15,6 +15,17 @@ extension StringProtocol {
         return String(self[first...last])
     }
 
+    /// Control characters shown as `\x0a`, so that text from outside (a process name, a tool's
+    /// message) can neither add a line nor drive the terminal.
+    public var escapingControls: String {
+        String(unicodeScalars.map { scalar -> String in
+            let value = scalar.value
+            guard value < 0x20 || (0x7f...0x9f).contains(value) else { return String(scalar) }
+            let digits = String(value, radix: 16)
+            return "\\x" + (digits.count < 2 ? "0" : "") + digits
+        }.joined())
+    }
+
     /// Filled with spaces on the right to `width` characters; longer text stays whole.
     public func padded(to width: Int) -> String {
         String(self) + String(repeating: " ", count: Swift.max(0, width - count))

@@ -54,7 +54,7 @@ struct ConfigReport: Encodable {
             line("backup.keep_min", config.backupKeepMin), line("healthcheck.timeout", config.healthcheckTimeout),
             Line(key: "expect.services", value: expect.services.joined(separator: ", "), source: source),
             Line(key: "expect.tcp", value: expect.tcp.map(\.description).joined(separator: ", "), source: source),
-            Line(key: "expect.http", value: expect.http.joined(separator: ", "), source: source),
+            Line(key: "expect.http", value: expect.http.map(Redaction.url).joined(separator: ", "), source: source),
             Line(key: "expect.listening", value: expect.listening.map { $0.map(\.description).joined(separator: ", ") } ?? "(not declared)", source: source),
             Line(key: "expect.sysctl", value: expect.sysctl.map(\.description).joined(separator: ", "), source: source),
             Line(key: "expect.sshd", value: expect.sshd.map { "\($0.key) \($0.value)" }.joined(separator: ", "), source: source),

@@ -36,16 +36,24 @@ import Testing
 
     @Test func listenersBeyondLoopbackAreAFactOrAWarning() async throws {
         let host = try HealthyHost()
-        host.runner.on("ss", ["-Htulpn"], stdout: """
-            tcp   LISTEN 0      128          0.0.0.0:22        0.0.0.0:*    users:(("sshd",pid=812,fd=3))
-            tcp   LISTEN 0      4096       127.0.0.1:9090      0.0.0.0:*    users:(("prometheus",pid=900,fd=7))
-            tcp   LISTEN 0      4096               *:9100            *:*    users:(("node_exporter",pid=901,fd=3))
-            udp   UNCONN 0      0          [::]:51820          [::]:*
-            tcp   LISTEN 0      5              [::]:8888         [::]:*    users:(("jupyter-lab",pid=4242,fd=5))
-            """)
+        let header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        func row(_ local: String, _ state: String, _ inode: Int) -> String {
+            "   0: \(local) 00000000:0000 \(state) 00000000:00000000 00:00000000 00000000     0        0 \(inode) 1 0000000000000000 100 0 0 10 0\n"
+        }
+        try host.write("/proc/net/tcp", header + row("00000000:0016", "0A", 1001) + row("0100007F:2382", "0A", 1002)
+                       + row("0100007F:A1B2", "01", 1003))
+        try host.write("/proc/net/tcp6", header + row("00000000000000000000000000000000:238C", "0A", 1004)
+                       + row("00000000000000000000000000000000:22B8", "0A", 1005))
+        try host.write("/proc/net/udp6", header + row("00000000000000000000000000000000:CA6C", "07", 1006))
+        for (pid, name, inode) in [(812, "sshd", 1001), (900, "prometheus", 1002), (901, "node_exporter", 1004),
+                                   (4242, "jupyter-lab", 1005)] {
+            try host.write("/proc/\(pid)/comm", name + "\n")
+            try FileManager.default.createDirectory(atPath: host.root.path + "/proc/\(pid)/fd", withIntermediateDirectories: true)
+            symlink("socket:[\(inode)]", host.root.path + "/proc/\(pid)/fd/3")
+        }
         let fact = try #require(try await host.report().checks(in: "expectations")["listening"])
         #expect(fact.status == .ok)
-        #expect(fact.detail == "beyond loopback: 22/tcp on 0.0.0.0 (sshd), 9100/tcp on * (node_exporter), 51820/udp on ::, 8888/tcp on :: (jupyter-lab)")
+        #expect(fact.detail == "beyond loopback: 22/tcp on 0.0.0.0 (sshd), 9100/tcp on :: (node_exporter), 8888/tcp on :: (jupyter-lab), 51820/udp on ::")
         var expect = Expectations()
         expect.listening = [.init(port: 22, proto: "tcp"), .init(port: 9100, proto: "tcp"), .init(port: 51820, proto: "udp")]
         let report = try await host.report(expectations: expect)
@@ -54,6 +62,27 @@ import Testing
         #expect(found["listening 8888/tcp"]?.detail == "unexpected listener: 8888/tcp on :: (jupyter-lab)")
         #expect(found["listening"] == nil)
         #expect(report.findings.metrics.first { $0.name == "ailab_listeners_unexpected" }?.value == 1)
+    }
+
+    /// A non-root process named "evil\ntcp LISTEN … :2222" adds no listener; its name is escaped.
+    @Test func aProcessNameWithANewlineAddsNoListener() async throws {
+        let host = try HealthyHost()
+        try host.write("/proc/net/tcp", "  sl  local_address rem_address   st\n"
+                       + "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 2001 1\n")
+        try host.write("/proc/4000/comm", "evil\ntcp LISTEN 0 128 0.0.0.0:2222 0.0.0.0:* users:((\"sshd\",pid=1,fd=3))\n")
+        try FileManager.default.createDirectory(atPath: host.root.path + "/proc/4000/fd", withIntermediateDirectories: true)
+        symlink("socket:[2001]", host.root.path + "/proc/4000/fd/5")
+        let report = try await host.report()
+        let listeners = report.findings.data["listeners"].map { "\($0)" } ?? ""
+        #expect(!listeners.contains("2222,") && listeners.contains("8080"), "\(listeners)")
+        #expect(report.checks(in: "expectations")["listening"]?.detail.hasPrefix("beyond loopback: 8080/tcp on 0.0.0.0 (evil\\x0atcp LISTEN") == true)
+    }
+
+    @Test(arguments: [("0100007F", "127.0.0.1"), ("00000000000000000000000001000000", "::1"),
+                      ("0000000000000000FFFF00000100000A", "::ffff:10.0.0.1"), ("000080FE000000000000000001000000", "fe80::1"),
+                      ("00000000000000000000000000000000", "::")])
+    func addressesFromTheKernelsTables(hex: String, address: String) {
+        #expect(SocketList.address(hex: hex[...]) == address)
     }
 
     @Test func sysctlAndSshdDifferencesAreJudgedByKind() async throws {

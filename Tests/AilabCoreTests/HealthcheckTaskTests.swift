@@ -39,8 +39,7 @@ struct HealthyHost {
         runner.on("systemctl", ["show", "--property=" + ServicesSection.serviceProperties] + tasks.map { "ailab-\($0).service" },
                   stdout: tasks.map { "Id=ailab-\($0).service\nResult=success\nExecMainCode=1\nExecMainStatus=0\nExecMainExitTimestamp=Mon 2026-09-21 03:30:02 UTC\n" }
                     .joined(separator: "\n"))
-        runner.install("dockerd", "libvirtd", "dkms", "journalctl", "ss", "nft", "timedatectl")
-        runner.on("ss", ["-Htulpn"], stdout: "tcp   LISTEN 0      128          0.0.0.0:22        0.0.0.0:*    users:((\"sshd\",pid=812,fd=3))\n")
+        runner.install("dockerd", "libvirtd", "dkms", "journalctl", "nft", "timedatectl")
         runner.on("nft", ["list", "ruleset"], stdout: Self.dropRuleset)
         runner.on("timedatectl", ["show", "-p", "NTPSynchronized", "--value"], stdout: "yes\n")
         setKernelLog("2026-09-21T03:00:00+0000 lab01 kernel: Linux version 6.8.0-45-generic (buildd@lcy02-amd64-075)\n")

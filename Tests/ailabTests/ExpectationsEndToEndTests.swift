@@ -45,7 +45,7 @@ import Testing
 
     @Test func declaredHostAgainstRealServicesInANetworkNamespace() throws {
         try RealTools.requireRoot()
-        for (tool, package) in [("ip", "iproute2"), ("ss", "iproute2"), ("nft", "nftables"), ("sshd", "openssh-server"),
+        for (tool, package) in [("ip", "iproute2"), ("nft", "nftables"), ("sshd", "openssh-server"),
                                 ("ssh-keygen", "openssh-client"), ("curl", "curl"), ("python3", "python3"), ("unshare", "util-linux")] {
             try RealTools.require(tool, package: package)
         }

@@ -1,4 +1,10 @@
-/// A listening socket from `ss -Htulpn`.
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A listening socket and the process that holds it.
 public struct ListeningSocket: Sendable, Equatable, Codable {
     public var proto: String
     public var address: String
@@ -14,19 +20,82 @@ public struct ListeningSocket: Sendable, Equatable, Codable {
     public var summary: String { "\(port)/\(proto) on \(address)" + (process.map { " (\($0))" } ?? "") }
 }
 
+/// Listening sockets from the kernel's own tables, `/proc/net/{tcp,tcp6,udp,udp6}`, and their
+/// owners from `/proc/<pid>/fd` and `/proc/<pid>/comm`. Nothing here is text a user wrote but the
+/// process name, which is escaped: a name with a newline cannot add a line (as it could to `ss -p`).
 public enum SocketList {
-    /// `ss -Htulpn`: "tcp LISTEN 0 4096 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=812,fd=3))".
-    /// udp sockets show as UNCONN. Addresses are `a.b.c.d`, `[v6]`, `*`, with `%iface` at times.
-    public static func parse(_ output: String) -> [ListeningSocket] {
-        output.split(whereSeparator: \.isNewline).compactMap { line in
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            guard fields.count >= 5, ["tcp", "udp"].contains(fields[0]), let colon = fields[4].lastIndex(of: ":"),
-                  let port = Int(fields[4][fields[4].index(after: colon)...]) else { return nil }
-            var address = String(fields[4][..<colon])
-            if address.hasPrefix("[") && address.hasSuffix("]") { address = String(address.dropFirst().dropLast()) }
-            let users = fields.count > 6 ? fields[6...].joined(separator: " ") : ""
-            let process = users.firstRange(of: "((\"").flatMap { start in users[start.upperBound...].split(separator: "\"").first.map(String.init) }
-            return ListeningSocket(proto: fields[0], address: address, port: port, process: process)
+    /// One table: TCP sockets in state 0A (listen), UDP sockets in state 07 (unconnected, bound).
+    public static func parse(table: String, proto: String) -> [(address: String, port: Int, inode: String)] {
+        let listening = proto == "tcp" ? "0A" : "07"
+        return table.split(separator: "\n").dropFirst().compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 10, fields[3] == listening else { return nil }
+            let local = fields[1].split(separator: ":")
+            guard local.count == 2, let port = Int(local[1], radix: 16), let address = address(hex: local[0]) else { return nil }
+            return (address, port, String(fields[9]))
         }
+    }
+
+    /// The kernel prints each 32-bit word of the address in host order (little-endian here).
+    static func address(hex: Substring) -> String? {
+        let bytes = stride(from: 0, to: hex.count, by: 2).compactMap { offset -> UInt8? in
+            let start = hex.index(hex.startIndex, offsetBy: offset)
+            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
+        }
+        guard bytes.count == 4 || bytes.count == 16 else { return nil }
+        let ordered = stride(from: 0, to: bytes.count, by: 4).flatMap { bytes[$0..<$0 + 4].reversed() }
+        if ordered.count == 4 { return ordered.map(String.init).joined(separator: ".") }
+        if ordered[0..<10].allSatisfy({ $0 == 0 }) && ordered[10] == 0xff && ordered[11] == 0xff {
+            return "::ffff:" + ordered[12...].map(String.init).joined(separator: ".")
+        }
+        let groups = stride(from: 0, to: 16, by: 2).map { String(UInt16(ordered[$0]) << 8 | UInt16(ordered[$0 + 1]), radix: 16) }
+        return compressed(groups)
+    }
+
+    /// RFC 5952: the longest run of two or more zero groups becomes "::".
+    private static func compressed(_ groups: [String]) -> String {
+        var best = (start: -1, length: 0), run = (start: -1, length: 0)
+        for (index, group) in groups.enumerated() {
+            if group == "0" {
+                run = run.start < 0 ? (index, 1) : (run.start, run.length + 1)
+                if run.length > best.length { best = run }
+            } else {
+                run = (-1, 0)
+            }
+        }
+        guard best.length >= 2 else { return groups.joined(separator: ":") }
+        return groups[..<best.start].joined(separator: ":") + "::" + groups[(best.start + best.length)...].joined(separator: ":")
+    }
+
+    /// Every listening socket beyond nothing: the four tables under `files`, owners resolved.
+    public static func read(_ files: HostFiles) -> [ListeningSocket] {
+        let tables = [("tcp", "tcp"), ("tcp6", "tcp"), ("udp", "udp"), ("udp6", "udp")]
+        let found = tables.flatMap { name, proto in
+            parse(table: files.read("/proc/net/\(name)") ?? "", proto: proto).map { (proto, $0.address, $0.port, $0.inode) }
+        }
+        let owners = owners(of: Set(found.map(\.3)), files)
+        return found.map { ListeningSocket(proto: $0.0, address: $0.1, port: $0.2, process: owners[$0.3]) }
+    }
+
+    /// inode → the owner's name, from the links in /proc/<pid>/fd ("socket:[12345]").
+    static func owners(of inodes: Set<String>, _ files: HostFiles) -> [String: String] {
+        guard !inodes.isEmpty, let processes = try? FolderEntry.list(files.path("/proc")) else { return [:] }
+        var owners: [String: String] = [:]
+        for process in processes where process.name.allSatisfy(\.isNumber) {
+            let folder = files.path("/proc/\(process.name)/fd")
+            for descriptor in (try? FolderEntry.list(folder)) ?? [] {
+                var target = [CChar](repeating: 0, count: 64)
+                let count = readlink(folder + "/" + descriptor.name, &target, target.count - 1)
+                guard count > 0 else { continue }
+                let link = String(decoding: target.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                guard link.hasPrefix("socket:["), link.hasSuffix("]") else { continue }
+                let inode = String(link.dropFirst(8).dropLast())
+                if inodes.contains(inode), owners[inode] == nil {
+                    let name = files.read("/proc/\(process.name)/comm")?.trimmed(where: \.isNewline) ?? "?"
+                    owners[inode] = name.escapingControls
+                }
+            }
+        }
+        return owners
     }
 }

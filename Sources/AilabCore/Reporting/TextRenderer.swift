@@ -29,9 +29,9 @@ public struct TextRenderer: Sendable {
                 lines.append(paint("[\(name)]", code: "1"))
             }
             let label = paint(check.status.label.padded(to: 8), for: check.status)
-            let name = check.name.padded(to: max(width, check.name.count))
+            let name = check.name.escapingControls.padded(to: max(width, check.name.count))
             let indent = 8 + 1 + name.count + 2
-            let detail = wrap(check.detail, first: indent).joined(separator: "\n" + String(repeating: " ", count: indent))
+            let detail = wrap(check.detail.escapingControls, first: indent).joined(separator: "\n" + String(repeating: " ", count: indent))
             lines.append("\(label) \(name)  \(detail)")
         }
         if !report.findings.plan.isEmpty {

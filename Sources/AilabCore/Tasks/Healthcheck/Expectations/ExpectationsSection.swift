@@ -11,7 +11,7 @@ struct ExpectationsSection: HealthSection {
     func probe(_ probe: HealthProbe) async throws -> Findings {
         async let services = Self.part("services") { try await serviceChecks(probe) }
         async let endpoints = endpointChecks(probe)
-        async let listeners = Self.part("listening") { try await listenerChecks(probe) }
+        async let listeners = listenerChecks(probe)
         async let sshd = Self.part("sshd") { try await sshdChecks(probe) }
         async let firewall = Self.part("firewall") { try await firewallChecks(probe) }
         async let gpus = Self.part("gpus") { try await gpuChecks(probe) }

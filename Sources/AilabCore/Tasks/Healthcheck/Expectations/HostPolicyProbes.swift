@@ -2,13 +2,9 @@ import FoundationEssentials
 
 /// What listens, how sshd is set, the inbound firewall and the clock: the host's policy as it stands.
 extension ExpectationsSection {
-    func listenerChecks(_ probe: HealthProbe) async throws -> Findings {
+    func listenerChecks(_ probe: HealthProbe) -> Findings {
         var report = Findings()
-        guard probe.has("ss") else {
-            report.add("listening", .absent, "ss is not installed (iproute2)")
-            return report
-        }
-        let sockets = SocketList.parse(try await probe.call("ss", ["-Htulpn"]).stdout).filter { !$0.isLoopback }
+        let sockets = SocketList.read(probe.files).filter { !$0.isLoopback }
         report.set("listeners", sockets)
         guard let allowed = expect.listening else {
             report.add("listening", .ok, sockets.isEmpty ? "nothing listens beyond loopback"
