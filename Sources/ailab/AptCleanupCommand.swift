@@ -18,6 +18,6 @@ struct AptCleanupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let task = AptCleanupTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout)
-        try output.finish(try await TaskHarness.run(task, in: .live()))
+        try await output.run(task, in: .live())
     }
 }

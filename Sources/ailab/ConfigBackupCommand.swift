@@ -42,6 +42,6 @@ struct ConfigBackupCommand: AsyncParsableCommand {
         let task = ConfigBackupTask(mode: try safety.mode(), destination: settings.backupDest.overridden(by: dest).value,
                                     retentionDays: settings.backupRetentionDays.overridden(by: retentionDays).value,
                                     keepMin: settings.backupKeepMin.overridden(by: keepMin).value, includes: include.map(Paths.absolute))
-        try output.finish(try await TaskHarness.run(task, in: .live()))
+        try await output.run(task, in: .live())
     }
 }

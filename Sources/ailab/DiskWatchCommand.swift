@@ -14,6 +14,6 @@ struct DiskWatchCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try config.load()
         let task = DiskWatchTask(threshold: settings.diskThreshold.overridden(by: disk.threshold).value)
-        try output.finish(try await TaskHarness.run(task, in: .live()))
+        try await output.run(task, in: .live())
     }
 }

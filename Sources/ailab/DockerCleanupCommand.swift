@@ -20,6 +20,6 @@ struct DockerCleanupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let task = DockerCleanupTask(mode: try safety.mode(), cacheAgeHours: cacheAge)
-        try output.finish(try await TaskHarness.run(task, in: .live()))
+        try await output.run(task, in: .live())
     }
 }

@@ -33,7 +33,7 @@ struct HealthcheckCommand: AsyncParsableCommand {
             threshold: settings.diskThreshold.overridden(by: disk.threshold).value,
             backupFolder: settings.backupDest.value, backupMaxAge: .seconds(settings.backupMaxAgeHours.value * 3600),
             expectations: settings.expect)
-        let report = try await TaskHarness.run(task, in: .live())
+        let report = try await output.report(task, in: .live())
         var written = true
         if let outputFile {
             do {

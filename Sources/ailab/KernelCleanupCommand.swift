@@ -18,6 +18,6 @@ struct KernelCleanupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let task = KernelCleanupTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout)
-        try output.finish(try await TaskHarness.run(task, in: .live()))
+        try await output.run(task, in: .live())
     }
 }

@@ -83,6 +83,22 @@ struct OutputOptions: ParsableArguments {
             transform: OptionValue.folder)
     var textfileDir: String?
 
+    /// Runs the task and finishes its report. A task that stops early still prints one JSON object
+    /// with `--format json`; the error then goes to stderr and decides the exit code, as always.
+    func run(_ task: some MaintenanceTask, in context: TaskContext) async throws {
+        try finish(try await report(task, in: context))
+    }
+
+    /// The task's report; with `--format json`, an early stop is printed as one before it is thrown.
+    func report(_ task: some MaintenanceTask, in context: TaskContext) async throws -> Report {
+        do {
+            return try await TaskHarness.run(task, in: context)
+        } catch {
+            if format == .json { StandardStreams.out(render(Report.stopped(task, by: error, in: context))) }
+            throw error
+        }
+    }
+
     /// Writes the report's metrics where asked, prints it, and turns its outcome into the exit code.
     /// A metrics file that cannot be written, or a stdout that takes nothing, never changes it.
     func finish(_ report: Report) throws {

@@ -29,6 +29,6 @@ struct UpgradeCommand: AsyncParsableCommand {
     func run() async throws {
         let task = UpgradeTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade,
                                securityOnly: security)
-        try output.finish(try await TaskHarness.run(task, in: .live()))
+        try await output.run(task, in: .live())
     }
 }

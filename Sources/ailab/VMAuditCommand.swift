@@ -19,6 +19,6 @@ struct VMAuditCommand: AsyncParsableCommand {
     var connect: String?
 
     func run() async throws {
-        try output.finish(try await TaskHarness.run(VMAuditTask(connect: connect), in: .live()))
+        try await output.run(VMAuditTask(connect: connect), in: .live())
     }
 }

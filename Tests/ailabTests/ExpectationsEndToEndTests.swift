@@ -73,8 +73,7 @@ import Testing
               timeout: 4
             expect:
               tcp: ["127.0.0.1:18080", "127.0.0.1:18099"]
-              http: ["http://127.0.0.1:18080/healthy", "http://127.0.0.1:18080/down", "http://127.0.0.1:18081/",
-                     "http://127.0.0.1:18080/{healthy,down}"]
+              http: ["http://127.0.0.1:18080/healthy", "http://127.0.0.1:18080/down", "http://127.0.0.1:18081/", "http://127.0.0.1:18080/{healthy,down}"]
               listening: ["22/tcp"]
               sysctl: ["net.ipv4.ip_forward=1", "net.ipv4.tcp_syncookies=1"]
               sshd: ["passwordauthentication no", "permitrootlogin yes"]

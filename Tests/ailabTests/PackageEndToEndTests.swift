@@ -123,6 +123,29 @@ import Testing
         }
     }
 
+    /// dpkg-query failing stops the task early: `--format json` still prints one object, with the
+    /// usual keys and the reason as a failed check; a missing tool (exit 2) likewise.
+    @Test func anEarlyStopStillPrintsOneJSONObject() throws {
+        let stubs = try StubBin()
+        try stubs.stub("apt-get", "exit 0")
+        try stubs.stub("dpkg-query", "echo 'dpkg-query: error: failed to open package info file' >&2; exit 2")
+        try stubs.link("uname")
+        let scratch = try Scratch()
+        var environment = scratch.environment
+        environment["PATH"] = stubs.path
+        for (arguments, code) in [(["apt-cleanup", "--format", "json"], Int32(1)), (["upgrade", "--format", "json"], 2)] {
+            if code == 2 { try FileManager.default.removeItem(atPath: stubs.path + "/apt-get") }
+            let outcome = try Ailab.run(arguments, environment: environment)
+            #expect(outcome.code == code, "\(outcome.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stdout)")
+            #expect(json["exitCode"] as? Int == Int(code))
+            #expect(json["task"] as? String == arguments[0] && json["dryRun"] as? Bool == true && json["plan"] as? [String] == [])
+            let error = (json["checks"] as? [[String: Any]])?.first
+            #expect(error?["name"] as? String == "error" && error?["status"] as? String == "failed")
+            #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+        }
+    }
+
     @Test func missingAptGetExits2() throws {
         let stubs = try StubBin()
         let scratch = try Scratch()

@@ -49,6 +49,8 @@ public struct Report: Sendable {
     /// nil for read-only tasks.
     public var dryRun: Bool?
     public var findings: Findings
+    /// Set when the task could not run to a report at all (the error's own status).
+    public var failure: ExitStatus?
 
     public init(task: String, host: String, startedAt: Date, finishedAt: Date, dryRun: Bool?, findings: Findings) {
         self.task = task
@@ -63,7 +65,21 @@ public struct Report: Sendable {
 
     /// Any failed check fails the run; a warning does too where the task says so.
     public var exitStatus: ExitStatus {
+        if let failure { return failure }
         let failing: Set<Status> = findings.warningsFail ? [.failed, .warning] : [.failed]
         return checks.contains { failing.contains($0.status) } ? .failed : .ok
+    }
+}
+
+extension Report {
+    /// What a run that stopped early reports: the usual keys and one failed check with the reason,
+    /// so that a consumer of `--format json` always gets one object.
+    public static func stopped(_ task: some MaintenanceTask, by error: any Error, in context: TaskContext) -> Report {
+        var findings = Findings()
+        findings.add("error", .failed, (error as? AilabError)?.message ?? "\(error)")
+        var report = Report(task: task.name, host: context.host, startedAt: context.clock(), finishedAt: context.clock(),
+                            dryRun: task.mode.map(\.isDryRun), findings: findings)
+        report.failure = ErrorStatus.status(for: error)
+        return report
     }
 }

@@ -128,7 +128,7 @@ public struct InvocationResult: Sendable, Equatable {
 
     /// One line a person can act on: the command, how it ended, and its trimmed stderr.
     public var failureSummary: String {
-        let name = ([invocation.executable] + invocation.arguments.prefix(3).map(Redaction.url)).joined(separator: " ")
+        let name = ([invocation.executable] + invocation.arguments.prefix(3).map(Redaction.url)).joined(separator: " ").escapingControls
         if timedOut {
             return "\(name): timed out after \(invocation.timeout.wholeSeconds) s"
         }

@@ -11,6 +11,7 @@ enum PackageLists {
 
     /// One line for the report: "package lists updated 3 d ago".
     static func ageCheck(_ run: TaskRun, _ commands: AptCommands) async throws -> Check {
+        guard run.isInstalled(commands.listsFolder.executable) else { return Check("package lists", .ok, "age unknown (no apt-config)") }
         let answer = try await run.probe(commands.listsFolder)
         let folder = answer.succeeded ? folder(answer.stdout) : nil
         let entries = folder.flatMap { try? FolderEntry.list(run.context.files.path($0)) } ?? []
