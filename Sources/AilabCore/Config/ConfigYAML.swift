@@ -57,6 +57,11 @@ enum ConfigYAML {
         return root
     }
 
+    /// A value as an error message quotes it: 60 characters at most.
+    static func shown(_ text: some StringProtocol) -> String {
+        text.count > 60 ? text.prefix(57) + "…" : String(text)
+    }
+
     /// YAML's blanks are the space and the tab, nothing else.
     static func isSpace(_ character: Character) -> Bool { character == " " || character == "\t" }
 
@@ -201,7 +206,7 @@ enum ConfigYAML {
         }
         let keyText = Substring(content[..<colon].trimmed(where: isSpace))
         guard case .scalar(.text(let key)) = try inline(keyText, line: line.number), !key.isEmpty else {
-            throw SyntaxError(line: line.number, reason: "expected a text key before ':' ('\(keyText)' is not one)")
+            throw SyntaxError(line: line.number, reason: "expected a text key before ':' ('\(shown(keyText))' is not one)")
         }
         return (key, Substring(content[content.index(after: colon)...].trimmed(where: isSpace)))
     }
@@ -249,7 +254,7 @@ enum ConfigYAML {
             let item = Substring(rest[..<end].trimmed(where: isSpace))
             // Brackets and braces in a plain item are flow syntax YAML would read, or refuse.
             if !quoted && item.contains(where: { "[]{}".contains($0) }) {
-                throw SyntaxError(line: line, reason: "'\(item)': a list inside a list, or a bracket that does not belong (quote it)")
+                throw SyntaxError(line: line, reason: "'\(shown(item))': a list inside a list, or a bracket that does not belong (quote it)")
             }
             if item.isEmpty { throw SyntaxError(line: line, reason: "an empty list item") }
             items.append(try singleValue(item, line: line))

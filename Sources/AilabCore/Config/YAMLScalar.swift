@@ -20,8 +20,9 @@ enum YAMLScalar: Equatable {
     /// The hint for a plain scalar that `resolve` refused.
     static func hint(_ text: String) -> String {
         let word = ["yes", "no", "on", "off"].contains(text.lowercased())
-        return "'\(text)' is read differently by YAML 1.1 and 1.2 (or as a number, date or key where text is meant); "
-            + (word ? "write true or false, or quote it" : "quote it ('\(text)'), or write a plain decimal number")
+        let shown = ConfigYAML.shown(text)
+        return "'\(shown)' is read differently by YAML 1.1 and 1.2 (or as a number, date or key where text is meant); "
+            + (word ? "write true or false, or quote it" : "quote it ('\(shown)'), or write a plain decimal number")
     }
 
     /// PyYAML's implicit resolvers (YAML 1.1), each tried only for the first characters it lists.
