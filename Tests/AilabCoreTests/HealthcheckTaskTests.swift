@@ -77,7 +77,7 @@ struct HealthyHost {
     }
 
     func setKernelLog(_ text: String) {
-        runner.on("journalctl", ["-k", "-b", "--no-pager", "-o", "short-iso"], stdout: text)
+        runner.on("journalctl", XidProbe.journal + XidProbe.driverLines, stdout: text)
     }
 
     /// One H100 answering every field of the query; `overrides` replace single values by field name.

@@ -66,3 +66,37 @@ import Testing
         #expect(lint.code == 0, "\(lint.stdout)\(lint.stderr)")
     }
 }
+
+/// A host up for months: 800,000 kernel lines, and at the very end the GPU falls off the bus.
+/// journalctl's own filter (emulated here with grep -E on its pattern) keeps the Xid in view.
+@Suite struct LongKernelLogTests {
+    @Test func anXid79AtTheEndOfAHugeLogIsReported() throws {
+        try RealTools.requireRoot()
+        let stubs = try StubBin()
+        try stubs.link("df")
+        for tool in ["yes", "head", "grep", "cat"] { try stubs.link(tool) }
+        try stubs.stub("nvidia-smi", """
+            case "$1" in
+            -L) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)' ;;
+            --query-gpu=*)
+              echo '\(GPUEndToEndTests.fields.joined(separator: ", "))'
+              echo '0, NVIDIA H100 80GB HBM3, 550.90.07, 00000000:3B:00.0, 41, 97, 70000, 81559, 0, 16, 16, Enabled, 650.10, 700.00, Not Active, Not Active, Not Active' ;;
+            esac
+            """)
+        try stubs.stub("journalctl", """
+            pattern=''; while [ $# -gt 0 ]; do [ "$1" = --grep ] && pattern=$2; shift; done
+            { yes '2026-11-20T03:00:00+0000 lab01 kernel: audit: type=1400 apparmor="DENIED" operation="open" profile="snap"' | head -n 800000
+              echo '2026-11-20T04:00:00+0000 lab01 kernel: NVRM: Xid (PCI:0000:3b:00): 79, pid=0, name=<unknown>, GPU has fallen off the bus.'
+            } | if [ -n "$pattern" ]; then grep -E "$pattern"; else cat; fi
+            """)
+        let scratch = try Scratch()
+        var environment = scratch.environment
+        environment["PATH"] = stubs.path
+        environment["AILAB_CONFIG"] = scratch.file("none.yaml")
+        try scratch.write("none.yaml", "")
+        let outcome = try Ailab.run(["healthcheck", "--format", "json"], environment: environment)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stderr)")
+        let xid = (json["checks"] as? [[String: Any]] ?? []).first { ($0["name"] as? String)?.hasPrefix("xid 79") == true }
+        #expect(xid?["status"] as? String == "failed", "\(String(describing: xid))")
+    }
+}

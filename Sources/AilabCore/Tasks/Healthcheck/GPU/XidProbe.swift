@@ -1,25 +1,35 @@
-/// Xid errors of the current boot, from the kernel log (root only).
+/// Xid errors of the current boot, from the kernel log (root only). journalctl keeps only the
+/// driver's lines (`--grep`), so a long-running host's log is read whole; a read that was cut
+/// anyway says so as a warning instead of calling the GPUs healthy.
 enum XidProbe {
     enum Outcome {
         case needsRoot
         case noTool
         case unreadable(String)
-        case events([XidEvent], source: String)
+        case events([XidEvent], source: String, cut: Bool)
     }
 
-    /// `journalctl -k -b`, or `dmesg` where journald keeps no kernel log.
+    static let journal = ["-k", "-b", "--no-pager", "-o", "short-iso"]
+    /// The lines KernelXids reads: Xids, SXids, and the bare "fallen off the bus".
+    static let driverLines = ["--grep", "NVRM: (Xid|GPU .*fallen off the bus)|SXid"]
+
+    /// `journalctl -k -b --grep …`; the whole journal where journalctl has no pattern matching;
+    /// `dmesg` where journald keeps no kernel log.
     static func read(_ probe: HealthProbe) async throws -> Outcome {
         guard probe.isRoot else { return .needsRoot }
         if probe.has("journalctl") {
-            let journal = try await probe.call("journalctl", ["-k", "-b", "--no-pager", "-o", "short-iso"])
-            if journal.succeeded && !journal.stdout.hasPrefix("-- No entries --") {
-                return .events(KernelXids.parse(journal.stdout), source: "journalctl -k -b")
+            var result = try await probe.call("journalctl", journal + driverLines)
+            if result.stderr.contains("pattern matching") { result = try await probe.call("journalctl", journal) }
+            // With --grep, no match is exit 1 and "-- No entries --".
+            let empty = result.stdout.isEmpty || result.stdout.hasPrefix("-- No entries --")
+            if result.succeeded || (empty && result.stderr.isEmpty) {
+                return .events(KernelXids.parse(result.stdout), source: "journalctl -k -b", cut: result.truncated)
             }
         }
         guard probe.has("dmesg") else { return .noTool }
         let dmesg = try await probe.call("dmesg", ["--time-format", "iso"])
         guard dmesg.succeeded else { return .unreadable("dmesg: \(dmesg.message ?? dmesg.termination.description)") }
-        return .events(KernelXids.parse(dmesg.stdout), source: "dmesg")
+        return .events(KernelXids.parse(dmesg.stdout), source: "dmesg", cut: dmesg.truncated)
     }
 
     /// One check per GPU and code, named after the GPU's index where the driver knows it.
@@ -31,10 +41,11 @@ enum XidProbe {
             return ([Check("xid", .absent, "neither journalctl nor dmesg is installed to read the kernel log")], [], [])
         case .unreadable(let reason):
             return ([Check("xid", .warning, reason)], [], [])
-        case .events(let events, let source):
+        case .events(let events, let source, let cut):
             let summaries = KernelXids.summarize(events)
-            guard !summaries.isEmpty else { return ([Check("xid", .ok, "no Xid errors this boot (\(source))")], [], []) }
-            var checks: [Check] = []
+            let cutCheck = Check("xid", .warning, "the kernel log (\(source)) was cut at ailab's output limit: later Xids are not shown")
+            guard !summaries.isEmpty else { return ([cut ? cutCheck : Check("xid", .ok, "no Xid errors this boot (\(source))")], [], []) }
+            var checks: [Check] = cut ? [cutCheck] : []
             var metrics: [MetricSample] = []
             for summary in summaries {
                 let gpu = gpuIndex[summary.pci].map { "gpu\($0)" } ?? summary.pci
