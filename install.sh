@@ -5,10 +5,13 @@ set -euo pipefail
 
 usage() {
     cat <<'USAGE'
-Usage: sudo ./install.sh [--binary PATH] [--root DIR] [--uninstall]
+Usage: sudo ./install.sh [--binary PATH] [--root DIR] [--enable TASK...] [--uninstall]
        ./install.sh --deb OUTDIR [--binary PATH] [--deb-version VERSION]
 
   --binary PATH  install this built ailab (default: build it with swift build -c release --static-swift-stdlib)
+  --enable TASK  also enable these tasks' timers: apt-cleanup, kernel-cleanup, docker-cleanup, upgrade
+                 (healthcheck, disk-watch and config-backup are enabled on the first install; a timer
+                 you disabled stays disabled when install.sh runs again)
   --root DIR     install into a staging root: no package installs, no systemctl, no service restarts
   --uninstall    stop and disable the timers, remove the binary, units and journald drop-in
   --deb OUTDIR   build OUTDIR/ailab_<version>_amd64.deb instead of installing (no root needed)
@@ -32,8 +35,11 @@ root=""
 deb_dir=""
 deb_version=""
 uninstall=0
+enable=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
+        --enable) [[ $# -ge 2 && $2 != -* ]] || die 2 "--enable needs a task such as apt-cleanup"; shift
+            while [[ $# -gt 0 && $1 != -* ]]; do enable+=("$1"); shift; done ;;
         --binary) [[ $# -ge 2 ]] || die 2 "--binary needs a path"; binary=$2; shift 2 ;;
         --root) [[ $# -ge 2 ]] || die 2 "--root needs a folder"; root=${2%/}; shift 2 ;;
         --uninstall) uninstall=1; shift ;;
@@ -50,9 +56,13 @@ done
 [[ -z $deb_dir || -d $deb_dir ]] || die 2 "--deb '$deb_dir' is not a folder"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-timers=(config-backup disk-watch apt-cleanup kernel-cleanup docker-cleanup healthcheck)
-# Installed but not enabled: many hosts already run unattended-upgrades (see the README).
-optional_timers=(upgrade)
+# Read-only and additive: enabled on the first install.
+timers=(config-backup disk-watch healthcheck)
+# They change the host: installed but left disabled until the administrator enables them.
+optional_timers=(apt-cleanup kernel-cleanup docker-cleanup upgrade)
+for task in "${enable[@]}"; do
+    [[ " ${timers[*]} ${optional_timers[*]} " == *" $task "* ]] || die 2 "--enable: unknown task '$task' (tasks: ${timers[*]} ${optional_timers[*]})"
+done
 units_dir=$root/etc/systemd/system
 sbin=$root/usr/local/sbin
 journald_dropin=$root/etc/systemd/journald.conf.d/ailab-limits.conf
@@ -228,8 +238,17 @@ install_all() {
     configure_docker
     if live; then
         if [[ $changed -eq 1 ]]; then systemctl daemon-reload; fi
+        # Each default timer is enabled once: a timer the administrator disabled stays so.
+        local state=$root/var/lib/ailab/timers-enabled-once
+        touch "$state"
         for timer in "${timers[@]}"; do
+            grep -qx "$timer" "$state" && continue
             systemctl enable --now --quiet "ailab-$timer.timer"
+            echo "$timer" >>"$state"
+        done
+        for timer in "${enable[@]}"; do
+            systemctl enable --now --quiet "ailab-$timer.timer"
+            say "enabled ailab-$timer.timer"
         done
     fi
     local report=$root/root/ailab-healthcheck-now.txt
@@ -301,16 +320,27 @@ Description: keeps an Ubuntu AI-lab host healthy
  with systemd timers and Prometheus textfile metrics.
 CONTROL
     printf '%s\n' /etc/ailab/ailab.yaml.example /etc/logrotate.d/ailab >"$stage/DEBIAN/conffiles"
-    local enabled="${timers[*]}" all="${timers[*]} ${optional_timers[*]}"
+    local enabled="${timers[*]}" optional="${optional_timers[*]}" all="${timers[*]} ${optional_timers[*]}"
+    # dh_installsystemd's rules, through deb-systemd-helper: a default timer is enabled on the
+    # first install only; an administrator's disable survives upgrades and reinstalls.
     cat >"$stage/DEBIAN/postinst" <<POSTINST
 #!/bin/sh
 set -e
-if [ "\$1" = configure ]; then
+if [ "\$1" = configure ] || [ "\$1" = abort-upgrade ]; then
     install -d -m 0700 /srv/backups/ailab-config
     install -d -m 0755 /var/lib/ailab /var/lib/prometheus/node-exporter
+    for timer in $enabled; do
+        deb-systemd-helper unmask "ailab-\$timer.timer" >/dev/null || true
+        if deb-systemd-helper --quiet was-enabled "ailab-\$timer.timer"; then
+            deb-systemd-helper enable "ailab-\$timer.timer" >/dev/null || true
+        else
+            deb-systemd-helper update-state "ailab-\$timer.timer" >/dev/null || true
+        fi
+    done
+    for timer in $optional; do deb-systemd-helper update-state "ailab-\$timer.timer" >/dev/null || true; done
     if [ -d /run/systemd/system ]; then
         systemctl daemon-reload
-        for timer in $enabled; do systemctl enable --now "ailab-\$timer.timer" >/dev/null 2>&1 || true; done
+        for timer in $enabled; do deb-systemd-invoke start "ailab-\$timer.timer" >/dev/null || true; done
     fi
 fi
 POSTINST
@@ -318,7 +348,7 @@ POSTINST
 #!/bin/sh
 set -e
 if [ "\$1" = remove ] && [ -d /run/systemd/system ]; then
-    for timer in $all; do systemctl disable --now "ailab-\$timer.timer" >/dev/null 2>&1 || true; done
+    for timer in $all; do deb-systemd-invoke stop "ailab-\$timer.timer" >/dev/null || true; done
 fi
 PRERM
     cat >"$stage/DEBIAN/postrm" <<POSTRM
@@ -328,7 +358,14 @@ if [ -d /run/systemd/system ]; then
     systemctl daemon-reload || true
     if [ "\$1" = remove ] || [ "\$1" = purge ]; then systemctl reset-failed 'ailab-*' >/dev/null 2>&1 || true; fi
 fi
+if [ "\$1" = remove ]; then
+    for timer in $all; do deb-systemd-helper mask "ailab-\$timer.timer" >/dev/null || true; done
+fi
 if [ "\$1" = purge ]; then
+    for timer in $all; do
+        deb-systemd-helper purge "ailab-\$timer.timer" >/dev/null || true
+        deb-systemd-helper unmask "ailab-\$timer.timer" >/dev/null || true
+    done
     rm -f /var/lib/systemd/timers/stamp-ailab-*.timer /var/lib/prometheus/node-exporter/ailab-*.prom
     rm -rf /var/lib/ailab
     rmdir --ignore-fail-on-non-empty /etc/ailab 2>/dev/null || true

@@ -24,6 +24,8 @@ enum ReleaseBinary {
     static let bookwormPackages = ["systemd", "systemd-sysv", "dbus", "procps", "iproute2", "docker.io", "smartmontools",
                                    "pigz", "jq", "logrotate", "ca-certificates", "libcap2-bin"]
     static let tasks = ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "healthcheck"]
+    /// The read-only and additive timers, the only ones an install enables.
+    static let enabledByDefault = ["config-backup", "disk-watch", "healthcheck"]
     /// Docker inside shares the host's network namespace and has no CAP_NET_ADMIN.
     static let dockerConfig = #"{"iptables": false, "ip6tables": false, "ip-forward": false, "bridge": "none"}"#
 
@@ -67,8 +69,12 @@ enum ReleaseBinary {
         // A second run changes nothing and restarts neither journald nor Docker.
         let daemons = "systemd-journald docker"
         let before = try debian.check("systemctl show --property=MainPID,ActiveEnterTimestampMonotonic \(daemons)")
+        // An administrator's disable survives the next run of install.sh.
+        try debian.check("systemctl disable --now --quiet ailab-disk-watch.timer")
         let second = try debian.sh("/opt/ailab/install.sh --binary /opt/ailab/ailab")
         #expect(second.code == 0, "\(second.stderr)")
+        #expect(try debian.sh("systemctl is-enabled ailab-disk-watch.timer").stdout.hasPrefix("disabled"))
+        try debian.check("systemctl enable --now --quiet ailab-disk-watch.timer")
         #expect(!second.stdout.contains("installed ") && !second.stdout.contains("wrote "), "\(second.stdout)")
         #expect(try debian.check("systemctl show --property=MainPID,ActiveEnterTimestampMonotonic \(daemons)") == before)
 
@@ -82,7 +88,13 @@ enum ReleaseBinary {
             let journal = try debian.check("journalctl -u \(unit) --no-pager -o cat | tail -20")
             #expect(state["Result"] == "success", "\(unit): \(state) \(journal)")
             // ExecMainCode 1 is a normal exit; 2 and 3 are deaths by a signal (a seccomp kill is 31/SYS).
-            #expect(state["ExecMainCode"] == "1", "\(unit) ended by a signal: \(state)")
+            // A unit no enabled timer holds may be unloaded once it ended (code 0): the journal says how.
+            if state["ExecMainCode"] == "0" {
+                #expect(journal.contains("\(unit): Deactivated successfully."), "\(journal)")
+                #expect(!journal.contains("code=killed") && !journal.contains("status=31/SYS"), "\(journal)")
+            } else {
+                #expect(state["ExecMainCode"] == "1", "\(unit) ended by a signal: \(state)")
+            }
             let allowed = task == "healthcheck" ? ["0", "1"] : ["0"]
             #expect(allowed.contains(state["ExecMainStatus"] ?? ""), "\(unit): \(state)")
             let written = try outputs(of: task).map { path, mode in
@@ -123,6 +135,11 @@ enum ReleaseBinary {
         let checks = json["checks"] as? [[String: Any]] ?? []
         for task in Self.tasks {
             let check = checks.first { $0["name"] as? String == "ailab-\(task).timer" }
+            guard Self.enabledByDefault.contains(task) || task == "apt-cleanup" else {
+                // A timer left disabled is reported as such, never as a failure.
+                #expect(["ok", "absent"].contains(check?["status"] as? String ?? ""), "\(String(describing: check))")
+                continue
+            }
             #expect(check?["status"] as? String == "ok", "\(String(describing: check))")
             #expect((check?["detail"] as? String)?.contains("result success") == true, "\(String(describing: check))")
         }
@@ -133,7 +150,8 @@ enum ReleaseBinary {
         try checkUninstall(debian)
     }
 
-    /// The .deb under a real systemd: timers on after dpkg -i, a newer build upgrades cleanly,
+    /// The .deb under a real systemd: the default timers on after dpkg -i and the others off, a
+    /// newer build upgrades cleanly and keeps a timer the administrator disabled off,
     /// dpkg -r leaves only the conffile, dpkg -P leaves nothing.
     @Test func debianPackageInstallsUpgradesRemovesAndPurges() throws {
         try RealTools.require("dpkg-deb", package: "dpkg")
@@ -145,17 +163,21 @@ enum ReleaseBinary {
         }
         let first = try debian.sh("dpkg -i /opt/ailab_0.1.0_amd64.deb")
         #expect(first.code == 0, "\(first.stdout)\(first.stderr)")
-        for task in Self.tasks {
-            #expect(try debian.check("systemctl is-enabled ailab-\(task).timer").hasPrefix("enabled"))
-            #expect(try debian.check("systemctl is-active ailab-\(task).timer").hasPrefix("active"))
+        for task in Self.tasks + ["upgrade"] {
+            let enabled = Self.enabledByDefault.contains(task)
+            #expect(try debian.sh("systemctl is-enabled ailab-\(task).timer").stdout.hasPrefix(enabled ? "enabled" : "disabled"), "\(task)")
+            if enabled { #expect(try debian.check("systemctl is-active ailab-\(task).timer").hasPrefix("active")) }
         }
-        #expect(try debian.sh("systemctl is-enabled ailab-upgrade.timer").stdout.hasPrefix("disabled"))
+        // An administrator's disable survives an upgrade of the package (deb-systemd-helper's state).
+        try debian.check("systemctl disable --now --quiet ailab-healthcheck.timer")
         #expect(try debian.check("/usr/sbin/ailab --version") == "\(AilabVersion.current)\n")
         #expect(try debian.check("systemctl show -p ExecStart --value ailab-disk-watch.service").contains("path=/usr/sbin/ailab"))
 
         let upgrade = try debian.sh("dpkg -i /opt/ailab_0.1.1_amd64.deb")
         #expect(upgrade.code == 0, "\(upgrade.stdout)\(upgrade.stderr)")
         #expect(try debian.check("dpkg-query -W -f '${Version}' ailab") == "0.1.1")
+        #expect(try debian.sh("systemctl is-enabled ailab-healthcheck.timer").stdout.hasPrefix("disabled"))
+        #expect(try debian.sh("systemctl is-enabled ailab-docker-cleanup.timer").stdout.hasPrefix("disabled"))
         #expect(try debian.check("systemctl is-active ailab-disk-watch.timer").hasPrefix("active"))
 
         let removed = try debian.sh("dpkg -r ailab")
@@ -163,12 +185,15 @@ enum ReleaseBinary {
         #expect(try debian.check("dpkg-query -W -f '${db:Status-Abbrev}' ailab") == "rc ")
         #expect(try debian.check("ls -A /etc/ailab") == "ailab.yaml.example\n")
         #expect(try debian.sh("test -e /usr/sbin/ailab").code != 0)
-        #expect(try debian.check("systemctl list-units --all --plain --no-legend 'ailab-*'").isEmpty)
+        // Removed but not purged, the timers stay masked (deb-systemd-helper), and nothing is loaded.
+        let left = try debian.check("systemctl list-units --all --plain --no-legend 'ailab-*'")
+        #expect(left.split(separator: "\n").allSatisfy { $0.contains(" masked ") }, "\(left)")
 
         let purged = try debian.sh("dpkg -P ailab")
         #expect(purged.code == 0, "\(purged.stderr)")
         #expect(try debian.sh("dpkg-query -W ailab").code != 0 || (try debian.check("dpkg-query -W -f '${db:Status-Abbrev}' ailab")).hasPrefix("un"))
         #expect(try debian.sh("test -e /etc/ailab").code != 0)
+        #expect(try debian.check("ls /etc/systemd/system | grep ailab || true").isEmpty)
         print("dpkg in Debian 12: install 0.1.0, upgrade to 0.1.1, remove (conffile kept), purge (nothing left): ok")
     }
 
@@ -200,9 +225,16 @@ enum ReleaseBinary {
         #expect(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) is [String: Any])
     }
 
-    /// Each timer is enabled and active, and its next elapse is its calendar's next time.
+    /// The default timers are enabled and active, with their calendar's next time; the ones that
+    /// change the host are installed but disabled until --enable asks for them.
     func checkTimers(_ debian: BootedDebian) throws {
-        for task in Self.tasks {
+        for task in Self.tasks where !Self.enabledByDefault.contains(task) {
+            #expect(try debian.sh("systemctl is-enabled ailab-\(task).timer").stdout.hasPrefix("disabled"), "\(task)")
+        }
+        let enabled = try debian.sh("/opt/ailab/install.sh --binary /opt/ailab/ailab --enable apt-cleanup")
+        #expect(enabled.stdout.contains("enabled ailab-apt-cleanup.timer"), "\(enabled.stdout)\(enabled.stderr)")
+        #expect(try debian.check("systemctl is-enabled ailab-apt-cleanup.timer").hasPrefix("enabled"))
+        for task in Self.enabledByDefault + ["apt-cleanup"] {
             let timer = "ailab-\(task).timer"
             #expect(try debian.check("systemctl is-enabled \(timer)").hasPrefix("enabled"))
             #expect(try debian.check("systemctl is-active \(timer)").hasPrefix("active"))
@@ -273,7 +305,9 @@ enum ReleaseBinary {
     func checkUninstall(_ debian: BootedDebian) throws {
         let removed = try debian.sh("/opt/ailab/install.sh --uninstall")
         #expect(removed.code == 0, "\(removed.stderr)")
-        #expect(try debian.check("systemctl list-units --all --plain --no-legend 'ailab-*'").isEmpty)
+        // Removed but not purged, the timers stay masked (deb-systemd-helper), and nothing is loaded.
+        let left = try debian.check("systemctl list-units --all --plain --no-legend 'ailab-*'")
+        #expect(left.split(separator: "\n").allSatisfy { $0.contains(" masked ") }, "\(left)")
         #expect(try debian.check("systemctl list-units --failed --plain --no-legend").contains("ailab-") == false)
         #expect(try debian.check("ls /var/lib/systemd/timers/ | grep ailab || true").isEmpty)
         #expect(try debian.check("ls /var/lib/prometheus/node-exporter/ | grep '^ailab-.*\\.prom$' || true").isEmpty)

@@ -50,7 +50,7 @@ struct ServicesSection: HealthSection {
         return Self.timedTasks.map { task in
             let name = "ailab-\(task).timer"
             guard let timer = timers.first(where: { $0.unit == name }) else {
-                return Check(name, .absent, "not installed (install.sh enables it)")
+                return Check(name, .absent, "not enabled (sudo install.sh --enable \(task), or systemctl enable --now \(name))")
             }
             var parts = ["next " + (timer.next.map(Self.format) ?? "not scheduled"),
                          "last " + (timer.last.map(Self.format) ?? "never")]
