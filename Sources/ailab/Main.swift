@@ -38,13 +38,23 @@ enum Main {
                 return .ok
             case .validationFailure:
                 // One line that names the bad value; the usage is one --help away.
-                printError("ailab: " + Ailab.message(for: error).replacing("Error: ", with: ""))
+                let message = Ailab.message(for: error).replacing("Error: ", with: "")
+                printError("ailab: " + message)
+                printJSONIfAsked(arguments, message)
                 return .usage
             default:
                 printError("ailab: \(error)")
                 return ErrorStatus.status(for: error)
             }
         }
+    }
+
+    /// `--format json` asked for one JSON object, and gets one even when the options are refused.
+    static func printJSONIfAsked(_ arguments: [String], _ message: String) {
+        let json = zip(arguments, arguments.dropFirst()).contains { $0 == "--format" && $1 == "json" } || arguments.contains("--format=json")
+        guard json, let task = arguments.first, TaskName.all.contains(task) else { return }
+        let report = Report.stopped(task, reason: message, status: .usage, dryRun: nil, in: .live())
+        StandardStreams.out(JSONRenderer.render(report))
     }
 
     static func printError(_ message: String) {

@@ -146,6 +146,16 @@ import Testing
         }
     }
 
+    /// Refused options still give a `--format json` consumer one object.
+    @Test func aRefusedOptionStillPrintsOneJSONObject() throws {
+        let outcome = try Ailab.run(["disk-watch", "--format", "json", "--threshold", "500"], environment: try Scratch().environment)
+        #expect(outcome.code == 2)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stdout)")
+        #expect(json["exitCode"] as? Int == 2 && json["task"] as? String == "disk-watch")
+        #expect(((json["checks"] as? [[String: Any]])?.first?["detail"] as? String)?.contains("500") == true)
+        #expect(outcome.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test func missingAptGetExits2() throws {
         let stubs = try StubBin()
         let scratch = try Scratch()

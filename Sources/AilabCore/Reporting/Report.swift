@@ -75,11 +75,17 @@ extension Report {
     /// What a run that stopped early reports: the usual keys and one failed check with the reason,
     /// so that a consumer of `--format json` always gets one object.
     public static func stopped(_ task: some MaintenanceTask, by error: any Error, in context: TaskContext) -> Report {
+        stopped(task.name, reason: (error as? AilabError)?.message ?? "\(error)", status: ErrorStatus.status(for: error),
+                dryRun: task.mode.map(\.isDryRun), in: context)
+    }
+
+    /// The same for a run refused before any task existed (a bad option value: exit 2).
+    public static func stopped(_ task: String, reason: String, status: ExitStatus, dryRun: Bool?, in context: TaskContext) -> Report {
         var findings = Findings()
-        findings.add("error", .failed, (error as? AilabError)?.message ?? "\(error)")
-        var report = Report(task: task.name, host: context.host, startedAt: context.clock(), finishedAt: context.clock(),
-                            dryRun: task.mode.map(\.isDryRun), findings: findings)
-        report.failure = ErrorStatus.status(for: error)
+        findings.add("error", .failed, reason)
+        var report = Report(task: task, host: context.host, startedAt: context.clock(), finishedAt: context.clock(),
+                            dryRun: dryRun, findings: findings)
+        report.failure = status
         return report
     }
 }
