@@ -45,7 +45,7 @@ import Testing
         #expect(text.contains("WARNING  /"))
         #expect(text.contains("[containers]"))
         #expect(text.contains("Plan (would run with --execute):"))
-        #expect(text.hasSuffix("→ exit 0 — warning: / (91% used)\n"))
+        #expect(text.hasSuffix("→ exit 0 — warning / (91% used)\n"))
         #expect(TextRenderer(colour: true).render(Self.report(dryRun: nil)).contains("\u{1B}[33m"))
     }
 
@@ -65,9 +65,32 @@ import Testing
         let report = Report(task: "healthcheck", host: "lab01", startedAt: Date(timeIntervalSince1970: 0),
                             finishedAt: Date(timeIntervalSince1970: 1), dryRun: nil, findings: findings)
         let plain = TextRenderer(colour: false).render(report)
-        #expect(plain.hasSuffix("→ exit 1 — failed: docker (daemon not answering); warning: config backup (no ailab-config archive in /srv/backups/ailab-config yet…)\n"))
+        #expect(plain.hasSuffix("→ exit 1 — failed docker (daemon not answering), warning config backup (no ailab-config archive in /srv/backups/ailab-config yet…)\n"))
         let narrow = TextRenderer(colour: false, width: 60).render(report)
         for line in narrow.split(separator: "\n") { #expect(line.count <= 60, "\(line)") }
         #expect(narrow.contains("\n                       "))
+    }
+
+    /// A 120-character URL and mount path at 80 columns: no line wider than 80, every name and
+    /// detail whole, and a closing line of two lines at most that says how many more there are.
+    @Test func eightyColumnsWithLongNames() {
+        let url = "https://metrics.example.org/" + String(repeating: "a", count: 92)
+        let mount = "/mnt/" + String(repeating: "datasets/", count: 12) + "imagenet"
+        var findings = Findings()
+        findings.add("http \(url)", .failed, "connect failed: (7) Failed to connect to metrics.example.org port 443 after 3 ms")
+        findings.add(mount, .warning, "91% used (\(mount)), 9% inodes; threshold 85%")
+        for index in 0..<12 { findings.add("service unit-\(index).service", .failed, "failed") }
+        findings.add("load", .ok, "0.50 0.40 0.30 on 8 CPUs")
+        findings.notes = ["Removal list:\n  " + mount + "\n\n  next"]
+        let report = Report(task: "healthcheck", host: "lab01", startedAt: Date(timeIntervalSince1970: 0),
+                            finishedAt: Date(timeIntervalSince1970: 1), dryRun: nil, findings: findings)
+        let text = TextRenderer(colour: false, width: 80).render(report)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for line in lines { #expect(line.count <= 80, "\(line.count): \(line)") }
+        #expect(text.filter { !$0.isWhitespace }.contains(url) && text.filter { !$0.isWhitespace }.contains(mount + "\n".trimmed()))
+        let closing = lines.drop { !$0.hasPrefix("Result:") }.filter { !$0.isEmpty }
+        #expect(closing.count <= 2, "\(closing)")
+        #expect(closing.joined().contains("more"), "\(closing)")
+        #expect(TextRenderer(colour: false).render(report).contains("FAILED   http \(url)  connect failed"))
     }
 }

@@ -3,7 +3,8 @@ import FoundationEssentials
 /// Renders a report for people: one line per check, grouped by section, then plan and notes.
 public struct TextRenderer: Sendable {
     public let colour: Bool
-    /// The terminal's width: long details wrap under their column. nil (a file, a pipe): no wrapping.
+    /// The terminal's width (or `$COLUMNS`): names and details wrap inside it. nil (a file, a
+    /// pipe): plain, unwrapped lines.
     public let width: Int?
 
     public init(colour: Bool, width: Int? = nil) {
@@ -21,7 +22,10 @@ public struct TextRenderer: Sendable {
         let mode = report.dryRun.map { $0 ? " — dry run, nothing changed" : " — executed" } ?? ""
         lines.append("ailab \(report.task) on \(report.host), \(Self.timestamp(report.startedAt))\(mode)")
         var section: String?
-        let width = min(40, report.checks.map(\.name.count).max() ?? 0)
+        // The name column: as wide as the longest name, but at most a third of the width (40 when
+        // unbounded). A longer name takes a line of its own, and its details go under the column.
+        let column = min(width.map { max(12, $0 / 3) } ?? 40, report.checks.map(\.name.count).max() ?? 0)
+        let indent = String(repeating: " ", count: 8 + 1 + column + 2)
         for check in report.checks {
             if let name = check.section, name != section {
                 section = name
@@ -29,52 +33,85 @@ public struct TextRenderer: Sendable {
                 lines.append(paint("[\(name)]", code: "1"))
             }
             let label = paint(check.status.label.padded(to: 8), for: check.status)
-            let name = check.name.escapingControls.padded(to: max(width, check.name.count))
-            let indent = 8 + 1 + name.count + 2
-            let detail = wrap(check.detail.escapingControls, first: indent).joined(separator: "\n" + String(repeating: " ", count: indent))
-            lines.append("\(label) \(name)  \(detail)")
+            let name = check.name.escapingControls
+            var detail = wrap(check.detail.escapingControls, first: indent.count)
+            if name.count > column && width != nil {
+                let nameLines = wrap(name, first: 9)
+                lines.append("\(label) " + nameLines.joined(separator: "\n         "))
+                lines += detail.map { indent + $0 }
+                continue
+            }
+            let first = detail.isEmpty ? "" : detail.removeFirst()
+            lines.append("\(label) \(name.padded(to: column))  \(first)")
+            lines += detail.map { indent + $0 }
         }
         if !report.findings.plan.isEmpty {
             lines.append("")
             lines.append(planTitle(report))
-            lines += report.findings.plan.map { "  " + $0 }
+            lines += report.findings.plan.flatMap { wrap($0, first: 2).map { "  " + $0 } }
         }
         for note in report.findings.notes {
             lines.append("")
-            lines.append(note)
+            for line in note.split(separator: "\n", omittingEmptySubsequences: false) {
+                let margin = String(line.prefix { $0 == " " })
+                let wrapped = wrap(String(line.dropFirst(margin.count)), first: margin.count).map { margin + $0 }
+                lines += wrapped.isEmpty ? [""] : wrapped
+            }
         }
         lines.append("")
-        let problems = problems(report)
-        lines += wrap(summary(report) + (problems.isEmpty ? "" : " — " + problems), first: 0)
+        lines += wrap(summary(report) + closing(report), first: 0)
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// "failed: docker (daemon not answering); warning: config backup (no ailab-config archive …)".
-    func problems(_ report: Report) -> String {
-        [Status.failed, .warning].compactMap { status -> String? in
-            let checks = report.checks.filter { $0.status == status }
-            guard !checks.isEmpty else { return nil }
-            return "\(status.rawValue): " + checks.map { check in
-                let reason = check.detail.prefix { $0 != ";" && $0 != ":" }
-                let short = reason.count > 60 ? reason.prefix(57).trimmed(where: \.isBlank) + "…" : String(reason)
-                return "\(check.name) (\(short))"
-            }.joined(separator: ", ")
-        }.joined(separator: "; ")
+    /// " — failed …, warning …", on two lines of the width at most, with "and N more".
+    private func closing(_ report: Report) -> String {
+        let items = problems(report)
+        guard !items.isEmpty else { return "" }
+        let lead = summary(report) + " — "
+        var shown = items.count
+        while shown > 1 {
+            let rest = items.count - shown
+            let text = items.prefix(shown).joined(separator: ", ") + (rest > 0 ? ", and \(rest) more" : "")
+            if wrap(lead + text, first: 0).count <= 2 { break }
+            shown -= 1
+        }
+        let rest = items.count - shown
+        return " — " + items.prefix(shown).joined(separator: ", ") + (rest > 0 ? ", and \(rest) more" : "")
     }
 
-    /// Lines of at most `width` columns, the first starting at column `first`, breaking at spaces.
+    /// "failed docker (daemon not answering)", "warning config backup (no ailab-config archive …)".
+    func problems(_ report: Report) -> [String] {
+        [Status.failed, .warning].flatMap { status in
+            report.checks.filter { $0.status == status }.map { check in
+                let reason = check.detail.prefix { $0 != ";" && $0 != ":" }.escapingControls
+                let short = reason.count > 60 ? reason.prefix(57).trimmed(where: \.isBlank) + "…" : reason
+                let name = check.name.escapingControls
+                return "\(status.rawValue) \(name.count > 40 ? name.prefix(39) + "…" : name) (\(short))"
+            }
+        }
+    }
+
+    /// Lines of at most `width - first` characters, breaking at spaces, and inside a word (a URL,
+    /// a path) that is longer than a whole line.
     func wrap(_ text: String, first: Int) -> [String] {
         guard !text.isEmpty else { return [] }
-        guard let width, width > first + 20 else { return [text] }
+        guard let width else { return [text] }
+        let room = max(20, width - first)
         var lines: [String] = []
         var line = ""
         for word in text.split(separator: " ", omittingEmptySubsequences: false) {
-            if !line.isEmpty && first + line.count + 1 + word.count > width {
+            var word = Substring(word)
+            if !line.isEmpty && line.count + 1 + word.count > room {
                 lines.append(line)
-                line = String(word)
-            } else {
-                line += (line.isEmpty ? "" : " ") + word
+                line = ""
             }
+            while line.count + (line.isEmpty ? 0 : 1) + word.count > room {
+                let space = line.isEmpty ? room : room - line.count - 1
+                lines.append(line + (line.isEmpty ? "" : " ") + word.prefix(space))
+                word = word.dropFirst(space)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
         }
         lines.append(line)
         return lines
