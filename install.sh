@@ -299,9 +299,13 @@ build_deb() {
     { printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: ailab\n\n'
       printf 'Files: *\nCopyright: ailab contributors\nLicense: MIT\n'
       sed 's/^$/./; s/^/ /' "$here/LICENSE"; } >"$stage/usr/share/doc/ailab/copyright"
-    printf 'ailab (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- ailab maintainers <ailab@example.org>  %s\n' \
-        "$version" "$version" "$(date -R -d @"${SOURCE_DATE_EPOCH:-0}")" | gzip -9n >"$stage/usr/share/doc/ailab/changelog.gz"
-    chmod 0644 "$stage/usr/share/doc/ailab/"*
+    # Dated when it was built (or at SOURCE_DATE_EPOCH, for a reproducible build).
+    printf 'ailab (%s) unstable; urgency=medium\n\n  * Release %s: see /usr/share/doc/ailab/README.md.gz.\n\n -- ailab maintainers <ailab@example.org>  %s\n' \
+        "$version" "$version" "$(date -R ${SOURCE_DATE_EPOCH:+-d @"$SOURCE_DATE_EPOCH"})" | gzip -9n >"$stage/usr/share/doc/ailab/changelog.gz"
+    gzip -9n <"$here/README.md" >"$stage/usr/share/doc/ailab/README.md.gz"
+    install -d -m 0755 "$stage/usr/share/doc/ailab/examples"
+    install -m 0644 "$here/etc/ailab.yaml.example" "$stage/usr/share/doc/ailab/examples/ailab.yaml"
+    chmod 0644 "$stage/usr/share/doc/ailab/"*.gz "$stage/usr/share/doc/ailab/copyright"
     install -d -m 0755 "$stage/DEBIAN"
     cat >"$stage/DEBIAN/control" <<CONTROL
 Package: ailab

@@ -22,12 +22,12 @@ struct ConfigBackupCommand: AsyncParsableCommand {
             transform: OptionValue.path)
     var dest: String?
 
-    @Option(parsing: .unconditional, help: "Delete archives older than this many days (0–36500). Default: backup.retention_days, else 30.",
-            transform: OptionValue.integer(0...36500, "days"))
+    @Option(parsing: .unconditional, help: "Delete archives older than this many days (\(Limits.retentionDays.words)). Default: backup.retention_days, else 30.",
+            transform: OptionValue.integer(Limits.retentionDays, "days"))
     var retentionDays: Int?
 
-    @Option(parsing: .unconditional, help: "Always keep at least this many of the newest archives (0–10000). Default: backup.keep_min, else 3.",
-            transform: OptionValue.integer(0...10000))
+    @Option(parsing: .unconditional, help: "Always keep at least this many of the newest archives (\(Limits.keepMin.words)). Default: backup.keep_min, else 3.",
+            transform: OptionValue.integer(Limits.keepMin))
     var keepMin: Int?
 
     @Option(parsing: .unconditionalSingleValue, help: "Another file or folder to archive (repeatable).", transform: OptionValue.path)

@@ -8,7 +8,7 @@ struct ConfigCommand: AsyncParsableCommand {
         abstract: "Prints the effective configuration and where each value came from (default, file, environment).",
         discussion: """
             Reads --config FILE, else $AILAB_CONFIG, else /etc/ailab/ailab.yaml when it exists. Environment \
-            variables AILAB_<SECTION>_<KEY> (AILAB_DISK_THRESHOLD, AILAB_BACKUP_DEST, …) win over the file; a \
+            variables AILAB_<SECTION>_<KEY> (AILAB_DISK_THRESHOLD, AILAB_BACKUP_DEST and the others) win over the file; a \
             task's own flags win over both. Any error in the file exits 2.
             """)
 

@@ -14,8 +14,8 @@ struct DockerCleanupCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var config: ConfigOption
 
-    @Option(parsing: .unconditional, help: "Prune build cache unused for more than this many hours (1–87600).",
-            transform: OptionValue.integer(1...87600, "hours"))
+    @Option(parsing: .unconditional, help: "Prune build cache unused for more than this many hours (\(Limits.cacheAgeHours.words)).",
+            transform: OptionValue.integer(Limits.cacheAgeHours, "hours"))
     var cacheAge = 168
 
     func run() async throws {

@@ -20,8 +20,8 @@ struct HealthcheckCommand: AsyncParsableCommand {
             help: "Also write the report to this file (atomically, mode 0600).", transform: OptionValue.newFile)
     var outputFile: String?
 
-    @Option(parsing: .unconditional, help: "Seconds each probe may take (1–600). Default: healthcheck.timeout, else 10.",
-            transform: OptionValue.integer(1...600, "seconds"))
+    @Option(parsing: .unconditional, help: "Seconds each probe may take (\(Limits.timeout.words)). Default: healthcheck.timeout, else 10.",
+            transform: OptionValue.integer(Limits.timeout, "seconds"))
     var timeout: Int?
 
     @OptionGroup var disk: ThresholdOption

@@ -171,13 +171,13 @@ struct SafetyOptions: ParsableArguments {
 /// `--threshold`, shared by disk-watch and healthcheck: one condition, one threshold.
 struct ThresholdOption: ParsableArguments {
     @Option(parsing: .unconditional,
-            help: "Use% (1–100) at or above which a filesystem fails. Default: disk.threshold, $AILAB_DISK_THRESHOLD, else 85.",
-            transform: OptionValue.integer(1...100, "a whole percentage"))
+            help: "Use% (\(Limits.threshold.words)) at or above which a filesystem fails. Default: disk.threshold, $AILAB_DISK_THRESHOLD, else 85.",
+            transform: OptionValue.integer(Limits.threshold, "a whole percentage"))
     var threshold: Int?
 }
 
 struct LockTimeoutOption: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Seconds (0–86400) apt-get waits for the dpkg lock before giving up (exit 1).",
-            transform: OptionValue.integer(0...86400, "seconds"))
+    @Option(parsing: .unconditional, help: "Seconds (\(Limits.lockTimeout.words)) apt-get waits for the dpkg lock before giving up (exit 1).",
+            transform: OptionValue.integer(Limits.lockTimeout, "seconds"))
     var lockTimeout: Int = 300
 }

@@ -185,15 +185,23 @@ enum Repository {
     /// here (in a build folder of its own) and compared, so the page cannot drift from --help.
     @Test func manualPageMatchesTheCommands() throws {
         try RealTools.require("swift", package: "the Swift toolchain")
+        try RealTools.require("mandoc", package: "mandoc")
         let out = try Scratch()
-        let generated = try Command.run("/usr/bin/env", ["swift", "package", "--package-path", Repository.root,
-                                                         "--scratch-path", Repository.root + "/.build-manual",
-                                                         "--allow-writing-to-directory", out.path, "generate-manual", "--section", "8",
-                                                         "--date", "2026-11-22", "--authors", "ailab maintainers", "-o", out.path])
+        let generated = try Command.run("/bin/bash", [Repository.root + "/etc/make-manual", out.file("ailab.8")])
         #expect(generated.code == 0, "\(generated.stdout.suffix(2000))\(generated.stderr)")
         let fresh = try String(contentsOfFile: out.file("ailab.8"), encoding: .utf8)
         let committed = try String(contentsOfFile: Repository.root + "/etc/ailab.8", encoding: .utf8)
-        #expect(fresh == committed, "etc/ailab.8 is stale: regenerate it with swift package generate-manual --section 8 --date 2026-11-22 --authors 'ailab maintainers'")
+        #expect(fresh == committed, "etc/ailab.8 is stale: regenerate it with etc/make-manual")
+        let lint = try Command.run("/usr/bin/env", ["mandoc", "-T", "lint", "-W", "warning", Repository.root + "/etc/ailab.8"])
+        #expect(lint.code == 0 && lint.stdout.isEmpty && lint.stderr.isEmpty, "\(lint.stdout)\(lint.stderr)")
+        // Every range the options enforce is printed as the options enforce it.
+        for range in [Limits.threshold, Limits.timeout, Limits.lockTimeout, Limits.cacheAgeHours, Limits.retentionDays, Limits.keepMin] {
+            #expect(committed.contains("(\(range.words))"), "\(range.words) is not in the manual")
+        }
+        for section in ["CONFIGURATION", "ENVIRONMENT", "FILES", "\"EXIT STATUS\"", "EXAMPLES"] {
+            #expect(committed.contains(".Sh \(section)\n"), "no \(section) section")
+        }
+        #expect(committed.contains(".It 2\nInvalid input"))
     }
 
     /// The .deb follows Debian policy: lintian finds no error, with no override.
@@ -207,9 +215,15 @@ enum Repository {
         let contents = try Command.check("dpkg-deb", ["-c", deb])
         for path in ["./usr/sbin/ailab", "./usr/lib/systemd/system/ailab-healthcheck.service", "./etc/ailab/ailab.yaml.example",
                      "./usr/share/bash-completion/completions/ailab", "./usr/share/zsh/vendor-completions/_ailab",
-                     "./usr/share/fish/vendor_completions.d/ailab.fish", "./usr/share/man/man8/ailab.8.gz"] {
+                     "./usr/share/fish/vendor_completions.d/ailab.fish", "./usr/share/man/man8/ailab.8.gz",
+                     "./usr/share/doc/ailab/README.md.gz", "./usr/share/doc/ailab/examples/ailab.yaml", "./usr/share/doc/ailab/changelog.gz"] {
             #expect(contents.contains(path), "missing \(path)")
         }
+        // The changelog carries the day it was built, not 1970.
+        let unpacked = try Scratch()
+        try Command.check("dpkg-deb", ["-x", deb, unpacked.path])
+        let changelog = try Command.run("/bin/sh", ["-c", "gzip -dc '\(unpacked.file("usr/share/doc/ailab/changelog.gz"))'"]).stdout
+        #expect(!changelog.contains("1970") && changelog.contains(" -- ailab maintainers"), "\(changelog)")
         #expect(try Command.check("dpkg-deb", ["-I", deb, "conffiles"]) == "/etc/ailab/ailab.yaml.example\n/etc/logrotate.d/ailab\n")
         let lint = try Command.run("/usr/bin/env", ["lintian", "--fail-on", "error", deb])
         let findings = lint.stdout.isEmpty ? "clean" : lint.stdout

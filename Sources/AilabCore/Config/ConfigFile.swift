@@ -17,12 +17,12 @@ public enum ConfigFile {
     }
 
     static let schema: [String: [String: Kind]] = [
-        "disk": ["threshold": .integer(1...100)],
-        "backup": ["dest": .absolutePath, "max_age_hours": .integer(1...87600), "retention_days": .integer(0...36500),
-                   "keep_min": .integer(0...10000)],
-        "healthcheck": ["timeout": .integer(1...600)],
+        "disk": ["threshold": .integer(Limits.threshold)],
+        "backup": ["dest": .absolutePath, "max_age_hours": .integer(Limits.maxAgeHours), "retention_days": .integer(Limits.retentionDays),
+                   "keep_min": .integer(Limits.keepMin)],
+        "healthcheck": ["timeout": .integer(Limits.timeout)],
         "expect": ["services": .names, "tcp": .endpoints, "http": .urls, "listening": .listeners, "sysctl": .sysctls,
-                   "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(1...1024)],
+                   "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(Limits.gpus)],
     ]
 
     /// The scalar settings an environment variable may also set: `AILAB_<SECTION>_<KEY>`.
