@@ -30,37 +30,58 @@ struct ConfigCommand: AsyncParsableCommand {
     }
 }
 
-/// The effective configuration as `ailab config` shows it.
+/// The effective configuration as `ailab config` shows it: typed values in JSON (null for a key
+/// not declared), and where each came from (default, file, environment).
 struct ConfigReport: Encodable {
     struct Line: Encodable {
         var key: String
-        var value: String
+        var value: JSONValue
         var source: ConfigSource
+
+        enum CodingKeys: String, CodingKey { case key, value, source }
+
+        /// The value as the text report shows it.
+        var text: String {
+            switch value {
+            case .null: "(not declared)"
+            case .string(let text): text
+            case .int(let number): String(number)
+            case .bool(let flag): String(flag)
+            case .array(let items): items.isEmpty ? "(none)" : items.map(Line.word).joined(separator: ", ")
+            default: "\(value)"
+            }
+        }
+
+        private static func word(_ value: JSONValue) -> String {
+            if case .string(let text) = value { return text }
+            return "\(value)"
+        }
     }
 
+    var schemaVersion = JSONRenderer.schemaVersion
     var file: String?
     var settings: [Line]
 
     init(_ config: AilabConfig) {
         file = config.file
-        func line<T: CustomStringConvertible>(_ key: String, _ setting: Setting<T>) -> Line {
-            Line(key: key, value: setting.value.description, source: setting.source)
-        }
-        let expect = config.expect
-        let source = config.expectSource
+        func line(_ key: String, _ setting: Setting<Int>) -> Line { Line(key: key, value: .int(Int64(setting.value)), source: setting.source) }
+        func expect(_ key: String, _ value: JSONValue) -> Line { Line(key: "expect." + key, value: value, source: config.expectSource(key)) }
+        func texts(_ items: [String]) -> JSONValue { .array(items.map(JSONValue.string)) }
+        let declared = config.expect
         settings = [
-            line("disk.threshold", config.diskThreshold), line("backup.dest", config.backupDest),
+            line("disk.threshold", config.diskThreshold),
+            Line(key: "backup.dest", value: .string(config.backupDest.value), source: config.backupDest.source),
             line("backup.max_age_hours", config.backupMaxAgeHours), line("backup.retention_days", config.backupRetentionDays),
             line("backup.keep_min", config.backupKeepMin), line("healthcheck.timeout", config.healthcheckTimeout),
-            Line(key: "expect.services", value: expect.services.joined(separator: ", "), source: source),
-            Line(key: "expect.tcp", value: expect.tcp.map(\.description).joined(separator: ", "), source: source),
-            Line(key: "expect.http", value: expect.http.map(Redaction.url).joined(separator: ", "), source: source),
-            Line(key: "expect.listening", value: expect.listening.map { $0.map(\.description).joined(separator: ", ") } ?? "(not declared)", source: source),
-            Line(key: "expect.sysctl", value: expect.sysctl.map(\.description).joined(separator: ", "), source: source),
-            Line(key: "expect.sshd", value: expect.sshd.map { "\($0.key) \($0.value)" }.joined(separator: ", "), source: source),
-            Line(key: "expect.sshd_config", value: expect.sshdConfig ?? "(sshd's default)", source: source),
-            Line(key: "expect.firewall", value: String(expect.firewall), source: source),
-            Line(key: "expect.gpus", value: expect.gpus.map(String.init) ?? "(not declared)", source: source),
+            expect("services", texts(declared.services)),
+            expect("tcp", texts(declared.tcp.map(\.description))),
+            expect("http", texts(declared.http.map(Redaction.url))),
+            expect("listening", declared.listening.map { texts($0.map(\.description)) } ?? .null),
+            expect("sysctl", texts(declared.sysctl.map(\.description))),
+            expect("sshd", texts(declared.sshd.map { "\($0.key) \($0.value)" })),
+            expect("sshd_config", declared.sshdConfig.map(JSONValue.string) ?? .null),
+            expect("firewall", .bool(declared.firewall)),
+            expect("gpus", declared.gpus.map { .int(Int64($0)) } ?? .null),
         ]
     }
 
@@ -68,8 +89,7 @@ struct ConfigReport: Encodable {
         let width = settings.map(\.key.count).max() ?? 0
         let header = file.map { "configuration file: \($0)" } ?? "configuration file: none (\(ConfigFile.defaultPath) is absent; defaults apply)"
         return ([header] + settings.map { line in
-            line.key.padded(to: width + 2) + (line.value.isEmpty ? "(none)" : line.value)
-                + "  [\(line.source.rawValue)]"
+            line.key.padded(to: width + 2) + line.text + "  [\(line.source.rawValue)]"
         }).joined(separator: "\n") + "\n"
     }
 }

@@ -61,10 +61,10 @@ import Testing
         #expect(report.exitStatus == .ok)
         #expect(fake.runner.mutatingCalls.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: host.path + "/srv"))
-        #expect(report.findings.plan.first?.hasPrefix("mkdir -m 700 \(host.path)/srv/backups/ailab-config") == true)
+        #expect(report.findings.plan.first?.line.hasPrefix("mkdir -m 700 \(host.path)/srv/backups/ailab-config") == true)
         #expect(report.check("/etc")?.status == .ok)
         #expect(report.check("/root/.bashrc")?.status == .absent)
-        let tar = try #require(report.findings.plan.first { $0.hasPrefix("tar --create") })
+        let tar = try #require(report.findings.plan.map(\.line).first { $0.hasPrefix("tar --create") })
         #expect(tar.contains("--use-compress-program=gzip"))
         #expect(tar.contains("-- etc"))
     }

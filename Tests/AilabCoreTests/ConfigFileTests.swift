@@ -66,7 +66,8 @@ import Testing
         #expect(expect.sshd == [.init(key: "passwordauthentication", value: "no"), .init(key: "permitrootlogin", value: "prohibit-password")])
         #expect(expect.sshdConfig == "/etc/ssh/sshd_config")
         #expect(expect.firewall && expect.gpus == 8)
-        #expect(config.expectSource == .file)
+        #expect(config.expectSource("gpus") == .file)
+        #expect(try load("expect:\n  gpus: 2\n").expectSource("firewall") == .default)
     }
 
     /// A flag wins over the environment, which wins over the file, which wins over the default.

@@ -7,7 +7,7 @@ import Testing
         var findings = Findings()
         findings.add("/", .warning, "91% used")
         findings.add("docker", .absent, "docker is not installed", section: "containers")
-        findings.plan = ["apt-get -y autoremove --purge  # remove 2 packages"]
+        findings.plan = [PlannedStep(command: ["apt-get", "-y", "autoremove", "--purge"], purpose: "remove 2 packages", line: "apt-get -y autoremove --purge  # remove 2 packages")]
         findings.set("threshold", 85)
         return Report(task: "disk-watch", host: "lab01", startedAt: Date(timeIntervalSince1970: 0),
                       finishedAt: Date(timeIntervalSince1970: 2), dryRun: dryRun, findings: findings)

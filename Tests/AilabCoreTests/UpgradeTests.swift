@@ -67,7 +67,7 @@ import Testing
         let report = try await run(runner)
         #expect(report.exitStatus == .ok)
         #expect(runner.mutatingCalls.isEmpty)
-        #expect(report.findings.plan == [
+        #expect(report.findings.plan.map(\.line) == [
             "apt-get -o DPkg::Lock::Timeout=30 -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold dist-upgrade  # upgrade every package, keeping changed configuration files",
         ])
         #expect(report.check("simulation")?.detail == "1 upgrade(s), 0 new, 0 removal(s), 0 kept back, 0 held")

@@ -139,7 +139,7 @@ import Testing
             #expect(outcome.code == code, "\(outcome.stderr)")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stdout)")
             #expect(json["exitCode"] as? Int == Int(code))
-            #expect(json["task"] as? String == arguments[0] && json["dryRun"] as? Bool == true && json["plan"] as? [String] == [])
+            #expect(json["task"] as? String == arguments[0] && json["dryRun"] as? Bool == true && (json["plan"] as? [Any])?.isEmpty == true)
             let error = (json["checks"] as? [[String: Any]])?.first
             #expect(error?["name"] as? String == "error" && error?["status"] as? String == "failed")
             #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")

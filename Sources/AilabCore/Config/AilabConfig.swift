@@ -73,7 +73,10 @@ public struct AilabConfig: Sendable, Equatable, Codable {
     public var backupKeepMin = Setting(3)
     public var healthcheckTimeout = Setting(10)
     public var expect = Expectations()
-    public var expectSource = ConfigSource.default
+    /// Where each declared `expect` key came from; a key not declared is a default.
+    public var expectSources: [String: ConfigSource] = [:]
+
+    public func expectSource(_ key: String) -> ConfigSource { expectSources[key] ?? .default }
 
     public init() {}
 }

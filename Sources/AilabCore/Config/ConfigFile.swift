@@ -210,6 +210,6 @@ public enum ConfigFile {
         case ("expect", "gpus", .integer(let n)): config.expect.gpus = n
         default: throw AilabError.usage("\(section).\(key): unexpected value")
         }
-        if section == "expect" { config.expectSource = source }
+        if section == "expect" { config.expectSources[key] = source }
     }
 }

@@ -2,16 +2,22 @@ import FoundationEssentials
 
 /// Renders a report as one JSON object; the schema is documented in the README.
 public enum JSONRenderer {
+    /// 2: plan entries became objects ({command, purpose}) instead of "command  # purpose" strings.
+    public static let schemaVersion: Int64 = 2
+
     public static func render(_ report: Report) -> String {
         var object: [String: JSONValue] = report.findings.data
         object["task"] = .string(report.task)
         object["hostname"] = .string(report.host)
         object["startedAt"] = .string(timestamp(report.startedAt))
         object["finishedAt"] = .string(timestamp(report.finishedAt))
+        object["schemaVersion"] = .int(schemaVersion)
         object["exitCode"] = .int(Int64(report.exitStatus.rawValue))
         if let dryRun = report.dryRun {
             object["dryRun"] = .bool(dryRun)
-            object["plan"] = .array(report.findings.plan.map(JSONValue.string))
+            object["plan"] = .array(report.findings.plan.map { step in
+                .object(["command": .array(step.command.map(JSONValue.string)), "purpose": .string(step.purpose)])
+            })
         }
         object["checks"] = .array(report.checks.map { check in
             var fields: [String: JSONValue] = [

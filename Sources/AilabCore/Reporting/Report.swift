@@ -4,7 +4,7 @@ import FoundationEssentials
 public struct Findings: Sendable {
     public var checks: [Check] = []
     /// The plan a change task shows (dry run) or carried out (execute).
-    public var plan: [String] = []
+    public var plan: [PlannedStep] = []
     /// Lines for people that are not checks: lists to review, figures, hints.
     public var notes: [String] = []
     /// The task's own fields in the JSON report.

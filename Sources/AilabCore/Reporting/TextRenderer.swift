@@ -48,7 +48,7 @@ public struct TextRenderer: Sendable {
         if !report.findings.plan.isEmpty {
             lines.append("")
             lines.append(planTitle(report))
-            lines += report.findings.plan.flatMap { wrap($0, first: 2).map { "  " + $0 } }
+            lines += report.findings.plan.flatMap { wrap($0.line, first: 2).map { "  " + $0 } }
         }
         for note in report.findings.notes {
             lines.append("")

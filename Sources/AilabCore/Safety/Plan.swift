@@ -13,6 +13,20 @@ public enum MutatingAction: Sendable, Equatable {
     case publish(from: String, to: String)
     case remove(path: String)
 
+    /// The command as words, for the JSON plan: a command's argv (secrets in URLs hidden, and
+    /// `<` or `>` with the file ailab opens for it), or the file change as a shell would write it.
+    public var words: [String] {
+        switch self {
+        case .run(let invocation):
+            [invocation.executable] + invocation.arguments.map { $0.contains("://") ? Redaction.url($0) : $0 }
+                + (invocation.input.map { ["<", $0.path] } ?? []) + (invocation.output.map { [">", $0.path] } ?? [])
+        case .createDirectory(let path, let mode): ["mkdir", "-m", String(mode, radix: 8), path]
+        case .createFile(let path, let mode): ["create", "-m", String(mode, radix: 8), path]
+        case .publish(let from, let to): ["mv", from, to]
+        case .remove(let path): ["rm", path]
+        }
+    }
+
     public var description: String {
         switch self {
         case .run(let invocation): invocation.commandLine
@@ -50,7 +64,18 @@ public struct Plan: Sendable, Equatable {
         self.steps = steps
     }
 
-    public var lines: [String] {
-        steps.map { "\($0.action.description)  # \($0.purpose)" }
+    /// What a report shows of the plan.
+    public var entries: [PlannedStep] {
+        steps.map { PlannedStep(command: $0.action.words, purpose: $0.purpose, line: "\($0.action.description)  # \($0.purpose)") }
     }
+
+    public var lines: [String] { entries.map(\.line) }
+}
+
+/// One step of a plan as a report shows it: the command as words and its purpose (JSON), or one
+/// line with the purpose as a comment (text and log).
+public struct PlannedStep: Sendable, Equatable {
+    public var command: [String]
+    public var purpose: String
+    public var line: String
 }

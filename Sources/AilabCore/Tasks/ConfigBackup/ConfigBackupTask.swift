@@ -103,7 +103,7 @@ public struct ConfigBackupTask: MaintenanceTask {
         }
         let discard = PlanStep(.remove(path: layout.temporary), purpose: "only if writing or verifying fails")
         let plan = Plan([makeFolder].compactMap { $0 } + staleRemovals + [createTemporary, archive, publish] + deletions + [discard])
-        findings.plan = plan.lines
+        findings.plan = plan.entries
         guard let executor = try run.gate.open(plan) else { return findings }
 
         let started = ContinuousClock.now

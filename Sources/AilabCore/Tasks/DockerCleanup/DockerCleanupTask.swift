@@ -69,7 +69,7 @@ public struct DockerCleanupTask: MaintenanceTask {
         findings.set("diskUse", rows)
 
         let plan = Plan(pruneSteps)
-        findings.plan = plan.lines
+        findings.plan = plan.entries
         guard let executor = try run.gate.open(plan) else { return findings }
         var reclaimed: Int64 = 0
         for step in pruneSteps {

@@ -25,7 +25,7 @@ public struct AptCleanupTask: MaintenanceTask {
 
         let autoremove = commands.autoremove(survey.removals)
         let plan = Plan([autoremove, commands.autoclean])
-        findings.plan = plan.lines
+        findings.plan = plan.entries
         guard survey.allowed, clean.succeeded, let executor = try run.gate.open(plan) else { return findings }
         guard try await PackageSurveyor.apply(autoremove, "autoremove", executor, &findings) else { return findings }
         _ = try await PackageSurveyor.apply(commands.autoclean, "autoclean", executor, &findings)

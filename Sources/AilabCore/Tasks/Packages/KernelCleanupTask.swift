@@ -26,7 +26,7 @@ public struct KernelCleanupTask: MaintenanceTask {
 
         let autoremove = commands.autoremove(survey.removals)
         let plan = Plan([autoremove])
-        findings.plan = plan.lines
+        findings.plan = plan.entries
         guard survey.allowed, let executor = try run.gate.open(plan) else { return findings }
         guard try await PackageSurveyor.apply(autoremove, "autoremove", executor, &findings) else { return findings }
 

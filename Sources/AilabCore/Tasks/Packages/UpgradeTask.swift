@@ -43,7 +43,7 @@ public struct UpgradeTask: MaintenanceTask {
         let pending = !simulation.upgrades.isEmpty || !simulation.installs.isEmpty || !simulation.removals.isEmpty
         let step = securityOnly ? commands.securityUpgrade(simulation.upgrades) : commands.distUpgrade
         let plan = Plan(pending ? [step] : [])
-        findings.plan = plan.lines
+        findings.plan = plan.entries
         let allowed = !checks.contains { $0.status == .failed }
         guard allowed, let executor = try run.gate.open(plan) else { return findings }
         guard try await PackageSurveyor.apply(step, securityOnly ? "security upgrade" : "dist-upgrade", executor, &findings) else {
