@@ -4,6 +4,24 @@ import Testing
 @Suite struct CommandLineTests {
     static let tasks = ["healthcheck", "disk-watch", "vm-audit", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "config-backup"]
 
+    /// `ailab config --format json`: numbers as numbers, lists as lists, null for what is not
+    /// declared, and a default never credited to the file.
+    @Test func configJSONIsTyped() throws {
+        let scratch = try Scratch()
+        let file = try scratch.write("ailab.yaml", "disk:\n  threshold: 70\nexpect:\n  gpus: 2\n  services: [ssh.service]\n")
+        let outcome = try Ailab.run(["config", "--config", file, "--format", "json"], environment: scratch.environment)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stderr)")
+        let settings = Dictionary(uniqueKeysWithValues: (json["settings"] as? [[String: Any]] ?? []).compactMap { line in
+            (line["key"] as? String).map { ($0, line) }
+        })
+        #expect(json["schemaVersion"] as? Int == 2)
+        #expect(settings["disk.threshold"]?["value"] as? Int == 70 && settings["disk.threshold"]?["source"] as? String == "file")
+        #expect(settings["expect.services"]?["value"] as? [String] == ["ssh.service"])
+        #expect(settings["expect.gpus"]?["value"] as? Int == 2)
+        #expect(settings["expect.listening"]?["value"] is NSNull && settings["expect.listening"]?["source"] as? String == "default")
+        #expect(settings["expect.firewall"]?["value"] as? Bool == false && settings["expect.firewall"]?["source"] as? String == "default")
+    }
+
     @Test func versionAndHelpExit0() throws {
         let version = try Ailab.run(["--version"])
         #expect(version.code == 0)
