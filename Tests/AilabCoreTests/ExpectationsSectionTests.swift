@@ -187,3 +187,33 @@ import Testing
         #expect(!curl.commandLine.contains("hunter2"))
     }
 }
+
+/// One cause gives one line, and a failed line says what to do next.
+@Suite struct OneCauseOneLineTests {
+    @Test func withoutSystemdTheServicesAreOneAbsentLine() async throws {
+        let host = try HealthyHost()
+        var expect = Expectations()
+        expect.services = ["docker.service", "ssh.service"]
+        host.runner.on("systemctl", ["is-active", "--", "docker.service", "ssh.service"],
+                       stderr: "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n", exit: 1)
+        let found = try await host.report(expectations: expect).checks(in: "expectations")
+        #expect(found["services"]?.status == .absent)
+        #expect(found["service docker.service"] == nil && found["service ssh.service"] == nil)
+    }
+
+    @Test func anSshdThatCannotPrintItsSettingsIsOneFailedLine() async throws {
+        let host = try HealthyHost()
+        host.runner.on("sshd", ["-T"], stderr: "/etc/ssh/sshd_config line 3: Bad configuration option: Foo\n", exit: 255)
+        var expect = Expectations()
+        expect.sshd = [.init(key: "passwordauthentication", value: "no"), .init(key: "permitrootlogin", value: "no")]
+        let report = try await host.report(expectations: expect)
+        let sshd = report.checks.filter { $0.name.hasPrefix("sshd") }
+        #expect(sshd.count == 1 && sshd.first?.status == .failed, "\(sshd)")
+        #expect(sshd.first?.detail.hasSuffix("fix the configuration sshd reports (sudo sshd -t), then run the healthcheck again") == true)
+    }
+
+    @Test func aFreshBackupIsSecondsOldNotZeroMinutes() {
+        #expect(HostFacts.duration(42) == "42s")
+        #expect(HostFacts.duration(125) == "2m")
+    }
+}

@@ -35,6 +35,7 @@ public enum HostFacts {
     public static func duration(_ seconds: Double) -> String {
         let total = Int(seconds)
         let days = total / 86400, hours = total % 86400 / 3600, minutes = total % 3600 / 60
+        if total < 60 { return "\(total)s" }
         return days > 0 ? "\(days)d \(hours)h" : (hours > 0 ? "\(hours)h \(minutes)m" : "\(minutes)m")
     }
 }

@@ -15,7 +15,8 @@ struct ContainersSection: HealthSection {
             if !probe.isRoot && message.lowercased().contains("permission denied") {
                 report.checks.append(.needsRoot("docker"))
             } else {
-                report.add("docker", .failed, "daemon not answering: \(message)")
+                report.add("docker", .failed, "daemon not answering: \(message); see sudo systemctl status docker "
+                           + "and sudo journalctl -u docker")
             }
             return report
         }

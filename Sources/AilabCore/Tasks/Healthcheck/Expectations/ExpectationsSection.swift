@@ -50,7 +50,13 @@ struct ExpectationsSection: HealthSection {
             for unit in expect.services { report.add("service \(unit)", .failed, "systemctl is not installed") }
             return report
         }
-        let states = try await probe.call("systemctl", ["is-active", "--"] + expect.services).stdout.split(separator: "\n").map(String.init)
+        let answer = try await probe.call("systemctl", ["is-active", "--"] + expect.services)
+        // One cause, one line: without a running systemd no service can be judged.
+        if ServicesSection.systemdIsDown(answer) {
+            report.add("services", .absent, "systemd is not running here, so \(expect.services.count) declared service(s) cannot be checked")
+            return report
+        }
+        let states = answer.stdout.split(separator: "\n").map(String.init)
         for (position, unit) in expect.services.enumerated() {
             let state = position < states.count ? states[position] : "unknown"
             report.add("service \(unit)", state == "active" ? .ok : .failed, state)

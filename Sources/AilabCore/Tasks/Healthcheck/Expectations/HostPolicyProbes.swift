@@ -36,7 +36,9 @@ extension ExpectationsSection {
         }
         let result = try await probe.call("sshd", ["-T"] + (expect.sshdConfig.map { ["-f", $0] } ?? []))
         guard result.succeeded else {
-            for setting in expect.sshd { report.add("sshd \(setting.key)", .failed, "sshd -T: \(result.message ?? result.termination.description)") }
+            // One cause, one line: sshd could not print its settings, so none of them is judged.
+            report.add("sshd", .failed, "sshd -T: \(result.message ?? result.termination.description); "
+                       + "fix the configuration sshd reports (sudo sshd -t), then run the healthcheck again")
             return report
         }
         var effective: [String: String] = [:]
