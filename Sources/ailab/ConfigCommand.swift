@@ -73,6 +73,7 @@ struct ConfigReport: Encodable {
             Line(key: "backup.dest", value: .string(config.backupDest.value), source: config.backupDest.source),
             line("backup.max_age_hours", config.backupMaxAgeHours), line("backup.retention_days", config.backupRetentionDays),
             line("backup.keep_min", config.backupKeepMin), line("healthcheck.timeout", config.healthcheckTimeout),
+            line("docker.max_age_days", config.dockerMaxAgeDays),
             expect("services", texts(declared.services)),
             expect("tcp", texts(declared.tcp.map(\.description))),
             expect("http", texts(declared.http.map(Redaction.url))),

@@ -4,10 +4,12 @@ import ArgumentParser
 struct DockerCleanupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docker-cleanup",
-        abstract: "Prunes stopped containers, unused images and networks, old build cache (dry run unless --execute).",
+        abstract: "Removes what has been unused for a while: stopped containers, images, networks, build cache (dry run unless --execute).",
         discussion: """
-            Volumes are never pruned. Containers, images and networks labelled ailab.keep survive. \
-            Exit 0 when Docker is not installed; 1 when the daemon does not answer.
+            Stopped containers, unused images and unused networks older than docker.max_age_days \
+            (default 14) go, and dangling images at any age; --all prunes every unused one. Volumes \
+            are never pruned. Containers, images and networks labelled ailab.keep survive. Exit 0 \
+            when Docker is not installed; 1 when the daemon does not answer.
             """)
 
     @OptionGroup var safety: SafetyOptions
@@ -18,8 +20,18 @@ struct DockerCleanupCommand: AsyncParsableCommand {
             transform: OptionValue.integer(Limits.cacheAgeHours, "hours"))
     var cacheAge = 168
 
+    @Option(parsing: .unconditional,
+            help: "Remove containers, images and networks unused for more than this many days (\(Limits.dockerMaxAgeDays.words)). Default: docker.max_age_days, else 14.",
+            transform: OptionValue.integer(Limits.dockerMaxAgeDays, "days"))
+    var maxAge: Int?
+
+    @Flag(help: "Remove every stopped container and every unused image and network, whatever its age (docker system prune -a).")
+    var all = false
+
     func run() async throws {
-        let task = DockerCleanupTask(mode: try safety.mode(), cacheAgeHours: cacheAge)
+        let settings = try config.load()
+        let task = DockerCleanupTask(mode: try safety.mode(), cacheAgeHours: cacheAge,
+                                     maxAgeDays: settings.dockerMaxAgeDays.overridden(by: maxAge).value, all: all)
         try await output.run(task, in: .live())
     }
 }

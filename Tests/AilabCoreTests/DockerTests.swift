@@ -66,19 +66,21 @@ import Testing
 
     @Test func previewFromCapturedJSONLines() async throws {
         let fake = try FakeContext(runner: try engine())
-        let report = try await TaskHarness.run(DockerCleanupTask(mode: .dryRun, cacheAgeHours: 24), in: fake.context)
+        let report = try await TaskHarness.run(DockerCleanupTask(mode: .dryRun, cacheAgeHours: 24, all: true), in: fake.context)
         #expect(report.exitStatus == .ok)
         let containers = try #require(report.check("stopped containers")?.detail)
         #expect(containers.contains("stopped1") && containers.contains("withvol") && !containers.contains("kept ("))
         #expect(report.check("kept")?.detail == "labelled ailab.keep: kept")
-        #expect(report.check("unused images")?.detail == "1 would be removed: ailab-test/busybox:1 1.9 MiB")
+        #expect(report.check("unused images")?.detail == "1 (any age) would be removed, 1.9 MiB in all")
+        #expect(report.findings.notes.contains { $0.hasPrefix("Images to remove:\n  ailab-test/busybox:1 sha256:0b0ca6a5eb58 1.9 MiB") })
         #expect(report.check("unused networks")?.detail == "1 would be removed: net1")
         #expect(fake.runner.mutatingCalls.isEmpty)
     }
 
     @Test func executeRunsExactlyTheTwoPrunesAndSumsTheReclaimedSpace() async throws {
         let fake = try FakeContext(runner: try engine())
-        let report = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24), in: fake.context)
+        let report = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24, all: true),
+                                               in: fake.context)
         #expect(fake.runner.mutatingCalls.map(\.arguments) == [
             ["system", "prune", "-af", "--filter", "label!=ailab.keep"],
             ["builder", "prune", "-af", "--filter", "until=24h"],
@@ -88,9 +90,35 @@ import Testing
 
     @Test func noInvocationAnywhereCarriesVolumes() async throws {
         let fake = try FakeContext(runner: try engine())
-        _ = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24), in: fake.context)
+        _ = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24, all: true), in: fake.context)
         #expect(!fake.runner.calls.isEmpty)
         #expect(fake.runner.calls.allSatisfy { !$0.arguments.contains { $0.contains("volume") } })
+    }
+
+    /// The default keeps what is recent: the captured objects were made on 2026-11-21, so four days
+    /// later nothing goes, and a month later the same set as --all, through five prunes with `until`.
+    @Test func retentionKeepsWhatIsRecent() async throws {
+        let fourDaysLater = Date(timeIntervalSince1970: 1_795_650_000)
+        let recent = try FakeContext(runner: try engine(), now: fourDaysLater)
+        // Every container survives: ailab asks which image each one uses.
+        let containers = try DockerObjects.containers(try Fixture.text("docker/ps-a.jsonl"))
+        recent.runner.on("docker", ["inspect", "--type", "container", "--format", "{{.Id}} {{.Image}}"] + containers.map(\.id), stdout: "")
+        let kept = try await TaskHarness.run(DockerCleanupTask(mode: .dryRun, cacheAgeHours: 24), in: recent.context)
+        #expect(kept.check("stopped containers")?.detail == "none to remove")
+        #expect(kept.check("unused images")?.detail == "none to remove (older than 14 days, or dangling)")
+        #expect(kept.check("unused networks")?.detail == "none to remove")
+        let monthLater = try FakeContext(runner: try engine(), now: fourDaysLater.addingTimeInterval(30 * 86400))
+        let runner = monthLater.runner
+        for arguments in [["container", "prune", "-f", "--filter", "until=336h", "--filter", "label!=ailab.keep"],
+                          ["image", "prune", "-af", "--filter", "until=336h", "--filter", "label!=ailab.keep"],
+                          ["image", "prune", "-f", "--filter", "label!=ailab.keep"],
+                          ["network", "prune", "-f", "--filter", "until=336h", "--filter", "label!=ailab.keep"]] {
+            runner.on("docker", arguments, stdout: "Total reclaimed space: 0B\n")
+        }
+        let pruned = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24), in: monthLater.context)
+        #expect(pruned.check("unused images")?.detail == "1 (older than 14 days, or dangling) would be removed, 1.9 MiB in all")
+        #expect(runner.mutatingCalls.count == 5)
+        #expect(runner.mutatingCalls.allSatisfy { !$0.arguments.contains("system") })
     }
 
     @Test(arguments: [[], ["docker"]])

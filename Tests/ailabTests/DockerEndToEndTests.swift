@@ -73,12 +73,13 @@ import Testing
 
         var environment = engine.scratch.environment
         environment["DOCKER_HOST"] = engine.socket
-        let dry = try Ailab.run(["docker-cleanup"], environment: environment)
+        let dry = try Ailab.run(["docker-cleanup", "--all"], environment: environment)
         #expect(dry.code == 0, "\(dry.stdout)\(dry.stderr)")
-        #expect(dry.stdout.contains("1 would be removed: ailab-test/busybox:1"))
+        #expect(dry.stdout.contains("1 (any age) would be removed"))
+        #expect(dry.stdout.contains("  ailab-test/busybox:1 sha256:"))
         #expect(try engine.names(["ps", "-a", "--format", "{{.Names}}"]) == ["stopped1", "kept", "withvol"])
 
-        let executed = try Ailab.run(["docker-cleanup", "--execute", "--non-interactive"], environment: environment)
+        let executed = try Ailab.run(["docker-cleanup", "--all", "--execute", "--non-interactive"], environment: environment)
         #expect(executed.code == 0, "\(executed.stdout)\(executed.stderr)")
         #expect(executed.stdout.contains("OK       reclaimed"))
         #expect(try engine.names(["ps", "-a", "--format", "{{.Names}}"]) == ["kept"])
@@ -88,6 +89,67 @@ import Testing
         #expect(log.contains("run: docker system prune -af --filter 'label!=ailab.keep'"))
         #expect(!log.contains("--volumes"))
     }
+
+    /// The default retention: an unused image created long ago goes, a recent one stays, and a
+    /// labelled old one stays. The old image is the imported one loaded back with its creation
+    /// date set to 2020.
+    @Test func anOldUnusedImageGoesARecentOneStays() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("dockerd", package: "docker.io")
+        try RealTools.require("busybox", package: "busybox-static")
+        try RealTools.require("python3", package: "python3")
+        let engine = try Engine()
+        try engine.importImage("ailab-test/recent:1")
+        for (name, label) in [("ailab-test/old:1", false), ("ailab-test/old-kept:1", true)] {
+            try engine.importImage("ailab-test/source:1")
+            if label {
+                try engine.docker(["build", "-q", "-t", "ailab-test/source:1", "--label", "ailab.keep=1", "-"], stdin: "FROM ailab-test/source:1\n")
+            }
+            let saved = engine.scratch.file("saved-\(UUID().uuidString).tar")
+            try engine.docker(["save", "-o", saved, "ailab-test/source:1"])
+            let aged = try Command.run("/usr/bin/python3", ["-c", Self.ageImage, saved, name])
+            #expect(aged.code == 0, "\(aged.stderr)")
+            try engine.docker(["load", "-q", "-i", saved])
+            try engine.docker(["rmi", "ailab-test/source:1"])
+        }
+        var environment = engine.scratch.environment
+        environment["DOCKER_HOST"] = engine.socket
+        let executed = try Ailab.run(["docker-cleanup", "--execute", "--non-interactive"], environment: environment)
+        #expect(executed.code == 0, "\(executed.stdout)\(executed.stderr)")
+        #expect(try engine.names(["images", "--format", "{{.Repository}}:{{.Tag}}"]) == ["ailab-test/recent:1", "ailab-test/old-kept:1"],
+                "\(executed.stdout)")
+    }
+
+    /// Rewrites a `docker save` archive: the image config's "created" becomes 2020-01-01 (under a
+    /// new config digest), and the tag becomes argv[2].
+    static let ageImage = """
+        import hashlib, json, sys, tarfile, io
+        path, tag = sys.argv[1], sys.argv[2]
+        with tarfile.open(path) as tar:
+            members = {m.name: tar.extractfile(m).read() if m.isfile() else None for m in tar.getmembers()}
+            infos = {m.name: m for m in tar.getmembers()}
+        manifest = json.loads(members["manifest.json"])
+        old = manifest[0]["Config"]
+        config = json.loads(members[old])
+        config["created"] = "2020-01-01T00:00:00Z"
+        data = json.dumps(config).encode()
+        new = hashlib.sha256(data).hexdigest() + ".json"
+        manifest[0]["Config"] = new
+        manifest[0]["RepoTags"] = [tag]
+        members.pop(old); infos.pop(old)
+        members[new] = data
+        members["manifest.json"] = json.dumps(manifest).encode()
+        members.pop("repositories", None); infos.pop("repositories", None)
+        with tarfile.open(path, "w") as out:
+            for name, body in members.items():
+                info = infos.get(name) or tarfile.TarInfo(name)
+                if body is None:
+                    out.addfile(info)
+                else:
+                    info = tarfile.TarInfo(name) if name in (new, "manifest.json") else info
+                    info.size = len(body)
+                    out.addfile(info, io.BytesIO(body))
+        """
 
     @Test func unreachableDaemonExits1() throws {
         try RealTools.require("docker", package: "docker.io")

@@ -72,6 +72,7 @@ public struct AilabConfig: Sendable, Equatable, Codable {
     public var backupRetentionDays = Setting(30)
     public var backupKeepMin = Setting(3)
     public var healthcheckTimeout = Setting(10)
+    public var dockerMaxAgeDays = Setting(14)
     public var expect = Expectations()
     /// Where each declared `expect` key came from; a key not declared is a default.
     public var expectSources: [String: ConfigSource] = [:]

@@ -21,6 +21,7 @@ public enum ConfigFile {
         "backup": ["dest": .absolutePath, "max_age_hours": .integer(Limits.maxAgeHours), "retention_days": .integer(Limits.retentionDays),
                    "keep_min": .integer(Limits.keepMin)],
         "healthcheck": ["timeout": .integer(Limits.timeout)],
+        "docker": ["max_age_days": .integer(Limits.dockerMaxAgeDays)],
         "expect": ["services": .names, "tcp": .endpoints, "http": .urls, "listening": .listeners, "sysctl": .sysctls,
                    "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(Limits.gpus)],
     ]
@@ -28,7 +29,7 @@ public enum ConfigFile {
     /// The scalar settings an environment variable may also set: `AILAB_<SECTION>_<KEY>`.
     static let environmentSettings: [(section: String, key: String)] = [
         ("disk", "threshold"), ("backup", "dest"), ("backup", "max_age_hours"), ("backup", "retention_days"),
-        ("backup", "keep_min"), ("healthcheck", "timeout"),
+        ("backup", "keep_min"), ("healthcheck", "timeout"), ("docker", "max_age_days"),
     ]
 
     public static func variable(_ section: String, _ key: String) -> String {
@@ -199,6 +200,7 @@ public enum ConfigFile {
         case ("backup", "retention_days", .integer(let n)): config.backupRetentionDays = Setting(n, source)
         case ("backup", "keep_min", .integer(let n)): config.backupKeepMin = Setting(n, source)
         case ("healthcheck", "timeout", .integer(let n)): config.healthcheckTimeout = Setting(n, source)
+        case ("docker", "max_age_days", .integer(let n)): config.dockerMaxAgeDays = Setting(n, source)
         case ("expect", "services", .names(let names)): config.expect.services = names
         case ("expect", "tcp", .endpoints(let endpoints)): config.expect.tcp = endpoints
         case ("expect", "http", .names(let urls)): config.expect.http = urls

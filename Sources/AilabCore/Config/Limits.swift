@@ -9,6 +9,7 @@ public enum Limits {
     public static let retentionDays = 0...36500
     public static let keepMin = 0...10000
     public static let gpus = 1...1024
+    public static let dockerMaxAgeDays = 1...3650
 }
 
 extension ClosedRange<Int> {

@@ -17,6 +17,10 @@ public struct DockerImage: Sendable, Equatable, Codable {
     public var id: String
     public var reference: String
     public var sizeBytes: Int64
+    /// ISO 8601, as for containers.
+    public var created: String = ""
+    /// No repository and no tag: what a rebuild left behind.
+    public var dangling: Bool { reference == "<none>" }
 }
 
 /// A network from `docker network ls --no-trunc --format '{{json .}}'`.
@@ -25,6 +29,7 @@ public struct DockerNetwork: Sendable, Equatable, Codable {
     public var name: String
     public var driver: String
     public var labels: [String: String]
+    public var created: String = ""
 }
 
 /// A build cache record from `docker system df -v --format '{{json .}}'`.
@@ -51,14 +56,14 @@ public enum DockerObjects {
             let repository = row.text("Repository"), tag = row.text("Tag")
             return DockerImage(id: row.text("ID"),
                                reference: repository == "<none>" ? "<none>" : "\(repository):\(tag)",
-                               sizeBytes: bytes(row.text("Size")) ?? 0)
+                               sizeBytes: bytes(row.text("Size")) ?? 0, created: iso8601(row.text("CreatedAt")))
         }
     }
 
     public static func networks(_ output: String) throws -> [DockerNetwork] {
         try DockerJSON.lines(output).map { row in
             DockerNetwork(id: row.text("ID"), name: row.text("Name"),
-                          driver: row.text("Driver"), labels: labels(row.text("Labels")))
+                          driver: row.text("Driver"), labels: labels(row.text("Labels")), created: iso8601(row.text("CreatedAt")))
         }
     }
 
@@ -72,12 +77,18 @@ public enum DockerObjects {
         }
     }
 
-    /// "2026-11-22 06:00:00 +0000 UTC" → "2026-11-22T06:00:00+00:00"; other text as it is.
+    /// "2026-11-22 06:00:00 +0000 UTC" → "2026-11-22T06:00:00+00:00" (fractions of a second
+    /// dropped); other text as it is.
     static func iso8601(_ text: String) -> String {
         let parts = text.split(separator: " ")
-        guard parts.count >= 3, parts[0].count == 10, parts[1].count == 8, parts[2].count == 5 else { return text }
+        guard parts.count >= 3, parts[0].count == 10, parts[1].count >= 8, parts[2].count == 5 else { return text }
         let zone = parts[2]
-        return "\(parts[0])T\(parts[1])\(zone.prefix(3)):\(zone.suffix(2))"
+        return "\(parts[0])T\(parts[1].prefix(8))\(zone.prefix(3)):\(zone.suffix(2))"
+    }
+
+    /// The instant an `iso8601` text names.
+    public static func date(iso text: String) -> Date? {
+        try? Date(text, strategy: .iso8601)
     }
 
     /// "a=1,ailab.keep=" → ["a": "1", "ailab.keep": ""].

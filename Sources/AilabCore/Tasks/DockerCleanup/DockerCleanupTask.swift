@@ -1,27 +1,44 @@
 import FoundationEssentials
 
-/// docker-cleanup: stopped containers, unused images and networks, old build cache. Volumes are
-/// never pruned, and anything labelled `ailab.keep` stays. Docker has no prune dry run, so the
-/// preview is computed here from read-only queries.
+/// docker-cleanup: what has been unused for a while. Stopped containers, unused images and
+/// unused networks older than `maxAgeDays` go (images by creation time: the classic image store
+/// records no last use), dangling images at any age, and build cache unused for `cacheAgeHours`;
+/// `all` prunes every unused one as `docker system prune -a` does. Volumes are never pruned, and
+/// anything labelled `ailab.keep` stays. Docker has no prune dry run, so the preview is computed
+/// here from read-only queries.
 public struct DockerCleanupTask: MaintenanceTask {
     public let name = "docker-cleanup"
     public let mode: RunMode?
     public let cacheAgeHours: Int
+    public let maxAgeDays: Int
+    public let all: Bool
     public static let keepLabel = "ailab.keep"
     static let builtinNetworks: Set<String> = ["bridge", "host", "none", "ingress", "docker_gwbridge"]
 
-    public init(mode: RunMode, cacheAgeHours: Int) {
+    public init(mode: RunMode, cacheAgeHours: Int, maxAgeDays: Int = 14, all: Bool = false) {
         self.mode = mode
         self.cacheAgeHours = cacheAgeHours
+        self.maxAgeDays = maxAgeDays
+        self.all = all
     }
 
-    /// The two prune commands, exactly; no code path adds `--volumes`.
+    /// The prune commands, exactly; no code path adds `--volumes`.
     public var pruneSteps: [PlanStep] {
-        [
-            PlanStep.run(Invocation("docker", ["system", "prune", "-af", "--filter", "label!=\(Self.keepLabel)"], timeout: .seconds(3600)),
-                         purpose: "stopped containers, unused images and networks; volumes are never pruned"),
-            PlanStep.run(Invocation("docker", ["builder", "prune", "-af", "--filter", "until=\(cacheAgeHours)h"], timeout: .seconds(3600)),
-                         purpose: "build cache unused for \(cacheAgeHours) hours"),
+        func prune(_ arguments: [String], _ purpose: String) -> PlanStep {
+            PlanStep.run(Invocation("docker", arguments, timeout: .seconds(3600)), purpose: purpose)
+        }
+        let keep = ["--filter", "label!=\(Self.keepLabel)"]
+        let cache = prune(["builder", "prune", "-af", "--filter", "until=\(cacheAgeHours)h"], "build cache unused for \(cacheAgeHours) hours")
+        if all {
+            return [prune(["system", "prune", "-af"] + keep, "every stopped container, unused image and network; volumes are never pruned"), cache]
+        }
+        let until = ["--filter", "until=\(maxAgeDays * 24)h"]
+        return [
+            prune(["container", "prune", "-f"] + until + keep, "stopped containers created more than \(maxAgeDays) days ago"),
+            prune(["image", "prune", "-af"] + until + keep, "unused images created more than \(maxAgeDays) days ago"),
+            prune(["image", "prune", "-f"] + keep, "dangling images (untagged leftovers of builds), at any age"),
+            prune(["network", "prune", "-f"] + until + keep, "unused networks created more than \(maxAgeDays) days ago"),
+            cache,
         ]
     }
 
@@ -52,14 +69,22 @@ public struct DockerCleanupTask: MaintenanceTask {
         let rows = (try? DockerJSON.parseSystemDF(usage.stdout)) ?? []
         findings.add("disk use", .ok, rows.map(\.summary).joined(separator: "; "))
 
-        let preview = try await self.preview(run)
+        let preview = try await self.preview(run, cutoff: run.now.addingTimeInterval(-Double(maxAgeDays) * 86400))
         findings.add("stopped containers", .ok, preview.containers.isEmpty ? "none to remove"
                      : "\(preview.containers.count) would be removed: " + preview.containers.map { "\($0.name) (\($0.image), \($0.state) \($0.created))" }.joined(separator: ", "))
         if !preview.keptContainers.isEmpty {
             findings.add("kept", .ok, "labelled \(Self.keepLabel): " + preview.keptContainers.joined(separator: ", "))
         }
-        findings.add("unused images", .ok, preview.images.isEmpty ? "none to remove"
-                     : "\(preview.images.count) would be removed: " + preview.images.map { "\($0.reference) \(ByteCount.format($0.sizeBytes))" }.joined(separator: ", "))
+        let total = preview.images.map(\.sizeBytes).reduce(0, +)
+        let age = all ? "any age" : "older than \(maxAgeDays) days, or dangling"
+        findings.add("unused images", .ok, preview.images.isEmpty ? "none to remove (\(age))"
+                     : "\(preview.images.count) (\(age)) would be removed, \(ByteCount.format(total)) in all")
+        if !preview.images.isEmpty {
+            findings.notes.append("Images to remove:\n" + preview.images.map { image in
+                let days = DockerObjects.date(iso: image.created).map { " \(Int(run.now.timeIntervalSince($0) / 86400)) days old" } ?? ""
+                return "  \(image.reference) \(image.id.prefix(19)) \(ByteCount.format(image.sizeBytes))\(days)"
+            }.joined(separator: "\n") + "\n  total \(ByteCount.format(total))")
+        }
         findings.add("unused networks", .ok, preview.networks.isEmpty ? "none to remove"
                      : "\(preview.networks.count) would be removed: " + preview.networks.joined(separator: ", "))
         findings.add("build cache", .ok, preview.buildCache.isEmpty ? "nothing unused for \(cacheAgeHours) h"
@@ -90,8 +115,9 @@ public struct DockerCleanupTask: MaintenanceTask {
         Invocation("docker", arguments, timeout: .seconds(60))
     }
 
-    /// What `docker system prune -af --filter label!=ailab.keep` and `docker builder prune` would take.
-    private func preview(_ run: TaskRun) async throws -> Preview {
+    /// What the prune steps would take. A creation time that cannot be read counts as recent.
+    private func preview(_ run: TaskRun, cutoff: Date) async throws -> Preview {
+        func old(_ created: String) -> Bool { all || DockerObjects.date(iso: created).map { $0 < cutoff } ?? false }
         async let containersCall = run.probe(query(["ps", "-a", "--no-trunc", "--format", "{{json .}}"]))
         async let imagesCall = run.probe(query(["images", "--no-trunc", "--format", "{{json .}}"]))
         async let keptImagesCall = run.probe(query(["images", "--no-trunc", "--quiet", "--filter", "label=\(Self.keepLabel)"]))
@@ -103,8 +129,9 @@ public struct DockerCleanupTask: MaintenanceTask {
             throw AilabError.failed(result.failureSummary)
         }
         let containers = try DockerObjects.containers(containersResult.stdout)
-        let removable = containers.filter { ["exited", "created", "dead"].contains($0.state) && $0.labels[Self.keepLabel] == nil }
-        let survivors = containers.filter { container in !removable.contains { $0.id == container.id } }
+        let removable = containers.filter { ["exited", "created", "dead"].contains($0.state) && $0.labels[Self.keepLabel] == nil && old($0.created) }
+        let removed = Set(removable.map(\.id))
+        let survivors = containers.filter { !removed.contains($0.id) }
         var imageOf: [String: String] = [:]
         if !survivors.isEmpty {
             let inspected = try await run.probe(query(["inspect", "--type", "container", "--format", "{{.Id}} {{.Image}}"] + survivors.map(\.id)))
@@ -115,10 +142,12 @@ public struct DockerCleanupTask: MaintenanceTask {
         }
         let usedImages = Set(survivors.compactMap { imageOf[$0.id] })
         let keptImages = Set(keptResult.stdout.split(whereSeparator: \.isNewline).map(String.init))
-        let images = try DockerObjects.images(imagesResult.stdout).filter { !usedImages.contains($0.id) && !keptImages.contains($0.id) }
+        let images = try DockerObjects.images(imagesResult.stdout).filter {
+            !usedImages.contains($0.id) && !keptImages.contains($0.id) && ($0.dangling || old($0.created))
+        }
         let usedNetworks = Set(survivors.flatMap(\.networks))
         let networks = try DockerObjects.networks(networksResult.stdout).filter {
-            !Self.builtinNetworks.contains($0.name) && !usedNetworks.contains($0.name) && $0.labels[Self.keepLabel] == nil
+            !Self.builtinNetworks.contains($0.name) && !usedNetworks.contains($0.name) && $0.labels[Self.keepLabel] == nil && old($0.created)
         }
         let cutoff = Double(cacheAgeHours) * 3600
         let cache = ((try? DockerObjects.buildCache(cacheResult.stdout)) ?? []).filter {
