@@ -126,7 +126,7 @@ private struct OutputStreams: Sendable {
 
     /// O_TMPFILE in /tmp (private to the unit under PrivateTmp=), or a name unlinked at once.
     static func unnamedFile() throws -> OutputStreams {
-        var descriptor = open("/tmp", 0o20000000 | O_DIRECTORY | O_RDWR | O_CLOEXEC, 0o600)
+        var descriptor = open("/tmp", CreatedFile.temporaryFile | O_RDWR | O_CLOEXEC, 0o600)
         if descriptor < 0 {
             var template = Array("/tmp/ailab-output-XXXXXX".utf8CString)
             descriptor = mkstemp(&template)

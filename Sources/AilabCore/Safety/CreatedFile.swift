@@ -17,7 +17,7 @@ public final class CreatedFile: @unchecked Sendable {
     private let identity: (device: UInt, inode: UInt)
 
     /// O_TMPFILE as Linux defines it on every architecture ailab builds for (__O_TMPFILE | O_DIRECTORY).
-    private static let temporaryFile: Int32 = 0o20000000 | O_DIRECTORY
+    static let temporaryFile: Int32 = 0o20000000 | O_DIRECTORY
 
     init(path: String, mode: UInt32) throws {
         let split = path.lastIndex(of: "/").map { (String(path[..<$0].isEmpty ? "/" : path[..<$0]), String(path[path.index(after: $0)...])) }

@@ -9,7 +9,7 @@ enum PackageLists {
         return value.isEmpty ? nil : String(value)
     }
 
-    /// One line for the report: "package lists updated 3 d ago".
+    /// One line for the report: "updated 3d 2h ago; --execute refreshes them …".
     static func ageCheck(_ run: TaskRun, _ commands: AptCommands) async throws -> Check {
         guard run.isInstalled(commands.listsFolder.executable) else { return Check("package lists", .ok, "age unknown (no apt-config)") }
         let answer = try await run.probe(commands.listsFolder)
