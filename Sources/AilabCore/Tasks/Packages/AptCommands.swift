@@ -36,12 +36,17 @@ public struct AptCommands: Sendable {
 
     /// The security set only, at exactly the versions the simulation showed.
     public func securityUpgrade(_ changes: [PackageChange]) -> PlanStep {
-        change(Self.keepConfiguration + ["install", "--only-upgrade"] + changes.map { "\($0.name)=\($0.to)" },
+        change(Self.keepConfiguration + Self.onlyUpgrade(changes),
                "upgrade the \(changes.count) package(s) with security fixes, keeping changed configuration files", .runsToCompletion)
     }
 
     public func simulateSecurityUpgrade(_ changes: [PackageChange]) -> Invocation {
-        Invocation("apt-get", ["-s", "install", "--only-upgrade"] + changes.map { "\($0.name)=\($0.to)" }, timeout: .seconds(300))
+        Invocation("apt-get", ["-s"] + Self.onlyUpgrade(changes), timeout: .seconds(300))
+    }
+
+    /// Exactly these packages at exactly these versions, and nothing newly selected.
+    private static func onlyUpgrade(_ changes: [PackageChange]) -> [String] {
+        ["install", "--only-upgrade"] + changes.map { "\($0.name)=\($0.to)" }
     }
 
     static let keepConfiguration = ["-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
