@@ -100,7 +100,7 @@ import Testing
     @Test func protectedRemovalIsRefusedWithTheApt_markHint() {
         let survey = Self.survey(installed: [], removed: ["nvidia-dkms-535", "libfoo"])
         #expect(!survey.allowed)
-        #expect(survey.guardCheck("protected packages")?.detail.contains("apt-mark manual nvidia-dkms-535") == true)
+        #expect(survey.guardCheck("protected packages")?.next?.contains("apt-mark manual nvidia-dkms-535") == true)
     }
 
     @Test func nothingRemovedOnASingleKernelHostIsAllowed() {

@@ -137,7 +137,7 @@ extension Report {
         let dpkg = try #require(report.checks(in: "packages")["dpkg"])
         #expect(dpkg.status == .failed)
         #expect(dpkg.detail.contains("failpost 1.0-1 (half-configured), halfway 1.0-1 (unpacked)"))
-        #expect(dpkg.detail.hasSuffix("run sudo dpkg --configure -a"))
+        #expect(dpkg.next == "sudo dpkg --configure -a")
         #expect(report.findings.metrics.first { $0.name == "ailab_dpkg_interrupted" }?.value == 1)
         let healthy = try await HealthyHost().report()
         #expect(healthy.findings.metrics.first { $0.name == "ailab_dpkg_interrupted" }?.value == 0)
@@ -177,7 +177,8 @@ extension Report {
         try host.write("/run/reboot-required", "*** System restart required ***\n")
         try host.write("/run/reboot-required.pkgs", "linux-image-6.8.0-47-generic\nlibc6\nlibc6\n")
         let report = try await host.report()
-        #expect(report.check("reboot") == Check("reboot", .warning, "required by libc6, linux-image-6.8.0-47-generic", section: "host"))
+        #expect(report.check("reboot") == Check("reboot", .warning, "required by libc6, linux-image-6.8.0-47-generic",
+                                                     next: "drain the host and reboot it when its jobs allow", section: "host"))
         #expect(report.exitStatus == .ok)
     }
 
@@ -211,7 +212,9 @@ extension Report {
         host.runner.on("systemctl", Systemctl.failedJSONArguments,
                        stdout: #"[{"unit":"nvidia-persistenced.service","description":"NVIDIA Persistence Daemon"}]"#)
         let report = try await host.report()
-        #expect(report.check("failed units") == Check("failed units", .failed, "1 failed: nvidia-persistenced.service", section: "services"))
+        #expect(report.check("failed units") == Check("failed units", .failed, "1 failed: nvidia-persistenced.service",
+                                                           next: "read why: systemctl status nvidia-persistenced.service; once fixed, sudo systemctl reset-failed",
+                                                           section: "services"))
         #expect(report.exitStatus == .failed)
     }
 

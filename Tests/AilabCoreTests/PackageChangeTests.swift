@@ -29,7 +29,8 @@ import Testing
         let check = InterruptedDpkg.check(interrupted)
         #expect(check.status == .failed)
         #expect(check.detail == "an interrupted dpkg left failpost 1.0-1 (half-configured), halfway 1.0-1 (unpacked); nothing can be "
-                + "installed or upgraded until it is finished: run sudo dpkg --configure -a")
+                + "installed or upgraded until it is finished")
+        #expect(check.next == "sudo dpkg --configure -a")
         #expect(InterruptedDpkg.check([]).status == .ok)
     }
 
@@ -119,7 +120,7 @@ import Testing
             upgrade.on("apt-get", ["-o", "DPkg::Lock::Timeout=30", "update"], stdout: "")
             let report = try await UpgradeTaskTests().run(upgrade, mode: mode)
             #expect(report.exitStatus == .failed)
-            #expect(report.check("dpkg")?.detail.hasSuffix("run sudo dpkg --configure -a") == true)
+            #expect(report.check("dpkg")?.next == "sudo dpkg --configure -a")
             #expect(!upgrade.mutatingCalls.contains { $0.lifetime == .runsToCompletion })
 
             for task in [AptCleanupTask(mode: mode, lockTimeout: 1) as any MaintenanceTask, KernelCleanupTask(mode: mode, lockTimeout: 1)] {

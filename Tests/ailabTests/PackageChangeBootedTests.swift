@@ -156,7 +156,7 @@ import Testing
         for task in ["upgrade", "apt-cleanup", "kernel-cleanup"] {
             let refused = try debian.sh("ailab \(task)")
             #expect(refused.code == 1, "\(task): \(refused.stdout)")
-            #expect(refused.stdout.contains("run sudo dpkg --configure -a"), "\(task): \(refused.stdout)")
+            #expect(refused.stdout.contains("→ sudo dpkg --configure -a"), "\(task): \(refused.stdout)")
         }
     }
 }

@@ -47,6 +47,22 @@ public struct GPUState: Sendable, Equatable, Codable {
         return samples
     }
 
+    /// What to do about the worst finding of `verdict`, in one line.
+    public var nextStep: String? {
+        let reset = "sudo nvidia-smi -r -i \(index)"
+        if uncorrectedECC ?? 0 > 0 || remappedRowsFailure == true {
+            return "drain gpu\(index) and reset it (\(reset)) or reboot; if errors come back, ask the vendor for a replacement"
+        }
+        if retiredPagesPending == true || remappedRowsPending == true { return "reset gpu\(index) when its jobs allow (\(reset))" }
+        if let temperature = temperatureC, temperature >= 85 { return "check the fans and airflow (nvidia-smi -q -d TEMPERATURE -i \(index))" }
+        if let width = linkWidth, let maximum = linkWidthMax, width < maximum {
+            return "reseat the card or check its slot and riser at the next maintenance (nvidia-smi -q -i \(index))"
+        }
+        if clockEvents.values.contains(true) { return "check power and cooling (nvidia-smi -q -d PERFORMANCE -i \(index))" }
+        if persistenceMode == false { return "sudo systemctl enable --now nvidia-persistenced" }
+        return nil
+    }
+
     public var verdict: (Status, String) {
         var failures: [String] = []
         var warnings: [String] = []

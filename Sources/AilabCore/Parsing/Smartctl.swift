@@ -39,6 +39,16 @@ public struct SmartHealth: Sendable, Equatable, Codable {
     public var nvmePercentageUsed: Int64?
     public var temperatureC: Int64?
 
+    /// What to do about the worst finding of `verdict`, in one line.
+    public var nextStep: String? {
+        switch verdict.0 {
+        case .failed: "copy the data off \(device) and replace it"
+        case .warning where SmartExitStatus(rawValue: exitStatus).contains(.openFailed): "read it by hand: sudo smartctl -a \(device)"
+        case .warning: "watch the counts (sudo smartctl -a \(device)) and plan a replacement if they grow"
+        default: nil
+        }
+    }
+
     /// The verdict and the reasons behind it, worst first.
     public var verdict: (Status, String) {
         if standby { return (.ok, "in standby, not woken") }

@@ -11,13 +11,16 @@ public struct Check: Sendable, Equatable, Codable {
     public var name: String
     public var status: Status
     public var detail: String
+    /// What to do about a failed or warning check, in one line ("sudo dpkg --configure -a").
+    public var next: String?
     /// The healthcheck section the check belongs to (host, storage, …); nil elsewhere.
     public var section: String?
 
-    public init(_ name: String, _ status: Status, _ detail: String, section: String? = nil) {
+    public init(_ name: String, _ status: Status, _ detail: String, next: String? = nil, section: String? = nil) {
         self.name = name
         self.status = status
         self.detail = detail
+        self.next = status == .failed || status == .warning ? next : nil
         self.section = section
     }
 

@@ -22,6 +22,7 @@ public enum JSONRenderer {
         object["checks"] = .array(report.checks.map { check in
             var fields: [String: JSONValue] = [
                 "name": .string(check.name), "status": .string(check.status.rawValue), "detail": .string(check.detail),
+                "next": check.next.map(JSONValue.string) ?? .null,
             ]
             if let section = check.section { fields["section"] = .string(section) }
             return .object(fields)

@@ -20,8 +20,8 @@ public struct Findings: Sendable {
         checks.append(check)
     }
 
-    public mutating func add(_ name: String, _ status: Status, _ detail: String, section: String? = nil) {
-        checks.append(Check(name, status, detail, section: section))
+    public mutating func add(_ name: String, _ status: Status, _ detail: String, next: String? = nil, section: String? = nil) {
+        checks.append(Check(name, status, detail, next: next, section: section))
     }
 
     /// Sets a gauge: a later value for the same name and labels replaces the earlier one.

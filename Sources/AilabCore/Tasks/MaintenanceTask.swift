@@ -57,13 +57,13 @@ public enum TaskHarness {
             throw error
         }
         if context.children.wasInterrupted && !findings.checks.contains(where: { $0.name == "interrupted" }) {
-            findings.add("interrupted", .failed, "stopped by a signal before the task finished")
+            findings.add("interrupted", .failed, "stopped by a signal before the task finished", next: "run the task again when the host allows")
         }
         let report = Report(
             task: task.name, host: context.host, startedAt: startedAt, finishedAt: context.clock(),
             dryRun: task.mode.map(\.isDryRun), findings: findings)
         for check in report.checks {
-            log.write("\(check.status.label) \(check.name): \(check.detail)")
+            log.write("\(check.status.label) \(check.name): \(check.detail)" + (check.next.map { " → \($0)" } ?? ""))
         }
         log.write("finished: exit \(report.exitStatus.rawValue)")
         withExtendedLifetime(lock) {}

@@ -62,13 +62,14 @@ public struct ConfigBackupTask: MaintenanceTask {
         do {
             existing = try FolderEntry.list(folder)
         } catch {
-            findings.add("destination", .failed, "cannot read \(destination): \(error)")
+            findings.add("destination", .failed, "cannot read \(destination): \(error)", next: "check the folder: sudo ls -ld \(destination)")
             return findings
         }
         let stale = BackupDestination.stalePartials(in: folder, entries: existing ?? [])
         if !stale.isEmpty {
             findings.add("stale partial", .warning, "left by a run that is gone (--execute removes them): "
-                         + stale.map { "\($0.name) (\(ByteCount.format($0.size)))" }.joined(separator: ", "))
+                         + stale.map { "\($0.name) (\(ByteCount.format($0.size)))" }.joined(separator: ", "),
+                         next: "sudo ailab config-backup --execute removes them")
         }
         let layout = Layout(archive: ArchiveName.make(at: run.now), folder: folder,
                             compressor: run.isInstalled("pigz") ? "pigz" : "gzip")
@@ -115,7 +116,8 @@ public struct ConfigBackupTask: MaintenanceTask {
         do {
             if let failure = try await write(archive, into: file, layout, executor, run, &findings) {
                 file.discard()
-                findings.add("archive", .failed, failure + "; the partial file was removed and nothing was deleted")
+                findings.add("archive", .failed, failure + "; the partial file was removed and nothing was deleted",
+                             next: "fix the cause it names (space, a failing source), then run sudo ailab config-backup --execute again")
                 return findings
             }
             try executor.publish(publish, file: file)

@@ -62,6 +62,8 @@ public struct DiskAssessment: Sendable {
         if let inodes = state.inodesUsedPercent { detail += ", inodes \(inodes)% used" }
         detail += " (\(state.type) on \(state.source))"
         if state.status != .ok { detail += "; threshold \(threshold)%" }
-        return Check(state.mountPoint, state.status, detail, section: section)
+        return Check(state.mountPoint, state.status, detail,
+                     next: "find what grew: sudo du -xh --max-depth=2 \(state.mountPoint) | sort -h | tail; then ailab apt-cleanup, docker-cleanup",
+                     section: section)
     }
 }

@@ -16,10 +16,10 @@ public struct DiskWatchTask: MaintenanceTask {
         do {
             usage = try await DiskProbe.read(run, timeout: .seconds(60))
         } catch let error as ParseError {
-            findings.add("df", .failed, error.description)
+            findings.add("df", .failed, error.description, next: "run df -P -T by hand to see what it prints")
             return findings
         } catch let error as AilabError {
-            findings.add("df", .failed, error.message)
+            findings.add("df", .failed, error.message, next: "run df -P -T by hand; a hung network mount shows there too")
             return findings
         }
         let states = DiskAssessment(threshold: threshold)
@@ -28,7 +28,7 @@ public struct DiskWatchTask: MaintenanceTask {
             findings.add(DiskAssessment.check(state, threshold: threshold))
         }
         if states.isEmpty {
-            findings.add("filesystems", .warning, "df listed no filesystem to check")
+            findings.add("filesystems", .warning, "df listed no filesystem to check", next: "run df -P -T by hand to see what it lists")
         }
         findings.set("filesystems", states)
         findings.metrics += DiskAssessment.metrics(states)

@@ -61,7 +61,8 @@ public struct DockerCleanupTask: MaintenanceTask {
         }
         let info = try await run.probe(query(["info", "--format", "{{.ServerVersion}}"]))
         guard info.succeeded, !info.stdout.trimmed().isEmpty else {
-            findings.add("docker", .failed, "daemon not answering: \(info.timedOut ? "docker info timed out" : info.message ?? info.termination.description)")
+            findings.add("docker", .failed, "daemon not answering: \(info.timedOut ? "docker info timed out" : info.message ?? info.termination.description)",
+                         next: "sudo systemctl status docker, then sudo journalctl -u docker -n 50 for its reason")
             return findings
         }
         findings.add("docker", .ok, "engine \(info.stdout.trimmed())")
@@ -100,7 +101,7 @@ public struct DockerCleanupTask: MaintenanceTask {
         for step in pruneSteps {
             let result = try await executor.run(step)
             guard result.succeeded else {
-                findings.add("prune", .failed, result.failureSummary)
+                findings.add("prune", .failed, result.failureSummary, next: "read the daemon's side: sudo journalctl -u docker -n 50")
                 break
             }
             reclaimed += DockerObjects.reclaimedBytes(result.stdout)

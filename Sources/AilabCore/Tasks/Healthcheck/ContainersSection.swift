@@ -15,8 +15,8 @@ struct ContainersSection: HealthSection {
             if !probe.isRoot && message.lowercased().contains("permission denied") {
                 report.checks.append(.needsRoot("docker"))
             } else {
-                report.add("docker", .failed, "daemon not answering: \(message); see sudo systemctl status docker "
-                           + "and sudo journalctl -u docker")
+                report.add("docker", .failed, "daemon not answering: \(message)",
+                           next: "sudo systemctl status docker, then sudo journalctl -u docker -n 50 for its reason")
             }
             return report
         }
@@ -30,17 +30,18 @@ struct ContainersSection: HealthSection {
         if unhealthyResult.succeeded, let rows = try? DockerJSON.lines(unhealthyResult.stdout) {
             let names = rows.map { $0.text("Names") }
             report.add("unhealthy containers", names.isEmpty ? .ok : .warning,
-                       names.isEmpty ? "none" : names.joined(separator: ", "))
+                       names.isEmpty ? "none" : names.joined(separator: ", "),
+                       next: "read the failing health check: docker inspect --format '{{json .State.Health}}' NAME")
             report.set("unhealthyContainers", names)
         } else {
-            report.add("unhealthy containers", .warning, "docker ps: \(unhealthyResult.message ?? "")")
+            report.add("unhealthy containers", .warning, "docker ps: \(unhealthyResult.message ?? "")", next: "run docker ps by hand to see its error")
         }
         if diskResult.succeeded, let rows = try? DockerJSON.parseSystemDF(diskResult.stdout) {
             report.add("docker disk", .ok, rows.map(\.summary)
                 .joined(separator: "; "))
             report.set("dockerDisk", rows)
         } else {
-            report.add("docker disk", .warning, "docker system df: \(diskResult.message ?? "")")
+            report.add("docker disk", .warning, "docker system df: \(diskResult.message ?? "")", next: "run docker system df by hand to see its error")
         }
         return report
     }

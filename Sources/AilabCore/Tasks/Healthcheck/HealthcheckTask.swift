@@ -60,7 +60,7 @@ public struct HealthcheckTask: MaintenanceTask {
             return try await section.probe(probe)
         } catch {
             var report = Findings()
-            report.add(section.title, .failed, "\(error)")
+            report.add(section.title, .failed, "\(error)", next: "run the command it names by hand; a hung tool shows there too")
             return report
         }
     }

@@ -35,17 +35,20 @@ struct HostSection: HealthSection {
             let busy = load[1] > Double(2 * cpus)
             report.add("load", busy ? .warning : .ok,
                        load.map { $0.fixed(2) }.joined(separator: " ") + " on \(cpus) CPUs"
-                       + (busy ? "; 5-minute load is over twice the CPU count" : ""))
+                       + (busy ? "; 5-minute load is over twice the CPU count" : ""),
+                       next: "find what keeps the CPUs busy or waiting: top -o %CPU, and vmstat 5 for I/O wait")
         }
         if let memory {
             let low = memory.available * 10 < memory.total
             report.add("memory", low ? .warning : .ok,
                        "\(ByteCount.format(memory.available)) of \(ByteCount.format(memory.total)) available"
-                       + (low ? "; under 10% left" : ""))
+                       + (low ? "; under 10% left" : ""),
+                       next: "find what holds it: ps aux --sort=-rss | head")
         }
         report.measure("ailab_reboot_required", "Whether the host needs a reboot (1) or not (0).", rebootRequired ? 1 : 0)
         if rebootRequired {
-            report.add("reboot", .warning, "required" + (rebootPackages.isEmpty ? "" : " by " + rebootPackages.joined(separator: ", ")))
+            report.add("reboot", .warning, "required" + (rebootPackages.isEmpty ? "" : " by " + rebootPackages.joined(separator: ", ")),
+                       next: "drain the host and reboot it when its jobs allow")
         } else {
             report.add("reboot", .ok, "not required")
         }

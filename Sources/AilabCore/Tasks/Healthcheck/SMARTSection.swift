@@ -37,11 +37,11 @@ struct SMARTSection: HealthSection {
             let name = devices[index].name + (devices[index].type.contains(",") ? " [\(devices[index].type)]" : "")
             if let health {
                 let (status, detail) = health.verdict
-                report.add(name, status, detail)
+                report.add(name, status, detail, next: health.nextStep)
                 report.metrics.append(MetricSample("ailab_smart_health", "SMART verdict per device: 0 ok, 1 warning, 2 failed.",
                                                    labels: ["device": name], value: status.metricValue))
             } else {
-                report.add(name, .warning, "smartctl gave no readable report: \(message)")
+                report.add(name, .warning, "smartctl gave no readable report: \(message)", next: "read it by hand: sudo smartctl -a \(devices[index].name)")
             }
         }
         report.set("smart", healths.compactMap(\.1))

@@ -24,13 +24,15 @@ struct ServicesSection: HealthSection {
             // systemd before 246 has no --output=json: read the plain table instead.
             let plain = try await probe.call("systemctl", Systemctl.failedPlainArguments)
             guard plain.succeeded else {
-                report.add("failed units", .failed, "systemctl list-units: \(plain.message ?? plain.termination.description)")
+                report.add("failed units", .failed, "systemctl list-units: \(plain.message ?? plain.termination.description)",
+                           next: "run systemctl --failed by hand to see its error")
                 return report
             }
             failed = Systemctl.parseFailedPlain(plain.stdout)
         }
         report.add("failed units", failed.isEmpty ? .ok : .failed,
-                   failed.isEmpty ? "none" : "\(failed.count) failed: " + failed.map(\.unit).joined(separator: ", "))
+                   failed.isEmpty ? "none" : "\(failed.count) failed: " + failed.map(\.unit).joined(separator: ", "),
+                   next: "read why: systemctl status \(failed.first?.unit ?? "UNIT"); once fixed, sudo systemctl reset-failed")
         report.set("failedUnits", failed)
         report.checks += try await timerChecks(probe)
         return report
@@ -40,7 +42,8 @@ struct ServicesSection: HealthSection {
         let timerNames = Self.timedTasks.map { "ailab-\($0).timer" }
         let listed = try await probe.call("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"] + timerNames)
         guard listed.succeeded, let timers = try? Systemctl.parseTimers(listed.stdout) else {
-            return [Check("ailab timers", .warning, "cannot list timers: \(listed.message ?? listed.termination.description)")]
+            return [Check("ailab timers", .warning, "cannot list timers: \(listed.message ?? listed.termination.description)",
+                          next: "run systemctl list-timers 'ailab-*' by hand to see its error")]
         }
         let services = Self.timedTasks.map { "ailab-\($0).service" }
         let shown = try await probe.call("systemctl", ["show", "--property=" + Self.serviceProperties] + services)
@@ -68,7 +71,8 @@ struct ServicesSection: HealthSection {
                 let signaled = properties["ExecMainCode"] == "2" || properties["ExecMainCode"] == "3"
                 parts.append(signaled ? "killed by signal \(status)" : "exit status \(status)")
             }
-            return Check(name, failed ? .failed : .ok, parts.joined(separator: ", "))
+            return Check(name, failed ? .failed : .ok, parts.joined(separator: ", "),
+                         next: "read its run: sudo journalctl -u ailab-\(task).service -n 50, and /var/log/ailab-\(task).log")
         }
     }
 

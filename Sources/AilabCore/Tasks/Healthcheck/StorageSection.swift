@@ -20,7 +20,8 @@ struct StorageSection: HealthSection {
             let low = boot.availableBytes < Self.bootMinimumBytes
             report.add("/boot free", low ? .warning : .ok,
                        "\(ByteCount.format(boot.availableBytes)) free on \(boot.mountPoint)"
-                       + (low ? "; a kernel update needs about \(ByteCount.format(Self.bootMinimumBytes))" : ""))
+                       + (low ? "; a kernel update needs about \(ByteCount.format(Self.bootMinimumBytes))" : ""),
+                       next: "remove old kernels: sudo ailab kernel-cleanup")
         }
 
         if probe.has("lsblk") {
@@ -33,7 +34,8 @@ struct StorageSection: HealthSection {
                 }.joined(separator: "; "))
                 report.set("blockDevices", devices)
             } else {
-                report.add("block devices", .warning, "lsblk: \(result.message ?? result.termination.description)")
+                report.add("block devices", .warning, "lsblk: \(result.message ?? result.termination.description)",
+                           next: "run lsblk by hand to see what it cannot read")
             }
         } else {
             report.add("block devices", .absent, "lsblk is not installed (util-linux)")

@@ -15,7 +15,8 @@ struct VMSection: HealthSection {
         }
         let listed = try await probe.call("virsh", ["list", "--all"])
         guard listed.succeeded else {
-            report.add("libvirt", .failed, "cannot connect: \(listed.message ?? listed.termination.description)")
+            report.add("libvirt", .failed, "cannot connect: \(listed.message ?? listed.termination.description)",
+                       next: "sudo systemctl status libvirtd, and virsh list --all by hand")
             return report
         }
         let domains = try VirshTable.parseDomains(listed.stdout)

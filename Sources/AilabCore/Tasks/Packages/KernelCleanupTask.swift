@@ -36,7 +36,8 @@ public struct KernelCleanupTask: MaintenanceTask {
         let runningAfter = after.installedKernels.contains { PackageRules.kernelRelease(ofImage: $0) == after.runningKernel }
         let kept = after.installedKernels.count >= min(2, survey.installedKernels.count) && (runningAfter || !runningBefore)
         findings.add("kernels after", kept ? .ok : .failed,
-                     "\(after.installedKernels.count) kernel images installed: \(after.installedKernels.joined(separator: ", "))")
+                     "\(after.installedKernels.count) kernel images installed: \(after.installedKernels.joined(separator: ", "))",
+                     next: "install a kernel before the next reboot: sudo apt-get install linux-image-generic")
         let bootAfter = try await bootFree(run)
         var detail = bootAfter.map(ByteCount.format) ?? "unknown"
         if let bootBefore, let bootAfter {

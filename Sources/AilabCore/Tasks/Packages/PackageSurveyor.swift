@@ -75,17 +75,20 @@ enum PackageSurveyor {
             return true
         }
         findings.add("apt-get update", refresh.succeeded ? .ok : .failed,
-                     refresh.succeeded ? "package lists refreshed before planning" : aptFailure(refresh))
+                     refresh.succeeded ? "package lists refreshed before planning" : aptFailure(refresh),
+                     next: "fix the source or network it names (sudo apt-get update shows it), then run again")
         return refresh.succeeded
     }
 
     /// Runs one confirmed apt-get step and records how it went; false stops the task.
     static func apply(_ step: PlanStep, _ name: String, _ executor: PlanExecutor, _ findings: inout Findings) async throws -> Bool {
         let result = try await executor.run(step)
-        findings.add(name, result.succeeded ? .ok : .failed, result.succeeded ? "done" : aptFailure(result))
+        findings.add(name, result.succeeded ? .ok : .failed, result.succeeded ? "done" : aptFailure(result),
+                     next: "fix what dpkg names, finish with sudo dpkg --configure -a, then run the task again")
         if executor.wasInterrupted {
             findings.add("interrupted", .failed, "a signal arrived while \(name) ran; it was left to finish "
-                         + "(\(result.succeeded ? "it succeeded" : "it failed")), and no further step was started")
+                         + "(\(result.succeeded ? "it succeeded" : "it failed")), and no further step was started",
+                         next: "run the task again to finish the rest")
             return false
         }
         return result.succeeded

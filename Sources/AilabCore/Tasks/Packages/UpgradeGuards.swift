@@ -41,16 +41,16 @@ public enum UpgradeGuards {
             ? Check("security only", .ok, simulation.upgrades.isEmpty ? "no security fix is pending"
                     : "every upgrade comes from a security pocket")
             : Check("security only", .failed, "refused: the security fixes also need "
-                    + others.map { "\($0.name) \($0.to) (\($0.origin))" }.joined(separator: ", ") + ", which are not security fixes; "
-                    + "run ailab upgrade without --security to review the whole upgrade")
+                    + others.map { "\($0.name) \($0.to) (\($0.origin))" }.joined(separator: ", ") + ", which are not security fixes",
+                    next: "review the whole upgrade: sudo ailab upgrade (without --security)")
     }
 
     public static func protectedCheck(_ simulation: UpgradeSimulation) -> Check {
         let protected = simulation.removals.map(\.name).filter(PackageRules.isProtected)
         return protected.isEmpty
             ? Check("protected packages", .ok, "no GPU, CUDA, container or virtualisation package would be removed")
-            : Check("protected packages", .failed, "refused: the upgrade would remove \(protected.joined(separator: ", ")); "
-                    + "resolve the dependency change first (apt-get -s dist-upgrade shows why)")
+            : Check("protected packages", .failed, "refused: the upgrade would remove \(protected.joined(separator: ", "))",
+                    next: "resolve the dependency change first (apt-get -s dist-upgrade shows why)")
     }
 
     /// `gpuProcesses` are the lines of `nvidia-smi --query-compute-apps=pid,process_name,used_memory`.
@@ -63,18 +63,21 @@ public enum UpgradeGuards {
         }
         let processes = gpuProcesses.isEmpty ? "no GPU process is running" : "GPU processes that would break: " + gpuProcesses.joined(separator: "; ")
         return Check("driver", .failed, "refused: the NVIDIA driver would be upgraded under the loaded module (\(names)); "
-                     + "GPUs stay unusable until the host reboots. \(processes). Drain the host, then run "
-                     + "ailab upgrade --execute --allow-driver-upgrade and reboot")
+                     + "GPUs stay unusable until the host reboots. \(processes)",
+                     next: "drain the host, then sudo ailab upgrade --execute --allow-driver-upgrade, and reboot")
     }
 
     public static func bootCheck(_ simulation: UpgradeSimulation, freeBytes: Int64?, runningKernelFiles: Int64) -> Check {
         let kernels = newKernels(simulation)
         guard !kernels.isEmpty else { return Check("/boot", .ok, "no new kernel would be installed") }
-        guard let freeBytes else { return Check("/boot", .warning, "a new kernel (\(kernels.joined(separator: ", "))) would be installed; /boot free space unknown") }
+        guard let freeBytes else {
+            return Check("/boot", .warning, "a new kernel (\(kernels.joined(separator: ", "))) would be installed; /boot free space unknown",
+                         next: "check the space yourself: df -h /boot")
+        }
         let needed = bootSpaceNeeded(runningKernelFiles: runningKernelFiles) * Int64(kernels.count)
         let summary = "\(ByteCount.format(freeBytes)) free, \(ByteCount.format(needed)) needed for \(kernels.joined(separator: ", "))"
         return freeBytes < needed
-            ? Check("/boot", .failed, "refused: /boot has \(summary); run ailab kernel-cleanup --execute first")
+            ? Check("/boot", .failed, "refused: /boot has \(summary)", next: "make room first: sudo ailab kernel-cleanup --execute")
             : Check("/boot", .ok, summary)
     }
 }

@@ -154,15 +154,15 @@ public struct UpgradeTask: MaintenanceTask {
             let dkms = dkmsResult?.stdout ?? ""
             if let kernel = NextBootDriver.newestKernel((try? DpkgQuery.parse(images.stdout)) ?? []) {
                 let check = NextBootDriver.check(kernel: kernel, dkms: DKMSStatus.parse(dkms), modulePackages: nvidia)
-                findings.add(check.status == .ok ? check : Check("next boot", .failed, "do not reboot: \(kernel) has no NVIDIA module "
-                                                                 + "(build it with dkms, or install linux-modules-nvidia-*-\(kernel))"))
+                findings.add(check.status == .ok ? check : Check("next boot", .failed, "do not reboot: \(kernel) has no NVIDIA module",
+                                                                 next: "build it (sudo dkms autoinstall -k \(kernel)) or install linux-modules-nvidia-*-\(kernel)"))
             }
         }
         let (flagged, packages) = HostFacts.rebootState(files)
         var required = flagged
         if allowDriverUpgrade && !UpgradeGuards.driverUpgrades(before.simulation).isEmpty { required = true }
         findings.add("reboot", required ? .warning : .ok, required ? "reboot required" + (packages.isEmpty ? "" : " by " + packages.joined(separator: ", "))
-                     : "no reboot required")
+                     : "no reboot required", next: "drain the host and reboot it when its jobs allow")
         findings.set("rebootRequired", required)
         findings.set("rebootPackages", packages)
         findings.measure("ailab_reboot_required", "Whether the host needs a reboot (1) or not (0).", required ? 1 : 0)
@@ -173,7 +173,8 @@ public struct UpgradeTask: MaintenanceTask {
                 line.hasPrefix("NEEDRESTART-SVC:") ? line.dropFirst("NEEDRESTART-SVC:".count).trimmed(where: \.isBlank) : nil
             }
             findings.add("services", services.isEmpty ? .ok : .warning,
-                         services.isEmpty ? "no service runs outdated code" : "to restart: " + services.joined(separator: ", "))
+                         services.isEmpty ? "no service runs outdated code" : "to restart: " + services.joined(separator: ", "),
+                         next: "restart them when their users allow: sudo systemctl restart \(services.joined(separator: " "))")
         }
         findings.set("servicesToRestart", services)
         let after = try await bootFree(run)

@@ -46,7 +46,8 @@ public struct VMAuditTask: MaintenanceTask {
         let listed = try await run.probe(virsh(["list", "--all", "--name"]))
         guard listed.succeeded else {
             let uri = connect ?? run.context.environment["LIBVIRT_DEFAULT_URI"] ?? "the default URI"
-            findings.add("libvirt", .failed, "cannot connect to \(uri): \(listed.message ?? listed.termination.description)")
+            findings.add("libvirt", .failed, "cannot connect to \(uri): \(listed.message ?? listed.termination.description)",
+                         next: "sudo systemctl status libvirtd, and virsh -c \(uri) list --all by hand")
             return findings
         }
         let domains = try await withThrowingTaskGroup(of: Domain.self) { group in
@@ -74,7 +75,8 @@ public struct VMAuditTask: MaintenanceTask {
                          "\(domain.state), \(domain.vcpus.map(String.init) ?? "?") vCPUs, \(memory), "
                          + "autostart \(domain.autostart), \(domain.disks.count) disk(s)"
                          + (domain.snapshots.map { ", \($0) snapshot(s)" } ?? "")
-                         + missing.map { "; missing disk image \($0)" }.joined())
+                         + missing.map { "; missing disk image \($0)" }.joined(),
+                         next: "restore the image or point the disk elsewhere: virsh edit \(domain.name)")
         }
         for pool in pools {
             let sizes = [pool.capacityBytes.map { "capacity \(ByteCount.format($0))" },
@@ -86,12 +88,14 @@ public struct VMAuditTask: MaintenanceTask {
         for image in images {
             findings.add(image.path, image.unreferenced ? .warning : .ok,
                          "\(ByteCount.format(image.bytesOnDisk)) on disk, "
-                         + (image.unreferenced ? "unreferenced: no domain uses it" : "used by " + image.referencedBy.joined(separator: ", ")))
+                         + (image.unreferenced ? "unreferenced: no domain uses it" : "used by " + image.referencedBy.joined(separator: ", ")),
+                         next: "check with qemu-img info \(image.path) whether a VM still needs it")
         }
         let unreferenced = images.filter(\.unreferenced)
         let unreferencedBytes = unreferenced.map(\.bytesOnDisk).reduce(0, +)
         findings.add("unreferenced images", unreferenced.isEmpty ? .ok : .warning, unreferenced.isEmpty ? "none"
-                     : "\(unreferenced.count) file(s) hold \(ByteCount.format(unreferencedBytes)); review before deleting by hand")
+                     : "\(unreferenced.count) file(s) hold \(ByteCount.format(unreferencedBytes))",
+                     next: "review each one (qemu-img info FILE) before deleting it by hand; ailab never deletes them")
         if !volumes.isEmpty {
             findings.notes.append("Volumes:\n" + volumes.map { "  \($0.pool)/\($0.name)  \($0.path)  capacity \($0.capacityBytes.map(ByteCount.format) ?? "?"), allocation \($0.allocationBytes.map(ByteCount.format) ?? "?")" }
                 .joined(separator: "\n"))

@@ -23,7 +23,7 @@ extension ExpectationsSection {
             for (position, url) in expect.http.enumerated() {
                 group.addTask {
                     let name = "http \(Redaction.url(url))"
-                    guard curl else { return (expect.tcp.count + position, Check(name, .failed, "curl is not installed (apt-get install curl)"), nil) }
+                    guard curl else { return (expect.tcp.count + position, Check(name, .failed, "curl is not installed"), nil) }
                     do {
                         let seconds = String(max(1, Int(probe.remaining.timeInterval.rounded(.down)) - 1))
                         let (check, time) = Self.judge(name, try await probe.call("curl", Self.curlArguments(seconds: seconds) + ["--", url]))
@@ -38,7 +38,12 @@ extension ExpectationsSection {
             return collected.sorted { $0.0 < $1.0 }
         }
         var report = Findings()
-        for (_, check, seconds) in checks {
+        for (_, var check, seconds) in checks {
+            if check.status == .failed {
+                check.next = check.name.hasPrefix("tcp ")
+                    ? "check that the service listens (ss -ltnp) and that no firewall between drops it"
+                    : "see the whole answer by hand: curl -v URL"
+            }
             report.add(check)
             if let seconds {
                 report.measure("ailab_endpoint_seconds", "Connect time of a TCP endpoint, or response time of an HTTP one.",

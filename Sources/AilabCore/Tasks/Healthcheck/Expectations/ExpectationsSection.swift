@@ -38,7 +38,7 @@ struct ExpectationsSection: HealthSection {
             return try await body()
         } catch {
             var report = Findings()
-            report.add(name, .failed, "\(error)")
+            report.add(name, .failed, "\(error)", next: "run the command it names by hand; a hung tool shows there too")
             return report
         }
     }
@@ -47,7 +47,7 @@ struct ExpectationsSection: HealthSection {
         var report = Findings()
         guard !expect.services.isEmpty else { return report }
         guard probe.has("systemctl") else {
-            for unit in expect.services { report.add("service \(unit)", .failed, "systemctl is not installed") }
+            for unit in expect.services { report.add("service \(unit)", .failed, "systemctl is not installed", next: "drop expect.services on a host without systemd") }
             return report
         }
         let answer = try await probe.call("systemctl", ["is-active", "--"] + expect.services)
@@ -59,7 +59,8 @@ struct ExpectationsSection: HealthSection {
         let states = answer.stdout.split(separator: "\n").map(String.init)
         for (position, unit) in expect.services.enumerated() {
             let state = position < states.count ? states[position] : "unknown"
-            report.add("service \(unit)", state == "active" ? .ok : .failed, state)
+            report.add("service \(unit)", state == "active" ? .ok : .failed, state,
+                       next: "read why: systemctl status \(unit), then sudo systemctl start \(unit)")
         }
         return report
     }
@@ -69,11 +70,13 @@ struct ExpectationsSection: HealthSection {
         for setting in expect.sysctl {
             let path = "/proc/sys/" + setting.key.replacing(".", with: "/")
             guard let value = probe.files.read(path)?.trimmed() else {
-                report.add("sysctl \(setting.key)", .warning, "no such setting (\(path))")
+                report.add("sysctl \(setting.key)", .warning, "no such setting (\(path))",
+                           next: "check the key's spelling in expect.sysctl, or load the module that provides it")
                 continue
             }
             let same = value.split(whereSeparator: \.isWhitespace) == setting.value.split(whereSeparator: \.isWhitespace)
-            report.add("sysctl \(setting.key)", same ? .ok : .warning, same ? value : "is \(value), expected \(setting.value)")
+            report.add("sysctl \(setting.key)", same ? .ok : .warning, same ? value : "is \(value), expected \(setting.value)",
+                       next: "set it in /etc/sysctl.d/ and apply it: sudo sysctl --system")
         }
         return report
     }
@@ -82,13 +85,15 @@ struct ExpectationsSection: HealthSection {
         var report = Findings()
         guard let wanted = expect.gpus else { return report }
         guard probe.has("nvidia-smi") else {
-            report.add("gpus \(wanted)", .failed, "expected \(wanted) GPU(s); nvidia-smi is not installed")
+            report.add("gpus \(wanted)", .failed, "expected \(wanted) GPU(s); nvidia-smi is not installed",
+                       next: "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot")
             return report
         }
         let result = try await probe.call("nvidia-smi", ["-L"])
         let count = result.succeeded ? NvidiaSMI.parseList(result.stdout).count : 0
         report.add("gpus \(wanted)", count >= wanted ? .ok : .failed, "\(count) GPU(s) answer, expected at least \(wanted)"
-                   + (result.succeeded ? "" : " (nvidia-smi -L: \(result.message ?? result.termination.description))"))
+                   + (result.succeeded ? "" : " (nvidia-smi -L: \(result.message ?? result.termination.description))"),
+                   next: "see the GPU section above for the missing GPU and its Xid")
         return report
     }
 }

@@ -19,7 +19,8 @@ public enum NextBootDriver {
             return Check("next boot", .ok, "\(kernel) has the NVIDIA module from \(package.name)")
         }
         return Check("next boot", .warning, "the next boot into \(kernel) would come up without the NVIDIA driver "
-                     + "(no DKMS build and no linux-modules-nvidia-*-\(kernel) package)")
+                     + "(no DKMS build and no linux-modules-nvidia-*-\(kernel) package)",
+                     next: "before rebooting: sudo dkms autoinstall -k \(kernel)")
     }
 }
 

@@ -7,6 +7,16 @@ public enum XidAction: String, Sendable, Equatable, Codable {
     case ignore = "nothing to do"
     case unknown = "not in the catalogue: see NVIDIA's Xid documentation"
 
+    /// The action as a step for the administrator, with the command where there is one.
+    public func nextStep(code: Int, gpu: Int?) -> String {
+        switch self {
+        case .resetGPU: "drain the GPU's jobs, then reset it (sudo nvidia-smi -r" + (gpu.map { " -i \($0))" } ?? ")") + " or reboot"
+        case .restartApplication: "restart the job that hit it; if Xid \(code) repeats, check the application and the driver"
+        case .ignore: "nothing to do"
+        case .unknown: "look Xid \(code) up in NVIDIA's Xid catalogue (docs.nvidia.com/deploy/xid-errors)"
+        }
+    }
+
     public var status: Status {
         switch self {
         case .resetGPU: .failed

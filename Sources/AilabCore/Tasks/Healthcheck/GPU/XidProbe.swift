@@ -40,10 +40,11 @@ enum XidProbe {
         case .noTool:
             return ([Check("xid", .absent, "neither journalctl nor dmesg is installed to read the kernel log")], [], [])
         case .unreadable(let reason):
-            return ([Check("xid", .warning, reason)], [], [])
+            return ([Check("xid", .warning, reason, next: "read the kernel log by hand: sudo journalctl -k -b | grep -E 'NVRM: Xid|SXid'")], [], [])
         case .events(let events, let source, let cut):
             let summaries = KernelXids.summarize(events)
-            let cutCheck = Check("xid", .warning, "the kernel log (\(source)) was cut at ailab's output limit: later Xids are not shown")
+            let cutCheck = Check("xid", .warning, "the kernel log (\(source)) was cut at ailab's output limit: later Xids are not shown",
+                                 next: "read the rest by hand: sudo journalctl -k -b | grep -E 'NVRM: Xid|SXid' | tail")
             guard !summaries.isEmpty else { return ([cut ? cutCheck : Check("xid", .ok, "no Xid errors this boot (\(source))")], [], []) }
             var checks: [Check] = cut ? [cutCheck] : []
             var metrics: [MetricSample] = []
@@ -53,8 +54,8 @@ enum XidProbe {
                 if let first = summary.first, let last = summary.last { detail += first == last ? ", at \(first)" : ", first \(first), last \(last)" }
                 if !summary.processes.isEmpty { detail += "; process " + summary.processes.joined(separator: ", ") }
                 if !summary.migInstances.isEmpty { detail += "; MIG " + summary.migInstances.joined(separator: ", ") }
-                detail += " → \(summary.action.rawValue)"
-                checks.append(Check("xid \(summary.code) \(gpu)", summary.action.status, detail))
+                checks.append(Check("xid \(summary.code) \(gpu)", summary.action.status, detail,
+                                    next: summary.action.nextStep(code: summary.code, gpu: gpuIndex[summary.pci])))
                 metrics.append(MetricSample("ailab_gpu_xid_errors", "Xid errors the kernel logged this boot, by GPU and code.",
                                             labels: ["gpu": gpuIndex[summary.pci].map(String.init) ?? summary.pci, "xid": String(summary.code)],
                                             value: Double(summary.count)))
