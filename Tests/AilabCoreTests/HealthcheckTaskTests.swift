@@ -77,7 +77,7 @@ struct HealthyHost {
     }
 
     func setKernelLog(_ text: String) {
-        runner.on("journalctl", XidProbe.journal + XidProbe.driverLines, stdout: text)
+        runner.on("journalctl", KernelLogScan.journal + KernelLogScan.filter, stdout: text)
     }
 
     /// One H100 answering every field of the query; `overrides` replace single values by field name.
@@ -124,7 +124,7 @@ extension Report {
         let bad = report.checks.filter { $0.status != .ok }
         #expect(bad.isEmpty, "\(bad)")
         #expect(report.exitStatus == .ok)
-        #expect(Set(report.checks.compactMap(\.section)) == ["host", "storage", "services", "containers", "vms", "gpu", "smart", "packages", "backups",
+        #expect(Set(report.checks.compactMap(\.section)) == ["host", "storage", "services", "containers", "vms", "gpu", "kernel", "smart", "packages", "backups",
                                                                    "expectations"])
         #expect(report.check("system")?.detail == "Ubuntu 24.04.1 LTS, kernel 6.8.0-45-generic, up 1d 1h")
     }

@@ -1,17 +1,20 @@
 import FoundationEssentials
 
-/// One sample of a gauge for node_exporter's textfile collector.
+/// One sample of a gauge (or a counter) for node_exporter's textfile collector.
 public struct MetricSample: Sendable, Equatable {
     public var name: String
     public var help: String
     public var labels: [String: String]
     public var value: Double
+    /// A count that only grows until it resets (a reboot): Prometheus's counter type.
+    public var isCounter: Bool
 
-    public init(_ name: String, _ help: String, labels: [String: String] = [:], value: Double) {
+    public init(_ name: String, _ help: String, labels: [String: String] = [:], value: Double, isCounter: Bool = false) {
         self.name = name
         self.help = help
         self.labels = labels
         self.value = value
+        self.isCounter = isCounter
     }
 }
 
@@ -42,7 +45,7 @@ public enum PrometheusText {
         for name in order {
             let group = grouped[name] ?? []
             lines.append("# HELP \(name) \(escapeHelp(group[0].help))")
-            lines.append("# TYPE \(name) gauge")
+            lines.append("# TYPE \(name) \(group[0].isCounter ? "counter" : "gauge")")
             for sample in group {
                 let labels = sample.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escapeLabel($0.value))\"" }
                 lines.append(name + (labels.isEmpty ? "" : "{\(labels.joined(separator: ","))}") + " " + format(sample.value))

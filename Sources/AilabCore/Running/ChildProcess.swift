@@ -24,7 +24,8 @@ final class ChildProcess: Sendable {
     private let record: ChildRecord
 
     init(path: String, arguments: [String], environment: [String: String], input: OpenFile? = nil,
-         output: OpenFile? = nil, lifetime: Lifetime = .boundToAilab, outputLimit: Int) throws {
+         output: OpenFile? = nil, lifetime: Lifetime = .boundToAilab, outputLimit: Int,
+         lines: (@Sendable (Substring) -> Void)? = nil) throws {
         let streams = try lifetime == .boundToAilab ? OutputStreams.pipes() : OutputStreams.unnamedFile()
         defer { streams.closeWriteEnds() }
 
@@ -39,9 +40,10 @@ final class ChildProcess: Sendable {
                     ailab_spawn(path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2, bound)
                 }
                 record.started(pid: child, code: errno)
-                var reader = PipeReader(descriptors: streams.readEnds, limit: outputLimit)
+                var reader = PipeReader(descriptors: streams.readEnds, limit: outputLimit, lines: lines.map { LineSplitter($0) })
                 if child > 0 { Self.supervise(child, reading: &reader, record: record) }
                 reader.closeAll()
+                reader.lines?.finish()
                 let (stdout, stderr) = streams.readFile(limit: outputLimit) ?? (reader.collected[0], reader.collected[1])
                 record.finished(stdout: stdout, stderr: stderr, truncated: reader.truncated || streams.fileTruncated(limit: outputLimit))
                 streams.closeFile()
@@ -183,11 +185,14 @@ private struct PipeReader {
     private let limit: Int
     private(set) var collected: [Data]
     private(set) var truncated = false
-    private var buffer = [UInt8](repeating: 0, count: 8192)
+    /// Where stdout goes line by line instead of into `collected`, when the caller streams it.
+    private(set) var lines: LineSplitter?
+    private var buffer = [UInt8](repeating: 0, count: 65536)
 
-    init(descriptors: [Int32], limit: Int) {
+    init(descriptors: [Int32], limit: Int, lines: LineSplitter? = nil) {
         self.descriptors = descriptors
         self.limit = limit
+        self.lines = lines
         collected = descriptors.map { _ in Data() }
     }
 
@@ -202,6 +207,10 @@ private struct PipeReader {
             guard count > 0 else {
                 close(poller.fd)
                 descriptors[index] = -1
+                continue
+            }
+            if index == 0, lines != nil {
+                buffer.withUnsafeBufferPointer { lines?.feed(UnsafeBufferPointer(rebasing: $0[0..<count])) }
                 continue
             }
             let room = max(0, limit - collected[index].count)

@@ -2,8 +2,21 @@
 public protocol CommandRunning: Sendable {
     /// Runs the invocation to completion (or to its timeout) and returns how it ended.
     func run(_ invocation: Invocation) async throws -> InvocationResult
+    /// Runs the invocation and hands its stdout to `line` one line at a time as it arrives,
+    /// keeping none of it: memory does not grow with the output. The result's stdout is empty.
+    func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult
     /// The absolute path an executable name resolves to on `PATH`, or nil when it is not installed.
     func locate(_ executable: String) -> String?
+}
+
+extension CommandRunning {
+    /// For runners that hold the whole output anyway (the fakes): split it once it is there.
+    public func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+        var result = try await run(invocation)
+        for text in result.stdout.split(whereSeparator: \.isNewline) { line(text) }
+        result.stdout = ""
+        return result
+    }
 }
 
 public enum RunnerError: Error, Equatable, Sendable, CustomStringConvertible {

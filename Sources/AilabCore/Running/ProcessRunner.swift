@@ -31,6 +31,14 @@ public struct ProcessRunner: CommandRunning {
     }
 
     public func run(_ invocation: Invocation) async throws -> InvocationResult {
+        try await run(invocation, lines: nil)
+    }
+
+    public func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+        try await run(invocation, lines: line)
+    }
+
+    private func run(_ invocation: Invocation, lines: (@Sendable (Substring) -> Void)?) async throws -> InvocationResult {
         guard let path = locate(invocation.executable) else {
             throw RunnerError.notFound(invocation.executable)
         }
@@ -44,7 +52,7 @@ public struct ProcessRunner: CommandRunning {
             do {
                 return try ChildProcess(path: path, arguments: invocation.arguments, environment: environment,
                                         input: invocation.input, output: invocation.output, lifetime: invocation.lifetime,
-                                        outputLimit: outputLimit)
+                                        outputLimit: outputLimit, lines: lines)
             } catch {
                 throw RunnerError.launchFailed(invocation.executable, "\(error)")
             }

@@ -64,10 +64,19 @@ public struct TaskRun: Sendable {
 
     /// Runs a read-only command. A mutating one is refused: only the gate may start those.
     public func probe(_ invocation: Invocation) async throws -> InvocationResult {
+        try await readOnly(invocation) { try await context.runner.run(invocation) }
+    }
+
+    /// As `probe`, with stdout handed over line by line (see `CommandRunning.stream`).
+    public func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+        try await readOnly(invocation) { try await context.runner.stream(invocation, line: line) }
+    }
+
+    private func readOnly(_ invocation: Invocation, _ start: () async throws -> InvocationResult) async throws -> InvocationResult {
         guard invocation.effect == .readOnly else {
             throw AilabError.failed("refused to probe with a mutating command: \(invocation.commandLine)")
         }
-        let result = try await context.runner.run(invocation)
+        let result = try await start()
         log.write("probe: \(invocation.commandLine) → \(result.timedOut ? "timed out" : result.termination.description)")
         return result
     }

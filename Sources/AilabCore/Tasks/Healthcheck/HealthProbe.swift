@@ -5,6 +5,8 @@ public struct HealthProbe: Sendable {
     public let run: TaskRun
     public let deadline: ContinuousClock.Instant
     public let threshold: Int
+    /// This boot's kernel log, read once for every section that asks.
+    public let kernelLog = KernelLogScan()
 
     /// Commands ended by the deadline: a hung probe fails the section, naming the command.
     public struct TimedOut: Error, CustomStringConvertible {
@@ -24,7 +26,17 @@ public struct HealthProbe: Sendable {
     /// Runs a read-only command with whatever is left of the section's time.
     public func call(_ executable: String, _ arguments: [String]) async throws -> InvocationResult {
         let remaining = self.remaining
-        let result = try await run.probe(Invocation(executable, arguments, timeout: remaining))
+        return try checked(try await run.probe(Invocation(executable, arguments, timeout: remaining)), remaining)
+    }
+
+    /// As `call`, handing stdout over line by line instead of keeping it.
+    public func stream(_ executable: String, _ arguments: [String], line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+        let remaining = self.remaining
+        return try checked(try await run.stream(Invocation(executable, arguments, timeout: remaining), line: line), remaining)
+    }
+
+    private func checked(_ result: InvocationResult, _ remaining: Duration) throws -> InvocationResult {
+        let executable = result.invocation.executable, arguments = result.invocation.arguments
         if result.timedOut {
             throw TimedOut(commandLine: ([executable] + arguments).joined(separator: " "),
                            seconds: max(1, Int64(remaining.timeInterval.rounded())))

@@ -19,11 +19,11 @@ public struct HealthcheckTask: MaintenanceTask {
     }
 
     static let listKeys = ["filesystems", "blockDevices", "failedUnits", "unhealthyContainers", "dockerDisk", "domains", "gpus",
-                           "xids", "smart", "listeners", "interruptedPackages"]
+                           "xids", "smart", "listeners", "interruptedPackages", "kernelEvents"]
 
     func sections(host: String) -> [any HealthSection] {
         [HostSection(host: host), StorageSection(), ServicesSection(), ContainersSection(), VMSection(),
-         GPUSection(), SMARTSection(), PackagesSection(), BackupSection(folder: backupFolder, maximumAge: backupMaxAge),
+         GPUSection(), KernelLogSection(), SMARTSection(), PackagesSection(), BackupSection(folder: backupFolder, maximumAge: backupMaxAge),
          ExpectationsSection(expect: expectations)]
     }
 

@@ -20,7 +20,7 @@ struct GPUSection: HealthSection {
         }
         async let listedCall = probe.call("nvidia-smi", ["-L"])
         async let queried = query(probe)
-        async let xidCall = XidProbe.read(probe)
+        async let xidCall = probe.kernelLog.outcome(probe)
         async let packagesCall = kernelPackages(probe)
         async let dkmsCall = probe.has("dkms") ? probe.call("dkms", ["status"]) : nil
         let (listed, gpus, xids, packages, dkmsResult) = try await (listedCall, queried, xidCall, packagesCall, dkmsCall)

@@ -26,45 +26,77 @@ public struct XidSummary: Sendable, Equatable, Encodable {
     public var migInstances: [String]
 }
 
+/// Xid events counted as they are read: memory grows with the GPUs and codes, not with the log.
+/// A bare "fallen off" line is counted only for a GPU that has no Xid 79 line of its own (the
+/// driver often prints both).
+public struct XidTally: Sendable {
+    private struct Group: Sendable {
+        var first: XidEvent
+        var last: XidEvent
+        var count = 1
+        var processes: [String] = []
+        var instances: [String] = []
+    }
+    private static let listed = 10
+    private var order: [String] = []
+    private var groups: [String: Group] = [:]
+
+    public init() {}
+
+    public mutating func add(_ event: XidEvent) {
+        let key = "\(event.pci)#\(event.code)" + (event.bareFallenOff ? "#bare" : "")
+        if groups[key] == nil {
+            order.append(key)
+            groups[key] = Group(first: event, last: event, count: 0)
+        }
+        groups[key]?.count += 1
+        groups[key]?.last = event
+        if let name = event.process, groups[key]?.processes.contains(name) == false, (groups[key]?.processes.count ?? 0) < Self.listed {
+            groups[key]?.processes.append(name)
+        }
+        if let instance = event.gpuInstance {
+            let label = "GPU-I \(instance)" + (event.computeInstance.map { " CI \($0)" } ?? "")
+            if groups[key]?.instances.contains(label) == false, (groups[key]?.instances.count ?? 0) < Self.listed {
+                groups[key]?.instances.append(label)
+            }
+        }
+    }
+
+    /// By GPU and code, in the order they first appeared.
+    public var summaries: [XidSummary] {
+        let explicit79 = Set(groups.values.filter { $0.first.code == 79 && !$0.first.bareFallenOff }.map(\.first.pci))
+        return order.compactMap { key in
+            guard let group = groups[key], !(group.first.bareFallenOff && explicit79.contains(group.first.pci)) else { return nil }
+            let first = group.first
+            return XidSummary(pci: first.pci, code: first.code, count: group.count, first: first.time, last: group.last.time,
+                              processes: group.processes, meaning: XidCatalog.meaning(code: first.code),
+                              action: XidCatalog.action(code: first.code, message: group.last.message), migInstances: group.instances)
+        }
+    }
+}
+
 /// Xid lines from `journalctl -k -b -o short-iso` or `dmesg --time-format iso`. The driver
 /// prints `NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s`, and under MIG the
 /// parenthesis also carries ` GPU-I:%02u` or ` GPU-I:%02u GPU-CI:%02u`. A "GPU has fallen off the
 /// bus" line without an Xid number counts as Xid 79.
 public enum KernelXids {
     public static func parse(_ log: String) -> [XidEvent] {
-        log.split(whereSeparator: \.isNewline).compactMap { line in
-            let text = String(line)
-            if let range = text.firstRange(of: "NVRM: Xid (") { return xidLine(text, after: range.upperBound) }
-            if text.contains("GPU has fallen off the bus") && text.contains("NVRM: GPU ") { return fallenOffLine(text) }
-            return nil
-        }
+        log.split(whereSeparator: \.isNewline).compactMap { event(in: $0) }
     }
 
-    /// Groups by GPU and code, in the order they first appeared. A bare "fallen off" line is
-    /// counted only for a GPU that has no Xid 79 line of its own (the driver often prints both).
+    /// The Xid one kernel log line reports, if any.
+    public static func event(in line: Substring) -> XidEvent? {
+        guard line.contains("NVRM: ") else { return nil }
+        let text = String(line)
+        if let range = text.firstRange(of: "NVRM: Xid (") { return xidLine(text, after: range.upperBound) }
+        if text.contains("GPU has fallen off the bus") && text.contains("NVRM: GPU ") { return fallenOffLine(text) }
+        return nil
+    }
+
     public static func summarize(_ events: [XidEvent]) -> [XidSummary] {
-        let explicit79 = Set(events.filter { $0.code == 79 && !$0.bareFallenOff }.map(\.pci))
-        var order: [String] = []
-        var groups: [String: [XidEvent]] = [:]
-        for event in events where !(event.bareFallenOff && explicit79.contains(event.pci)) {
-            let key = "\(event.pci)#\(event.code)"
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(event)
-        }
-        return order.compactMap { key in
-            guard let group = groups[key], let first = group.first, let last = group.last else { return nil }
-            var processes: [String] = []
-            for name in group.compactMap(\.process) where !processes.contains(name) { processes.append(name) }
-            var instances: [String] = []
-            for event in group {
-                guard let instance = event.gpuInstance else { continue }
-                let label = "GPU-I \(instance)" + (event.computeInstance.map { " CI \($0)" } ?? "")
-                if !instances.contains(label) { instances.append(label) }
-            }
-            return XidSummary(pci: first.pci, code: first.code, count: group.count, first: first.time, last: last.time,
-                              processes: processes, meaning: XidCatalog.meaning(code: first.code),
-                              action: XidCatalog.action(code: first.code, message: last.message), migInstances: instances)
-        }
+        var tally = XidTally()
+        for event in events { tally.add(event) }
+        return tally.summaries
     }
 
     /// "0000:3B:00.0", "00000000:3b:00.0" or "0000:3b:00" → "0000:3b:00".
@@ -123,7 +155,7 @@ public enum KernelXids {
     }
 
     /// The leading ISO 8601 stamp of `-o short-iso` and `--time-format iso` lines.
-    private static func timestamp(_ line: String) -> String? {
+    static func timestamp(_ line: some StringProtocol) -> String? {
         let first = line.prefix { $0 != " " }
         guard first.count >= 19, first.prefix(4).allSatisfy(\.isNumber), first.dropFirst(10).first == "T" else { return nil }
         return String(first)

@@ -1,39 +1,7 @@
-/// Xid errors of the current boot, from the kernel log (root only). journalctl keeps only the
-/// driver's lines (`--grep`), so a long-running host's log is read whole; a read that was cut
-/// anyway says so as a warning instead of calling the GPUs healthy.
+/// The Xid errors of this boot, from the shared read of the kernel log (root only), one check
+/// per GPU and code.
 enum XidProbe {
-    enum Outcome {
-        case needsRoot
-        case noTool
-        case unreadable(String)
-        case events([XidEvent], source: String, cut: Bool)
-    }
-
-    static let journal = ["-k", "-b", "--no-pager", "-o", "short-iso"]
-    /// The lines KernelXids reads: Xids, SXids, and the bare "fallen off the bus".
-    static let driverLines = ["--grep", "NVRM: (Xid|GPU .*fallen off the bus)|SXid"]
-
-    /// `journalctl -k -b --grep …`; the whole journal where journalctl has no pattern matching;
-    /// `dmesg` where journald keeps no kernel log.
-    static func read(_ probe: HealthProbe) async throws -> Outcome {
-        guard probe.isRoot else { return .needsRoot }
-        if probe.has("journalctl") {
-            var result = try await probe.call("journalctl", journal + driverLines)
-            if result.stderr.contains("pattern matching") { result = try await probe.call("journalctl", journal) }
-            // With --grep, no match is exit 1 and "-- No entries --".
-            let empty = result.stdout.isEmpty || result.stdout.hasPrefix("-- No entries --")
-            if result.succeeded || (empty && result.stderr.isEmpty) {
-                return .events(KernelXids.parse(result.stdout), source: "journalctl -k -b", cut: result.truncated)
-            }
-        }
-        guard probe.has("dmesg") else { return .noTool }
-        let dmesg = try await probe.call("dmesg", ["--time-format", "iso"])
-        guard dmesg.succeeded else { return .unreadable("dmesg: \(dmesg.message ?? dmesg.termination.description)") }
-        return .events(KernelXids.parse(dmesg.stdout), source: "dmesg", cut: dmesg.truncated)
-    }
-
-    /// One check per GPU and code, named after the GPU's index where the driver knows it.
-    static func checks(_ outcome: Outcome, gpuIndex: [String: Int]) -> ([Check], [MetricSample], [XidSummary]) {
+    static func checks(_ outcome: KernelLogScan.Outcome, gpuIndex: [String: Int]) -> ([Check], [MetricSample], [XidSummary]) {
         switch outcome {
         case .needsRoot:
             return ([Check("xid", .skipped, "skipped (needs root)")], [], [])
@@ -41,12 +9,10 @@ enum XidProbe {
             return ([Check("xid", .absent, "neither journalctl nor dmesg is installed to read the kernel log")], [], [])
         case .unreadable(let reason):
             return ([Check("xid", .warning, reason, next: "read the kernel log by hand: sudo journalctl -k -b | grep -E 'NVRM: Xid|SXid'")], [], [])
-        case .events(let events, let source, let cut):
-            let summaries = KernelXids.summarize(events)
-            let cutCheck = Check("xid", .warning, "the kernel log (\(source)) was cut at ailab's output limit: later Xids are not shown",
-                                 next: "read the rest by hand: sudo journalctl -k -b | grep -E 'NVRM: Xid|SXid' | tail")
-            guard !summaries.isEmpty else { return ([cut ? cutCheck : Check("xid", .ok, "no Xid errors this boot (\(source))")], [], []) }
-            var checks: [Check] = cut ? [cutCheck] : []
+        case .read(let read):
+            let summaries = read.xids.summaries
+            guard !summaries.isEmpty else { return ([Check("xid", .ok, "no Xid errors this boot (\(read.source))")], [], []) }
+            var checks: [Check] = []
             var metrics: [MetricSample] = []
             for summary in summaries {
                 let gpu = gpuIndex[summary.pci].map { "gpu\($0)" } ?? summary.pci

@@ -1,0 +1,78 @@
+import Synchronization
+
+/// One read of this boot's kernel log, shared by the sections that need it (GPU Xids, the kernel
+/// section): the first to ask starts it, the others wait for the same result. The log is
+/// streamed line by line through every pattern, so memory does not grow with its length.
+public final class KernelLogScan: Sendable {
+    public enum Outcome: Sendable {
+        case needsRoot
+        case noTool
+        case unreadable(String)
+        case read(KernelLogRead)
+    }
+
+    private let started = Mutex<Task<Outcome, any Error>?>(nil)
+
+    public init() {}
+
+    static let journal = ["-k", "-b", "--no-pager", "-o", "short-iso"]
+    /// journalctl keeps only the lines some pattern reads, so that a log of months stays small.
+    static var filter: [String] { ["--grep", KernelPatterns.grep] }
+
+    func outcome(_ probe: HealthProbe) async throws -> Outcome {
+        let task = started.withLock { task in
+            if let task { return task }
+            let new = Task { try await Self.read(probe) }
+            task = new
+            return new
+        }
+        return try await task.value
+    }
+
+    /// `journalctl -k -b --grep …`; the whole journal where journalctl has no pattern matching;
+    /// `dmesg` where journald keeps no kernel log.
+    private static func read(_ probe: HealthProbe) async throws -> Outcome {
+        guard probe.isRoot else { return .needsRoot }
+        if probe.has("journalctl") {
+            var (result, read) = try await stream(probe, "journalctl", journal + filter)
+            if result.stderr.contains("pattern matching") { (result, read) = try await stream(probe, "journalctl", journal) }
+            // With --grep, no match is exit 1 and "-- No entries --".
+            if result.succeeded || (read.lines <= 1 && result.stderr.isEmpty) {
+                return .read(read.named("journalctl -k -b"))
+            }
+        }
+        guard probe.has("dmesg") else { return .noTool }
+        let (dmesg, read) = try await stream(probe, "dmesg", ["--time-format", "iso"])
+        guard dmesg.succeeded else { return .unreadable("dmesg: \(dmesg.message ?? dmesg.termination.description)") }
+        return .read(read.named("dmesg"))
+    }
+
+    private static func stream(_ probe: HealthProbe, _ executable: String, _ arguments: [String]) async throws -> (InvocationResult, KernelLogRead) {
+        let reader = Mutex(KernelLogRead())
+        let result = try await probe.stream(executable, arguments) { line in reader.withLock { $0.add(line) } }
+        return (result, reader.withLock { $0 })
+    }
+}
+
+/// What one read of the kernel log found.
+public struct KernelLogRead: Sendable {
+    public var xids = XidTally()
+    public var events = KernelEvents()
+    public var lines = 0
+    public var source = ""
+
+    mutating func add(_ line: Substring) {
+        lines += 1
+        if let xid = KernelXids.event(in: line) {
+            xids.add(xid)
+        } else if let found = KernelPatterns.match(line) {
+            events.add(found, time: KernelXids.timestamp(line))
+        }
+    }
+
+    func named(_ source: String) -> KernelLogRead {
+        var copy = self
+        copy.source = source
+        return copy
+    }
+}
