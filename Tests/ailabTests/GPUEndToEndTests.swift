@@ -70,7 +70,9 @@ import Testing
 /// A host up for months: 800,000 kernel lines, and at the very end the GPU falls off the bus.
 /// journalctl's own filter (emulated here with grep -E on its pattern) keeps the Xid in view.
 @Suite struct LongKernelLogTests {
-    @Test func anXid79AtTheEndOfAHugeLogIsReported() throws {
+    /// With journalctl's filter, and with a journalctl that has none (the whole log, about
+    /// 90 MB, streamed through every pattern): the last lines are found either way.
+    @Test(arguments: [true, false]) func anXid79AtTheEndOfAHugeLogIsReported(filtering: Bool) throws {
         try RealTools.requireRoot()
         let stubs = try StubBin()
         try stubs.link("df")
@@ -85,8 +87,10 @@ import Testing
             """)
         try stubs.stub("journalctl", """
             pattern=''; while [ $# -gt 0 ]; do [ "$1" = --grep ] && pattern=$2; shift; done
+            \(filtering ? "" : "pattern=''")
             { yes '2026-11-20T03:00:00+0000 lab01 kernel: audit: type=1400 apparmor="DENIED" operation="open" profile="snap"' | head -n 800000
               echo '2026-11-20T04:00:00+0000 lab01 kernel: NVRM: Xid (PCI:0000:3b:00): 79, pid=0, name=<unknown>, GPU has fallen off the bus.'
+              echo '2026-11-20T04:00:01+0000 lab01 kernel: EXT4-fs (nvme1n1): Remounting filesystem read-only'
             } | if [ -n "$pattern" ]; then grep -E "$pattern"; else cat; fi
             """)
         let scratch = try Scratch()
@@ -98,5 +102,8 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stderr)")
         let xid = (json["checks"] as? [[String: Any]] ?? []).first { ($0["name"] as? String)?.hasPrefix("xid 79") == true }
         #expect(xid?["status"] as? String == "failed", "\(String(describing: xid))")
+        let readOnly = (json["checks"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "read-only fs nvme1n1" }
+        #expect(readOnly?["status"] as? String == "failed", "\(String(describing: readOnly))")
+        #expect((json["kernelEvents"] as? [[String: Any]])?.first?["device"] as? String == "nvme1n1")
     }
 }

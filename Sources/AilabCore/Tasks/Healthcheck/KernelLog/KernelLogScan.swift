@@ -63,6 +63,7 @@ public struct KernelLogRead: Sendable {
 
     mutating func add(_ line: Substring) {
         lines += 1
+        guard KernelPatterns.mayMatch(line) else { return }
         if let xid = KernelXids.event(in: line) {
             xids.add(xid)
         } else if let found = KernelPatterns.match(line) {

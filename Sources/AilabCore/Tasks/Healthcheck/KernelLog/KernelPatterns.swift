@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What the kernel complains about, as healthcheck names it (the `kind` label of the metrics).
 public enum KernelEventKind: String, Sendable, Codable, CaseIterable {
     case filesystemReadOnly = "fs_readonly"
@@ -33,6 +37,9 @@ struct KernelLine: Equatable, Sendable {
 /// format is documented or seen. The table is the one place these facts live.
 struct KernelPattern: Sendable {
     let kind: KernelEventKind
+    /// Literal text that every line `match` reads contains: a cheap test that passes the other
+    /// lines by (most of a long log).
+    let anchors: [String]
     /// A PCRE2 alternative for `journalctl --grep`; it must keep every line `match` reads.
     let grep: String
     let source: String
@@ -44,12 +51,12 @@ enum KernelPatterns {
     static let ioErrorsFailed = 100
 
     static let all: [KernelPattern] = [
-        KernelPattern(kind: .filesystemReadOnly, grep: "Remounting filesystem read-only|Shutting down filesystem",
+        KernelPattern(kind: .filesystemReadOnly, anchors: ["Remounting filesystem read-only", "Shutting down filesystem"], grep: "Remounting filesystem read-only|Shutting down filesystem",
                       source: "fs/ext4/super.c ext4_handle_error; fs/xfs/xfs_fsops.c xfs_do_force_shutdown") { line in
             guard line.contains("Remounting filesystem read-only") || line.contains("Shutting down filesystem") else { return nil }
             return KernelLine(kind: .filesystemReadOnly, device: word(after: "(", in: line, until: ")") ?? "?", status: .failed)
         },
-        KernelPattern(kind: .ioError, grep: "I/O error, dev |Buffer I/O error on dev",
+        KernelPattern(kind: .ioError, anchors: ["I/O error"], grep: "I/O error, dev |Buffer I/O error on dev",
                       source: "block/blk-core.c blk_print_req_error; fs/buffer.c buffer_io_error") { line in
             if line.contains("I/O error, dev "), let device = word(after: "I/O error, dev ", in: line, until: ",") {
                 return KernelLine(kind: .ioError, device: device, status: .warning)
@@ -58,7 +65,7 @@ enum KernelPatterns {
             let rest = line[range.upperBound...].drop { $0 != " " }.dropFirst()
             return KernelLine(kind: .ioError, device: String(rest.prefix { $0 != "," && $0 != " " }), status: .warning)
         },
-        KernelPattern(kind: .nvme, grep: "nvme nvme[0-9]+: ",
+        KernelPattern(kind: .nvme, anchors: ["nvme nvme"], grep: "nvme nvme[0-9]+: ",
                       source: "drivers/nvme/host/pci.c nvme_timeout, nvme_reset_work, nvme_remove_dead_ctrl") { line in
             guard let device = word(after: "nvme ", in: line, until: ":"), device.hasPrefix("nvme") else { return nil }
             if line.contains("Removing after probe failure") || line.contains("Disabling device after reset failure")
@@ -70,7 +77,7 @@ enum KernelPatterns {
             }
             return nil
         },
-        KernelPattern(kind: .oomKill, grep: "Killed process [0-9]+|oom-kill:",
+        KernelPattern(kind: .oomKill, anchors: ["Killed process ", "oom-kill:"], grep: "Killed process [0-9]+|oom-kill:",
                       source: "mm/oom_kill.c __oom_kill_process, dump_oom_summary") { line in
             if let range = line.firstRange(of: "oom-kill:") {
                 let fields = line[range.upperBound...].split(separator: ",")
@@ -87,24 +94,24 @@ enum KernelPatterns {
             let name = word(after: "(", in: rest, until: ")") ?? "?"
             return pid.isEmpty ? nil : KernelLine(kind: .oomKill, device: name, status: .warning, pid: pid)
         },
-        KernelPattern(kind: .hungTask, grep: "blocked for more than [0-9]+ seconds",
+        KernelPattern(kind: .hungTask, anchors: ["blocked for more than"], grep: "blocked for more than [0-9]+ seconds",
                       source: "kernel/hung_task.c check_hung_task") { line in
             guard line.contains("blocked for more than"), let task = word(after: "INFO: task ", in: line, until: " ") else { return nil }
             // "kworker/1:2:10762": the name, without the pid after the last colon.
             let name = task.lastIndex(of: ":").map { String(task[..<$0]) } ?? task
             return KernelLine(kind: .hungTask, device: name, status: .warning)
         },
-        KernelPattern(kind: .softLockup, grep: "soft lockup - CPU",
+        KernelPattern(kind: .softLockup, anchors: ["soft lockup - CPU"], grep: "soft lockup - CPU",
                       source: "kernel/watchdog.c watchdog_timer_fn") { line in
             guard line.contains("soft lockup - CPU") else { return nil }
             return KernelLine(kind: .softLockup, device: word(after: "soft lockup - ", in: line, until: " ") ?? "CPU", status: .warning)
         },
-        KernelPattern(kind: .rcuStall, grep: "detected stalls? on CPU",
+        KernelPattern(kind: .rcuStall, anchors: ["detected stall"], grep: "detected stalls? on CPU",
                       source: "kernel/rcu/tree_stall.h print_other_cpu_stall, print_cpu_stall") { line in
             guard line.contains("detected stall on CPU") || line.contains("detected stalls on CPU") else { return nil }
             return KernelLine(kind: .rcuStall, device: word(after: "INFO: ", in: line, until: " ") ?? "rcu", status: .warning)
         },
-        KernelPattern(kind: .machineCheck, grep: #"mce: \[Hardware Error\]: Machine check|mce: Uncorrected|EDAC MC[0-9]+: [0-9]+ (CE|UE) "#,
+        KernelPattern(kind: .machineCheck, anchors: ["mce: ", "EDAC MC"], grep: #"mce: \[Hardware Error\]: Machine check|mce: Uncorrected|EDAC MC[0-9]+: [0-9]+ (CE|UE) "#,
                       source: "arch/x86/kernel/cpu/mce/core.c; drivers/edac/edac_mc.c edac_mc_handle_error") { line in
             if let range = line.firstRange(of: "EDAC MC") {
                 let controller = "MC" + line[range.upperBound...].prefix { $0.isNumber }
@@ -117,24 +124,24 @@ enum KernelPatterns {
             guard line.contains("Machine check events logged") else { return nil }
             return KernelLine(kind: .machineCheck, device: "mce", status: .warning)
         },
-        KernelPattern(kind: .nfs, grep: "nfs: server .* (not responding|OK)",
+        KernelPattern(kind: .nfs, anchors: ["nfs: server "], grep: "nfs: server .* (not responding|OK)",
                       source: "fs/nfs/client.c, net/sunrpc/clnt.c call_timeout, call_decode") { line in
             guard let server = word(after: "nfs: server ", in: line, until: " ") else { return nil }
             if line.contains(" not responding") { return KernelLine(kind: .nfs, device: server, status: .failed) }
             guard line.hasSuffix(" OK") || line.contains(" OK ") else { return nil }
             return KernelLine(kind: .nfs, device: server, status: .ok, count: 0, recovered: true)
         },
-        KernelPattern(kind: .aerUncorrected, grep: "AER: (Multiple )?Uncorrect",
+        KernelPattern(kind: .aerUncorrected, anchors: ["AER: "], grep: "AER: (Multiple )?Uncorrect",
                       source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info") { line in
             guard line.contains("AER: Uncorrect") || line.contains("AER: Multiple Uncorrect") else { return nil }
             return KernelLine(kind: .aerUncorrected, device: aerDevice(line), status: .failed)
         },
-        KernelPattern(kind: .aerCorrected, grep: "AER: (Multiple )?Correct",
+        KernelPattern(kind: .aerCorrected, anchors: ["AER: "], grep: "AER: (Multiple )?Correct",
                       source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info") { line in
             guard line.contains("AER: Correct") || line.contains("AER: Multiple Correct") else { return nil }
             return KernelLine(kind: .aerCorrected, device: aerDevice(line), status: .ok)
         },
-        KernelPattern(kind: .sxid, grep: #"SXid \("#,
+        KernelPattern(kind: .sxid, anchors: ["SXid ("], grep: #"SXid \("#,
                       source: "NVIDIA Fabric Manager user guide, \"NVSwitch SXid errors\"") { line in
             guard let pci = word(after: "SXid (PCI:", in: line, until: ")"), let range = line.firstRange(of: "): ") else { return nil }
             let fields = line[range.upperBound...].split(separator: ",").map { $0.trimmingPrefix(" ") }
@@ -147,6 +154,32 @@ enum KernelPatterns {
     /// The `--grep` pattern: the NVIDIA driver's lines and every pattern above.
     static var grep: String {
         (["NVRM: (Xid|GPU .*fallen off the bus)"] + all.map(\.grep)).joined(separator: "|")
+    }
+
+    /// Every anchor, the NVIDIA driver's included, as bytes.
+    static let anchorBytes: [[UInt8]] = Array(Set(["NVRM: "] + all.flatMap(\.anchors))).map { Array($0.utf8) }
+
+    /// Whether a line may be one that a pattern or the Xid reader reads: a byte search, so that
+    /// a log of millions of lines costs little more than reading it.
+    static func mayMatch(_ line: Substring) -> Bool {
+        var line = line
+        return line.withUTF8 { bytes in
+            anchorBytes.contains { contains(bytes, $0) }
+        }
+    }
+
+    /// memchr for the first byte, memcmp for the rest.
+    private static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let base = haystack.baseAddress, let head = needle.first, haystack.count >= needle.count else { return false }
+        var start = base
+        let end = base + (haystack.count - needle.count + 1)
+        while start < end, let found = memchr(start, Int32(head), end - start) {
+            let candidate = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+            let same = needle.withUnsafeBufferPointer { pointer in pointer.baseAddress.map { memcmp(candidate, $0, needle.count) == 0 } ?? false }
+            if same { return true }
+            start = candidate + 1
+        }
+        return false
     }
 
     static func match(_ line: Substring) -> KernelLine? {
