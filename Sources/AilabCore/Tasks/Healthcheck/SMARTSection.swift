@@ -1,6 +1,8 @@
 /// Every SMART-capable device's health. `--nocheck=standby` leaves sleeping disks asleep.
 struct SMARTSection: HealthSection {
     let title = "smart"
+    /// smartctl runs at most this many at once: a host of 24 disks is read in six rounds.
+    static let concurrentProbes = 4
 
     func probe(_ probe: HealthProbe) async throws -> Findings {
         var report = Findings()
@@ -18,20 +20,12 @@ struct SMARTSection: HealthSection {
             report.add("smartctl", .ok, "no SMART-capable devices found")
             return report
         }
-        let healths = try await withThrowingTaskGroup(of: (Int, SmartHealth?, String).self) { group in
-            for (index, device) in devices.enumerated() {
-                group.addTask {
-                    let result = try await probe.call("smartctl", [
-                        "--json", "--info", "--health", "--attributes", "--log=error", "--nocheck=standby",
-                        "--device=\(device.type)", device.name,
-                    ])
-                    let health = try? Smartctl.parseHealth(result.stdout, device: device.name)
-                    return (index, health, result.message ?? result.termination.description)
-                }
-            }
-            var collected: [(Int, SmartHealth?, String)] = []
-            for try await entry in group { collected.append(entry) }
-            return collected.sorted { $0.0 < $1.0 }
+        let healths = try await boundedMap(Array(devices.enumerated()), limit: Self.concurrentProbes) { index, device in
+            let result = try await probe.call("smartctl", [
+                "--json", "--info", "--health", "--attributes", "--log=error", "--nocheck=standby",
+                "--device=\(device.type)", device.name,
+            ])
+            return (index, try? Smartctl.parseHealth(result.stdout, device: device.name), result.message ?? result.termination.description)
         }
         for (index, health, message) in healths {
             let name = devices[index].name + (devices[index].type.contains(",") ? " [\(devices[index].type)]" : "")
