@@ -372,3 +372,31 @@ extension HealthyHost {
                   + ServicesSection.timedTasks.map { "ailab-\($0).service" }, stdout: services)
     }
 }
+
+/// SSDs that take TRIM need fstrim.timer enabled and running on time.
+@Suite struct TrimTests {
+    static let ssd = #"{"blockdevices":[{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false,"disc-gran":512},{"name":"sda","type":"disk","size":4000787030016,"model":"HDD","rota":true,"disc-gran":0}]}"#
+    static let timers = ["list-timers", "--all", "--output=json", "--no-pager", "fstrim.timer"]
+
+    @Test func aDisabledOrLateTimerWarnsAndARecentOneIsOk() async throws {
+        let host = try HealthyHost()
+        host.runner.on("lsblk", stdout: Self.ssd)
+        host.runner.on("systemctl", Self.timers, stdout: #"[{"next":null,"last":null,"unit":"fstrim.timer","activates":"fstrim.service"}]"#)
+        let disabled = try #require(try await host.report().check("fstrim"))
+        #expect(disabled.status == .warning && disabled.next == "sudo systemctl enable --now fstrim.timer", "\(disabled)")
+        #expect(disabled.detail.contains("nvme0n1") && !disabled.detail.contains("sda"))
+        let now = Int(HealthyHost.now.timeIntervalSince1970)
+        host.runner.on("systemctl", Self.timers, stdout: #"[{"next":\#((now + 86400) * 1_000_000),"last":\#((now - 10 * 86400) * 1_000_000),"unit":"fstrim.timer","activates":"fstrim.service"}]"#)
+        let late = try #require(try await host.report().check("fstrim"))
+        #expect(late.status == .warning && late.detail.hasPrefix("fstrim.timer last ran 10d"), "\(late)")
+        host.runner.on("systemctl", Self.timers, stdout: #"[{"next":\#((now + 86400) * 1_000_000),"last":\#((now - 2 * 86400) * 1_000_000),"unit":"fstrim.timer","activates":"fstrim.service"}]"#)
+        #expect(try await host.report().check("fstrim")?.status == .ok)
+    }
+
+    @Test func noSSDThatTakesTrimMeansNoCheck() async throws {
+        let host = try HealthyHost()
+        let report = try await host.report()
+        #expect(report.check("fstrim") == nil)
+        #expect(!host.runner.calls.contains { $0.arguments.contains("fstrim.timer") })
+    }
+}

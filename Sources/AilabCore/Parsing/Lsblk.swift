@@ -7,10 +7,15 @@ public struct BlockDevice: Sendable, Equatable, Codable {
     public var sizeBytes: Int64
     public var model: String?
     public var rotational: Bool?
+    /// The discard granularity: above zero, the device takes TRIM.
+    public var discardBytes: Int64?
+
+    /// A solid-state disk that takes TRIM, which `fstrim` should visit now and then.
+    public var trimmable: Bool { type == "disk" && rotational == false && (discardBytes ?? 0) > 0 }
 }
 
 public enum Lsblk {
-    public static let arguments = ["--json", "--bytes", "--nodeps", "--output", "NAME,TYPE,SIZE,MODEL,ROTA"]
+    public static let arguments = ["--json", "--bytes", "--nodeps", "--output", "NAME,TYPE,SIZE,MODEL,ROTA,DISC-GRAN"]
 
     /// Old util-linux prints every value as a string ("1", "500107862016"); new prints numbers and booleans.
     public static func parse(_ output: String) throws -> [BlockDevice] {
@@ -20,7 +25,7 @@ public enum Lsblk {
             guard !name.isEmpty else { return nil }
             let model = entry.text("model").trimmed(where: \.isBlank)
             return BlockDevice(name: name, type: entry.text("type"), sizeBytes: entry.int("size") ?? 0,
-                               model: model.isEmpty ? nil : model, rotational: entry["rota"]?.bool)
+                               model: model.isEmpty ? nil : model, rotational: entry["rota"]?.bool, discardBytes: entry.int("disc-gran"))
         }
     }
 }

@@ -33,6 +33,8 @@ struct StorageSection: HealthSection {
                     ([disk.name, ByteCount.format(disk.sizeBytes)] + (disk.model.map { [$0] } ?? [])).joined(separator: " ")
                 }.joined(separator: "; "))
                 report.set("blockDevices", devices)
+                let ssds = disks.filter(\.trimmable).map(\.name)
+                if !ssds.isEmpty, probe.has("systemctl") { report.add(try await trimCheck(ssds, probe)) }
             } else {
                 report.add("block devices", .warning, "lsblk: \(result.message ?? result.termination.description)",
                            next: "run lsblk by hand to see what it cannot read")
@@ -42,4 +44,29 @@ struct StorageSection: HealthSection {
         }
         return report
     }
+
+    /// SSDs that take TRIM need `fstrim.timer` (weekly on Ubuntu) enabled and running on time.
+    private func trimCheck(_ ssds: [String], _ probe: HealthProbe) async throws -> Check {
+        let listed = try await probe.call("systemctl", ["list-timers", "--all", "--output=json", "--no-pager", "fstrim.timer"])
+        let disks = ssds.joined(separator: ", ")
+        guard listed.succeeded, let timers = try? Systemctl.parseTimers(listed.stdout) else {
+            return Check("fstrim", .warning, "cannot list fstrim.timer: \(listed.message ?? listed.termination.description)",
+                         next: "systemctl status fstrim.timer")
+        }
+        guard let timer = timers.first(where: { $0.unit == "fstrim.timer" }), timer.next != nil else {
+            return Check("fstrim", .warning, "fstrim.timer is not enabled; \(disks) take TRIM and slow down without it",
+                         next: "sudo systemctl enable --now fstrim.timer")
+        }
+        guard let last = timer.last else {
+            return Check("fstrim", .warning, "fstrim.timer has never run (\(disks))", next: "sudo systemctl start fstrim.service")
+        }
+        let age = max(0, probe.run.now.timeIntervalSince(last))
+        return age > Self.trimPeriod
+            ? Check("fstrim", .warning, "fstrim.timer last ran \(HostFacts.duration(age)) ago (\(disks))",
+                    next: "see why it did not run: systemctl status fstrim.timer fstrim.service")
+            : Check("fstrim", .ok, "fstrim.timer ran \(HostFacts.duration(age)) ago (\(disks))")
+    }
+
+    /// A week, as Ubuntu schedules it, and a day's grace.
+    static let trimPeriod: Double = 8 * 86400
 }
