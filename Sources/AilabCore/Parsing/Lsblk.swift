@@ -10,8 +10,9 @@ public struct BlockDevice: Sendable, Equatable, Codable {
     /// The discard granularity: above zero, the device takes TRIM.
     public var discardBytes: Int64?
 
-    /// A solid-state disk that takes TRIM, which `fstrim` should visit now and then.
-    public var trimmable: Bool { type == "disk" && rotational == false && (discardBytes ?? 0) > 0 }
+    /// A solid-state disk that takes TRIM, which `fstrim` should visit now and then (zram, a
+    /// compressed RAM swap, takes discards too but holds no filesystem to trim).
+    public var trimmable: Bool { type == "disk" && rotational == false && (discardBytes ?? 0) > 0 && !name.hasPrefix("zram") }
 }
 
 public enum Lsblk {
