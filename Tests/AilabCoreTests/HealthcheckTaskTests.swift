@@ -101,8 +101,8 @@ struct HealthyHost {
     }
 
     func report(root isRoot: Bool = true, timeout: Duration = .seconds(10), environment: [String: String] = [:],
-                expectations: Expectations = Expectations()) async throws -> Report {
-        let fake = try FakeContext(runner: runner, root: isRoot, environment: environment, now: Self.now)
+                expectations: Expectations = Expectations(), now: Date = Self.now) async throws -> Report {
+        let fake = try FakeContext(runner: runner, root: isRoot, environment: environment, now: now)
         var context = fake.context
         context.files = HostFiles(root: root.path)
         return try await TaskHarness.run(HealthcheckTask(timeout: timeout, threshold: 85, expectations: expectations), in: context)

@@ -20,6 +20,13 @@ public struct Findings: Sendable {
         checks.append(check)
     }
 
+    /// Takes another part's checks, data and metrics after its own.
+    public mutating func merge(_ other: Findings) {
+        checks += other.checks
+        data.merge(other.data) { _, new in new }
+        metrics += other.metrics
+    }
+
     public mutating func add(_ name: String, _ status: Status, _ detail: String, next: String? = nil, section: String? = nil) {
         checks.append(Check(name, status, detail, next: next, section: section))
     }

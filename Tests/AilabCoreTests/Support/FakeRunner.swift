@@ -133,7 +133,7 @@ struct FakeContext {
         self.runner = runner
         confirmation = ScriptedConfirmation(answer: answer)
         folder = try TemporaryDirectory()
-        let env = environment.merging(["AILAB_LOG_DIR": folder.path, "AILAB_LOCK_DIR": folder.path]) { old, _ in old }
+        let env = environment.merging(["AILAB_LOG_DIR": folder.path, "AILAB_LOCK_DIR": folder.path, "AILAB_STATE_DIR": folder.path]) { old, _ in old }
         context = TaskContext(
             runner: runner, environment: env, clock: { now }, host: "testhost", isRoot: root,
             confirmation: confirmation, warn: warnings.sink)

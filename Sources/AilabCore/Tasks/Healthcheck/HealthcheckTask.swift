@@ -19,7 +19,7 @@ public struct HealthcheckTask: MaintenanceTask {
     }
 
     static let listKeys = ["filesystems", "blockDevices", "failedUnits", "unhealthyContainers", "dockerDisk", "domains", "gpus",
-                           "xids", "smart", "listeners", "interruptedPackages", "kernelEvents"]
+                           "xids", "smart", "listeners", "interruptedPackages", "kernelEvents", "heldPackages", "upgradable"]
 
     func sections(host: String) -> [any HealthSection] {
         [HostSection(host: host), StorageSection(), ServicesSection(), ContainersSection(), VMSection(),
@@ -42,14 +42,11 @@ public struct HealthcheckTask: MaintenanceTask {
         findings.set("threshold", threshold)
         // Every documented key is present: a section with nothing to report gives [] or null.
         for key in Self.listKeys { findings.set(key, [String]()) }
-        for key in ["docker", "firewall", "newestBackup"] { findings.data[key] = .null }
+        for key in ["docker", "firewall", "newestBackup", "needRestart"] { findings.data[key] = .null }
         for (section, report) in zip(sections, reports) {
-            for var check in report.checks {
-                check.section = section.title
-                findings.add(check)
-            }
-            findings.data.merge(report.data) { _, new in new }
-            findings.metrics += report.metrics
+            var report = report
+            for index in report.checks.indices { report.checks[index].section = section.title }
+            findings.merge(report)
         }
         return findings
     }

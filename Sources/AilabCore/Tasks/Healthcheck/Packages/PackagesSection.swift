@@ -1,0 +1,118 @@
+import FoundationEssentials
+
+/// The package system: packages an interrupted dpkg left half-way (they block every later
+/// install), upgrades waiting and how many are security fixes, held packages, unattended-upgrades,
+/// what runs outdated code, and whether the newest kernel is the running one. It reads only: the
+/// package lists are as the last `apt-get update` left them.
+struct PackagesSection: HealthSection {
+    let title = "packages"
+
+    func probe(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
+        let query = AptCommands.packageStates
+        guard probe.has(query.executable) else {
+            report.add("dpkg", .absent, "dpkg-query is not installed: not a Debian or Ubuntu host")
+            return report
+        }
+        let states = try await probe.call(query.executable, query.arguments)
+        let interrupted = try InterruptedDpkg.packages(states)
+        report.add(InterruptedDpkg.check(interrupted))
+        report.set("interruptedPackages", interrupted)
+        report.measure("ailab_dpkg_interrupted", "Whether an interrupted dpkg left packages half-way (1) or not (0).",
+                       interrupted.isEmpty ? 0 : 1)
+        let packages = (try? DpkgQuery.parse(states.stdout)) ?? []
+
+        let held = packages.filter { $0.status.hasPrefix("h") }.map(\.name)
+        report.add("held", .ok, held.isEmpty ? "no package is held" : "\(held.count) held: " + held.joined(separator: ", "))
+        report.set("heldPackages", held)
+        report.measure("ailab_packages_held", "Packages held at their version (apt-mark hold).", Double(held.count))
+
+        if probe.has("apt-get") { report.merge(try await upgrades(probe)) }
+        report.add(unattendedUpgrades(packages, probe))
+        report.merge(try await outdatedCode(packages, probe))
+        return report
+    }
+
+    /// `apt-get -s dist-upgrade` on the lists as they are; security fixes waiting a week warn.
+    private func upgrades(_ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
+        let simulation = try await probe.call("apt-get", AptCommands(lockTimeout: 0).simulateDistUpgrade.arguments)
+        guard simulation.succeeded else {
+            report.add("upgrades", .warning, "apt-get -s dist-upgrade: \(simulation.message ?? simulation.termination.description)",
+                       next: "run sudo apt-get -s dist-upgrade by hand to see apt's error")
+            return report
+        }
+        let upgrades = UpgradeSimulation.parse(simulation.stdout).upgrades
+        let security = upgrades.filter(\.isSecurity)
+        report.set("upgradable", upgrades)
+        report.measure("ailab_packages_upgradable", "Upgrades the package lists offer, security fixes apart.", labels: ["security": "true"],
+                       Double(security.count))
+        report.measure("ailab_packages_upgradable", "Upgrades the package lists offer, security fixes apart.", labels: ["security": "false"],
+                       Double(upgrades.count - security.count))
+        let now = probe.run.now
+        let path = SecurityBacklog.path(probe.run.context.environment)
+        let backlog = SecurityBacklog.update(pending: security, now: now, saved: try? String(contentsOfFile: path, encoding: .utf8))
+        // Only root keeps the record; another user's run judges what it can.
+        if probe.isRoot { try? AtomicFile.write(backlog.text, to: path, mode: 0o600) }
+        let detail = "\(upgrades.count) upgrade(s) pending, \(security.count) of them security fixes"
+        if let oldest = backlog.oldest(now: now), oldest > SecurityBacklog.patience {
+            report.add("upgrades", .warning, detail + "; the oldest security fix has waited \(HostFacts.duration(oldest))",
+                       next: "sudo ailab upgrade --security (or check why unattended-upgrades did not apply it)")
+        } else {
+            report.add("upgrades", .ok, detail)
+        }
+        return report
+    }
+
+    /// Installed, enabled in APT::Periodic, and when it last ran (its periodic stamp).
+    private func unattendedUpgrades(_ packages: [InstalledPackage], _ probe: HealthProbe) -> Check {
+        guard packages.contains(where: { $0.name == "unattended-upgrades" && $0.isInstalled }) else {
+            return Check("unattended-upgrades", .ok, "not installed: security fixes wait for an upgrade run")
+        }
+        let periodic = (try? FolderEntry.list(probe.files.path("/etc/apt/apt.conf.d")) ?? []) ?? []
+        let enabled = periodic.filter(\.isRegularFile).contains { entry in
+            let text = probe.files.read("/etc/apt/apt.conf.d/" + entry.name) ?? ""
+            return text.split(whereSeparator: \.isNewline).contains { line in
+                line.contains("APT::Periodic::Unattended-Upgrade") && !line.trimmed(where: \.isBlank).hasPrefix("//")
+                    && !line.contains("\"0\"")
+            }
+        }
+        let stamp = (try? FolderEntry.list(probe.files.path("/var/lib/apt/periodic")) ?? [])?
+            .first { $0.name == "unattended-upgrades-stamp" }
+        let last = stamp.map { "last ran \(HostFacts.duration(max(0, probe.run.now.timeIntervalSince($0.modified)))) ago" } ?? "never ran"
+        return Check("unattended-upgrades", .ok, "installed, " + (enabled ? "enabled" : "disabled in APT::Periodic") + ", " + last)
+    }
+
+    /// Services and containers on deleted libraries (needrestart, as root), and the kernel: one
+    /// line for a kernel that is not the newest installed, from needrestart or else from dpkg.
+    private func outdatedCode(_ packages: [InstalledPackage], _ probe: HealthProbe) async throws -> Findings {
+        var report = Findings()
+        var restart: NeedRestart?
+        if probe.has("needrestart") && probe.isRoot {
+            let result = try await probe.call("needrestart", ["-b"])
+            if result.succeeded { restart = NeedRestart.parse(result.stdout) }
+        }
+        let running = probe.files.read("/proc/sys/kernel/osrelease")?.trimmed(where: \.isWhitespace)
+        let images = packages.filter { $0.isInstalled && PackageRules.kernelRelease(ofImage: $0.name) != nil }
+        let newest = NextBootDriver.newestKernel(images)
+        let outdated = restart.map(\.kernelOutdated) ?? (newest != nil && running != nil && newest != running)
+        if let running {
+            let known = restart != nil || newest != nil
+            report.add("kernel", outdated ? .warning : .ok, outdated
+                       ? "running \(running), newest installed \(restart?.expectedKernel ?? newest ?? "?")"
+                       : "running \(running)" + (known ? ", the newest installed" : " (no kernel package installed)"),
+                       next: "reboot into it when the host can be drained")
+        }
+        if let restart {
+            let waiting = restart.services + restart.containers
+            report.add("outdated code", waiting.isEmpty ? .ok : .warning,
+                       waiting.isEmpty ? "no service or container runs outdated libraries"
+                       : "\(waiting.count) to restart: " + waiting.joined(separator: ", "),
+                       next: "restart them when their users allow: sudo needrestart -r a")
+            report.set("needRestart", restart)
+            report.measure("ailab_services_need_restart", "Services and containers running outdated libraries (needrestart).",
+                           Double(waiting.count))
+        }
+        return report
+    }
+}
