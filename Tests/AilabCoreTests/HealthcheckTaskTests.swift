@@ -49,6 +49,7 @@ struct HealthyHost {
         runner.on("virsh", ["list", "--all"], stdout: " Id   Name   State\n----------------------\n 1    vm1    running\n")
         runner.on("nvidia-smi", ["-L"], stdout: "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\n")
         setGPU(ecc: "0")
+        runner.on("nvidia-smi", ["nvlink", "--status"], stdout: "")
         runner.on("dkms", ["status"], stdout: "nvidia/550.90.07, 6.8.0-45-generic, x86_64: installed\n")
         runner.on("smartctl", ["--json", "--scan-open"], stdout: try Fixture.text("smartctl/scan-simple-flatcar.json"))
         setSMART(try Fixture.text("smartctl/sata-hdd-wdc-wd140edfz-healthy-a.json"))

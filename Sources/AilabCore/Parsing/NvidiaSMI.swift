@@ -21,6 +21,9 @@ public struct GPUState: Sendable, Equatable, Codable {
     /// The hardware clock slowdowns that are active, by nvidia-smi's reason name.
     public var clockEvents: [String: Bool] = [:]
     public var persistenceMode: Bool?
+    /// What the driver asks to be done to the GPU ("Reset", "Reboot", "Drain P2P", "Drain and
+    /// Reset"); nil for "None" and on drivers that do not know the field.
+    public var recoveryAction: String?
     public var powerDrawWatts: Double?
     public var powerLimitWatts: Double?
 
@@ -50,6 +53,7 @@ public struct GPUState: Sendable, Equatable, Codable {
     /// What to do about the worst finding of `verdict`, in one line.
     public var nextStep: String? {
         let reset = "sudo nvidia-smi -r -i \(index)"
+        if let recoveryAction { return "drain gpu\(index), then do what the driver asks: \(recoveryAction.lowercased())" }
         if uncorrectedECC ?? 0 > 0 || remappedRowsFailure == true {
             return "drain gpu\(index) and reset it (\(reset)) or reboot; if errors come back, ask the vendor for a replacement"
         }
@@ -66,6 +70,7 @@ public struct GPUState: Sendable, Equatable, Codable {
     public var verdict: (Status, String) {
         var failures: [String] = []
         var warnings: [String] = []
+        if let recoveryAction { failures.append("the driver asks for recovery: \(recoveryAction)") }
         if let ecc = uncorrectedECC, ecc > 0 { failures.append("\(ecc) uncorrected ECC errors") }
         if remappedRowsFailure == true { failures.append("row remapping failed") }
         if retiredPagesPending == true { warnings.append("page retirement pending (needs a GPU reset)") }
@@ -96,7 +101,7 @@ public enum NvidiaSMI {
         "index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "utilization.gpu", "memory.used", "memory.total",
         "ecc.errors.uncorrected.volatile.total", "retired_pages.pending", "remapped_rows.pending",
         "remapped_rows.failure", "pcie.link.width.current", "pcie.link.width.max", "persistence_mode", "power.draw",
-        "power.limit",
+        "power.limit", "gpu_recovery_action",
     ] + slowdownReasons.map { "clocks_event_reasons." + $0 }
 
     /// The hardware slowdowns judged; drivers before R535 call them `clocks_throttle_reasons.*`.
@@ -137,6 +142,7 @@ public enum NvidiaSMI {
                     active(row["clocks_event_reasons." + reason] ?? row["clocks_throttle_reasons." + reason]).map { (reason, $0) }
                 }),
                 persistenceMode: enabled(row["persistence_mode"]),
+                recoveryAction: row["gpu_recovery_action"].flatMap { $0.isEmpty || $0 == "None" || $0.contains("N/A") || $0.hasPrefix("[") ? nil : $0 },
                 powerDrawWatts: decimal(row["power.draw"]), powerLimitWatts: decimal(row["power.limit"]))
         }
     }

@@ -42,6 +42,7 @@ struct GPUSection: HealthSection {
             }
             report.set("gpus", gpus)
             report.add(countCheck(onBus: onBus, listed: names.count, known: known))
+            if let links = try await Fabric.linkCheck(probe) { report.add(links) }
         } else {
             report.add(try driverCheck(listed, probe))
             report.set("gpus", [GPUState]())
@@ -57,6 +58,10 @@ struct GPUSection: HealthSection {
                            nextBoot.status == .ok ? 1 : 0)
         }
         report.add(dkmsCheck(dkms, probe))
+        if let (manager, metric) = try await Fabric.managerCheck(probe) {
+            report.add(manager)
+            report.metrics.append(metric)
+        }
         return report
     }
 

@@ -5,12 +5,21 @@ import FoundationEssentials
 public enum PCIInventory {
     /// PCI addresses ("0000:3b:00.0") of vendor 0x10de devices of class 0x03xxxx.
     public static func nvidiaGPUs(_ files: HostFiles) -> [String] {
+        nvidiaDevices(files, classPrefix: "0x03")
+    }
+
+    /// NVSwitches (HGX and DGX boards): vendor 0x10de, class 0x0680 (a bridge of no other kind).
+    public static func nvSwitches(_ files: HostFiles) -> [String] {
+        nvidiaDevices(files, classPrefix: "0x0680")
+    }
+
+    private static func nvidiaDevices(_ files: HostFiles, classPrefix: String) -> [String] {
         let folder = "/sys/bus/pci/devices"
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: files.path(folder))) ?? []
         return entries.sorted().filter { address in
             let vendor = files.read("\(folder)/\(address)/vendor")?.trimmed()
             let kind = files.read("\(folder)/\(address)/class")?.trimmed()
-            return vendor == "0x10de" && kind?.hasPrefix("0x03") == true
+            return vendor == "0x10de" && kind?.hasPrefix(classPrefix) == true
         }
     }
 }
