@@ -51,6 +51,10 @@ def host(folder, gpus=8, disks=24, containers=400, vms=80, log_lines=200_000, lo
             f.write(" %d    vm%d    running\n" % (i + 1, i))
     with open(os.path.join(data, "virsh-names.txt"), "w") as f:
         f.write("".join("vm%d\n" % i for i in range(vms)) + "\n")
+    with open(os.path.join(data, "domstats.txt"), "w") as f:
+        for i in range(vms):
+            f.write("Domain: 'vm%d'\n  state.state=1\n  state.reason=1\n  balloon.maximum=8388608\n  vcpu.current=4\n"
+                    "  block.count=1\n  block.0.name=vda\n  block.0.path=/var/lib/libvirt/images/vm%d.qcow2\n" % (i, i))
     line = "2026-11-20T03:00:00+0000 lab01 kernel: audit: type=1400 apparmor=\"DENIED\" operation=\"open\" profile=\"snap\"\n"
     log = os.path.join(data, "kernel.log")
     with open(log, "w") as f:
@@ -90,13 +94,16 @@ esac""" % (data, data, data))
     stub(folder, "virsh", sleep + """case "$*" in
 "list --all") cat "%s/virsh-list.txt" ;;
 "list --all --name") cat "%s/virsh-names.txt" ;;
+"list --all --autostart --name") cat "%s/virsh-names.txt" ;;
+"list --all --name --with-snapshot") echo ;;
+domstats*) cat "%s/domstats.txt" ;;
 dominfo*) cat "%s/virsh/dominfo-shut-off.txt" ;;
 domblklist*) cat "%s/virsh/domblklist-details.txt" ;;
 snapshot-list*) ;;
 "pool-list --all --details") cat "%s/virsh/pool-list-all-details.txt" ;;
 pool-dumpxml*) cat "%s/virsh/pool-dumpxml-dir.xml" ;;
 vol-list*) cat "%s/virsh/vol-list-details.txt" ;;
-esac""" % (data, data, FIXTURES, FIXTURES, FIXTURES, FIXTURES, FIXTURES))
+esac""" % (data, data, data, data, FIXTURES, FIXTURES, FIXTURES, FIXTURES, FIXTURES))
     for tool in ["df", "lsblk", "dpkg-query", "uname", "sh", "cat", "awk", "sed", "sleep"]:
         real = shutil.which(tool)
         if real and tool in ("df", "lsblk", "dpkg-query"):

@@ -29,7 +29,48 @@ public struct StorageVolume: Sendable, Equatable, Codable {
     public var allocationBytes: Int64?
 }
 
+/// One domain from `virsh domstats --state --vcpu --balloon --block`: what dominfo and
+/// domblklist say, for every domain in one call. A field the driver does not report is nil.
+public struct DomainStats: Sendable, Equatable {
+    public var name: String
+    public var state: String?
+    public var vcpus: Int?
+    public var memoryKiB: Int64?
+    /// nil when the driver reports no block statistics (libvirt's test driver, some inactive domains).
+    public var disks: [DomainDisk]?
+
+    /// virDomainState, in dominfo's words.
+    static let states = ["no state", "running", "idle", "paused", "in shutdown", "shut off", "crashed", "pmsuspended"]
+}
+
 public enum Virsh {
+    /// "Domain: 'name'" blocks of indented "key=value" lines (VIR_DOMAIN_STATS_STATE, _VCPU,
+    /// _BALLOON, _BLOCK in libvirt's documentation of virConnectGetAllDomainStats).
+    public static func parseDomainStats(_ output: String) -> [DomainStats] {
+        var blocks: [(String, [String: String])] = []
+        for line in output.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("Domain: '"), line.hasSuffix("'") {
+                blocks.append((String(line.dropFirst("Domain: '".count).dropLast()), [:]))
+            } else if let equals = line.firstIndex(of: "="), !blocks.isEmpty {
+                let key = line[..<equals].trimmed(where: \.isBlank)
+                blocks[blocks.count - 1].1[key] = String(line[line.index(after: equals)...])
+            }
+        }
+        return blocks.map { name, values in
+            var disks: [DomainDisk]?
+            if let count = values["block.count"].flatMap({ Int($0) }) {
+                disks = (0..<count).compactMap { index in
+                    guard let target = values["block.\(index).name"] else { return nil }
+                    let path = values["block.\(index).path"]
+                    return DomainDisk(type: path?.hasPrefix("/dev/") == true ? "block" : "file", device: "disk", target: target, source: path)
+                }
+            }
+            return DomainStats(
+                name: name, state: values["state.state"].flatMap { Int($0) }.flatMap { DomainStats.states.indices.contains($0) ? DomainStats.states[$0] : nil },
+                vcpus: values["vcpu.current"].flatMap { Int($0) }, memoryKiB: values["balloon.maximum"].flatMap { Int64($0) }, disks: disks)
+        }
+    }
+
     public static func parseDisks(_ output: String) throws -> [DomainDisk] {
         try VirshTable.rows(output).map { fields in
             guard fields.count >= 3 else { throw ParseError("virsh domblklist", "cannot read row: \(fields)") }

@@ -50,10 +50,7 @@ public struct VMAuditTask: MaintenanceTask {
                          next: "sudo systemctl status libvirtd, and virsh -c \(uri) list --all by hand")
             return findings
         }
-        let domains = try await withThrowingTaskGroup(of: Domain.self) { group in
-            for name in VirshTable.names(listed.stdout) { group.addTask { try await domain(name, run) } }
-            return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.name < $1.name }
-        }
+        let domains = try await self.domains(VirshTable.names(listed.stdout), run)
         let pools = try await storagePools(run)
         let volumes = try await withThrowingTaskGroup(of: [StorageVolume].self) { group in
             for pool in pools where pool.state == "running" {
@@ -122,6 +119,33 @@ public struct VMAuditTask: MaintenanceTask {
         default: value ?? "unknown"
         }
     }
+
+    /// Every domain in a constant number of calls (`domstats`, and `list` for autostart and
+    /// snapshots), falling back to dominfo and domblklist for a domain the driver reports less of.
+    private func domains(_ names: [String], _ run: TaskRun) async throws -> [Domain] {
+        async let statsCall = run.probe(virsh(["domstats", "--state", "--vcpu", "--balloon", "--block"]))
+        async let autostartCall = run.probe(virsh(["list", "--all", "--autostart", "--name"]))
+        async let snapshotsCall = run.probe(virsh(["list", "--all", "--name", "--with-snapshot"]))
+        let (stats, autostart, withSnapshots) = try await (statsCall, autostartCall, snapshotsCall)
+        let known = stats.succeeded && autostart.succeeded && withSnapshots.succeeded
+            ? Dictionary(Virsh.parseDomainStats(stats.stdout).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }) : [:]
+        let autostarted = Set(VirshTable.names(autostart.stdout))
+        let snapshotted = Set(VirshTable.names(withSnapshots.stdout))
+        return try await boundedMap(names, limit: Self.concurrentCalls) { name in
+            guard let stat = known[name], let state = stat.state, let vcpus = stat.vcpus, let memory = stat.memoryKiB,
+                  let disks = stat.disks else { return try await domain(name, run) }
+            var snapshots = 0
+            if snapshotted.contains(name) {
+                let listed = try await run.probe(virsh(["snapshot-list", name, "--name"]))
+                snapshots = VirshTable.names(listed.stdout).count
+            }
+            return Domain(name: name, state: state, vcpus: vcpus, memoryKiB: memory, autostart: autostarted.contains(name) ? "yes" : "no",
+                          disks: disks, snapshots: snapshots)
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// virsh runs at most this many at once where a domain needs calls of its own.
+    static let concurrentCalls = 8
 
     private func domain(_ name: String, _ run: TaskRun) async throws -> Domain {
         async let infoCall = run.probe(virsh(["dominfo", name]))
