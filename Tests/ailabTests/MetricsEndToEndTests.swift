@@ -48,6 +48,34 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 
+    /// The kernel log's counter and the packages facts, from stub tools, as promtool reads them.
+    @Test func healthchecksNewSeriesPassPromtool() throws {
+        try RealTools.require("promtool", package: "prometheus")
+        try RealTools.requireRoot()
+        let folder = try Scratch()
+        let scratch = try Scratch()
+        let stubs = try StubBin()
+        for tool in ["df", "cat"] { try stubs.link(tool) }
+        try stubs.stub("journalctl", """
+            echo '2026-11-20T04:00:00+0000 lab01 kernel: Memory cgroup out of memory: Killed process 4242 (python3) total-vm:1kB'
+            echo '2026-11-20T04:00:01+0000 lab01 kernel: EXT4-fs (nvme1n1): Remounting filesystem read-only'
+            """)
+        try stubs.stub("apt-get", "cat '\(Repository.root)/Tests/AilabCoreTests/Fixtures/apt/apt-get-s-dist-upgrade-security-pocket-bookworm.txt'")
+        try stubs.stub("dpkg-query", #"printf 'libc6\t2.36-9\tii \nnvidia-driver-550\t550.90.07-1\thi \n'"#)
+        try stubs.stub("needrestart", "cat '\(Repository.root)/Tests/AilabCoreTests/Fixtures/needrestart/batch-debian11-kernel-and-services.txt'")
+        var environment = scratch.environment
+        environment["PATH"] = stubs.path
+        let text = try check("healthcheck", [], environment: environment, in: folder)
+        let outcome = try Command.run("/usr/bin/env", ["promtool", "check", "metrics"], stdin: text)
+        #expect(outcome.code == 0, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(text.contains("# TYPE ailab_kernel_events_total counter"))
+        #expect(text.contains(#"ailab_kernel_events_total{device="python3",kind="oom_kill",task="healthcheck"} 1"#))
+        #expect(text.contains(#"ailab_packages_upgradable{security="true",task="healthcheck"} 2"#))
+        #expect(text.contains(#"ailab_packages_held{task="healthcheck"} 1"#))
+        #expect(text.contains(#"ailab_services_need_restart{task="healthcheck"} 2"#))
+        #expect(FileManager.default.fileExists(atPath: scratch.file("security-pending.json")))
+    }
+
     @Test func unwritableDirectoryWarnsAndKeepsTheExitCode() throws {
         let scratch = try Scratch()
         var environment = scratch.environment
