@@ -22,6 +22,7 @@ import Testing
               echo '\(Self.fields.joined(separator: ", "))'
               echo '0, NVIDIA H100 80GB HBM3, 550.90.07, 00000000:3B:00.0, 41, 97, 70000, 81559, 0, 16, 16, Enabled, 650.10, 700.00, Not Active, Not Active, Not Active'
               echo '1, NVIDIA H100 80GB HBM3, 550.90.07, 00000000:5E:00.0, 44, 0, 10, 81559, 0, 8, 16, Enabled, 90.00, 700.00, Not Active, Active, Not Active' ;;
+            nvlink) printf 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\n\t Link 0: 26.562 GB/s\n\t Link 1: 26.562 GB/s\nGPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-2)\n\t Link 0: 26.562 GB/s\n\t Link 1: <inactive>\n' ;;
             esac
             """)
         try stubs.stub("journalctl", """
@@ -53,7 +54,9 @@ import Testing
         #expect(check("gpu1")?.1.contains("PCIe link x8 of x16; clocks slowed by hw thermal slowdown") == true)
         #expect(check("next boot")?.0 == "warning")
         #expect(check("next boot")?.1.hasPrefix("the next boot into 6.8.0-51-generic would come up without the NVIDIA driver") == true)
-        #expect(stubs.argv("nvidia-smi").count == 2, "-L beside one query: \(stubs.argv("nvidia-smi"))")
+        #expect(check("nvlink")?.0 == "warning")
+        #expect(check("nvlink")?.1 == "gpu1: link 1 down, 1 up")
+        #expect(stubs.argv("nvidia-smi").count == 3, "-L beside one query and the links: \(stubs.argv("nvidia-smi"))")
 
         let prom = try String(contentsOfFile: metrics + "/ailab-healthcheck.prom", encoding: .utf8)
         for sample in ["ailab_gpu_xid_errors{gpu=\"0\",task=\"healthcheck\",xid=\"48\"} 1", "ailab_gpu_pcie_link_width{gpu=\"1\",task=\"healthcheck\"} 8",
