@@ -3,7 +3,7 @@ import ArgumentParser
 
 struct AptCleanupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apt-cleanup",
+        commandName: TaskCatalog.aptCleanup.name,
         abstract: "Purges unused packages and stale package files (dry run unless --execute).",
         discussion: """
             Simulates apt-get autoremove --purge and autoclean and refuses (exit 1) when a kernel guard \

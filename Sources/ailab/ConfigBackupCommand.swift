@@ -3,7 +3,7 @@ import ArgumentParser
 
 struct ConfigBackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config-backup",
+        commandName: TaskCatalog.configBackup.name,
         abstract: "Archives /etc, root's shell files and the VM definitions into a verified tar.gz (dry run unless --execute).",
         discussion: """
             The archive (mode 0600, it holds /etc/shadow) is written into a new file ailab creates \

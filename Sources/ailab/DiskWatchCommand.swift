@@ -3,7 +3,7 @@ import ArgumentParser
 
 struct DiskWatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "disk-watch",
+        commandName: TaskCatalog.diskWatch.name,
         abstract: "Checks every real filesystem's block and inode use against a threshold.",
         discussion: "Exit 1 when any filesystem is at or above the threshold. Deletes nothing.")
 

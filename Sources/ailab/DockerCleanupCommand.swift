@@ -3,7 +3,7 @@ import ArgumentParser
 
 struct DockerCleanupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "docker-cleanup",
+        commandName: TaskCatalog.dockerCleanup.name,
         abstract: "Removes what has been unused for a while: stopped containers, images, networks, build cache (dry run unless --execute).",
         discussion: """
             Stopped containers, unused images and unused networks older than docker.max_age_days \

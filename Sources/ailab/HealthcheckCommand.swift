@@ -4,7 +4,7 @@ import FoundationEssentials
 
 struct HealthcheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "healthcheck",
+        commandName: TaskCatalog.healthcheck.name,
         abstract: "Reports on the whole host: system, storage, services, containers, VMs, GPUs, SMART, backups.",
         discussion: """
             Probes run side by side, each bounded by --timeout. A component that is not installed is \

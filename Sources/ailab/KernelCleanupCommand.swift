@@ -3,7 +3,7 @@ import ArgumentParser
 
 struct KernelCleanupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "kernel-cleanup",
+        commandName: TaskCatalog.kernelCleanup.name,
         abstract: "Removes old kernel images through APT, keeping at least two and the running one (dry run unless --execute).",
         discussion: """
             Refuses (exit 1) when fewer than two versioned kernel images would remain, when the running \

@@ -3,7 +3,7 @@ import ArgumentParser
 
 struct UpgradeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "upgrade",
+        commandName: TaskCatalog.upgrade.name,
         abstract: "Upgrades the packages with apt-get dist-upgrade behind GPU-aware guards (dry run unless --execute).",
         discussion: """
             Simulates apt-get dist-upgrade and refuses (exit 1) when a protected GPU/CUDA/container/\

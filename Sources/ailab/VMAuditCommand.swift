@@ -3,7 +3,7 @@ import ArgumentParser
 
 struct VMAuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "vm-audit",
+        commandName: TaskCatalog.vmAudit.name,
         abstract: "Lists libvirt domains, storage pools, volumes and unreferenced image files. Read-only.",
         discussion: """
             Image files (*.qcow2 *.img *.raw *.iso) under the pools' target paths and /var/lib/libvirt/images \

@@ -23,9 +23,11 @@ enum ReleaseBinary {
 @Suite struct BootedSystemdTests {
     static let bookwormPackages = ["systemd", "systemd-sysv", "dbus", "procps", "iproute2", "docker.io", "smartmontools",
                                    "pigz", "jq", "logrotate", "ca-certificates", "libcap2-bin"]
-    static let tasks = ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "healthcheck"]
+    /// The scheduled tasks but upgrade: its unit runs apt-get update, which needs a repository;
+    /// PackageChangeBootedTests boots its own with one.
+    static let tasks = TaskCatalog.scheduled.map(\.name).filter { $0 != TaskCatalog.upgrade.name }
     /// The read-only and additive timers, the only ones an install enables.
-    static let enabledByDefault = ["config-backup", "disk-watch", "healthcheck"]
+    static let enabledByDefault = TaskCatalog.scheduled.filter(\.enabledOnInstall).map(\.name)
     /// Docker inside shares the host's network namespace and has no CAP_NET_ADMIN.
     static let dockerConfig = #"{"iptables": false, "ip6tables": false, "ip-forward": false, "bridge": "none"}"#
 
@@ -165,7 +167,7 @@ enum ReleaseBinary {
         }
         let first = try debian.sh("dpkg -i /opt/ailab_0.1.0_amd64.deb")
         #expect(first.code == 0, "\(first.stdout)\(first.stderr)")
-        for task in Self.tasks + ["upgrade"] {
+        for task in TaskCatalog.scheduled.map(\.name) {
             let enabled = Self.enabledByDefault.contains(task)
             #expect(try debian.sh("systemctl is-enabled ailab-\(task).timer").stdout.hasPrefix(enabled ? "enabled" : "disabled"), "\(task)")
             if enabled { #expect(try debian.check("systemctl is-active ailab-\(task).timer").hasPrefix("active")) }

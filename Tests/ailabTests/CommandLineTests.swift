@@ -1,8 +1,16 @@
+@testable import ailab
+import AilabCore
 import Foundation
 import Testing
 
 @Suite struct CommandLineTests {
-    static let tasks = ["healthcheck", "disk-watch", "vm-audit", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "config-backup"]
+    /// Every subcommand, from the command tree itself.
+    static let tasks = TaskName.all
+
+    /// The command tree and the catalogue name the same tasks (and `config`, which is no task).
+    @Test func theCommandTreeIsTheCatalogue() {
+        #expect(Set(Self.tasks) == Set(TaskCatalog.all.map(\.name) + ["config"]))
+    }
 
     /// `ailab config --format json`: numbers as numbers, lists as lists, null for what is not
     /// declared, and a default never credited to the file.

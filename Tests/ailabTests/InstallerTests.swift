@@ -15,13 +15,6 @@ enum Repository {
 
 /// The systemd units: verified offline, exact schedules, hardening scores.
 @Suite struct SystemdUnitTests {
-    static let schedules = [
-        "ailab-config-backup.timer": "*-*-* 03:30:00", "ailab-disk-watch.timer": "*-*-* *:00:00",
-        "ailab-apt-cleanup.timer": "Sun *-*-* 04:00:00", "ailab-kernel-cleanup.timer": "Sun *-*-* 04:20:00",
-        "ailab-docker-cleanup.timer": "Sun *-*-* 04:40:00", "ailab-healthcheck.timer": "*-*-* 00:00:00",
-        "ailab-upgrade.timer": "Tue *-*-* 03:00:00",
-    ]
-
     func text(_ unit: String) throws -> String {
         try String(contentsOfFile: Repository.systemd + "/" + unit, encoding: .utf8)
     }
@@ -44,8 +37,25 @@ enum Repository {
         return scratch
     }
 
+    /// systemd/ holds a service and a timer for each scheduled task of the catalogue, at its
+    /// schedule, and nothing else; install.sh enables on install exactly the catalogue's.
+    @Test func unitsAndTheInstallerFollowTheCatalogue() throws {
+        let expected = TaskCatalog.scheduled.flatMap { ["ailab-\($0.name).service", "ailab-\($0.name).timer"] }
+        #expect(Repository.units == expected.sorted())
+        for task in TaskCatalog.scheduled {
+            #expect(try value("OnCalendar", in: "ailab-\(task.name).timer") == [task.schedule ?? ""], "\(task.name)")
+        }
+        let installer = try String(contentsOfFile: Repository.installer, encoding: .utf8)
+        func array(_ name: String) -> [String] {
+            installer.split(separator: "\n").first { $0.hasPrefix(name + "=(") }
+                .map { $0.dropFirst(name.count + 2).dropLast().split(separator: " ").map(String.init) } ?? []
+        }
+        #expect(array("timers") == TaskCatalog.scheduled.filter(\.enabledOnInstall).map(\.name).sorted())
+        #expect(Set(array("optional_timers")) == Set(TaskCatalog.scheduled.filter { !$0.enabledOnInstall }.map(\.name)))
+    }
+
     @Test func everyTaskHasAServiceAndATimer() throws {
-        for task in ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "upgrade"] {
+        for task in TaskCatalog.scheduled.map(\.name) where task != TaskCatalog.healthcheck.name {
             let service = "ailab-\(task).service"
             #expect(try value("Type", in: service) == ["oneshot"])
             let safety = task == "disk-watch" ? "" : " --execute --non-interactive"
@@ -71,13 +81,11 @@ enum Repository {
         #expect(outcome.stderr.isEmpty, "\(outcome.stderr)")
     }
 
-    @Test func timersNormaliseToTheirSchedules() throws {
+    @Test func everyScheduleIsACalendarSystemdReads() throws {
         try RealTools.require("systemd-analyze", package: "systemd")
-        for (timer, expected) in Self.schedules {
-            let calendar = try #require(try value("OnCalendar", in: timer).first)
-            let outcome = try Command.run("/usr/bin/env", ["systemd-analyze", "calendar", calendar])
-            #expect(outcome.code == 0)
-            #expect(outcome.stdout.contains("Normalized form: \(expected)"), "\(timer): \(outcome.stdout)")
+        for task in TaskCatalog.scheduled {
+            let outcome = try Command.run("/usr/bin/env", ["systemd-analyze", "calendar", task.schedule ?? ""])
+            #expect(outcome.code == 0 && outcome.stdout.contains("Normalized form: "), "\(task.name): \(outcome.stdout)")
         }
     }
 

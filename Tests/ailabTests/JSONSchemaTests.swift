@@ -1,3 +1,4 @@
+import AilabCore
 import Foundation
 import Testing
 
@@ -72,6 +73,7 @@ import Testing
         }
         let promised = try #require(Self.taskFields[task], "README lists no fields for \(task)")
         for name in promised { #expect(object.keys.contains(name), "\(task): \(name) is missing") }
+        for list in TaskCatalog.entry(task)?.lists ?? [] { #expect(object[list] is [Any], "\(task): \(list) is not a list") }
         #expect(Self.typeProblems(object).isEmpty, "\(task): \(Self.typeProblems(object))")
     }
 

@@ -14,7 +14,7 @@ public protocol MaintenanceTask: Sendable {
 
 extension MaintenanceTask {
     public var mode: RunMode? { nil }
-    public var requiredTools: [(command: String, package: String)] { [] }
+    public var requiredTools: [(command: String, package: String)] { TaskCatalog.entry(name)?.requiredTools ?? [] }
     public var keepsLog: Bool { true }
 }
 

@@ -7,13 +7,12 @@ import Glibc
 /// config-backup: a verified, private archive of the host's configuration, then retention.
 /// Nothing is deleted before a new archive has been written, verified and renamed into place.
 public struct ConfigBackupTask: MaintenanceTask {
-    public let name = "config-backup"
+    public let name = TaskCatalog.configBackup.name
     public let mode: RunMode?
     public let destination: String
     public let retentionDays: Int
     public let keepMin: Int
     public let includes: [String]
-    public let requiredTools = [(command: "tar", package: "tar"), (command: "gzip", package: "gzip")]
 
     public init(mode: RunMode, destination: String, retentionDays: Int, keepMin: Int, includes: [String]) {
         self.mode = mode

@@ -1,8 +1,7 @@
 /// disk-watch: every real filesystem against the threshold, in blocks and inodes. Read-only.
 public struct DiskWatchTask: MaintenanceTask {
-    public let name = "disk-watch"
+    public let name = TaskCatalog.diskWatch.name
     public let threshold: Int
-    public let requiredTools = [(command: "df", package: "coreutils")]
 
     public init(threshold: Int) {
         self.threshold = threshold

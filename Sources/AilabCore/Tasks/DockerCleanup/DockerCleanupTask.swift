@@ -7,7 +7,7 @@ import FoundationEssentials
 /// anything labelled `ailab.keep` stays. Docker has no prune dry run, so the preview is computed
 /// here from read-only queries.
 public struct DockerCleanupTask: MaintenanceTask {
-    public let name = "docker-cleanup"
+    public let name = TaskCatalog.dockerCleanup.name
     public let mode: RunMode?
     public let cacheAgeHours: Int
     public let maxAgeDays: Int

@@ -1,7 +1,7 @@
 /// healthcheck: the whole host in one report. Sections probe concurrently, each bounded by the
 /// timeout, so one hung tool costs one timeout and the rest of the report is complete.
 public struct HealthcheckTask: MaintenanceTask {
-    public let name = "healthcheck"
+    public let name = TaskCatalog.healthcheck.name
     public let keepsLog = false
     public let timeout: Duration
     public let threshold: Int
@@ -17,9 +17,6 @@ public struct HealthcheckTask: MaintenanceTask {
         self.backupMaxAge = backupMaxAge
         self.expectations = expectations
     }
-
-    static let listKeys = ["filesystems", "blockDevices", "failedUnits", "unhealthyContainers", "dockerDisk", "domains", "gpus",
-                           "xids", "smart", "listeners", "interruptedPackages", "kernelEvents", "heldPackages", "upgradable"]
 
     func sections(host: String) -> [any HealthSection] {
         [HostSection(host: host), StorageSection(), ServicesSection(), ContainersSection(), VMSection(),
@@ -41,7 +38,7 @@ public struct HealthcheckTask: MaintenanceTask {
         var findings = Findings()
         findings.set("threshold", threshold)
         // Every documented key is present: a section with nothing to report gives [] or null.
-        for key in Self.listKeys { findings.set(key, [String]()) }
+        for key in TaskCatalog.healthcheck.lists { findings.set(key, [String]()) }
         for key in ["docker", "firewall", "newestBackup", "needRestart"] { findings.data[key] = .null }
         for (section, report) in zip(sections, reports) {
             var report = report

@@ -3,7 +3,7 @@ import FoundationEssentials
 /// Failed systemd units, and ailab's own timers with their services' last result.
 struct ServicesSection: HealthSection {
     let title = "services"
-    static let timedTasks = ["config-backup", "disk-watch", "apt-cleanup", "kernel-cleanup", "docker-cleanup", "healthcheck"]
+    static var timedTasks: [String] { TaskCatalog.scheduled.map(\.name) }
     static let serviceProperties = "Id,Result,ExecMainCode,ExecMainStatus,ExecMainExitTimestamp"
 
     func probe(_ probe: HealthProbe) async throws -> Findings {

@@ -1,9 +1,8 @@
 /// apt-cleanup: unused packages and stale downloaded archives, behind the package guards.
 public struct AptCleanupTask: MaintenanceTask {
-    public let name = "apt-cleanup"
+    public let name = TaskCatalog.aptCleanup.name
     public let mode: RunMode?
     public let lockTimeout: Int
-    public let requiredTools = AptCommands.requiredTools
 
     public init(mode: RunMode, lockTimeout: Int) {
         self.mode = mode

@@ -70,5 +70,4 @@ public struct AptCommands: Sendable {
                                 timeout: changeTimeout, lifetime: lifetime), purpose: purpose)
     }
 
-    public static let requiredTools = [(command: "apt-get", package: "apt"), (command: "dpkg-query", package: "dpkg")]
 }

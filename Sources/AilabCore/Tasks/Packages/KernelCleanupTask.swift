@@ -3,10 +3,9 @@ import FoundationEssentials
 /// kernel-cleanup: old kernel images through APT's autoremove, never below two kernels and
 /// never the running one, with /boot space before and after and a review list for the operator.
 public struct KernelCleanupTask: MaintenanceTask {
-    public let name = "kernel-cleanup"
+    public let name = TaskCatalog.kernelCleanup.name
     public let mode: RunMode?
     public let lockTimeout: Int
-    public let requiredTools = AptCommands.requiredTools
 
     public init(mode: RunMode, lockTimeout: Int) {
         self.mode = mode

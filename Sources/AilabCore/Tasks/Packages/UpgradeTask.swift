@@ -7,12 +7,11 @@ import FoundationEssentials
 /// them; after the upgrade it checks the next boot's NVIDIA module, the reboot and the services
 /// to restart. `--security` upgrades only the packages whose candidate comes from a security pocket.
 public struct UpgradeTask: MaintenanceTask {
-    public let name = "upgrade"
+    public let name = TaskCatalog.upgrade.name
     public let mode: RunMode?
     public let lockTimeout: Int
     public let allowDriverUpgrade: Bool
     public let securityOnly: Bool
-    public let requiredTools = AptCommands.requiredTools
 
     public init(mode: RunMode, lockTimeout: Int, allowDriverUpgrade: Bool, securityOnly: Bool = false) {
         self.mode = mode

@@ -6,7 +6,7 @@ import Glibc
 
 /// vm-audit: libvirt domains, pools, volumes and the image files nothing uses. Read-only.
 public struct VMAuditTask: MaintenanceTask {
-    public let name = "vm-audit"
+    public let name = TaskCatalog.vmAudit.name
     public let keepsLog = false
     public let connect: String?
     public let imageFolders: [String]
@@ -37,7 +37,7 @@ public struct VMAuditTask: MaintenanceTask {
     public func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         // The documented lists are there, empty, whatever stops the audit early.
-        for key in ["domains", "pools", "volumes", "images"] { findings.set(key, [String]()) }
+        for key in TaskCatalog.vmAudit.lists { findings.set(key, [String]()) }
         findings.set("unreferencedBytes", 0)
         if let absence = ComponentPresence.libvirtAbsence(run, connect: connect) {
             findings.add("libvirt", .absent, absence + ": nothing to audit")
