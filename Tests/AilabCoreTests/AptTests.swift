@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct AptSimulationTests {
+@Suite(.timeLimit(.minutes(2))) struct AptSimulationTests {
     @Test func trustyRemvLines() throws {
         let removals = AptSimulation.removals(try Fixture.text("apt/apt-get-s-autoremove-linux-image-3.13-trusty.txt"))
         #expect(removals.map(\.name) == ["linux-image-extra-3.13.0-32-generic", "linux-image-3.13.0-32-generic", "python-appindicator"])
@@ -41,7 +41,7 @@ import Testing
     }
 }
 
-@Suite struct PackageGuardTests {
+@Suite(.timeLimit(.minutes(2))) struct PackageGuardTests {
     static func survey(installed: [String], removed: [String], running: String = "6.8.0-47-generic") -> PackageSurvey {
         PackageSurvey(
             simulation: "", removals: removed.map { PackageRemoval(name: $0, version: "1", purge: true) },
@@ -109,7 +109,7 @@ import Testing
 }
 
 /// The package tasks on the fake runner: guards, plans and the gate.
-@Suite struct PackageTaskTests {
+@Suite(.timeLimit(.minutes(2))) struct PackageTaskTests {
     static let threeKernels = "linux-image-6.8.0-40-generic\t6.8.0-40.40\tii \nlinux-image-6.8.0-45-generic\t6.8.0-45.45\tii \nlinux-image-6.8.0-47-generic\t6.8.0-47.47\tii \n"
 
     func runner(simulation: String, images: String = threeKernels) -> FakeRunner {

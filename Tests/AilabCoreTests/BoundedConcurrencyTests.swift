@@ -2,7 +2,7 @@
 import Synchronization
 import Testing
 
-@Suite struct BoundedConcurrencyTests {
+@Suite(.timeLimit(.minutes(2))) struct BoundedConcurrencyTests {
     /// 24 items, 4 at a time: never more than 4 running, results in the items' order.
     @Test func atMostTheLimitRunAtOnceAndTheOrderHolds() async throws {
         let running = Mutex((now: 0, most: 0))

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct RetentionTests {
+@Suite(.timeLimit(.minutes(2))) struct RetentionTests {
     static let now = Date(timeIntervalSince1970: 1_790_000_000)
 
     static func entry(_ name: String, daysOld: Double, regular: Bool = true) -> FolderEntry {
@@ -42,7 +42,7 @@ import Testing
     }
 }
 
-@Suite struct ConfigBackupTaskTests {
+@Suite(.timeLimit(.minutes(2))) struct ConfigBackupTaskTests {
     func context(_ answer: String? = nil, root: Bool = true) throws -> (FakeContext, TaskContext, TemporaryDirectory) {
         let host = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: host.path + "/etc", withIntermediateDirectories: true)

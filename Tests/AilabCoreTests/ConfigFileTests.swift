@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct ConfigFileTests {
+@Suite(.timeLimit(.minutes(2))) struct ConfigFileTests {
     func file(_ text: String) throws -> (String, TemporaryDirectory) {
         let folder = try TemporaryDirectory()
         let path = folder.path + "/ailab.yaml"

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct ConfigYAMLTests {
+@Suite(.timeLimit(.minutes(2))) struct ConfigYAMLTests {
     typealias Node = ConfigYAML.Node
 
     func scalars(_ node: Node?) -> [String]? {

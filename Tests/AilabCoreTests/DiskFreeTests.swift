@@ -1,7 +1,7 @@
 @testable import AilabCore
 import Testing
 
-@Suite struct DiskFreeTests {
+@Suite(.timeLimit(.minutes(2))) struct DiskFreeTests {
     @Test func parsesBlocksFromRealOutput() throws {
         let rows = try DiskFree.parseBlocks(try Fixture.text("df/df-PT-debian12-squashfs-ext4-space.txt"))
         #expect(rows.count == 8)

@@ -1,7 +1,7 @@
 @testable import AilabCore
 import Testing
 
-@Suite struct DiskWatchTaskTests {
+@Suite(.timeLimit(.minutes(2))) struct DiskWatchTaskTests {
     static let blocks = """
         Filesystem     Type     1024-blocks     Used Available Capacity Mounted on
         /dev/nvme0n1p2 ext4       100000000 85000000  15000000      85% /

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct DockerParserTests {
+@Suite(.timeLimit(.minutes(2))) struct DockerParserTests {
     @Test func containersFromRealJSONLines() throws {
         let containers = try DockerObjects.containers(try Fixture.text("docker/ps-a.jsonl"))
         #expect(Set(containers.map(\.name)) == ["kept", "stopped1", "withvol"])
@@ -42,7 +42,7 @@ import Testing
     }
 }
 
-@Suite struct DockerCleanupTaskTests {
+@Suite(.timeLimit(.minutes(2))) struct DockerCleanupTaskTests {
     /// The real engine's answers, captured, for the same set of objects.
     func engine() throws -> FakeRunner {
         let runner = FakeRunner()

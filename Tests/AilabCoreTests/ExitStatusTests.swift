@@ -1,7 +1,7 @@
 @testable import AilabCore
 import Testing
 
-@Suite struct ExitStatusTests {
+@Suite(.timeLimit(.minutes(2))) struct ExitStatusTests {
     @Test(arguments: [
         (AilabError.usage("bad value") as any Error, AilabCore.ExitStatus.usage),
         (AilabError.failed("guard refused"), .failed),

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The expectations section's rules on the fake runner; TCP, HTTP and the real tools are end to end.
-@Suite struct ExpectationsSectionTests {
+@Suite(.timeLimit(.minutes(2))) struct ExpectationsSectionTests {
     @Test func servicesThatAreNotActiveFail() async throws {
         let host = try HealthyHost()
         var expect = Expectations()
@@ -126,7 +126,7 @@ import Testing
 }
 
 /// One slow endpoint, curl's own failures, and secrets in URLs.
-@Suite struct EndpointResultTests {
+@Suite(.timeLimit(.minutes(2))) struct EndpointResultTests {
     static let curl = ExpectationsSection.curlArguments(seconds: "9")
 
     @Test func aTargetThatTimesOutFailsAloneAndEveryTargetKeepsItsSeries() async throws {
@@ -189,7 +189,7 @@ import Testing
 }
 
 /// One cause gives one line, and a failed line says what to do next.
-@Suite struct OneCauseOneLineTests {
+@Suite(.timeLimit(.minutes(2))) struct OneCauseOneLineTests {
     @Test func withoutSystemdTheServicesAreOneAbsentLine() async throws {
         let host = try HealthyHost()
         var expect = Expectations()

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// NVLink links, nvidia-fabricmanager on NVSwitch boards, and the driver's recovery action.
-@Suite struct FabricTests {
+@Suite(.timeLimit(.minutes(2))) struct FabricTests {
     @Test func aLinkDownBesideLinksThatAreUpIsFound() throws {
         let degraded = Fabric.linksDown(try Fixture.text("nvidia-smi/nvlink-status-v100-two-inactive.txt"))
         #expect(degraded.count == 1 && degraded.first?.gpu == 3 && degraded.first?.down == [3, 5] && degraded.first?.up == 4)

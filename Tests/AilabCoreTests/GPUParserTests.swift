@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Xid lines as the driver prints them, from public captures and NVIDIA's own source.
-@Suite struct KernelXidTests {
+@Suite(.timeLimit(.minutes(2))) struct KernelXidTests {
     @Test func plainPCIFormWithProcessesAndWithout() throws {
         let events = KernelXids.parse(try Fixture.text("kernel-log/akash-h100-dmesg-T.txt"))
         #expect(events.map(\.code) == [43, 43, 31, 94])
@@ -73,7 +73,7 @@ import Testing
 }
 
 /// The per-GPU fields of the one query, on real nvidia-smi output.
-@Suite struct GPUFieldTests {
+@Suite(.timeLimit(.minutes(2))) struct GPUFieldTests {
     @Test func h100UnderLoadHasEveryNewField() throws {
         let gpu = try #require(try NvidiaSMI.parseCSV(try Fixture.text("nvidia-smi/h100-80gb-hbm3-driver590-query-gpu-load.csv")).first)
         #expect(gpu.pciBusID == "00000000:00:09.0")
@@ -109,7 +109,7 @@ import Testing
     }
 }
 
-@Suite struct DriverStateTests {
+@Suite(.timeLimit(.minutes(2))) struct DriverStateTests {
     @Test func mismatchAndMissingDriverAreTold() {
         #expect(DriverFailure.classify("Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 550.127\n") == .versionMismatch)
         #expect(DriverFailure.libraryVersion("Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 550.127\n") == "550.127")

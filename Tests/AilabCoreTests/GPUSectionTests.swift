@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The GPU section's rules, each on the healthy host with one thing broken.
-@Suite struct GPUSectionTests {
+@Suite(.timeLimit(.minutes(2))) struct GPUSectionTests {
     /// journalctl keeps only the lines a pattern reads; one read serves the GPU and kernel sections.
     @Test func theKernelLogIsFilteredByJournalctlAndReadOnce() async throws {
         let host = try HealthyHost()

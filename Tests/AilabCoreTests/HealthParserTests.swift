@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct SmartctlParserTests {
+@Suite(.timeLimit(.minutes(2))) struct SmartctlParserTests {
     @Test(arguments: [
         ("smartctl/sata-hdd-wdc-wd140edfz-healthy-a.json", Status.ok),
         ("smartctl/sata-ssd-samsung-860evo-healthy-x.json", .ok),
@@ -89,7 +89,7 @@ import Testing
     }
 }
 
-@Suite struct NvidiaSMIParserTests {
+@Suite(.timeLimit(.minutes(2))) struct NvidiaSMIParserTests {
     @Test(arguments: [
         ("nvidia-smi/h100-80gb-hbm3-driver590-query-gpu-load.csv", "NVIDIA H100 80GB HBM3", 100),
         ("nvidia-smi/h200-driver590-query-gpu-idle.csv", "NVIDIA H200", 0),
@@ -134,7 +134,7 @@ import Testing
     }
 }
 
-@Suite struct ServiceAndDeviceParserTests {
+@Suite(.timeLimit(.minutes(2))) struct ServiceAndDeviceParserTests {
     @Test func failedUnitsFromJSONAndPlainText() throws {
         let json = #"[{"unit":"nvidia-persistenced.service","load":"loaded","active":"failed","sub":"failed","description":"NVIDIA Persistence Daemon"}]"#
         #expect(try Systemctl.parseFailedJSON(json) == [FailedUnit(unit: "nvidia-persistenced.service", description: "NVIDIA Persistence Daemon")])

@@ -119,7 +119,7 @@ extension Report {
     }
 }
 
-@Suite struct HealthcheckTaskTests {
+@Suite(.timeLimit(.minutes(2))) struct HealthcheckTaskTests {
     @Test func healthyHostIsAllOkAndExits0() async throws {
         let report = try await HealthyHost().report()
         let bad = report.checks.filter { $0.status != .ok }
@@ -375,7 +375,7 @@ extension HealthyHost {
 }
 
 /// SSDs that take TRIM need fstrim.timer enabled and running on time.
-@Suite struct TrimTests {
+@Suite(.timeLimit(.minutes(2))) struct TrimTests {
     static let ssd = #"{"blockdevices":[{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false,"disc-gran":512},{"name":"sda","type":"disk","size":4000787030016,"model":"HDD","rota":true,"disc-gran":0}]}"#
     static let timers = ["list-timers", "--all", "--output=json", "--no-pager", "fstrim.timer"]
 

@@ -4,7 +4,7 @@ import Testing
 
 /// The kernel log's patterns on real lines (Fixtures/kernel-log, sources in SOURCES.tsv), then the
 /// section's verdicts on the fake runner.
-@Suite struct KernelLogTests {
+@Suite(.timeLimit(.minutes(2))) struct KernelLogTests {
     static func read(_ fixture: String) throws -> KernelLogRead {
         var read = KernelLogRead()
         for line in try Fixture.text("kernel-log/" + fixture).split(whereSeparator: \.isNewline) { read.add(line) }

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct PrometheusTextTests {
+@Suite(.timeLimit(.minutes(2))) struct PrometheusTextTests {
     @Test func helpAndTypeOncePerMetricAndSamplesGrouped() {
         let text = PrometheusText.render([
             MetricSample("a_total", "First.", labels: ["x": "1"], value: 1),

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Every failed or warning check says what to do next, in one line of its own.
-@Suite struct NextStepTests {
+@Suite(.timeLimit(.minutes(2))) struct NextStepTests {
     /// A host with something wrong in every section at once.
     static func sickHost() throws -> HealthyHost {
         let host = try HealthyHost()

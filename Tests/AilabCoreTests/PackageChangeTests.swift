@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// dpkg's own output: what an interrupted run leaves, and the errors behind apt's last line.
-@Suite struct DpkgStateTests {
+@Suite(.timeLimit(.minutes(2))) struct DpkgStateTests {
     @Test func interruptedStatesFromRealDpkgQuery() throws {
         let packages = try DpkgQuery.parse(try Fixture.text("dpkg/dpkg-query-states.txt"))
         #expect(packages.map(\.name) == ["failpost", "halfway", "okpkg"])
@@ -44,7 +44,7 @@ import Testing
 }
 
 /// Which candidates come from a security pocket, on apt's own origin strings.
-@Suite struct SecurityOriginTests {
+@Suite(.timeLimit(.minutes(2))) struct SecurityOriginTests {
     @Test(arguments: [
         ("Debian-Security:12/stable-security", true),
         ("Debian:12.15/oldstable, Debian-Security:12/stable-security", true),
@@ -75,7 +75,7 @@ import Testing
 }
 
 /// NVIDIA's driver under both naming schemes, for the driver guard and the kernel guards.
-@Suite struct DriverPackageNameTests {
+@Suite(.timeLimit(.minutes(2))) struct DriverPackageNameTests {
     @Test(arguments: ["nvidia-driver-550", "nvidia-dkms-550-open", "libnvidia-compute-550", "nvidia-utils-550-server",
                       "nvidia-driver", "nvidia-dkms", "nvidia-dkms-open", "nvidia-open", "cuda-drivers", "cuda-drivers-590",
                       "libnvidia-compute", "nvidia-kernel-common", "nvidia-kernel-open-dkms", "nvidia-driver-pinning-590",
@@ -110,7 +110,7 @@ import Testing
 }
 
 /// The package tasks on a host an interrupted dpkg left half-way, and during a signal.
-@Suite struct PackageChangeTaskTests {
+@Suite(.timeLimit(.minutes(2))) struct PackageChangeTaskTests {
     static let halfConfigured = "libfoo1\t1.0\tii \nslowpkg\t1.0\tiF \n"
 
     @Test func everyPackageTaskRefusesToPlanOverAnInterruptedDpkg() async throws {
@@ -177,7 +177,7 @@ import Testing
 }
 
 /// `upgrade --security` on the fake runner: only the security set, at its versions.
-@Suite struct SecurityUpgradeTests {
+@Suite(.timeLimit(.minutes(2))) struct SecurityUpgradeTests {
     static let mixed = "Inst libssl3 [3.0.11-1] (3.0.13-1 Debian-Security:12/stable-security [amd64])\n"
         + "Inst nginx [1.22.1-9] (1.22.1-9+deb12u1 Debian:12.5/stable [amd64])\n"
         + "Inst tzdata [2024a-0] (2024b-0+deb12u1 Debian:12.6/stable [all])\n"

@@ -4,7 +4,7 @@ import Testing
 
 /// The packages section's facts: upgrades and security fixes, held packages, unattended-upgrades,
 /// needrestart, the running kernel.
-@Suite struct PackageFactsTests {
+@Suite(.timeLimit(.minutes(2))) struct PackageFactsTests {
     @Test(arguments: ["batch-debian11-kernel-and-services.txt", "batch-readme-container.txt"])
     func needrestartBatchOutputParses(_ fixture: String) throws {
         let parsed = NeedRestart.parse(try Fixture.text("needrestart/" + fixture))

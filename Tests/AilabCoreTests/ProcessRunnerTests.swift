@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct ProcessRunnerTests {
+@Suite(.timeLimit(.minutes(2))) struct ProcessRunnerTests {
     let runner = ProcessRunner(grace: .seconds(5))
 
     @Test func capturesStdoutStderrAndExitCode() async throws {

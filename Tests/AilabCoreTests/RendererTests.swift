@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct RendererTests {
+@Suite(.timeLimit(.minutes(2))) struct RendererTests {
     static func report(dryRun: Bool?) -> Report {
         var findings = Findings()
         findings.add("/", .warning, "91% used")

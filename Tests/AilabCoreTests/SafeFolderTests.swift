@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Folders root creates or writes in, walked component by component when they are used.
-@Suite struct SafeFolderTests {
+@Suite(.timeLimit(.minutes(2))) struct SafeFolderTests {
     func folder(_ path: String, mode: Int, owner: uid_t = 0) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         chmod(path, mode_t(mode))

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct SafetyGateTests {
+@Suite(.timeLimit(.minutes(2))) struct SafetyGateTests {
     static let remove = PlanStep.run(Invocation("apt-get", ["-y", "autoremove", "--purge"]), purpose: "remove")
 
     func gate(_ mode: RunMode, answer: String?) throws -> (SafetyGate, FakeContext) {
@@ -107,7 +107,7 @@ import Testing
     }
 }
 
-@Suite struct TaskLockTests {
+@Suite(.timeLimit(.minutes(2))) struct TaskLockTests {
     @Test func secondInstanceIsRefusedNamingTheHolder() throws {
         let folder = try TemporaryDirectory()
         let first = try TaskLock.acquire(task: "disk-watch", directory: folder.path)
@@ -182,7 +182,7 @@ import Testing
     }
 }
 
-@Suite struct TaskLogTests {
+@Suite(.timeLimit(.minutes(2))) struct TaskLogTests {
     @Test func appendsTimestampedLinesWithMode0640() throws {
         let folder = try TemporaryDirectory()
         let clock: @Sendable () -> Date = { Date(timeIntervalSince1970: 0) }

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct UpgradeSimulationTests {
+@Suite(.timeLimit(.minutes(2))) struct UpgradeSimulationTests {
     @Test func localRepositoryRunWithRemovalNewKernelKeptBackAndDriver() throws {
         let simulation = UpgradeSimulation.parse(try Fixture.text("apt/apt-get-s-dist-upgrade-local-repo-bookworm.txt"))
         #expect(simulation.upgrades.map(\.name) == ["libfoo1", "libold", "linux-image-generic", "nvidia-driver-550"])
@@ -35,7 +35,7 @@ import Testing
 }
 
 /// ailab upgrade's decisions on the fail-by-default fake runner.
-@Suite struct UpgradeTaskTests {
+@Suite(.timeLimit(.minutes(2))) struct UpgradeTaskTests {
     static let libraryOnly = "Inst libfoo1 [1.0] (1.1 Ubuntu:24.04/noble-updates [amd64])\nConf libfoo1 (1.1 Ubuntu:24.04/noble-updates [amd64])\n"
     static let driver = "Inst nvidia-driver-550 [550.90.07-0ubuntu1] (550.127.05-0ubuntu1 Ubuntu:24.04/noble-updates [amd64])\n"
         + "Inst libnvidia-compute-550 [550.90.07-0ubuntu1] (550.127.05-0ubuntu1 Ubuntu:24.04/noble-updates [amd64])\n"

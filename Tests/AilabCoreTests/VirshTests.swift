@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Parsers on virsh output captured from libvirt's test driver (command lines in SOURCES.tsv).
-@Suite struct VirshParserTests {
+@Suite(.timeLimit(.minutes(2))) struct VirshParserTests {
     @Test func domainsInSeveralStates() throws {
         #expect(try VirshTable.parseDomains(try Fixture.text("virsh/list-all.txt")) == [
             DomainState(name: "train01", state: "running"), DomainState(name: "win11", state: "shut off"),
@@ -56,7 +56,7 @@ import Testing
     }
 }
 
-@Suite struct VMAuditTaskTests {
+@Suite(.timeLimit(.minutes(2))) struct VMAuditTaskTests {
     @Test func absentVirshIsAbsentAndExit0() async throws {
         let fake = try FakeContext()
         let report = try await TaskHarness.run(VMAuditTask(connect: nil), in: fake.context)

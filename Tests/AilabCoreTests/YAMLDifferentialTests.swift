@@ -5,7 +5,7 @@ import Testing
 /// ailab's reader against PyYAML (what Ansible writes the file with) on generated documents full
 /// of the scalars YAML 1.1 and 1.2 read differently. Every document ailab accepts must read the
 /// same in PyYAML, to the type; what ailab refuses is fine. PyYAML comes from Debian's python3-yaml.
-@Suite struct YAMLDifferentialTests {
+@Suite(.timeLimit(.minutes(2))) struct YAMLDifferentialTests {
     static let python = "/usr/bin/python3"
 
     /// SplitMix64: the same 600 documents on every run.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// config-backup run as root against a destination someone else tries to subvert.
-@Suite struct BackupAttackTests {
+@Suite(.timeLimit(.minutes(10))) struct BackupAttackTests {
     func requireTools() throws {
         try RealTools.requireRoot()
         try RealTools.require("tar", package: "tar")

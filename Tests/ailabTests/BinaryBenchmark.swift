@@ -6,7 +6,7 @@ import Testing
 /// itself during a full healthcheck on this host. The peak is read from VmHWM in /proc while the
 /// run goes on, so the commands it starts (a docker client alone holds 20 MB) do not count, as
 /// they would in `/usr/bin/time`'s figure.
-@Suite struct BinaryBenchmark {
+@Suite(.timeLimit(.minutes(10))) struct BinaryBenchmark {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["AILAB_BENCHMARK"] == "1"))
     func releaseBinaryFigures() throws {
         let binary = try ReleaseBinary.path()

@@ -20,7 +20,7 @@ enum ReleaseBinary {
 }
 
 /// Every shipped unit started by a real systemd (Debian 12's 252, and Debian 11's 247 for devices).
-@Suite struct BootedSystemdTests {
+@Suite(.timeLimit(.minutes(10))) struct BootedSystemdTests {
     static let bookwormPackages = ["systemd", "systemd-sysv", "dbus", "procps", "iproute2", "docker.io", "smartmontools",
                                    "pigz", "jq", "logrotate", "ca-certificates", "libcap2-bin"]
     /// The scheduled tasks but upgrade: its unit runs apt-get update, which needs a repository;

@@ -3,7 +3,7 @@ import AilabCore
 import Foundation
 import Testing
 
-@Suite struct CommandLineTests {
+@Suite(.timeLimit(.minutes(10))) struct CommandLineTests {
     /// Every subcommand, from the command tree itself.
     static let tasks = TaskName.all
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// config-backup with the real binary, tar, gzip and pigz, into test folders.
-@Suite struct ConfigBackupEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct ConfigBackupEndToEndTests {
     func archives(in folder: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
     }
@@ -219,7 +219,7 @@ import Testing
 }
 
 /// Run with AILAB_BENCHMARK=1: ailab (pigz) against `tar -czf` on the same ~150 MB tree.
-@Suite struct ConfigBackupBenchmark {
+@Suite(.timeLimit(.minutes(10))) struct ConfigBackupBenchmark {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["AILAB_BENCHMARK"] == "1"))
     func againstPlainTar() throws {
         let scratch = try Scratch()

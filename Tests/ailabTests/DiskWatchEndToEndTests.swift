@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// disk-watch on real filesystems that the tests mount themselves.
-@Suite(.serialized) struct DiskWatchEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct DiskWatchEndToEndTests {
     func line(for mount: LoopMount, in stdout: String) -> String? {
         stdout.split(separator: "\n").map(String.init).first { $0.contains(" \(mount.mountPoint) ") }
     }

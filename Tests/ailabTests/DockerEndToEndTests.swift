@@ -3,7 +3,7 @@ import Testing
 
 /// docker-cleanup against a real Docker engine that the test starts on a private socket and
 /// stops by pid. Images come from a tiny busybox rootfs: no registry is needed.
-@Suite struct DockerEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct DockerEndToEndTests {
     final class Engine: @unchecked Sendable {
         let scratch: Scratch
         let process = Process()

@@ -4,7 +4,7 @@ import Testing
 /// The expectations section against real things, inside a network namespace of the test's own:
 /// an HTTP server answering 200 and 503, a closed port, a server that accepts and never answers,
 /// an unexpected listener on a non-loopback address, real ss, /proc/sys, `sshd -T -f` and nft.
-@Suite struct ExpectationsEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct ExpectationsEndToEndTests {
     final class Namespace: @unchecked Sendable {
         let name = "ailab-e2e-\(getpid())-\(Int.random(in: 1000...9999))"
         var servers: Process?

@@ -14,7 +14,7 @@ enum ReadmeBlock {
 }
 
 /// The README's alert rules under promtool: valid, silent on a healthy fleet, firing on each case.
-@Suite struct AlertRuleTests {
+@Suite(.timeLimit(.minutes(10))) struct AlertRuleTests {
     static func series(_ name: String, _ labels: String, _ values: String) -> String {
         "      - {series: '\(name){instance=\"h1\",job=\"node\"\(labels.isEmpty ? "" : ",")\(labels)}', values: '\(values)'}"
     }
@@ -123,7 +123,7 @@ enum ReadmeBlock {
 /// The README's playbook run by real Ansible over six hosts on this machine, each with its own
 /// package database, folders and tools; the host of the second batch turns unhealthy after its
 /// upgrade, and the rollout stops there.
-@Suite struct RolloutPlaybookTests {
+@Suite(.timeLimit(.minutes(10))) struct RolloutPlaybookTests {
     struct Host {
         let name: String
         let apt: SyntheticApt

@@ -3,7 +3,7 @@ import Testing
 
 /// The GPU section as a process: nvidia-smi, journalctl and dkms as stubs on PATH, the real
 /// dpkg-query over a package database of the test's own, and promtool over the metrics.
-@Suite struct GPUEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct GPUEndToEndTests {
     static let fields = ["index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "utilization.gpu", "memory.used",
                          "memory.total", "ecc.errors.uncorrected.volatile.total", "pcie.link.width.current", "pcie.link.width.max",
                          "persistence_mode", "power.draw", "power.limit", "clocks_event_reasons.hw_slowdown",
@@ -72,7 +72,7 @@ import Testing
 
 /// A host up for months: 800,000 kernel lines, and at the very end the GPU falls off the bus.
 /// journalctl's own filter (emulated here with grep -E on its pattern) keeps the Xid in view.
-@Suite struct LongKernelLogTests {
+@Suite(.timeLimit(.minutes(10))) struct LongKernelLogTests {
     /// With journalctl's filter, and with a journalctl that has none (the whole log, about
     /// 90 MB, streamed through every pattern): the last lines are found either way.
     @Test(arguments: [true, false]) func anXid79AtTheEndOfAHugeLogIsReported(filtering: Bool) throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// healthcheck as a process, with stub tools on PATH.
-@Suite struct HealthcheckEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct HealthcheckEndToEndTests {
     func environment(_ stubs: StubBin, _ scratch: Scratch) -> [String: String?] {
         var environment = scratch.environment
         environment["PATH"] = stubs.path
@@ -89,7 +89,7 @@ import Testing
 }
 
 /// Not a test of speed: run with AILAB_BENCHMARK=1 to print how far the probes overlap.
-@Suite struct HealthcheckBenchmark {
+@Suite(.timeLimit(.minutes(10))) struct HealthcheckBenchmark {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["AILAB_BENCHMARK"] == "1"))
     func probesOverlap() throws {
         let stubs = try StubBin()

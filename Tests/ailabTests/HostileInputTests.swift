@@ -3,7 +3,7 @@ import Testing
 
 /// Every option, given values an operator (or a script gone wrong) could pass, in both the
 /// `--opt V` and `--opt=V` forms: exit 2 and one line naming the option and the value.
-@Suite struct OptionFuzzTests {
+@Suite(.timeLimit(.minutes(10))) struct OptionFuzzTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var task: String
         var option: String
@@ -70,7 +70,7 @@ import Testing
 
 /// Streams that take nothing, close early or are missing: never a crash, always 0, 1 or 2, and
 /// the task's metrics are still written.
-@Suite struct StreamFaultTests {
+@Suite(.timeLimit(.minutes(10))) struct StreamFaultTests {
     static let tasks: [[String]] = [
         ["disk-watch"], ["healthcheck", "--timeout", "3"], ["vm-audit", "--connect", "test:///default"], ["apt-cleanup"],
         ["kernel-cleanup"], ["docker-cleanup"], ["config-backup", "--dest", "DEST"],
@@ -104,7 +104,7 @@ import Testing
 }
 
 /// The instance lock as a change and a report meet it when it cannot be taken.
-@Suite struct LockEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct LockEndToEndTests {
     @Test func changeWithoutItsLockIsRefusedAndAReportWarns() throws {
         try RealTools.requireRoot()
         let scratch = try Scratch()

@@ -14,7 +14,7 @@ enum Repository {
 }
 
 /// The systemd units: verified offline, exact schedules, hardening scores.
-@Suite struct SystemdUnitTests {
+@Suite(.timeLimit(.minutes(10))) struct SystemdUnitTests {
     func text(_ unit: String) throws -> String {
         try String(contentsOfFile: Repository.systemd + "/" + unit, encoding: .utf8)
     }
@@ -107,7 +107,7 @@ enum Repository {
 }
 
 /// install.sh over staging roots.
-@Suite struct InstallerTests {
+@Suite(.timeLimit(.minutes(10))) struct InstallerTests {
     /// Runs install.sh over the staging root; the first report's lock goes to a folder of its own.
     func install(_ root: Scratch, _ arguments: [String] = []) throws -> Ailab.Outcome {
         let state = try Scratch()

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The README's JSON schema is the contract: every task's JSON is checked against it.
-@Suite struct JSONSchemaTests {
+@Suite(.timeLimit(.minutes(10))) struct JSONSchemaTests {
     static let readme = (try? String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)) ?? ""
 
     /// `| `field`, `field` | type | meaning |` rows of the table under "## JSON report".

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Every task writes its textfile-collector file; promtool accepts each one.
-@Suite struct MetricsEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct MetricsEndToEndTests {
     func exportedExitCode(_ text: String, task: String) -> Int32? {
         text.split(separator: "\n").first { $0.hasPrefix("ailab_exit_code{task=\"\(task)\"}") }
             .flatMap { $0.split(separator: " ").last }.flatMap { Int32($0) }

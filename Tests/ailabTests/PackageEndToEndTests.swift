@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// apt-cleanup and kernel-cleanup with the real apt-get and dpkg-query on synthetic databases.
-@Suite struct PackageEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct PackageEndToEndTests {
     func requireApt() throws {
         try RealTools.require("apt-get", package: "apt")
         try RealTools.require("dpkg-query", package: "dpkg")

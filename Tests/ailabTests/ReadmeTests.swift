@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The README is for administrators: their order, no internals, every metric the code exports.
-@Suite struct ReadmeTests {
+@Suite(.timeLimit(.minutes(10))) struct ReadmeTests {
     static let readme = (try? String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)) ?? ""
 
     @Test func sectionsComeInAnAdministratorsOrder() throws {

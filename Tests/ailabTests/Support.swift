@@ -15,17 +15,20 @@ enum Ailab {
     }
 
     /// Runs ailab with the inherited environment plus `environment`; a nil value removes a variable.
-    static func run(_ arguments: [String], environment: [String: String?] = [:], stdin: String? = nil) throws -> Outcome {
+    static func run(_ arguments: [String], environment: [String: String?] = [:], stdin: String? = nil,
+                    timeout: TimeInterval = 300) throws -> Outcome {
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        return try Command.run(binary, arguments, environment: env, stdin: stdin)
+        return try Command.run(binary, arguments, environment: env, stdin: stdin, timeout: timeout)
     }
 }
 
 enum Command {
-    /// Runs a helper process for a test and waits for it.
+    /// Runs a helper process for a test and waits for it, `timeout` seconds at most: a hung child
+    /// is killed and the outcome says so (exit 137), so that one hang fails one test instead of
+    /// stalling the whole run.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                    stdin: String? = nil) throws -> Ailab.Outcome {
+                    stdin: String? = nil, timeout: TimeInterval = 900) throws -> Ailab.Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
@@ -35,6 +38,15 @@ enum Command {
         process.standardError = err
         process.standardInput = input
         try process.run()
+        let finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var killed = false
+        Thread.detachNewThread {
+            if finished.wait(timeout: .now() + timeout) == .timedOut {
+                killed = true
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
+        defer { finished.signal() }
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
@@ -49,7 +61,8 @@ enum Command {
         group.wait()
         process.waitUntilExit()
         return Ailab.Outcome(code: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
+                             stderr: String(decoding: errData, as: UTF8.self)
+                                 + (killed ? "\n(killed by the test after \(Int(timeout)) s)" : ""))
     }
 
     @discardableResult

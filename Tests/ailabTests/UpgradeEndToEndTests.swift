@@ -3,7 +3,7 @@ import Testing
 
 /// ailab upgrade with the real apt-get over a synthetic database and a local repository built in
 /// the test; dpkg is a recording stub, so an execute changes nothing on the machine.
-@Suite struct UpgradeEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct UpgradeEndToEndTests {
     func requireTools() throws {
         try RealTools.requireRoot()
         try RealTools.require("apt-get", package: "apt")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// vm-audit against libvirt's test driver, with pools whose target paths are test folders.
-@Suite struct VMAuditEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct VMAuditEndToEndTests {
     /// A node with a running and a shut-off domain, two dir pools with real files, a volume,
     /// and an image nothing references.
     final class Node: @unchecked Sendable {

@@ -52,8 +52,7 @@ public enum ConfigFile {
         }
         for (section, key) in environmentSettings {
             let name = variable(section, key)
-            guard let text = environment[name] else { continue }
-            let kind = schema[section]![key]!
+            guard let text = environment[name], let kind = schema[section]?[key] else { continue }
             try set(section, key, try scalar(text, kind, where: name), .environment, &config)
         }
         return config
