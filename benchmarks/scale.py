@@ -23,7 +23,7 @@ def stub(folder, name, body):
     os.chmod(path, 0o755)
 
 
-def host(folder, gpus=8, disks=24, containers=400, vms=80, log_lines=200_000, log_bytes=None, virsh_delay=0.0):
+def host(folder, gpus=8, disks=24, containers=400, vms=80, log_lines=200_000, log_bytes=None, virsh_delay=0.0, tool_delay=0.0):
     data = os.path.join(folder, "data")
     os.makedirs(data, exist_ok=True)
     shutil.copy(os.path.join(FIXTURES, "smartctl/nvme-sabrent-rocket4-healthy-a.json"), os.path.join(data, "smart.json"))
@@ -104,6 +104,10 @@ snapshot-list*) ;;
 pool-dumpxml*) cat "%s/virsh/pool-dumpxml-dir.xml" ;;
 vol-list*) cat "%s/virsh/vol-list-details.txt" ;;
 esac""" % (data, data, data, data, FIXTURES, FIXTURES, FIXTURES, FIXTURES, FIXTURES))
+    if tool_delay:
+        # Every slow probe answers late: how far the sections overlap.
+        for name in ["nvidia-smi", "docker", "virsh", "smartctl", "dkms"]:
+            stub(folder, name, "sleep %s; exit 1" % tool_delay)
     for tool in ["df", "lsblk", "dpkg-query", "uname", "sh", "cat", "awk", "sed", "sleep"]:
         real = shutil.which(tool)
         if real and tool in ("df", "lsblk", "dpkg-query"):
@@ -142,6 +146,7 @@ def main():
         ("healthcheck, big host", dict(), ["healthcheck", "--format", "json"]),
         ("healthcheck, empty kernel log", dict(log_lines=0), ["healthcheck", "--format", "json"]),
         ("healthcheck, 64 MiB kernel log", dict(log_bytes=64 << 20), ["healthcheck", "--format", "json", "--timeout", "60"]),
+        ("healthcheck, every GPU/Docker/VM/SMART tool 1 s", dict(tool_delay=1.0), ["healthcheck", "--format", "json"]),
         ("vm-audit, 320 VMs, virsh 50 ms", dict(vms=320, virsh_delay=0.05), ["vm-audit", "--format", "json"]),
         ("docker-cleanup preview, 1600 containers", dict(containers=1600), ["docker-cleanup", "--format", "json"]),
     ]

@@ -217,39 +217,3 @@ import Testing
         #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
     }
 }
-
-/// Run with AILAB_BENCHMARK=1: ailab (pigz) against `tar -czf` on the same ~150 MB tree.
-@Suite(.timeLimit(.minutes(10))) struct ConfigBackupBenchmark {
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["AILAB_BENCHMARK"] == "1"))
-    func againstPlainTar() throws {
-        let scratch = try Scratch()
-        let tree = scratch.file("tree")
-        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
-        // Half random, half text: compressible like real configuration plus some binary noise.
-        for index in 0..<15 {
-            try Command.check("dd", ["if=/dev/urandom", "of=\(tree)/random\(index)", "bs=1M", "count=5", "status=none"])
-            let line = String(repeating: "option_\(index) = value with some repetition and numbers 0123456789\n", count: 80_000)
-            try Data(line.utf8).write(to: URL(fileURLWithPath: "\(tree)/text\(index).conf"))
-        }
-        let size = try Command.check("du", ["-sh", tree])
-        func median(_ body: (Int) throws -> Void) rethrows -> Double {
-            var times: [Double] = []
-            for round in 0..<3 {
-                let start = Date()
-                try body(round)
-                times.append(Date().timeIntervalSince(start))
-            }
-            return times.sorted()[1]
-        }
-        let plain = try median { round in
-            try Command.check("tar", ["-czf", scratch.file("plain\(round).tar.gz"), "-C", tree, "."])
-        }
-        let ailab = try median { round in
-            let outcome = try Ailab.run(["config-backup", "--execute", "--non-interactive", "--dest", scratch.file("dest\(round)"),
-                                         "--include", tree], environment: scratch.environment)
-            guard outcome.code == 0 else { throw Failure(outcome.stdout) }
-        }
-        print("config-backup benchmark: tree \(size.split(separator: "\t")[0]); median of 3: tar -czf \(String(format: "%.2f", plain)) s; "
-              + "ailab \(String(format: "%.2f", ailab)) s; ratio \(String(format: "%.2f", ailab / plain))")
-    }
-}

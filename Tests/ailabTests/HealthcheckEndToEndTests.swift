@@ -87,25 +87,3 @@ import Testing
         #expect(outcome.stderr.contains(value))
     }
 }
-
-/// Not a test of speed: run with AILAB_BENCHMARK=1 to print how far the probes overlap.
-@Suite(.timeLimit(.minutes(10))) struct HealthcheckBenchmark {
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["AILAB_BENCHMARK"] == "1"))
-    func probesOverlap() throws {
-        let stubs = try StubBin()
-        try stubs.link("df")
-        let delay = 1.0
-        let slow = ["nvidia-smi", "docker", "dockerd", "virsh", "libvirtd", "smartctl", "systemctl", "lsblk", "dkms"]
-        for name in slow { try stubs.stub(name, "/bin/sleep \(delay); exit 1") }
-        let scratch = try Scratch()
-        var environment = scratch.environment
-        environment["PATH"] = stubs.path
-        environment["AILAB_DISK_THRESHOLD"] = "100"
-        let start = Date()
-        _ = try Ailab.run(["healthcheck"], environment: environment)
-        let wall = Date().timeIntervalSince(start)
-        let calls = ["nvidia-smi", "docker", "virsh", "smartctl", "systemctl", "lsblk"].map { stubs.argv($0).count }.reduce(0, +)
-        let sum = Double(calls) * delay
-        print("healthcheck overlap: \(calls) slow probe calls of \(delay) s (sum \(sum) s), wall \(String(format: "%.2f", wall)) s, ratio \(String(format: "%.2f", wall / sum))")
-    }
-}
