@@ -1,3 +1,3 @@
-public enum AilabVersion {
-    public static let current = "0.1.0"
+package enum AilabVersion {
+    package static let current = "0.1.0"
 }

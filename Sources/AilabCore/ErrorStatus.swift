@@ -1,6 +1,6 @@
 /// Maps every error a task can throw to one of the three exit statuses.
-public enum ErrorStatus {
-    public static func status(for error: any Error) -> ExitStatus {
+package enum ErrorStatus {
+    package static func status(for error: any Error) -> ExitStatus {
         switch error {
         case let error as AilabError: error.status
         case RunnerError.notFound: .usage

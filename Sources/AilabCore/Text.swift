@@ -4,20 +4,20 @@ import Glibc
 
 extension Character {
     /// A space or a tab, not a line break.
-    public var isBlank: Bool { isWhitespace && !isNewline }
+    package var isBlank: Bool { isWhitespace && !isNewline }
 }
 
 extension StringProtocol {
     /// Without the leading and trailing characters for which `drop` is true: whitespace and line
     /// breaks unless told otherwise.
-    public func trimmed(where drop: (Character) -> Bool = \.isWhitespace) -> String {
+    package func trimmed(where drop: (Character) -> Bool = \.isWhitespace) -> String {
         guard let first = firstIndex(where: { !drop($0) }), let last = lastIndex(where: { !drop($0) }) else { return "" }
         return String(self[first...last])
     }
 
     /// Control characters shown as `\x0a`, so that text from outside (a process name, a tool's
     /// message) can neither add a line nor drive the terminal.
-    public var escapingControls: String {
+    package var escapingControls: String {
         String(unicodeScalars.map { scalar -> String in
             let value = scalar.value
             guard value < 0x20 || (0x7f...0x9f).contains(value) else { return String(scalar) }
@@ -27,14 +27,14 @@ extension StringProtocol {
     }
 
     /// Filled with spaces on the right to `width` characters; longer text stays whole.
-    public func padded(to width: Int) -> String {
+    package func padded(to width: Int) -> String {
         String(self) + String(repeating: " ", count: Swift.max(0, width - count))
     }
 }
 
 extension Double {
     /// The value with `digits` decimals, as printf's "%.Nf" writes it.
-    public func fixed(_ digits: Int) -> String {
+    package func fixed(_ digits: Int) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         let written = withVaList([digits, self]) { vsnprintf(&buffer, buffer.count, "%.*f", $0) }
         return written < buffer.count ? String(decoding: buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }, as: UTF8.self) : String(self)

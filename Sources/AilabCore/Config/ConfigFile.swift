@@ -4,9 +4,9 @@ import FoundationEssentials
 /// into an `AilabConfig`. Strict on purpose: an unknown key, a wrong type, malformed YAML or an
 /// unreadable file is a usage error naming the file and the key or line, because a typo must
 /// never silently turn a check off.
-public enum ConfigFile {
-    public static let defaultPath = "/etc/ailab/ailab.yaml"
-    public static let environmentKey = "AILAB_CONFIG"
+package enum ConfigFile {
+    package static let defaultPath = "/etc/ailab/ailab.yaml"
+    package static let environmentKey = "AILAB_CONFIG"
 
     /// The value kinds of the file's keys, section by section.
     enum Kind {
@@ -32,12 +32,12 @@ public enum ConfigFile {
         ("backup", "keep_min"), ("healthcheck", "timeout"), ("docker", "max_age_days"),
     ]
 
-    public static func variable(_ section: String, _ key: String) -> String {
+    package static func variable(_ section: String, _ key: String) -> String {
         "AILAB_\(section.uppercased())_\(key.uppercased())"
     }
 
     /// `flag` is `--config`; a file named there or in `$AILAB_CONFIG` must exist, the default need not.
-    public static func load(flag: String?, environment: [String: String]) throws -> AilabConfig {
+    package static func load(flag: String?, environment: [String: String]) throws -> AilabConfig {
         var config = AilabConfig()
         let named = flag ?? environment[environmentKey].flatMap { $0.isEmpty ? nil : $0 }
         let path = named ?? defaultPath

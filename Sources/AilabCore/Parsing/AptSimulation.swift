@@ -1,15 +1,15 @@
 /// A package `apt-get -s` says it would remove.
-public struct PackageRemoval: Sendable, Equatable, Codable {
-    public var name: String
-    public var version: String
+package struct PackageRemoval: Sendable, Equatable, Codable {
+    package var name: String
+    package var version: String
     /// `Purg` (configuration files go too) rather than `Remv`.
-    public var purge: Bool
+    package var purge: Bool
 }
 
 /// Parsers for apt-get's simulation output, apt 1.x to 3.x.
-public enum AptSimulation {
+package enum AptSimulation {
     /// `Purg name [version]` and `Remv name [version]` lines; everything else is commentary.
-    public static func removals(_ output: String) -> [PackageRemoval] {
+    package static func removals(_ output: String) -> [PackageRemoval] {
         output.split(whereSeparator: \.isNewline).compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 2, fields[0] == "Purg" || fields[0] == "Remv" else { return nil }
@@ -22,7 +22,7 @@ public enum AptSimulation {
     }
 
     /// `Del name version [size]` lines of `apt-get -s autoclean`: archives that would be deleted.
-    public static func cleanedArchives(_ output: String) -> [String] {
+    package static func cleanedArchives(_ output: String) -> [String] {
         output.split(whereSeparator: \.isNewline).compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 3, fields[0] == "Del" else { return nil }
@@ -37,17 +37,17 @@ public enum AptSimulation {
 }
 
 /// An installed package as `dpkg-query -W -f '${Package}\t${Version}\t${db:Status-Abbrev}\n'` lists it.
-public struct InstalledPackage: Sendable, Equatable, Codable {
-    public var name: String
-    public var version: String
-    public var status: String
+package struct InstalledPackage: Sendable, Equatable, Codable {
+    package var name: String
+    package var version: String
+    package var status: String
 
-    public var isInstalled: Bool { status.hasPrefix("ii") || status.hasPrefix("hi") }
+    package var isInstalled: Bool { status.hasPrefix("ii") || status.hasPrefix("hi") }
 
     /// Where an interrupted dpkg left the package, in dpkg's words; nil when it is installed, not
     /// installed, or only its configuration files are left. The second letter of
     /// `db:Status-Abbrev` is the state, a third letter R means it must be reinstalled.
-    public var interruptedState: String? {
+    package var interruptedState: String? {
         let letters = Array(status)
         if letters.count >= 3, letters[2] == "R" { return "reinstall required" }
         guard letters.count >= 2 else { return nil }
@@ -62,10 +62,10 @@ public struct InstalledPackage: Sendable, Equatable, Codable {
     }
 }
 
-public enum DpkgQuery {
-    public static let format = "${Package}\t${Version}\t${db:Status-Abbrev}\n"
+package enum DpkgQuery {
+    package static let format = "${Package}\t${Version}\t${db:Status-Abbrev}\n"
 
-    public static func parse(_ output: String) throws -> [InstalledPackage] {
+    package static func parse(_ output: String) throws -> [InstalledPackage] {
         try output.split(whereSeparator: \.isNewline).map { line in
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard fields.count >= 3, !fields[0].isEmpty else { throw ParseError("dpkg-query", "cannot read line: \(line)") }

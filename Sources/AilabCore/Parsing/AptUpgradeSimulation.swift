@@ -1,14 +1,14 @@
 /// A package `apt-get -s dist-upgrade` would install: `from` is nil for a new one.
-public struct PackageChange: Sendable, Equatable, Codable {
-    public var name: String
-    public var from: String?
-    public var to: String
-    public var origin: String
+package struct PackageChange: Sendable, Equatable, Codable {
+    package var name: String
+    package var from: String?
+    package var to: String
+    package var origin: String
 
     /// The candidate comes from a security pocket, as unattended-upgrades' default policy counts
     /// them: an archive named `*-security` (Ubuntu's `noble-security`, Debian's `bookworm-security`)
     /// or Debian's `Debian-Security` label. apt prints each source as `label:version/archive`.
-    public var isSecurity: Bool {
+    package var isSecurity: Bool {
         origin.split(separator: ",").contains { source in
             let source = source.trimmed(where: \.isBlank)
             let label = source.prefix { $0 != ":" }
@@ -19,15 +19,15 @@ public struct PackageChange: Sendable, Equatable, Codable {
 }
 
 /// What `apt-get -s dist-upgrade` says it would do.
-public struct UpgradeSimulation: Sendable, Equatable {
-    public var upgrades: [PackageChange] = []
-    public var installs: [PackageChange] = []
-    public var removals: [PackageRemoval] = []
-    public var keptBack: [String] = []
+package struct UpgradeSimulation: Sendable, Equatable {
+    package var upgrades: [PackageChange] = []
+    package var installs: [PackageChange] = []
+    package var removals: [PackageRemoval] = []
+    package var keptBack: [String] = []
 
     /// `Inst name [old] (new origin… [arch])…`, `Remv`/`Purg` lines, and the names listed under
     /// "The following packages have been kept back:". `Conf` lines repeat `Inst` and are skipped.
-    public static func parse(_ output: String) -> UpgradeSimulation {
+    package static func parse(_ output: String) -> UpgradeSimulation {
         var simulation = UpgradeSimulation()
         simulation.removals = AptSimulation.removals(output)
         var inKeptBack = false
@@ -63,7 +63,7 @@ public struct UpgradeSimulation: Sendable, Equatable {
     }
 
     /// The same changes, so that a run confirmed on one simulation never carries out another.
-    public func sameChanges(as other: UpgradeSimulation) -> Bool {
+    package func sameChanges(as other: UpgradeSimulation) -> Bool {
         func key(_ changes: [PackageChange]) -> [String] { changes.map { "\($0.name) \($0.to)" }.sorted() }
         return key(upgrades) == key(other.upgrades) && key(installs) == key(other.installs)
             && removals.map(\.name).sorted() == other.removals.map(\.name).sorted()

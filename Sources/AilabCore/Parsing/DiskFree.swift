@@ -1,34 +1,34 @@
 import FoundationEssentials
 
 /// One filesystem as `df -P -T` reports it, in bytes.
-public struct BlockUsage: Sendable, Equatable, Codable {
-    public var source: String
-    public var type: String
-    public var mountPoint: String
-    public var sizeBytes: Int64
-    public var usedBytes: Int64
-    public var availableBytes: Int64
-    public var usedPercent: Int
+package struct BlockUsage: Sendable, Equatable, Codable {
+    package var source: String
+    package var type: String
+    package var mountPoint: String
+    package var sizeBytes: Int64
+    package var usedBytes: Int64
+    package var availableBytes: Int64
+    package var usedPercent: Int
 }
 
 /// One filesystem as `df -P -T -i` reports it. Filesystems without fixed inode tables
 /// (btrfs, vfat) report no percentage.
-public struct InodeUsage: Sendable, Equatable, Codable {
-    public var source: String
-    public var type: String
-    public var mountPoint: String
-    public var inodes: Int64
-    public var used: Int64
-    public var free: Int64
-    public var usedPercent: Int?
+package struct InodeUsage: Sendable, Equatable, Codable {
+    package var source: String
+    package var type: String
+    package var mountPoint: String
+    package var inodes: Int64
+    package var used: Int64
+    package var free: Int64
+    package var usedPercent: Int?
 }
 
 /// Parsers for GNU df in POSIX output format with the type column (`df -P -T`, `df -P -T -i`).
-public enum DiskFree {
-    public static let blocksArguments = ["-P", "-T"]
-    public static let inodesArguments = ["-P", "-T", "-i"]
+package enum DiskFree {
+    package static let blocksArguments = ["-P", "-T"]
+    package static let inodesArguments = ["-P", "-T", "-i"]
 
-    public static func parseBlocks(_ output: String) throws -> [BlockUsage] {
+    package static func parseBlocks(_ output: String) throws -> [BlockUsage] {
         try rows(output, header: "1024-blocks").map { row in
             BlockUsage(
                 source: row.source, type: row.type, mountPoint: row.mountPoint,
@@ -38,7 +38,7 @@ public enum DiskFree {
         }
     }
 
-    public static func parseInodes(_ output: String) throws -> [InodeUsage] {
+    package static func parseInodes(_ output: String) throws -> [InodeUsage] {
         try rows(output, header: "Inodes").map { row in
             InodeUsage(
                 source: row.source, type: row.type, mountPoint: row.mountPoint,
@@ -79,14 +79,14 @@ public enum DiskFree {
 
     /// Pseudo and read-only image filesystems are never checked: their use% says nothing
     /// about space. Snap mounts are squashfs loop devices and always show 100%.
-    public static let uncheckedTypes: Set<String> = [
+    package static let uncheckedTypes: Set<String> = [
         "tmpfs", "devtmpfs", "ramfs", "squashfs", "overlay", "proc", "sysfs", "devpts", "cgroup", "cgroup2",
         "securityfs", "debugfs", "tracefs", "configfs", "fusectl", "pstore", "bpf", "mqueue", "hugetlbfs",
         "autofs", "efivarfs", "binfmt_misc", "nsfs", "rpc_pipefs", "nfsd", "iso9660", "udf", "erofs", "cramfs",
         "fuse.snapfuse", "fuse.lxcfs", "fuse.gvfsd-fuse", "fuse.portal", "none",
     ]
 
-    public static func isChecked(type: String) -> Bool {
+    package static func isChecked(type: String) -> Bool {
         !uncheckedTypes.contains(type)
     }
 }

@@ -1,26 +1,26 @@
 import FoundationEssentials
 
 /// Docker's `--format '{{json .}}'` output: one JSON object per line (JSON Lines).
-public enum DockerJSON {
+package enum DockerJSON {
     static func lines(_ output: String) throws -> [[String: JSONText]] {
         try output.split(whereSeparator: \.isNewline).map { try JSONText.decode([String: JSONText].self, from: $0, tool: "docker") }
     }
 
     /// One row of `docker system df`: counts as numbers and sizes in bytes (docker prints
     /// "2", "1.982MB", "1GB (50%)").
-    public struct DiskUsageRow: Sendable, Equatable, Codable {
-        public var type: String
-        public var total: Int
-        public var active: Int
-        public var sizeBytes: Int64
-        public var reclaimableBytes: Int64
+    package struct DiskUsageRow: Sendable, Equatable, Codable {
+        package var type: String
+        package var total: Int
+        package var active: Int
+        package var sizeBytes: Int64
+        package var reclaimableBytes: Int64
 
-        public var summary: String {
+        package var summary: String {
             "\(type) \(ByteCount.format(sizeBytes)) (\(ByteCount.format(reclaimableBytes)) reclaimable)"
         }
     }
 
-    public static func parseSystemDF(_ output: String) throws -> [DiskUsageRow] {
+    package static func parseSystemDF(_ output: String) throws -> [DiskUsageRow] {
         try lines(output).map { row in
             let reclaimable = row.text("Reclaimable").split(separator: " ").first.map(String.init) ?? ""
             return DiskUsageRow(type: row.text("Type"), total: Int(row.text("TotalCount")) ?? 0,
@@ -31,15 +31,15 @@ public enum DockerJSON {
     }
 
     /// Container counts from `docker info --format '{{json .}}'`.
-    public struct EngineCounts: Sendable, Equatable, Codable {
-        public var running: Int
-        public var paused: Int
-        public var stopped: Int
-        public var images: Int
-        public var serverVersion: String
+    package struct EngineCounts: Sendable, Equatable, Codable {
+        package var running: Int
+        package var paused: Int
+        package var stopped: Int
+        package var images: Int
+        package var serverVersion: String
     }
 
-    public static func parseInfo(_ output: String) throws -> EngineCounts {
+    package static func parseInfo(_ output: String) throws -> EngineCounts {
         guard let info = try lines(output).first else { throw ParseError("docker info", "no output") }
         return EngineCounts(
             running: Int(info.int("ContainersRunning") ?? 0), paused: Int(info.int("ContainersPaused") ?? 0),

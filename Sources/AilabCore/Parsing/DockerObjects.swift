@@ -1,47 +1,47 @@
 import FoundationEssentials
 
 /// A container from `docker ps -a --no-trunc --format '{{json .}}'`.
-public struct DockerContainer: Sendable, Equatable, Codable {
-    public var id: String
-    public var name: String
-    public var image: String
-    public var state: String
+package struct DockerContainer: Sendable, Equatable, Codable {
+    package var id: String
+    package var name: String
+    package var image: String
+    package var state: String
     /// ISO 8601 ("2026-11-22T06:00:00+00:00"), from docker's "2026-11-22 06:00:00 +0000 UTC".
-    public var created: String
-    public var labels: [String: String]
-    public var networks: [String]
+    package var created: String
+    package var labels: [String: String]
+    package var networks: [String]
 }
 
 /// An image from `docker images --no-trunc --format '{{json .}}'`.
-public struct DockerImage: Sendable, Equatable, Codable {
-    public var id: String
-    public var reference: String
-    public var sizeBytes: Int64
+package struct DockerImage: Sendable, Equatable, Codable {
+    package var id: String
+    package var reference: String
+    package var sizeBytes: Int64
     /// ISO 8601, as for containers.
-    public var created: String = ""
+    package var created: String = ""
     /// No repository and no tag: what a rebuild left behind.
-    public var dangling: Bool { reference == "<none>" }
+    package var dangling: Bool { reference == "<none>" }
 }
 
 /// A network from `docker network ls --no-trunc --format '{{json .}}'`.
-public struct DockerNetwork: Sendable, Equatable, Codable {
-    public var id: String
-    public var name: String
-    public var driver: String
-    public var labels: [String: String]
-    public var created: String = ""
+package struct DockerNetwork: Sendable, Equatable, Codable {
+    package var id: String
+    package var name: String
+    package var driver: String
+    package var labels: [String: String]
+    package var created: String = ""
 }
 
 /// A build cache record from `docker system df -v --format '{{json .}}'`.
-public struct DockerBuildCache: Sendable, Equatable, Codable {
-    public var id: String
-    public var sizeBytes: Int64
-    public var lastUsed: String
-    public var inUse: Bool
+package struct DockerBuildCache: Sendable, Equatable, Codable {
+    package var id: String
+    package var sizeBytes: Int64
+    package var lastUsed: String
+    package var inUse: Bool
 }
 
-public enum DockerObjects {
-    public static func containers(_ output: String) throws -> [DockerContainer] {
+package enum DockerObjects {
+    package static func containers(_ output: String) throws -> [DockerContainer] {
         try DockerJSON.lines(output).map { row in
             DockerContainer(
                 id: row.text("ID"), name: row.text("Names"), image: row.text("Image"),
@@ -51,7 +51,7 @@ public enum DockerObjects {
         }
     }
 
-    public static func images(_ output: String) throws -> [DockerImage] {
+    package static func images(_ output: String) throws -> [DockerImage] {
         try DockerJSON.lines(output).map { row in
             let repository = row.text("Repository"), tag = row.text("Tag")
             return DockerImage(id: row.text("ID"),
@@ -60,14 +60,14 @@ public enum DockerObjects {
         }
     }
 
-    public static func networks(_ output: String) throws -> [DockerNetwork] {
+    package static func networks(_ output: String) throws -> [DockerNetwork] {
         try DockerJSON.lines(output).map { row in
             DockerNetwork(id: row.text("ID"), name: row.text("Name"),
                           driver: row.text("Driver"), labels: labels(row.text("Labels")), created: iso8601(row.text("CreatedAt")))
         }
     }
 
-    public static func buildCache(_ output: String) throws -> [DockerBuildCache] {
+    package static func buildCache(_ output: String) throws -> [DockerBuildCache] {
         struct Verbose: Decodable { let BuildCache: [[String: JSONText]]? }
         guard let line = output.split(whereSeparator: \.isNewline).first else { return [] }
         return (try JSONText.decode(Verbose.self, from: line, tool: "docker").BuildCache ?? []).map { row in
@@ -87,7 +87,7 @@ public enum DockerObjects {
     }
 
     /// The instant an `iso8601` text names.
-    public static func date(iso text: String) -> Date? {
+    package static func date(iso text: String) -> Date? {
         try? Date(text, strategy: .iso8601)
     }
 
@@ -103,7 +103,7 @@ public enum DockerObjects {
 
     /// Docker's own human durations ("2 weeks", "About an hour", "Less than a second" — with or
     /// without " ago"), in seconds; nil when the text is not one of them.
-    public static func seconds(humanDuration text: String) -> Double? {
+    package static func seconds(humanDuration text: String) -> Double? {
         let words = text.replacing(" ago", with: "").lowercased().split(separator: " ").map(String.init)
         let units: [String: Double] = ["second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400,
                                        "month": 30 * 86400, "year": 365 * 86400]
@@ -114,14 +114,14 @@ public enum DockerObjects {
     }
 
     /// Sums docker's "Total reclaimed space: 1.982MB" lines, in bytes (docker's sizes are decimal).
-    public static func reclaimedBytes(_ output: String) -> Int64 {
+    package static func reclaimedBytes(_ output: String) -> Int64 {
         output.split(whereSeparator: \.isNewline).compactMap { line -> Int64? in
             guard let range = line.firstRange(of: "Total reclaimed space:") else { return nil }
             return bytes(line[range.upperBound...].trimmed(where: \.isBlank))
         }.reduce(0, +)
     }
 
-    public static func bytes(_ size: String) -> Int64? {
+    package static func bytes(_ size: String) -> Int64? {
         let number = size.prefix { $0.isNumber || $0 == "." }
         guard let value = Double(number) else { return nil }
         let unit = size.dropFirst(number.count).trimmed(where: \.isBlank).lowercased()

@@ -1,19 +1,19 @@
 import FoundationEssentials
 
 /// The inbound side of the host firewall: the input hook's policy and how many rules filter it.
-public struct InboundFilter: Sendable, Equatable, Codable {
-    public var tool: String
+package struct InboundFilter: Sendable, Equatable, Codable {
+    package var tool: String
     /// "accept" or "drop"; nil when no chain hooks input at all.
-    public var policy: String?
-    public var rules: Int
+    package var policy: String?
+    package var rules: Int
 
     /// Everything inbound is accepted: no input chain, or an accepting one without a rule.
-    public var acceptsEverything: Bool { (policy ?? "accept") == "accept" && rules == 0 }
+    package var acceptsEverything: Bool { (policy ?? "accept") == "accept" && rules == 0 }
 }
 
-public enum FirewallRules {
+package enum FirewallRules {
     /// `nft list ruleset`: chains with `type filter hook input`; the strictest policy wins.
-    public static func parseNft(_ output: String) -> InboundFilter {
+    package static func parseNft(_ output: String) -> InboundFilter {
         var policy: String?
         var rules = 0
         var inInputChain = false
@@ -33,7 +33,7 @@ public enum FirewallRules {
     }
 
     /// `iptables -S`: "-P INPUT DROP", "-A INPUT …".
-    public static func parseIptables(_ output: String) -> InboundFilter {
+    package static func parseIptables(_ output: String) -> InboundFilter {
         var policy: String?
         var rules = 0
         for line in output.split(whereSeparator: \.isNewline) {

@@ -1,9 +1,9 @@
 import FoundationEssentials
 
 /// Facts read from /etc/os-release and /proc.
-public enum HostFacts {
+package enum HostFacts {
     /// PRETTY_NAME from os-release, unquoted.
-    public static func prettyName(osRelease: String) -> String? {
+    package static func prettyName(osRelease: String) -> String? {
         for line in osRelease.split(whereSeparator: \.isNewline) where line.hasPrefix("PRETTY_NAME=") {
             return String(line.dropFirst("PRETTY_NAME=".count)).trimmed { "\"'".contains($0) }
         }
@@ -11,7 +11,7 @@ public enum HostFacts {
     }
 
     /// /proc/meminfo values in bytes (the file counts kB).
-    public static func memory(meminfo: String) -> (total: Int64, available: Int64)? {
+    package static func memory(meminfo: String) -> (total: Int64, available: Int64)? {
         var values: [String: Int64] = [:]
         for line in meminfo.split(whereSeparator: \.isNewline) {
             let fields = line.split(whereSeparator: { $0 == ":" || $0 == " " })
@@ -22,17 +22,17 @@ public enum HostFacts {
     }
 
     /// The 1, 5 and 15 minute load averages from /proc/loadavg.
-    public static func load(loadavg: String) -> [Double]? {
+    package static func load(loadavg: String) -> [Double]? {
         let values = loadavg.split(separator: " ").prefix(3).compactMap { Double($0) }
         return values.count == 3 ? values : nil
     }
 
     /// Seconds since boot from /proc/uptime.
-    public static func uptime(_ text: String) -> Double? {
+    package static func uptime(_ text: String) -> Double? {
         text.split(separator: " ").first.flatMap { Double($0) }
     }
 
-    public static func duration(_ seconds: Double) -> String {
+    package static func duration(_ seconds: Double) -> String {
         let total = Int(seconds)
         let days = total / 86400, hours = total % 86400 / 3600, minutes = total % 3600 / 60
         if total < 60 { return "\(total)s" }
@@ -41,20 +41,20 @@ public enum HostFacts {
 }
 
 /// A module line of `dkms status`.
-public struct DKMSModule: Sendable, Equatable, Codable {
-    public var module: String
-    public var version: String
-    public var kernel: String?
-    public var state: String
+package struct DKMSModule: Sendable, Equatable, Codable {
+    package var module: String
+    package var version: String
+    package var kernel: String?
+    package var state: String
 
     /// "nvidia/550.90.07 6.8.0-45-generic installed"
-    public var summary: String { "\(module)/\(version) \(kernel ?? "-") \(state)" }
+    package var summary: String { "\(module)/\(version) \(kernel ?? "-") \(state)" }
 }
 
-public enum DKMSStatus {
+package enum DKMSStatus {
     /// Parses both formats: "nvidia/535.104.05, 6.5.0-14-generic, x86_64: installed" (dkms 3)
     /// and "nvidia, 470.82.00, 5.4.0-91-generic, x86_64: installed" (dkms 2).
-    public static func parse(_ output: String) -> [DKMSModule] {
+    package static func parse(_ output: String) -> [DKMSModule] {
         output.split(whereSeparator: \.isNewline).compactMap { line in
             guard let colon = line.lastIndex(of: ":") else { return nil }
             let state = line[line.index(after: colon)...].trimmed(where: \.isBlank)
@@ -73,7 +73,7 @@ public enum DKMSStatus {
 
 extension HostFacts {
     /// Ubuntu's flag file and the packages that asked for the reboot (`/run/reboot-required.pkgs`).
-    public static func rebootState(_ files: HostFiles) -> (required: Bool, packages: [String]) {
+    package static func rebootState(_ files: HostFiles) -> (required: Bool, packages: [String]) {
         let packages = Set((files.read("/run/reboot-required.pkgs") ?? "").split(whereSeparator: \.isNewline).map(String.init))
         return (files.exists("/run/reboot-required"), packages.sorted())
     }

@@ -1,33 +1,33 @@
 import FoundationEssentials
 
 /// One GPU's state, from `nvidia-smi --query-gpu` CSV.
-public struct GPUState: Sendable, Equatable, Codable {
-    public var index: Int
-    public var name: String
-    public var driver: String
-    public var temperatureC: Int?
-    public var utilizationPercent: Int?
-    public var memoryUsedMiB: Int?
-    public var memoryTotalMiB: Int?
+package struct GPUState: Sendable, Equatable, Codable {
+    package var index: Int
+    package var name: String
+    package var driver: String
+    package var temperatureC: Int?
+    package var utilizationPercent: Int?
+    package var memoryUsedMiB: Int?
+    package var memoryTotalMiB: Int?
     /// Uncorrected ECC errors since the driver loaded; nil where the GPU has no ECC.
-    public var uncorrectedECC: Int?
-    public var retiredPagesPending: Bool?
-    public var remappedRowsPending: Bool?
-    public var remappedRowsFailure: Bool?
+    package var uncorrectedECC: Int?
+    package var retiredPagesPending: Bool?
+    package var remappedRowsPending: Bool?
+    package var remappedRowsFailure: Bool?
     /// "00000000:3B:00.0"
-    public var pciBusID: String?
-    public var linkWidth: Int?
-    public var linkWidthMax: Int?
+    package var pciBusID: String?
+    package var linkWidth: Int?
+    package var linkWidthMax: Int?
     /// The hardware clock slowdowns that are active, by nvidia-smi's reason name.
-    public var clockEvents: [String: Bool] = [:]
-    public var persistenceMode: Bool?
+    package var clockEvents: [String: Bool] = [:]
+    package var persistenceMode: Bool?
     /// What the driver asks to be done to the GPU ("Reset", "Reboot", "Drain P2P", "Drain and
     /// Reset"); nil for "None" and on drivers that do not know the field.
-    public var recoveryAction: String?
-    public var powerDrawWatts: Double?
-    public var powerLimitWatts: Double?
+    package var recoveryAction: String?
+    package var powerDrawWatts: Double?
+    package var powerLimitWatts: Double?
 
-    public var metrics: [MetricSample] {
+    package var metrics: [MetricSample] {
         let labels = ["gpu": String(index), "name": name]
         let figures: [(String, String, Double?)] = [
             ("ailab_gpu_temperature_celsius", "GPU core temperature.", temperatureC.map(Double.init)),
@@ -51,7 +51,7 @@ public struct GPUState: Sendable, Equatable, Codable {
     }
 
     /// What to do about the worst finding of `verdict`, in one line.
-    public var nextStep: String? {
+    package var nextStep: String? {
         let reset = "sudo nvidia-smi -r -i \(index)"
         if let recoveryAction { return "drain gpu\(index), then do what the driver asks: \(recoveryAction.lowercased())" }
         if uncorrectedECC ?? 0 > 0 || remappedRowsFailure == true {
@@ -67,7 +67,7 @@ public struct GPUState: Sendable, Equatable, Codable {
         return nil
     }
 
-    public var verdict: (Status, String) {
+    package var verdict: (Status, String) {
         var failures: [String] = []
         var warnings: [String] = []
         if let recoveryAction { failures.append("the driver asks for recovery: \(recoveryAction)") }
@@ -94,10 +94,10 @@ public struct GPUState: Sendable, Equatable, Codable {
     }
 }
 
-public enum NvidiaSMI {
+package enum NvidiaSMI {
     /// The fields asked of `--query-gpu`. Drivers before R450 do not know the remapped-row
     /// fields and refuse the whole query; the probe then asks again without them.
-    public static let queryFields = [
+    package static let queryFields = [
         "index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "utilization.gpu", "memory.used", "memory.total",
         "ecc.errors.uncorrected.volatile.total", "retired_pages.pending", "remapped_rows.pending",
         "remapped_rows.failure", "pcie.link.width.current", "pcie.link.width.max", "persistence_mode", "power.draw",
@@ -105,16 +105,16 @@ public enum NvidiaSMI {
     ] + slowdownReasons.map { "clocks_event_reasons." + $0 }
 
     /// The hardware slowdowns judged; drivers before R535 call them `clocks_throttle_reasons.*`.
-    public static let slowdownReasons = ["hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown"]
+    package static let slowdownReasons = ["hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown"]
 
     /// The name an older driver knows a refused field by, if it has one.
-    public static func olderName(of field: String) -> String? {
+    package static func olderName(of field: String) -> String? {
         field.hasPrefix("clocks_event_reasons.") ? field.replacing("clocks_event_reasons.", with: "clocks_throttle_reasons.") : nil
     }
 
     /// Parses `--query-gpu=... --format=csv[,nounits]` output with its header line. Columns
     /// are found by name, so any superset of `queryFields` in any order parses.
-    public static func parseCSV(_ output: String) throws -> [GPUState] {
+    package static func parseCSV(_ output: String) throws -> [GPUState] {
         let lines = output.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
         guard let header = lines.first else { throw ParseError("nvidia-smi", "no output") }
         // "memory.used [MiB]" is the header of memory.used; values carry units unless nounits.
@@ -148,14 +148,14 @@ public enum NvidiaSMI {
     }
 
     /// The field named by `Field "remapped_rows.pending" is not a valid field to query.`
-    public static func refusedField(_ output: String) -> String? {
+    package static func refusedField(_ output: String) -> String? {
         guard let line = output.split(whereSeparator: \.isNewline).first(where: { $0.contains("is not a valid field to query") }),
               let open = line.firstIndex(of: "\""), let close = line[line.index(after: open)...].firstIndex(of: "\"") else { return nil }
         return String(line[line.index(after: open)..<close])
     }
 
     /// Names of GPUs from `nvidia-smi -L` ("GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-…)").
-    public static func parseList(_ output: String) -> [String] {
+    package static func parseList(_ output: String) -> [String] {
         output.split(whereSeparator: \.isNewline).compactMap { line in
             guard line.hasPrefix("GPU "), let colon = line.firstIndex(of: ":") else { return nil }
             let rest = line[line.index(after: colon)...]

@@ -1,46 +1,46 @@
 import FoundationEssentials
 
 /// A device from `smartctl --json --scan-open`.
-public struct SmartDevice: Sendable, Equatable, Codable {
-    public var name: String
-    public var type: String
-    public var `protocol`: String?
+package struct SmartDevice: Sendable, Equatable, Codable {
+    package var name: String
+    package var type: String
+    package var `protocol`: String?
 }
 
 /// The bits of smartctl's exit status (smartctl(8), RETURN VALUES).
-public struct SmartExitStatus: OptionSet, Sendable {
-    public let rawValue: Int
-    public init(rawValue: Int) { self.rawValue = rawValue }
+package struct SmartExitStatus: OptionSet, Sendable {
+    package let rawValue: Int
+    package init(rawValue: Int) { self.rawValue = rawValue }
 
-    public static let commandLineError = SmartExitStatus(rawValue: 1 << 0)
-    public static let openFailed = SmartExitStatus(rawValue: 1 << 1)
-    public static let commandFailed = SmartExitStatus(rawValue: 1 << 2)
-    public static let diskFailing = SmartExitStatus(rawValue: 1 << 3)
-    public static let prefailAtThreshold = SmartExitStatus(rawValue: 1 << 4)
-    public static let pastThreshold = SmartExitStatus(rawValue: 1 << 5)
-    public static let errorLogEntries = SmartExitStatus(rawValue: 1 << 6)
-    public static let selfTestErrors = SmartExitStatus(rawValue: 1 << 7)
+    package static let commandLineError = SmartExitStatus(rawValue: 1 << 0)
+    package static let openFailed = SmartExitStatus(rawValue: 1 << 1)
+    package static let commandFailed = SmartExitStatus(rawValue: 1 << 2)
+    package static let diskFailing = SmartExitStatus(rawValue: 1 << 3)
+    package static let prefailAtThreshold = SmartExitStatus(rawValue: 1 << 4)
+    package static let pastThreshold = SmartExitStatus(rawValue: 1 << 5)
+    package static let errorLogEntries = SmartExitStatus(rawValue: 1 << 6)
+    package static let selfTestErrors = SmartExitStatus(rawValue: 1 << 7)
 }
 
 /// What one `smartctl --json` run says about a device's health.
-public struct SmartHealth: Sendable, Equatable, Codable {
-    public var device: String
-    public var model: String?
-    public var exitStatus: Int
+package struct SmartHealth: Sendable, Equatable, Codable {
+    package var device: String
+    package var model: String?
+    package var exitStatus: Int
     /// SMART overall-health self-assessment; nil when the device did not answer it.
-    public var passed: Bool?
+    package var passed: Bool?
     /// The device was asleep and `--nocheck=standby` left it so.
-    public var standby: Bool
-    public var messages: [String]
-    public var reallocatedSectors: Int64?
-    public var pendingSectors: Int64?
-    public var nvmeCriticalWarning: Int64?
-    public var nvmeMediaErrors: Int64?
-    public var nvmePercentageUsed: Int64?
-    public var temperatureC: Int64?
+    package var standby: Bool
+    package var messages: [String]
+    package var reallocatedSectors: Int64?
+    package var pendingSectors: Int64?
+    package var nvmeCriticalWarning: Int64?
+    package var nvmeMediaErrors: Int64?
+    package var nvmePercentageUsed: Int64?
+    package var temperatureC: Int64?
 
     /// What to do about the worst finding of `verdict`, in one line.
-    public var nextStep: String? {
+    package var nextStep: String? {
         switch verdict.0 {
         case .failed: "copy the data off \(device) and replace it"
         case .warning where SmartExitStatus(rawValue: exitStatus).contains(.openFailed): "read it by hand: sudo smartctl -a \(device)"
@@ -50,7 +50,7 @@ public struct SmartHealth: Sendable, Equatable, Codable {
     }
 
     /// The verdict and the reasons behind it, worst first.
-    public var verdict: (Status, String) {
+    package var verdict: (Status, String) {
         if standby { return (.ok, "in standby, not woken") }
         let bits = SmartExitStatus(rawValue: exitStatus)
         var failures: [String] = []
@@ -79,8 +79,8 @@ public struct SmartHealth: Sendable, Equatable, Codable {
 }
 
 /// Parsers for smartctl's JSON output (smartctl 7.0 and later).
-public enum Smartctl {
-    public static func parseScan(_ json: String) throws -> [SmartDevice] {
+package enum Smartctl {
+    package static func parseScan(_ json: String) throws -> [SmartDevice] {
         struct Scan: Decodable { let devices: [[String: JSONText]]? }
         return (try JSONText.decode(Scan.self, from: json, tool: "smartctl --scan").devices ?? []).compactMap { entry in
             let name = entry.text("name")
@@ -111,7 +111,7 @@ public enum Smartctl {
         let temperature: [String: JSONText]?
     }
 
-    public static func parseHealth(_ json: String, device fallbackName: String) throws -> SmartHealth {
+    package static func parseHealth(_ json: String, device fallbackName: String) throws -> SmartHealth {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         guard let report = try? decoder.decode(Report.self, from: Data(json.utf8)) else {

@@ -5,27 +5,27 @@ import Glibc
 #endif
 
 /// A listening socket and the process that holds it.
-public struct ListeningSocket: Sendable, Equatable, Codable {
-    public var proto: String
-    public var address: String
-    public var port: Int
-    public var process: String?
+package struct ListeningSocket: Sendable, Equatable, Codable {
+    package var proto: String
+    package var address: String
+    package var port: Int
+    package var process: String?
 
     /// 127.0.0.0/8, ::1 and IPv4-mapped loopback: reachable from this host only.
-    public var isLoopback: Bool {
+    package var isLoopback: Bool {
         let bare = address.split(separator: "%").first.map(String.init) ?? address
         return bare.hasPrefix("127.") || bare == "::1" || bare.hasPrefix("::ffff:127.")
     }
 
-    public var summary: String { "\(port)/\(proto) on \(address)" + (process.map { " (\($0))" } ?? "") }
+    package var summary: String { "\(port)/\(proto) on \(address)" + (process.map { " (\($0))" } ?? "") }
 }
 
 /// Listening sockets from the kernel's own tables, `/proc/net/{tcp,tcp6,udp,udp6}`, and their
 /// owners from `/proc/<pid>/fd` and `/proc/<pid>/comm`. Nothing here is text a user wrote but the
 /// process name, which is escaped: a name with a newline cannot add a line (as it could to `ss -p`).
-public enum SocketList {
+package enum SocketList {
     /// One table: TCP sockets in state 0A (listen), UDP sockets in state 07 (unconnected, bound).
-    public static func parse(table: String, proto: String) -> [(address: String, port: Int, inode: String)] {
+    package static func parse(table: String, proto: String) -> [(address: String, port: Int, inode: String)] {
         let listening = proto == "tcp" ? "0A" : "07"
         return table.split(separator: "\n").dropFirst().compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -68,7 +68,7 @@ public enum SocketList {
     }
 
     /// Every listening socket beyond nothing: the four tables under `files`, owners resolved.
-    public static func read(_ files: HostFiles) -> [ListeningSocket] {
+    package static func read(_ files: HostFiles) -> [ListeningSocket] {
         let tables = [("tcp", "tcp"), ("tcp6", "tcp"), ("udp", "udp"), ("udp6", "udp")]
         let found = tables.flatMap { name, proto in
             parse(table: files.read("/proc/net/\(name)") ?? "", proto: proto).map { (proto, $0.address, $0.port, $0.inode) }

@@ -1,26 +1,26 @@
 import FoundationEssentials
 
 /// A unit from `systemctl list-units --failed`.
-public struct FailedUnit: Sendable, Equatable, Codable {
-    public var unit: String
-    public var description: String
+package struct FailedUnit: Sendable, Equatable, Codable {
+    package var unit: String
+    package var description: String
 }
 
 /// A timer from `systemctl list-timers --output=json`.
-public struct TimerState: Sendable, Equatable, Codable {
-    public var unit: String
-    public var activates: String
+package struct TimerState: Sendable, Equatable, Codable {
+    package var unit: String
+    package var activates: String
     /// Next and last elapse, in seconds since the epoch; nil when none.
-    public var next: Date?
-    public var last: Date?
+    package var next: Date?
+    package var last: Date?
 }
 
-public enum Systemctl {
-    public static let failedJSONArguments = ["list-units", "--failed", "--all", "--output=json", "--no-pager"]
-    public static let failedPlainArguments = ["list-units", "--failed", "--all", "--plain", "--no-legend", "--no-pager"]
+package enum Systemctl {
+    package static let failedJSONArguments = ["list-units", "--failed", "--all", "--output=json", "--no-pager"]
+    package static let failedPlainArguments = ["list-units", "--failed", "--all", "--plain", "--no-legend", "--no-pager"]
 
     /// `systemctl list-units --failed --output=json` (systemd 246 and later).
-    public static func parseFailedJSON(_ output: String) throws -> [FailedUnit] {
+    package static func parseFailedJSON(_ output: String) throws -> [FailedUnit] {
         try JSONText.decode([[String: JSONText]].self, from: output, tool: "systemctl list-units").compactMap { entry in
             let unit = entry.text("unit")
             return unit.isEmpty ? nil : FailedUnit(unit: unit, description: entry.text("description"))
@@ -28,7 +28,7 @@ public enum Systemctl {
     }
 
     /// The plain table older systemd prints: "unit load active sub description…", one per line.
-    public static func parseFailedPlain(_ output: String) -> [FailedUnit] {
+    package static func parseFailedPlain(_ output: String) -> [FailedUnit] {
         output.split(whereSeparator: \.isNewline).compactMap { line in
             // Failed units are marked with a bullet ("●", or "*" without UTF-8).
             let fields = line.trimmed { "●* \t".contains($0) }
@@ -39,7 +39,7 @@ public enum Systemctl {
     }
 
     /// `systemctl list-timers --all --output=json`: next/last in microseconds since the epoch.
-    public static func parseTimers(_ output: String) throws -> [TimerState] {
+    package static func parseTimers(_ output: String) throws -> [TimerState] {
         try JSONText.decode([[String: JSONText]].self, from: output, tool: "systemctl list-timers").compactMap { entry in
             let unit = entry.text("unit")
             guard !unit.isEmpty else { return nil }
@@ -52,7 +52,7 @@ public enum Systemctl {
     }
 
     /// `systemctl show -p Id -p Result … unit…`: blocks of KEY=value separated by blank lines.
-    public static func parseShow(_ output: String) -> [[String: String]] {
+    package static func parseShow(_ output: String) -> [[String: String]] {
         output.components(separatedBy: "\n\n").compactMap { block in
             var properties: [String: String] = [:]
             for line in block.split(whereSeparator: \.isNewline) {

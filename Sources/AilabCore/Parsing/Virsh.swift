@@ -1,52 +1,52 @@
 import FoundationEssentials
 
 /// A disk from `virsh domblklist --details`.
-public struct DomainDisk: Sendable, Equatable, Codable {
-    public var type: String
-    public var device: String
-    public var target: String
+package struct DomainDisk: Sendable, Equatable, Codable {
+    package var type: String
+    package var device: String
+    package var target: String
     /// The file or device behind the disk; nil for an empty drive ("-").
-    public var source: String?
+    package var source: String?
 }
 
 /// A storage pool: `pool-list --all --details` for state, `pool-dumpxml` for bytes and path.
-public struct StoragePool: Sendable, Equatable, Codable {
-    public var name: String
-    public var state: String
-    public var autostart: String
-    public var capacityBytes: Int64?
-    public var allocationBytes: Int64?
-    public var availableBytes: Int64?
-    public var targetPath: String?
+package struct StoragePool: Sendable, Equatable, Codable {
+    package var name: String
+    package var state: String
+    package var autostart: String
+    package var capacityBytes: Int64?
+    package var allocationBytes: Int64?
+    package var availableBytes: Int64?
+    package var targetPath: String?
 }
 
 /// A volume from `vol-list POOL --details`, sizes as virsh prints them.
-public struct StorageVolume: Sendable, Equatable, Codable {
-    public var pool: String
-    public var name: String
-    public var path: String
-    public var capacityBytes: Int64?
-    public var allocationBytes: Int64?
+package struct StorageVolume: Sendable, Equatable, Codable {
+    package var pool: String
+    package var name: String
+    package var path: String
+    package var capacityBytes: Int64?
+    package var allocationBytes: Int64?
 }
 
 /// One domain from `virsh domstats --state --vcpu --balloon --block`: what dominfo and
 /// domblklist say, for every domain in one call. A field the driver does not report is nil.
-public struct DomainStats: Sendable, Equatable {
-    public var name: String
-    public var state: String?
-    public var vcpus: Int?
-    public var memoryKiB: Int64?
+package struct DomainStats: Sendable, Equatable {
+    package var name: String
+    package var state: String?
+    package var vcpus: Int?
+    package var memoryKiB: Int64?
     /// nil when the driver reports no block statistics (libvirt's test driver, some inactive domains).
-    public var disks: [DomainDisk]?
+    package var disks: [DomainDisk]?
 
     /// virDomainState, in dominfo's words.
     static let states = ["no state", "running", "idle", "paused", "in shutdown", "shut off", "crashed", "pmsuspended"]
 }
 
-public enum Virsh {
+package enum Virsh {
     /// "Domain: 'name'" blocks of indented "key=value" lines (VIR_DOMAIN_STATS_STATE, _VCPU,
     /// _BALLOON, _BLOCK in libvirt's documentation of virConnectGetAllDomainStats).
-    public static func parseDomainStats(_ output: String) -> [DomainStats] {
+    package static func parseDomainStats(_ output: String) -> [DomainStats] {
         var blocks: [(String, [String: String])] = []
         for line in output.split(whereSeparator: \.isNewline) {
             if line.hasPrefix("Domain: '"), line.hasSuffix("'") {
@@ -71,7 +71,7 @@ public enum Virsh {
         }
     }
 
-    public static func parseDisks(_ output: String) throws -> [DomainDisk] {
+    package static func parseDisks(_ output: String) throws -> [DomainDisk] {
         try VirshTable.rows(output).map { fields in
             guard fields.count >= 3 else { throw ParseError("virsh domblklist", "cannot read row: \(fields)") }
             let source = fields.count >= 4 ? fields[3...].joined(separator: "  ") : "-"
@@ -80,7 +80,7 @@ public enum Virsh {
     }
 
     /// Rows of `pool-list --all --details`: Name, State, Autostart, Persistent, Capacity, Allocation, Available.
-    public static func parsePoolList(_ output: String) throws -> [StoragePool] {
+    package static func parsePoolList(_ output: String) throws -> [StoragePool] {
         try VirshTable.rows(output).map { fields in
             guard fields.count >= 3 else { throw ParseError("virsh pool-list", "cannot read row: \(fields)") }
             return StoragePool(name: fields[0], state: fields[1], autostart: fields[2])
@@ -88,7 +88,7 @@ public enum Virsh {
     }
 
     /// Fills in a pool's sizes and target path from `pool-dumpxml`.
-    public static func parsePoolXML(_ xml: String, into pool: StoragePool) throws -> StoragePool {
+    package static func parsePoolXML(_ xml: String, into pool: StoragePool) throws -> StoragePool {
         let root = try LibvirtXML(xml, root: "pool", source: "virsh pool-dumpxml")
         var pool = pool
         pool.capacityBytes = bytes(root.element("capacity"))
@@ -98,7 +98,7 @@ public enum Virsh {
         return pool
     }
 
-    public static func parseVolumes(_ output: String, pool: String) throws -> [StorageVolume] {
+    package static func parseVolumes(_ output: String, pool: String) throws -> [StorageVolume] {
         try VirshTable.rows(output).map { fields in
             guard fields.count >= 5 else { throw ParseError("virsh vol-list", "cannot read row: \(fields)") }
             return StorageVolume(pool: pool, name: fields[0], path: fields[1], capacityBytes: bytes(human: fields[3]),

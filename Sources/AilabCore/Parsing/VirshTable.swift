@@ -1,15 +1,15 @@
 import FoundationEssentials
 
 /// A domain from `virsh list --all`.
-public struct DomainState: Sendable, Equatable, Codable {
-    public var name: String
-    public var state: String
+package struct DomainState: Sendable, Equatable, Codable {
+    package var name: String
+    package var state: String
 }
 
 /// virsh has no JSON output: its tables are a header, a dashed rule and rows whose columns are
 /// separated by runs of blanks (values such as "shut off" or "100.00 GiB" hold single blanks).
-public enum VirshTable {
-    public static func rows(_ output: String) throws -> [[String]] {
+package enum VirshTable {
+    package static func rows(_ output: String) throws -> [[String]] {
         let lines = output.split(whereSeparator: \.isNewline).map(String.init)
         guard let rule = lines.firstIndex(where: { $0.hasPrefix("---") }) else {
             throw ParseError("virsh", "no table in output: \(output.prefix(80))")
@@ -22,7 +22,7 @@ public enum VirshTable {
     }
 
     /// `virsh list --all`: Id, Name, State (Id is "-" for a domain that is not running).
-    public static func parseDomains(_ output: String) throws -> [DomainState] {
+    package static func parseDomains(_ output: String) throws -> [DomainState] {
         try rows(output).map { fields in
             guard fields.count == 3 else { throw ParseError("virsh list", "cannot read row: \(fields.joined(separator: " "))") }
             return DomainState(name: fields[1], state: fields[2])
@@ -30,12 +30,12 @@ public enum VirshTable {
     }
 
     /// `virsh list --all --name` and other one-name-per-line lists.
-    public static func names(_ output: String) -> [String] {
+    package static func names(_ output: String) -> [String] {
         output.split(whereSeparator: \.isNewline).map { $0.trimmed(where: \.isBlank) }.filter { !$0.isEmpty }
     }
 
     /// `virsh dominfo`: "Key:   value" lines.
-    public static func keyValues(_ output: String) -> [String: String] {
+    package static func keyValues(_ output: String) -> [String: String] {
         var values: [String: String] = [:]
         for line in output.split(whereSeparator: \.isNewline) {
             guard let colon = line.firstIndex(of: ":") else { continue }

@@ -6,8 +6,8 @@ import Glibc
 
 /// Writes a file all at once: a temporary file in the same folder, fsync, then rename, so a
 /// reader sees the old content or the new, never half of it.
-public enum AtomicFile {
-    public static func write(_ text: String, to path: String, mode: mode_t) throws {
+package enum AtomicFile {
+    package static func write(_ text: String, to path: String, mode: mode_t) throws {
         let split = path.lastIndex(of: "/").map { (String(path[..<$0]), String(path[path.index(after: $0)...])) }
         guard let (folderPath, name) = split, !name.isEmpty else { throw AilabError.failed("\(path) is not a file path") }
         // The folder is walked safely: a link or someone else's folder on the way is refused.

@@ -1,8 +1,8 @@
 import FoundationEssentials
 
 /// Sizes for people, in binary units as df -h and du -h show them.
-public enum ByteCount {
-    public static func format(_ bytes: Int64) -> String {
+package enum ByteCount {
+    package static func format(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         var value = Double(bytes)
         var unit = 0

@@ -1,22 +1,22 @@
 /// The verdict of one check.
-public enum Status: String, Sendable, Codable, CaseIterable {
+package enum Status: String, Sendable, Codable, CaseIterable {
     case ok, warning, failed, skipped, absent
 
     /// The upper-case word shown to people.
-    public var label: String { rawValue.uppercased() }
+    package var label: String { rawValue.uppercased() }
 }
 
 /// One line of a report: what was checked, how it came out, and the figures behind it.
-public struct Check: Sendable, Equatable, Codable {
-    public var name: String
-    public var status: Status
-    public var detail: String
+package struct Check: Sendable, Equatable, Codable {
+    package var name: String
+    package var status: Status
+    package var detail: String
     /// What to do about a failed or warning check, in one line ("sudo dpkg --configure -a").
-    public var next: String?
+    package var next: String?
     /// The healthcheck section the check belongs to (host, storage, …); nil elsewhere.
-    public var section: String?
+    package var section: String?
 
-    public init(_ name: String, _ status: Status, _ detail: String, next: String? = nil, section: String? = nil) {
+    package init(_ name: String, _ status: Status, _ detail: String, next: String? = nil, section: String? = nil) {
         self.name = name
         self.status = status
         self.detail = detail
@@ -25,7 +25,7 @@ public struct Check: Sendable, Equatable, Codable {
     }
 
     /// A check for a probe that needs root, in a run without it.
-    public static func needsRoot(_ name: String, section: String? = nil) -> Check {
+    package static func needsRoot(_ name: String, section: String? = nil) -> Check {
         Check(name, .skipped, "skipped (needs root)", section: section)
     }
 }

@@ -1,11 +1,11 @@
 import FoundationEssentials
 
 /// Renders a report as one JSON object; the schema is documented in the README.
-public enum JSONRenderer {
+package enum JSONRenderer {
     /// 2: plan entries became objects ({command, purpose}) instead of "command  # purpose" strings.
-    public static let schemaVersion: Int64 = 2
+    package static let schemaVersion: Int64 = 2
 
-    public static func render(_ report: Report) -> String {
+    package static func render(_ report: Report) -> String {
         var object: [String: JSONValue] = report.findings.data
         object["task"] = .string(report.task)
         object["hostname"] = .string(report.host)

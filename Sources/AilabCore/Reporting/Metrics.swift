@@ -1,15 +1,15 @@
 import FoundationEssentials
 
 /// One sample of a gauge (or a counter) for node_exporter's textfile collector.
-public struct MetricSample: Sendable, Equatable {
-    public var name: String
-    public var help: String
-    public var labels: [String: String]
-    public var value: Double
+package struct MetricSample: Sendable, Equatable {
+    package var name: String
+    package var help: String
+    package var labels: [String: String]
+    package var value: Double
     /// A count that only grows until it resets (a reboot): Prometheus's counter type.
-    public var isCounter: Bool
+    package var isCounter: Bool
 
-    public init(_ name: String, _ help: String, labels: [String: String] = [:], value: Double, isCounter: Bool = false) {
+    package init(_ name: String, _ help: String, labels: [String: String] = [:], value: Double, isCounter: Bool = false) {
         self.name = name
         self.help = help
         self.labels = labels
@@ -20,7 +20,7 @@ public struct MetricSample: Sendable, Equatable {
 
 extension Status {
     /// The value of `ailab_check_status`: 0 ok, 1 warning, 2 failed, 3 skipped, 4 absent.
-    public var metricValue: Double {
+    package var metricValue: Double {
         switch self {
         case .ok: 0
         case .warning: 1
@@ -33,8 +33,8 @@ extension Status {
 
 /// Prometheus text exposition format (version 0.0.4): HELP and TYPE once per metric, samples
 /// grouped under them, no timestamps (node_exporter's textfile collector rejects them).
-public enum PrometheusText {
-    public static func render(_ samples: [MetricSample]) -> String {
+package enum PrometheusText {
+    package static func render(_ samples: [MetricSample]) -> String {
         var order: [String] = []
         var grouped: [String: [MetricSample]] = [:]
         for sample in samples {
@@ -72,10 +72,10 @@ public enum PrometheusText {
 }
 
 /// The metrics file of one run: what every task exports, plus the task's own figures.
-public enum MetricsExport {
-    public static let environmentKey = "AILAB_TEXTFILE_DIR"
+package enum MetricsExport {
+    package static let environmentKey = "AILAB_TEXTFILE_DIR"
 
-    public static func samples(for report: Report) -> [MetricSample] {
+    package static func samples(for report: Report) -> [MetricSample] {
         let task = ["task": report.task]
         var samples = [
             MetricSample("ailab_exit_code", "Exit code of the last ailab run (0 ok, 1 failed, 2 usage).",
@@ -106,7 +106,7 @@ public enum MetricsExport {
     }
 
     /// Writes `<directory>/ailab-<task>.prom` atomically with mode 0644.
-    public static func write(_ report: Report, to directory: String) throws {
+    package static func write(_ report: Report, to directory: String) throws {
         try AtomicFile.write(PrometheusText.render(samples(for: report)), to: directory + "/ailab-\(report.task).prom", mode: 0o644)
     }
 }

@@ -1,11 +1,11 @@
 /// Secrets never reach a report, a log or a metric: the password of a URL's userinfo and the
 /// values of query parameters named like credentials are shown as `***`.
-public enum Redaction {
+package enum Redaction {
     static let secretNames = ["token", "key", "secret", "password", "passwd", "pass", "pwd", "auth", "sig", "signature",
                               "credential", "session"]
 
     /// `https://user:pw@host/x?token=abc&page=2` → `https://user:***@host/x?token=***&page=2`.
-    public static func url(_ text: String) -> String {
+    package static func url(_ text: String) -> String {
         guard let schemeEnd = text.firstRange(of: "://") else { return text }
         let afterScheme = text[schemeEnd.upperBound...]
         let authorityEnd = afterScheme.firstIndex { "/?#".contains($0) } ?? afterScheme.endIndex

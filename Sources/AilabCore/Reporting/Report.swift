@@ -1,44 +1,44 @@
 import FoundationEssentials
 
 /// What a task found, collected while it runs; the exit status is decided once, at the end.
-public struct Findings: Sendable {
-    public var checks: [Check] = []
+package struct Findings: Sendable {
+    package var checks: [Check] = []
     /// The plan a change task shows (dry run) or carried out (execute).
-    public var plan: [PlannedStep] = []
+    package var plan: [PlannedStep] = []
     /// Lines for people that are not checks: lists to review, figures, hints.
-    public var notes: [String] = []
+    package var notes: [String] = []
     /// The task's own fields in the JSON report.
-    public var data: [String: JSONValue] = [:]
+    package var data: [String: JSONValue] = [:]
     /// The task's own figures for the metrics file.
-    public var metrics: [MetricSample] = []
+    package var metrics: [MetricSample] = []
     /// disk-watch's rule: a warning is what the run is for, so it fails the run.
-    public var warningsFail = false
+    package var warningsFail = false
 
-    public init() {}
+    package init() {}
 
-    public mutating func add(_ check: Check) {
+    package mutating func add(_ check: Check) {
         checks.append(check)
     }
 
     /// Takes another part's checks, data and metrics after its own.
-    public mutating func merge(_ other: Findings) {
+    package mutating func merge(_ other: Findings) {
         checks += other.checks
         data.merge(other.data) { _, new in new }
         metrics += other.metrics
     }
 
-    public mutating func add(_ name: String, _ status: Status, _ detail: String, next: String? = nil, section: String? = nil) {
+    package mutating func add(_ name: String, _ status: Status, _ detail: String, next: String? = nil, section: String? = nil) {
         checks.append(Check(name, status, detail, next: next, section: section))
     }
 
     /// Sets a gauge: a later value for the same name and labels replaces the earlier one.
-    public mutating func measure(_ name: String, _ help: String, labels: [String: String] = [:], _ value: Double) {
+    package mutating func measure(_ name: String, _ help: String, labels: [String: String] = [:], _ value: Double) {
         metrics.removeAll { $0.name == name && $0.labels == labels }
         metrics.append(MetricSample(name, help, labels: labels, value: value))
     }
 
     /// Stores an Encodable model under `key`; a model that cannot be encoded is a failed check.
-    public mutating func set<T: Encodable>(_ key: String, _ value: T) {
+    package mutating func set<T: Encodable>(_ key: String, _ value: T) {
         do {
             data[key] = try JSONValue(encoding: value)
         } catch {
@@ -48,18 +48,18 @@ public struct Findings: Sendable {
 }
 
 /// A finished task: findings plus when, where and with what outcome.
-public struct Report: Sendable {
-    public var task: String
-    public var host: String
-    public var startedAt: Date
-    public var finishedAt: Date
+package struct Report: Sendable {
+    package var task: String
+    package var host: String
+    package var startedAt: Date
+    package var finishedAt: Date
     /// nil for read-only tasks.
-    public var dryRun: Bool?
-    public var findings: Findings
+    package var dryRun: Bool?
+    package var findings: Findings
     /// Set when the task could not run to a report at all (the error's own status).
-    public var failure: ExitStatus?
+    package var failure: ExitStatus?
 
-    public init(task: String, host: String, startedAt: Date, finishedAt: Date, dryRun: Bool?, findings: Findings) {
+    package init(task: String, host: String, startedAt: Date, finishedAt: Date, dryRun: Bool?, findings: Findings) {
         self.task = task
         self.host = host
         self.startedAt = startedAt
@@ -68,10 +68,10 @@ public struct Report: Sendable {
         self.findings = findings
     }
 
-    public var checks: [Check] { findings.checks }
+    package var checks: [Check] { findings.checks }
 
     /// Any failed check fails the run; a warning does too where the task says so.
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         if let failure { return failure }
         let failing: Set<Status> = findings.warningsFail ? [.failed, .warning] : [.failed]
         return checks.contains { failing.contains($0.status) } ? .failed : .ok
@@ -81,13 +81,13 @@ public struct Report: Sendable {
 extension Report {
     /// What a run that stopped early reports: the usual keys and one failed check with the reason,
     /// so that a consumer of `--format json` always gets one object.
-    public static func stopped(_ task: some MaintenanceTask, by error: any Error, in context: TaskContext) -> Report {
+    package static func stopped(_ task: some MaintenanceTask, by error: any Error, in context: TaskContext) -> Report {
         stopped(task.name, reason: (error as? AilabError)?.message ?? "\(error)", status: ErrorStatus.status(for: error),
                 dryRun: task.mode.map(\.isDryRun), in: context)
     }
 
     /// The same for a run refused before any task existed (a bad option value: exit 2).
-    public static func stopped(_ task: String, reason: String, status: ExitStatus, dryRun: Bool?, in context: TaskContext) -> Report {
+    package static func stopped(_ task: String, reason: String, status: ExitStatus, dryRun: Bool?, in context: TaskContext) -> Report {
         var findings = Findings()
         findings.add("error", .failed, reason)
         var report = Report(task: task, host: context.host, startedAt: context.clock(), finishedAt: context.clock(),

@@ -7,14 +7,14 @@ import Glibc
 
 /// Appends timestamped lines to `$AILAB_LOG_DIR/ailab-<task>.log` (mode 0640 when ailab creates it).
 /// A log that cannot be opened is reported once on stderr and the task goes on.
-public final class TaskLog: @unchecked Sendable {
+package final class TaskLog: @unchecked Sendable {
     private let writing = Mutex(())
     private let descriptor: Int32?
     private let clock: @Sendable () -> Date
-    public let path: String?
+    package let path: String?
 
     /// A log that writes nothing, for read-only tasks that keep none.
-    public static let none = TaskLog()
+    package static let none = TaskLog()
 
     private init() {
         descriptor = nil
@@ -22,7 +22,7 @@ public final class TaskLog: @unchecked Sendable {
         clock = { Date() }
     }
 
-    public init(task: String, directory: String, clock: @escaping @Sendable () -> Date, warn: (String) -> Void) {
+    package init(task: String, directory: String, clock: @escaping @Sendable () -> Date, warn: (String) -> Void) {
         let path = directory + "/ailab-\(task).log"
         do {
             descriptor = try OwnFile.open(path, flags: O_WRONLY | O_APPEND, mode: 0o640).descriptor
@@ -40,7 +40,7 @@ public final class TaskLog: @unchecked Sendable {
         if let descriptor { close(descriptor) }
     }
 
-    public func write(_ message: String) {
+    package func write(_ message: String) {
         guard let descriptor else { return }
         let stamp = Timestamp.iso8601(clock())
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
@@ -49,7 +49,7 @@ public final class TaskLog: @unchecked Sendable {
     }
 
     /// Logs a block of command output, indented, skipping it when empty.
-    public func writeBlock(_ text: String) {
+    package func writeBlock(_ text: String) {
         let trimmed = text.trimmed(where: \.isNewline)
         if !trimmed.isEmpty { write(trimmed.split(separator: "\n").map { "  | \($0)" }.joined(separator: "\n")) }
     }

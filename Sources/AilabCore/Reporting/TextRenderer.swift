@@ -1,23 +1,23 @@
 import FoundationEssentials
 
 /// Renders a report for people: one line per check, grouped by section, then plan and notes.
-public struct TextRenderer: Sendable {
-    public let colour: Bool
+package struct TextRenderer: Sendable {
+    package let colour: Bool
     /// The terminal's width (or `$COLUMNS`): names and details wrap inside it. nil (a file, a
     /// pipe): plain, unwrapped lines.
-    public let width: Int?
+    package let width: Int?
 
-    public init(colour: Bool, width: Int? = nil) {
+    package init(colour: Bool, width: Int? = nil) {
         self.colour = colour
         self.width = width
     }
 
     /// Colour only on a terminal, and never when `NO_COLOR` is set.
-    public static func wantsColour(isTerminal: Bool, environment: [String: String]) -> Bool {
+    package static func wantsColour(isTerminal: Bool, environment: [String: String]) -> Bool {
         isTerminal && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
     }
 
-    public func render(_ report: Report) -> String {
+    package func render(_ report: Report) -> String {
         var lines: [String] = []
         let mode = report.dryRun.map { $0 ? " — dry run, nothing changed" : " — executed" } ?? ""
         lines.append("ailab \(report.task) on \(report.host), \(Self.timestamp(report.startedAt))\(mode)")

@@ -6,9 +6,9 @@ import Glibc
 
 /// Timestamps written with the C library: Foundation's date formatters load ICU, which costs
 /// several megabytes of memory for a handful of fixed formats.
-public enum Timestamp {
+package enum Timestamp {
     /// "2026-11-21T03:30:00Z", or with milliseconds "2026-11-21T03:30:00.123Z".
-    public static func iso8601(_ date: Date, milliseconds: Bool = false) -> String {
+    package static func iso8601(_ date: Date, milliseconds: Bool = false) -> String {
         let base = format(date, "%Y-%m-%dT%H:%M:%S", utc: true)
         guard milliseconds else { return base + "Z" }
         let millis = Int((date.timeIntervalSince1970 * 1000).rounded(.down)) % 1000
@@ -16,7 +16,7 @@ public enum Timestamp {
     }
 
     /// A strftime(3) pattern in local time (or UTC).
-    public static func format(_ date: Date, _ pattern: String, utc: Bool = false) -> String {
+    package static func format(_ date: Date, _ pattern: String, utc: Bool = false) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         if utc { gmtime_r(&seconds, &parts) } else { localtime_r(&seconds, &parts) }

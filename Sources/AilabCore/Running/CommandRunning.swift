@@ -1,5 +1,5 @@
 /// Starts commands. The real one is `ProcessRunner`; tests use a fake that fails by default.
-public protocol CommandRunning: Sendable {
+package protocol CommandRunning: Sendable {
     /// Runs the invocation to completion (or to its timeout) and returns how it ended.
     func run(_ invocation: Invocation) async throws -> InvocationResult
     /// Runs the invocation and hands its stdout to `line` one line at a time as it arrives,
@@ -11,7 +11,7 @@ public protocol CommandRunning: Sendable {
 
 extension CommandRunning {
     /// For runners that hold the whole output anyway (the fakes): split it once it is there.
-    public func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+    package func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
         var result = try await run(invocation)
         for text in result.stdout.split(whereSeparator: \.isNewline) { line(text) }
         result.stdout = ""
@@ -19,12 +19,12 @@ extension CommandRunning {
     }
 }
 
-public enum RunnerError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum RunnerError: Error, Equatable, Sendable, CustomStringConvertible {
     case notFound(String)
     case launchFailed(String, String)
     case interrupted
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notFound(let name): "\(name): command not found"
         case .launchFailed(let name, let reason): "\(name): could not start: \(reason)"

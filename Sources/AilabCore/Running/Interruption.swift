@@ -11,13 +11,13 @@ nonisolated(unsafe) private var interruptionPipe: [Int32] = [-1, -1]
 /// and waits for it, however many signals follow. If the task has not finished `deadline` after
 /// that, registered temporary files are removed and ailab exits 1 itself. SIGCHLD is put back to
 /// its default so that every child's exit status can be read.
-public final class Interruption: Sendable {
-    public static let shared = Interruption()
+package final class Interruption: Sendable {
+    package static let shared = Interruption()
 
     private let temporaries = Mutex<Set<String>>([])
 
     /// Installs the handlers. Handlers (unlike ignored signals) are reset in exec'd children.
-    public func install(children: LiveChildren = .shared, deadline: Duration = .seconds(10)) {
+    package func install(children: LiveChildren = .shared, deadline: Duration = .seconds(10)) {
         guard pipe(&interruptionPipe) == 0 else { return }
         for fd in interruptionPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         // A parent may have started ailab with these signals blocked; threads made later inherit this mask.
@@ -48,11 +48,11 @@ public final class Interruption: Sendable {
     }
 
     /// A file that must not outlive an interrupted run (a half-written archive).
-    public func registerTemporary(_ path: String) {
+    package func registerTemporary(_ path: String) {
         _ = temporaries.withLock { $0.insert(path) }
     }
 
-    public func unregisterTemporary(_ path: String) {
+    package func unregisterTemporary(_ path: String) {
         _ = temporaries.withLock { $0.remove(path) }
     }
 

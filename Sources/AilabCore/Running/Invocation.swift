@@ -1,13 +1,13 @@
 import FoundationEssentials
 
 /// Whether a command can change the host. Only the safety gate may start a `.mutating` one.
-public enum Effect: String, Sendable, Equatable {
+package enum Effect: String, Sendable, Equatable {
     case readOnly
     case mutating
 }
 
 /// How a command's life is tied to ailab's.
-public enum Lifetime: Sendable, Equatable {
+package enum Lifetime: Sendable, Equatable {
     /// It dies with ailab, is stopped at its timeout, and gets SIGTERM when ailab is interrupted.
     case boundToAilab
     /// A package change (apt-get running dpkg and maintainer scripts): killing it half-way leaves
@@ -17,21 +17,21 @@ public enum Lifetime: Sendable, Equatable {
 }
 
 /// A command to run, as a value: compared in tests without starting anything.
-public struct Invocation: Sendable, Equatable, CustomStringConvertible {
+package struct Invocation: Sendable, Equatable, CustomStringConvertible {
     /// A name looked up on `PATH`, or an absolute path.
-    public var executable: String
-    public var arguments: [String]
+    package var executable: String
+    package var arguments: [String]
     /// Variables set on top of the inherited environment (which always gains `LC_ALL=C`).
-    public var environment: [String: String]
-    public var timeout: Duration
-    public var effect: Effect
+    package var environment: [String: String]
+    package var timeout: Duration
+    package var effect: Effect
     /// A file ailab opened itself, read as the command's stdin (otherwise /dev/null).
-    public var input: OpenFile?
+    package var input: OpenFile?
     /// A file ailab opened itself, written as the command's stdout (otherwise a pipe ailab reads).
-    public var output: OpenFile?
-    public var lifetime: Lifetime
+    package var output: OpenFile?
+    package var lifetime: Lifetime
 
-    public init(
+    package init(
         _ executable: String,
         _ arguments: [String] = [],
         environment: [String: String] = [:],
@@ -52,13 +52,13 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The command line as an operator would type it, for plans and logs, with secrets in URLs hidden.
-    public var commandLine: String {
+    package var commandLine: String {
         ([executable] + arguments.map { $0.contains("://") ? Redaction.url($0) : $0 }).map(Invocation.quoted).joined(separator: " ")
             + (input.map { " < " + Invocation.quoted($0.path) } ?? "")
             + (output.map { " > " + Invocation.quoted($0.path) } ?? "")
     }
 
-    public var description: String { commandLine }
+    package var description: String { commandLine }
 
     static func quoted(_ word: String) -> String {
         let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
@@ -71,29 +71,29 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
 /// The path is only a name: the command gets the descriptor, so swapping the path changes nothing.
 /// Two are equal when they name the same path: a plan names the file before it exists, and the
 /// executor hands over the descriptor of the file it created there.
-public struct OpenFile: Sendable, Equatable {
-    public let descriptor: Int32
-    public let path: String
+package struct OpenFile: Sendable, Equatable {
+    package let descriptor: Int32
+    package let path: String
 
-    public init(descriptor: Int32, path: String) {
+    package init(descriptor: Int32, path: String) {
         self.descriptor = descriptor
         self.path = path
     }
 
     /// A file a plan names, not open yet.
-    public init(planned path: String) {
+    package init(planned path: String) {
         self.init(descriptor: -1, path: path)
     }
 
-    public static func == (lhs: OpenFile, rhs: OpenFile) -> Bool { lhs.path == rhs.path }
+    package static func == (lhs: OpenFile, rhs: OpenFile) -> Bool { lhs.path == rhs.path }
 }
 
 /// How a child process ended.
-public enum Termination: Sendable, Equatable, CustomStringConvertible {
+package enum Termination: Sendable, Equatable, CustomStringConvertible {
     case exited(Int32)
     case signaled(Int32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .exited(let code): "exit \(code)"
         case .signaled(let signal): "signal \(signal)"
@@ -102,17 +102,17 @@ public enum Termination: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What a finished command left behind.
-public struct InvocationResult: Sendable, Equatable {
-    public var invocation: Invocation
-    public var termination: Termination
-    public var stdout: String
-    public var stderr: String
+package struct InvocationResult: Sendable, Equatable {
+    package var invocation: Invocation
+    package var termination: Termination
+    package var stdout: String
+    package var stderr: String
     /// The command ran past its timeout and was stopped.
-    public var timedOut: Bool
+    package var timedOut: Bool
     /// Captured output went past the cap and the rest was discarded.
-    public var truncated: Bool
+    package var truncated: Bool
 
-    public init(
+    package init(
         invocation: Invocation, termination: Termination, stdout: String = "", stderr: String = "",
         timedOut: Bool = false, truncated: Bool = false
     ) {
@@ -124,10 +124,10 @@ public struct InvocationResult: Sendable, Equatable {
         self.truncated = truncated
     }
 
-    public var succeeded: Bool { termination == .exited(0) && !timedOut }
+    package var succeeded: Bool { termination == .exited(0) && !timedOut }
 
     /// One line a person can act on: the command, how it ended, and its trimmed stderr.
-    public var failureSummary: String {
+    package var failureSummary: String {
         let name = ([invocation.executable] + invocation.arguments.prefix(3).map(Redaction.url)).joined(separator: " ").escapingControls
         if timedOut {
             return "\(name): timed out after \(invocation.timeout.wholeSeconds) s"
@@ -138,7 +138,7 @@ public struct InvocationResult: Sendable, Equatable {
 
 extension InvocationResult {
     /// The last non-empty line of stderr, else of stdout: usually the tool's own error.
-    public var message: String? {
+    package var message: String? {
         for text in [stderr, stdout] {
             let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmed(where: \.isBlank) }
             if let line = lines.last(where: { !$0.isEmpty }) { return line }

@@ -7,11 +7,11 @@ import Glibc
 /// The children ailab has running, so that a SIGTERM or SIGINT to ailab reaches them too,
 /// and no new command starts once ailab has been told to stop. A command that runs to
 /// completion (a package change) is never signalled: ailab waits for it instead.
-public final class LiveChildren: Sendable {
-    public static let shared = LiveChildren()
+package final class LiveChildren: Sendable {
+    package static let shared = LiveChildren()
 
     /// What ailab says, once, when a signal arrives during a package change.
-    public static let completionNotice = "signal received during a package change: it runs to its end first (stopping "
+    package static let completionNotice = "signal received during a package change: it runs to its end first (stopping "
         + "dpkg half-way leaves packages half-configured); no further step starts, then ailab exits 1"
 
     private struct State {
@@ -23,7 +23,7 @@ public final class LiveChildren: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     func admit(_ lifetime: Lifetime, _ start: () throws -> ChildProcess) throws -> ChildProcess {
         try state.withLock { state in
@@ -38,17 +38,17 @@ public final class LiveChildren: Sendable {
         _ = state.withLock { $0.pids.removeValue(forKey: pid) }
     }
 
-    public var wasInterrupted: Bool {
+    package var wasInterrupted: Bool {
         state.withLock { $0.interrupted }
     }
 
     /// Whether a package change is still under way, so ailab must not exit yet.
-    public var isCompletingAStep: Bool {
+    package var isCompletingAStep: Bool {
         state.withLock { state in !state.stepsToComplete.isEmpty || state.pids.values.contains(.runsToCompletion) }
     }
 
     /// Runs a step that must not be cut short; `notice` is told if a signal arrives meanwhile.
-    public func completing<T: Sendable>(notice: @escaping @Sendable () -> Void,
+    package func completing<T: Sendable>(notice: @escaping @Sendable () -> Void,
                                         _ body: () async throws -> T) async throws -> T {
         let id = state.withLock { state in
             defer { state.nextStep += 1 }
@@ -62,7 +62,7 @@ public final class LiveChildren: Sendable {
     /// Refuses new commands and sends SIGTERM to every running one that is bound to ailab.
     /// True when a package change goes on, which ailab must wait for.
     @discardableResult
-    public func interrupt() -> Bool {
+    package func interrupt() -> Bool {
         let (bound, notices, completing) = state.withLock { state in
             state.interrupted = true
             return (state.pids.filter { $0.value == .boundToAilab }.keys, Array(state.stepsToComplete.values),

@@ -8,13 +8,13 @@ import Glibc
 /// (SIGTERM to the command's process group, a grace period, then SIGKILL) and `LC_ALL=C` for
 /// stable parsing. A command that runs to completion has no hard timeout. What a command leaves
 /// in its process group when it ends is killed.
-public struct ProcessRunner: CommandRunning {
-    public let environment: [String: String]
-    public let grace: Duration
-    public let outputLimit: Int
+package struct ProcessRunner: CommandRunning {
+    package let environment: [String: String]
+    package let grace: Duration
+    package let outputLimit: Int
     let children: LiveChildren
 
-    public init(
+    package init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         grace: Duration = .seconds(5),
         outputLimit: Int = 8 << 20,
@@ -26,15 +26,15 @@ public struct ProcessRunner: CommandRunning {
         self.children = children
     }
 
-    public func locate(_ executable: String) -> String? {
+    package func locate(_ executable: String) -> String? {
         ExecutableSearch(path: environment["PATH"]).locate(executable)
     }
 
-    public func run(_ invocation: Invocation) async throws -> InvocationResult {
+    package func run(_ invocation: Invocation) async throws -> InvocationResult {
         try await run(invocation, lines: nil)
     }
 
-    public func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+    package func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
         try await run(invocation, lines: line)
     }
 
@@ -80,15 +80,15 @@ public struct ProcessRunner: CommandRunning {
 }
 
 /// Finds executables the way a shell does: names with a slash as given, others along `PATH`.
-public struct ExecutableSearch: Sendable {
-    public let directories: [String]
+package struct ExecutableSearch: Sendable {
+    package let directories: [String]
 
-    public init(path: String?) {
+    package init(path: String?) {
         directories = (path ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
             .split(separator: ":").map(String.init)
     }
 
-    public func locate(_ executable: String) -> String? {
+    package func locate(_ executable: String) -> String? {
         if executable.contains("/") {
             return access(executable, X_OK) == 0 ? executable : nil
         }

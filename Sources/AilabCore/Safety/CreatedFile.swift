@@ -7,8 +7,8 @@ import Glibc
 /// someone does to the names around it. Where the filesystem allows it the file has no name at
 /// all until it is published (O_TMPFILE), so nothing can be swapped and a killed run leaves
 /// nothing behind; elsewhere it is created under `path` with O_EXCL and O_NOFOLLOW.
-public final class CreatedFile: @unchecked Sendable {
-    public let path: String
+package final class CreatedFile: @unchecked Sendable {
+    package let path: String
     let folder: Int32
     let name: String
     let descriptor: Int32

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// A change the host would undergo.
-public enum MutatingAction: Sendable, Equatable {
+package enum MutatingAction: Sendable, Equatable {
     case run(Invocation)
     case createDirectory(path: String, mode: UInt32)
     /// A new, empty file that must not exist yet, created and held open by ailab (see CreatedFile).
@@ -15,7 +15,7 @@ public enum MutatingAction: Sendable, Equatable {
 
     /// The command as words, for the JSON plan: a command's argv (secrets in URLs hidden, and
     /// `<` or `>` with the file ailab opens for it), or the file change as a shell would write it.
-    public var words: [String] {
+    package var words: [String] {
         switch self {
         case .run(let invocation):
             [invocation.executable] + invocation.arguments.map { $0.contains("://") ? Redaction.url($0) : $0 }
@@ -27,7 +27,7 @@ public enum MutatingAction: Sendable, Equatable {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .run(let invocation): invocation.commandLine
         case .createDirectory(let path, let mode): "mkdir -m \(String(mode, radix: 8)) \(path)"
@@ -39,17 +39,17 @@ public enum MutatingAction: Sendable, Equatable {
 }
 
 /// One step of a plan: what runs and why, in the operator's words.
-public struct PlanStep: Sendable, Equatable {
-    public var action: MutatingAction
-    public var purpose: String
+package struct PlanStep: Sendable, Equatable {
+    package var action: MutatingAction
+    package var purpose: String
 
-    public init(_ action: MutatingAction, purpose: String) {
+    package init(_ action: MutatingAction, purpose: String) {
         self.action = action
         self.purpose = purpose
     }
 
     /// A step that runs a command; the invocation is marked mutating whatever it said before.
-    public static func run(_ invocation: Invocation, purpose: String) -> PlanStep {
+    package static func run(_ invocation: Invocation, purpose: String) -> PlanStep {
         var mutating = invocation
         mutating.effect = .mutating
         return PlanStep(.run(mutating), purpose: purpose)
@@ -57,25 +57,25 @@ public struct PlanStep: Sendable, Equatable {
 }
 
 /// Every change a task would make, shown in a dry run and confirmed before an execute.
-public struct Plan: Sendable, Equatable {
-    public var steps: [PlanStep]
+package struct Plan: Sendable, Equatable {
+    package var steps: [PlanStep]
 
-    public init(_ steps: [PlanStep] = []) {
+    package init(_ steps: [PlanStep] = []) {
         self.steps = steps
     }
 
     /// What a report shows of the plan.
-    public var entries: [PlannedStep] {
+    package var entries: [PlannedStep] {
         steps.map { PlannedStep(command: $0.action.words, purpose: $0.purpose, line: "\($0.action.description)  # \($0.purpose)") }
     }
 
-    public var lines: [String] { entries.map(\.line) }
+    package var lines: [String] { entries.map(\.line) }
 }
 
 /// One step of a plan as a report shows it: the command as words and its purpose (JSON), or one
 /// line with the purpose as a comment (text and log).
-public struct PlannedStep: Sendable, Equatable {
-    public var command: [String]
-    public var purpose: String
-    public var line: String
+package struct PlannedStep: Sendable, Equatable {
+    package var command: [String]
+    package var purpose: String
+    package var line: String
 }

@@ -1,11 +1,11 @@
 /// How a change-capable task runs: show the plan, or carry it out.
-public enum RunMode: Sendable, Equatable {
+package enum RunMode: Sendable, Equatable {
     case dryRun
     /// `interactive`: the operator must type `EXECUTE` first.
     case execute(interactive: Bool)
 
     /// The mode the safety flags ask for; `--non-interactive` is only accepted with `--execute`.
-    public static func from(execute: Bool, nonInteractive: Bool) throws -> RunMode {
+    package static func from(execute: Bool, nonInteractive: Bool) throws -> RunMode {
         switch (execute, nonInteractive) {
         case (false, false): return .dryRun
         case (true, let nonInteractive): return .execute(interactive: !nonInteractive)
@@ -13,5 +13,5 @@ public enum RunMode: Sendable, Equatable {
         }
     }
 
-    public var isDryRun: Bool { self == .dryRun }
+    package var isDryRun: Bool { self == .dryRun }
 }

@@ -8,9 +8,9 @@ import Glibc
 /// plan was made: a symbolic link, a folder owned by another user, or one that group or others
 /// may write to (other than root's sticky folders such as /tmp, where no one else can move
 /// root's entries) is refused. What is returned is the last folder's descriptor.
-public enum SafeFolder {
+package enum SafeFolder {
     /// `creating`: the mode of the last folder when it has to be made (those above it get 0755).
-    public static func open(_ path: String, creating mode: mode_t? = nil) throws -> Int32 {
+    package static func open(_ path: String, creating mode: mode_t? = nil) throws -> Int32 {
         guard path.hasPrefix("/") else { throw AilabError.failed("\(path) is not an absolute path") }
         let names = path.split(separator: "/").map(String.init).filter { $0 != "." }
         if names.contains("..") { throw AilabError.failed("\(path) contains '..'") }

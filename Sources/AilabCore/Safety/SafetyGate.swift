@@ -1,9 +1,9 @@
 /// The only way to a change on the host. A dry run never gets past `open`; an execute gets a
 /// `PlanExecutor` once the operator confirmed (or `--non-interactive` said so up front).
-public struct SafetyGate: Sendable {
-    public static let confirmationWord = "EXECUTE"
+package struct SafetyGate: Sendable {
+    package static let confirmationWord = "EXECUTE"
 
-    public let mode: RunMode
+    package let mode: RunMode
     let runner: any CommandRunning
     let confirmation: any Confirming
     let log: TaskLog
@@ -18,7 +18,7 @@ public struct SafetyGate: Sendable {
     }
 
     /// `--execute` needs root; refused before anything runs.
-    public static func checkPrivilege(for mode: RunMode, isRoot: Bool) throws {
+    package static func checkPrivilege(for mode: RunMode, isRoot: Bool) throws {
         if !mode.isDryRun && !isRoot {
             throw AilabError.usage("--execute needs root (effective uid 0); run it with sudo")
         }
@@ -26,13 +26,13 @@ public struct SafetyGate: Sendable {
 
     /// An execute's preparation before it plans, such as fresh package lists, so that the plan it
     /// shows and confirms is made on current data. A dry run prepares nothing: nil.
-    public func prepare(_ step: PlanStep) async throws -> InvocationResult? {
+    package func prepare(_ step: PlanStep) async throws -> InvocationResult? {
         guard case .execute = mode, case .run(let invocation) = step.action else { return nil }
         return try await PlanExecutor(plan: Plan([step]), runner: runner, log: log, children: children).run(step, as: invocation)
     }
 
     /// Dry run, or an empty plan: nil, nothing may change. Execute: the confirmed executor.
-    public func open(_ plan: Plan) throws -> PlanExecutor? {
+    package func open(_ plan: Plan) throws -> PlanExecutor? {
         for line in plan.lines { log.write("plan: \(line)") }
         guard case .execute(let interactive) = mode, !plan.steps.isEmpty else { return nil }
         if interactive {
@@ -50,7 +50,7 @@ public struct SafetyGate: Sendable {
 }
 
 /// Carries out the steps of a confirmed plan, and nothing else.
-public struct PlanExecutor: Sendable {
+package struct PlanExecutor: Sendable {
     let plan: Plan
     let runner: any CommandRunning
     let log: TaskLog
@@ -64,10 +64,10 @@ public struct PlanExecutor: Sendable {
     }
 
     /// A signal arrived: the step under way finished, and no further one may start.
-    public var wasInterrupted: Bool { children.wasInterrupted }
+    package var wasInterrupted: Bool { children.wasInterrupted }
 
     /// Runs a command step of the plan and logs how it ended.
-    public func run(_ step: PlanStep) async throws -> InvocationResult {
+    package func run(_ step: PlanStep) async throws -> InvocationResult {
         guard case .run(let invocation) = step.action else {
             throw AilabError.failed("refused a command that is not in the confirmed plan: \(step.action.description)")
         }
@@ -102,20 +102,20 @@ public struct PlanExecutor: Sendable {
     }
 
     /// Applies a file step of the plan (make a folder, remove a file).
-    public func apply(_ step: PlanStep) throws {
+    package func apply(_ step: PlanStep) throws {
         try admit(step)
         try FileChange.apply(step.action)
     }
 
     /// Creates the new file a `createFile` step names, and holds it open.
-    public func create(_ step: PlanStep) throws -> CreatedFile {
+    package func create(_ step: PlanStep) throws -> CreatedFile {
         try admit(step)
         guard case .createFile(let path, let mode) = step.action else { throw AilabError.failed("not a file creation: \(step.action.description)") }
         return try CreatedFile(path: path, mode: mode)
     }
 
     /// Runs a command step whose stdout is the created file (the plan names it by its path).
-    public func run(_ step: PlanStep, into file: CreatedFile) async throws -> InvocationResult {
+    package func run(_ step: PlanStep, into file: CreatedFile) async throws -> InvocationResult {
         guard case .run(var invocation) = step.action, invocation.output?.path == file.path else {
             throw AilabError.failed("refused: \(step.action.description) does not write into \(file.path)")
         }
@@ -124,7 +124,7 @@ public struct PlanExecutor: Sendable {
     }
 
     /// Publishes the created file under the name a `publish` step gives.
-    public func publish(_ step: PlanStep, file: CreatedFile) throws {
+    package func publish(_ step: PlanStep, file: CreatedFile) throws {
         try admit(step)
         guard case .publish(let from, let to) = step.action, from == file.path,
               let slash = to.lastIndex(of: "/"), to[..<slash] == from[..<(from.lastIndex(of: "/") ?? from.endIndex)] else {

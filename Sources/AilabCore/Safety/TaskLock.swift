@@ -7,7 +7,7 @@ import Glibc
 /// One instance per task: an advisory lock on `<dir>/ailab-<task>.lock` holding the owner's pid,
 /// in /run/ailab (mode 0700, made safely when missing) unless `AILAB_LOCK_DIR` names another folder.
 /// The lock goes with the process, so a crashed run never leaves a stale one behind.
-public final class TaskLock: Sendable {
+package final class TaskLock: Sendable {
     private let descriptor: Int32
 
     private init(descriptor: Int32) {
@@ -20,9 +20,9 @@ public final class TaskLock: Sendable {
     /// be opened safely (a missing folder, a symlink, another user's file) is an error too: the
     /// caller decides whether to go on without one.
     /// The default folder, root's own: no other user can create a lock file there first.
-    public static let defaultDirectory = "/run/ailab"
+    package static let defaultDirectory = "/run/ailab"
 
-    public static func acquire(task: String, directory: String) throws -> TaskLock {
+    package static func acquire(task: String, directory: String) throws -> TaskLock {
         let path = directory + "/ailab-\(task).lock"
         let fd: Int32
         do {
@@ -61,6 +61,6 @@ public final class TaskLock: Sendable {
 }
 
 /// Why no lock could be taken at all (as opposed to another run holding it).
-public struct LockUnavailable: Error {
-    public let reason: String
+package struct LockUnavailable: Error {
+    package let reason: String
 }

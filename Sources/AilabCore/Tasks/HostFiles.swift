@@ -5,32 +5,32 @@ import Glibc
 #endif
 
 /// Reads the host's files under a root ("/" in the program, a test folder in tests).
-public struct HostFiles: Sendable {
-    public let root: String
+package struct HostFiles: Sendable {
+    package let root: String
 
-    public init(root: String = "") {
+    package init(root: String = "") {
         self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
     }
 
-    public func path(_ absolute: String) -> String { root + absolute }
+    package func path(_ absolute: String) -> String { root + absolute }
 
-    public func read(_ absolute: String) -> String? {
+    package func read(_ absolute: String) -> String? {
         try? String(contentsOfFile: path(absolute), encoding: .utf8)
     }
 
-    public func exists(_ absolute: String) -> Bool {
+    package func exists(_ absolute: String) -> Bool {
         FileManager.default.fileExists(atPath: path(absolute))
     }
 }
 
 /// A file in a folder listing, as lstat sees it (a symlink is itself, never its target).
-public struct FolderEntry: Sendable, Equatable {
-    public var name: String
-    public var isRegularFile: Bool
-    public var modified: Date
-    public var size: Int64
+package struct FolderEntry: Sendable, Equatable {
+    package var name: String
+    package var isRegularFile: Bool
+    package var modified: Date
+    package var size: Int64
 
-    public init(name: String, isRegularFile: Bool, modified: Date, size: Int64) {
+    package init(name: String, isRegularFile: Bool, modified: Date, size: Int64) {
         self.name = name
         self.isRegularFile = isRegularFile
         self.modified = modified
@@ -38,7 +38,7 @@ public struct FolderEntry: Sendable, Equatable {
     }
 
     /// The folder's entries; nil when it does not exist, throws when it cannot be read.
-    public static func list(_ folder: String) throws -> [FolderEntry]? {
+    package static func list(_ folder: String) throws -> [FolderEntry]? {
         guard let directory = opendir(folder) else {
             if errno == ENOENT { return nil }
             throw SystemError()

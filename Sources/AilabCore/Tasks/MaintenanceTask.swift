@@ -1,5 +1,5 @@
 /// One ailab task: probes, decides, and (for change tasks) hands a plan to the gate.
-public protocol MaintenanceTask: Sendable {
+package protocol MaintenanceTask: Sendable {
     /// The command name, also used for the log and lock files.
     var name: String { get }
     /// The run mode of a change task; nil for a read-only report.
@@ -13,14 +13,14 @@ public protocol MaintenanceTask: Sendable {
 }
 
 extension MaintenanceTask {
-    public var mode: RunMode? { nil }
-    public var requiredTools: [(command: String, package: String)] { TaskCatalog.entry(name)?.requiredTools ?? [] }
-    public var keepsLog: Bool { true }
+    package var mode: RunMode? { nil }
+    package var requiredTools: [(command: String, package: String)] { TaskCatalog.entry(name)?.requiredTools ?? [] }
+    package var keepsLog: Bool { true }
 }
 
 /// Runs a task the same way for every command: privilege, dependencies, lock, log, report.
-public enum TaskHarness {
-    public static func run(_ task: some MaintenanceTask, in context: TaskContext) async throws -> Report {
+package enum TaskHarness {
+    package static func run(_ task: some MaintenanceTask, in context: TaskContext) async throws -> Report {
         let startedAt = context.clock()
         if let mode = task.mode {
             try SafetyGate.checkPrivilege(for: mode, isRoot: context.isRoot)

@@ -1,5 +1,5 @@
 /// What a task does to the host, which decides whether installing turns its timer on.
-public enum TaskKind: String, Sendable {
+package enum TaskKind: String, Sendable {
     /// Reads and reports: healthcheck, disk-watch, vm-audit.
     case readOnly = "read-only"
     /// Adds without taking anything away: config-backup writes archives.
@@ -10,49 +10,49 @@ public enum TaskKind: String, Sendable {
 
 /// One task, declared once: the commands, the units' check, the services section, install.sh's
 /// check and every test that walks tasks read it here.
-public struct TaskEntry: Sendable {
-    public let name: String
-    public let kind: TaskKind
+package struct TaskEntry: Sendable {
+    package let name: String
+    package let kind: TaskKind
     /// The timer's `OnCalendar=`; nil for a task with no unit.
-    public let schedule: String?
+    package let schedule: String?
     /// Executables the task cannot work without, with the package that brings each.
-    public let requiredTools: [(command: String, package: String)]
+    package let requiredTools: [(command: String, package: String)]
     /// JSON lists the task always prints, `[]` when empty.
-    public let lists: [String]
+    package let lists: [String]
 
     /// Installing enables the timers of the tasks that only read or add.
-    public var enabledOnInstall: Bool { schedule != nil && kind != .changing }
+    package var enabledOnInstall: Bool { schedule != nil && kind != .changing }
 }
 
-public enum TaskCatalog {
+package enum TaskCatalog {
     static let apt = [(command: "apt-get", package: "apt"), (command: "dpkg-query", package: "dpkg")]
 
-    public static let healthcheck = TaskEntry(
+    package static let healthcheck = TaskEntry(
         name: "healthcheck", kind: .readOnly, schedule: "daily", requiredTools: [],
         lists: ["filesystems", "blockDevices", "failedUnits", "unhealthyContainers", "dockerDisk", "domains", "gpus", "xids", "smart",
                 "listeners", "interruptedPackages", "kernelEvents", "heldPackages", "upgradable"])
-    public static let diskWatch = TaskEntry(
+    package static let diskWatch = TaskEntry(
         name: "disk-watch", kind: .readOnly, schedule: "hourly", requiredTools: [(command: "df", package: "coreutils")], lists: ["filesystems"])
-    public static let vmAudit = TaskEntry(
+    package static let vmAudit = TaskEntry(
         name: "vm-audit", kind: .readOnly, schedule: nil, requiredTools: [], lists: ["domains", "pools", "volumes", "images"])
-    public static let aptCleanup = TaskEntry(
+    package static let aptCleanup = TaskEntry(
         name: "apt-cleanup", kind: .changing, schedule: "Sun *-*-* 04:00:00", requiredTools: apt, lists: ["removals", "protected"])
-    public static let kernelCleanup = TaskEntry(
+    package static let kernelCleanup = TaskEntry(
         name: "kernel-cleanup", kind: .changing, schedule: "Sun *-*-* 04:20:00", requiredTools: apt, lists: ["removals", "protected"])
-    public static let dockerCleanup = TaskEntry(
+    package static let dockerCleanup = TaskEntry(
         name: "docker-cleanup", kind: .changing, schedule: "Sun *-*-* 04:40:00", requiredTools: [], lists: [])
-    public static let configBackup = TaskEntry(
+    package static let configBackup = TaskEntry(
         name: "config-backup", kind: .additive, schedule: "*-*-* 03:30:00",
         requiredTools: [(command: "tar", package: "tar"), (command: "gzip", package: "gzip")], lists: ["sources", "expired"])
-    public static let upgrade = TaskEntry(
+    package static let upgrade = TaskEntry(
         name: "upgrade", kind: .changing, schedule: "Tue *-*-* 03:00:00", requiredTools: apt,
         lists: ["upgrades", "installs", "removals", "keptBack", "held", "driverPackages", "gpuProcesses"])
 
     /// In the order `--help` lists them.
-    public static let all = [healthcheck, diskWatch, vmAudit, aptCleanup, kernelCleanup, dockerCleanup, configBackup, upgrade]
+    package static let all = [healthcheck, diskWatch, vmAudit, aptCleanup, kernelCleanup, dockerCleanup, configBackup, upgrade]
 
     /// The tasks with a systemd unit and timer.
-    public static var scheduled: [TaskEntry] { all.filter { $0.schedule != nil } }
+    package static var scheduled: [TaskEntry] { all.filter { $0.schedule != nil } }
 
-    public static func entry(_ name: String) -> TaskEntry? { all.first { $0.name == name } }
+    package static func entry(_ name: String) -> TaskEntry? { all.first { $0.name == name } }
 }

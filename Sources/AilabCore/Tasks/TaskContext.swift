@@ -6,20 +6,20 @@ import Glibc
 
 /// Everything a task may reach of the outside world. The command builds the real one;
 /// tests build one with a fake runner, a fixed clock and scripted answers.
-public struct TaskContext: Sendable {
-    public var runner: any CommandRunning
-    public var environment: [String: String]
-    public var clock: @Sendable () -> Date
-    public var host: String
-    public var isRoot: Bool
-    public var confirmation: any Confirming
-    public var children: LiveChildren
+package struct TaskContext: Sendable {
+    package var runner: any CommandRunning
+    package var environment: [String: String]
+    package var clock: @Sendable () -> Date
+    package var host: String
+    package var isRoot: Bool
+    package var confirmation: any Confirming
+    package var children: LiveChildren
     /// The host's files; tests point this at a folder of their own.
-    public var files: HostFiles
+    package var files: HostFiles
     /// Diagnostics for people (stderr in the real program).
-    public var warn: @Sendable (String) -> Void
+    package var warn: @Sendable (String) -> Void
 
-    public init(
+    package init(
         runner: any CommandRunning, environment: [String: String], clock: @escaping @Sendable () -> Date = { Date() },
         host: String, isRoot: Bool, confirmation: any Confirming, children: LiveChildren = LiveChildren(),
         files: HostFiles = HostFiles(), warn: @escaping @Sendable (String) -> Void
@@ -36,7 +36,7 @@ public struct TaskContext: Sendable {
     }
 
     /// The context of the real program: real processes, this host, the terminal.
-    public static func live() -> TaskContext {
+    package static func live() -> TaskContext {
         let environment = ProcessInfo.processInfo.environment
         return TaskContext(
             runner: ProcessRunner(environment: environment), environment: environment,
@@ -52,23 +52,23 @@ public struct TaskContext: Sendable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public var logDirectory: String { environment["AILAB_LOG_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/log" }
-    public var lockDirectory: String { environment["AILAB_LOCK_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? TaskLock.defaultDirectory }
+    package var logDirectory: String { environment["AILAB_LOG_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/log" }
+    package var lockDirectory: String { environment["AILAB_LOCK_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? TaskLock.defaultDirectory }
 }
 
 /// What a running task works with: read-only probes, the safety gate, its log.
-public struct TaskRun: Sendable {
-    public let context: TaskContext
-    public let gate: SafetyGate
-    public let log: TaskLog
+package struct TaskRun: Sendable {
+    package let context: TaskContext
+    package let gate: SafetyGate
+    package let log: TaskLog
 
     /// Runs a read-only command. A mutating one is refused: only the gate may start those.
-    public func probe(_ invocation: Invocation) async throws -> InvocationResult {
+    package func probe(_ invocation: Invocation) async throws -> InvocationResult {
         try await readOnly(invocation) { try await context.runner.run(invocation) }
     }
 
     /// As `probe`, with stdout handed over line by line (see `CommandRunning.stream`).
-    public func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+    package func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
         try await readOnly(invocation) { try await context.runner.stream(invocation, line: line) }
     }
 
@@ -81,9 +81,9 @@ public struct TaskRun: Sendable {
         return result
     }
 
-    public func isInstalled(_ executable: String) -> Bool {
+    package func isInstalled(_ executable: String) -> Bool {
         context.runner.locate(executable) != nil
     }
 
-    public var now: Date { context.clock() }
+    package var now: Date { context.clock() }
 }

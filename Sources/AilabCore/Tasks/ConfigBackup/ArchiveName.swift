@@ -1,16 +1,16 @@
 import FoundationEssentials
 
 /// Archive names are exactly `ailab-config-YYYYMMDD-HHMMSS.tar.gz`; retention touches nothing else.
-public enum ArchiveName {
-    public static let defaultFolder = "/srv/backups/ailab-config"
+package enum ArchiveName {
+    package static let defaultFolder = "/srv/backups/ailab-config"
     static let prefix = "ailab-config-"
     static let suffix = ".tar.gz"
 
-    public static func make(at date: Date) -> String {
+    package static func make(at date: Date) -> String {
         prefix + Timestamp.format(date, "%Y%m%d-%H%M%S") + suffix
     }
 
-    public static func matches(_ name: String) -> Bool {
+    package static func matches(_ name: String) -> Bool {
         guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return false }
         let stamp = name.dropFirst(prefix.count).dropLast(suffix.count)
         guard stamp.count == 15 else { return false }

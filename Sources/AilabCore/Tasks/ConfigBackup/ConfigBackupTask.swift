@@ -6,15 +6,15 @@ import Glibc
 
 /// config-backup: a verified, private archive of the host's configuration, then retention.
 /// Nothing is deleted before a new archive has been written, verified and renamed into place.
-public struct ConfigBackupTask: MaintenanceTask {
-    public let name = TaskCatalog.configBackup.name
-    public let mode: RunMode?
-    public let destination: String
-    public let retentionDays: Int
-    public let keepMin: Int
-    public let includes: [String]
+package struct ConfigBackupTask: MaintenanceTask {
+    package let name = TaskCatalog.configBackup.name
+    package let mode: RunMode?
+    package let destination: String
+    package let retentionDays: Int
+    package let keepMin: Int
+    package let includes: [String]
 
-    public init(mode: RunMode, destination: String, retentionDays: Int, keepMin: Int, includes: [String]) {
+    package init(mode: RunMode, destination: String, retentionDays: Int, keepMin: Int, includes: [String]) {
         self.mode = mode
         self.destination = destination
         self.retentionDays = retentionDays
@@ -43,7 +43,7 @@ public struct ConfigBackupTask: MaintenanceTask {
         }
     }
 
-    public func run(_ run: TaskRun) async throws -> Findings {
+    package func run(_ run: TaskRun) async throws -> Findings {
         let files = run.context.files
         for path in includes where !FileManager.default.fileExists(atPath: files.path(path)) {
             throw AilabError.usage("invalid --include '\(path)': no such file or directory")

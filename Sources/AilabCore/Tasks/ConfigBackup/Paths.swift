@@ -4,10 +4,10 @@ import FoundationEssentials
 import Glibc
 #endif
 
-public enum Paths {
+package enum Paths {
     /// A path from the command line, made absolute against the working directory, with "." and
     /// ".." and doubled or trailing slashes taken out.
-    public static func absolute(_ path: String) -> String {
+    package static func absolute(_ path: String) -> String {
         let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         return lexical(full)
     }
@@ -15,7 +15,7 @@ public enum Paths {
     /// The real path: symbolic links in the part that exists resolved by realpath, the rest as
     /// `absolute` writes it. `…/bk/`, `…//bk` and `…/sub/../bk` all give the same answer, so the
     /// destination's exclude matches however it was written.
-    public static func canonical(_ path: String) -> String {
+    package static func canonical(_ path: String) -> String {
         var existing = absolute(path)
         var missing: [Substring] = []
         var resolved: String?

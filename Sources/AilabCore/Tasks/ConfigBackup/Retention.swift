@@ -2,8 +2,8 @@ import FoundationEssentials
 
 /// Which old archives retention deletes: only regular files named exactly like an archive,
 /// older than the retention period, and never one of the newest `keepMin` (the new one counted).
-public enum Retention {
-    public static func expired(
+package enum Retention {
+    package static func expired(
         _ entries: [FolderEntry], now: Date, retentionDays: Int, keepMin: Int, addingNewArchive: Bool
     ) -> [FolderEntry] {
         let archives = entries.filter { $0.isRegularFile && ArchiveName.matches($0.name) }

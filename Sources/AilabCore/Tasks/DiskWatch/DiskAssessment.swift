@@ -1,29 +1,29 @@
 /// A checked filesystem with its verdict, as it appears in the JSON report.
-public struct FilesystemState: Sendable, Equatable, Codable {
-    public var mountPoint: String
-    public var type: String
-    public var source: String
-    public var sizeBytes: Int64
-    public var usedBytes: Int64
-    public var availableBytes: Int64
-    public var usedPercent: Int
-    public var inodesUsedPercent: Int?
-    public var status: Status
+package struct FilesystemState: Sendable, Equatable, Codable {
+    package var mountPoint: String
+    package var type: String
+    package var source: String
+    package var sizeBytes: Int64
+    package var usedBytes: Int64
+    package var availableBytes: Int64
+    package var usedPercent: Int
+    package var inodesUsedPercent: Int?
+    package var status: Status
 }
 
 /// Judges filesystems against the threshold, in blocks and in inodes. At or over it is failed in
 /// every task, with the same metric value, so that one alert rule catches it wherever it shows.
-public struct DiskAssessment: Sendable {
-    public let threshold: Int
+package struct DiskAssessment: Sendable {
+    package let threshold: Int
     /// Points below the threshold from which a filesystem is a warning (healthcheck), or nil.
-    public let nearMargin: Int?
+    package let nearMargin: Int?
 
-    public init(threshold: Int, nearMargin: Int? = nil) {
+    package init(threshold: Int, nearMargin: Int? = nil) {
         self.threshold = threshold
         self.nearMargin = nearMargin
     }
 
-    public func assess(blocks: [BlockUsage], inodes: [InodeUsage]) -> [FilesystemState] {
+    package func assess(blocks: [BlockUsage], inodes: [InodeUsage]) -> [FilesystemState] {
         let inodesByMount = Dictionary(inodes.map { ($0.mountPoint, $0) }, uniquingKeysWith: { first, _ in first })
         return blocks.filter { DiskFree.isChecked(type: $0.type) }.map { usage in
             let inodePercent = inodesByMount[usage.mountPoint]?.usedPercent
@@ -35,14 +35,14 @@ public struct DiskAssessment: Sendable {
         }
     }
 
-    public func status(forPercent percent: Int) -> Status {
+    package func status(forPercent percent: Int) -> Status {
         if percent >= threshold { return .failed }
         if let nearMargin, percent >= threshold - nearMargin { return .warning }
         return .ok
     }
 
     /// Used ratios per mount point for the metrics file.
-    public static func metrics(_ states: [FilesystemState]) -> [MetricSample] {
+    package static func metrics(_ states: [FilesystemState]) -> [MetricSample] {
         states.flatMap { state -> [MetricSample] in
             let labels = ["mountpoint": state.mountPoint]
             let total = state.usedBytes + state.availableBytes
@@ -56,7 +56,7 @@ public struct DiskAssessment: Sendable {
         }
     }
 
-    public static func check(_ state: FilesystemState, threshold: Int, section: String? = nil) -> Check {
+    package static func check(_ state: FilesystemState, threshold: Int, section: String? = nil) -> Check {
         var detail = "\(state.usedPercent)% used, \(ByteCount.format(state.sizeBytes)) size, "
             + "\(ByteCount.format(state.availableBytes)) free"
         if let inodes = state.inodesUsedPercent { detail += ", inodes \(inodes)% used" }

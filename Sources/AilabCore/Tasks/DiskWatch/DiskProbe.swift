@@ -1,12 +1,12 @@
 /// Reads block and inode usage with two df runs side by side.
-public enum DiskProbe {
-    public struct Usage: Sendable {
-        public var blocks: [BlockUsage]
-        public var inodes: [InodeUsage]
+package enum DiskProbe {
+    package struct Usage: Sendable {
+        package var blocks: [BlockUsage]
+        package var inodes: [InodeUsage]
     }
 
     /// A stale network mount can hang df: the timeout turns that into a failure, not a hang.
-    public static func read(_ run: TaskRun, timeout: Duration) async throws -> Usage {
+    package static func read(_ run: TaskRun, timeout: Duration) async throws -> Usage {
         async let blockResult = run.probe(Invocation("df", DiskFree.blocksArguments, timeout: timeout))
         async let inodeResult = run.probe(Invocation("df", DiskFree.inodesArguments, timeout: timeout))
         let (blocksOutput, inodesOutput) = try await (blockResult, inodeResult)

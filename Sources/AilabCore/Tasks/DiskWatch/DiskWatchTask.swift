@@ -1,13 +1,13 @@
 /// disk-watch: every real filesystem against the threshold, in blocks and inodes. Read-only.
-public struct DiskWatchTask: MaintenanceTask {
-    public let name = TaskCatalog.diskWatch.name
-    public let threshold: Int
+package struct DiskWatchTask: MaintenanceTask {
+    package let name = TaskCatalog.diskWatch.name
+    package let threshold: Int
 
-    public init(threshold: Int) {
+    package init(threshold: Int) {
         self.threshold = threshold
     }
 
-    public func run(_ run: TaskRun) async throws -> Findings {
+    package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         findings.warningsFail = true
         findings.set("threshold", threshold)

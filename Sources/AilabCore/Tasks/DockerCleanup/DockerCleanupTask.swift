@@ -6,16 +6,16 @@ import FoundationEssentials
 /// `all` prunes every unused one as `docker system prune -a` does. Volumes are never pruned, and
 /// anything labelled `ailab.keep` stays. Docker has no prune dry run, so the preview is computed
 /// here from read-only queries.
-public struct DockerCleanupTask: MaintenanceTask {
-    public let name = TaskCatalog.dockerCleanup.name
-    public let mode: RunMode?
-    public let cacheAgeHours: Int
-    public let maxAgeDays: Int
-    public let all: Bool
-    public static let keepLabel = "ailab.keep"
+package struct DockerCleanupTask: MaintenanceTask {
+    package let name = TaskCatalog.dockerCleanup.name
+    package let mode: RunMode?
+    package let cacheAgeHours: Int
+    package let maxAgeDays: Int
+    package let all: Bool
+    package static let keepLabel = "ailab.keep"
     static let builtinNetworks: Set<String> = ["bridge", "host", "none", "ingress", "docker_gwbridge"]
 
-    public init(mode: RunMode, cacheAgeHours: Int, maxAgeDays: Int = 14, all: Bool = false) {
+    package init(mode: RunMode, cacheAgeHours: Int, maxAgeDays: Int = 14, all: Bool = false) {
         self.mode = mode
         self.cacheAgeHours = cacheAgeHours
         self.maxAgeDays = maxAgeDays
@@ -23,7 +23,7 @@ public struct DockerCleanupTask: MaintenanceTask {
     }
 
     /// The prune commands, exactly; no code path adds `--volumes`.
-    public var pruneSteps: [PlanStep] {
+    package var pruneSteps: [PlanStep] {
         func prune(_ arguments: [String], _ purpose: String) -> PlanStep {
             PlanStep.run(Invocation("docker", arguments, timeout: .seconds(3600)), purpose: purpose)
         }
@@ -50,7 +50,7 @@ public struct DockerCleanupTask: MaintenanceTask {
         var buildCache: [DockerBuildCache]
     }
 
-    public func run(_ run: TaskRun) async throws -> Findings {
+    package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         // Present, and empty, when there is nothing to look at.
         findings.set("preview", Preview(containers: [], keptContainers: [], images: [], networks: [], buildCache: []))

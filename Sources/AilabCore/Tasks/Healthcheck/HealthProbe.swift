@@ -1,36 +1,36 @@
 import FoundationEssentials
 
 /// What a healthcheck section works with: read-only commands bounded by the section's deadline.
-public struct HealthProbe: Sendable {
-    public let run: TaskRun
-    public let deadline: ContinuousClock.Instant
-    public let threshold: Int
+package struct HealthProbe: Sendable {
+    package let run: TaskRun
+    package let deadline: ContinuousClock.Instant
+    package let threshold: Int
     /// This boot's kernel log, read once for every section that asks.
-    public let kernelLog = KernelLogScan()
+    package let kernelLog = KernelLogScan()
 
     /// Commands ended by the deadline: a hung probe fails the section, naming the command.
-    public struct TimedOut: Error, CustomStringConvertible {
-        public let commandLine: String
-        public let seconds: Int64
-        public var description: String { "\(commandLine) timed out after \(seconds) s" }
+    package struct TimedOut: Error, CustomStringConvertible {
+        package let commandLine: String
+        package let seconds: Int64
+        package var description: String { "\(commandLine) timed out after \(seconds) s" }
     }
 
-    public var isRoot: Bool { run.context.isRoot }
-    public var files: HostFiles { run.context.files }
+    package var isRoot: Bool { run.context.isRoot }
+    package var files: HostFiles { run.context.files }
 
-    public func has(_ executable: String) -> Bool { run.isInstalled(executable) }
+    package func has(_ executable: String) -> Bool { run.isInstalled(executable) }
 
     /// What is left of the section's time.
-    public var remaining: Duration { max(.milliseconds(1), deadline - ContinuousClock.now) }
+    package var remaining: Duration { max(.milliseconds(1), deadline - ContinuousClock.now) }
 
     /// Runs a read-only command with whatever is left of the section's time.
-    public func call(_ executable: String, _ arguments: [String]) async throws -> InvocationResult {
+    package func call(_ executable: String, _ arguments: [String]) async throws -> InvocationResult {
         let remaining = self.remaining
         return try checked(try await run.probe(Invocation(executable, arguments, timeout: remaining)), remaining)
     }
 
     /// As `call`, handing stdout over line by line instead of keeping it.
-    public func stream(_ executable: String, _ arguments: [String], line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+    package func stream(_ executable: String, _ arguments: [String], line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
         let remaining = self.remaining
         return try checked(try await run.stream(Invocation(executable, arguments, timeout: remaining), line: line), remaining)
     }
@@ -46,7 +46,7 @@ public struct HealthProbe: Sendable {
 }
 
 /// A part of the healthcheck: one concern, probed independently of the others.
-public protocol HealthSection: Sendable {
+package protocol HealthSection: Sendable {
     var title: String { get }
     func probe(_ probe: HealthProbe) async throws -> Findings
 }

@@ -1,15 +1,15 @@
 /// healthcheck: the whole host in one report. Sections probe concurrently, each bounded by the
 /// timeout, so one hung tool costs one timeout and the rest of the report is complete.
-public struct HealthcheckTask: MaintenanceTask {
-    public let name = TaskCatalog.healthcheck.name
-    public let keepsLog = false
-    public let timeout: Duration
-    public let threshold: Int
-    public let backupFolder: String
-    public let backupMaxAge: Duration
-    public let expectations: Expectations
+package struct HealthcheckTask: MaintenanceTask {
+    package let name = TaskCatalog.healthcheck.name
+    package let keepsLog = false
+    package let timeout: Duration
+    package let threshold: Int
+    package let backupFolder: String
+    package let backupMaxAge: Duration
+    package let expectations: Expectations
 
-    public init(timeout: Duration, threshold: Int, backupFolder: String = ArchiveName.defaultFolder,
+    package init(timeout: Duration, threshold: Int, backupFolder: String = ArchiveName.defaultFolder,
                 backupMaxAge: Duration = .seconds(48 * 3600), expectations: Expectations = Expectations()) {
         self.timeout = timeout
         self.threshold = threshold
@@ -24,7 +24,7 @@ public struct HealthcheckTask: MaintenanceTask {
          ExpectationsSection(expect: expectations)]
     }
 
-    public func run(_ run: TaskRun) async throws -> Findings {
+    package func run(_ run: TaskRun) async throws -> Findings {
         let sections = sections(host: run.context.host)
         let probe = HealthProbe(run: run, deadline: ContinuousClock.now + timeout, threshold: threshold)
         let reports = await withTaskGroup(of: (Int, Findings).self) { group in

@@ -1,15 +1,15 @@
 /// apt-cleanup: unused packages and stale downloaded archives, behind the package guards.
-public struct AptCleanupTask: MaintenanceTask {
-    public let name = TaskCatalog.aptCleanup.name
-    public let mode: RunMode?
-    public let lockTimeout: Int
+package struct AptCleanupTask: MaintenanceTask {
+    package let name = TaskCatalog.aptCleanup.name
+    package let mode: RunMode?
+    package let lockTimeout: Int
 
-    public init(mode: RunMode, lockTimeout: Int) {
+    package init(mode: RunMode, lockTimeout: Int) {
         self.mode = mode
         self.lockTimeout = lockTimeout
     }
 
-    public func run(_ run: TaskRun) async throws -> Findings {
+    package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let commands = AptCommands(lockTimeout: lockTimeout)
         guard try await PackageSurveyor.freshLists(run, commands, &findings) else { return findings }

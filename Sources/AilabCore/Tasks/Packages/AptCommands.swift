@@ -1,8 +1,8 @@
 /// The apt-get and dpkg-query invocations both package tasks use.
-public struct AptCommands: Sendable {
-    public let lockTimeout: Int
+package struct AptCommands: Sendable {
+    package let lockTimeout: Int
 
-    public init(lockTimeout: Int) {
+    package init(lockTimeout: Int) {
         self.lockTimeout = lockTimeout
     }
 
@@ -12,35 +12,35 @@ public struct AptCommands: Sendable {
     /// After the lock wait plus an hour a package change is still waited for, with a warning in the log.
     var changeTimeout: Duration { .seconds(lockTimeout + 3600) }
 
-    public var simulateAutoremove: Invocation { Invocation("apt-get", ["-s", "autoremove", "--purge"], timeout: .seconds(300)) }
-    public var simulateAutoclean: Invocation { Invocation("apt-get", ["-s", "autoclean"], timeout: .seconds(300)) }
-    public var installedImages: Invocation {
+    package var simulateAutoremove: Invocation { Invocation("apt-get", ["-s", "autoremove", "--purge"], timeout: .seconds(300)) }
+    package var simulateAutoclean: Invocation { Invocation("apt-get", ["-s", "autoclean"], timeout: .seconds(300)) }
+    package var installedImages: Invocation {
         Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format, "linux-image-*"], timeout: .seconds(60))
     }
     /// The NVIDIA driver's packages, DKMS and prebuilt module alike.
-    public var nvidiaPackages: Invocation {
+    package var nvidiaPackages: Invocation {
         Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format] + UpgradeGuards.driverPackagePatterns, timeout: .seconds(60))
     }
     /// Every package dpkg knows, with its state: an interrupted dpkg leaves some half-way.
-    public static let packageStates = Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format], timeout: .seconds(60))
+    package static let packageStates = Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format], timeout: .seconds(60))
     /// Where apt keeps its package lists (`LISTS='/var/lib/apt/lists/'`), to tell how old they are.
-    public var listsFolder: Invocation { Invocation("apt-config", ["shell", "LISTS", "Dir::State::lists/d"], timeout: .seconds(30)) }
-    public var runningKernel: Invocation { Invocation("uname", ["-r"], timeout: .seconds(10)) }
+    package var listsFolder: Invocation { Invocation("apt-config", ["shell", "LISTS", "Dir::State::lists/d"], timeout: .seconds(30)) }
+    package var runningKernel: Invocation { Invocation("uname", ["-r"], timeout: .seconds(10)) }
 
-    public var simulateDistUpgrade: Invocation { Invocation("apt-get", ["-s", "dist-upgrade"], timeout: .seconds(300)) }
+    package var simulateDistUpgrade: Invocation { Invocation("apt-get", ["-s", "dist-upgrade"], timeout: .seconds(300)) }
 
     /// Never prompts, and keeps every configuration file the administrator changed.
-    public var distUpgrade: PlanStep {
+    package var distUpgrade: PlanStep {
         change(Self.keepConfiguration + ["dist-upgrade"], "upgrade every package, keeping changed configuration files", .runsToCompletion)
     }
 
     /// The security set only, at exactly the versions the simulation showed.
-    public func securityUpgrade(_ changes: [PackageChange]) -> PlanStep {
+    package func securityUpgrade(_ changes: [PackageChange]) -> PlanStep {
         change(Self.keepConfiguration + Self.onlyUpgrade(changes),
                "upgrade the \(changes.count) package(s) with security fixes, keeping changed configuration files", .runsToCompletion)
     }
 
-    public func simulateSecurityUpgrade(_ changes: [PackageChange]) -> Invocation {
+    package func simulateSecurityUpgrade(_ changes: [PackageChange]) -> Invocation {
         Invocation("apt-get", ["-s"] + Self.onlyUpgrade(changes), timeout: .seconds(300))
     }
 
@@ -51,16 +51,16 @@ public struct AptCommands: Sendable {
 
     static let keepConfiguration = ["-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
 
-    public var update: PlanStep {
+    package var update: PlanStep {
         change(["update"], "refresh the package lists", .boundToAilab)
     }
 
-    public func autoremove(_ removals: [PackageRemoval]) -> PlanStep {
+    package func autoremove(_ removals: [PackageRemoval]) -> PlanStep {
         change(["-y", "autoremove", "--purge"],
                removals.isEmpty ? "remove nothing (no package is unused)" : "purge \(removals.count) unused packages", .runsToCompletion)
     }
 
-    public var autoclean: PlanStep {
+    package var autoclean: PlanStep {
         change(["autoclean"], "delete downloaded package files that can no longer be downloaded", .boundToAilab)
     }
 

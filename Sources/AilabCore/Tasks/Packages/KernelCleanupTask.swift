@@ -2,17 +2,17 @@ import FoundationEssentials
 
 /// kernel-cleanup: old kernel images through APT's autoremove, never below two kernels and
 /// never the running one, with /boot space before and after and a review list for the operator.
-public struct KernelCleanupTask: MaintenanceTask {
-    public let name = TaskCatalog.kernelCleanup.name
-    public let mode: RunMode?
-    public let lockTimeout: Int
+package struct KernelCleanupTask: MaintenanceTask {
+    package let name = TaskCatalog.kernelCleanup.name
+    package let mode: RunMode?
+    package let lockTimeout: Int
 
-    public init(mode: RunMode, lockTimeout: Int) {
+    package init(mode: RunMode, lockTimeout: Int) {
         self.mode = mode
         self.lockTimeout = lockTimeout
     }
 
-    public func run(_ run: TaskRun) async throws -> Findings {
+    package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let commands = AptCommands(lockTimeout: lockTimeout)
         async let surveyCall = PackageSurveyor.survey(run, commands)

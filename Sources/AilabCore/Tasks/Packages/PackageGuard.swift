@@ -1,31 +1,31 @@
 /// What the simulation would do to the host, and whether the guards allow it.
-public struct PackageSurvey: Sendable {
-    public var simulation: String
-    public var removals: [PackageRemoval]
-    public var installedImages: [InstalledPackage]
-    public var runningKernel: String
+package struct PackageSurvey: Sendable {
+    package var simulation: String
+    package var removals: [PackageRemoval]
+    package var installedImages: [InstalledPackage]
+    package var runningKernel: String
     /// Packages an interrupted dpkg left half-way: no package task plans over them.
-    public var interrupted: [InstalledPackage] = []
+    package var interrupted: [InstalledPackage] = []
 
     /// Versioned images whose status is installed.
-    public var installedKernels: [String] {
+    package var installedKernels: [String] {
         installedImages.filter { $0.isInstalled && PackageRules.kernelRelease(ofImage: $0.name) != nil }.map(\.name)
     }
 
-    public var removedKernels: [String] {
+    package var removedKernels: [String] {
         removals.map(\.name).filter { PackageRules.kernelRelease(ofImage: $0) != nil }
     }
 
-    public var remainingKernels: [String] {
+    package var remainingKernels: [String] {
         installedKernels.filter { !removedKernels.contains($0) }
     }
 
-    public var protectedRemovals: [String] {
+    package var protectedRemovals: [String] {
         removals.map(\.name).filter(PackageRules.isProtected)
     }
 
     /// The guard checks: kernels, running kernel, protected packages. Any failed one refuses the run.
-    public var guardChecks: [Check] {
+    package var guardChecks: [Check] {
         var checks = [InterruptedDpkg.check(interrupted)]
         let removed = removedKernels
         if removed.isEmpty {
@@ -55,5 +55,5 @@ public struct PackageSurvey: Sendable {
         return checks
     }
 
-    public var allowed: Bool { !guardChecks.contains { $0.status == .failed } }
+    package var allowed: Bool { !guardChecks.contains { $0.status == .failed } }
 }

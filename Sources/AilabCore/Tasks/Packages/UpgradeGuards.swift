@@ -1,5 +1,5 @@
 /// The refusals of `ailab upgrade`, decided on the simulation alone (dry run and execute alike).
-public enum UpgradeGuards {
+package enum UpgradeGuards {
     /// The NVIDIA driver's userspace and kernel-module packages: upgrading them under a loaded
     /// module breaks every CUDA job until the host reboots. Ubuntu's names carry the branch
     /// (`nvidia-driver-550`, `nvidia-dkms-550-open`); NVIDIA's own repository drops it from
@@ -10,32 +10,32 @@ public enum UpgradeGuards {
                               "nvidia-firmware", "nvidia-headless", "cuda-drivers", "libnvidia", "xserver-xorg-video-nvidia",
                               "linux-modules-nvidia", "linux-objects-nvidia", "linux-signatures-nvidia"]
 
-    public static func isDriverPackage(_ name: String) -> Bool {
+    package static func isDriverPackage(_ name: String) -> Bool {
         if name.hasPrefix("nvidia-container") || name.hasPrefix("libnvidia-container") { return false }
         return driverStems.contains { name == $0 || name.hasPrefix($0 + "-") }
     }
 
     /// dpkg-query patterns for the same packages.
-    public static var driverPackagePatterns: [String] {
+    package static var driverPackagePatterns: [String] {
         driverStems.filter { $0 != "libnvidia" }.flatMap { [$0, $0 + "-*"] }
     }
 
-    public static func driverUpgrades(_ simulation: UpgradeSimulation) -> [PackageChange] {
+    package static func driverUpgrades(_ simulation: UpgradeSimulation) -> [PackageChange] {
         simulation.upgrades.filter { isDriverPackage($0.name) }
     }
 
-    public static func newKernels(_ simulation: UpgradeSimulation) -> [String] {
+    package static func newKernels(_ simulation: UpgradeSimulation) -> [String] {
         simulation.installs.compactMap { PackageRules.kernelRelease(ofImage: $0.name) }
     }
 
     /// A new kernel needs about what the running one takes in /boot (vmlinuz, initrd, System.map,
     /// config), plus a margin: a tenth more and 50 MiB for the initramfs tools' temporary files.
-    public static func bootSpaceNeeded(runningKernelFiles bytes: Int64) -> Int64 {
+    package static func bootSpaceNeeded(runningKernelFiles bytes: Int64) -> Int64 {
         bytes + bytes / 10 + 50 << 20
     }
 
     /// With --security nothing else may come along: a fix that needs another origin's upgrade waits.
-    public static func securityCheck(_ simulation: UpgradeSimulation) -> Check {
+    package static func securityCheck(_ simulation: UpgradeSimulation) -> Check {
         let others = simulation.upgrades.filter { !$0.isSecurity }
         return others.isEmpty
             ? Check("security only", .ok, simulation.upgrades.isEmpty ? "no security fix is pending"
@@ -45,7 +45,7 @@ public enum UpgradeGuards {
                     next: "review the whole upgrade: sudo ailab upgrade (without --security)")
     }
 
-    public static func protectedCheck(_ simulation: UpgradeSimulation) -> Check {
+    package static func protectedCheck(_ simulation: UpgradeSimulation) -> Check {
         let protected = simulation.removals.map(\.name).filter(PackageRules.isProtected)
         return protected.isEmpty
             ? Check("protected packages", .ok, "no GPU, CUDA, container or virtualisation package would be removed")
@@ -54,7 +54,7 @@ public enum UpgradeGuards {
     }
 
     /// `gpuProcesses` are the lines of `nvidia-smi --query-compute-apps=pid,process_name,used_memory`.
-    public static func driverCheck(_ simulation: UpgradeSimulation, allowed: Bool, gpuProcesses: [String]) -> Check {
+    package static func driverCheck(_ simulation: UpgradeSimulation, allowed: Bool, gpuProcesses: [String]) -> Check {
         let driver = driverUpgrades(simulation)
         guard !driver.isEmpty else { return Check("driver", .ok, "no NVIDIA driver package would change") }
         let names = driver.map { "\($0.name) \($0.from ?? "") → \($0.to)" }.joined(separator: ", ")
@@ -67,7 +67,7 @@ public enum UpgradeGuards {
                      next: "drain the host, then sudo ailab upgrade --execute --allow-driver-upgrade, and reboot")
     }
 
-    public static func bootCheck(_ simulation: UpgradeSimulation, freeBytes: Int64?, runningKernelFiles: Int64) -> Check {
+    package static func bootCheck(_ simulation: UpgradeSimulation, freeBytes: Int64?, runningKernelFiles: Int64) -> Check {
         let kernels = newKernels(simulation)
         guard !kernels.isEmpty else { return Check("/boot", .ok, "no new kernel would be installed") }
         guard let freeBytes else {

@@ -6,14 +6,14 @@ import FoundationEssentials
 /// dpkg left half-way each refuse (exit 1). An execute refreshes the lists first and plans on
 /// them; after the upgrade it checks the next boot's NVIDIA module, the reboot and the services
 /// to restart. `--security` upgrades only the packages whose candidate comes from a security pocket.
-public struct UpgradeTask: MaintenanceTask {
-    public let name = TaskCatalog.upgrade.name
-    public let mode: RunMode?
-    public let lockTimeout: Int
-    public let allowDriverUpgrade: Bool
-    public let securityOnly: Bool
+package struct UpgradeTask: MaintenanceTask {
+    package let name = TaskCatalog.upgrade.name
+    package let mode: RunMode?
+    package let lockTimeout: Int
+    package let allowDriverUpgrade: Bool
+    package let securityOnly: Bool
 
-    public init(mode: RunMode, lockTimeout: Int, allowDriverUpgrade: Bool, securityOnly: Bool = false) {
+    package init(mode: RunMode, lockTimeout: Int, allowDriverUpgrade: Bool, securityOnly: Bool = false) {
         self.mode = mode
         self.lockTimeout = lockTimeout
         self.allowDriverUpgrade = allowDriverUpgrade
@@ -31,7 +31,7 @@ public struct UpgradeTask: MaintenanceTask {
         var interrupted: [InstalledPackage]
     }
 
-    public func run(_ run: TaskRun) async throws -> Findings {
+    package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let commands = AptCommands(lockTimeout: lockTimeout)
         guard try await PackageSurveyor.freshLists(run, commands, &findings) else { return findings }

@@ -5,14 +5,14 @@ import Glibc
 #endif
 
 /// vm-audit: libvirt domains, pools, volumes and the image files nothing uses. Read-only.
-public struct VMAuditTask: MaintenanceTask {
-    public let name = TaskCatalog.vmAudit.name
-    public let keepsLog = false
-    public let connect: String?
-    public let imageFolders: [String]
+package struct VMAuditTask: MaintenanceTask {
+    package let name = TaskCatalog.vmAudit.name
+    package let keepsLog = false
+    package let connect: String?
+    package let imageFolders: [String]
     static let imageExtensions: Set<String> = ["qcow2", "img", "raw", "iso"]
 
-    public init(connect: String?, imageFolders: [String] = ["/var/lib/libvirt/images"]) {
+    package init(connect: String?, imageFolders: [String] = ["/var/lib/libvirt/images"]) {
         self.connect = connect
         self.imageFolders = imageFolders
     }
@@ -34,7 +34,7 @@ public struct VMAuditTask: MaintenanceTask {
         var unreferenced: Bool { referencedBy.isEmpty }
     }
 
-    public func run(_ run: TaskRun) async throws -> Findings {
+    package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         // The documented lists are there, empty, whatever stops the audit early.
         for key in TaskCatalog.vmAudit.lists { findings.set(key, [String]()) }

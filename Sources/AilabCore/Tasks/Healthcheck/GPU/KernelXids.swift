@@ -1,35 +1,35 @@
 /// One Xid line of the kernel log.
-public struct XidEvent: Sendable, Equatable {
+package struct XidEvent: Sendable, Equatable {
     /// domain:bus:device, as the driver prints it ("0000:3b:00").
-    public var pci: String
-    public var code: Int
-    public var time: String?
-    public var process: String?
-    public var message: String
+    package var pci: String
+    package var code: Int
+    package var time: String?
+    package var process: String?
+    package var message: String
     /// MIG GPU instance and compute instance, when the driver attributes the error to one.
-    public var gpuInstance: Int?
-    public var computeInstance: Int?
+    package var gpuInstance: Int?
+    package var computeInstance: Int?
     /// From a bare "GPU has fallen off the bus" line, not an Xid line.
-    public var bareFallenOff = false
+    package var bareFallenOff = false
 }
 
 /// The Xids of one GPU and code in this boot, with the catalogue's verdict.
-public struct XidSummary: Sendable, Equatable, Encodable {
-    public var pci: String
-    public var code: Int
-    public var count: Int
-    public var first: String?
-    public var last: String?
-    public var processes: [String]
-    public var meaning: String
-    public var action: XidAction
-    public var migInstances: [String]
+package struct XidSummary: Sendable, Equatable, Encodable {
+    package var pci: String
+    package var code: Int
+    package var count: Int
+    package var first: String?
+    package var last: String?
+    package var processes: [String]
+    package var meaning: String
+    package var action: XidAction
+    package var migInstances: [String]
 }
 
 /// Xid events counted as they are read: memory grows with the GPUs and codes, not with the log.
 /// A bare "fallen off" line is counted only for a GPU that has no Xid 79 line of its own (the
 /// driver often prints both).
-public struct XidTally: Sendable {
+package struct XidTally: Sendable {
     private struct Group: Sendable {
         var first: XidEvent
         var last: XidEvent
@@ -41,9 +41,9 @@ public struct XidTally: Sendable {
     private var order: [String] = []
     private var groups: [String: Group] = [:]
 
-    public init() {}
+    package init() {}
 
-    public mutating func add(_ event: XidEvent) {
+    package mutating func add(_ event: XidEvent) {
         let key = "\(event.pci)#\(event.code)" + (event.bareFallenOff ? "#bare" : "")
         if groups[key] == nil {
             order.append(key)
@@ -63,7 +63,7 @@ public struct XidTally: Sendable {
     }
 
     /// By GPU and code, in the order they first appeared.
-    public var summaries: [XidSummary] {
+    package var summaries: [XidSummary] {
         let explicit79 = Set(groups.values.filter { $0.first.code == 79 && !$0.first.bareFallenOff }.map(\.first.pci))
         return order.compactMap { key in
             guard let group = groups[key], !(group.first.bareFallenOff && explicit79.contains(group.first.pci)) else { return nil }
@@ -79,13 +79,13 @@ public struct XidTally: Sendable {
 /// prints `NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s`, and under MIG the
 /// parenthesis also carries ` GPU-I:%02u` or ` GPU-I:%02u GPU-CI:%02u`. A "GPU has fallen off the
 /// bus" line without an Xid number counts as Xid 79.
-public enum KernelXids {
-    public static func parse(_ log: String) -> [XidEvent] {
+package enum KernelXids {
+    package static func parse(_ log: String) -> [XidEvent] {
         log.split(whereSeparator: \.isNewline).compactMap { event(in: $0) }
     }
 
     /// The Xid one kernel log line reports, if any.
-    public static func event(in line: Substring) -> XidEvent? {
+    package static func event(in line: Substring) -> XidEvent? {
         guard line.contains("NVRM: ") else { return nil }
         let text = String(line)
         if let range = text.firstRange(of: "NVRM: Xid (") { return xidLine(text, after: range.upperBound) }
@@ -93,14 +93,14 @@ public enum KernelXids {
         return nil
     }
 
-    public static func summarize(_ events: [XidEvent]) -> [XidSummary] {
+    package static func summarize(_ events: [XidEvent]) -> [XidSummary] {
         var tally = XidTally()
         for event in events { tally.add(event) }
         return tally.summaries
     }
 
     /// "0000:3B:00.0", "00000000:3b:00.0" or "0000:3b:00" → "0000:3b:00".
-    public static func normalizePCI(_ address: String) -> String {
+    package static func normalizePCI(_ address: String) -> String {
         let parts = address.lowercased().split(separator: ":").map(String.init)
         guard parts.count == 3 else { return address.lowercased() }
         let device = parts[2].split(separator: ".").first.map(String.init) ?? parts[2]

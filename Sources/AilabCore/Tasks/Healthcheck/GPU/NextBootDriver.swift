@@ -1,15 +1,15 @@
 /// Whether the kernel the host boots next has an NVIDIA module: the newest installed kernel
 /// image (by dpkg's version order, as kernel-cleanup counts them) needs either DKMS's build for
 /// it or Ubuntu's prebuilt `linux-modules-nvidia-<branch>-<kernel>` package.
-public enum NextBootDriver {
+package enum NextBootDriver {
     /// The newest installed versioned kernel image: its release ("6.8.0-51-generic").
-    public static func newestKernel(_ images: [InstalledPackage]) -> String? {
+    package static func newestKernel(_ images: [InstalledPackage]) -> String? {
         images.filter(\.isInstalled)
             .compactMap { image in PackageRules.kernelRelease(ofImage: image.name).map { (release: $0, version: image.version) } }
             .max { DebianVersion.compare($0.version, $1.version) < 0 }?.release
     }
 
-    public static func check(kernel: String, dkms: [DKMSModule], modulePackages: [InstalledPackage]) -> Check {
+    package static func check(kernel: String, dkms: [DKMSModule], modulePackages: [InstalledPackage]) -> Check {
         let built = dkms.filter { $0.module.hasPrefix("nvidia") && $0.kernel == kernel && $0.state == "installed" }
         if let module = built.first {
             return Check("next boot", .ok, "\(kernel) has the NVIDIA module from DKMS (\(module.summary))")
@@ -26,8 +26,8 @@ public enum NextBootDriver {
 
 /// dpkg's version order: epoch, then upstream version and Debian revision compared in runs of
 /// non-digits (letters before non-letters, `~` before anything, even the end) and digits.
-public enum DebianVersion {
-    public static func compare(_ a: String, _ b: String) -> Int {
+package enum DebianVersion {
+    package static func compare(_ a: String, _ b: String) -> Int {
         let (epochA, restA) = split(a), (epochB, restB) = split(b)
         if epochA != epochB { return epochA < epochB ? -1 : 1 }
         let (upstreamA, revisionA) = revision(restA), (upstreamB, revisionB) = revision(restB)

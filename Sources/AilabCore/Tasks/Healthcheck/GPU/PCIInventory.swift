@@ -2,14 +2,14 @@ import FoundationEssentials
 
 /// NVIDIA display and 3D controllers on the PCI bus, from sysfs: what the hardware has,
 /// whatever the driver makes of it.
-public enum PCIInventory {
+package enum PCIInventory {
     /// PCI addresses ("0000:3b:00.0") of vendor 0x10de devices of class 0x03xxxx.
-    public static func nvidiaGPUs(_ files: HostFiles) -> [String] {
+    package static func nvidiaGPUs(_ files: HostFiles) -> [String] {
         nvidiaDevices(files, classPrefix: "0x03")
     }
 
     /// NVSwitches (HGX and DGX boards): vendor 0x10de, class 0x0680 (a bridge of no other kind).
-    public static func nvSwitches(_ files: HostFiles) -> [String] {
+    package static func nvSwitches(_ files: HostFiles) -> [String] {
         nvidiaDevices(files, classPrefix: "0x0680")
     }
 

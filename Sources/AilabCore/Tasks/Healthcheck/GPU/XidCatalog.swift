@@ -1,14 +1,14 @@
 /// What NVIDIA says to do first about an Xid: the "Resolution Bucket (Immediate Action)" column
 /// of the Xid catalogue, https://docs.nvidia.com/deploy/xid-errors/analyzing-xid-catalog.html
 /// (Ampere and newer), with the older codes of "Xid Errors" for Volta and before.
-public enum XidAction: String, Sendable, Equatable, Codable {
+package enum XidAction: String, Sendable, Equatable, Codable {
     case resetGPU = "reset the GPU or reboot"
     case restartApplication = "restart the application"
     case ignore = "nothing to do"
     case unknown = "not in the catalogue: see NVIDIA's Xid documentation"
 
     /// The action as a step for the administrator, with the command where there is one.
-    public func nextStep(code: Int, gpu: Int?) -> String {
+    package func nextStep(code: Int, gpu: Int?) -> String {
         switch self {
         case .resetGPU: "drain the GPU's jobs, then reset it (sudo nvidia-smi -r" + (gpu.map { " -i \($0))" } ?? ")") + " or reboot"
         case .restartApplication: "restart the job that hit it; if Xid \(code) repeats, check the application and the driver"
@@ -17,7 +17,7 @@ public enum XidAction: String, Sendable, Equatable, Codable {
         }
     }
 
-    public var status: Status {
+    package var status: Status {
         switch self {
         case .resetGPU: .failed
         case .restartApplication, .unknown: .warning
@@ -26,9 +26,9 @@ public enum XidAction: String, Sendable, Equatable, Codable {
     }
 }
 
-public enum XidCatalog {
+package enum XidCatalog {
     /// Code → (what it means, what to do). One table; codes absent here are `.unknown`.
-    public static let entries: [Int: (meaning: String, action: XidAction)] = [
+    package static let entries: [Int: (meaning: String, action: XidAction)] = [
         8: ("GPU stopped processing (channel idle timeout)", .restartApplication),
         13: ("graphics engine exception", .restartApplication),
         31: ("GPU memory page fault", .restartApplication),
@@ -71,7 +71,7 @@ public enum XidCatalog {
 
     /// Xid 154 names the recovery the driver now asks for ("… changed from 0x0 (None) to 0x2
     /// (OS Reboot)"): nothing to do only when that is None.
-    public static func action(code: Int, message: String) -> XidAction {
+    package static func action(code: Int, message: String) -> XidAction {
         if code == 154 {
             let target = message.firstRange(of: " to ").map { message[$0.upperBound...] } ?? Substring(message)
             return target.contains("(None)") ? .ignore : .resetGPU
@@ -79,7 +79,7 @@ public enum XidCatalog {
         return entries[code]?.action ?? .unknown
     }
 
-    public static func meaning(code: Int) -> String {
+    package static func meaning(code: Int) -> String {
         code == 154 ? "GPU recovery action changed" : entries[code]?.meaning ?? "Xid \(code)"
     }
 }

@@ -1,18 +1,18 @@
 /// What the kernel log of this boot holds, per kind and device, as it is read: counts, first and
 /// last time, the worst line. Memory grows with the devices named, never with the log, and at most
 /// `devicesPerKind` devices are kept per kind; the rest are counted together.
-public struct KernelEvents: Sendable {
-    public struct Entry: Sendable, Equatable, Encodable {
-        public var kind: KernelEventKind
-        public var device: String
-        public var count: Int
-        public var first: String?
-        public var last: String?
-        public var status: Status
+package struct KernelEvents: Sendable {
+    package struct Entry: Sendable, Equatable, Encodable {
+        package var kind: KernelEventKind
+        package var device: String
+        package var count: Int
+        package var first: String?
+        package var last: String?
+        package var status: Status
         /// OOM kills: the memory cgroups (containers) their victims ran in.
-        public var cgroups: [String]
+        package var cgroups: [String]
         /// NFS: the server answered again after its last "not responding".
-        public var recovered: Bool
+        package var recovered: Bool
     }
 
     static let devicesPerKind = 64
@@ -20,11 +20,11 @@ public struct KernelEvents: Sendable {
     private var entries: [String: Entry] = [:]
     private var devices: [KernelEventKind: Int] = [:]
     /// Events of devices beyond the bound, per kind.
-    public private(set) var uncounted: [KernelEventKind: Int] = [:]
+    package private(set) var uncounted: [KernelEventKind: Int] = [:]
     /// OOM kills: pid → the victim's memory cgroup, from the summary line printed before the kill.
     private var cgroupOfPid: [String: String] = [:]
 
-    public init() {}
+    package init() {}
 
     mutating func add(_ line: KernelLine, time: String?) {
         if line.kind == .oomKill, let pid = line.pid, let cgroup = line.cgroup {
@@ -59,7 +59,7 @@ public struct KernelEvents: Sendable {
     }
 
     /// In the order each kind and device first appeared.
-    public var all: [Entry] { order.compactMap { entries[$0] } }
+    package var all: [Entry] { order.compactMap { entries[$0] } }
 
     /// The verdict on one entry: some findings only fail above a count or when they did not recover.
     static func status(_ entry: Entry) -> Status {

@@ -3,8 +3,8 @@ import Synchronization
 /// One read of this boot's kernel log, shared by the sections that need it (GPU Xids, the kernel
 /// section): the first to ask starts it, the others wait for the same result. The log is
 /// streamed line by line through every pattern, so memory does not grow with its length.
-public final class KernelLogScan: Sendable {
-    public enum Outcome: Sendable {
+package final class KernelLogScan: Sendable {
+    package enum Outcome: Sendable {
         case needsRoot
         case noTool
         case unreadable(String)
@@ -13,7 +13,7 @@ public final class KernelLogScan: Sendable {
 
     private let started = Mutex<Task<Outcome, any Error>?>(nil)
 
-    public init() {}
+    package init() {}
 
     static let journal = ["-k", "-b", "--no-pager", "-o", "short-iso"]
     /// journalctl keeps only the lines some pattern reads, so that a log of months stays small.
@@ -55,11 +55,11 @@ public final class KernelLogScan: Sendable {
 }
 
 /// What one read of the kernel log found.
-public struct KernelLogRead: Sendable {
-    public var xids = XidTally()
-    public var events = KernelEvents()
-    public var lines = 0
-    public var source = ""
+package struct KernelLogRead: Sendable {
+    package var xids = XidTally()
+    package var events = KernelEvents()
+    package var lines = 0
+    package var source = ""
 
     mutating func add(_ line: Substring) {
         lines += 1

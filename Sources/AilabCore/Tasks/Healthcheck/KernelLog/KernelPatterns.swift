@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// What the kernel complains about, as healthcheck names it (the `kind` label of the metrics).
-public enum KernelEventKind: String, Sendable, Codable, CaseIterable {
+package enum KernelEventKind: String, Sendable, Codable, CaseIterable {
     case filesystemReadOnly = "fs_readonly"
     case ioError = "io_error"
     case nvme
