@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Character {
@@ -18,12 +18,13 @@ extension StringProtocol {
     /// Control characters shown as `\x0a`, so that text from outside (a process name, a tool's
     /// message) can neither add a line nor drive the terminal.
     package var escapingControls: String {
-        String(unicodeScalars.map { scalar -> String in
-            let value = scalar.value
-            guard value < 0x20 || (0x7f...0x9f).contains(value) else { return String(scalar) }
-            let digits = String(value, radix: 16)
-            return "\\x" + (digits.count < 2 ? "0" : "") + digits
-        }.joined())
+        String(
+            unicodeScalars.map { scalar -> String in
+                let value = scalar.value
+                guard value < 0x20 || (0x7f...0x9f).contains(value) else { return String(scalar) }
+                let digits = String(value, radix: 16)
+                return "\\x" + (digits.count < 2 ? "0" : "") + digits
+            }.joined())
     }
 
     /// Filled with spaces on the right to `width` characters; longer text stays whole.
@@ -37,6 +38,7 @@ extension Double {
     package func fixed(_ digits: Int) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         let written = withVaList([digits, self]) { vsnprintf(&buffer, buffer.count, "%.*f", $0) }
-        return written < buffer.count ? String(decoding: buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }, as: UTF8.self) : String(self)
+        return written < buffer.count
+            ? String(decoding: buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }, as: UTF8.self) : String(self)
     }
 }

@@ -13,10 +13,12 @@ struct Ailab: AsyncParsableCommand {
         version: AilabVersion.current,
         groupedSubcommands: [
             CommandGroup(name: "Reports (read-only)", subcommands: [HealthcheckCommand.self, DiskWatchCommand.self, VMAuditCommand.self]),
-            CommandGroup(name: "Changes (dry run unless --execute)", subcommands: [
-                AptCleanupCommand.self, KernelCleanupCommand.self, DockerCleanupCommand.self, ConfigBackupCommand.self,
-                UpgradeCommand.self,
-            ]),
+            CommandGroup(
+                name: "Changes (dry run unless --execute)",
+                subcommands: [
+                    AptCleanupCommand.self, KernelCleanupCommand.self, DockerCleanupCommand.self, ConfigBackupCommand.self,
+                    UpgradeCommand.self,
+                ]),
             CommandGroup(name: "Configuration", subcommands: [ConfigCommand.self]),
         ]
     )

@@ -17,17 +17,23 @@ struct ConfigBackupCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var config: ConfigOption
 
-    @Option(parsing: .unconditional,
-            help: "Folder for the archives (a real folder owned by root, writable by no one else; created 0700). Default: backup.dest, else /srv/backups/ailab-config.",
-            transform: OptionValue.path)
+    @Option(
+        parsing: .unconditional,
+        help:
+            "Folder for the archives (a real folder owned by root, writable by no one else; created 0700). Default: backup.dest, else /srv/backups/ailab-config.",
+        transform: OptionValue.path)
     var dest: String?
 
-    @Option(parsing: .unconditional, help: "Delete archives older than this many days (\(Limits.retentionDays.words)). Default: backup.retention_days, else 30.",
-            transform: OptionValue.integer(Limits.retentionDays, "days"))
+    @Option(
+        parsing: .unconditional,
+        help: "Delete archives older than this many days (\(Limits.retentionDays.words)). Default: backup.retention_days, else 30.",
+        transform: OptionValue.integer(Limits.retentionDays, "days"))
     var retentionDays: Int?
 
-    @Option(parsing: .unconditional, help: "Always keep at least this many of the newest archives (\(Limits.keepMin.words)). Default: backup.keep_min, else 3.",
-            transform: OptionValue.integer(Limits.keepMin))
+    @Option(
+        parsing: .unconditional,
+        help: "Always keep at least this many of the newest archives (\(Limits.keepMin.words)). Default: backup.keep_min, else 3.",
+        transform: OptionValue.integer(Limits.keepMin))
     var keepMin: Int?
 
     @Option(parsing: .unconditionalSingleValue, help: "Another file or folder to archive (repeatable).", transform: OptionValue.path)
@@ -39,9 +45,10 @@ struct ConfigBackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try config.load()
-        let task = ConfigBackupTask(mode: try safety.mode(), destination: settings.backupDest.overridden(by: dest).value,
-                                    retentionDays: settings.backupRetentionDays.overridden(by: retentionDays).value,
-                                    keepMin: settings.backupKeepMin.overridden(by: keepMin).value, includes: include.map(Paths.absolute))
+        let task = ConfigBackupTask(
+            mode: try safety.mode(), destination: settings.backupDest.overridden(by: dest).value,
+            retentionDays: settings.backupRetentionDays.overridden(by: retentionDays).value,
+            keepMin: settings.backupKeepMin.overridden(by: keepMin).value, includes: include.map(Paths.absolute))
         try await output.run(task, in: .live())
     }
 }

@@ -64,8 +64,12 @@ struct ConfigReport: Encodable {
 
     init(_ config: AilabConfig) {
         file = config.file
-        func line(_ key: String, _ setting: Setting<Int>) -> Line { Line(key: key, value: .int(Int64(setting.value)), source: setting.source) }
-        func expect(_ key: String, _ value: JSONValue) -> Line { Line(key: "expect." + key, value: value, source: config.expectSource(key)) }
+        func line(_ key: String, _ setting: Setting<Int>) -> Line {
+            Line(key: key, value: .int(Int64(setting.value)), source: setting.source)
+        }
+        func expect(_ key: String, _ value: JSONValue) -> Line {
+            Line(key: "expect." + key, value: value, source: config.expectSource(key))
+        }
         func texts(_ items: [String]) -> JSONValue { .array(items.map(JSONValue.string)) }
         let declared = config.expect
         settings = [
@@ -88,9 +92,12 @@ struct ConfigReport: Encodable {
 
     var text: String {
         let width = settings.map(\.key.count).max() ?? 0
-        let header = file.map { "configuration file: \($0)" } ?? "configuration file: none (\(ConfigFile.defaultPath) is absent; defaults apply)"
-        return ([header] + settings.map { line in
-            line.key.padded(to: width + 2) + line.text + "  [\(line.source.rawValue)]"
-        }).joined(separator: "\n") + "\n"
+        let header =
+            file.map { "configuration file: \($0)" } ?? "configuration file: none (\(ConfigFile.defaultPath) is absent; defaults apply)"
+        return
+            ([header]
+            + settings.map { line in
+                line.key.padded(to: width + 2) + line.text + "  [\(line.source.rawValue)]"
+            }).joined(separator: "\n") + "\n"
     }
 }

@@ -16,13 +16,16 @@ struct DockerCleanupCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var config: ConfigOption
 
-    @Option(parsing: .unconditional, help: "Prune build cache unused for more than this many hours (\(Limits.cacheAgeHours.words)).",
-            transform: OptionValue.integer(Limits.cacheAgeHours, "hours"))
+    @Option(
+        parsing: .unconditional, help: "Prune build cache unused for more than this many hours (\(Limits.cacheAgeHours.words)).",
+        transform: OptionValue.integer(Limits.cacheAgeHours, "hours"))
     var cacheAge = 168
 
-    @Option(parsing: .unconditional,
-            help: "Remove containers, images and networks unused for more than this many days (\(Limits.dockerMaxAgeDays.words)). Default: docker.max_age_days, else 14.",
-            transform: OptionValue.integer(Limits.dockerMaxAgeDays, "days"))
+    @Option(
+        parsing: .unconditional,
+        help:
+            "Remove containers, images and networks unused for more than this many days (\(Limits.dockerMaxAgeDays.words)). Default: docker.max_age_days, else 14.",
+        transform: OptionValue.integer(Limits.dockerMaxAgeDays, "days"))
     var maxAge: Int?
 
     @Flag(help: "Remove every stopped container and every unused image and network, whatever its age (docker system prune -a).")
@@ -30,8 +33,9 @@ struct DockerCleanupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try config.load()
-        let task = DockerCleanupTask(mode: try safety.mode(), cacheAgeHours: cacheAge,
-                                     maxAgeDays: settings.dockerMaxAgeDays.overridden(by: maxAge).value, all: all)
+        let task = DockerCleanupTask(
+            mode: try safety.mode(), cacheAgeHours: cacheAge,
+            maxAgeDays: settings.dockerMaxAgeDays.overridden(by: maxAge).value, all: all)
         try await output.run(task, in: .live())
     }
 }

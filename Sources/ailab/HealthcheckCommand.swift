@@ -16,12 +16,14 @@ struct HealthcheckCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var config: ConfigOption
 
-    @Option(name: .customLong("output"), parsing: .unconditional,
-            help: "Also write the report to this file (atomically, mode 0600).", transform: OptionValue.newFile)
+    @Option(
+        name: .customLong("output"), parsing: .unconditional,
+        help: "Also write the report to this file (atomically, mode 0600).", transform: OptionValue.newFile)
     var outputFile: String?
 
-    @Option(parsing: .unconditional, help: "Seconds each probe may take (\(Limits.timeout.words)). Default: healthcheck.timeout, else 10.",
-            transform: OptionValue.integer(Limits.timeout, "seconds"))
+    @Option(
+        parsing: .unconditional, help: "Seconds each probe may take (\(Limits.timeout.words)). Default: healthcheck.timeout, else 10.",
+        transform: OptionValue.integer(Limits.timeout, "seconds"))
     var timeout: Int?
 
     @OptionGroup var disk: ThresholdOption

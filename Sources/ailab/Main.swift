@@ -3,7 +3,7 @@ import ArgumentParser
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The one place where outcomes become exit codes: 0, 1 or 2 and nothing else.
@@ -51,7 +51,8 @@ enum Main {
 
     /// `--format json` asked for one JSON object, and gets one even when the options are refused.
     static func printJSONIfAsked(_ arguments: [String], _ message: String) {
-        let json = zip(arguments, arguments.dropFirst()).contains { $0 == "--format" && $1 == "json" } || arguments.contains("--format=json")
+        let json =
+            zip(arguments, arguments.dropFirst()).contains { $0 == "--format" && $1 == "json" } || arguments.contains("--format=json")
         guard json, let task = arguments.first, TaskName.all.contains(task) else { return }
         let report = Report.stopped(task, reason: message, status: .usage, dryRun: nil, in: .live())
         StandardStreams.out(JSONRenderer.render(report))

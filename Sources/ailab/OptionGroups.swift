@@ -3,7 +3,7 @@ import ArgumentParser
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a core check inside validate(): its usage error becomes argument-parser's, and so exit 2.
@@ -62,8 +62,9 @@ enum OptionValue {
         let parts = text.components(separatedBy: "://")
         let scheme = parts.first ?? ""
         guard parts.count == 2, !scheme.isEmpty, scheme.first?.isLetter == true,
-              scheme.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "+") }),
-              !parts[1].contains(where: { $0.isWhitespace }) else {
+            scheme.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "+") }),
+            !parts[1].contains(where: { $0.isWhitespace })
+        else {
             throw ValidationError("expected a libvirt URI such as qemu:///system")
         }
         return text
@@ -78,9 +79,10 @@ struct OutputOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Output format: text or json.")
     var format: OutputFormat = .text
 
-    @Option(parsing: .unconditional,
-            help: "Also write Prometheus metrics to DIR/ailab-<task>.prom (node_exporter textfile collector). Default: $AILAB_TEXTFILE_DIR.",
-            transform: OptionValue.folder)
+    @Option(
+        parsing: .unconditional,
+        help: "Also write Prometheus metrics to DIR/ailab-<task>.prom (node_exporter textfile collector). Default: $AILAB_TEXTFILE_DIR.",
+        transform: OptionValue.folder)
     var textfileDir: String?
 
     /// Runs the task and finishes its report. A task that stops early still prints one JSON object
@@ -139,8 +141,9 @@ struct OutputOptions: ParsableArguments {
 
 /// `--config FILE` on every task: the file wins over $AILAB_CONFIG, which wins over /etc/ailab/ailab.yaml.
 struct ConfigOption: ParsableArguments {
-    @Option(name: .customLong("config"), parsing: .unconditional,
-            help: "Configuration file (default: $AILAB_CONFIG, else /etc/ailab/ailab.yaml if present).", transform: OptionValue.path)
+    @Option(
+        name: .customLong("config"), parsing: .unconditional,
+        help: "Configuration file (default: $AILAB_CONFIG, else /etc/ailab/ailab.yaml if present).", transform: OptionValue.path)
     var file: String?
 
     func validate() throws {
@@ -170,14 +173,17 @@ struct SafetyOptions: ParsableArguments {
 
 /// `--threshold`, shared by disk-watch and healthcheck: one condition, one threshold.
 struct ThresholdOption: ParsableArguments {
-    @Option(parsing: .unconditional,
-            help: "Use% (\(Limits.threshold.words)) at or above which a filesystem fails. Default: disk.threshold, $AILAB_DISK_THRESHOLD, else 85.",
-            transform: OptionValue.integer(Limits.threshold, "a whole percentage"))
+    @Option(
+        parsing: .unconditional,
+        help:
+            "Use% (\(Limits.threshold.words)) at or above which a filesystem fails. Default: disk.threshold, $AILAB_DISK_THRESHOLD, else 85.",
+        transform: OptionValue.integer(Limits.threshold, "a whole percentage"))
     var threshold: Int?
 }
 
 struct LockTimeoutOption: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Seconds (\(Limits.lockTimeout.words)) apt-get waits for the dpkg lock before giving up (exit 1).",
-            transform: OptionValue.integer(Limits.lockTimeout, "seconds"))
+    @Option(
+        parsing: .unconditional, help: "Seconds (\(Limits.lockTimeout.words)) apt-get waits for the dpkg lock before giving up (exit 1).",
+        transform: OptionValue.integer(Limits.lockTimeout, "seconds"))
     var lockTimeout: Int = 300
 }

@@ -27,8 +27,9 @@ struct UpgradeCommand: AsyncParsableCommand {
     var security = false
 
     func run() async throws {
-        let task = UpgradeTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade,
-                               securityOnly: security)
+        let task = UpgradeTask(
+            mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade,
+            securityOnly: security)
         try await output.run(task, in: .live())
     }
 }

@@ -14,8 +14,9 @@ struct VMAuditCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var config: ConfigOption
 
-    @Option(parsing: .unconditional, help: "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else virsh's own default).",
-            transform: OptionValue.libvirtURI)
+    @Option(
+        parsing: .unconditional, help: "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else virsh's own default).",
+        transform: OptionValue.libvirtURI)
     var connect: String?
 
     func run() async throws {

@@ -49,15 +49,16 @@ import Testing
             runningKernel: running)
     }
 
-    @Test(arguments: [
-        ("linux-image-6.8.0-45-generic", "6.8.0-45-generic"),
-        ("linux-image-unsigned-6.8.0-45-generic", "6.8.0-45-generic"),
-        ("linux-image-5.15.0-1045-nvidia", "5.15.0-1045-nvidia"),
-        ("linux-image-generic", nil),
-        ("linux-image-generic-hwe-22.04", nil),
-        ("linux-image-extra-3.13.0-32-generic", nil),
-        ("linux-headers-6.8.0-45-generic", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("linux-image-6.8.0-45-generic", "6.8.0-45-generic"),
+            ("linux-image-unsigned-6.8.0-45-generic", "6.8.0-45-generic"),
+            ("linux-image-5.15.0-1045-nvidia", "5.15.0-1045-nvidia"),
+            ("linux-image-generic", nil),
+            ("linux-image-generic-hwe-22.04", nil),
+            ("linux-image-extra-3.13.0-32-generic", nil),
+            ("linux-headers-6.8.0-45-generic", nil),
+        ] as [(String, String?)])
     func versionedImagesAreRecognised(name: String, release: String?) {
         #expect(PackageRules.kernelRelease(ofImage: name) == release)
     }
@@ -73,26 +74,30 @@ import Testing
     }
 
     @Test func twoKernelsMustRemain() {
-        let ok = Self.survey(installed: ["linux-image-6.8.0-40-generic", "linux-image-6.8.0-45-generic", "linux-image-6.8.0-47-generic"],
-                             removed: ["linux-image-6.8.0-40-generic"])
+        let ok = Self.survey(
+            installed: ["linux-image-6.8.0-40-generic", "linux-image-6.8.0-45-generic", "linux-image-6.8.0-47-generic"],
+            removed: ["linux-image-6.8.0-40-generic"])
         #expect(ok.allowed)
-        let tooFew = Self.survey(installed: ["linux-image-6.8.0-45-generic", "linux-image-6.8.0-47-generic"],
-                                 removed: ["linux-image-6.8.0-45-generic"])
+        let tooFew = Self.survey(
+            installed: ["linux-image-6.8.0-45-generic", "linux-image-6.8.0-47-generic"],
+            removed: ["linux-image-6.8.0-45-generic"])
         #expect(!tooFew.allowed)
         #expect(tooFew.guardCheck("kernel guard")?.status == .failed)
     }
 
     @Test func unsignedImagesCount() {
-        let survey = Self.survey(installed: ["linux-image-unsigned-6.8.0-40-generic", "linux-image-6.8.0-45-generic", "linux-image-6.8.0-47-generic"],
-                                 removed: ["linux-image-6.8.0-45-generic"])
+        let survey = Self.survey(
+            installed: ["linux-image-unsigned-6.8.0-40-generic", "linux-image-6.8.0-45-generic", "linux-image-6.8.0-47-generic"],
+            removed: ["linux-image-6.8.0-45-generic"])
         #expect(survey.installedKernels.count == 3)
         #expect(survey.remainingKernels == ["linux-image-unsigned-6.8.0-40-generic", "linux-image-6.8.0-47-generic"])
         #expect(survey.allowed)
     }
 
     @Test func runningKernelMustStay() {
-        let survey = Self.survey(installed: ["linux-image-6.8.0-40-generic", "linux-image-6.8.0-45-generic", "linux-image-6.8.0-47-generic"],
-                                 removed: ["linux-image-6.8.0-47-generic"], running: "6.8.0-47-generic")
+        let survey = Self.survey(
+            installed: ["linux-image-6.8.0-40-generic", "linux-image-6.8.0-45-generic", "linux-image-6.8.0-47-generic"],
+            removed: ["linux-image-6.8.0-47-generic"], running: "6.8.0-47-generic")
         #expect(!survey.allowed)
         #expect(survey.guardCheck("running kernel")?.status == .failed)
     }
@@ -110,7 +115,8 @@ import Testing
 
 /// The package tasks on the fake runner: guards, plans and the gate.
 @Suite(.timeLimit(.minutes(2))) struct PackageTaskTests {
-    static let threeKernels = "linux-image-6.8.0-40-generic\t6.8.0-40.40\tii \nlinux-image-6.8.0-45-generic\t6.8.0-45.45\tii \nlinux-image-6.8.0-47-generic\t6.8.0-47.47\tii \n"
+    static let threeKernels =
+        "linux-image-6.8.0-40-generic\t6.8.0-40.40\tii \nlinux-image-6.8.0-45-generic\t6.8.0-45.45\tii \nlinux-image-6.8.0-47-generic\t6.8.0-47.47\tii \n"
 
     func runner(simulation: String, images: String = threeKernels) -> FakeRunner {
         let runner = FakeRunner()
@@ -119,7 +125,9 @@ import Testing
         runner.on("dpkg-query", stdout: images)
         runner.on("uname", ["-r"], stdout: "6.8.0-47-generic\n")
         runner.on("apt-config", stdout: "LISTS='/nonexistent/'\n")
-        runner.on("df", stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 ext4 1000000 500000 500000 50% /boot\n")
+        runner.on(
+            "df", stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 ext4 1000000 500000 500000 50% /boot\n"
+        )
         return runner
     }
 
@@ -142,14 +150,16 @@ import Testing
         let fake = try FakeContext(runner: runner, answer: "EXECUTE")
         let report = try await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: true), lockTimeout: 7), in: fake.context)
         #expect(report.exitStatus == .ok)
-        #expect(fake.runner.mutatingCalls.map(\.arguments) == [
-            ["-o", "DPkg::Lock::Timeout=7", "update"],
-            ["-o", "DPkg::Lock::Timeout=7", "-y", "autoremove", "--purge"],
-            ["-o", "DPkg::Lock::Timeout=7", "autoclean"],
-        ])
-        #expect(fake.runner.mutatingCalls.allSatisfy {
-            $0.environment == ["DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "l"]
-        })
+        #expect(
+            fake.runner.mutatingCalls.map(\.arguments) == [
+                ["-o", "DPkg::Lock::Timeout=7", "update"],
+                ["-o", "DPkg::Lock::Timeout=7", "-y", "autoremove", "--purge"],
+                ["-o", "DPkg::Lock::Timeout=7", "autoclean"],
+            ])
+        #expect(
+            fake.runner.mutatingCalls.allSatisfy {
+                $0.environment == ["DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "l"]
+            })
     }
 
     @Test(arguments: [
@@ -172,8 +182,11 @@ import Testing
 
     @Test func heldLockFailsWithTheHolder() async throws {
         let runner = runner(simulation: "Purg linux-image-6.8.0-40-generic [6.8.0-40.40]\n")
-        runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=300", "-y", "autoremove", "--purge"],
-                  stderr: "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n", exit: 100)
+        runner.on(
+            "apt-get", ["-o", "DPkg::Lock::Timeout=300", "-y", "autoremove", "--purge"],
+            stderr:
+                "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n",
+            exit: 100)
         let fake = try FakeContext(runner: runner)
         let report = try await TaskHarness.run(KernelCleanupTask(mode: .execute(interactive: false), lockTimeout: 300), in: fake.context)
         #expect(report.exitStatus == .failed)
@@ -184,8 +197,10 @@ import Testing
         let runner = runner(simulation: "")
         let updated = Counter()
         runner.on("apt-get", ["-s", "autoremove", "--purge"]) { invocation in
-            InvocationResult(invocation: invocation, termination: .exited(0), stdout: updated.value > 0
-                ? "Purg linux-image-6.8.0-40-generic [6.8.0-40.40]\n" : "")
+            InvocationResult(
+                invocation: invocation, termination: .exited(0),
+                stdout: updated.value > 0
+                    ? "Purg linux-image-6.8.0-40-generic [6.8.0-40.40]\n" : "")
         }
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=300", "update"]) { invocation in
             _ = updated.next()

@@ -7,7 +7,10 @@ import Testing
     @Test func atMostTheLimitRunAtOnceAndTheOrderHolds() async throws {
         let running = Mutex((now: 0, most: 0))
         let results = try await boundedMap(Array(0..<24), limit: 4) { item in
-            running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            running.withLock {
+                $0.now += 1
+                $0.most = max($0.most, $0.now)
+            }
             try await Task.sleep(for: .milliseconds(5))
             running.withLock { $0.now -= 1 }
             return item * 2

@@ -17,7 +17,9 @@ import Testing
     }
 
     @Test func recentArchivesStay() {
-        let entries = [Self.entry("ailab-config-20261101-033000.tar.gz", daysOld: 29), Self.entry("ailab-config-20261001-033000.tar.gz", daysOld: 31)]
+        let entries = [
+            Self.entry("ailab-config-20261101-033000.tar.gz", daysOld: 29), Self.entry("ailab-config-20261001-033000.tar.gz", daysOld: 31),
+        ]
         let expired = Retention.expired(entries, now: Self.now, retentionDays: 30, keepMin: 0, addingNewArchive: true)
         #expect(expired.map(\.name) == ["ailab-config-20261001-033000.tar.gz"])
     }
@@ -76,11 +78,14 @@ import Testing
         let old = folder + "/ailab-config-20200101-000000.tar.gz"
         try Data("old".utf8).write(to: URL(fileURLWithPath: old))
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 0)], ofItemAtPath: old)
-        fake.runner.on("tar", stderr: "tar: /backups/x: Cannot write: No space left on device\ntar: Error is not recoverable: exiting now", exit: 2)
+        fake.runner.on(
+            "tar", stderr: "tar: /backups/x: Cannot write: No space left on device\ntar: Error is not recoverable: exiting now", exit: 2)
         let task = ConfigBackupTask(mode: .execute(interactive: false), destination: "/backups", retentionDays: 0, keepMin: 0, includes: [])
         let report = try await TaskHarness.run(task, in: context)
         #expect(report.exitStatus == .failed)
-        #expect(report.check("archive")?.detail.hasPrefix("tar: no space left on device (exit 2)") == true, "\(String(describing: report.check("archive")))")
+        #expect(
+            report.check("archive")?.detail.hasPrefix("tar: no space left on device (exit 2)") == true,
+            "\(String(describing: report.check("archive")))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["ailab-config-20200101-000000.tar.gz"])
     }
 
@@ -113,7 +118,8 @@ import Testing
     }
 
     @Test func repeatedAndNestedIncludesAreArchivedOnce() {
-        #expect(BackupSources.distinct(["/etc", "/srv/models", "/srv/models/", "/etc/ssh", "/root/.bashrc", "/srv/models/a"])
+        #expect(
+            BackupSources.distinct(["/etc", "/srv/models", "/srv/models/", "/etc/ssh", "/root/.bashrc", "/srv/models/a"])
                 == ["/etc", "/srv/models", "/root/.bashrc"])
         #expect(BackupSources.distinct(["/srv/a-b", "/srv/a"]) == ["/srv/a-b", "/srv/a"])
     }

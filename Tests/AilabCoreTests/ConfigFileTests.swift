@@ -63,7 +63,8 @@ import Testing
         #expect(expect.http == ["http://127.0.0.1:9090/-/healthy"])
         #expect(expect.listening?.map(\.description) == ["22/tcp", "9100/tcp", "51820/udp"])
         #expect(expect.sysctl == [.init(key: "net.ipv4.ip_forward", value: "1")])
-        #expect(expect.sshd == [.init(key: "passwordauthentication", value: "no"), .init(key: "permitrootlogin", value: "prohibit-password")])
+        #expect(
+            expect.sshd == [.init(key: "passwordauthentication", value: "no"), .init(key: "permitrootlogin", value: "prohibit-password")])
         #expect(expect.sshdConfig == "/etc/ssh/sshd_config")
         #expect(expect.firewall && expect.gpus == 8)
         #expect(config.expectSource("gpus") == .file)
@@ -76,7 +77,8 @@ import Testing
         #expect(defaults.file == nil || defaults.file == ConfigFile.defaultPath)
         let fromFile = try load("disk:\n  threshold: 80\n")
         #expect(fromFile.diskThreshold == Setting(80, .file))
-        let environment = try load("disk:\n  threshold: 80\n", environment: ["AILAB_DISK_THRESHOLD": "70", "AILAB_HEALTHCHECK_TIMEOUT": "30"])
+        let environment = try load(
+            "disk:\n  threshold: 80\n", environment: ["AILAB_DISK_THRESHOLD": "70", "AILAB_HEALTHCHECK_TIMEOUT": "30"])
         #expect(environment.diskThreshold == Setting(70, .environment))
         #expect(environment.healthcheckTimeout == Setting(30, .environment))
         #expect(environment.diskThreshold.overridden(by: 60) == Setting(60, .flag))
@@ -112,7 +114,10 @@ import Testing
         ("disk: [1, 2]\n", "line 1: 'disk' must hold keys"),
         ("- a\n- b\n", "expected sections such as 'disk:'"),
         ("disk:\n  threshold: [90\n", "malformed YAML"),
-        ("expect:\n  services: [\"--host=attacker@198.51.100.7\"]\n", "'--host=attacker@198.51.100.7' starts with '-' and would read as an option"),
+        (
+            "expect:\n  services: [\"--host=attacker@198.51.100.7\"]\n",
+            "'--host=attacker@198.51.100.7' starts with '-' and would read as an option"
+        ),
         ("expect:\n  services: [\"ssh service\"]\n", "expected names without blanks or control characters, got 'ssh service'"),
         ("expect:\n  tcp: [\"-oProxyCommand=x:22\"]\n", "starts with '-'"),
         ("expect:\n  sysctl: [\"-a=1\"]\n", "starts with '-'"),
@@ -150,7 +155,8 @@ import Testing
         chmod(folder.path, 0o777)
         defer { chmod(folder.path, 0o755) }
         #expect { try ConfigFile.load(flag: path, environment: [:]) } throws: { error in
-            (error as? AilabError)?.message.contains("is in a folder root cannot trust: \(folder.path) is writable by group or others") == true
+            (error as? AilabError)?.message.contains("is in a folder root cannot trust: \(folder.path) is writable by group or others")
+                == true
         }
         chmod(folder.path, 0o755)
         let huge = folder.path + "/huge.yaml"
@@ -168,7 +174,9 @@ import Testing
     }
 
     @Test func badEnvironmentValueIsAUsageErrorNamingIt() {
-        #expect(usageError("", environment: ["AILAB_DISK_THRESHOLD": "50%"])?.contains("AILAB_DISK_THRESHOLD: expected an integer from 1 to 100, got '50%'") == true)
+        #expect(
+            usageError("", environment: ["AILAB_DISK_THRESHOLD": "50%"])?.contains(
+                "AILAB_DISK_THRESHOLD: expected an integer from 1 to 100, got '50%'") == true)
         #expect(usageError("", environment: ["AILAB_BACKUP_DEST": "x"])?.contains("AILAB_BACKUP_DEST: expected an absolute path") == true)
     }
 

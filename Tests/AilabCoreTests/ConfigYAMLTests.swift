@@ -12,7 +12,8 @@ import Testing
 
     func section(_ root: Node, _ name: String) -> [ConfigYAML.Entry] {
         guard case .mapping(let sections) = root,
-              case .mapping(let entries) = sections.first(where: { $0.key.text == name })?.value else { return [] }
+            case .mapping(let entries) = sections.first(where: { $0.key.text == name })?.value
+        else { return [] }
         return entries
     }
 
@@ -35,7 +36,8 @@ import Testing
     }
 
     @Test func blockAndFlowListsQuotesAndComments() throws {
-        let root = try ConfigYAML.parse("""
+        let root = try ConfigYAML.parse(
+            """
             ---
             # a comment
             expect:\r
@@ -57,7 +59,10 @@ import Testing
         #expect(scalars(value(root, "expect", "http")) == [])
         #expect(scalars(value(root, "expect", "sysctl")) == ["it's"])
         #expect(value(root, "expect", "firewall") == .null)
-        guard case .mapping(let sections) = root else { Issue.record("no mapping"); return }
+        guard case .mapping(let sections) = root else {
+            Issue.record("no mapping")
+            return
+        }
         #expect(scalars(sections.last?.value) == ["a"])
         #expect(try ConfigYAML.parse("") == .null)
         #expect(try ConfigYAML.parse("# only a comment\n\n") == .null)

@@ -6,9 +6,11 @@ import Testing
         let rows = try DiskFree.parseBlocks(try Fixture.text("df/df-PT-debian12-squashfs-ext4-space.txt"))
         #expect(rows.count == 8)
         let root = try #require(rows.first { $0.mountPoint == "/" })
-        #expect(root == BlockUsage(
-            source: "/dev/vda", type: "ext4", mountPoint: "/", sizeBytes: 264_212_084 * 1024,
-            usedBytes: 16_100_884 * 1024, availableBytes: 82_964_728 * 1024, usedPercent: 17))
+        #expect(
+            root
+                == BlockUsage(
+                    source: "/dev/vda", type: "ext4", mountPoint: "/", sizeBytes: 264_212_084 * 1024,
+                    usedBytes: 16_100_884 * 1024, availableBytes: 82_964_728 * 1024, usedPercent: 17))
         #expect(rows.contains { $0.mountPoint == "/tmp/t/with space" && $0.type == "tmpfs" })
     }
 
@@ -24,8 +26,11 @@ import Testing
     @Test func parsesInodeTables() throws {
         let rows = try DiskFree.parseInodes(try Fixture.text("df/df-PTi-debian12-inodes-exhausted.txt"))
         let loop = try #require(rows.first { $0.mountPoint == "/tmp/t/m2" })
-        #expect(loop == InodeUsage(source: "/dev/loop1", type: "ext4", mountPoint: "/tmp/t/m2",
-                                   inodes: 64, used: 64, free: 0, usedPercent: 100))
+        #expect(
+            loop
+                == InodeUsage(
+                    source: "/dev/loop1", type: "ext4", mountPoint: "/tmp/t/m2",
+                    inodes: 64, used: 64, free: 0, usedPercent: 100))
     }
 
     @Test func exhaustedInodesWarnOnANearlyEmptyFilesystem() throws {
@@ -68,4 +73,3 @@ import Testing
         #expect(DiskAssessment(threshold: 90, nearMargin: 10).status(forPercent: percent) == expected)
     }
 }
-

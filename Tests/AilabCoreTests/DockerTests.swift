@@ -24,7 +24,8 @@ import Testing
     }
 
     @Test func buildCacheRecordsWithDockersHumanAges() throws {
-        let json = #"{"BuildCache":[{"ID":"a1","Size":"12.3MB","LastUsedSince":"2 weeks ago","InUse":false},{"ID":"b2","Size":"1kB","LastUsedSince":"About an hour ago","InUse":false}]}"#
+        let json =
+            #"{"BuildCache":[{"ID":"a1","Size":"12.3MB","LastUsedSince":"2 weeks ago","InUse":false},{"ID":"b2","Size":"1kB","LastUsedSince":"About an hour ago","InUse":false}]}"#
         let records = try DockerObjects.buildCache(json)
         #expect(records.map(\.id) == ["a1", "b2"])
         #expect(records.map(\.sizeBytes) == [12_300_000, 1000])
@@ -58,7 +59,8 @@ import Testing
         let images = try DockerObjects.images(try Fixture.text("docker/images.jsonl"))
         let kept = try #require(containers.first { $0.name == "kept" })
         let keptImage = try #require(images.first { $0.reference == "ailab-test/keep:1" })
-        runner.on("docker", ["inspect", "--type", "container", "--format", "{{.Id}} {{.Image}}", kept.id], stdout: "\(kept.id) \(keptImage.id)\n")
+        runner.on(
+            "docker", ["inspect", "--type", "container", "--format", "{{.Id}} {{.Image}}", kept.id], stdout: "\(kept.id) \(keptImage.id)\n")
         runner.on("docker", ["system", "prune", "-af", "--filter", "label!=ailab.keep"], stdout: "Total reclaimed space: 1.982MB\n")
         runner.on("docker", ["builder", "prune", "-af", "--filter", "until=24h"], stdout: "Total reclaimed space: 0B\n")
         return runner
@@ -79,12 +81,14 @@ import Testing
 
     @Test func executeRunsExactlyTheTwoPrunesAndSumsTheReclaimedSpace() async throws {
         let fake = try FakeContext(runner: try engine())
-        let report = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24, all: true),
-                                               in: fake.context)
-        #expect(fake.runner.mutatingCalls.map(\.arguments) == [
-            ["system", "prune", "-af", "--filter", "label!=ailab.keep"],
-            ["builder", "prune", "-af", "--filter", "until=24h"],
-        ])
+        let report = try await TaskHarness.run(
+            DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24, all: true),
+            in: fake.context)
+        #expect(
+            fake.runner.mutatingCalls.map(\.arguments) == [
+                ["system", "prune", "-af", "--filter", "label!=ailab.keep"],
+                ["builder", "prune", "-af", "--filter", "until=24h"],
+            ])
         #expect(report.check("reclaimed")?.detail.hasPrefix("1.9 MiB") == true)
     }
 
@@ -109,13 +113,16 @@ import Testing
         #expect(kept.check("unused networks")?.detail == "none to remove")
         let monthLater = try FakeContext(runner: try engine(), now: fourDaysLater.addingTimeInterval(30 * 86400))
         let runner = monthLater.runner
-        for arguments in [["container", "prune", "-f", "--filter", "until=336h", "--filter", "label!=ailab.keep"],
-                          ["image", "prune", "-af", "--filter", "until=336h", "--filter", "label!=ailab.keep"],
-                          ["image", "prune", "-f", "--filter", "label!=ailab.keep"],
-                          ["network", "prune", "-f", "--filter", "until=336h", "--filter", "label!=ailab.keep"]] {
+        for arguments in [
+            ["container", "prune", "-f", "--filter", "until=336h", "--filter", "label!=ailab.keep"],
+            ["image", "prune", "-af", "--filter", "until=336h", "--filter", "label!=ailab.keep"],
+            ["image", "prune", "-f", "--filter", "label!=ailab.keep"],
+            ["network", "prune", "-f", "--filter", "until=336h", "--filter", "label!=ailab.keep"],
+        ] {
             runner.on("docker", arguments, stdout: "Total reclaimed space: 0B\n")
         }
-        let pruned = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24), in: monthLater.context)
+        let pruned = try await TaskHarness.run(
+            DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24), in: monthLater.context)
         #expect(pruned.check("unused images")?.detail == "1 (older than 14 days, or dangling) would be removed, 1.9 MiB in all")
         #expect(runner.mutatingCalls.count == 5)
         #expect(runner.mutatingCalls.allSatisfy { !$0.arguments.contains("system") })
@@ -133,8 +140,9 @@ import Testing
     @Test(arguments: [false, true])
     func unreachableDaemonExits1WithDockersMessage(timedOut: Bool) async throws {
         let runner = FakeRunner(installed: ["dockerd"])
-        runner.on("docker", ["info", "--format", "{{.ServerVersion}}"],
-                  stderr: "Cannot connect to the Docker daemon at unix:///nope.sock. Is the docker daemon running?", exit: 1, timedOut: timedOut)
+        runner.on(
+            "docker", ["info", "--format", "{{.ServerVersion}}"],
+            stderr: "Cannot connect to the Docker daemon at unix:///nope.sock. Is the docker daemon running?", exit: 1, timedOut: timedOut)
         let fake = try FakeContext(runner: runner)
         let report = try await TaskHarness.run(DockerCleanupTask(mode: .dryRun, cacheAgeHours: 168), in: fake.context)
         #expect(report.exitStatus == .failed)

@@ -8,7 +8,8 @@ import Testing
         let host = try HealthyHost()
         var expect = Expectations()
         expect.services = ["ssh.service", "prometheus-node-exporter.service"]
-        host.runner.on("systemctl", ["is-active", "--", "ssh.service", "prometheus-node-exporter.service"], stdout: "active\nfailed\n", exit: 3)
+        host.runner.on(
+            "systemctl", ["is-active", "--", "ssh.service", "prometheus-node-exporter.service"], stdout: "active\nfailed\n", exit: 3)
         let found = try await host.report(expectations: expect).checks(in: "expectations")
         #expect(found["service ssh.service"]?.status == .ok)
         #expect(found["service prometheus-node-exporter.service"]?.status == .failed)
@@ -25,11 +26,15 @@ import Testing
         #expect(firewall.status == .failed)
         #expect(firewall.detail == "nft: inbound policy none (no input chain), 0 rule(s); the input path accepts everything")
         host.runner.on("nft", ["list", "ruleset"], stdout: HealthyHost.dropRuleset)
-        #expect(try await host.report(expectations: expect).checks(in: "expectations")["firewall"]?.detail == "nft: inbound policy drop, 3 rule(s)")
+        #expect(
+            try await host.report(expectations: expect).checks(in: "expectations")["firewall"]?.detail
+                == "nft: inbound policy drop, 3 rule(s)")
     }
 
     @Test func iptablesRulesGiveThePolicyAndCount() {
-        #expect(FirewallRules.parseIptables("-P INPUT ACCEPT\n-P FORWARD DROP\n-A INPUT -i lo -j ACCEPT\n") == InboundFilter(tool: "iptables", policy: "accept", rules: 1))
+        #expect(
+            FirewallRules.parseIptables("-P INPUT ACCEPT\n-P FORWARD DROP\n-A INPUT -i lo -j ACCEPT\n")
+                == InboundFilter(tool: "iptables", policy: "accept", rules: 1))
         #expect(FirewallRules.parseIptables("-P INPUT ACCEPT\n-P OUTPUT ACCEPT\n").acceptsEverything)
         #expect(!FirewallRules.parseIptables("-P INPUT DROP\n").acceptsEverything)
     }
@@ -40,20 +45,29 @@ import Testing
         func row(_ local: String, _ state: String, _ inode: Int) -> String {
             "   0: \(local) 00000000:0000 \(state) 00000000:00000000 00:00000000 00000000     0        0 \(inode) 1 0000000000000000 100 0 0 10 0\n"
         }
-        try host.write("/proc/net/tcp", header + row("00000000:0016", "0A", 1001) + row("0100007F:2382", "0A", 1002)
-                       + row("0100007F:A1B2", "01", 1003))
-        try host.write("/proc/net/tcp6", header + row("00000000000000000000000000000000:238C", "0A", 1004)
-                       + row("00000000000000000000000000000000:22B8", "0A", 1005))
+        try host.write(
+            "/proc/net/tcp",
+            header + row("00000000:0016", "0A", 1001) + row("0100007F:2382", "0A", 1002)
+                + row("0100007F:A1B2", "01", 1003))
+        try host.write(
+            "/proc/net/tcp6",
+            header + row("00000000000000000000000000000000:238C", "0A", 1004)
+                + row("00000000000000000000000000000000:22B8", "0A", 1005))
         try host.write("/proc/net/udp6", header + row("00000000000000000000000000000000:CA6C", "07", 1006))
-        for (pid, name, inode) in [(812, "sshd", 1001), (900, "prometheus", 1002), (901, "node_exporter", 1004),
-                                   (4242, "jupyter-lab", 1005)] {
+        for (pid, name, inode) in [
+            (812, "sshd", 1001), (900, "prometheus", 1002), (901, "node_exporter", 1004),
+            (4242, "jupyter-lab", 1005),
+        ] {
             try host.write("/proc/\(pid)/comm", name + "\n")
             try FileManager.default.createDirectory(atPath: host.root.path + "/proc/\(pid)/fd", withIntermediateDirectories: true)
             symlink("socket:[\(inode)]", host.root.path + "/proc/\(pid)/fd/3")
         }
         let fact = try #require(try await host.report().checks(in: "expectations")["listening"])
         #expect(fact.status == .ok)
-        #expect(fact.detail == "beyond loopback: 22/tcp on 0.0.0.0 (sshd), 9100/tcp on :: (node_exporter), 8888/tcp on :: (jupyter-lab), 51820/udp on ::")
+        #expect(
+            fact.detail
+                == "beyond loopback: 22/tcp on 0.0.0.0 (sshd), 9100/tcp on :: (node_exporter), 8888/tcp on :: (jupyter-lab), 51820/udp on ::"
+        )
         var expect = Expectations()
         expect.listening = [.init(port: 22, proto: "tcp"), .init(port: 9100, proto: "tcp"), .init(port: 51820, proto: "udp")]
         let report = try await host.report(expectations: expect)
@@ -67,20 +81,26 @@ import Testing
     /// A non-root process named "evil\ntcp LISTEN … :2222" adds no listener; its name is escaped.
     @Test func aProcessNameWithANewlineAddsNoListener() async throws {
         let host = try HealthyHost()
-        try host.write("/proc/net/tcp", "  sl  local_address rem_address   st\n"
-                       + "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 2001 1\n")
+        try host.write(
+            "/proc/net/tcp",
+            "  sl  local_address rem_address   st\n"
+                + "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 2001 1\n")
         try host.write("/proc/4000/comm", "evil\ntcp LISTEN 0 128 0.0.0.0:2222 0.0.0.0:* users:((\"sshd\",pid=1,fd=3))\n")
         try FileManager.default.createDirectory(atPath: host.root.path + "/proc/4000/fd", withIntermediateDirectories: true)
         symlink("socket:[2001]", host.root.path + "/proc/4000/fd/5")
         let report = try await host.report()
         let listeners = report.findings.data["listeners"].map { "\($0)" } ?? ""
         #expect(!listeners.contains("2222,") && listeners.contains("8080"), "\(listeners)")
-        #expect(report.checks(in: "expectations")["listening"]?.detail.hasPrefix("beyond loopback: 8080/tcp on 0.0.0.0 (evil\\x0atcp LISTEN") == true)
+        #expect(
+            report.checks(in: "expectations")["listening"]?.detail.hasPrefix("beyond loopback: 8080/tcp on 0.0.0.0 (evil\\x0atcp LISTEN")
+                == true)
     }
 
-    @Test(arguments: [("0100007F", "127.0.0.1"), ("00000000000000000000000001000000", "::1"),
-                      ("0000000000000000FFFF00000100000A", "::ffff:10.0.0.1"), ("000080FE000000000000000001000000", "fe80::1"),
-                      ("00000000000000000000000000000000", "::")])
+    @Test(arguments: [
+        ("0100007F", "127.0.0.1"), ("00000000000000000000000001000000", "::1"),
+        ("0000000000000000FFFF00000100000A", "::ffff:10.0.0.1"), ("000080FE000000000000000001000000", "fe80::1"),
+        ("00000000000000000000000000000000", "::"),
+    ])
     func addressesFromTheKernelsTables(hex: String, address: String) {
         #expect(SocketList.address(hex: hex[...]) == address)
     }
@@ -117,9 +137,12 @@ import Testing
         var report = try await host.report()
         #expect(report.checks(in: "expectations")["time sync"]?.status == .warning)
         #expect(report.findings.metrics.first { $0.name == "ailab_time_synchronized" }?.value == 0)
-        host.runner.on("timedatectl", ["show", "-p", "NTPSynchronized", "--value"], stderr: "System has not been booted with systemd", exit: 1)
+        host.runner.on(
+            "timedatectl", ["show", "-p", "NTPSynchronized", "--value"], stderr: "System has not been booted with systemd", exit: 1)
         host.runner.install("chronyc")
-        host.runner.on("chronyc", ["-c", "tracking"], stdout: "A29FC87B,162.159.200.123,3,1700000000.123,0.000001,0.000002,0.000003,-1.234,0.010,0.005,0.020,0.001,64.5,Normal\n")
+        host.runner.on(
+            "chronyc", ["-c", "tracking"],
+            stdout: "A29FC87B,162.159.200.123,3,1700000000.123,0.000001,0.000002,0.000003,-1.234,0.010,0.005,0.020,0.001,64.5,Normal\n")
         report = try await host.report()
         #expect(report.checks(in: "expectations")["time sync"]?.detail == "synchronised (chronyc)")
     }
@@ -135,13 +158,16 @@ import Testing
         expect.http = ["http://127.0.0.1:1/slow", "http://127.0.0.1:1/fine"]
         host.runner.on("curl") { invocation in
             let slow = invocation.arguments.last == "http://127.0.0.1:1/slow"
-            return InvocationResult(invocation: invocation, termination: slow ? .signaled(15) : .exited(0),
-                                    stdout: slow ? "" : "200 0.010", timedOut: slow)
+            return InvocationResult(
+                invocation: invocation, termination: slow ? .signaled(15) : .exited(0),
+                stdout: slow ? "" : "200 0.010", timedOut: slow)
         }
         let report = try await host.report(expectations: expect)
         let found = report.checks(in: "expectations")
         #expect(found["http http://127.0.0.1:1/slow"]?.status == .failed)
-        #expect(found["http http://127.0.0.1:1/slow"]?.detail.contains("timed out") == true, "\(String(describing: found["http http://127.0.0.1:1/slow"]))")
+        #expect(
+            found["http http://127.0.0.1:1/slow"]?.detail.contains("timed out") == true,
+            "\(String(describing: found["http http://127.0.0.1:1/slow"]))")
         #expect(found["http http://127.0.0.1:1/fine"]?.status == .ok)
         let series = report.findings.metrics.filter { $0.name == "ailab_expectation_ok" }.map { "\($0.labels["target"] ?? "") \($0.value)" }
         #expect(series.contains("http://127.0.0.1:1/slow 0.0") && series.contains("http://127.0.0.1:1/fine 1.0"), "\(series)")
@@ -150,11 +176,18 @@ import Testing
 
     @Test(arguments: [
         (Int32(28), "200 5.000", "", "HTTP 200, then the body was cut at the timeout"),
-        (60, "000 0.010", "curl: (60) SSL certificate problem: unable to get local issuer certificate",
-         "TLS failed: (60) SSL certificate problem: unable to get local issuer certificate"),
-        (7, "000 0.001", "curl: (7) Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server",
-         "connect failed: (7) Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server"),
-        (6, "000 0.001", "curl: (6) Could not resolve host: nowhere.invalid", "name lookup failed: (6) Could not resolve host: nowhere.invalid"),
+        (
+            60, "000 0.010", "curl: (60) SSL certificate problem: unable to get local issuer certificate",
+            "TLS failed: (60) SSL certificate problem: unable to get local issuer certificate"
+        ),
+        (
+            7, "000 0.001", "curl: (7) Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server",
+            "connect failed: (7) Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server"
+        ),
+        (
+            6, "000 0.001", "curl: (6) Could not resolve host: nowhere.invalid",
+            "name lookup failed: (6) Could not resolve host: nowhere.invalid"
+        ),
         (0, "503 0.002", "", "HTTP 503"),
         (63, "200 0.100", "curl: (63) Maximum file size exceeded", "HTTP 200, body larger than 1 MiB"),
     ])
@@ -194,8 +227,11 @@ import Testing
         let host = try HealthyHost()
         var expect = Expectations()
         expect.services = ["docker.service", "ssh.service"]
-        host.runner.on("systemctl", ["is-active", "--", "docker.service", "ssh.service"],
-                       stderr: "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n", exit: 1)
+        host.runner.on(
+            "systemctl", ["is-active", "--", "docker.service", "ssh.service"],
+            stderr:
+                "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n",
+            exit: 1)
         let found = try await host.report(expectations: expect).checks(in: "expectations")
         #expect(found["services"]?.status == .absent)
         #expect(found["service docker.service"] == nil && found["service ssh.service"] == nil)

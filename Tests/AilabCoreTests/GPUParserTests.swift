@@ -12,9 +12,10 @@ import Testing
         #expect(events[2].message.hasPrefix("Ch 00000008, intr 00000000. MMU Fault"))
         #expect(events.allSatisfy { $0.time == nil && $0.gpuInstance == nil })
         let summaries = KernelXids.summarize(events)
-        #expect(summaries.map { "\($0.pci) \($0.code) ×\($0.count) \($0.action)" } == [
-            "0000:00:05 43 ×2 restartApplication", "0000:00:07 31 ×1 restartApplication", "0000:00:08 94 ×1 restartApplication",
-        ])
+        #expect(
+            summaries.map { "\($0.pci) \($0.code) ×\($0.count) \($0.action)" } == [
+                "0000:00:05 43 ×2 restartApplication", "0000:00:07 31 ×1 restartApplication", "0000:00:08 94 ×1 restartApplication",
+            ])
     }
 
     @Test func migGPUInstanceAndComputeInstanceForms() throws {
@@ -24,8 +25,12 @@ import Testing
         #expect(driver[0].message == "Contained: CE User Channel (0x9). RST: No, D-RST: No")
         #expect(driver[1].gpuInstance == nil)
         let compute = KernelXids.parse(try Fixture.text("kernel-log/mig-gpu-ci-example.txt"))
-        #expect(compute == [XidEvent(pci: "0000:3b:00", code: 63, time: nil, process: "python", message: "Retiring page...",
-                                     gpuInstance: 0, computeInstance: 0)])
+        #expect(
+            compute == [
+                XidEvent(
+                    pci: "0000:3b:00", code: 63, time: nil, process: "python", message: "Retiring page...",
+                    gpuInstance: 0, computeInstance: 0)
+            ])
         let summaries = KernelXids.summarize(driver)
         #expect(summaries.map(\.count) == [2, 1])
         #expect(summaries[0].migInstances == ["GPU-I 5"])
@@ -84,7 +89,9 @@ import Testing
         #expect(gpu.verdict.0 == .ok)
         #expect(gpu.verdict.1.contains("power 632/700 W; PCIe x16"))
         let labels = gpu.metrics.map(\.name)
-        for name in ["ailab_gpu_pcie_link_width", "ailab_gpu_pcie_link_width_max", "ailab_gpu_clock_event_active", "ailab_gpu_persistence_mode"] {
+        for name in [
+            "ailab_gpu_pcie_link_width", "ailab_gpu_pcie_link_width_max", "ailab_gpu_clock_event_active", "ailab_gpu_persistence_mode",
+        ] {
             #expect(labels.contains(name))
         }
     }
@@ -111,36 +118,56 @@ import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct DriverStateTests {
     @Test func mismatchAndMissingDriverAreTold() {
-        #expect(DriverFailure.classify("Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 550.127\n") == .versionMismatch)
-        #expect(DriverFailure.libraryVersion("Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 550.127\n") == "550.127")
-        #expect(DriverFailure.classify("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.") == .noDriver)
+        #expect(
+            DriverFailure.classify("Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 550.127\n")
+                == .versionMismatch)
+        #expect(
+            DriverFailure.libraryVersion("Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 550.127\n")
+                == "550.127")
+        #expect(
+            DriverFailure.classify(
+                "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running."
+            ) == .noDriver)
         #expect(DriverFailure.classify("No devices were found") == .other)
-        #expect(DriverFailure.kernelModuleVersion("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  Tue Jun  6 22:20:39 UTC 2023\nGCC version:  gcc version 12.2.0\n") == "535.54.03")
-        #expect(DriverFailure.kernelModuleVersion("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.14  Release Build  (dvs-builder@U16-I3-B03-4-3)  Thu Feb 22 01:25:25 UTC 2024\n") == "550.54.14")
+        #expect(
+            DriverFailure.kernelModuleVersion(
+                "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  Tue Jun  6 22:20:39 UTC 2023\nGCC version:  gcc version 12.2.0\n"
+            ) == "535.54.03")
+        #expect(
+            DriverFailure.kernelModuleVersion(
+                "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.14  Release Build  (dvs-builder@U16-I3-B03-4-3)  Thu Feb 22 01:25:25 UTC 2024\n"
+            ) == "550.54.14")
     }
 
-    @Test(arguments: [("6.8.0-51.52", "6.8.0-45.45", 1), ("1:1.0", "2.0", 1), ("1.0~rc1", "1.0", -1), ("1.0", "1.0-1", -1),
-                      ("5.15.0-100.110", "5.15.0-99.109", 1), ("2.0a", "2.0+", -1), ("1.0", "1.0", 0), ("6.8.0-45.45~22.04.1", "6.8.0-45.45", -1)])
+    @Test(arguments: [
+        ("6.8.0-51.52", "6.8.0-45.45", 1), ("1:1.0", "2.0", 1), ("1.0~rc1", "1.0", -1), ("1.0", "1.0-1", -1),
+        ("5.15.0-100.110", "5.15.0-99.109", 1), ("2.0a", "2.0+", -1), ("1.0", "1.0", 0), ("6.8.0-45.45~22.04.1", "6.8.0-45.45", -1),
+    ])
     func debianVersionOrder(a: String, b: String, expected: Int) {
         #expect(DebianVersion.compare(a, b) == expected)
         #expect(DebianVersion.compare(b, a) == -expected)
     }
 
     @Test func nextBootNeedsAModuleForTheNewestKernel() {
-        let images = [InstalledPackage(name: "linux-image-6.8.0-45-generic", version: "6.8.0-45.45", status: "ii "),
-                      InstalledPackage(name: "linux-image-6.8.0-100-generic", version: "6.8.0-100.100", status: "ii "),
-                      InstalledPackage(name: "linux-image-6.8.0-200-generic", version: "6.8.0-200.200", status: "rc "),
-                      InstalledPackage(name: "linux-image-generic", version: "6.8.0.100.100", status: "ii ")]
+        let images = [
+            InstalledPackage(name: "linux-image-6.8.0-45-generic", version: "6.8.0-45.45", status: "ii "),
+            InstalledPackage(name: "linux-image-6.8.0-100-generic", version: "6.8.0-100.100", status: "ii "),
+            InstalledPackage(name: "linux-image-6.8.0-200-generic", version: "6.8.0-200.200", status: "rc "),
+            InstalledPackage(name: "linux-image-generic", version: "6.8.0.100.100", status: "ii "),
+        ]
         let kernel = NextBootDriver.newestKernel(images)
         #expect(kernel == "6.8.0-100-generic")
         let none = NextBootDriver.check(kernel: "6.8.0-100-generic", dkms: [], modulePackages: [])
         #expect(none.status == .warning)
         #expect(none.detail.hasPrefix("the next boot into 6.8.0-100-generic would come up without the NVIDIA driver"))
-        let old = DKMSStatus.parse("nvidia/550.90.07, 6.8.0-45-generic, x86_64: installed\nnvidia/550.90.07, 6.8.0-100-generic, x86_64: built\n")
+        let old = DKMSStatus.parse(
+            "nvidia/550.90.07, 6.8.0-45-generic, x86_64: installed\nnvidia/550.90.07, 6.8.0-100-generic, x86_64: built\n")
         #expect(NextBootDriver.check(kernel: "6.8.0-100-generic", dkms: old, modulePackages: []).status == .warning)
         let dkms = DKMSStatus.parse("nvidia/550.90.07, 6.8.0-100-generic, x86_64: installed\n")
         #expect(NextBootDriver.check(kernel: "6.8.0-100-generic", dkms: dkms, modulePackages: []).status == .ok)
-        let prebuilt = [InstalledPackage(name: "linux-modules-nvidia-550-server-6.8.0-100-generic", version: "6.8.0-100.100", status: "ii ")]
+        let prebuilt = [
+            InstalledPackage(name: "linux-modules-nvidia-550-server-6.8.0-100-generic", version: "6.8.0-100.100", status: "ii ")
+        ]
         #expect(NextBootDriver.check(kernel: "6.8.0-100-generic", dkms: [], modulePackages: prebuilt).status == .ok)
     }
 }

@@ -136,8 +136,12 @@ import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct ServiceAndDeviceParserTests {
     @Test func failedUnitsFromJSONAndPlainText() throws {
-        let json = #"[{"unit":"nvidia-persistenced.service","load":"loaded","active":"failed","sub":"failed","description":"NVIDIA Persistence Daemon"}]"#
-        #expect(try Systemctl.parseFailedJSON(json) == [FailedUnit(unit: "nvidia-persistenced.service", description: "NVIDIA Persistence Daemon")])
+        let json =
+            #"[{"unit":"nvidia-persistenced.service","load":"loaded","active":"failed","sub":"failed","description":"NVIDIA Persistence Daemon"}]"#
+        #expect(
+            try Systemctl.parseFailedJSON(json) == [
+                FailedUnit(unit: "nvidia-persistenced.service", description: "NVIDIA Persistence Daemon")
+            ])
         #expect(try Systemctl.parseFailedJSON("[]").isEmpty)
         let plain = "● docker.service loaded failed failed Docker Application Container Engine\nx.mount loaded failed failed /x\n"
         #expect(Systemctl.parseFailedPlain(plain).map(\.unit) == ["docker.service", "x.mount"])
@@ -145,7 +149,8 @@ import Testing
     }
 
     @Test func timersCarryMicrosecondTimestamps() throws {
-        let json = #"[{"next":1790000000000000,"left":3600000000,"last":1789990000000000,"passed":1,"unit":"ailab-disk-watch.timer","activates":"ailab-disk-watch.service"},{"next":0,"left":null,"last":null,"passed":null,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#
+        let json =
+            #"[{"next":1790000000000000,"left":3600000000,"last":1789990000000000,"passed":1,"unit":"ailab-disk-watch.timer","activates":"ailab-disk-watch.service"},{"next":0,"left":null,"last":null,"passed":null,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#
         let timers = try Systemctl.parseTimers(json)
         #expect(timers[0].next == Date(timeIntervalSince1970: 1_790_000_000))
         #expect(timers[1].next == nil && timers[1].last == nil)
@@ -158,9 +163,14 @@ import Testing
     }
 
     @Test func lsblkOldAndNewFormats() throws {
-        let new = #"{"blockdevices":[{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false}]}"#
+        let new =
+            #"{"blockdevices":[{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false}]}"#
         let old = #"{"blockdevices":[{"name":"sda","type":"disk","size":"500107862016","model":"ST500DM002-1BD14","rota":"1"}]}"#
-        #expect(try Lsblk.parse(new) == [BlockDevice(name: "nvme0n1", type: "disk", sizeBytes: 2_000_398_934_016, model: "Samsung SSD 990 PRO 2TB", rotational: false)])
+        #expect(
+            try Lsblk.parse(new) == [
+                BlockDevice(
+                    name: "nvme0n1", type: "disk", sizeBytes: 2_000_398_934_016, model: "Samsung SSD 990 PRO 2TB", rotational: false)
+            ])
         #expect(try Lsblk.parse(old).first?.rotational == true)
         #expect(throws: ParseError.self) { try Lsblk.parse("{}") }
     }
@@ -185,22 +195,27 @@ import Testing
              1    train01   running
              -    win11     shut off
             """
-        #expect(try VirshTable.parseDomains(output) == [DomainState(name: "train01", state: "running"),
-                                                         DomainState(name: "win11", state: "shut off")])
+        #expect(
+            try VirshTable.parseDomains(output) == [
+                DomainState(name: "train01", state: "running"),
+                DomainState(name: "win11", state: "shut off"),
+            ])
         #expect(throws: ParseError.self) { try VirshTable.parseDomains("error: failed to connect") }
     }
 
     @Test func dkmsStatusInBothFormats() {
-        let modules = DKMSStatus.parse("""
+        let modules = DKMSStatus.parse(
+            """
             nvidia/535.183.01, 6.8.0-45-generic, x86_64: installed
             nvidia, 470.82.00, 5.4.0-91-generic, x86_64: installed (WARNING! Diff between built and installed module!)
             virtualbox/7.0.16: added
             """)
-        #expect(modules == [
-            DKMSModule(module: "nvidia", version: "535.183.01", kernel: "6.8.0-45-generic", state: "installed"),
-            DKMSModule(module: "nvidia", version: "470.82.00", kernel: "5.4.0-91-generic", state: "installed"),
-            DKMSModule(module: "virtualbox", version: "7.0.16", kernel: nil, state: "added"),
-        ])
+        #expect(
+            modules == [
+                DKMSModule(module: "nvidia", version: "535.183.01", kernel: "6.8.0-45-generic", state: "installed"),
+                DKMSModule(module: "nvidia", version: "470.82.00", kernel: "5.4.0-91-generic", state: "installed"),
+                DKMSModule(module: "virtualbox", version: "7.0.16", kernel: nil, state: "added"),
+            ])
     }
 
     @Test func hostFacts() {

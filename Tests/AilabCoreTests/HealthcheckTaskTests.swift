@@ -27,25 +27,39 @@ struct HealthyHost {
         try write("/proc/loadavg", "0.50 0.40 0.30 1/200 999\n")
         try write("/proc/meminfo", "MemTotal: 100000 kB\nMemAvailable: 60000 kB\n")
         try write("/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz", "archive")
-        try FileManager.default.setAttributes([.modificationDate: Self.now.addingTimeInterval(-3600)],
-                                              ofItemAtPath: root.path + "/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz")
+        try FileManager.default.setAttributes(
+            [.modificationDate: Self.now.addingTimeInterval(-3600)],
+            ofItemAtPath: root.path + "/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz")
         setDisk(rootPercent: 40)
-        runner.on("lsblk", stdout: #"{"blockdevices":[{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false}]}"#)
+        runner.on(
+            "lsblk",
+            stdout:
+                #"{"blockdevices":[{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false}]}"#)
         runner.on("systemctl", Systemctl.failedJSONArguments, stdout: "[]")
         let tasks = ServicesSection.timedTasks
-        let timers = tasks.map { #"{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-\#($0).timer","activates":"ailab-\#($0).service"}"# }
-        runner.on("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"] + tasks.map { "ailab-\($0).timer" },
-                  stdout: "[" + timers.joined(separator: ",") + "]")
-        runner.on("systemctl", ["show", "--property=" + ServicesSection.serviceProperties] + tasks.map { "ailab-\($0).service" },
-                  stdout: tasks.map { "Id=ailab-\($0).service\nResult=success\nExecMainCode=1\nExecMainStatus=0\nExecMainExitTimestamp=Mon 2026-09-21 03:30:02 UTC\n" }
-                    .joined(separator: "\n"))
+        let timers = tasks.map {
+            #"{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-\#($0).timer","activates":"ailab-\#($0).service"}"#
+        }
+        runner.on(
+            "systemctl", ["list-timers", "--all", "--output=json", "--no-pager"] + tasks.map { "ailab-\($0).timer" },
+            stdout: "[" + timers.joined(separator: ",") + "]")
+        runner.on(
+            "systemctl", ["show", "--property=" + ServicesSection.serviceProperties] + tasks.map { "ailab-\($0).service" },
+            stdout: tasks.map {
+                "Id=ailab-\($0).service\nResult=success\nExecMainCode=1\nExecMainStatus=0\nExecMainExitTimestamp=Mon 2026-09-21 03:30:02 UTC\n"
+            }
+            .joined(separator: "\n"))
         runner.install("dockerd", "libvirtd", "dkms", "journalctl", "nft", "timedatectl")
         runner.on("nft", ["list", "ruleset"], stdout: Self.dropRuleset)
         runner.on("timedatectl", ["show", "-p", "NTPSynchronized", "--value"], stdout: "yes\n")
         setKernelLog("2026-09-21T03:00:00+0000 lab01 kernel: Linux version 6.8.0-45-generic (buildd@lcy02-amd64-075)\n")
-        runner.on("docker", ["info", "--format", "{{json .}}"], stdout: #"{"ServerVersion":"26.1.5","ContainersRunning":3,"ContainersPaused":0,"ContainersStopped":1,"Images":4}"#)
+        runner.on(
+            "docker", ["info", "--format", "{{json .}}"],
+            stdout: #"{"ServerVersion":"26.1.5","ContainersRunning":3,"ContainersPaused":0,"ContainersStopped":1,"Images":4}"#)
         runner.on("docker", ["ps", "--filter", "health=unhealthy", "--format", "{{json .}}"], stdout: "")
-        runner.on("docker", ["system", "df", "--format", "{{json .}}"], stdout: #"{"Active":"2","Reclaimable":"1GB (50%)","Size":"2GB","TotalCount":"4","Type":"Images"}"#)
+        runner.on(
+            "docker", ["system", "df", "--format", "{{json .}}"],
+            stdout: #"{"Active":"2","Reclaimable":"1GB (50%)","Size":"2GB","TotalCount":"4","Type":"Images"}"#)
         runner.on("virsh", ["list", "--all"], stdout: " Id   Name   State\n----------------------\n 1    vm1    running\n")
         runner.on("nvidia-smi", ["-L"], stdout: "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\n")
         setGPU(ecc: "0")
@@ -59,22 +73,27 @@ struct HealthyHost {
 
     func write(_ path: String, _ text: String) throws {
         let full = root.path + path
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: full).deletingLastPathComponent().path,
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: full).deletingLastPathComponent().path,
+            withIntermediateDirectories: true)
         try Data(text.utf8).write(to: URL(fileURLWithPath: full))
     }
 
     func setDisk(rootPercent: Int) {
-        runner.on("df", ["-P", "-T"], stdout: """
-            Filesystem     Type 1024-blocks     Used Available Capacity Mounted on
-            /dev/nvme0n1p2 ext4   100000000 \(rootPercent * 1_000_000) \((100 - rootPercent) * 1_000_000)      \(rootPercent)% /
-            /dev/nvme0n1p1 ext4     2000000   500000   1500000      25% /boot
-            """)
-        runner.on("df", ["-P", "-T", "-i"], stdout: """
-            Filesystem     Type  Inodes IUsed IFree IUse% Mounted on
-            /dev/nvme0n1p2 ext4 6000000 60000 5940000    1% /
-            /dev/nvme0n1p1 ext4  100000  1000   99000    1% /boot
-            """)
+        runner.on(
+            "df", ["-P", "-T"],
+            stdout: """
+                Filesystem     Type 1024-blocks     Used Available Capacity Mounted on
+                /dev/nvme0n1p2 ext4   100000000 \(rootPercent * 1_000_000) \((100 - rootPercent) * 1_000_000)      \(rootPercent)% /
+                /dev/nvme0n1p1 ext4     2000000   500000   1500000      25% /boot
+                """)
+        runner.on(
+            "df", ["-P", "-T", "-i"],
+            stdout: """
+                Filesystem     Type  Inodes IUsed IFree IUse% Mounted on
+                /dev/nvme0n1p2 ext4 6000000 60000 5940000    1% /
+                /dev/nvme0n1p1 ext4  100000  1000   99000    1% /boot
+                """)
     }
 
     func setKernelLog(_ text: String) {
@@ -92,8 +111,9 @@ struct HealthyHost {
             "clocks_event_reasons.hw_thermal_slowdown": "Not Active", "clocks_event_reasons.hw_power_brake_slowdown": "Not Active",
         ].merging(overrides) { _, new in new }
         let fields = NvidiaSMI.queryFields
-        runner.on("nvidia-smi", ["--query-gpu=" + fields.joined(separator: ","), "--format=csv,nounits"],
-                  stdout: fields.joined(separator: ", ") + "\n" + fields.map { values[$0] ?? "[N/A]" }.joined(separator: ", ") + "\n")
+        runner.on(
+            "nvidia-smi", ["--query-gpu=" + fields.joined(separator: ","), "--format=csv,nounits"],
+            stdout: fields.joined(separator: ", ") + "\n" + fields.map { values[$0] ?? "[N/A]" }.joined(separator: ", ") + "\n")
     }
 
     func setSMART(_ json: String, exit: Int32 = 0) {
@@ -101,8 +121,10 @@ struct HealthyHost {
         runner.on("smartctl", ["--json", "--scan-open"], stdout: (try? Fixture.text("smartctl/scan-simple-flatcar.json")) ?? "")
     }
 
-    func report(root isRoot: Bool = true, timeout: Duration = .seconds(10), environment: [String: String] = [:],
-                expectations: Expectations = Expectations(), now: Date = Self.now) async throws -> Report {
+    func report(
+        root isRoot: Bool = true, timeout: Duration = .seconds(10), environment: [String: String] = [:],
+        expectations: Expectations = Expectations(), now: Date = Self.now
+    ) async throws -> Report {
         let fake = try FakeContext(runner: runner, root: isRoot, environment: environment, now: now)
         var context = fake.context
         context.files = HostFiles(root: root.path)
@@ -125,8 +147,11 @@ extension Report {
         let bad = report.checks.filter { $0.status != .ok }
         #expect(bad.isEmpty, "\(bad)")
         #expect(report.exitStatus == .ok)
-        #expect(Set(report.checks.compactMap(\.section)) == ["host", "storage", "services", "containers", "vms", "gpu", "kernel", "smart", "packages", "backups",
-                                                                   "expectations"])
+        #expect(
+            Set(report.checks.compactMap(\.section)) == [
+                "host", "storage", "services", "containers", "vms", "gpu", "kernel", "smart", "packages", "backups",
+                "expectations",
+            ])
         #expect(report.check("system")?.detail == "Ubuntu 24.04.1 LTS, kernel 6.8.0-45-generic, up 1d 1h")
     }
 
@@ -154,7 +179,8 @@ extension Report {
     @Test func absentComponentsAreAbsentAndDoNotFail() async throws {
         let host = try HealthyHost()
         let runner = FakeRunner()
-        runner.on("df", ["-P", "-T"], stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 ext4 100 10 90 10% /\n")
+        runner.on(
+            "df", ["-P", "-T"], stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 ext4 100 10 90 10% /\n")
         runner.on("df", ["-P", "-T", "-i"], stdout: "Filesystem Type Inodes IUsed IFree IUse% Mounted on\n/dev/sda1 ext4 100 1 99 1% /\n")
         let fake = try FakeContext(runner: runner)
         var context = fake.context
@@ -178,15 +204,19 @@ extension Report {
         try host.write("/run/reboot-required", "*** System restart required ***\n")
         try host.write("/run/reboot-required.pkgs", "linux-image-6.8.0-47-generic\nlibc6\nlibc6\n")
         let report = try await host.report()
-        #expect(report.check("reboot") == Check("reboot", .warning, "required by libc6, linux-image-6.8.0-47-generic",
-                                                     next: "drain the host and reboot it when its jobs allow", section: "host"))
+        #expect(
+            report.check("reboot")
+                == Check(
+                    "reboot", .warning, "required by libc6, linux-image-6.8.0-47-generic",
+                    next: "drain the host and reboot it when its jobs allow", section: "host"))
         #expect(report.exitStatus == .ok)
     }
 
     @Test func missingOrOldBackupIsAWarning() async throws {
         let host = try HealthyHost()
-        try FileManager.default.setAttributes([.modificationDate: HealthyHost.now.addingTimeInterval(-49 * 3600)],
-                                              ofItemAtPath: host.root.path + "/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz")
+        try FileManager.default.setAttributes(
+            [.modificationDate: HealthyHost.now.addingTimeInterval(-49 * 3600)],
+            ofItemAtPath: host.root.path + "/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz")
         let old = try await host.report()
         #expect(old.check("config backup")?.status == .warning)
         try FileManager.default.removeItem(atPath: host.root.path + "/srv/backups/ailab-config")
@@ -210,12 +240,16 @@ extension Report {
 
     @Test func failedUnitsFail() async throws {
         let host = try HealthyHost()
-        host.runner.on("systemctl", Systemctl.failedJSONArguments,
-                       stdout: #"[{"unit":"nvidia-persistenced.service","description":"NVIDIA Persistence Daemon"}]"#)
+        host.runner.on(
+            "systemctl", Systemctl.failedJSONArguments,
+            stdout: #"[{"unit":"nvidia-persistenced.service","description":"NVIDIA Persistence Daemon"}]"#)
         let report = try await host.report()
-        #expect(report.check("failed units") == Check("failed units", .failed, "1 failed: nvidia-persistenced.service",
-                                                           next: "read why: systemctl status nvidia-persistenced.service; once fixed, sudo systemctl reset-failed",
-                                                           section: "services"))
+        #expect(
+            report.check("failed units")
+                == Check(
+                    "failed units", .failed, "1 failed: nvidia-persistenced.service",
+                    next: "read why: systemctl status nvidia-persistenced.service; once fixed, sudo systemctl reset-failed",
+                    section: "services"))
         #expect(report.exitStatus == .failed)
     }
 
@@ -254,7 +288,8 @@ extension Report {
 
     @Test func gpuListedButMissingFromTheQueryIsAWarning() async throws {
         let host = try HealthyHost()
-        host.runner.on("nvidia-smi", ["-L"], stdout: "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\nGPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-2)\n")
+        host.runner.on(
+            "nvidia-smi", ["-L"], stdout: "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\nGPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-2)\n")
         let report = try await host.report()
         #expect(report.check("nvidia")?.status == .warning)
         #expect(report.check("nvidia")?.detail.hasPrefix("2 GPU(s) listed, 1 answered the query") == true)
@@ -267,15 +302,19 @@ extension Report {
         let all = NvidiaSMI.queryFields
         let withoutPending = all.filter { $0 != "remapped_rows.pending" }
         let withoutBoth = withoutPending.filter { $0 != "remapped_rows.failure" }
-        host.runner.on("nvidia-smi", ["--query-gpu=" + all.joined(separator: ","), "--format=csv,nounits"],
-                       stdout: "Field \"remapped_rows.pending\" is not a valid field to query.\n", exit: 2)
-        host.runner.on("nvidia-smi", ["--query-gpu=" + withoutPending.joined(separator: ","), "--format=csv,nounits"],
-                       stdout: "Field \"remapped_rows.failure\" is not a valid field to query.\n", exit: 2)
-        host.runner.on("nvidia-smi", ["--query-gpu=" + withoutBoth.joined(separator: ","), "--format=csv,nounits"], stdout: """
-            index, name, driver_version, temperature.gpu, utilization.gpu [%], memory.used [MiB], memory.total [MiB], ecc.errors.uncorrected.volatile.total, retired_pages.pending
-            0, Tesla K80, 430.26, 38, 0, 0, 11441, 0, No
-            1, Tesla K80, 430.26, 31, 0, 0, 11441, 0, No
-            """)
+        host.runner.on(
+            "nvidia-smi", ["--query-gpu=" + all.joined(separator: ","), "--format=csv,nounits"],
+            stdout: "Field \"remapped_rows.pending\" is not a valid field to query.\n", exit: 2)
+        host.runner.on(
+            "nvidia-smi", ["--query-gpu=" + withoutPending.joined(separator: ","), "--format=csv,nounits"],
+            stdout: "Field \"remapped_rows.failure\" is not a valid field to query.\n", exit: 2)
+        host.runner.on(
+            "nvidia-smi", ["--query-gpu=" + withoutBoth.joined(separator: ","), "--format=csv,nounits"],
+            stdout: """
+                index, name, driver_version, temperature.gpu, utilization.gpu [%], memory.used [MiB], memory.total [MiB], ecc.errors.uncorrected.volatile.total, retired_pages.pending
+                0, Tesla K80, 430.26, 38, 0, 0, 11441, 0, No
+                1, Tesla K80, 430.26, 31, 0, 0, 11441, 0, No
+                """)
         host.runner.on("nvidia-smi", ["-L"], stdout: "GPU 0: Tesla K80 (UUID: GPU-1)\nGPU 1: Tesla K80 (UUID: GPU-2)\n")
         let report = try await host.report()
         #expect(report.checks.filter { $0.section == "gpu" && ["gpu0", "gpu1"].contains($0.name) }.map(\.status) == [.ok, .ok])
@@ -284,8 +323,9 @@ extension Report {
 
     @Test func aFieldRefusedTwiceIsAFailureNotALoop() async throws {
         let host = try HealthyHost()
-        host.runner.on("nvidia-smi", ["--query-gpu=" + NvidiaSMI.queryFields.joined(separator: ","), "--format=csv,nounits"],
-                       stdout: "Field \"name\" is not a valid field to query.\n", exit: 2)
+        host.runner.on(
+            "nvidia-smi", ["--query-gpu=" + NvidiaSMI.queryFields.joined(separator: ","), "--format=csv,nounits"],
+            stdout: "Field \"name\" is not a valid field to query.\n", exit: 2)
         let report = try await host.report()
         #expect(report.check("gpu")?.status == .failed)
     }
@@ -304,8 +344,9 @@ extension Report {
 
     @Test func unreachableDockerDaemonFails() async throws {
         let host = try HealthyHost()
-        host.runner.on("docker", ["info", "--format", "{{json .}}"],
-                       stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", exit: 1)
+        host.runner.on(
+            "docker", ["info", "--format", "{{json .}}"],
+            stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", exit: 1)
         let report = try await host.report()
         #expect(report.check("docker")?.status == .failed)
         #expect(report.check("docker")?.detail.contains("Cannot connect to the Docker daemon") == true)
@@ -314,8 +355,9 @@ extension Report {
 
     @Test func dockerPermissionDeniedWithoutRootIsSkipped() async throws {
         let host = try HealthyHost()
-        host.runner.on("docker", ["info", "--format", "{{json .}}"],
-                       stderr: "permission denied while trying to connect to the Docker daemon socket", exit: 1)
+        host.runner.on(
+            "docker", ["info", "--format", "{{json .}}"],
+            stderr: "permission denied while trying to connect to the Docker daemon socket", exit: 1)
         let report = try await host.report(root: false)
         #expect(report.check("docker")?.detail == "skipped (needs root)")
     }
@@ -323,15 +365,22 @@ extension Report {
     /// An unconfigured zram device lists as a 0 B disk: left out of the block devices.
     @Test func zeroSizedDisksAreNotListed() async throws {
         let host = try HealthyHost()
-        host.runner.on("lsblk", stdout: #"{"blockdevices":[{"name":"zram0","type":"disk","size":0,"model":null,"rota":false},{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false}]}"#)
+        host.runner.on(
+            "lsblk",
+            stdout:
+                #"{"blockdevices":[{"name":"zram0","type":"disk","size":0,"model":null,"rota":false},{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false}]}"#
+        )
         let report = try await host.report()
         #expect(report.check("block devices")?.detail == "nvme0n1 1.8 TiB Samsung SSD 990 PRO 2TB")
     }
 
     @Test func failedAilabServiceFailsItsTimer() async throws {
         let host = try HealthyHost()
-        host.setTimers(#"[{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#,
-                       services: "Id=ailab-apt-cleanup.service\nResult=exit-code\nExecMainCode=1\nExecMainStatus=1\n\nId=ailab-disk-watch.service\nResult=success\nExecMainStatus=0\n")
+        host.setTimers(
+            #"[{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#,
+            services:
+                "Id=ailab-apt-cleanup.service\nResult=exit-code\nExecMainCode=1\nExecMainStatus=1\n\nId=ailab-disk-watch.service\nResult=success\nExecMainStatus=0\n"
+        )
         let report = try await host.report()
         #expect(report.check("ailab-apt-cleanup.timer")?.status == .failed)
         #expect(report.check("ailab-apt-cleanup.timer")?.detail.contains("exit status 1") == true)
@@ -341,21 +390,22 @@ extension Report {
     /// A seccomp kill of a service started by hand: the timer never fired, the service's result still counts.
     @Test func serviceKilledBySignalFailsItsTimerBeforeTheTimerFires() async throws {
         let host = try HealthyHost()
-        host.setTimers(#"[{"next":1790003600000000,"last":null,"unit":"ailab-disk-watch.timer","activates":"ailab-disk-watch.service"},{"next":1790003600000000,"last":null,"unit":"ailab-config-backup.timer","activates":"ailab-config-backup.service"}]"#,
-                       services: """
-                           Id=ailab-disk-watch.service
-                           Result=signal
-                           ExecMainCode=2
-                           ExecMainStatus=31
-                           ExecMainExitTimestamp=Sun 2026-11-22 05:08:13 UTC
+        host.setTimers(
+            #"[{"next":1790003600000000,"last":null,"unit":"ailab-disk-watch.timer","activates":"ailab-disk-watch.service"},{"next":1790003600000000,"last":null,"unit":"ailab-config-backup.timer","activates":"ailab-config-backup.service"}]"#,
+            services: """
+                Id=ailab-disk-watch.service
+                Result=signal
+                ExecMainCode=2
+                ExecMainStatus=31
+                ExecMainExitTimestamp=Sun 2026-11-22 05:08:13 UTC
 
-                           Id=ailab-config-backup.service
-                           Result=success
-                           ExecMainCode=0
-                           ExecMainStatus=0
-                           ExecMainExitTimestamp=
+                Id=ailab-config-backup.service
+                Result=success
+                ExecMainCode=0
+                ExecMainStatus=0
+                ExecMainExitTimestamp=
 
-                           """)
+                """)
         let report = try await host.report()
         let diskWatch = try #require(report.check("ailab-disk-watch.timer"))
         #expect(diskWatch.status == .failed)
@@ -367,16 +417,21 @@ extension Report {
 
 extension HealthyHost {
     func setTimers(_ timers: String, services: String) {
-        runner.on("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"]
-                  + ServicesSection.timedTasks.map { "ailab-\($0).timer" }, stdout: timers)
-        runner.on("systemctl", ["show", "--property=" + ServicesSection.serviceProperties]
-                  + ServicesSection.timedTasks.map { "ailab-\($0).service" }, stdout: services)
+        runner.on(
+            "systemctl",
+            ["list-timers", "--all", "--output=json", "--no-pager"]
+                + ServicesSection.timedTasks.map { "ailab-\($0).timer" }, stdout: timers)
+        runner.on(
+            "systemctl",
+            ["show", "--property=" + ServicesSection.serviceProperties]
+                + ServicesSection.timedTasks.map { "ailab-\($0).service" }, stdout: services)
     }
 }
 
 /// SSDs that take TRIM need fstrim.timer enabled and running on time.
 @Suite(.timeLimit(.minutes(2))) struct TrimTests {
-    static let ssd = #"{"blockdevices":[{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false,"disc-gran":512},{"name":"sda","type":"disk","size":4000787030016,"model":"HDD","rota":true,"disc-gran":0}]}"#
+    static let ssd =
+        #"{"blockdevices":[{"name":"nvme0n1","type":"disk","size":2000398934016,"model":"Samsung SSD 990 PRO 2TB","rota":false,"disc-gran":512},{"name":"sda","type":"disk","size":4000787030016,"model":"HDD","rota":true,"disc-gran":0}]}"#
     static let timers = ["list-timers", "--all", "--output=json", "--no-pager", "fstrim.timer"]
 
     @Test func aDisabledOrLateTimerWarnsAndARecentOneIsOk() async throws {
@@ -387,10 +442,18 @@ extension HealthyHost {
         #expect(disabled.status == .warning && disabled.next == "sudo systemctl enable --now fstrim.timer", "\(disabled)")
         #expect(disabled.detail.contains("nvme0n1") && !disabled.detail.contains("sda"))
         let now = Int(HealthyHost.now.timeIntervalSince1970)
-        host.runner.on("systemctl", Self.timers, stdout: #"[{"next":\#((now + 86400) * 1_000_000),"last":\#((now - 10 * 86400) * 1_000_000),"unit":"fstrim.timer","activates":"fstrim.service"}]"#)
+        host.runner.on(
+            "systemctl", Self.timers,
+            stdout:
+                #"[{"next":\#((now + 86400) * 1_000_000),"last":\#((now - 10 * 86400) * 1_000_000),"unit":"fstrim.timer","activates":"fstrim.service"}]"#
+        )
         let late = try #require(try await host.report().check("fstrim"))
         #expect(late.status == .warning && late.detail.hasPrefix("fstrim.timer last ran 10d"), "\(late)")
-        host.runner.on("systemctl", Self.timers, stdout: #"[{"next":\#((now + 86400) * 1_000_000),"last":\#((now - 2 * 86400) * 1_000_000),"unit":"fstrim.timer","activates":"fstrim.service"}]"#)
+        host.runner.on(
+            "systemctl", Self.timers,
+            stdout:
+                #"[{"next":\#((now + 86400) * 1_000_000),"last":\#((now - 2 * 86400) * 1_000_000),"unit":"fstrim.timer","activates":"fstrim.service"}]"#
+        )
         #expect(try await host.report().check("fstrim")?.status == .ok)
     }
 

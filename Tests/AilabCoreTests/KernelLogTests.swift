@@ -56,7 +56,10 @@ import Testing
 
     @Test func hungTasksLockupsAndStallsWarn() throws {
         let found = try Self.entries("hung-task-and-lockups.txt")
-        #expect(found.keys.sorted() == ["hung_task kworker/2:1", "hung_task node", "rcu_stall rcu_sched", "soft_lockup CPU#1", "soft_lockup CPU#2"])
+        #expect(
+            found.keys.sorted() == [
+                "hung_task kworker/2:1", "hung_task node", "rcu_stall rcu_sched", "soft_lockup CPU#1", "soft_lockup CPU#2",
+            ])
         #expect(found["rcu_stall rcu_sched"]?.count == 2)
         #expect(found.values.allSatisfy { $0.status == .warning })
     }
@@ -111,7 +114,8 @@ import Testing
     @Test func theSectionJudgesEachDeviceNamesContainersAndCountsEvents() async throws {
         let host = try HealthyHost()
         let id = String(repeating: "ab", count: 32)
-        host.setKernelLog("""
+        host.setKernelLog(
+            """
             2026-09-21T01:00:00+0000 lab01 kernel: oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=docker-\(id).scope,mems_allowed=0,oom_memcg=/system.slice/docker-\(id).scope,task_memcg=/system.slice/docker-\(id).scope,task=python3,pid=4242,uid=0
             2026-09-21T01:00:00+0000 lab01 kernel: Memory cgroup out of memory: Killed process 4242 (python3) total-vm:1kB, anon-rss:1kB
             2026-09-21T02:00:00+0000 lab01 kernel: nfs: server nfs01 not responding, still trying

@@ -9,16 +9,17 @@ import Testing
             MetricSample("b_ratio", "Second.", value: 0.5),
             MetricSample("a_total", "First.", labels: ["x": "2"], value: 2),
         ])
-        #expect(text == """
-            # HELP a_total First.
-            # TYPE a_total gauge
-            a_total{x="1"} 1
-            a_total{x="2"} 2
-            # HELP b_ratio Second.
-            # TYPE b_ratio gauge
-            b_ratio 0.5
+        #expect(
+            text == """
+                # HELP a_total First.
+                # TYPE a_total gauge
+                a_total{x="1"} 1
+                a_total{x="2"} 2
+                # HELP b_ratio Second.
+                # TYPE b_ratio gauge
+                b_ratio 0.5
 
-            """)
+                """)
     }
 
     @Test func labelValuesAreEscaped() {
@@ -44,8 +45,9 @@ import Testing
         findings.measure("ailab_kernels_installed", "Kernels.", 3)
         findings.measure("ailab_kernels_installed", "Kernels.", 2)
         findings.warningsFail = true
-        let report = Report(task: "disk-watch", host: "h", startedAt: Date(timeIntervalSince1970: 100),
-                            finishedAt: Date(timeIntervalSince1970: 101.5), dryRun: nil, findings: findings)
+        let report = Report(
+            task: "disk-watch", host: "h", startedAt: Date(timeIntervalSince1970: 100),
+            finishedAt: Date(timeIntervalSince1970: 101.5), dryRun: nil, findings: findings)
         let samples = MetricsExport.samples(for: report)
         func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
             samples.first { sample in sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value } }?.value

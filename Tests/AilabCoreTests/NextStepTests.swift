@@ -10,24 +10,30 @@ import Testing
         try host.write("/proc/loadavg", "99.00 98.00 97.00 1/200 999\n")
         try host.write("/proc/meminfo", "MemTotal: 100000 kB\nMemAvailable: 5000 kB\n")
         try host.write("/run/reboot-required", "*** System restart required ***\n")
-        try FileManager.default.setAttributes([.modificationDate: HealthyHost.now.addingTimeInterval(-49 * 3600)],
-                                              ofItemAtPath: host.root.path + "/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz")
+        try FileManager.default.setAttributes(
+            [.modificationDate: HealthyHost.now.addingTimeInterval(-49 * 3600)],
+            ofItemAtPath: host.root.path + "/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz")
         host.setDisk(rootPercent: 95)
-        host.runner.on("df", ["-P", "-T"], stdout: """
-            Filesystem     Type 1024-blocks     Used Available Capacity Mounted on
-            /dev/nvme0n1p2 ext4   100000000 95000000   5000000      95% /
-            /dev/nvme0n1p1 ext4     2000000  1990000     10000     100% /boot
-            """)
+        host.runner.on(
+            "df", ["-P", "-T"],
+            stdout: """
+                Filesystem     Type 1024-blocks     Used Available Capacity Mounted on
+                /dev/nvme0n1p2 ext4   100000000 95000000   5000000      95% /
+                /dev/nvme0n1p1 ext4     2000000  1990000     10000     100% /boot
+                """)
         host.runner.on("lsblk", stderr: "lsblk: cannot read /sys/block", exit: 1)
         host.runner.on("systemctl", Systemctl.failedJSONArguments, stdout: #"[{"unit":"nvidia-persistenced.service","description":"x"}]"#)
-        host.setTimers(#"[{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#,
-                       services: "Id=ailab-apt-cleanup.service\nResult=exit-code\nExecMainCode=1\nExecMainStatus=1\n")
+        host.setTimers(
+            #"[{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#,
+            services: "Id=ailab-apt-cleanup.service\nResult=exit-code\nExecMainCode=1\nExecMainStatus=1\n")
         host.runner.on("docker", ["ps", "--filter", "health=unhealthy", "--format", "{{json .}}"], stdout: #"{"Names":"trainer"}"# + "\n")
         host.runner.on("docker", ["system", "df", "--format", "{{json .}}"], stderr: "error during connect", exit: 1)
         host.runner.on("virsh", ["list", "--all"], stderr: "error: failed to connect to the hypervisor", exit: 1)
         host.setGPU(ecc: "3", ["temperature.gpu": "90", "persistence_mode": "Disabled"])
-        host.runner.on("nvidia-smi", ["-L"], stdout: "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\nGPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-2)\n")
-        host.setKernelLog("""
+        host.runner.on(
+            "nvidia-smi", ["-L"], stdout: "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\nGPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-2)\n")
+        host.setKernelLog(
+            """
             2026-09-21T01:00:00+0000 lab01 kernel: NVRM: Xid (PCI:0000:3b:00): 79, pid=0, GPU has fallen off the bus.
             2026-09-21T01:00:01+0000 lab01 kernel: NVRM: Xid (PCI:0000:3b:00): 13, pid=4242, name=python, Graphics Exception
             2026-09-21T01:00:02+0000 lab01 kernel: NVRM: Xid (PCI:0000:3b:00): 999, pid=0, something new
@@ -66,8 +72,11 @@ import Testing
         let report = try await Self.sickHost().report(expectations: Self.expectations)
         let problems = report.checks.filter { $0.status == .failed || $0.status == .warning }
         let sections = Set(problems.compactMap(\.section))
-        #expect(sections == ["host", "storage", "services", "containers", "vms", "gpu", "kernel", "smart", "packages", "backups",
-                             "expectations"])
+        #expect(
+            sections == [
+                "host", "storage", "services", "containers", "vms", "gpu", "kernel", "smart", "packages", "backups",
+                "expectations",
+            ])
         #expect(problems.count >= 20, "\(problems.map(\.name))")
         for check in problems {
             let next = try #require(check.next, "\(check.name): \(check.detail)")
@@ -92,7 +101,8 @@ import Testing
 
     @Test func diskWatchAndVMAuditProblemsSayWhatToDoNext() async throws {
         let runner = FakeRunner()
-        runner.on("df", ["-P", "-T"], stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 ext4 100 95 5 95% /\n")
+        runner.on(
+            "df", ["-P", "-T"], stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 ext4 100 95 5 95% /\n")
         runner.on("df", ["-P", "-T", "-i"], stdout: "Filesystem Type Inodes IUsed IFree IUse% Mounted on\n/dev/sda1 ext4 100 1 99 1% /\n")
         let disk = try await TaskHarness.run(DiskWatchTask(threshold: 85), in: try FakeContext(runner: runner).context)
         #expect(disk.check("/")?.next?.contains("du -xh") == true)

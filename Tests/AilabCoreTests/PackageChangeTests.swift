@@ -13,13 +13,18 @@ import Testing
     /// ailab's reading agrees with dpkg's own audit of the same database.
     @Test func theSamePackagesDpkgAuditNames() throws {
         let audit = try Fixture.text("dpkg/dpkg-audit-unpacked-and-half-configured.txt")
-        let audited = audit.split(separator: "\n").filter { $0.hasPrefix(" ") }.compactMap { $0.split(separator: " ").first.map(String.init) }
+        let audited = audit.split(separator: "\n").filter { $0.hasPrefix(" ") }.compactMap {
+            $0.split(separator: " ").first.map(String.init)
+        }
         let interrupted = try DpkgQuery.parse(try Fixture.text("dpkg/dpkg-query-states.txt")).filter { $0.interruptedState != nil }
         #expect(Set(audited) == Set(interrupted.map(\.name)))
     }
 
-    @Test(arguments: [("ii ", nil), ("rc ", nil), ("un ", nil), ("hi ", nil), ("iH ", "half-installed"), ("iW ", "triggers-awaited"),
-                      ("it ", "triggers-pending"), ("iUR", "reinstall required")] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("ii ", nil), ("rc ", nil), ("un ", nil), ("hi ", nil), ("iH ", "half-installed"), ("iW ", "triggers-awaited"),
+            ("it ", "triggers-pending"), ("iUR", "reinstall required"),
+        ] as [(String, String?)])
     func everyStateLetter(status: String, state: String?) {
         #expect(InstalledPackage(name: "x", version: "1", status: status).interruptedState == state)
     }
@@ -28,7 +33,8 @@ import Testing
         let interrupted = try DpkgQuery.parse(try Fixture.text("dpkg/dpkg-query-states.txt")).filter { $0.interruptedState != nil }
         let check = InterruptedDpkg.check(interrupted)
         #expect(check.status == .failed)
-        #expect(check.detail == "an interrupted dpkg left failpost 1.0-1 (half-configured), halfway 1.0-1 (unpacked); nothing can be "
+        #expect(
+            check.detail == "an interrupted dpkg left failpost 1.0-1 (half-configured), halfway 1.0-1 (unpacked); nothing can be "
                 + "installed or upgraded until it is finished")
         #expect(check.next == "sudo dpkg --configure -a")
         #expect(InterruptedDpkg.check([]).status == .ok)
@@ -37,7 +43,8 @@ import Testing
     @Test func dpkgsOwnErrorIsReportedNotOnlyAptsLastLine() throws {
         let output = try Fixture.text("dpkg/dpkg-i-failing-postinst.txt") + "E: Sub-process /usr/bin/dpkg returned an error code (1)\n"
         let result = InvocationResult(invocation: Invocation("apt-get", ["-y", "dist-upgrade"]), termination: .exited(100), stdout: output)
-        #expect(PackageSurveyor.aptFailure(result) == "apt-get -y dist-upgrade: exit 100: dpkg: error processing package failpost "
+        #expect(
+            PackageSurveyor.aptFailure(result) == "apt-get -y dist-upgrade: exit 100: dpkg: error processing package failpost "
                 + "(--install): installed failpost package post-installation script subprocess returned error exit status 1; "
                 + "E: Sub-process /usr/bin/dpkg returned an error code (1)")
     }
@@ -76,16 +83,20 @@ import Testing
 
 /// NVIDIA's driver under both naming schemes, for the driver guard and the kernel guards.
 @Suite(.timeLimit(.minutes(2))) struct DriverPackageNameTests {
-    @Test(arguments: ["nvidia-driver-550", "nvidia-dkms-550-open", "libnvidia-compute-550", "nvidia-utils-550-server",
-                      "nvidia-driver", "nvidia-dkms", "nvidia-dkms-open", "nvidia-open", "cuda-drivers", "cuda-drivers-590",
-                      "libnvidia-compute", "nvidia-kernel-common", "nvidia-kernel-open-dkms", "nvidia-driver-pinning-590",
-                      "xserver-xorg-video-nvidia", "linux-modules-nvidia-590-open-6.8.0-51-generic"])
+    @Test(arguments: [
+        "nvidia-driver-550", "nvidia-dkms-550-open", "libnvidia-compute-550", "nvidia-utils-550-server",
+        "nvidia-driver", "nvidia-dkms", "nvidia-dkms-open", "nvidia-open", "cuda-drivers", "cuda-drivers-590",
+        "libnvidia-compute", "nvidia-kernel-common", "nvidia-kernel-open-dkms", "nvidia-driver-pinning-590",
+        "xserver-xorg-video-nvidia", "linux-modules-nvidia-590-open-6.8.0-51-generic",
+    ])
     func isTheDriver(name: String) {
         #expect(UpgradeGuards.isDriverPackage(name))
     }
 
-    @Test(arguments: ["nvidia-container-toolkit", "libnvidia-container1", "cuda-toolkit-12-4", "cuda-driver-dev-12-4",
-                      "nvidia-openjdk", "nvidia-docker2", "linux-image-6.8.0-51-generic"])
+    @Test(arguments: [
+        "nvidia-container-toolkit", "libnvidia-container1", "cuda-toolkit-12-4", "cuda-driver-dev-12-4",
+        "nvidia-openjdk", "nvidia-docker2", "linux-image-6.8.0-51-generic",
+    ])
     func isNotTheDriver(name: String) {
         #expect(!UpgradeGuards.isDriverPackage(name))
     }
@@ -98,8 +109,9 @@ import Testing
     }
 
     @Test func unsuffixedDriverUpgradeIsRefused() async throws {
-        let runner = UpgradeTaskTests().runner(simulation: "Inst nvidia-driver [590.44.01-1] (590.48.01-1 cuda-ubuntu2404-x86_64:/ [amd64])\n"
-                                               + "Inst nvidia-dkms-open [590.44.01-1] (590.48.01-1 cuda-ubuntu2404-x86_64:/ [amd64])\n")
+        let runner = UpgradeTaskTests().runner(
+            simulation: "Inst nvidia-driver [590.44.01-1] (590.48.01-1 cuda-ubuntu2404-x86_64:/ [amd64])\n"
+                + "Inst nvidia-dkms-open [590.44.01-1] (590.48.01-1 cuda-ubuntu2404-x86_64:/ [amd64])\n")
         runner.on("nvidia-smi", stdout: "")
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=30", "update"], stdout: "")
         let report = try await UpgradeTaskTests().run(runner, mode: .execute(interactive: false))
@@ -149,11 +161,13 @@ import Testing
         let fake = try FakeContext(runner: runner)
         var context = fake.context
         context.children = children
-        let report = try await TaskHarness.run(UpgradeTask(mode: .execute(interactive: false), lockTimeout: 30, allowDriverUpgrade: false),
-                                               in: context)
+        let report = try await TaskHarness.run(
+            UpgradeTask(mode: .execute(interactive: false), lockTimeout: 30, allowDriverUpgrade: false),
+            in: context)
         #expect(report.exitStatus == .failed)
         #expect(report.check("dist-upgrade")?.status == .ok)
-        #expect(report.check("interrupted")?.detail.contains("it was left to finish (it succeeded), and no further step was started") == true)
+        #expect(
+            report.check("interrupted")?.detail.contains("it was left to finish (it succeeded), and no further step was started") == true)
         #expect(report.checks.filter { $0.name == "interrupted" }.count == 1)
         #expect(!children.isCompletingAStep)
         // The verification after the upgrade (dpkg-query for the next boot's driver) never started.
@@ -178,7 +192,8 @@ import Testing
 
 /// `upgrade --security` on the fake runner: only the security set, at its versions.
 @Suite(.timeLimit(.minutes(2))) struct SecurityUpgradeTests {
-    static let mixed = "Inst libssl3 [3.0.11-1] (3.0.13-1 Debian-Security:12/stable-security [amd64])\n"
+    static let mixed =
+        "Inst libssl3 [3.0.11-1] (3.0.13-1 Debian-Security:12/stable-security [amd64])\n"
         + "Inst nginx [1.22.1-9] (1.22.1-9+deb12u1 Debian:12.5/stable [amd64])\n"
         + "Inst tzdata [2024a-0] (2024b-0+deb12u1 Debian:12.6/stable [all])\n"
 
@@ -192,17 +207,21 @@ import Testing
         let runner = runner(narrowed: "Inst libssl3 [3.0.11-1] (3.0.13-1 Debian-Security:12/stable-security [amd64])\n")
         let report = try await UpgradeTaskTests().run(runner, security: true)
         #expect(report.exitStatus == .ok)
-        #expect(report.findings.plan.map(\.line) == ["apt-get -o DPkg::Lock::Timeout=30 -y -o Dpkg::Options::=--force-confdef -o "
-            + "Dpkg::Options::=--force-confold install --only-upgrade libssl3=3.0.13-1  # upgrade the 1 package(s) with security fixes, "
-            + "keeping changed configuration files"])
+        #expect(
+            report.findings.plan.map(\.line) == [
+                "apt-get -o DPkg::Lock::Timeout=30 -y -o Dpkg::Options::=--force-confdef -o "
+                    + "Dpkg::Options::=--force-confold install --only-upgrade libssl3=3.0.13-1  # upgrade the 1 package(s) with security fixes, "
+                    + "keeping changed configuration files"
+            ])
         #expect(report.check("simulation")?.detail.hasSuffix("security fixes only, 2 other upgrade(s) wait") == true)
         #expect(report.findings.data["waiting"].map { "\($0)" }?.contains("nginx") == true)
         #expect(runner.mutatingCalls.isEmpty)
     }
 
     @Test func aFixThatDragsInAnotherOriginIsRefused() async throws {
-        let runner = runner(narrowed: "Inst libssl3 [3.0.11-1] (3.0.13-1 Debian-Security:12/stable-security [amd64])\n"
-                            + "Inst nginx [1.22.1-9] (1.22.1-9+deb12u1 Debian:12.5/stable [amd64])\n")
+        let runner = runner(
+            narrowed: "Inst libssl3 [3.0.11-1] (3.0.13-1 Debian-Security:12/stable-security [amd64])\n"
+                + "Inst nginx [1.22.1-9] (1.22.1-9+deb12u1 Debian:12.5/stable [amd64])\n")
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=30", "update"], stdout: "")
         let report = try await UpgradeTaskTests().run(runner, mode: .execute(interactive: false), security: true)
         #expect(report.exitStatus == .failed)

@@ -9,8 +9,11 @@ import Testing
     func needrestartBatchOutputParses(_ fixture: String) throws {
         let parsed = NeedRestart.parse(try Fixture.text("needrestart/" + fixture))
         if fixture.hasPrefix("batch-debian11") {
-            #expect(parsed == NeedRestart(runningKernel: "5.10.0-19-amd64", expectedKernel: "5.10.0-20-amd64", kernelStatus: 3,
-                                          services: ["exim4.service", "php7.4-fpm.service"], containers: []))
+            #expect(
+                parsed
+                    == NeedRestart(
+                        runningKernel: "5.10.0-19-amd64", expectedKernel: "5.10.0-20-amd64", kernelStatus: 3,
+                        services: ["exim4.service", "php7.4-fpm.service"], containers: []))
             #expect(parsed.kernelOutdated)
         } else {
             #expect(parsed.containers == ["LXC web1"] && parsed.services.count == 2 && !parsed.kernelOutdated)
@@ -20,19 +23,24 @@ import Testing
     static func host() throws -> (HealthyHost, TemporaryDirectory) {
         let host = try HealthyHost()
         let state = try TemporaryDirectory()
-        host.runner.on("apt-get", ["-s", "dist-upgrade"], stdout: try Fixture.text("apt/apt-get-s-dist-upgrade-security-pocket-bookworm.txt"))
-        host.runner.on("dpkg-query", AptCommands.packageStates.arguments, stdout: """
-            libc6\t2.39-0ubuntu8.3\tii 
-            nvidia-driver-550\t550.90.07-0ubuntu1\thi 
-            unattended-upgrades\t2.9.1+nmu4ubuntu1\tii 
-            linux-image-6.8.0-45-generic\t6.8.0-45.45\tii 
-            linux-image-6.8.0-47-generic\t6.8.0-47.47\tii 
+        host.runner.on(
+            "apt-get", ["-s", "dist-upgrade"], stdout: try Fixture.text("apt/apt-get-s-dist-upgrade-security-pocket-bookworm.txt"))
+        host.runner.on(
+            "dpkg-query", AptCommands.packageStates.arguments,
+            stdout: """
+                libc6\t2.39-0ubuntu8.3\tii 
+                nvidia-driver-550\t550.90.07-0ubuntu1\thi 
+                unattended-upgrades\t2.9.1+nmu4ubuntu1\tii 
+                linux-image-6.8.0-45-generic\t6.8.0-45.45\tii 
+                linux-image-6.8.0-47-generic\t6.8.0-47.47\tii 
 
-            """)
-        try host.write("/etc/apt/apt.conf.d/20auto-upgrades", "APT::Periodic::Update-Package-Lists \"1\";\nAPT::Periodic::Unattended-Upgrade \"1\";\n")
+                """)
+        try host.write(
+            "/etc/apt/apt.conf.d/20auto-upgrades", "APT::Periodic::Update-Package-Lists \"1\";\nAPT::Periodic::Unattended-Upgrade \"1\";\n")
         try host.write("/var/lib/apt/periodic/unattended-upgrades-stamp", "")
-        try FileManager.default.setAttributes([.modificationDate: HealthyHost.now.addingTimeInterval(-86400)],
-                                              ofItemAtPath: host.root.path + "/var/lib/apt/periodic/unattended-upgrades-stamp")
+        try FileManager.default.setAttributes(
+            [.modificationDate: HealthyHost.now.addingTimeInterval(-86400)],
+            ofItemAtPath: host.root.path + "/var/lib/apt/periodic/unattended-upgrades-stamp")
         return (host, state)
     }
 

@@ -118,7 +118,10 @@ import Testing
     @Test func childGetsOnlyStdioAndAnEmptySignalMask() async throws {
         let opened = open("/dev/null", O_RDONLY)
         let leaked = dup2(opened, 200)
-        defer { close(opened); close(leaked) }
+        defer {
+            close(opened)
+            close(leaked)
+        }
         let descriptors = try await runner.run(Invocation("ls", ["/proc/self/fd"]))
         // 3 is ls's own handle on the folder it lists.
         #expect(descriptors.stdout == "0\n1\n2\n3\n")
@@ -149,7 +152,9 @@ import Testing
     /// PR_SET_PDEATHSIG is set in the child: the kernel sends it SIGTERM when ailab goes.
     @Test func childIsToldToDieWithItsParent() async throws {
         // PR_GET_PDEATHSIG is 2.
-        let death = try await runner.run(Invocation("python3", ["-c", "import ctypes; l=ctypes.CDLL(None); s=ctypes.c_int(); l.prctl(2, ctypes.byref(s)); print(s.value)"]))
+        let death = try await runner.run(
+            Invocation(
+                "python3", ["-c", "import ctypes; l=ctypes.CDLL(None); s=ctypes.c_int(); l.prctl(2, ctypes.byref(s)); print(s.value)"]))
         #expect(death.stdout == "15\n", "\(death.stderr)")
     }
 
@@ -158,12 +163,18 @@ import Testing
         let source = folder.path + "/in", target = folder.path + "/out"
         try Data("hello\n".utf8).write(to: URL(fileURLWithPath: source))
         let input = open(source, O_RDONLY | O_CLOEXEC), output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        defer { close(input); close(output) }
-        let result = try await runner.run(Invocation("tr", ["a-z", "A-Z"], input: OpenFile(descriptor: input, path: source),
-                                                     output: OpenFile(descriptor: output, path: target)))
+        defer {
+            close(input)
+            close(output)
+        }
+        let result = try await runner.run(
+            Invocation(
+                "tr", ["a-z", "A-Z"], input: OpenFile(descriptor: input, path: source),
+                output: OpenFile(descriptor: output, path: target)))
         #expect(result.succeeded && result.stdout.isEmpty)
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "HELLO\n")
-        #expect(Invocation("tr", input: OpenFile(descriptor: 5, path: "/a b"), output: OpenFile(descriptor: 6, path: "/c")).commandLine
+        #expect(
+            Invocation("tr", input: OpenFile(descriptor: 5, path: "/a b"), output: OpenFile(descriptor: 6, path: "/c")).commandLine
                 == "tr < '/a b' > /c")
     }
 

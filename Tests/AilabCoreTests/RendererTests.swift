@@ -7,10 +7,15 @@ import Testing
         var findings = Findings()
         findings.add("/", .warning, "91% used")
         findings.add("docker", .absent, "docker is not installed", section: "containers")
-        findings.plan = [PlannedStep(command: ["apt-get", "-y", "autoremove", "--purge"], purpose: "remove 2 packages", line: "apt-get -y autoremove --purge  # remove 2 packages")]
+        findings.plan = [
+            PlannedStep(
+                command: ["apt-get", "-y", "autoremove", "--purge"], purpose: "remove 2 packages",
+                line: "apt-get -y autoremove --purge  # remove 2 packages")
+        ]
         findings.set("threshold", 85)
-        return Report(task: "disk-watch", host: "lab01", startedAt: Date(timeIntervalSince1970: 0),
-                      finishedAt: Date(timeIntervalSince1970: 2), dryRun: dryRun, findings: findings)
+        return Report(
+            task: "disk-watch", host: "lab01", startedAt: Date(timeIntervalSince1970: 0),
+            finishedAt: Date(timeIntervalSince1970: 2), dryRun: dryRun, findings: findings)
     }
 
     @Test func jsonHoldsTheDocumentedFields() throws {
@@ -49,9 +54,10 @@ import Testing
         #expect(TextRenderer(colour: true).render(Self.report(dryRun: nil)).contains("\u{1B}[33m"))
     }
 
-    @Test(arguments: [
-        (true, [:], true), (false, [:], false), (true, ["NO_COLOR": "1"], false), (true, ["NO_COLOR": ""], false),
-    ] as [(Bool, [String: String], Bool)])
+    @Test(
+        arguments: [
+            (true, [:], true), (false, [:], false), (true, ["NO_COLOR": "1"], false), (true, ["NO_COLOR": ""], false),
+        ] as [(Bool, [String: String], Bool)])
     func colourOnlyOnATerminalWithoutNO_COLOR(isTerminal: Bool, environment: [String: String], expected: Bool) {
         #expect(TextRenderer.wantsColour(isTerminal: isTerminal, environment: environment) == expected)
     }
@@ -62,10 +68,14 @@ import Testing
         findings.add("docker", .failed, "daemon not answering: Cannot connect to the Docker daemon at unix:///var/run/docker.sock")
         findings.add("config backup", .warning, "no ailab-config archive in /srv/backups/ailab-config yet (run ailab config-backup)")
         findings.add("load", .ok, "0.50 0.40 0.30 on 8 CPUs")
-        let report = Report(task: "healthcheck", host: "lab01", startedAt: Date(timeIntervalSince1970: 0),
-                            finishedAt: Date(timeIntervalSince1970: 1), dryRun: nil, findings: findings)
+        let report = Report(
+            task: "healthcheck", host: "lab01", startedAt: Date(timeIntervalSince1970: 0),
+            finishedAt: Date(timeIntervalSince1970: 1), dryRun: nil, findings: findings)
         let plain = TextRenderer(colour: false).render(report)
-        #expect(plain.hasSuffix("→ exit 1 — failed docker (daemon not answering), warning config backup (no ailab-config archive in /srv/backups/ailab-config yet…)\n"))
+        #expect(
+            plain.hasSuffix(
+                "→ exit 1 — failed docker (daemon not answering), warning config backup (no ailab-config archive in /srv/backups/ailab-config yet…)\n"
+            ))
         let narrow = TextRenderer(colour: false, width: 60).render(report)
         for line in narrow.split(separator: "\n") { #expect(line.count <= 60, "\(line)") }
         #expect(narrow.contains("\n                       "))
@@ -82,8 +92,9 @@ import Testing
         for index in 0..<12 { findings.add("service unit-\(index).service", .failed, "failed") }
         findings.add("load", .ok, "0.50 0.40 0.30 on 8 CPUs")
         findings.notes = ["Removal list:\n  " + mount + "\n\n  next"]
-        let report = Report(task: "healthcheck", host: "lab01", startedAt: Date(timeIntervalSince1970: 0),
-                            finishedAt: Date(timeIntervalSince1970: 1), dryRun: nil, findings: findings)
+        let report = Report(
+            task: "healthcheck", host: "lab01", startedAt: Date(timeIntervalSince1970: 0),
+            finishedAt: Date(timeIntervalSince1970: 1), dryRun: nil, findings: findings)
         let text = TextRenderer(colour: false, width: 80).render(report)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         for line in lines { #expect(line.count <= 80, "\(line.count): \(line)") }

@@ -23,13 +23,16 @@ import Testing
             func locate(_ executable: String) -> String? { "/usr/bin/" + executable }
         }
         let log = TaskLog(task: "upgrade", directory: fake.folder.path, clock: { Date() }, warn: { _ in })
-        let gate = SafetyGate(mode: .execute(interactive: false), runner: SlowRunner(fake: fake), confirmation: fake.confirmation, log: log,
-                              children: LiveChildren())
-        let slow = PlanStep.run(Invocation("apt-get", ["-y", "dist-upgrade"], timeout: .milliseconds(50), lifetime: .runsToCompletion),
-                                purpose: "upgrade")
+        let gate = SafetyGate(
+            mode: .execute(interactive: false), runner: SlowRunner(fake: fake), confirmation: fake.confirmation, log: log,
+            children: LiveChildren())
+        let slow = PlanStep.run(
+            Invocation("apt-get", ["-y", "dist-upgrade"], timeout: .milliseconds(50), lifetime: .runsToCompletion),
+            purpose: "upgrade")
         let result = try await #require(try gate.open(Plan([slow]))).run(slow)
         #expect(result.succeeded)
-        #expect(fake.log("upgrade").contains("warning: apt-get still running after 0 s; waiting for it, as a package change is never killed"))
+        #expect(
+            fake.log("upgrade").contains("warning: apt-get still running after 0 s; waiting for it, as a package change is never killed"))
     }
 
     @Test func aDryRunPreparesNothing() async throws {
@@ -160,7 +163,10 @@ import Testing
         try Data().write(to: URL(fileURLWithPath: path))
         let writer = open(path, O_WRONLY)
         let reader = open(path, O_RDONLY)
-        defer { close(writer); close(reader) }
+        defer {
+            close(writer)
+            close(reader)
+        }
         let thread = Thread {
             usleep(50_000)
             _ = "31337\n".withCString { pwrite(writer, $0, 6, 0) }

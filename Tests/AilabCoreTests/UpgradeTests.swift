@@ -7,7 +7,8 @@ import Testing
         let simulation = UpgradeSimulation.parse(try Fixture.text("apt/apt-get-s-dist-upgrade-local-repo-bookworm.txt"))
         #expect(simulation.upgrades.map(\.name) == ["libfoo1", "libold", "linux-image-generic", "nvidia-driver-550"])
         #expect(simulation.upgrades.first == PackageChange(name: "libfoo1", from: "1.0", to: "1.1", origin: "localhost"))
-        #expect(simulation.installs == [PackageChange(name: "linux-image-6.8.0-51-generic", from: nil, to: "6.8.0-51.52", origin: "localhost")])
+        #expect(
+            simulation.installs == [PackageChange(name: "linux-image-6.8.0-51-generic", from: nil, to: "6.8.0-51.52", origin: "localhost")])
         #expect(simulation.removals == [PackageRemoval(name: "cuda-toolkit-12", version: "12.0", purge: false)])
         #expect(simulation.keptBack == ["heldpkg"])
         #expect(UpgradeGuards.driverUpgrades(simulation).map(\.name) == ["nvidia-driver-550"])
@@ -18,14 +19,18 @@ import Testing
         let simulation = UpgradeSimulation.parse(try Fixture.text("apt/apt-get-s-dist-upgrade-jammy-apt-rsync.txt"))
         #expect(simulation.upgrades.map(\.name) == ["libapt-pkg6.0", "apt", "apt-utils", "rsync"])
         #expect(simulation.upgrades[1] == PackageChange(name: "apt", from: "2.4.7", to: "2.4.8", origin: "Ubuntu:22.04/jammy-updates"))
-        let security = UpgradeSimulation.parse("Inst libpixman-1-0 [0.40.0-1build4] (0.40.0-1ubuntu0.22.04.1 Ubuntu:22.04/jammy-updates, Ubuntu:22.04/jammy-security [amd64])\n")
+        let security = UpgradeSimulation.parse(
+            "Inst libpixman-1-0 [0.40.0-1build4] (0.40.0-1ubuntu0.22.04.1 Ubuntu:22.04/jammy-updates, Ubuntu:22.04/jammy-security [amd64])\n"
+        )
         #expect(security.upgrades.first?.origin == "Ubuntu:22.04/jammy-updates, Ubuntu:22.04/jammy-security")
         #expect(simulation.installs.isEmpty && simulation.removals.isEmpty && simulation.keptBack.isEmpty)
     }
 
     @Test func driverPackagesAreTheDriverNotTheContainerToolkit() {
-        for name in ["nvidia-driver-550", "libnvidia-compute-550", "nvidia-dkms-550-open", "linux-modules-nvidia-550-6.8.0-51-generic",
-                     "nvidia-utils-550-server", "nvidia-firmware-550-550.127"] {
+        for name in [
+            "nvidia-driver-550", "libnvidia-compute-550", "nvidia-dkms-550-open", "linux-modules-nvidia-550-6.8.0-51-generic",
+            "nvidia-utils-550-server", "nvidia-firmware-550-550.127",
+        ] {
             #expect(UpgradeGuards.isDriverPackage(name), "\(name)")
         }
         for name in ["nvidia-container-toolkit", "libnvidia-container1", "cuda-toolkit-12-4", "linux-image-6.8.0-51-generic"] {
@@ -36,8 +41,10 @@ import Testing
 
 /// ailab upgrade's decisions on the fail-by-default fake runner.
 @Suite(.timeLimit(.minutes(2))) struct UpgradeTaskTests {
-    static let libraryOnly = "Inst libfoo1 [1.0] (1.1 Ubuntu:24.04/noble-updates [amd64])\nConf libfoo1 (1.1 Ubuntu:24.04/noble-updates [amd64])\n"
-    static let driver = "Inst nvidia-driver-550 [550.90.07-0ubuntu1] (550.127.05-0ubuntu1 Ubuntu:24.04/noble-updates [amd64])\n"
+    static let libraryOnly =
+        "Inst libfoo1 [1.0] (1.1 Ubuntu:24.04/noble-updates [amd64])\nConf libfoo1 (1.1 Ubuntu:24.04/noble-updates [amd64])\n"
+    static let driver =
+        "Inst nvidia-driver-550 [550.90.07-0ubuntu1] (550.127.05-0ubuntu1 Ubuntu:24.04/noble-updates [amd64])\n"
         + "Inst libnvidia-compute-550 [550.90.07-0ubuntu1] (550.127.05-0ubuntu1 Ubuntu:24.04/noble-updates [amd64])\n"
     static let newKernel = "Inst linux-image-6.8.0-51-generic (6.8.0-51.52 Ubuntu:24.04/noble-updates [amd64])\n"
 
@@ -46,20 +53,25 @@ import Testing
         runner.on("apt-get", ["-s", "dist-upgrade"], stdout: simulation)
         runner.on("apt-mark", ["showhold"], stdout: "")
         runner.on("uname", ["-r"], stdout: "6.8.0-45-generic\n")
-        runner.on("df", ["-P", "-B1", "/boot"], stdout: "Filesystem 1-blocks Used Available Capacity Mounted on\n/dev/nvme0n1p1 2000000000 1 \(bootFreeBytes) 1% /boot\n")
+        runner.on(
+            "df", ["-P", "-B1", "/boot"],
+            stdout: "Filesystem 1-blocks Used Available Capacity Mounted on\n/dev/nvme0n1p1 2000000000 1 \(bootFreeBytes) 1% /boot\n")
         runner.on("apt-config", ["shell", "LISTS", "Dir::State::lists/d"], stdout: "LISTS='/var/lib/apt/lists/'\n")
         runner.on("dpkg-query", AptCommands.packageStates.arguments, stdout: "libfoo1\t1.0\tii \nlibold\t1.0\trc \n")
         return runner
     }
 
-    func run(_ runner: FakeRunner, mode: RunMode = .dryRun, allowDriver: Bool = false, security: Bool = false,
-             files: TemporaryDirectory? = nil, children: LiveChildren = LiveChildren()) async throws -> Report {
+    func run(
+        _ runner: FakeRunner, mode: RunMode = .dryRun, allowDriver: Bool = false, security: Bool = false,
+        files: TemporaryDirectory? = nil, children: LiveChildren = LiveChildren()
+    ) async throws -> Report {
         let fake = try FakeContext(runner: runner)
         var context = fake.context
         context.children = children
         if let files { context.files = HostFiles(root: files.path) }
-        return try await TaskHarness.run(UpgradeTask(mode: mode, lockTimeout: 30, allowDriverUpgrade: allowDriver, securityOnly: security),
-                                         in: context)
+        return try await TaskHarness.run(
+            UpgradeTask(mode: mode, lockTimeout: 30, allowDriverUpgrade: allowDriver, securityOnly: security),
+            in: context)
     }
 
     @Test func dryRunShowsThePlanAndStartsNothing() async throws {
@@ -67,17 +79,19 @@ import Testing
         let report = try await run(runner)
         #expect(report.exitStatus == .ok)
         #expect(runner.mutatingCalls.isEmpty)
-        #expect(report.findings.plan.map(\.line) == [
-            "apt-get -o DPkg::Lock::Timeout=30 -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold dist-upgrade  # upgrade every package, keeping changed configuration files",
-        ])
+        #expect(
+            report.findings.plan.map(\.line) == [
+                "apt-get -o DPkg::Lock::Timeout=30 -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold dist-upgrade  # upgrade every package, keeping changed configuration files"
+            ])
         #expect(report.check("simulation")?.detail == "1 upgrade(s), 0 new, 0 removal(s), 0 kept back, 0 held")
         #expect(report.findings.metrics.first { $0.name == "ailab_upgrades_pending" }?.value == 1)
     }
 
     @Test func driverUpgradeIsRefusedNamingThePackagesAndTheGPUProcesses() async throws {
         let runner = runner(simulation: Self.driver)
-        runner.on("nvidia-smi", ["--query-compute-apps=pid,process_name,used_memory", "--format=csv,noheader"],
-                  stdout: "4242, python3, 70000 MiB\n4300, torchrun, 1000 MiB\n")
+        runner.on(
+            "nvidia-smi", ["--query-compute-apps=pid,process_name,used_memory", "--format=csv,noheader"],
+            stdout: "4242, python3, 70000 MiB\n4300, torchrun, 1000 MiB\n")
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=30", "update"], stdout: "")
         for mode in [RunMode.dryRun, .execute(interactive: false)] {
             let report = try await run(runner, mode: mode)
@@ -96,7 +110,8 @@ import Testing
     @Test func protectedRemovalIsRefused() async throws {
         let report = try await run(runner(simulation: "Remv cuda-toolkit-12-4 [12.4.1-1]\nRemv docker.io [24.0.7]\n" + Self.libraryOnly))
         #expect(report.check("protected packages")?.status == .failed)
-        #expect(report.check("protected packages")?.detail.hasPrefix("refused: the upgrade would remove cuda-toolkit-12-4, docker.io") == true)
+        #expect(
+            report.check("protected packages")?.detail.hasPrefix("refused: the upgrade would remove cuda-toolkit-12-4, docker.io") == true)
     }
 
     @Test func newKernelNeedsRoomInBoot() async throws {
@@ -140,11 +155,13 @@ import Testing
         try FileManager.default.createDirectory(atPath: lists, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: lists + "/deb.debian.org_debian_dists_bookworm_InRelease", contents: Data())
         let threeDaysAgo = Date(timeIntervalSince1970: 1_790_000_000 - 3 * 86400 - 7200)
-        try FileManager.default.setAttributes([.modificationDate: threeDaysAgo], ofItemAtPath: lists + "/deb.debian.org_debian_dists_bookworm_InRelease")
+        try FileManager.default.setAttributes(
+            [.modificationDate: threeDaysAgo], ofItemAtPath: lists + "/deb.debian.org_debian_dists_bookworm_InRelease")
         let runner = runner(simulation: Self.libraryOnly)
         let report = try await run(runner, files: host)
-        #expect(report.check("package lists")?.detail.hasPrefix("updated 3d 2h ago; --execute refreshes them") == true,
-                "\(String(describing: report.check("package lists")))")
+        #expect(
+            report.check("package lists")?.detail.hasPrefix("updated 3d 2h ago; --execute refreshes them") == true,
+            "\(String(describing: report.check("package lists")))")
         #expect(!runner.calls.contains { $0.arguments.contains("update") })
     }
 
@@ -157,10 +174,12 @@ import Testing
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=30", "update"], stdout: "")
         runner.on("apt-get", nil, stdout: "Setting up libfoo1 (1.1) ...\n")
         runner.on("apt-get", ["-s", "dist-upgrade"], stdout: Self.libraryOnly)
-        runner.on("dpkg-query", AptCommands(lockTimeout: 30).nvidiaPackages.arguments,
-                  stdout: "nvidia-driver-550\t550.127.05-0ubuntu1\tii \n")
-        runner.on("dpkg-query", ["-W", "-f", DpkgQuery.format, "linux-image-*"],
-                  stdout: "linux-image-6.8.0-45-generic\t6.8.0-45.45\tii \nlinux-image-6.8.0-51-generic\t6.8.0-51.52\tii \n")
+        runner.on(
+            "dpkg-query", AptCommands(lockTimeout: 30).nvidiaPackages.arguments,
+            stdout: "nvidia-driver-550\t550.127.05-0ubuntu1\tii \n")
+        runner.on(
+            "dpkg-query", ["-W", "-f", DpkgQuery.format, "linux-image-*"],
+            stdout: "linux-image-6.8.0-45-generic\t6.8.0-45.45\tii \nlinux-image-6.8.0-51-generic\t6.8.0-51.52\tii \n")
         runner.install("needrestart")
         runner.on("needrestart", ["-b"], stdout: "NEEDRESTART-VER: 3.6\nNEEDRESTART-SVC: prometheus-node-exporter.service\n")
         let report = try await run(runner, mode: .execute(interactive: false), files: host)

@@ -5,9 +5,10 @@ import Testing
 /// Parsers on virsh output captured from libvirt's test driver (command lines in SOURCES.tsv).
 @Suite(.timeLimit(.minutes(2))) struct VirshParserTests {
     @Test func domainsInSeveralStates() throws {
-        #expect(try VirshTable.parseDomains(try Fixture.text("virsh/list-all.txt")) == [
-            DomainState(name: "train01", state: "running"), DomainState(name: "win11", state: "shut off"),
-        ])
+        #expect(
+            try VirshTable.parseDomains(try Fixture.text("virsh/list-all.txt")) == [
+                DomainState(name: "train01", state: "running"), DomainState(name: "win11", state: "shut off"),
+            ])
     }
 
     @Test func dominfoKeyValues() throws {
@@ -19,10 +20,11 @@ import Testing
     }
 
     @Test func disksWithAnEmptyDrive() throws {
-        #expect(try Virsh.parseDisks(try Fixture.text("virsh/domblklist-details.txt")) == [
-            DomainDisk(type: "file", device: "disk", target: "vda", source: "/tmp/vmt/pool1/train.qcow2"),
-            DomainDisk(type: "file", device: "cdrom", target: "sda", source: nil),
-        ])
+        #expect(
+            try Virsh.parseDisks(try Fixture.text("virsh/domblklist-details.txt")) == [
+                DomainDisk(type: "file", device: "disk", target: "vda", source: "/tmp/vmt/pool1/train.qcow2"),
+                DomainDisk(type: "file", device: "cdrom", target: "sda", source: nil),
+            ])
     }
 
     @Test func poolsFromTheTableAndTheXML() throws {
@@ -37,9 +39,12 @@ import Testing
     }
 
     @Test func volumesKeepVirshSizes() throws {
-        #expect(try Virsh.parseVolumes(try Fixture.text("virsh/vol-list-details.txt"), pool: "models") == [
-            StorageVolume(pool: "models", name: "train.qcow2", path: "/tmp/vmt/pool1/train.qcow2", capacityBytes: 21_474_836_480, allocationBytes: 100_003),
-        ])
+        #expect(
+            try Virsh.parseVolumes(try Fixture.text("virsh/vol-list-details.txt"), pool: "models") == [
+                StorageVolume(
+                    pool: "models", name: "train.qcow2", path: "/tmp/vmt/pool1/train.qcow2", capacityBytes: 21_474_836_480,
+                    allocationBytes: 100_003)
+            ])
     }
 
     @Test func sizeUnits() throws {
@@ -70,8 +75,11 @@ import Testing
 
     @Test func connectionFailureExits1WithVirshsMessage() async throws {
         let runner = FakeRunner()
-        runner.on("virsh", ["--connect", "qemu:///system", "list", "--all", "--name"],
-                  stderr: "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n", exit: 1)
+        runner.on(
+            "virsh", ["--connect", "qemu:///system", "list", "--all", "--name"],
+            stderr:
+                "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n",
+            exit: 1)
         let fake = try FakeContext(runner: runner)
         let report = try await TaskHarness.run(VMAuditTask(connect: "qemu:///system"), in: fake.context)
         #expect(report.exitStatus == .failed)
@@ -82,10 +90,14 @@ import Testing
     @Test func domstatsGivesEveryDomainInOneCall() throws {
         let stats = Virsh.parseDomainStats(try Fixture.text("virsh/domstats-win11-block-synthetic.txt"))
         #expect(stats.map(\.name) == ["win11", "test"])
-        #expect(stats[0] == DomainStats(name: "win11", state: "running", vcpus: 4, memoryKiB: 8_388_608, disks: [
-            DomainDisk(type: "file", device: "disk", target: "vda", source: "/var/lib/libvirt/images/win11.qcow2"),
-            DomainDisk(type: "block", device: "disk", target: "sda", source: "/dev/disk/by-id/nvme-scratch"),
-        ]))
+        #expect(
+            stats[0]
+                == DomainStats(
+                    name: "win11", state: "running", vcpus: 4, memoryKiB: 8_388_608,
+                    disks: [
+                        DomainDisk(type: "file", device: "disk", target: "vda", source: "/var/lib/libvirt/images/win11.qcow2"),
+                        DomainDisk(type: "block", device: "disk", target: "sda", source: "/dev/disk/by-id/nvme-scratch"),
+                    ]))
         #expect(stats[1] == DomainStats(name: "test", state: "running", vcpus: nil, memoryKiB: nil, disks: nil))
     }
 
@@ -100,15 +112,28 @@ import Testing
         try Data(count: 10).write(to: URL(fileURLWithPath: pool + "/readme.txt"))
         let runner = FakeRunner(installed: ["libvirtd"])
         runner.on("virsh", ["list", "--all", "--name"], stdout: "vm1\n")
-        runner.on("virsh", ["dominfo", "vm1"], stdout: "State:          running\nCPU(s):         2\nMax memory:     1048576 KiB\nAutostart:      enable\n")
-        runner.on("virsh", ["domblklist", "vm1", "--details"], stdout: " Type   Device   Target   Source\n---------------------------------\n file   disk     vda      /pool/used.qcow2\n")
+        runner.on(
+            "virsh", ["dominfo", "vm1"],
+            stdout: "State:          running\nCPU(s):         2\nMax memory:     1048576 KiB\nAutostart:      enable\n")
+        runner.on(
+            "virsh", ["domblklist", "vm1", "--details"],
+            stdout: " Type   Device   Target   Source\n---------------------------------\n file   disk     vda      /pool/used.qcow2\n")
         runner.on("virsh", ["snapshot-list", "vm1", "--name"], stdout: "before-upgrade\n")
-        runner.on("virsh", ["domstats", "--state", "--vcpu", "--balloon", "--block"], stdout: "Domain: 'vm1'\n  state.state=1\n  state.reason=1\n"
-                  + (fullStats ? "  vcpu.current=2\n  balloon.maximum=1048576\n  block.count=1\n  block.0.name=vda\n  block.0.path=/pool/used.qcow2\n" : ""))
+        runner.on(
+            "virsh", ["domstats", "--state", "--vcpu", "--balloon", "--block"],
+            stdout: "Domain: 'vm1'\n  state.state=1\n  state.reason=1\n"
+                + (fullStats
+                    ? "  vcpu.current=2\n  balloon.maximum=1048576\n  block.count=1\n  block.0.name=vda\n  block.0.path=/pool/used.qcow2\n"
+                    : ""))
         runner.on("virsh", ["list", "--all", "--autostart", "--name"], stdout: "vm1\n\n")
         runner.on("virsh", ["list", "--all", "--name", "--with-snapshot"], stdout: "vm1\n\n")
-        runner.on("virsh", ["pool-list", "--all", "--details"], stdout: " Name   State     Autostart   Persistent   Capacity   Allocation   Available\n----------\n pool   running   yes         yes          1.00 GiB   0.00 B       1.00 GiB\n")
-        runner.on("virsh", ["pool-dumpxml", "pool"], stdout: "<pool type='dir'><name>pool</name><target><path>/pool</path></target></pool>")
+        runner.on(
+            "virsh", ["pool-list", "--all", "--details"],
+            stdout:
+                " Name   State     Autostart   Persistent   Capacity   Allocation   Available\n----------\n pool   running   yes         yes          1.00 GiB   0.00 B       1.00 GiB\n"
+        )
+        runner.on(
+            "virsh", ["pool-dumpxml", "pool"], stdout: "<pool type='dir'><name>pool</name><target><path>/pool</path></target></pool>")
         runner.on("virsh", ["vol-list", "pool", "--details"], stdout: " Name   Path   Type   Capacity   Allocation\n-----------\n")
         let fake = try FakeContext(runner: runner)
         var context = fake.context

@@ -22,18 +22,24 @@ import Testing
         mutating func chance(_ percent: UInt64) -> Bool { next() % 100 < percent }
     }
 
-    static let keys = ["disk", "backup", "threshold", "dest", "services", "tcp", "a", "b-c", "on", "yes", "010", "'quoted key'",
-                       "\"dq\"", "x y", "Null", "1", "true"]
-    static let scalars = ["90", "010", "0", "-5", "+5", "1_000", "0x1F", "0o17", "0b101", "1.5", ".5", "1e3", "1.0e+3", "1:30", "190:20:30",
-                          "2026-01-01", "2001-12-14t21:59:43.10-05:00", "yes", "No", "ON", "off", "y", "n", "Y", "true", "True", "tRUE",
-                          "FALSE", "null", "~", "Null", "NULL", "nUll", ".inf", "-.Inf", ".NaN", "ssh.service", "/srv/backups",
-                          "/srv/x 'y #note", "it's", "a#b", "a #b", "host:22", "[::1]:9100", "=", "<<", "-a", "a:b", "\u{00A0}x",
-                          "x\u{2003}", "é", "a\tb", "'it''s'", "\"a\\tb\"", "\"#x\"", "'010'", "\"yes\"", "\"\"", "''", "'a' b",
-                          "\"q\" # c", "x\u{0000}", "x\u{000B}y", "12:30:45", "0.", "-0", "00", "+0x1", "._", "1__0", "0x_1", "x]", "{a}"]
+    static let keys = [
+        "disk", "backup", "threshold", "dest", "services", "tcp", "a", "b-c", "on", "yes", "010", "'quoted key'",
+        "\"dq\"", "x y", "Null", "1", "true",
+    ]
+    static let scalars = [
+        "90", "010", "0", "-5", "+5", "1_000", "0x1F", "0o17", "0b101", "1.5", ".5", "1e3", "1.0e+3", "1:30", "190:20:30",
+        "2026-01-01", "2001-12-14t21:59:43.10-05:00", "yes", "No", "ON", "off", "y", "n", "Y", "true", "True", "tRUE",
+        "FALSE", "null", "~", "Null", "NULL", "nUll", ".inf", "-.Inf", ".NaN", "ssh.service", "/srv/backups",
+        "/srv/x 'y #note", "it's", "a#b", "a #b", "host:22", "[::1]:9100", "=", "<<", "-a", "a:b", "\u{00A0}x",
+        "x\u{2003}", "é", "a\tb", "'it''s'", "\"a\\tb\"", "\"#x\"", "'010'", "\"yes\"", "\"\"", "''", "'a' b",
+        "\"q\" # c", "x\u{0000}", "x\u{000B}y", "12:30:45", "0.", "-0", "00", "+0x1", "._", "1__0", "0x_1", "x]", "{a}",
+    ]
 
     /// What a real ailab.yaml holds, drawn as often as the tricky ones.
-    static let ordinary = ["ssh.service", "/srv/backups", "90", "true", "false", "host:22", "'quoted'", "\"dq\"", "it's", "null",
-                           "a b", "22/tcp", "net.ipv4.ip_forward=1", "passwordauthentication no", "http://127.0.0.1:8080/x?a=1"]
+    static let ordinary = [
+        "ssh.service", "/srv/backups", "90", "true", "false", "host:22", "'quoted'", "\"dq\"", "it's", "null",
+        "a b", "22/tcp", "net.ipv4.ip_forward=1", "passwordauthentication no", "http://127.0.0.1:8080/x?a=1",
+    ]
 
     static func scalar(_ random: inout Generator) -> String { random.pick(random.chance(50) ? ordinary : scalars) }
 
@@ -41,11 +47,14 @@ import Testing
         switch random.next() % 5 {
         case 0: return ""
         case 1: return " " + scalar(&random)
-        case 2: return " [" + (0..<Int(random.next() % 4)).map { _ in scalar(&random) }.joined(separator: random.pick([", ", ",", " , "])) + "]"
+        case 2:
+            return " [" + (0..<Int(random.next() % 4)).map { _ in scalar(&random) }.joined(separator: random.pick([", ", ",", " , "])) + "]"
         case 3: return "\n" + (0..<Int(1 + random.next() % 3)).map { _ in indent + "  - " + scalar(&random) }.joined(separator: "\n")
-        default: return "\n" + (0..<Int(1 + random.next() % 3)).map { _ in
-            indent + "  " + random.pick(keys) + ":" + (random.chance(50) ? " " + scalar(&random) : " [" + scalar(&random) + "]")
-        }.joined(separator: "\n")
+        default:
+            return "\n"
+                + (0..<Int(1 + random.next() % 3)).map { _ in
+                    indent + "  " + random.pick(keys) + ":" + (random.chance(50) ? " " + scalar(&random) : " [" + scalar(&random) + "]")
+                }.joined(separator: "\n")
         }
     }
 
@@ -68,7 +77,8 @@ import Testing
         case .null: return NSNull()
         case .scalar(let value): return json(value)
         case .list(let items): return items.map { json($0.value) }
-        case .mapping(let entries): return Dictionary(entries.map { ($0.key.text, json($0.value)) }, uniquingKeysWith: { first, _ in first })
+        case .mapping(let entries):
+            return Dictionary(entries.map { ($0.key.text, json($0.value)) }, uniquingKeysWith: { first, _ in first })
         }
     }
 
@@ -103,7 +113,8 @@ import Testing
 
     @Test func everyAcceptedDocumentReadsTheSameInPyYAML() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.python),
-              (try? Self.run(["-c", "import yaml"]).status) == 0 else {
+            (try? Self.run(["-c", "import yaml"]).status) == 0
+        else {
             if ProcessInfo.processInfo.environment["AILAB_REQUIRE_REAL_TOOLS"] == "1" {
                 Issue.record("AILAB_REQUIRE_REAL_TOOLS=1 but PyYAML is missing (Debian package python3-yaml)")
             }
@@ -114,7 +125,8 @@ import Testing
         let ours: [Any] = documents.map { (try? ConfigYAML.parse($0)).map(Self.json) ?? NSNull() }
         let folder = try TemporaryDirectory()
         try JSONSerialization.data(withJSONObject: documents).write(to: URL(fileURLWithPath: folder.path + "/docs.json"))
-        try JSONSerialization.data(withJSONObject: ours, options: [.fragmentsAllowed]).write(to: URL(fileURLWithPath: folder.path + "/ours.json"))
+        try JSONSerialization.data(withJSONObject: ours, options: [.fragmentsAllowed]).write(
+            to: URL(fileURLWithPath: folder.path + "/ours.json"))
         let result = try Self.run(["-c", Self.compare, folder.path + "/docs.json", folder.path + "/ours.json"])
         #expect(result.status == 0, "\(result.output)")
         let summary = result.output.split(separator: "\n").last.map(String.init) ?? ""

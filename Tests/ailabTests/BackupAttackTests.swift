@@ -16,8 +16,10 @@ import Testing
 
         init(folder: String, victim: String, user: String) throws {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "/bin/sh", "-c",
-                                 "while :; do for f in '\(folder)'/.ailab-config-*.partial; do [ -f \"$f\" ] && ln -sf '\(victim)' \"$f\"; done; done"]
+            process.arguments = [
+                "--reuid=\(user)", "--regid=\(user)", "--clear-groups", "/bin/sh", "-c",
+                "while :; do for f in '\(folder)'/.ailab-config-*.partial; do [ -f \"$f\" ] && ln -sf '\(victim)' \"$f\"; done; done",
+            ]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -87,8 +89,9 @@ import Testing
         try FileManager.default.createDirectory(atPath: noise, withIntermediateDirectories: true)
         try Command.check("dd", ["if=/dev/urandom", "of=\(noise)/blob", "bs=1M", "count=24", "status=none"])
         let swapper = try Swapper(folder: dest, victim: victim, user: "0")
-        let outcome = try Ailab.run(["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", noise],
-                                    environment: scratch.environment)
+        let outcome = try Ailab.run(
+            ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", noise],
+            environment: scratch.environment)
         withExtendedLifetime(swapper) {}
         #expect(outcome.code == 0, "\(outcome.stdout)\(outcome.stderr)")
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "root's own file\n")
@@ -110,8 +113,9 @@ import Testing
         try FileManager.default.createDirectory(atPath: tree + "/sub", withIntermediateDirectories: true)
         let dest = tree + "/" + form
         for round in 1...2 {
-            let outcome = try Ailab.run(["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", tree],
-                                        environment: scratch.environment)
+            let outcome = try Ailab.run(
+                ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", tree],
+                environment: scratch.environment)
             #expect(outcome.code == 0, "round \(round): \(outcome.stdout)\(outcome.stderr)")
             if round == 1 { sleep(1) }
         }
@@ -153,7 +157,8 @@ import Testing
         var left = "?"
         for _ in 0..<20 where !left.isEmpty {
             usleep(100_000)
-            left = try Command.run("/usr/bin/pgrep", ["-a", "-f", workers]).stdout
+            left =
+                try Command.run("/usr/bin/pgrep", ["-a", "-f", workers]).stdout
                 + Command.run("/usr/bin/pgrep", ["-a", "-x", "pigz"]).stdout
         }
         #expect(left.isEmpty, "still running 2 s after SIGKILL: \(left)")
@@ -176,7 +181,10 @@ import Testing
         holder.executableURL = URL(fileURLWithPath: "/bin/sh")
         holder.arguments = ["-c", "exec 3>>'\(dest)/\(live)'; exec sleep 60"]
         try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+        }
         usleep(300_000)
 
         let dry = try Ailab.run(["config-backup", "--dest", dest], environment: scratch.environment)

@@ -52,8 +52,10 @@ final class BootedDebian: @unchecked Sendable {
         nspawn = Process()
         nspawn.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         // Unified cgroups and bpf() make DeviceAllow= and DevicePolicy= really enforced inside.
-        nspawn.arguments = ["systemd-nspawn", "--boot", "--directory=\(scratch.file("root"))", "--machine=\(machine)",
-                            "--register=no", "--keep-unit", "--system-call-filter=bpf", "--console=passive"]
+        nspawn.arguments = [
+            "systemd-nspawn", "--boot", "--directory=\(scratch.file("root"))", "--machine=\(machine)",
+            "--register=no", "--keep-unit", "--system-call-filter=bpf", "--console=passive",
+        ]
         nspawn.environment = ["PATH": Self.path, "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1"]
         nspawn.standardInput = FileHandle.nullDevice
         nspawn.standardOutput = FileHandle(forWritingAtPath: log)
@@ -79,8 +81,12 @@ final class BootedDebian: @unchecked Sendable {
 
     /// Runs a shell script inside the container, as root, with a clean environment.
     func sh(_ script: String) throws -> Ailab.Outcome {
-        try Command.run("/usr/bin/nsenter", ["-t", String(initPID), "-m", "-u", "-i", "-n", "-p", "-C", "-r", "-w",
-                                             "env", "-i", "PATH=\(Self.path)", "LC_ALL=C.UTF-8", "/bin/sh", "-c", script])
+        try Command.run(
+            "/usr/bin/nsenter",
+            [
+                "-t", String(initPID), "-m", "-u", "-i", "-n", "-p", "-C", "-r", "-w",
+                "env", "-i", "PATH=\(Self.path)", "LC_ALL=C.UTF-8", "/bin/sh", "-c", script,
+            ])
     }
 
     /// Runs a script that must succeed; its stdout.
@@ -137,8 +143,9 @@ final class BootedDebian: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
         let folder = "\(cacheFolder)/\(suite).building-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let built = try Command.run("/usr/sbin/debootstrap", ["--variant=minbase", "--include=\(key)", suite, folder, mirror()],
-                                    environment: ["PATH": path])
+        let built = try Command.run(
+            "/usr/sbin/debootstrap", ["--variant=minbase", "--include=\(key)", suite, folder, mirror()],
+            environment: ["PATH": path])
         guard built.code == 0 else { throw Failure("debootstrap \(suite) → \(built.code): \(built.stdout.suffix(2000))\(built.stderr)") }
         try Command.check("tar", ["--numeric-owner", "-C", folder, "-cf", tarball + ".partial", "."])
         try FileManager.default.moveItem(atPath: tarball + ".partial", toPath: tarball)
@@ -148,7 +155,8 @@ final class BootedDebian: @unchecked Sendable {
     /// The Debian mirror this machine's apt already uses.
     static func mirror() -> String {
         let folder = "/etc/apt/sources.list.d"
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).map { "\(folder)/\($0)" } + ["/etc/apt/sources.list"]
+        let files =
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).map { "\(folder)/\($0)" } + ["/etc/apt/sources.list"]
         for file in files {
             let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
             for line in text.split(separator: "\n") {

@@ -6,12 +6,19 @@ import Testing
 enum ReleaseBinary {
     static let scratchPath = Repository.root + "/.build-release"
     private static let built: Result<String, Failure> = {
-        let outcome = Result { try Command.run("/usr/bin/env", ["swift", "build", "-c", "release", "--static-swift-stdlib",
-                                                                  "--product", "ailab", "--package-path", Repository.root,
-                                                                  "--scratch-path", scratchPath]) }
+        let outcome = Result {
+            try Command.run(
+                "/usr/bin/env",
+                [
+                    "swift", "build", "-c", "release", "--static-swift-stdlib",
+                    "--product", "ailab", "--package-path", Repository.root,
+                    "--scratch-path", scratchPath,
+                ])
+        }
         switch outcome {
         case .success(let result) where result.code == 0: return .success(scratchPath + "/release/ailab")
-        case .success(let result): return .failure(Failure("swift build -c release → \(result.code): \(result.stdout.suffix(3000))\(result.stderr)"))
+        case .success(let result):
+            return .failure(Failure("swift build -c release → \(result.code): \(result.stdout.suffix(3000))\(result.stderr)"))
         case .failure(let error): return .failure(Failure("swift build -c release: \(error)"))
         }
     }()
@@ -21,8 +28,10 @@ enum ReleaseBinary {
 
 /// Every shipped unit started by a real systemd (Debian 12's 252, and Debian 11's 247 for devices).
 @Suite(.timeLimit(.minutes(10))) struct BootedSystemdTests {
-    static let bookwormPackages = ["systemd", "systemd-sysv", "dbus", "procps", "iproute2", "docker.io", "smartmontools",
-                                   "pigz", "jq", "logrotate", "ca-certificates", "libcap2-bin"]
+    static let bookwormPackages = [
+        "systemd", "systemd-sysv", "dbus", "procps", "iproute2", "docker.io", "smartmontools",
+        "pigz", "jq", "logrotate", "ca-certificates", "libcap2-bin",
+    ]
     /// The scheduled tasks but upgrade: its unit runs apt-get update, which needs a repository;
     /// PackageChangeBootedTests boots its own with one.
     static let tasks = TaskCatalog.scheduled.map(\.name).filter { $0 != TaskCatalog.upgrade.name }
@@ -35,8 +44,9 @@ enum ReleaseBinary {
     func bookworm() throws -> BootedDebian {
         try BootedDebian.requireTools()
         let binary = try ReleaseBinary.path()
-        let debian = try BootedDebian.boot(suite: "bookworm", packages: Self.bookwormPackages,
-                                      files: ["/etc/docker/daemon.json": Self.dockerConfig])
+        let debian = try BootedDebian.boot(
+            suite: "bookworm", packages: Self.bookwormPackages,
+            files: ["/etc/docker/daemon.json": Self.dockerConfig])
         let source = debian.root + "/opt/ailab"
         try FileManager.default.createDirectory(atPath: source + "/systemd", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: binary, toPath: source + "/ailab")
@@ -56,7 +66,8 @@ enum ReleaseBinary {
         try debian.check("systemctl is-active docker")
         // A running container (a training job) must survive the install: Docker is not restarted
         // under it. Containers cannot start inside this container, so docker ps is told one runs.
-        try debian.check("""
+        try debian.check(
+            """
             mkdir -p /opt/stub && printf '%s\\n' '#!/bin/sh' '[ "$*" = "ps -q" ] && { echo 4f2a9c1d0b7e; exit 0; }' 'exec /usr/bin/docker "$@"' > /opt/stub/docker
             chmod 755 /opt/stub/docker
             """)
@@ -64,7 +75,9 @@ enum ReleaseBinary {
         let first = try debian.sh("PATH=/opt/stub:$PATH /opt/ailab/install.sh --binary /opt/ailab/ailab")
         #expect(first.code == 0, "\(first.stderr)")
         #expect(first.stdout.contains("installed /usr/local/sbin/ailab"))
-        #expect(first.stdout.contains("Docker's log limits apply at its next restart: 1 container(s) are running and were left alone"), "\(first.stdout)")
+        #expect(
+            first.stdout.contains("Docker's log limits apply at its next restart: 1 container(s) are running and were left alone"),
+            "\(first.stdout)")
         #expect(try debian.show("docker", ["MainPID", "ActiveEnterTimestampMonotonic"]) == dockerBefore)
         try prepareDocker(debian)
 
@@ -104,10 +117,11 @@ enum ReleaseBinary {
                 #expect(actual == mode, "\(path) has mode \(actual), wants \(mode)")
                 return "\(path) \(actual)"
             }
-            table.append("\(unit.padding(toLength: 30, withPad: " ", startingAt: 0))"
-                         + "\((state["Result"] ?? "?").padding(toLength: 9, withPad: " ", startingAt: 0))"
-                         + "\((state["ExecMainStatus"] ?? "?").padding(toLength: 6, withPad: " ", startingAt: 0))"
-                         + written.joined(separator: ", "))
+            table.append(
+                "\(unit.padding(toLength: 30, withPad: " ", startingAt: 0))"
+                    + "\((state["Result"] ?? "?").padding(toLength: 9, withPad: " ", startingAt: 0))"
+                    + "\((state["ExecMainStatus"] ?? "?").padding(toLength: 6, withPad: " ", startingAt: 0))"
+                    + written.joined(separator: ", "))
         }
         print("Debian 12, systemd 252:\n" + table.joined(separator: "\n"))
 
@@ -121,9 +135,12 @@ enum ReleaseBinary {
         #expect(upgrade["Result"] == "success", "\(upgrade) \(upgradeJournal)")
         #expect(upgradeJournal.contains("ailab-upgrade.service: Deactivated successfully."), "\(upgradeJournal)")
         #expect(!upgradeJournal.contains("code=killed") && !upgradeJournal.contains("status=31/SYS"))
-        #expect(try debian.check("stat -c %a /var/log/ailab-upgrade.log /var/lib/prometheus/node-exporter/ailab-upgrade.prom")
+        #expect(
+            try debian.check("stat -c %a /var/log/ailab-upgrade.log /var/lib/prometheus/node-exporter/ailab-upgrade.prom")
                 == "640\n644\n")
-        table.append("ailab-upgrade.service         \(upgrade["Result"] ?? "?")  \(upgrade["ExecMainStatus"] ?? "?")     /var/log/ailab-upgrade.log 640, ailab-upgrade.prom 644")
+        table.append(
+            "ailab-upgrade.service         \(upgrade["Result"] ?? "?")  \(upgrade["ExecMainStatus"] ?? "?")     /var/log/ailab-upgrade.log 640, ailab-upgrade.prom 644"
+        )
         print(table.last ?? "")
 
         // docker-cleanup pruned through the Docker CLI, under its own sandbox: the dangling image
@@ -161,8 +178,12 @@ enum ReleaseBinary {
         try RealTools.require("dpkg-deb", package: "dpkg")
         let debian = try bookworm()
         for version in ["0.1.0", "0.1.1"] {
-            let built = try Command.run("/bin/bash", [Repository.installer, "--deb", debian.root + "/opt", "--binary", try ReleaseBinary.path(),
-                                                       "--deb-version", version])
+            let built = try Command.run(
+                "/bin/bash",
+                [
+                    Repository.installer, "--deb", debian.root + "/opt", "--binary", try ReleaseBinary.path(),
+                    "--deb-version", version,
+                ])
             #expect(built.code == 0, "\(built.stderr)")
         }
         let first = try debian.sh("dpkg -i /opt/ailab_0.1.0_amd64.deb")
@@ -195,7 +216,9 @@ enum ReleaseBinary {
 
         let purged = try debian.sh("dpkg -P ailab")
         #expect(purged.code == 0, "\(purged.stderr)")
-        #expect(try debian.sh("dpkg-query -W ailab").code != 0 || (try debian.check("dpkg-query -W -f '${db:Status-Abbrev}' ailab")).hasPrefix("un"))
+        #expect(
+            try debian.sh("dpkg-query -W ailab").code != 0
+                || (try debian.check("dpkg-query -W -f '${db:Status-Abbrev}' ailab")).hasPrefix("un"))
         #expect(try debian.sh("test -e /etc/ailab").code != 0)
         #expect(try debian.check("ls /etc/systemd/system | grep ailab || true").isEmpty)
         print("dpkg in Debian 12: install 0.1.0, upgrade to 0.1.1, remove (conffile kept), purge (nothing left): ok")
@@ -206,8 +229,9 @@ enum ReleaseBinary {
     @Test func healthcheckSandboxReachesDevicesOnSystemd247() throws {
         try BootedDebian.requireTools()
         let debian = try BootedDebian.boot(suite: "bullseye", packages: ["systemd", "systemd-sysv", "dbus"])
-        try FileManager.default.copyItem(atPath: Repository.systemd + "/ailab-healthcheck.service",
-                                         toPath: debian.root + "/root/ailab-healthcheck.service")
+        try FileManager.default.copyItem(
+            atPath: Repository.systemd + "/ailab-healthcheck.service",
+            toPath: debian.root + "/root/ailab-healthcheck.service")
         #expect(try debian.check("systemctl --version").hasPrefix("systemd 247"))
         try checkDevices(debian, probe: "/root/ailab-healthcheck.service", version: "247")
     }
@@ -242,8 +266,9 @@ enum ReleaseBinary {
             let timer = "ailab-\(task).timer"
             #expect(try debian.check("systemctl is-enabled \(timer)").hasPrefix("enabled"))
             #expect(try debian.check("systemctl is-active \(timer)").hasPrefix("active"))
-            let calendar = try #require(try debian.check("sed -n 's/^OnCalendar=//p' /etc/systemd/system/\(timer)")
-                .split(separator: "\n").first)
+            let calendar = try #require(
+                try debian.check("sed -n 's/^OnCalendar=//p' /etc/systemd/system/\(timer)")
+                    .split(separator: "\n").first)
             let expected = try debian.check("systemd-analyze calendar '\(calendar)' | sed -n 's/^ *Next elapse: //p'")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let next = try debian.check("systemctl show --property=NextElapseUSecRealtime --value \(timer)")
@@ -262,7 +287,8 @@ enum ReleaseBinary {
     func prepareDocker(_ debian: BootedDebian) throws {
         try FileManager.default.createDirectory(atPath: debian.root + "/opt/image/bin", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: debian.root + "/opt/image/bin/busybox")
-        try debian.check("""
+        try debian.check(
+            """
             set -e
             tar -C /opt/image -c . | docker import - ailab-test:old >/dev/null
             sleep 1
@@ -278,8 +304,11 @@ enum ReleaseBinary {
         let metrics = ("/var/lib/prometheus/node-exporter/ailab-\(task).prom", "644")
         switch task {
         case "healthcheck": return [metrics, ("/var/lib/ailab/healthcheck-latest.txt", "600")]
-        case "config-backup": return [metrics, ("/var/log/ailab-\(task).log", "640"), ("/srv/backups/ailab-config", "700"),
-                                      ("/srv/backups/ailab-config/ailab-config-*.tar.gz", "600")]
+        case "config-backup":
+            return [
+                metrics, ("/var/log/ailab-\(task).log", "640"), ("/srv/backups/ailab-config", "700"),
+                ("/srv/backups/ailab-config/ailab-config-*.tar.gz", "600"),
+            ]
         default: return [metrics, ("/var/log/ailab-\(task).log", "640")]
         }
     }
@@ -287,12 +316,15 @@ enum ReleaseBinary {
     /// Device nodes with no driver behind them, opened under a copy of the healthcheck unit:
     /// allowed gives ENXIO ("No such device or address"), a device allow-list gives EPERM.
     func checkDevices(_ debian: BootedDebian, probe unitFile: String, version: String) throws {
-        let devices = [("/dev/nvidiactl", "c 195 255"), ("/dev/nvidia0", "c 195 0"), ("/dev/sdz", "b 8 240"),
-                       ("/dev/nvme9n1", "b 259 99")]
+        let devices = [
+            ("/dev/nvidiactl", "c 195 255"), ("/dev/nvidia0", "c 195 0"), ("/dev/sdz", "b 8 240"),
+            ("/dev/nvme9n1", "b 259 99"),
+        ]
         for (node, numbers) in devices { try debian.check("[ -e \(node) ] || mknod \(node) \(numbers)") }
         let opens = devices.map { "(exec 3<\($0.0)) 2>&1 || true" }.joined(separator: "; ")
         // ReadWritePaths= folders must exist, as install.sh makes them.
-        try debian.check("""
+        try debian.check(
+            """
             mkdir -p /var/lib/ailab
             sed -e '/^Environment=/d' -e '/^ExecStart=/d' -e '/^SuccessExitStatus=/d' \(unitFile) > /etc/systemd/system/device-probe.service
             printf '%s\\n' 'StandardOutput=file:/run/device-probe.txt' 'ExecStart=/bin/sh -c "\(opens)"' >> /etc/systemd/system/device-probe.service

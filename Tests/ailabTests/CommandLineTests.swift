@@ -19,9 +19,10 @@ import Testing
         let file = try scratch.write("ailab.yaml", "disk:\n  threshold: 70\nexpect:\n  gpus: 2\n  services: [ssh.service]\n")
         let outcome = try Ailab.run(["config", "--config", file, "--format", "json"], environment: scratch.environment)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stderr)")
-        let settings = Dictionary(uniqueKeysWithValues: (json["settings"] as? [[String: Any]] ?? []).compactMap { line in
-            (line["key"] as? String).map { ($0, line) }
-        })
+        let settings = Dictionary(
+            uniqueKeysWithValues: (json["settings"] as? [[String: Any]] ?? []).compactMap { line in
+                (line["key"] as? String).map { ($0, line) }
+            })
         #expect(json["schemaVersion"] as? Int == 2)
         #expect(settings["disk.threshold"]?["value"] as? Int == 70 && settings["disk.threshold"]?["source"] as? String == "file")
         #expect(settings["expect.services"]?["value"] as? [String] == ["ssh.service"])
@@ -48,9 +49,11 @@ import Testing
         }
     }
 
-    @Test(arguments: [["no-such-task"], ["disk-watch", "--no-such-flag"], ["disk-watch", "--format", "yaml"],
-                      ["disk-watch", "--threshold", "abc"], ["config-backup", "--non-interactive"],
-                      ["docker-cleanup", "--non-interactive"], ["healthcheck", "--execute"]])
+    @Test(arguments: [
+        ["no-such-task"], ["disk-watch", "--no-such-flag"], ["disk-watch", "--format", "yaml"],
+        ["disk-watch", "--threshold", "abc"], ["config-backup", "--non-interactive"],
+        ["docker-cleanup", "--non-interactive"], ["healthcheck", "--execute"],
+    ])
     func usageErrorsExit2WithOneLine(arguments: [String]) throws {
         let outcome = try Ailab.run(arguments)
         #expect(outcome.code == 2)

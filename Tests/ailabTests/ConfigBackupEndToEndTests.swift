@@ -31,13 +31,15 @@ import Testing
             for tool in ["tar", "gzip", "du"] { try stubs.link(tool) }
             environment["PATH"] = stubs.path
             withExtendedLifetime(stubs) {}
-            let outcome = try Ailab.run(["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", extra],
-                                        environment: environment)
+            let outcome = try Ailab.run(
+                ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", extra],
+                environment: environment)
             #expect(outcome.code == 0, "\(outcome.stdout)\(outcome.stderr)")
             #expect(outcome.stdout.contains("via gzip"))
         } else {
-            let outcome = try Ailab.run(["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", extra],
-                                        environment: environment)
+            let outcome = try Ailab.run(
+                ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", extra],
+                environment: environment)
             #expect(outcome.code == 0, "\(outcome.stdout)\(outcome.stderr)")
             #expect(outcome.stdout.contains("via pigz"))
         }
@@ -72,13 +74,16 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: dest + "/ailab-config-20240101-033000.tar.gz", withDestinationPath: target)
         let dry = try Ailab.run(["config-backup", "--dest", dest, "--keep-min", "2"], environment: scratch.environment)
         #expect(dry.stdout.contains("would delete 3 archive(s)"))
-        let outcome = try Ailab.run(["config-backup", "--execute", "--non-interactive", "--dest", dest, "--keep-min", "2"],
-                                    environment: scratch.environment)
+        let outcome = try Ailab.run(
+            ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--keep-min", "2"],
+            environment: scratch.environment)
         #expect(outcome.code == 0, "\(outcome.stdout)")
         let left = try archives(in: dest)
         #expect(!left.contains("ailab-config-20250101-033000.tar.gz"))
         #expect(!left.contains("ailab-config-20250103-033000.tar.gz"))
-        for kept in ["ailab-config-20251101-033000.tar.gz", "ailab-config-2025-old.tar.gz", "notes.txt", "ailab-config-20240101-033000.tar.gz"] {
+        for kept in [
+            "ailab-config-20251101-033000.tar.gz", "ailab-config-2025-old.tar.gz", "notes.txt", "ailab-config-20240101-033000.tar.gz",
+        ] {
             #expect(left.contains(kept), "\(kept) was deleted")
         }
         #expect(left.count == 5)
@@ -98,8 +103,11 @@ import Testing
         let noise = scratch.file("noise")
         try FileManager.default.createDirectory(atPath: noise, withIntermediateDirectories: true)
         try Command.check("dd", ["if=/dev/urandom", "of=\(noise)/blob", "bs=1M", "count=4", "status=none"])
-        let outcome = try Ailab.run(["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", noise,
-                                     "--retention-days", "0", "--keep-min", "0"], environment: scratch.environment)
+        let outcome = try Ailab.run(
+            [
+                "config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", noise,
+                "--retention-days", "0", "--keep-min", "0",
+            ], environment: scratch.environment)
         #expect(outcome.code == 1)
         #expect(outcome.stdout.contains("no space left on device"), "\(outcome.stdout)")
         #expect(outcome.stdout.contains("nothing was deleted"))
@@ -118,8 +126,10 @@ import Testing
         try Command.check("dd", ["if=/dev/urandom", "of=\(noise)/blob", "bs=1M", "count=400", "status=none"])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Ailab.binary)
-        process.arguments = ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", noise,
-                             "--retention-days", "0", "--keep-min", "0"]
+        process.arguments = [
+            "config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", noise,
+            "--retention-days", "0", "--keep-min", "0",
+        ]
         process.environment = ProcessInfo.processInfo.environment.merging(scratch.environment.compactMapValues { $0 }) { _, new in new }
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -164,9 +174,12 @@ import Testing
         let scratch = try Scratch()
         let dest = scratch.file("dest")
         let socket = scratch.file("tmux.sock")
-        let command = "env AILAB_LOG_DIR=\(scratch.path) AILAB_LOCK_DIR=\(scratch.path) \(Ailab.binary) config-backup --execute "
+        let command =
+            "env AILAB_LOG_DIR=\(scratch.path) AILAB_LOCK_DIR=\(scratch.path) \(Ailab.binary) config-backup --execute "
             + "--dest \(dest); echo EXIT=$?; sleep 30"
-        @discardableResult func tmux(_ arguments: [String]) throws -> String { try Command.check("/usr/bin/tmux", ["-S", socket] + arguments) }
+        @discardableResult func tmux(_ arguments: [String]) throws -> String {
+            try Command.check("/usr/bin/tmux", ["-S", socket] + arguments)
+        }
         // new-session forks the tmux server, which keeps every descriptor new-session inherited:
         // Foundation sees new-session end only when that server does, so this test never waits for it.
         let start = Process()
@@ -201,14 +214,20 @@ import Testing
         try RealTools.require("setpriv", package: "util-linux")
         let scratch = try Scratch()
         let env = ProcessInfo.processInfo.environment.merging(scratch.environment.compactMapValues { $0 }) { _, new in new }
-        let outcome = try Command.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Ailab.binary,
-                                                           "config-backup", "--execute", "--dest", scratch.file("d")], environment: env)
+        let outcome = try Command.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", Ailab.binary,
+                "config-backup", "--execute", "--dest", scratch.file("d"),
+            ], environment: env)
         #expect(outcome.code == 2)
         #expect(!FileManager.default.fileExists(atPath: scratch.file("d")))
     }
 
-    @Test(arguments: [(["--retention-days=-1"], "-1"), (["--keep-min", "x"], "x"), (["--include", "/nonexistent/ailab"], "/nonexistent/ailab"),
-                      (["--dest", "relative"], "relative")])
+    @Test(arguments: [
+        (["--retention-days=-1"], "-1"), (["--keep-min", "x"], "x"), (["--include", "/nonexistent/ailab"], "/nonexistent/ailab"),
+        (["--dest", "relative"], "relative"),
+    ])
     func badInputExits2NamingTheValue(arguments: [String], value: String) throws {
         let scratch = try Scratch()
         let outcome = try Ailab.run(["config-backup"] + arguments, environment: scratch.environment)

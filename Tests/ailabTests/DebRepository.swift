@@ -34,18 +34,24 @@ final class DebRepository: @unchecked Sendable {
 
             """
         let scripts = package.scripts.mapValues { ("#!/bin/sh\nset -e\n" + $0 + "\n", 0o755) }
-        let entries = package.files.map { ("\(root)/\($0.key)", $0.value) }
+        let entries =
+            package.files.map { ("\(root)/\($0.key)", $0.value) }
             + [("\(root)/DEBIAN/control", (control, 0o644))] + scripts.map { ("\(root)/DEBIAN/\($0.key)", $0.value) }
         for (path, (text, mode)) in entries {
-            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                withIntermediateDirectories: true)
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             // chmod(2) itself: Foundation's setAttributes drops the setuid bit.
             guard chmod(path, mode_t(mode)) == 0 else { throw Failure("chmod \(path): errno \(errno)") }
         }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try Command.check("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", root,
-                                       "\(folder)/\(package.name)_\(package.version)_amd64.deb"])
+        try Command.check(
+            "dpkg-deb",
+            [
+                "--root-owner-group", "-Zgzip", "--build", root,
+                "\(folder)/\(package.name)_\(package.version)_amd64.deb",
+            ])
     }
 
     /// Writes the Packages index; with `suite` also a Release naming it, with the index's hash.
@@ -55,7 +61,8 @@ final class DebRepository: @unchecked Sendable {
         try Data(scan.stdout.utf8).write(to: URL(fileURLWithPath: "\(folder)/Packages"))
         guard let suite else { return }
         let hash = try Command.check("sha256sum", ["\(folder)/Packages"]).prefix { $0 != " " }
-        try Data("""
+        try Data(
+            """
             Origin: Test
             Label: \(label ?? "Test")
             Suite: \(suite)
@@ -64,6 +71,7 @@ final class DebRepository: @unchecked Sendable {
             SHA256:
              \(hash) \(scan.stdout.utf8.count) Packages
 
-            """.utf8).write(to: URL(fileURLWithPath: "\(folder)/Release"))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: "\(folder)/Release"))
     }
 }

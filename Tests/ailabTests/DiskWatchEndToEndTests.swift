@@ -137,11 +137,16 @@ import Testing
         let scratch = try Scratch()
         var environment = ProcessInfo.processInfo.environment.merging(scratch.environment.compactMapValues { $0 }) { _, new in new }
         environment["PATH"] = stubs.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
-        let outcome = try Command.run("python3", ["-c", """
-            import os, signal, sys
-            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-            os.execv(sys.argv[1], sys.argv[1:])
-            """, Ailab.binary, "disk-watch"], environment: environment)
+        let outcome = try Command.run(
+            "python3",
+            [
+                "-c",
+                """
+                import os, signal, sys
+                signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+                os.execv(sys.argv[1], sys.argv[1:])
+                """, Ailab.binary, "disk-watch",
+            ], environment: environment)
         #expect(outcome.code == 1)
         #expect((outcome.stdout + outcome.stderr).contains("exit 2: df: /srv/nfs: Stale file handle"))
     }
@@ -153,17 +158,23 @@ import Testing
         let ready = scratch.file("ready")
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
+        holder.arguments = [
+            "python3", "-c",
+            """
             import fcntl, os, sys, time
             fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
             fcntl.flock(fd, fcntl.LOCK_EX)
             os.write(fd, b"%d\\n" % os.getpid())
             open(sys.argv[2], "w").close()
             time.sleep(30)
-            """, lock, ready]
+            """, lock, ready,
+        ]
         try holder.run()
         // SIGKILL: a child started from a test thread inherits its blocked SIGTERM.
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+        }
         while !FileManager.default.fileExists(atPath: ready) { usleep(20_000) }
         let outcome = try Ailab.run(["disk-watch"], environment: scratch.environment)
         #expect(outcome.code == 1)

@@ -13,8 +13,10 @@ import Testing
             scratch = try Scratch()
             let root = scratch.path
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["dockerd", "--data-root", root + "/data", "--exec-root", root + "/exec", "--pidfile", root + "/pid",
-                                 "--host", socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=vfs"]
+            process.arguments = [
+                "dockerd", "--data-root", root + "/data", "--exec-root", root + "/exec", "--pidfile", root + "/pid",
+                "--host", socket, "--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=vfs",
+            ]
             let log = FileHandle(forWritingAtPath: try scratch.write("dockerd.log", "")) ?? FileHandle.nullDevice
             process.standardOutput = log
             process.standardError = log
@@ -103,7 +105,8 @@ import Testing
         for (name, label) in [("ailab-test/old:1", false), ("ailab-test/old-kept:1", true)] {
             try engine.importImage("ailab-test/source:1")
             if label {
-                try engine.docker(["build", "-q", "-t", "ailab-test/source:1", "--label", "ailab.keep=1", "-"], stdin: "FROM ailab-test/source:1\n")
+                try engine.docker(
+                    ["build", "-q", "-t", "ailab-test/source:1", "--label", "ailab.keep=1", "-"], stdin: "FROM ailab-test/source:1\n")
             }
             let saved = engine.scratch.file("saved-\(UUID().uuidString).tar")
             try engine.docker(["save", "-o", saved, "ailab-test/source:1"])
@@ -116,8 +119,9 @@ import Testing
         environment["DOCKER_HOST"] = engine.socket
         let executed = try Ailab.run(["docker-cleanup", "--execute", "--non-interactive"], environment: environment)
         #expect(executed.code == 0, "\(executed.stdout)\(executed.stderr)")
-        #expect(try engine.names(["images", "--format", "{{.Repository}}:{{.Tag}}"]) == ["ailab-test/recent:1", "ailab-test/old-kept:1"],
-                "\(executed.stdout)")
+        #expect(
+            try engine.names(["images", "--format", "{{.Repository}}:{{.Tag}}"]) == ["ailab-test/recent:1", "ailab-test/old-kept:1"],
+            "\(executed.stdout)")
     }
 
     /// Rewrites a `docker save` archive: the image config's "created" becomes 2020-01-01 (under a

@@ -12,12 +12,16 @@ import Testing
         init() throws {
             try Command.check("/usr/sbin/ip", ["netns", "add", name])
             // Both ends of a veth pair inside: a non-loopback address; ip_forward is per namespace.
-            try run("ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 192.0.2.1/24 dev v0 "
+            try run(
+                "ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 192.0.2.1/24 dev v0 "
                     + "&& ip link set v0 up && ip link set v1 up && echo 0 > /proc/sys/net/ipv4/ip_forward")
         }
 
         deinit {
-            if let servers { kill(servers.processIdentifier, SIGKILL); servers.waitUntilExit() }
+            if let servers {
+                kill(servers.processIdentifier, SIGKILL)
+                servers.waitUntilExit()
+            }
             _ = try? Command.run("/usr/sbin/ip", ["netns", "delete", name])
         }
 
@@ -45,8 +49,10 @@ import Testing
 
     @Test func declaredHostAgainstRealServicesInANetworkNamespace() throws {
         try RealTools.requireRoot()
-        for (tool, package) in [("ip", "iproute2"), ("nft", "nftables"), ("sshd", "openssh-server"),
-                                ("ssh-keygen", "openssh-client"), ("curl", "curl"), ("python3", "python3"), ("unshare", "util-linux")] {
+        for (tool, package) in [
+            ("ip", "iproute2"), ("nft", "nftables"), ("sshd", "openssh-server"),
+            ("ssh-keygen", "openssh-client"), ("curl", "curl"), ("python3", "python3"), ("unshare", "util-linux"),
+        ] {
             try RealTools.require(tool, package: package)
         }
         let scratch = try Scratch()
@@ -62,10 +68,13 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: ready))
 
         try Command.check("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", scratch.file("hostkey")])
-        try scratch.write("sshd_config", "HostKey \(scratch.file("hostkey"))\nPasswordAuthentication no\nPermitRootLogin prohibit-password\n")
+        try scratch.write(
+            "sshd_config", "HostKey \(scratch.file("hostkey"))\nPasswordAuthentication no\nPermitRootLogin prohibit-password\n")
         let archive = try scratch.write("backups/ailab-config-20260101-033000.tar.gz", "archive")
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: archive)
-        try scratch.write("ailab.yaml", """
+        try scratch.write(
+            "ailab.yaml",
+            """
             backup:
               dest: \(scratch.file("backups"))
               max_age_hours: 1
@@ -83,12 +92,17 @@ import Testing
         let metrics = scratch.file("metrics")
         try FileManager.default.createDirectory(atPath: metrics, withIntermediateDirectories: true)
         // sshd -T needs /run/sshd: a private /run in a mount namespace of its own, so the host's stays untouched.
-        let command = "mount -t tmpfs tmpfs /run && mkdir /run/sshd && exec '\(Ailab.binary)' healthcheck --config '\(scratch.file("ailab.yaml"))' --format json --textfile-dir '\(metrics)'"
+        let command =
+            "mount -t tmpfs tmpfs /run && mkdir /run/sshd && exec '\(Ailab.binary)' healthcheck --config '\(scratch.file("ailab.yaml"))' --format json --textfile-dir '\(metrics)'"
         var environment = ProcessInfo.processInfo.environment.merging(scratch.environment.compactMapValues { $0 }) { _, new in new }
         environment["AILAB_DISK_THRESHOLD"] = "100"
         let started = Date()
-        let outcome = try Command.run("/usr/sbin/ip", ["netns", "exec", namespace.name, "unshare", "-m", "--propagation", "private",
-                                                       "/bin/sh", "-c", command], environment: environment)
+        let outcome = try Command.run(
+            "/usr/sbin/ip",
+            [
+                "netns", "exec", namespace.name, "unshare", "-m", "--propagation", "private",
+                "/bin/sh", "-c", command,
+            ], environment: environment)
         let wall = Date().timeIntervalSince(started)
         #expect(outcome.code == 1, "\(outcome.stderr)")
         // The silent server costs the section its timeout (4 s), not more than the grace beyond it.
@@ -108,7 +122,9 @@ import Testing
         // No URL globbing: the braces are part of one path, not two requests of which the first answers.
         #expect(check("http http://127.0.0.1:18080/{healthy,down}")?.detail == "HTTP 503")
         #expect(check("listening 8080/tcp")?.status == "warning")
-        #expect(check("listening 8080/tcp")?.detail.contains("8080/tcp on 192.0.2.1 (python3)") == true, "\(String(describing: check("listening 8080/tcp")))")
+        #expect(
+            check("listening 8080/tcp")?.detail.contains("8080/tcp on 192.0.2.1 (python3)") == true,
+            "\(String(describing: check("listening 8080/tcp")))")
         #expect(check("sysctl net.ipv4.ip_forward")?.detail == "is 0, expected 1")
         #expect(check("sysctl net.ipv4.tcp_syncookies")?.status == "ok")
         #expect(check("sshd passwordauthentication")?.status == "ok")
@@ -120,9 +136,11 @@ import Testing
         #expect(check("config backup")?.status == "warning")
 
         let prom = try String(contentsOfFile: metrics + "/ailab-healthcheck.prom", encoding: .utf8)
-        for sample in ["ailab_expectation_ok{kind=\"tcp\",target=\"127.0.0.1:18099\",task=\"healthcheck\"} 0",
-                       "ailab_expectation_ok{kind=\"http\",target=\"http://127.0.0.1:18080/healthy\",task=\"healthcheck\"} 1",
-                       "ailab_listeners_unexpected{task=\"healthcheck\"} 1"] {
+        for sample in [
+            "ailab_expectation_ok{kind=\"tcp\",target=\"127.0.0.1:18099\",task=\"healthcheck\"} 0",
+            "ailab_expectation_ok{kind=\"http\",target=\"http://127.0.0.1:18080/healthy\",task=\"healthcheck\"} 1",
+            "ailab_listeners_unexpected{task=\"healthcheck\"} 1",
+        ] {
             #expect(prom.contains(sample), "missing \(sample)")
         }
         #expect(prom.contains("ailab_endpoint_seconds{kind=\"tcp\",target=\"127.0.0.1:18080\",task=\"healthcheck\"}"))
@@ -136,7 +154,10 @@ import Testing
         let path = try scratch.write("ailab.yaml", "disk:\n  threshold: 70\nexpect:\n  firewal: true\n")
         let outcome = try Ailab.run(["healthcheck", "--config", path], environment: scratch.environment)
         #expect(outcome.code == 2)
-        #expect(outcome.stderr == "ailab: config file \(path): line 4: unknown key 'expect.firewal' (known: expect.firewall, expect.gpus, expect.http, expect.listening, expect.services, expect.sshd, expect.sshd_config, expect.sysctl, expect.tcp)\n")
+        #expect(
+            outcome.stderr
+                == "ailab: config file \(path): line 4: unknown key 'expect.firewal' (known: expect.firewall, expect.gpus, expect.http, expect.listening, expect.services, expect.sshd, expect.sshd_config, expect.sysctl, expect.tcp)\n"
+        )
         let good = try scratch.write("good.yaml", "disk:\n  threshold: 70\n")
         var environment = scratch.environment
         environment["AILAB_HEALTHCHECK_TIMEOUT"] = "30"
@@ -147,7 +168,8 @@ import Testing
         #expect(shown.stdout.contains("backup.keep_min        3  [default]"))
         let missing = try Ailab.run(["disk-watch", "--config", scratch.file("nope.yaml")], environment: scratch.environment)
         #expect(missing.code == 2 && missing.stderr.contains("does not exist"))
-        let flag = try Ailab.run(["disk-watch", "--config", good, "--threshold", "100", "--format", "json"], environment: scratch.environment)
+        let flag = try Ailab.run(
+            ["disk-watch", "--config", good, "--threshold", "100", "--format", "json"], environment: scratch.environment)
         #expect(flag.stdout.contains("\"threshold\" : 100") || flag.stdout.contains("\"threshold\":100"), "\(flag.stdout.prefix(300))")
     }
 }
@@ -155,6 +177,8 @@ import Testing
 private extension ExpectationsEndToEndTests.Namespace {
     /// An inbound filter: policy drop, loopback and established traffic accepted.
     func addInboundFilter() throws {
-        try run("nft add table inet filter && nft 'add chain inet filter input { type filter hook input priority 0; policy drop; }' && nft add rule inet filter input iif lo accept && nft add rule inet filter input ct state established,related accept")
+        try run(
+            "nft add table inet filter && nft 'add chain inet filter input { type filter hook input priority 0; policy drop; }' && nft add rule inet filter input iif lo accept && nft add rule inet filter input ct state established,related accept"
+        )
     }
 }

@@ -6,7 +6,8 @@ enum ReadmeBlock {
     static func yaml(_ name: String) throws -> String {
         let readme = try String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)
         guard let marker = readme.range(of: "<!-- ailab:\(name) -->\n```yaml\n"),
-              let end = readme.range(of: "\n```", range: marker.upperBound..<readme.endIndex) else {
+            let end = readme.range(of: "\n```", range: marker.upperBound..<readme.endIndex)
+        else {
             throw Failure("README.md has no yaml block after <!-- ailab:\(name) -->")
         }
         return String(readme[marker.upperBound..<end.lowerBound]) + "\n"
@@ -143,7 +144,9 @@ enum ReadmeBlock {
         try folder.write("backups/ailab-config-20260101-033000.tar.gz", "archive")
         if failsAfterUpgrade {
             // Once the cleanups have run, the root filesystem reads as 99% full.
-            try stubs.stub("df", """
+            try stubs.stub(
+                "df",
+                """
                 if [ -e '\(folder.file("ailab-apt-cleanup.log"))' ]; then
                   case "$*" in
                   *-i*) printf 'Filesystem Type Inodes IUsed IFree IUse%% Mounted on\\n/dev/sda1 ext4 1000 10 990 1%% /\\n' ;;
@@ -158,10 +161,12 @@ enum ReadmeBlock {
     }
 
     func environment(_ host: Host) -> [String: String] {
-        ["APT_CONFIG": host.apt.scratch.file("apt.conf"), "DPKG_ADMINDIR": host.apt.admin, "SOURCE_DATE_EPOCH": "0",
-         "AILAB_LOG_DIR": host.folder.path, "AILAB_LOCK_DIR": host.folder.path, "AILAB_TEXTFILE_DIR": host.folder.file("metrics"),
-         "AILAB_BACKUP_DEST": host.folder.file("backups"), "AILAB_DISK_THRESHOLD": "95", "PATH": host.stubs.path, "NO_COLOR": "1",
-         "AILAB_CONFIG": host.folder.file("none.yaml")]
+        [
+            "APT_CONFIG": host.apt.scratch.file("apt.conf"), "DPKG_ADMINDIR": host.apt.admin, "SOURCE_DATE_EPOCH": "0",
+            "AILAB_LOG_DIR": host.folder.path, "AILAB_LOCK_DIR": host.folder.path, "AILAB_TEXTFILE_DIR": host.folder.file("metrics"),
+            "AILAB_BACKUP_DEST": host.folder.file("backups"), "AILAB_DISK_THRESHOLD": "95", "PATH": host.stubs.path, "NO_COLOR": "1",
+            "AILAB_CONFIG": host.folder.file("none.yaml"),
+        ]
     }
 
     @Test func rolloutStopsAtTheUnhealthyHostOfTheSecondBatch() throws {
@@ -172,27 +177,34 @@ enum ReadmeBlock {
         let hosts = try (1...6).map { try host("h\($0)", failsAfterUpgrade: $0 == 2) }
         for host in hosts { try host.folder.write("none.yaml", "") }
         let scratch = try Scratch()
-        var inventory = "ailab_hosts:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: /usr/bin/python3\n"
+        var inventory =
+            "ailab_hosts:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: /usr/bin/python3\n"
             + "    ansible_become: false\n    ailab_bin: \(Ailab.binary)\n    ailab_reboot: false\n  hosts:\n"
         for host in hosts {
-            let variables = environment(host).sorted { $0.key < $1.key }.map { "        \($0.key): \"\($0.value)\"" }.joined(separator: "\n")
+            let variables = environment(host).sorted { $0.key < $1.key }.map { "        \($0.key): \"\($0.value)\"" }.joined(
+                separator: "\n")
             inventory += "    \(host.name):\n      ailab_env:\n\(variables)\n"
         }
         try scratch.write("inventory.yml", inventory)
         try scratch.write("rollout.yml", try ReadmeBlock.yaml("playbook"))
         var environment = ProcessInfo.processInfo.environment
-        for (key, value) in ["ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": scratch.file("tmp"), "ANSIBLE_REMOTE_TEMP": scratch.file("tmp"),
-                             "ANSIBLE_HOME": scratch.file("home"), "ANSIBLE_RETRY_FILES_ENABLED": "false", "ANSIBLE_FORKS": "5"] {
+        for (key, value) in [
+            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": scratch.file("tmp"), "ANSIBLE_REMOTE_TEMP": scratch.file("tmp"),
+            "ANSIBLE_HOME": scratch.file("home"), "ANSIBLE_RETRY_FILES_ENABLED": "false", "ANSIBLE_FORKS": "5",
+        ] {
             environment[key] = value
         }
-        let run = try Command.run("/usr/bin/ansible-playbook", ["-i", scratch.file("inventory.yml"), scratch.file("rollout.yml")],
-                                  environment: environment)
+        let run = try Command.run(
+            "/usr/bin/ansible-playbook", ["-i", scratch.file("inventory.yml"), scratch.file("rollout.yml")],
+            environment: environment)
         let output = run.stdout + run.stderr
         let batches = output.components(separatedBy: "PLAY [ailab rollout]").dropFirst().map { batch in
-            Set(batch.split(separator: "\n").compactMap { line -> String? in
-                guard line.hasPrefix("ok: [") || line.hasPrefix("changed: [") || line.hasPrefix("fatal: [") else { return nil }
-                return line.split(separator: "[").dropFirst().first?.split(separator: "]").first.map(String.init)
-            }).sorted()
+            Set(
+                batch.split(separator: "\n").compactMap { line -> String? in
+                    guard line.hasPrefix("ok: [") || line.hasPrefix("changed: [") || line.hasPrefix("fatal: [") else { return nil }
+                    return line.split(separator: "[").dropFirst().first?.split(separator: "]").first.map(String.init)
+                }
+            ).sorted()
         }
         print("ansible-playbook batches: \(batches); exit \(run.code)")
         print(output.components(separatedBy: "PLAY RECAP").last ?? "")
@@ -203,12 +215,15 @@ enum ReadmeBlock {
             #expect(FileManager.default.fileExists(atPath: first.folder.file("ailab-\(task).log")), "h1 did not run \(task)")
         }
         #expect(first.apt.unpackedByDpkg == ["libfoo1"])
-        #expect(try String(contentsOfFile: first.apt.dpkgCalls, encoding: .utf8).contains("libfoo1_1.2_amd64.deb"), "the stale 1.1 was installed")
+        #expect(
+            try String(contentsOfFile: first.apt.dpkgCalls, encoding: .utf8).contains("libfoo1_1.2_amd64.deb"),
+            "the stale 1.1 was installed")
         let metrics = try FileManager.default.contentsOfDirectory(atPath: first.folder.file("metrics")).sorted()
         #expect(metrics == ["ailab-apt-cleanup.prom", "ailab-healthcheck.prom", "ailab-kernel-cleanup.prom", "ailab-upgrade.prom"])
         #expect(output.contains("fatal: [h2]"))
-        #expect(try String(contentsOfFile: hosts[1].folder.file("metrics/ailab-healthcheck.prom"), encoding: .utf8)
-            .contains("ailab_exit_code{task=\"healthcheck\"} 1"))
+        #expect(
+            try String(contentsOfFile: hosts[1].folder.file("metrics/ailab-healthcheck.prom"), encoding: .utf8)
+                .contains("ailab_exit_code{task=\"healthcheck\"} 1"))
         for host in hosts.dropFirst(2) {
             let touched = try FileManager.default.contentsOfDirectory(atPath: host.folder.path).filter { $0.hasPrefix("ailab-") }
             #expect(touched.isEmpty, "\(host.name) was touched: \(touched)")

@@ -4,10 +4,12 @@ import Testing
 /// The GPU section as a process: nvidia-smi, journalctl and dkms as stubs on PATH, the real
 /// dpkg-query over a package database of the test's own, and promtool over the metrics.
 @Suite(.timeLimit(.minutes(10))) struct GPUEndToEndTests {
-    static let fields = ["index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "utilization.gpu", "memory.used",
-                         "memory.total", "ecc.errors.uncorrected.volatile.total", "pcie.link.width.current", "pcie.link.width.max",
-                         "persistence_mode", "power.draw", "power.limit", "clocks_event_reasons.hw_slowdown",
-                         "clocks_event_reasons.hw_thermal_slowdown", "clocks_event_reasons.hw_power_brake_slowdown"]
+    static let fields = [
+        "index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "utilization.gpu", "memory.used",
+        "memory.total", "ecc.errors.uncorrected.volatile.total", "pcie.link.width.current", "pcie.link.width.max",
+        "persistence_mode", "power.draw", "power.limit", "clocks_event_reasons.hw_slowdown",
+        "clocks_event_reasons.hw_thermal_slowdown", "clocks_event_reasons.hw_power_brake_slowdown",
+    ]
 
     @Test func xidNextBootAndLinkWidthEndToEnd() throws {
         try RealTools.requireRoot()
@@ -15,7 +17,9 @@ import Testing
         try RealTools.require("promtool", package: "prometheus")
         let stubs = try StubBin()
         for tool in ["df", "dpkg-query"] { try stubs.link(tool) }
-        try stubs.stub("nvidia-smi", """
+        try stubs.stub(
+            "nvidia-smi",
+            """
             case "$1" in
             -L) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)'; echo 'GPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-2)' ;;
             --query-gpu=*)
@@ -25,13 +29,17 @@ import Testing
             nvlink) printf 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\n\t Link 0: 26.562 GB/s\n\t Link 1: 26.562 GB/s\nGPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-2)\n\t Link 0: 26.562 GB/s\n\t Link 1: <inactive>\n' ;;
             esac
             """)
-        try stubs.stub("journalctl", """
+        try stubs.stub(
+            "journalctl",
+            """
             echo '2026-11-20T04:00:00+0000 lab01 kernel: NVRM: Xid (PCI:0000:5e:00 GPU-I:02): 94, pid=991, name=python3, Contained: SM (0x1). RST: No, D-RST: No'
             echo '2026-11-20T05:00:00+0000 lab01 kernel: NVRM: Xid (PCI:0000:3b:00): 48, pid=1, name=train, An uncorrectable double bit error'
             """)
         try stubs.stub("dkms", "echo 'nvidia/550.90.07, 6.8.0-45-generic, x86_64: installed'")
-        let apt = try SyntheticApt([.init(name: "linux-image-6.8.0-45-generic", version: "6.8.0-45.45"),
-                                    .init(name: "linux-image-6.8.0-51-generic", version: "6.8.0-51.52")])
+        let apt = try SyntheticApt([
+            .init(name: "linux-image-6.8.0-45-generic", version: "6.8.0-45.45"),
+            .init(name: "linux-image-6.8.0-51-generic", version: "6.8.0-51.52"),
+        ])
         let scratch = try Scratch()
         let metrics = scratch.file("metrics")
         try FileManager.default.createDirectory(atPath: metrics, withIntermediateDirectories: true)
@@ -59,10 +67,13 @@ import Testing
         #expect(stubs.argv("nvidia-smi").count == 3, "-L beside one query and the links: \(stubs.argv("nvidia-smi"))")
 
         let prom = try String(contentsOfFile: metrics + "/ailab-healthcheck.prom", encoding: .utf8)
-        for sample in ["ailab_gpu_xid_errors{gpu=\"0\",task=\"healthcheck\",xid=\"48\"} 1", "ailab_gpu_pcie_link_width{gpu=\"1\",task=\"healthcheck\"} 8",
-                       "ailab_gpu_pcie_link_width_max{gpu=\"1\",task=\"healthcheck\"} 16",
-                       "ailab_gpu_clock_event_active{gpu=\"1\",reason=\"hw_thermal_slowdown\",task=\"healthcheck\"} 1",
-                       "ailab_gpu_persistence_mode{gpu=\"0\",task=\"healthcheck\"} 1", "ailab_gpu_next_boot_driver_ok{task=\"healthcheck\"} 0"] {
+        for sample in [
+            "ailab_gpu_xid_errors{gpu=\"0\",task=\"healthcheck\",xid=\"48\"} 1",
+            "ailab_gpu_pcie_link_width{gpu=\"1\",task=\"healthcheck\"} 8",
+            "ailab_gpu_pcie_link_width_max{gpu=\"1\",task=\"healthcheck\"} 16",
+            "ailab_gpu_clock_event_active{gpu=\"1\",reason=\"hw_thermal_slowdown\",task=\"healthcheck\"} 1",
+            "ailab_gpu_persistence_mode{gpu=\"0\",task=\"healthcheck\"} 1", "ailab_gpu_next_boot_driver_ok{task=\"healthcheck\"} 0",
+        ] {
             #expect(prom.contains(sample), "missing \(sample)")
         }
         let lint = try Command.run("/usr/bin/env", ["promtool", "check", "metrics"], stdin: prom)
@@ -80,7 +91,9 @@ import Testing
         let stubs = try StubBin()
         try stubs.link("df")
         for tool in ["yes", "head", "grep", "cat"] { try stubs.link(tool) }
-        try stubs.stub("nvidia-smi", """
+        try stubs.stub(
+            "nvidia-smi",
+            """
             case "$1" in
             -L) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)' ;;
             --query-gpu=*)
@@ -88,7 +101,9 @@ import Testing
               echo '0, NVIDIA H100 80GB HBM3, 550.90.07, 00000000:3B:00.0, 41, 97, 70000, 81559, 0, 16, 16, Enabled, 650.10, 700.00, Not Active, Not Active, Not Active' ;;
             esac
             """)
-        try stubs.stub("journalctl", """
+        try stubs.stub(
+            "journalctl",
+            """
             pattern=''; while [ $# -gt 0 ]; do [ "$1" = --grep ] && pattern=$2; shift; done
             \(filtering ? "" : "pattern=''")
             { yes '2026-11-20T03:00:00+0000 lab01 kernel: audit: type=1400 apparmor="DENIED" operation="open" profile="snap"' | head -n 800000

@@ -53,8 +53,9 @@ import Testing
         var environment = environment(stubs, scratch)
         environment["PATH"] = stubs.path + ":/usr/bin:/bin"
         let env = ProcessInfo.processInfo.environment.merging(environment.compactMapValues { $0 }) { _, new in new }
-        let outcome = try Command.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Ailab.binary, "healthcheck"],
-                                      environment: env)
+        let outcome = try Command.run(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Ailab.binary, "healthcheck"],
+            environment: env)
         #expect(outcome.stdout.contains("SKIPPED  smartctl"), "\(outcome.stdout)\(outcome.stderr)")
         #expect(outcome.stdout.contains("skipped (needs root)"))
         #expect(stubs.argv("smartctl").isEmpty)

@@ -11,15 +11,19 @@ import Testing
         var testDescription: String { "\(task) \(option)" }
     }
 
-    static let notIntegers = ["", "abc", "0x10", "1e3", "85%", "1.5", " 5", "5 ", "+", "--", "NaN", "∞", "٣", "1_000", "0b1",
-                              "9223372036854775808", "9223372036854772208", "-9223372036854775809", "--format", "-"]
+    static let notIntegers = [
+        "", "abc", "0x10", "1e3", "85%", "1.5", " 5", "5 ", "+", "--", "NaN", "∞", "٣", "1_000", "0b1",
+        "9223372036854775808", "9223372036854772208", "-9223372036854775809", "--format", "-",
+    ]
 
     static func integers(_ range: ClosedRange<Int>) -> [String] {
         notIntegers + ["\(range.lowerBound - 1)", "\(range.upperBound + 1)", "-1000000"]
     }
 
-    static let formats = ["", "xml", "JSON", "Text", "yaml", "t", "j", "csv", "html", "text,json", "json ", " text", "-", "--",
-                          "prometheus", "txt", "jsonl", "0", "none", "--execute"]
+    static let formats = [
+        "", "xml", "JSON", "Text", "yaml", "t", "j", "csv", "html", "text,json", "json ", " text", "-", "--",
+        "prometheus", "txt", "jsonl", "0", "none", "--execute",
+    ]
     static let missing = (1...19).map { "/nonexistent/ailab-\($0)" } + [""]
 
     static let cases: [Case] = [
@@ -27,17 +31,27 @@ import Testing
         Case(task: "disk-watch", option: "--format", values: formats),
         Case(task: "disk-watch", option: "--textfile-dir", values: missing + ["/etc/hostname", "/dev/null"]),
         Case(task: "healthcheck", option: "--timeout", values: integers(1...600)),
-        Case(task: "healthcheck", option: "--output", values: ["", "/", "/tmp", "/tmp/", "/etc"] + (1...16).map { "/nonexistent/\($0)/report" }),
-        Case(task: "vm-audit", option: "--connect", values: ["", "qemu", "system", "/system", "://x", "qemu:/system", "QEMU:///system",
-                                                             "qemu :///system", "qemu:///sys tem", "1qemu:///system", "qemu_x:///s", "-",
-                                                             "--format", "q:/", ":///", "qemu//system", "ssh:host", "héllo:///x", " ", "\t"]),
+        Case(
+            task: "healthcheck", option: "--output",
+            values: ["", "/", "/tmp", "/tmp/", "/etc"] + (1...16).map { "/nonexistent/\($0)/report" }),
+        Case(
+            task: "vm-audit", option: "--connect",
+            values: [
+                "", "qemu", "system", "/system", "://x", "qemu:/system", "QEMU:///system",
+                "qemu :///system", "qemu:///sys tem", "1qemu:///system", "qemu_x:///s", "-",
+                "--format", "q:/", ":///", "qemu//system", "ssh:host", "héllo:///x", " ", "\t",
+            ]),
         Case(task: "apt-cleanup", option: "--lock-timeout", values: integers(0...86400)),
         Case(task: "kernel-cleanup", option: "--lock-timeout", values: integers(0...86400)),
         Case(task: "docker-cleanup", option: "--cache-age", values: integers(1...87600)),
         Case(task: "config-backup", option: "--retention-days", values: integers(0...36500)),
         Case(task: "config-backup", option: "--keep-min", values: integers(0...10000)),
-        Case(task: "config-backup", option: "--dest", values: ["", "relative", "./x", "x/../y", "~/backups", "-", "--execute", "/etc/hostname",
-                                                              "/dev/null", "/proc/self", "/proc/self/status"] + (1...9).map { "rel\($0)/dir" }),
+        Case(
+            task: "config-backup", option: "--dest",
+            values: [
+                "", "relative", "./x", "x/../y", "~/backups", "-", "--execute", "/etc/hostname",
+                "/dev/null", "/proc/self", "/proc/self/status",
+            ] + (1...9).map { "rel\($0)/dir" }),
         Case(task: "config-backup", option: "--include", values: missing),
     ]
 
@@ -110,7 +124,8 @@ import Testing
         let scratch = try Scratch()
         var environment = scratch.environment
         environment["AILAB_LOCK_DIR"] = scratch.file("missing")
-        let change = try Ailab.run(["config-backup", "--execute", "--non-interactive", "--dest", scratch.file("dest")], environment: environment)
+        let change = try Ailab.run(
+            ["config-backup", "--execute", "--non-interactive", "--dest", scratch.file("dest")], environment: environment)
         #expect(change.code == 1)
         #expect(change.stderr.contains("cannot take the instance lock, so nothing was changed"), "\(change.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.file("dest")))
@@ -124,8 +139,9 @@ import Testing
         let scratch = try Scratch()
         let target = try scratch.write("precious", "keep me\n")
         try FileManager.default.createSymbolicLink(atPath: scratch.file("ailab-config-backup.lock"), withDestinationPath: target)
-        let change = try Ailab.run(["config-backup", "--execute", "--non-interactive", "--dest", scratch.file("dest")],
-                                   environment: scratch.environment)
+        let change = try Ailab.run(
+            ["config-backup", "--execute", "--non-interactive", "--dest", scratch.file("dest")],
+            environment: scratch.environment)
         #expect(change.code == 1)
         #expect(change.stderr.contains("is a symbolic link"))
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me\n")

@@ -65,7 +65,8 @@ enum Repository {
             #expect(try !value("TimeoutStartSec", in: service).isEmpty)
             #expect(try value("Persistent", in: "ailab-\(task).timer") == ["true"])
         }
-        #expect(try value("ExecStart", in: "ailab-healthcheck.service")
+        #expect(
+            try value("ExecStart", in: "ailab-healthcheck.service")
                 == ["/usr/local/sbin/ailab healthcheck --output /var/lib/ailab/healthcheck-latest.txt"])
         for unit in Repository.units where unit.hasSuffix(".service") {
             #expect(try value("Environment", in: unit) == ["AILAB_TEXTFILE_DIR=/var/lib/prometheus/node-exporter"])
@@ -95,12 +96,17 @@ enum Repository {
         try RealTools.require("systemd-analyze", package: "systemd")
         let root = try stagingRoot()
         for service in Repository.units where service.hasSuffix(".service") {
-            let outcome = try Command.run("/usr/bin/env", ["systemd-analyze", "security", "--offline=true", "--root=\(root.path)",
-                                                           root.file("etc/systemd/system/" + service)])
+            let outcome = try Command.run(
+                "/usr/bin/env",
+                [
+                    "systemd-analyze", "security", "--offline=true", "--root=\(root.path)",
+                    root.file("etc/systemd/system/" + service),
+                ])
             let line = outcome.stdout.split(separator: "\n").last { $0.contains("Overall exposure level") } ?? ""
             print("systemd-analyze security: \(line)")
             let score = line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }
-            let bound = ["ailab-apt-cleanup.service", "ailab-kernel-cleanup.service", "ailab-upgrade.service"].contains(service) ? 6.0 : 5.0
+            let bound =
+                ["ailab-apt-cleanup.service", "ailab-kernel-cleanup.service", "ailab-upgrade.service"].contains(service) ? 6.0 : 5.0
             #expect((score ?? 10) < bound, "\(line)")
         }
     }
@@ -112,8 +118,9 @@ enum Repository {
     func install(_ root: Scratch, _ arguments: [String] = []) throws -> Ailab.Outcome {
         let state = try Scratch()
         let environment = ProcessInfo.processInfo.environment.merging(state.environment.compactMapValues { $0 }) { _, new in new }
-        return try Command.run("/bin/bash", [Repository.installer, "--root", root.path, "--binary", Ailab.binary] + arguments,
-                               environment: environment)
+        return try Command.run(
+            "/bin/bash", [Repository.installer, "--root", root.path, "--binary", Ailab.binary] + arguments,
+            environment: environment)
     }
 
     /// Every file under the root with its mode and content, except the health report (a fresh one each run).
@@ -125,7 +132,8 @@ enum Repository {
             guard relative != "root/ailab-healthcheck-now.txt" else { continue }
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             let mode = String((attributes[.posixPermissions] as? Int) ?? 0, radix: 8)
-            let content = (attributes[.type] as? FileAttributeType) == .typeRegular
+            let content =
+                (attributes[.type] as? FileAttributeType) == .typeRegular
                 ? (try Data(contentsOf: URL(fileURLWithPath: path))).base64EncodedString() : "dir"
             files[relative] = mode + " " + content
         }
@@ -149,11 +157,15 @@ enum Repository {
         let binary = try FileManager.default.attributesOfItem(atPath: root.file("usr/local/sbin/ailab"))
         #expect(binary[.posixPermissions] as? Int == 0o755)
         for unit in Repository.units {
-            #expect(try FileManager.default.attributesOfItem(atPath: root.file("etc/systemd/system/" + unit))[.posixPermissions] as? Int == 0o644)
+            #expect(
+                try FileManager.default.attributesOfItem(atPath: root.file("etc/systemd/system/" + unit))[.posixPermissions] as? Int
+                    == 0o644)
         }
         let journald = try String(contentsOfFile: root.file("etc/systemd/journald.conf.d/ailab-limits.conf"), encoding: .utf8)
         for line in ["SystemMaxUse=1G", "SystemKeepFree=2G", "MaxRetentionSec=14day", "Compress=yes"] { #expect(journald.contains(line)) }
-        let daemon = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root.file("etc/docker/daemon.json")))) as? [String: Any])
+        let daemon = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root.file("etc/docker/daemon.json"))))
+                as? [String: Any])
         #expect(daemon["data-root"] as? String == "/srv/docker")
         #expect(daemon["log-driver"] as? String == "json-file")
         #expect(daemon["log-opts"] as? [String: String] == ["labels": "env", "max-size": "50m", "max-file": "5"])
@@ -184,7 +196,9 @@ enum Repository {
         try root.write("etc/ailab/ailab.yaml", "disk:\n  threshold: 70\n", mode: 0o600)
         #expect(try install(root).code == 0)
         #expect(try String(contentsOfFile: root.file("etc/ailab/ailab.yaml"), encoding: .utf8) == "disk:\n  threshold: 70\n")
-        #expect(try String(contentsOfFile: root.file("etc/ailab/ailab.yaml.example"), encoding: .utf8) == String(contentsOfFile: example, encoding: .utf8))
+        #expect(
+            try String(contentsOfFile: root.file("etc/ailab/ailab.yaml.example"), encoding: .utf8)
+                == String(contentsOfFile: example, encoding: .utf8))
         #expect(try install(root, ["--uninstall"]).code == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.file("etc/ailab")) == ["ailab.yaml"])
     }
@@ -221,10 +235,12 @@ enum Repository {
         #expect(built.code == 0, "\(built.stderr)")
         let deb = out.file("ailab_\(AilabVersion.current)_amd64.deb")
         let contents = try Command.check("dpkg-deb", ["-c", deb])
-        for path in ["./usr/sbin/ailab", "./usr/lib/systemd/system/ailab-healthcheck.service", "./etc/ailab/ailab.yaml.example",
-                     "./usr/share/bash-completion/completions/ailab", "./usr/share/zsh/vendor-completions/_ailab",
-                     "./usr/share/fish/vendor_completions.d/ailab.fish", "./usr/share/man/man8/ailab.8.gz",
-                     "./usr/share/doc/ailab/README.md.gz", "./usr/share/doc/ailab/examples/ailab.yaml", "./usr/share/doc/ailab/changelog.gz"] {
+        for path in [
+            "./usr/sbin/ailab", "./usr/lib/systemd/system/ailab-healthcheck.service", "./etc/ailab/ailab.yaml.example",
+            "./usr/share/bash-completion/completions/ailab", "./usr/share/zsh/vendor-completions/_ailab",
+            "./usr/share/fish/vendor_completions.d/ailab.fish", "./usr/share/man/man8/ailab.8.gz",
+            "./usr/share/doc/ailab/README.md.gz", "./usr/share/doc/ailab/examples/ailab.yaml", "./usr/share/doc/ailab/changelog.gz",
+        ] {
             #expect(contents.contains(path), "missing \(path)")
         }
         // The changelog carries the day it was built, not 1970.
@@ -278,8 +294,12 @@ enum Repository {
         try RealTools.require("setpriv", package: "util-linux")
         let root = try Scratch()
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: root.path)
-        let outcome = try Command.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash",
-                                                           Repository.installer, "--root", root.path, "--binary", Ailab.binary])
+        let outcome = try Command.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash",
+                Repository.installer, "--root", root.path, "--binary", Ailab.binary,
+            ])
         #expect(outcome.code == 2)
         #expect(outcome.stderr.contains("must run as root"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
@@ -312,19 +332,22 @@ enum Repository {
         try RealTools.requireRoot()
         let root = try Scratch()
         let broken = try Scratch()
-        let binary = try broken.write("ailab", "#!/bin/sh\necho 'ailab: error while loading shared libraries: libxml2.so.2' >&2\nexit 127\n", mode: 0o755)
+        let binary = try broken.write(
+            "ailab", "#!/bin/sh\necho 'ailab: error while loading shared libraries: libxml2.so.2' >&2\nexit 127\n", mode: 0o755)
         let outcome = try Command.run("/bin/bash", [Repository.installer, "--root", root.path, "--binary", binary])
         #expect(outcome.code == 2)
-        #expect(outcome.stderr.contains("does not run on this host (nothing was changed): ailab: error while loading shared libraries"),
-                "\(outcome.stderr)")
+        #expect(
+            outcome.stderr.contains("does not run on this host (nothing was changed): ailab: error while loading shared libraries"),
+            "\(outcome.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
     }
 
     @Test func withoutABinaryOrASwiftToolchainItExits2() throws {
         try RealTools.requireRoot()
         let root = try Scratch()
-        let outcome = try Command.run("/bin/bash", [Repository.installer, "--root", root.path],
-                                      environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        let outcome = try Command.run(
+            "/bin/bash", [Repository.installer, "--root", root.path],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
         #expect(outcome.code == 2)
         #expect(outcome.stderr.contains("no Swift toolchain found"))
         #expect(!FileManager.default.fileExists(atPath: root.file("usr/local/sbin/ailab")))

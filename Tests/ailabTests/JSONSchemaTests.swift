@@ -17,7 +17,8 @@ import Testing
 
     /// Task → the fields the "Task fields" list promises in every run (not those "after an execute").
     static var taskFields: [String: [String]] {
-        guard let start = readme.range(of: "Task fields:\n"), let end = readme.range(of: "\n\n", range: start.upperBound..<readme.endIndex) else { return [:] }
+        guard let start = readme.range(of: "Task fields:\n"), let end = readme.range(of: "\n\n", range: start.upperBound..<readme.endIndex)
+        else { return [:] }
         var fields: [String: [String]] = [:]
         for bullet in readme[start.upperBound..<end.lowerBound].components(separatedBy: "\n- ") {
             let text = bullet.replacingOccurrences(of: "\n", with: " ").drop { $0 == "-" || $0 == " " }
@@ -25,7 +26,8 @@ import Testing
             let tasks = text[..<colon].components(separatedBy: " and ")
             var body = String(text[text.index(after: colon)...])
             while let open = body.firstIndex(of: "("), let close = body[open...].firstIndex(of: ")") { body.removeSubrange(open...close) }
-            for clause in body.components(separatedBy: ";").flatMap({ $0.components(separatedBy: ", and ") }) where !clause.contains("after an execute") {
+            for clause in body.components(separatedBy: ";").flatMap({ $0.components(separatedBy: ", and ") })
+            where !clause.contains("after an execute") {
                 let owner = tasks.first { clause.trimmingCharacters(in: .whitespaces).hasPrefix($0 + " adds") }
                 for task in owner.map({ [$0] }) ?? tasks { fields[task, default: []] += names(Substring(clause)) }
             }
@@ -43,10 +45,14 @@ import Testing
             return object.flatMap { key, inner -> [String] in
                 let here = path.isEmpty ? key : "\(path).\(key)"
                 var problems = typeProblems(inner, path: here)
-                let numeric = ["Bytes", "Seconds", "Percent"].contains { key.hasSuffix($0) } || ["exitCode", "total", "active", "threshold"].contains(key)
+                let numeric =
+                    ["Bytes", "Seconds", "Percent"].contains { key.hasSuffix($0) }
+                    || ["exitCode", "total", "active", "threshold"].contains(key)
                 if numeric && !(inner is NSNumber) && !(inner is NSNull) { problems.append("\(here) is not a number: \(inner)") }
                 let time = key == "created" || key.hasSuffix("At")
-                if time, let text = inner as? String, text.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"#, options: .regularExpression) == nil {
+                if time, let text = inner as? String,
+                    text.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"#, options: .regularExpression) == nil
+                {
                     problems.append("\(here) is not ISO 8601: \(text)")
                 }
                 return problems
@@ -58,17 +64,20 @@ import Testing
 
     func check(_ task: String, _ arguments: [String], environment: [String: String?]) throws {
         let outcome = try Ailab.run([task] + arguments + ["--format", "json"], environment: environment)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(task): \(outcome.stdout)\(outcome.stderr)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any],
+            "\(task): \(outcome.stdout)\(outcome.stderr)")
         let changeTask = ["apt-cleanup", "kernel-cleanup", "docker-cleanup", "config-backup", "upgrade"].contains(task)
         for (name, type, meaning) in Self.commonFields where changeTask || !meaning.hasPrefix("change tasks only") {
             let value = object[name]
-            let ok = switch type.split(separator: " ").first ?? "" {
-            case "string": value is String
-            case "integer": value is Int
-            case "boolean": value is Bool
-            case "array": value is [Any]
-            default: value != nil
-            }
+            let ok =
+                switch type.split(separator: " ").first ?? "" {
+                case "string": value is String
+                case "integer": value is Int
+                case "boolean": value is Bool
+                case "array": value is [Any]
+                default: value != nil
+                }
             #expect(ok, "\(task): \(name) should be \(type), is \(String(describing: value))")
         }
         let promised = try #require(Self.taskFields[task], "README lists no fields for \(task)")
@@ -79,8 +88,11 @@ import Testing
 
     @Test func readmeSchemaIsReadable() {
         #expect(Self.commonFields.map(\.name).prefix(4) == ["task", "hostname", "startedAt", "finishedAt"])
-        #expect(Self.taskFields.keys.sorted() == ["apt-cleanup", "config-backup", "disk-watch", "docker-cleanup", "healthcheck",
-                                                   "kernel-cleanup", "upgrade", "vm-audit"])
+        #expect(
+            Self.taskFields.keys.sorted() == [
+                "apt-cleanup", "config-backup", "disk-watch", "docker-cleanup", "healthcheck",
+                "kernel-cleanup", "upgrade", "vm-audit",
+            ])
         #expect(Self.taskFields["apt-cleanup"]?.contains("autocleanArchives") == true)
         #expect(Self.taskFields["kernel-cleanup"]?.contains("autocleanArchives") == false)
         #expect(Self.taskFields["config-backup"]?.contains("archiveBytes") == false)
@@ -94,7 +106,9 @@ import Testing
         let scratch = try Scratch()
         let stubs = try StubBin()
         try stubs.link("df")
-        try stubs.stub("docker", """
+        try stubs.stub(
+            "docker",
+            """
             case "$1" in
             info) echo '{"ServerVersion":"26.1.5","ContainersRunning":0,"ContainersPaused":0,"ContainersStopped":0,"Images":1}' ;;
             ps) : ;;
@@ -110,7 +124,8 @@ import Testing
         try check("disk-watch", ["--threshold", "100"], environment: scratch.environment)
         try check("vm-audit", ["--connect", "test:///default"], environment: scratch.environment)
         try check("config-backup", ["--dest", scratch.file("backups")], environment: scratch.environment)
-        let apt = try SyntheticApt(SyntheticApt.kernels(["6.8.0-40", "6.8.0-45", "6.8.0-47"], extra: [.init(name: "libfoo1", version: "1.0")]))
+        let apt = try SyntheticApt(
+            SyntheticApt.kernels(["6.8.0-40", "6.8.0-45", "6.8.0-47"], extra: [.init(name: "libfoo1", version: "1.0")]))
         try apt.serve([.init(name: "libfoo1", version: "1.1")])
         for task in ["apt-cleanup", "kernel-cleanup", "upgrade"] { try check(task, [], environment: apt.environment) }
         var withDocker = scratch.environment

@@ -33,7 +33,8 @@ import Testing
         texts["healthcheck"] = try check("healthcheck", [], environment: bare, in: folder)
         texts["vm-audit"] = try check("vm-audit", [], environment: bare, in: folder)
         texts["docker-cleanup"] = try check("docker-cleanup", [], environment: bare, in: folder)
-        texts["config-backup"] = try check("config-backup", ["--dest", scratch.file("backups")], environment: scratch.environment, in: folder)
+        texts["config-backup"] = try check(
+            "config-backup", ["--dest", scratch.file("backups")], environment: scratch.environment, in: folder)
         texts["kernel-cleanup"] = try check("kernel-cleanup", [], environment: apt.environment, in: folder)
         texts["apt-cleanup"] = try check("apt-cleanup", [], environment: apt.environment, in: folder)
         for (task, text) in texts {
@@ -56,13 +57,17 @@ import Testing
         let scratch = try Scratch()
         let stubs = try StubBin()
         for tool in ["df", "cat"] { try stubs.link(tool) }
-        try stubs.stub("journalctl", """
+        try stubs.stub(
+            "journalctl",
+            """
             echo '2026-11-20T04:00:00+0000 lab01 kernel: Memory cgroup out of memory: Killed process 4242 (python3) total-vm:1kB'
             echo '2026-11-20T04:00:01+0000 lab01 kernel: EXT4-fs (nvme1n1): Remounting filesystem read-only'
             """)
-        try stubs.stub("apt-get", "cat '\(Repository.root)/Tests/AilabCoreTests/Fixtures/apt/apt-get-s-dist-upgrade-security-pocket-bookworm.txt'")
+        try stubs.stub(
+            "apt-get", "cat '\(Repository.root)/Tests/AilabCoreTests/Fixtures/apt/apt-get-s-dist-upgrade-security-pocket-bookworm.txt'")
         try stubs.stub("dpkg-query", #"printf 'libc6\t2.36-9\tii \nnvidia-driver-550\t550.90.07-1\thi \n'"#)
-        try stubs.stub("needrestart", "cat '\(Repository.root)/Tests/AilabCoreTests/Fixtures/needrestart/batch-debian11-kernel-and-services.txt'")
+        try stubs.stub(
+            "needrestart", "cat '\(Repository.root)/Tests/AilabCoreTests/Fixtures/needrestart/batch-debian11-kernel-and-services.txt'")
         var environment = scratch.environment
         environment["PATH"] = stubs.path
         let text = try check("healthcheck", [], environment: environment, in: folder)
@@ -85,8 +90,9 @@ import Testing
         #expect(outcome.code == plain.code)
         #expect(outcome.stderr.contains("metrics not written to /nonexistent/ailab-metrics"))
         // Given on the command line, a folder that is not there is a typo: refused before the run.
-        let flagged = try Ailab.run(["disk-watch", "--threshold", "1", "--textfile-dir", "/nonexistent/ailab-metrics"],
-                                    environment: scratch.environment)
+        let flagged = try Ailab.run(
+            ["disk-watch", "--threshold", "1", "--textfile-dir", "/nonexistent/ailab-metrics"],
+            environment: scratch.environment)
         #expect(flagged.code == 2)
         #expect(flagged.stderr.contains("'/nonexistent/ailab-metrics'"))
     }

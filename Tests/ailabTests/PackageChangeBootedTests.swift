@@ -9,34 +9,48 @@ import Testing
 
     /// A package whose postinst takes `seconds`, marking its start and its end in /run.
     static func slow(_ version: String, seconds: Int = 6) -> Package {
-        Package(name: "ailab-slow", version: version, scripts: ["postinst": """
-            touch /run/ailab-slow.started
-            sleep \(seconds)
-            echo \(version) > /run/ailab-slow.done
-            """])
+        Package(
+            name: "ailab-slow", version: version,
+            scripts: [
+                "postinst": """
+                touch /run/ailab-slow.started
+                sleep \(seconds)
+                echo \(version) > /run/ailab-slow.done
+                """
+            ])
     }
 
     static func packages(_ version: String) -> [Package] {
-        [Package(name: "ailab-suid", version: version, files: ["usr/bin/ailab-suid-helper": ("#!/bin/sh\necho \(version)\n", 0o4755)]),
-         Package(name: "ailab-fcap", version: version, depends: "libcap2-bin",
-                 files: ["usr/bin/ailab-fcap-helper": ("#!/bin/sh\necho \(version)\n", 0o755)],
-                 scripts: ["postinst": "setcap cap_net_raw+ep /usr/bin/ailab-fcap-helper"]),
-         Package(name: "ailab-svc", version: version,
-                 files: ["usr/lib/systemd/system/ailab-svc.service": ("""
-                    [Service]
-                    User=ailabsvc
-                    ExecStart=/bin/sh -c 'cat /usr/share/ailab-svc/version > /run/ailab-svc/version; exec sleep infinity'
-                    RuntimeDirectory=ailab-svc
-                    [Install]
-                    WantedBy=multi-user.target
-                    """, 0o644), "usr/share/ailab-svc/version": (version + "\n", 0o644)],
-                 scripts: ["postinst": """
+        [
+            Package(name: "ailab-suid", version: version, files: ["usr/bin/ailab-suid-helper": ("#!/bin/sh\necho \(version)\n", 0o4755)]),
+            Package(
+                name: "ailab-fcap", version: version, depends: "libcap2-bin",
+                files: ["usr/bin/ailab-fcap-helper": ("#!/bin/sh\necho \(version)\n", 0o755)],
+                scripts: ["postinst": "setcap cap_net_raw+ep /usr/bin/ailab-fcap-helper"]),
+            Package(
+                name: "ailab-svc", version: version,
+                files: [
+                    "usr/lib/systemd/system/ailab-svc.service": (
+                        """
+                        [Service]
+                        User=ailabsvc
+                        ExecStart=/bin/sh -c 'cat /usr/share/ailab-svc/version > /run/ailab-svc/version; exec sleep infinity'
+                        RuntimeDirectory=ailab-svc
+                        [Install]
+                        WantedBy=multi-user.target
+                        """, 0o644
+                    ), "usr/share/ailab-svc/version": (version + "\n", 0o644),
+                ],
+                scripts: [
+                    "postinst": """
                     getent passwd ailabsvc >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin ailabsvc
                     deb-systemd-helper enable ailab-svc.service
                     systemctl daemon-reload
                     deb-systemd-invoke restart ailab-svc.service
-                    """]),
-         Package(name: "ailab-leaf", version: version)]
+                    """
+                ]),
+            Package(name: "ailab-leaf", version: version),
+        ]
     }
 
     /// Debian 12 booted with ailab installed, the distribution's sources gone and the local
@@ -49,7 +63,8 @@ import Testing
         let repository = DebRepository(folder: debian.root + "/srv/repo", build: debian.root + "/srv/build")
         for package in Self.packages("1.0") + [Self.slow("1.0", seconds: 0)] { try repository.add(package) }
         try repository.index()
-        try debian.check("""
+        try debian.check(
+            """
             rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*
             echo 'deb [trusted=yes] file:/srv/repo ./' > /etc/apt/sources.list.d/local.list
             apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ailab-suid ailab-fcap ailab-svc ailab-leaf ailab-slow
@@ -85,8 +100,9 @@ import Testing
         let cleanupJournal = try debian.check("journalctl -u ailab-apt-cleanup.service --no-pager -o cat | tail -30")
         #expect(cleanup["Result"] == "success", "\(cleanupJournal)")
         #expect(try debian.sh("dpkg-query -W -f '${db:Status-Abbrev}' ailab-leaf").stdout.hasPrefix("i") == false)
-        print("Debian 12 under ailab-upgrade.service: setuid 4755, cap_net_raw=ep, ailabsvc created, service restarted on 2.0; "
-              + "ailab-leaf purged under ailab-apt-cleanup.service; dpkg --audit empty")
+        print(
+            "Debian 12 under ailab-upgrade.service: setuid 4755, cap_net_raw=ep, ailabsvc created, service restarted on 2.0; "
+                + "ailab-leaf purged under ailab-apt-cleanup.service; dpkg --audit empty")
     }
 
     /// Each interruption arrives while a postinst runs: the package ends configured, ailab exits 1.
@@ -126,14 +142,16 @@ import Testing
             #expect(installed == "\(version) ii ", "\(name)")
             #expect(done == version + "\n", "\(name): the postinst did not finish")
             #expect(code == "1", "\(name): exit \(code)")
-            table.append("\(name): exit \(code), ailab-slow \(installed.trimmingCharacters(in: .whitespaces)), dpkg --audit empty: \(audit.isEmpty)")
+            table.append(
+                "\(name): exit \(code), ailab-slow \(installed.trimmingCharacters(in: .whitespaces)), dpkg --audit empty: \(audit.isEmpty)")
         }
         print("Interruptions during a 6 s postinst on Debian 12:\n" + table.joined(separator: "\n"))
     }
 
     /// ailab by hand in a session and process group of its own (a terminal's job), its pid and exit
     /// code in /run. systemd-run starts it, so that it holds none of the test's descriptors.
-    static let byHand = "rm -f /run/ailab.pid && systemd-run --quiet --collect /bin/sh /opt/ailab/by-hand.sh && "
+    static let byHand =
+        "rm -f /run/ailab.pid && systemd-run --quiet --collect /bin/sh /opt/ailab/by-hand.sh && "
         + "for i in $(seq 100); do [ -s /run/ailab.pid ] && break; sleep 0.1; done"
     static let byHandScript = """
         setsid sh -c 'echo $$ > /run/ailab.pid; exec ailab upgrade --execute --non-interactive' >/run/ailab.out 2>/run/ailab.err
@@ -149,7 +167,9 @@ import Testing
         let report = try debian.sh("AILAB_TEXTFILE_DIR=/run ailab healthcheck --format json")
         #expect(report.code == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
-        let dpkg = (json["checks"] as? [[String: Any]] ?? []).first { $0["section"] as? String == "packages" && $0["name"] as? String == "dpkg" }
+        let dpkg = (json["checks"] as? [[String: Any]] ?? []).first {
+            $0["section"] as? String == "packages" && $0["name"] as? String == "dpkg"
+        }
         #expect(dpkg?["status"] as? String == "failed")
         #expect((dpkg?["detail"] as? String)?.contains("ailab-broken 1.0 (half-configured)") == true, "\(String(describing: dpkg))")
         #expect(try debian.check("grep '^ailab_dpkg_interrupted' /run/ailab-healthcheck.prom").hasSuffix(" 1\n"))

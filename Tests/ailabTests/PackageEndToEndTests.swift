@@ -42,8 +42,10 @@ import Testing
 
     @Test func nvidiaDriverInTheAutoremoveSetIsRefused() throws {
         try requireApt()
-        let apt = try SyntheticApt(SyntheticApt.kernels(["6.8.0-45", "6.8.0-47"],
-                                                        extra: [.init(name: "nvidia-dkms-535", version: "535.183.01-0ubuntu1")]))
+        let apt = try SyntheticApt(
+            SyntheticApt.kernels(
+                ["6.8.0-45", "6.8.0-47"],
+                extra: [.init(name: "nvidia-dkms-535", version: "535.183.01-0ubuntu1")]))
         for task in ["apt-cleanup", "kernel-cleanup"] {
             let outcome = try Ailab.run([task, "--execute", "--non-interactive", "--format", "json"], environment: apt.environment)
             #expect(outcome.code == 1)
@@ -71,19 +73,26 @@ import Testing
         let ready = apt.scratch.file("locked")
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
+        holder.arguments = [
+            "python3", "-c",
+            """
             import fcntl, os, sys, time
             fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
             fcntl.lockf(fd, fcntl.LOCK_EX)
             open(sys.argv[2], "w").close()
             time.sleep(60)
-            """, apt.admin + "/lock-frontend", ready]
+            """, apt.admin + "/lock-frontend", ready,
+        ]
         try holder.run()
         // SIGKILL: a child started from a test thread inherits its blocked SIGTERM.
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+        }
         while !FileManager.default.fileExists(atPath: ready) { usleep(20_000) }
-        let outcome = try Ailab.run(["kernel-cleanup", "--execute", "--non-interactive", "--lock-timeout", "1"],
-                                    environment: apt.environment)
+        let outcome = try Ailab.run(
+            ["kernel-cleanup", "--execute", "--non-interactive", "--lock-timeout", "1"],
+            environment: apt.environment)
         #expect(outcome.code == 1)
         #expect(outcome.stdout.contains("It is held by process \(holder.processIdentifier)"), "\(outcome.stdout)")
         #expect(!apt.dpkgWasCalledToChange)
@@ -106,8 +115,12 @@ import Testing
         try RealTools.require("setpriv", package: "util-linux")
         let apt = try SyntheticApt(SyntheticApt.kernels(["6.8.0-40", "6.8.0-45", "6.8.0-47"]))
         let env = ProcessInfo.processInfo.environment.merging(apt.environment.compactMapValues { $0 }) { _, new in new }
-        let outcome = try Command.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Ailab.binary,
-                                                           "apt-cleanup", "--execute", "--non-interactive"], environment: env)
+        let outcome = try Command.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", Ailab.binary,
+                "apt-cleanup", "--execute", "--non-interactive",
+            ], environment: env)
         #expect(outcome.code == 2)
         #expect(outcome.stderr.contains("needs root"))
         #expect(!apt.dpkgWasCalledToChange)
@@ -137,7 +150,8 @@ import Testing
             if code == 2 { try FileManager.default.removeItem(atPath: stubs.path + "/apt-get") }
             let outcome = try Ailab.run(arguments, environment: environment)
             #expect(outcome.code == code, "\(outcome.stderr)")
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stdout)")
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stdout)")
             #expect(json["exitCode"] as? Int == Int(code))
             #expect(json["task"] as? String == arguments[0] && json["dryRun"] as? Bool == true && (json["plan"] as? [Any])?.isEmpty == true)
             let error = (json["checks"] as? [[String: Any]])?.first

@@ -9,14 +9,18 @@ import Testing
     func interrupted(by signals: String) throws -> (outcome: Ailab.Outcome, folder: Scratch, stubs: StubBin) {
         let stubs = try StubBin()
         let folder = try Scratch()
-        try stubs.stub("apt-get", """
+        try stubs.stub(
+            "apt-get",
+            """
             case "$*" in
             "-s dist-upgrade") echo 'Inst libfoo1 [1.0] (1.1 localhost [amd64])' ;;
             *" dist-upgrade") touch '\(folder.file("started"))'; sleep 3; echo 'Setting up libfoo1 (1.1) ...'; touch '\(folder.file("finished"))' ;;
             esac
             """)
         try stubs.stub("apt-mark", "")
-        try stubs.stub("dpkg-query", """
+        try stubs.stub(
+            "dpkg-query",
+            """
             case "$*" in
             *'linux-image-*'*|*nvidia*) exit 1 ;;
             *) printf 'libfoo1\\t1.0\\tii \\n' ;;
@@ -24,8 +28,10 @@ import Testing
             """)
         for tool in ["uname", "df", "sleep", "touch"] { try stubs.link(tool) }
         try folder.write("none.yaml", "")
-        let environment = ["PATH=\(stubs.path)", "AILAB_LOG_DIR=\(folder.path)", "AILAB_LOCK_DIR=\(folder.path)",
-                           "AILAB_CONFIG=\(folder.file("none.yaml"))", "NO_COLOR=1"].map { "'\($0)'" }.joined(separator: " ")
+        let environment = [
+            "PATH=\(stubs.path)", "AILAB_LOG_DIR=\(folder.path)", "AILAB_LOCK_DIR=\(folder.path)",
+            "AILAB_CONFIG=\(folder.file("none.yaml"))", "NO_COLOR=1",
+        ].map { "'\($0)'" }.joined(separator: " ")
         let script = """
             env -i \(environment) /usr/bin/setsid '\(Ailab.binary)' upgrade --execute --non-interactive > '\(folder.file("out"))' 2> '\(folder.file("err"))' &
             pid=$!
@@ -36,16 +42,20 @@ import Testing
             for _ in $(seq 100); do [ -e '\(folder.file("finished"))' ] && break; sleep 0.1; done
             """
         _ = try Command.run("/bin/bash", ["-c", script])
-        let code = Int32((try String(contentsOfFile: folder.file("code"), encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
-        let outcome = Ailab.Outcome(code: code, stdout: (try? String(contentsOfFile: folder.file("out"), encoding: .utf8)) ?? "",
-                                    stderr: (try? String(contentsOfFile: folder.file("err"), encoding: .utf8)) ?? "")
+        let code =
+            Int32((try String(contentsOfFile: folder.file("code"), encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        let outcome = Ailab.Outcome(
+            code: code, stdout: (try? String(contentsOfFile: folder.file("out"), encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: folder.file("err"), encoding: .utf8)) ?? "")
         return (outcome, folder, stubs)
     }
 
     /// Ctrl-C and a dropped SSH session signal the whole foreground group; systemctl stop and kill
     /// signal ailab alone. A second signal changes nothing.
-    @Test(arguments: [("Ctrl-C", "kill -INT -- -$pid"), ("hang-up", "kill -HUP -- -$pid"), ("SIGTERM", "kill -TERM $pid"),
-                      ("SIGTERM twice", "kill -TERM $pid; sleep 0.5; kill -TERM $pid; kill -INT $pid")])
+    @Test(arguments: [
+        ("Ctrl-C", "kill -INT -- -$pid"), ("hang-up", "kill -HUP -- -$pid"), ("SIGTERM", "kill -TERM $pid"),
+        ("SIGTERM twice", "kill -TERM $pid; sleep 0.5; kill -TERM $pid; kill -INT $pid"),
+    ])
     func signalLetsThePackageStepFinishThenExits1(name: String, signals: String) throws {
         try RealTools.require("setsid", package: "util-linux")
         let (outcome, folder, stubs) = try interrupted(by: signals)

@@ -6,8 +6,10 @@ import Testing
     static let readme = (try? String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)) ?? ""
 
     @Test func sectionsComeInAnAdministratorsOrder() throws {
-        let order = ["## On a fresh machine", "## The first day", "### Install", "### Timers", "## Tasks", "## Safety model",
-                     "## Configuration file", "## Metrics and alerts", "## Running a fleet", "## Undoing a change", "## Exit codes"]
+        let order = [
+            "## On a fresh machine", "## The first day", "### Install", "### Timers", "## Tasks", "## Safety model",
+            "## Configuration file", "## Metrics and alerts", "## Running a fleet", "## Undoing a change", "## Exit codes",
+        ]
         let positions = try order.map { heading in
             try #require(Self.readme.range(of: "\n" + heading + "\n"), "README has no \(heading)").lowerBound
         }
@@ -32,6 +34,8 @@ import Testing
             names.formUnion(text.matches(of: /"(ailab_[a-z_]+)"/).map { String($0.output.1) })
         }
         #expect(names.count >= 25)
-        for name in names.sorted() { #expect(Self.readme.contains("`\(name)`") || Self.readme.contains("`\(name){"), "\(name) is not in the README") }
+        for name in names.sorted() {
+            #expect(Self.readme.contains("`\(name)`") || Self.readme.contains("`\(name){"), "\(name) is not in the README")
+        }
     }
 }

@@ -15,8 +15,10 @@ enum Ailab {
     }
 
     /// Runs ailab with the inherited environment plus `environment`; a nil value removes a variable.
-    static func run(_ arguments: [String], environment: [String: String?] = [:], stdin: String? = nil,
-                    timeout: TimeInterval = 300) throws -> Outcome {
+    static func run(
+        _ arguments: [String], environment: [String: String?] = [:], stdin: String? = nil,
+        timeout: TimeInterval = 300
+    ) throws -> Outcome {
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         return try Command.run(binary, arguments, environment: env, stdin: stdin, timeout: timeout)
@@ -27,8 +29,10 @@ enum Command {
     /// Runs a helper process for a test and waits for it, `timeout` seconds at most: a hung child
     /// is killed and the outcome says so (exit 137), so that one hang fails one test instead of
     /// stalling the whole run.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                    stdin: String? = nil, timeout: TimeInterval = 900) throws -> Ailab.Outcome {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        stdin: String? = nil, timeout: TimeInterval = 900
+    ) throws -> Ailab.Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
@@ -60,9 +64,10 @@ enum Command {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Ailab.Outcome(code: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self)
-                                 + (killed ? "\n(killed by the test after \(Int(timeout)) s)" : ""))
+        return Ailab.Outcome(
+            code: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self)
+                + (killed ? "\n(killed by the test after \(Int(timeout)) s)" : ""))
     }
 
     @discardableResult
@@ -178,7 +183,9 @@ final class StubBin: @unchecked Sendable {
 
     /// A stub running `body` (sh) after appending its arguments to `<name>.argv`.
     func stub(_ name: String, _ body: String) throws {
-        try scratch.write("bin/\(name)", """
+        try scratch.write(
+            "bin/\(name)",
+            """
             #!/bin/sh
             echo "$*" >> "\(scratch.file(name + ".argv"))"
             \(body)

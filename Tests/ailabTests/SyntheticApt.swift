@@ -21,13 +21,17 @@ final class SyntheticApt: @unchecked Sendable {
 
     init(_ packages: [Package], protectKernels: Bool = true) throws {
         scratch = try Scratch()
-        for folder in ["etc/parts", "etc/sourceparts", "etc/prefparts", "state/lists/partial", "cache/archives/partial", "log",
-                       "admin/updates", "admin/info"] {
+        for folder in [
+            "etc/parts", "etc/sourceparts", "etc/prefparts", "state/lists/partial", "cache/archives/partial", "log",
+            "admin/updates", "admin/info",
+        ] {
             try FileManager.default.createDirectory(atPath: scratch.file(folder), withIntermediateDirectories: true)
         }
         try scratch.write("admin/available", "")
         let root = scratch.path
-        try scratch.write("apt.conf", """
+        try scratch.write(
+            "apt.conf",
+            """
             Dir::Etc::main "/dev/null";
             Dir::Etc::parts "\(root)/etc/parts";
             Dir::Etc::sourcelist "/dev/null";
@@ -48,28 +52,34 @@ final class SyntheticApt: @unchecked Sendable {
 
             """)
         // What Debian and Ubuntu ship in /etc/apt/apt.conf.d/01autoremove: which packages are kernels.
-        try scratch.write("etc/parts/01autoremove", """
+        try scratch.write(
+            "etc/parts/01autoremove",
+            """
             APT::NeverAutoRemove { "^linux-image-[a-z0-9]*$"; "^linux-image-[a-z0-9]*-[a-z0-9]*$"; };
             APT::VersionedKernelPackages { "linux-.*"; ".*-modules"; ".*-kernel"; };
 
             """)
         try scratch.write("dpkg-stub", "#!/bin/sh\necho \"$*\" >> \"\(dpkgCalls)\"\n", mode: 0o755)
-        try scratch.write("admin/status", packages.map { package in
-            """
-            Package: \(package.name)
-            Status: \(package.held ? "hold" : "install") ok installed
-            Priority: optional
-            Section: kernel
-            Maintainer: Test <test@example.org>
-            Architecture: amd64
-            Version: \(package.version)
-            \(package.depends.map { "Depends: \($0)\n" } ?? "")\(package.relations.map { "\($0)\n" } ?? "")Description: \(package.name)
+        try scratch.write(
+            "admin/status",
+            packages.map { package in
+                """
+                Package: \(package.name)
+                Status: \(package.held ? "hold" : "install") ok installed
+                Priority: optional
+                Section: kernel
+                Maintainer: Test <test@example.org>
+                Architecture: amd64
+                Version: \(package.version)
+                \(package.depends.map { "Depends: \($0)\n" } ?? "")\(package.relations.map { "\($0)\n" } ?? "")Description: \(package.name)
 
-            """
-        }.joined(separator: "\n"))
-        try scratch.write("state/extended_states", packages.filter(\.auto).map {
-            "Package: \($0.name)\nArchitecture: amd64\nAuto-Installed: 1\n"
-        }.joined(separator: "\n"))
+                """
+            }.joined(separator: "\n"))
+        try scratch.write(
+            "state/extended_states",
+            packages.filter(\.auto).map {
+                "Package: \($0.name)\nArchitecture: amd64\nAuto-Installed: 1\n"
+            }.joined(separator: "\n"))
     }
 
     /// Environment for ailab: this database, this folder for logs and locks, uname ignored by APT.
@@ -127,8 +137,9 @@ final class SyntheticApt: @unchecked Sendable {
 
     static func kernels(_ versions: [String], unsigned: Set<String> = [], extra: [Package] = []) -> [Package] {
         let images = versions.map { version in
-            Package(name: (unsigned.contains(version) ? "linux-image-unsigned-" : "linux-image-") + "\(version)-generic",
-                    version: version.replacingOccurrences(of: "6.8.0-", with: "6.8.0-") + ".1")
+            Package(
+                name: (unsigned.contains(version) ? "linux-image-unsigned-" : "linux-image-") + "\(version)-generic",
+                version: version.replacingOccurrences(of: "6.8.0-", with: "6.8.0-") + ".1")
         }
         let newest = images.last?.name ?? ""
         return images + [

@@ -25,7 +25,8 @@ import Testing
     ]
 
     func json(_ outcome: Ailab.Outcome) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stdout)\(outcome.stderr)")
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stdout)\(outcome.stderr)")
     }
 
     @Test func libraryUpgradeRunsThroughRealAptGet() throws {
@@ -42,7 +43,10 @@ import Testing
         #expect(executed.code == 0, "\(executed.stdout)\(executed.stderr)")
         #expect(apt.unpackedByDpkg == ["libfoo1"])
         let log = try String(contentsOfFile: apt.scratch.file("ailab-upgrade.log"), encoding: .utf8)
-        #expect(log.contains("run: apt-get -o DPkg::Lock::Timeout=300 -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold dist-upgrade"))
+        #expect(
+            log.contains(
+                "run: apt-get -o DPkg::Lock::Timeout=300 -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold dist-upgrade"
+            ))
     }
 
     /// A security suite beside the normal one, each with its Release: only the security fix goes.
@@ -50,8 +54,9 @@ import Testing
         try requireTools()
         let apt = try SyntheticApt(Self.installed + [.init(name: "libssl3", version: "3.0.11-1")])
         try apt.serve([.init(name: "libfoo1", version: "1.1")], as: "main", suite: "bookworm", label: "Debian", update: false)
-        try apt.serve([.init(name: "libssl3", version: "3.0.13-1~deb12u1")], as: "security", suite: "bookworm-security",
-                      label: "Debian-Security", update: true)
+        try apt.serve(
+            [.init(name: "libssl3", version: "3.0.13-1~deb12u1")], as: "security", suite: "bookworm-security",
+            label: "Debian-Security", update: true)
         let dry = try Ailab.run(["upgrade", "--security", "--format", "json"], environment: apt.environment)
         #expect(dry.code == 0, "\(dry.stdout)\(dry.stderr)")
         let plan = try json(dry)
@@ -85,9 +90,11 @@ import Testing
     @Test func newKernelThroughTheMetapackageChain() throws {
         try requireTools()
         let apt = try SyntheticApt(Self.installed)
-        try apt.serve([.init(name: "linux-image-6.8.0-51-generic", version: "6.8.0-51.52"),
-                       .init(name: "linux-image-generic", version: "6.8.0.51.52", depends: "linux-image-6.8.0-51-generic"),
-                       .init(name: "linux-generic", version: "6.8.0.51.52", depends: "linux-image-generic")])
+        try apt.serve([
+            .init(name: "linux-image-6.8.0-51-generic", version: "6.8.0-51.52"),
+            .init(name: "linux-image-generic", version: "6.8.0.51.52", depends: "linux-image-6.8.0-51-generic"),
+            .init(name: "linux-generic", version: "6.8.0.51.52", depends: "linux-image-generic"),
+        ])
         let dry = try Ailab.run(["upgrade", "--format", "json"], environment: apt.environment)
         #expect(dry.code == 0, "\(dry.stdout)")
         let plan = try json(dry)
@@ -133,12 +140,18 @@ import Testing
         try apt.serve([.init(name: "libfoo1", version: "1.1")])
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        holder.arguments = ["-c", "import fcntl,os,sys,time; fd=os.open(sys.argv[1],os.O_RDWR|os.O_CREAT); fcntl.lockf(fd,fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
-                            apt.admin + "/lock-frontend"]
+        holder.arguments = [
+            "-c",
+            "import fcntl,os,sys,time; fd=os.open(sys.argv[1],os.O_RDWR|os.O_CREAT); fcntl.lockf(fd,fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+            apt.admin + "/lock-frontend",
+        ]
         let ready = Pipe()
         holder.standardOutput = ready
         try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+        }
         _ = ready.fileHandleForReading.availableData
         let started = Date()
         let outcome = try Ailab.run(["upgrade", "--execute", "--non-interactive", "--lock-timeout", "2"], environment: apt.environment)
@@ -161,8 +174,12 @@ import Testing
     @Test func unprivilegedExecuteExits2() throws {
         try requireTools()
         try RealTools.require("setpriv", package: "util-linux")
-        let outcome = try Command.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Ailab.binary,
-                                                           "upgrade", "--execute", "--non-interactive"])
+        let outcome = try Command.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", Ailab.binary,
+                "upgrade", "--execute", "--non-interactive",
+            ])
         #expect(outcome.code == 2)
         #expect(outcome.stderr.contains("--execute needs root"))
     }

@@ -17,7 +17,9 @@ import Testing
             try scratch.write("models/stray.qcow2", String(repeating: "s", count: 50_000))
             try scratch.write("isos/installer.iso", String(repeating: "i", count: 20_000))
             try scratch.write("isos/readme.txt", "not an image")
-            try scratch.write("node.xml", """
+            try scratch.write(
+                "node.xml",
+                """
                 <node>
                   <domain type='test'>
                     <name>train01</name><uuid>11111111-1111-1111-1111-111111111111</uuid>

@@ -3,7 +3,7 @@ package enum ConfigSource: String, Sendable, Codable, Comparable {
     case `default`, file, environment, flag
 
     package static func < (lhs: ConfigSource, rhs: ConfigSource) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
     }
 
     static let allCases: [ConfigSource] = [.default, .file, .environment, .flag]

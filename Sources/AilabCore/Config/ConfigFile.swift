@@ -18,12 +18,16 @@ package enum ConfigFile {
 
     static let schema: [String: [String: Kind]] = [
         "disk": ["threshold": .integer(Limits.threshold)],
-        "backup": ["dest": .absolutePath, "max_age_hours": .integer(Limits.maxAgeHours), "retention_days": .integer(Limits.retentionDays),
-                   "keep_min": .integer(Limits.keepMin)],
+        "backup": [
+            "dest": .absolutePath, "max_age_hours": .integer(Limits.maxAgeHours), "retention_days": .integer(Limits.retentionDays),
+            "keep_min": .integer(Limits.keepMin),
+        ],
         "healthcheck": ["timeout": .integer(Limits.timeout)],
         "docker": ["max_age_days": .integer(Limits.dockerMaxAgeDays)],
-        "expect": ["services": .names, "tcp": .endpoints, "http": .urls, "listening": .listeners, "sysctl": .sysctls,
-                   "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(Limits.gpus)],
+        "expect": [
+            "services": .names, "tcp": .endpoints, "http": .urls, "listening": .listeners, "sysctl": .sysctls,
+            "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(Limits.gpus),
+        ],
     ]
 
     /// The scalar settings an environment variable may also set: `AILAB_<SECTION>_<KEY>`.
@@ -73,14 +77,20 @@ package enum ConfigFile {
         for entry in sections {
             let section = entry.key.text
             guard let keys = schema[section] else {
-                throw AilabError.usage("config file \(path): line \(entry.key.line): unknown section '\(section)' (known: \(schema.keys.sorted().joined(separator: ", ")))")
+                throw AilabError.usage(
+                    "config file \(path): line \(entry.key.line): unknown section '\(section)' (known: \(schema.keys.sorted().joined(separator: ", ")))"
+                )
             }
             if entry.value == .null { continue }
-            guard case .mapping(let settings) = entry.value else { throw AilabError.usage("config file \(path): line \(entry.valueLine): '\(section)' must hold keys") }
+            guard case .mapping(let settings) = entry.value else {
+                throw AilabError.usage("config file \(path): line \(entry.valueLine): '\(section)' must hold keys")
+            }
             for setting in settings {
                 let key = setting.key.text
                 guard let kind = keys[key] else {
-                    throw AilabError.usage("config file \(path): line \(setting.key.line): unknown key '\(section).\(key)' (known: \(keys.keys.sorted().map { "\(section).\($0)" }.joined(separator: ", ")))")
+                    throw AilabError.usage(
+                        "config file \(path): line \(setting.key.line): unknown key '\(section).\(key)' (known: \(keys.keys.sorted().map { "\(section).\($0)" }.joined(separator: ", ")))"
+                    )
                 }
                 let place = "config file \(path): line \(setting.valueLine): \(section).\(key)"
                 try set(section, key, try parse(setting.value, kind, where: place), .file, &config)
@@ -156,36 +166,42 @@ package enum ConfigFile {
             }
             return .names(items)
         case .endpoints:
-            return .endpoints(try items.map { item in
-                guard let colon = item.lastIndex(of: ":"), let port = Int(item[item.index(after: colon)...]), (1...65535).contains(port) else {
-                    throw AilabError.usage("\(place): expected host:port, got '\(item)'")
-                }
-                let host = String(item[..<colon]).trimmed { "[]".contains($0) }
-                guard !host.isEmpty, !host.hasPrefix("-") else { throw AilabError.usage("\(place): expected host:port, got '\(item)'") }
-                return Expectations.Endpoint(host: host, port: port)
-            })
+            return .endpoints(
+                try items.map { item in
+                    guard let colon = item.lastIndex(of: ":"), let port = Int(item[item.index(after: colon)...]), (1...65535).contains(port)
+                    else {
+                        throw AilabError.usage("\(place): expected host:port, got '\(item)'")
+                    }
+                    let host = String(item[..<colon]).trimmed { "[]".contains($0) }
+                    guard !host.isEmpty, !host.hasPrefix("-") else { throw AilabError.usage("\(place): expected host:port, got '\(item)'") }
+                    return Expectations.Endpoint(host: host, port: port)
+                })
         case .listeners:
-            return .listeners(try items.map { item in
-                let parts = item.split(separator: "/").map(String.init)
-                guard parts.count == 2, let port = Int(parts[0]), (1...65535).contains(port), ["tcp", "udp"].contains(parts[1]) else {
-                    throw AilabError.usage("\(place): expected port/tcp or port/udp, got '\(item)'")
-                }
-                return Expectations.Listener(port: port, proto: parts[1])
-            })
+            return .listeners(
+                try items.map { item in
+                    let parts = item.split(separator: "/").map(String.init)
+                    guard parts.count == 2, let port = Int(parts[0]), (1...65535).contains(port), ["tcp", "udp"].contains(parts[1]) else {
+                        throw AilabError.usage("\(place): expected port/tcp or port/udp, got '\(item)'")
+                    }
+                    return Expectations.Listener(port: port, proto: parts[1])
+                })
         case .sysctls:
-            return .pairs(try items.map { item in
-                guard let equals = item.firstIndex(of: "="), !item[..<equals].isEmpty,
-                      item[..<equals].allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
-                    throw AilabError.usage("\(place): expected key=value, got '\(item)'")
-                }
-                return Expectations.KeyValue(key: String(item[..<equals]), value: String(item[item.index(after: equals)...]))
-            })
+            return .pairs(
+                try items.map { item in
+                    guard let equals = item.firstIndex(of: "="), !item[..<equals].isEmpty,
+                        item[..<equals].allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) })
+                    else {
+                        throw AilabError.usage("\(place): expected key=value, got '\(item)'")
+                    }
+                    return Expectations.KeyValue(key: String(item[..<equals]), value: String(item[item.index(after: equals)...]))
+                })
         case .sshdSettings:
-            return .pairs(try items.map { item in
-                let words = item.split(separator: " ", maxSplits: 1).map(String.init)
-                guard words.count == 2 else { throw AilabError.usage("\(place): expected 'keyword value', got '\(item)'") }
-                return Expectations.KeyValue(key: words[0].lowercased(), value: words[1].trimmed(where: ConfigYAML.isSpace))
-            })
+            return .pairs(
+                try items.map { item in
+                    let words = item.split(separator: " ", maxSplits: 1).map(String.init)
+                    guard words.count == 2 else { throw AilabError.usage("\(place): expected 'keyword value', got '\(item)'") }
+                    return Expectations.KeyValue(key: words[0].lowercased(), value: words[1].trimmed(where: ConfigYAML.isSpace))
+                })
         default:
             throw AilabError.usage("\(place): expected a single value")
         }

@@ -117,7 +117,13 @@ enum ConfigYAML {
                 if !isSpace(character) { lastSolid = character }
             }
             if let open = quote {
-                if escaped { escaped = false } else if open == "\"" && character == "\\" { escaped = true } else if character == open { quote = nil }
+                if escaped {
+                    escaped = false
+                } else if open == "\"" && character == "\\" {
+                    escaped = true
+                } else if character == open {
+                    quote = nil
+                }
             } else if character == "\"" || character == "'" {
                 let valueStart = lastSolid.map { "[,".contains($0) || (":-".contains($0) && isSpace(previous)) } ?? true
                 if valueStart { quote = character }
@@ -201,7 +207,8 @@ enum ConfigYAML {
             end = try quotedEnd(content, line: line.number)
         }
         guard let colon = content[end...].firstIndex(where: { $0 == ":" }),
-              content.index(after: colon) == content.endIndex || isSpace(content[content.index(after: colon)]) else {
+            content.index(after: colon) == content.endIndex || isSpace(content[content.index(after: colon)])
+        else {
             throw SyntaxError(line: line.number, reason: "expected 'key: value'")
         }
         let keyText = Substring(content[..<colon].trimmed(where: isSpace))
@@ -232,12 +239,16 @@ enum ConfigYAML {
             throw SyntaxError(line: line, reason: "'\(first)' starts YAML that ailab.yaml does not use")
         }
         if first == "\"" || first == "'" {
-            guard try quotedEnd(text, line: line) == text.endIndex else { throw SyntaxError(line: line, reason: "text after a closing quote") }
+            guard try quotedEnd(text, line: line) == text.endIndex else {
+                throw SyntaxError(line: line, reason: "text after a closing quote")
+            }
             return .scalar(.text(try unquote(text, line: line)))
         }
         if text.contains(": ") || text.hasSuffix(":") { throw SyntaxError(line: line, reason: "a mapping inside a value") }
         if text.hasPrefix("- ") || text == "-" { throw SyntaxError(line: line, reason: "a list inside a value") }
-        guard let value = YAMLScalar.resolve(plain: String(text)) else { throw SyntaxError(line: line, reason: YAMLScalar.hint(String(text))) }
+        guard let value = YAMLScalar.resolve(plain: String(text)) else {
+            throw SyntaxError(line: line, reason: YAMLScalar.hint(String(text)))
+        }
         return value == .null ? .null : .scalar(value)
     }
 
@@ -254,7 +265,8 @@ enum ConfigYAML {
             let item = Substring(rest[..<end].trimmed(where: isSpace))
             // Brackets and braces in a plain item are flow syntax YAML would read, or refuse.
             if !quoted && item.contains(where: { "[]{}".contains($0) }) {
-                throw SyntaxError(line: line, reason: "'\(shown(item))': a list inside a list, or a bracket that does not belong (quote it)")
+                throw SyntaxError(
+                    line: line, reason: "'\(shown(item))': a list inside a list, or a bracket that does not belong (quote it)")
             }
             if item.isEmpty { throw SyntaxError(line: line, reason: "an empty list item") }
             items.append(try singleValue(item, line: line))

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A file root takes orders from, trusted as sshd's StrictModes and sudo trust theirs: a regular

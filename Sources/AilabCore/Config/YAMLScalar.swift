@@ -29,7 +29,10 @@ enum YAMLScalar: Equatable {
     private static func readsAsText11(_ text: String) -> Bool {
         guard let first = text.first else { return false }
         if "yYnNtTfFoO".contains(first),
-           text.wholeMatch(of: /yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF/) != nil { return false }
+            text.wholeMatch(of: /yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF/) != nil
+        {
+            return false
+        }
         if "-+0123456789.".contains(first), text.wholeMatch(of: float11) != nil { return false }
         if "-+0123456789".contains(first), text.wholeMatch(of: integer11) != nil { return false }
         if "0123456789".contains(first), text.wholeMatch(of: timestamp11) != nil { return false }

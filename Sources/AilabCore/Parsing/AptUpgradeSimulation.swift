@@ -32,7 +32,10 @@ package struct UpgradeSimulation: Sendable, Equatable {
         simulation.removals = AptSimulation.removals(output)
         var inKeptBack = false
         for line in output.split(whereSeparator: \.isNewline) {
-            if line.hasPrefix("The following packages have been kept back") { inKeptBack = true; continue }
+            if line.hasPrefix("The following packages have been kept back") {
+                inKeptBack = true
+                continue
+            }
             if inKeptBack {
                 if line.hasPrefix(" ") {
                     simulation.keptBack += line.split(separator: " ").map { AptSimulation.packageName(String($0)) }

@@ -72,8 +72,9 @@ package enum DiskFree {
                 }
                 percent = value
             }
-            return Row(source: fields[0], type: fields[1], numbers: numbers, percent: percent,
-                       mountPoint: fields[6].trimmed(where: \.isBlank))
+            return Row(
+                source: fields[0], type: fields[1], numbers: numbers, percent: percent,
+                mountPoint: fields[6].trimmed(where: \.isBlank))
         }
     }
 

@@ -23,10 +23,11 @@ package enum DockerJSON {
     package static func parseSystemDF(_ output: String) throws -> [DiskUsageRow] {
         try lines(output).map { row in
             let reclaimable = row.text("Reclaimable").split(separator: " ").first.map(String.init) ?? ""
-            return DiskUsageRow(type: row.text("Type"), total: Int(row.text("TotalCount")) ?? 0,
-                                active: Int(row.text("Active")) ?? 0,
-                                sizeBytes: DockerObjects.bytes(row.text("Size")) ?? 0,
-                                reclaimableBytes: DockerObjects.bytes(reclaimable) ?? 0)
+            return DiskUsageRow(
+                type: row.text("Type"), total: Int(row.text("TotalCount")) ?? 0,
+                active: Int(row.text("Active")) ?? 0,
+                sizeBytes: DockerObjects.bytes(row.text("Size")) ?? 0,
+                reclaimableBytes: DockerObjects.bytes(reclaimable) ?? 0)
         }
     }
 

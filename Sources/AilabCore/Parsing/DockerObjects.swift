@@ -54,16 +54,18 @@ package enum DockerObjects {
     package static func images(_ output: String) throws -> [DockerImage] {
         try DockerJSON.lines(output).map { row in
             let repository = row.text("Repository"), tag = row.text("Tag")
-            return DockerImage(id: row.text("ID"),
-                               reference: repository == "<none>" ? "<none>" : "\(repository):\(tag)",
-                               sizeBytes: bytes(row.text("Size")) ?? 0, created: iso8601(row.text("CreatedAt")))
+            return DockerImage(
+                id: row.text("ID"),
+                reference: repository == "<none>" ? "<none>" : "\(repository):\(tag)",
+                sizeBytes: bytes(row.text("Size")) ?? 0, created: iso8601(row.text("CreatedAt")))
         }
     }
 
     package static func networks(_ output: String) throws -> [DockerNetwork] {
         try DockerJSON.lines(output).map { row in
-            DockerNetwork(id: row.text("ID"), name: row.text("Name"),
-                          driver: row.text("Driver"), labels: labels(row.text("Labels")), created: iso8601(row.text("CreatedAt")))
+            DockerNetwork(
+                id: row.text("ID"), name: row.text("Name"),
+                driver: row.text("Driver"), labels: labels(row.text("Labels")), created: iso8601(row.text("CreatedAt")))
         }
     }
 
@@ -71,9 +73,10 @@ package enum DockerObjects {
         struct Verbose: Decodable { let BuildCache: [[String: JSONText]]? }
         guard let line = output.split(whereSeparator: \.isNewline).first else { return [] }
         return (try JSONText.decode(Verbose.self, from: line, tool: "docker").BuildCache ?? []).map { row in
-            DockerBuildCache(id: row.text("ID"), sizeBytes: bytes(row.text("Size")) ?? 0,
-                             lastUsed: row.text("LastUsedSince"),
-                             inUse: row["InUse"]?.bool ?? false)
+            DockerBuildCache(
+                id: row.text("ID"), sizeBytes: bytes(row.text("Size")) ?? 0,
+                lastUsed: row.text("LastUsedSince"),
+                inUse: row["InUse"]?.bool ?? false)
         }
     }
 
@@ -105,8 +108,10 @@ package enum DockerObjects {
     /// without " ago"), in seconds; nil when the text is not one of them.
     package static func seconds(humanDuration text: String) -> Double? {
         let words = text.replacing(" ago", with: "").lowercased().split(separator: " ").map(String.init)
-        let units: [String: Double] = ["second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400,
-                                       "month": 30 * 86400, "year": 365 * 86400]
+        let units: [String: Double] = [
+            "second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400,
+            "month": 30 * 86400, "year": 365 * 86400,
+        ]
         guard let last = words.last, let unit = units[last.hasSuffix("s") ? String(last.dropLast()) : last] else { return nil }
         if words.first == "less" { return 0 }
         let count = words.count >= 2 ? (Double(words[words.count - 2]) ?? 1) : 1

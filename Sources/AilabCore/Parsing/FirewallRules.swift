@@ -19,14 +19,20 @@ package enum FirewallRules {
         var inInputChain = false
         for raw in output.split(whereSeparator: \.isNewline) {
             let line = raw.trimmed(where: \.isBlank)
-            if line.hasPrefix("chain ") { inInputChain = false; continue }
+            if line.hasPrefix("chain ") {
+                inInputChain = false
+                continue
+            }
             if line.hasPrefix("type filter hook input") {
                 inInputChain = true
                 let chainPolicy = line.firstRange(of: "policy ").map { String(line[$0.upperBound...].prefix { $0.isLetter }) } ?? "accept"
                 policy = policy == "drop" ? "drop" : chainPolicy
                 continue
             }
-            if line == "}" { inInputChain = false; continue }
+            if line == "}" {
+                inInputChain = false
+                continue
+            }
             if inInputChain && !line.isEmpty && !line.hasPrefix("#") { rules += 1 }
         }
         return InboundFilter(tool: "nft", policy: policy, rules: rules)

@@ -65,8 +65,9 @@ package enum DKMSStatus {
                 fields.replaceSubrange(0...0, with: parts)
             }
             guard fields.count >= 2 else { return nil }
-            return DKMSModule(module: fields[0], version: fields[1], kernel: fields.count >= 3 ? fields[2] : nil,
-                              state: String(state.split(separator: " ").first ?? ""))
+            return DKMSModule(
+                module: fields[0], version: fields[1], kernel: fields.count >= 3 ? fields[2] : nil,
+                state: String(state.split(separator: " ").first ?? ""))
         }
     }
 }

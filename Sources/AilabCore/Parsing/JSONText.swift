@@ -7,11 +7,12 @@ struct JSONText: Decodable, Sendable {
 
     init(from decoder: Decoder) throws {
         let value = try decoder.singleValueContainer()
-        text = if let string = try? value.decode(String.self) { string }
-            else if let integer = try? value.decode(Int64.self) { String(integer) }
-            else if let number = try? value.decode(Double.self) { String(number) }
-            else if let flag = try? value.decode(Bool.self) { String(flag) }
-            else { "" }
+        text =
+            if let string = try? value.decode(String.self) { string } else if let integer = try? value.decode(Int64.self) {
+                String(integer)
+            } else if let number = try? value.decode(Double.self) { String(number) } else if let flag = try? value.decode(Bool.self) {
+                String(flag)
+            } else { "" }
     }
 
     var int: Int64? { Int64(text) }

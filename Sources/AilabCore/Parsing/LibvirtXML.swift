@@ -31,7 +31,8 @@ struct LibvirtXML {
         while let open = rest.firstRange(of: "<" + name) {
             let after = rest[open.upperBound...]
             guard let next = after.first, next == " " || next == ">" || next == "/" || next == "\n" || next == "\t",
-                  let close = after.firstIndex(of: ">") else {
+                let close = after.firstIndex(of: ">")
+            else {
                 rest = after
                 continue
             }
@@ -53,7 +54,8 @@ struct LibvirtXML {
             let name = rest[..<equals].split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).last.map(String.init)
             let value = rest[rest.index(after: equals)...]
             guard let quote = value.first, quote == "'" || quote == "\"",
-                  let end = value.dropFirst().firstIndex(of: quote) else { break }
+                let end = value.dropFirst().firstIndex(of: quote)
+            else { break }
             if let name { result[name] = decode(value[value.index(after: value.startIndex)..<end]) }
             rest = value[value.index(after: end)...]
         }

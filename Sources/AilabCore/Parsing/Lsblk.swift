@@ -25,8 +25,9 @@ package enum Lsblk {
             let name = entry.text("name")
             guard !name.isEmpty else { return nil }
             let model = entry.text("model").trimmed(where: \.isBlank)
-            return BlockDevice(name: name, type: entry.text("type"), sizeBytes: entry.int("size") ?? 0,
-                               model: model.isEmpty ? nil : model, rotational: entry["rota"]?.bool, discardBytes: entry.int("disc-gran"))
+            return BlockDevice(
+                name: name, type: entry.text("type"), sizeBytes: entry.int("size") ?? 0,
+                model: model.isEmpty ? nil : model, rotational: entry["rota"]?.bool, discardBytes: entry.int("disc-gran"))
         }
     }
 }

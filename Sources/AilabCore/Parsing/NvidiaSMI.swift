@@ -38,14 +38,26 @@ package struct GPUState: Sendable, Equatable, Codable {
         ]
         var samples = figures.compactMap { name, help, value in value.map { MetricSample(name, help, labels: labels, value: $0) } }
         let gpu = ["gpu": String(index)]
-        if let linkWidth { samples.append(MetricSample("ailab_gpu_pcie_link_width", "PCIe lanes the link runs at now.", labels: gpu, value: Double(linkWidth))) }
-        if let linkWidthMax { samples.append(MetricSample("ailab_gpu_pcie_link_width_max", "PCIe lanes the GPU and slot can run at.", labels: gpu, value: Double(linkWidthMax))) }
+        if let linkWidth {
+            samples.append(
+                MetricSample("ailab_gpu_pcie_link_width", "PCIe lanes the link runs at now.", labels: gpu, value: Double(linkWidth)))
+        }
+        if let linkWidthMax {
+            samples.append(
+                MetricSample(
+                    "ailab_gpu_pcie_link_width_max", "PCIe lanes the GPU and slot can run at.", labels: gpu, value: Double(linkWidthMax)))
+        }
         for (reason, active) in clockEvents.sorted(by: { $0.key < $1.key }) {
-            samples.append(MetricSample("ailab_gpu_clock_event_active", "Whether a hardware clock slowdown is active (1) or not (0).",
-                                        labels: gpu.merging(["reason": reason]) { old, _ in old }, value: active ? 1 : 0))
+            samples.append(
+                MetricSample(
+                    "ailab_gpu_clock_event_active", "Whether a hardware clock slowdown is active (1) or not (0).",
+                    labels: gpu.merging(["reason": reason]) { old, _ in old }, value: active ? 1 : 0))
         }
         if let persistenceMode {
-            samples.append(MetricSample("ailab_gpu_persistence_mode", "Whether persistence mode is on (1) or off (0).", labels: gpu, value: persistenceMode ? 1 : 0))
+            samples.append(
+                MetricSample(
+                    "ailab_gpu_persistence_mode", "Whether persistence mode is on (1) or off (0).", labels: gpu,
+                    value: persistenceMode ? 1 : 0))
         }
         return samples
     }
@@ -58,7 +70,9 @@ package struct GPUState: Sendable, Equatable, Codable {
             return "drain gpu\(index) and reset it (\(reset)) or reboot; if errors come back, ask the vendor for a replacement"
         }
         if retiredPagesPending == true || remappedRowsPending == true { return "reset gpu\(index) when its jobs allow (\(reset))" }
-        if let temperature = temperatureC, temperature >= 85 { return "check the fans and airflow (nvidia-smi -q -d TEMPERATURE -i \(index))" }
+        if let temperature = temperatureC, temperature >= 85 {
+            return "check the fans and airflow (nvidia-smi -q -d TEMPERATURE -i \(index))"
+        }
         if let width = linkWidth, let maximum = linkWidthMax, width < maximum {
             return "reseat the card or check its slot and riser at the next maintenance (nvidia-smi -q -i \(index))"
         }
@@ -79,7 +93,9 @@ package struct GPUState: Sendable, Equatable, Codable {
         // The link generation drops at idle to save power; only the width says a card sits badly.
         if let width = linkWidth, let maximum = linkWidthMax, width < maximum { warnings.append("PCIe link x\(width) of x\(maximum)") }
         let slowdowns = clockEvents.filter(\.value).keys.sorted()
-        if !slowdowns.isEmpty { warnings.append("clocks slowed by " + slowdowns.map { $0.replacing("_", with: " ") }.joined(separator: ", ")) }
+        if !slowdowns.isEmpty {
+            warnings.append("clocks slowed by " + slowdowns.map { $0.replacing("_", with: " ") }.joined(separator: ", "))
+        }
         if persistenceMode == false { warnings.append("persistence mode off (the driver state is torn down between jobs)") }
         var facts = ["driver \(driver)"]
         if let temperatureC { facts.append("\(temperatureC) °C") }
@@ -97,12 +113,13 @@ package struct GPUState: Sendable, Equatable, Codable {
 package enum NvidiaSMI {
     /// The fields asked of `--query-gpu`. Drivers before R450 do not know the remapped-row
     /// fields and refuse the whole query; the probe then asks again without them.
-    package static let queryFields = [
-        "index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "utilization.gpu", "memory.used", "memory.total",
-        "ecc.errors.uncorrected.volatile.total", "retired_pages.pending", "remapped_rows.pending",
-        "remapped_rows.failure", "pcie.link.width.current", "pcie.link.width.max", "persistence_mode", "power.draw",
-        "power.limit", "gpu_recovery_action",
-    ] + slowdownReasons.map { "clocks_event_reasons." + $0 }
+    package static let queryFields =
+        [
+            "index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "utilization.gpu", "memory.used", "memory.total",
+            "ecc.errors.uncorrected.volatile.total", "retired_pages.pending", "remapped_rows.pending",
+            "remapped_rows.failure", "pcie.link.width.current", "pcie.link.width.max", "persistence_mode", "power.draw",
+            "power.limit", "gpu_recovery_action",
+        ] + slowdownReasons.map { "clocks_event_reasons." + $0 }
 
     /// The hardware slowdowns judged; drivers before R535 call them `clocks_throttle_reasons.*`.
     package static let slowdownReasons = ["hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown"]
@@ -138,11 +155,14 @@ package enum NvidiaSMI {
                 remappedRowsFailure: flag(row["remapped_rows.failure"]),
                 pciBusID: row["pci.bus_id"].flatMap { $0.isEmpty || $0.hasPrefix("[") ? nil : $0 },
                 linkWidth: number(row["pcie.link.width.current"]), linkWidthMax: number(row["pcie.link.width.max"]),
-                clockEvents: Dictionary(uniqueKeysWithValues: slowdownReasons.compactMap { reason in
-                    active(row["clocks_event_reasons." + reason] ?? row["clocks_throttle_reasons." + reason]).map { (reason, $0) }
-                }),
+                clockEvents: Dictionary(
+                    uniqueKeysWithValues: slowdownReasons.compactMap { reason in
+                        active(row["clocks_event_reasons." + reason] ?? row["clocks_throttle_reasons." + reason]).map { (reason, $0) }
+                    }),
                 persistenceMode: enabled(row["persistence_mode"]),
-                recoveryAction: row["gpu_recovery_action"].flatMap { $0.isEmpty || $0 == "None" || $0.contains("N/A") || $0.hasPrefix("[") ? nil : $0 },
+                recoveryAction: row["gpu_recovery_action"].flatMap {
+                    $0.isEmpty || $0 == "None" || $0.contains("N/A") || $0.hasPrefix("[") ? nil : $0
+                },
                 powerDrawWatts: decimal(row["power.draw"]), powerLimitWatts: decimal(row["power.limit"]))
         }
     }
@@ -150,7 +170,8 @@ package enum NvidiaSMI {
     /// The field named by `Field "remapped_rows.pending" is not a valid field to query.`
     package static func refusedField(_ output: String) -> String? {
         guard let line = output.split(whereSeparator: \.isNewline).first(where: { $0.contains("is not a valid field to query") }),
-              let open = line.firstIndex(of: "\""), let close = line[line.index(after: open)...].firstIndex(of: "\"") else { return nil }
+            let open = line.firstIndex(of: "\""), let close = line[line.index(after: open)...].firstIndex(of: "\"")
+        else { return nil }
         return String(line[line.index(after: open)..<close])
     }
 

@@ -69,8 +69,10 @@ package struct SmartHealth: Sendable, Equatable, Codable {
         if bits.contains(.errorLogEntries) { warnings.append("the device error log has entries") }
         if bits.contains(.selfTestErrors) { warnings.append("the self-test log reports errors") }
         if bits.contains(.commandFailed) { warnings.append("a SMART command failed") }
-        let facts = [model, passed == true ? "PASSED" : nil, temperatureC.map { "\($0) °C" },
-                     nvmePercentageUsed.map { "\($0)% used" }].compactMap { $0 }
+        let facts = [
+            model, passed == true ? "PASSED" : nil, temperatureC.map { "\($0) °C" },
+            nvmePercentageUsed.map { "\($0)% used" },
+        ].compactMap { $0 }
         let reasons = (failures + warnings + facts).joined(separator: "; ")
         if !failures.isEmpty { return (.failed, reasons) }
         if !warnings.isEmpty { return (.warning, reasons) }

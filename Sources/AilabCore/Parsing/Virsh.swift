@@ -62,11 +62,15 @@ package enum Virsh {
                 disks = (0..<count).compactMap { index in
                     guard let target = values["block.\(index).name"] else { return nil }
                     let path = values["block.\(index).path"]
-                    return DomainDisk(type: path?.hasPrefix("/dev/") == true ? "block" : "file", device: "disk", target: target, source: path)
+                    return DomainDisk(
+                        type: path?.hasPrefix("/dev/") == true ? "block" : "file", device: "disk", target: target, source: path)
                 }
             }
             return DomainStats(
-                name: name, state: values["state.state"].flatMap { Int($0) }.flatMap { DomainStats.states.indices.contains($0) ? DomainStats.states[$0] : nil },
+                name: name,
+                state: values["state.state"].flatMap { Int($0) }.flatMap {
+                    DomainStats.states.indices.contains($0) ? DomainStats.states[$0] : nil
+                },
                 vcpus: values["vcpu.current"].flatMap { Int($0) }, memoryKiB: values["balloon.maximum"].flatMap { Int64($0) }, disks: disks)
         }
     }
@@ -101,8 +105,9 @@ package enum Virsh {
     package static func parseVolumes(_ output: String, pool: String) throws -> [StorageVolume] {
         try VirshTable.rows(output).map { fields in
             guard fields.count >= 5 else { throw ParseError("virsh vol-list", "cannot read row: \(fields)") }
-            return StorageVolume(pool: pool, name: fields[0], path: fields[1], capacityBytes: bytes(human: fields[3]),
-                                 allocationBytes: bytes(human: fields[4]))
+            return StorageVolume(
+                pool: pool, name: fields[0], path: fields[1], capacityBytes: bytes(human: fields[3]),
+                allocationBytes: bytes(human: fields[4]))
         }
     }
 
@@ -117,8 +122,10 @@ package enum Virsh {
     /// libvirt sizes carry a unit attribute (bytes by default).
     static func bytes(_ element: (attributes: [String: String], text: String)?) -> Int64? {
         guard let element, let value = Int64(element.text) else { return nil }
-        let multipliers: [String: Int64] = ["bytes": 1, "b": 1, "KiB": 1024, "k": 1024, "MiB": 1 << 20, "M": 1 << 20,
-                                            "GiB": 1 << 30, "G": 1 << 30, "TiB": 1 << 40, "T": 1 << 40]
+        let multipliers: [String: Int64] = [
+            "bytes": 1, "b": 1, "KiB": 1024, "k": 1024, "MiB": 1 << 20, "M": 1 << 20,
+            "GiB": 1 << 30, "G": 1 << 30, "TiB": 1 << 40, "T": 1 << 40,
+        ]
         return value * (multipliers[element.attributes["unit"] ?? "bytes"] ?? 1)
     }
 }

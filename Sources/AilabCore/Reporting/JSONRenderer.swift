@@ -15,18 +15,20 @@ package enum JSONRenderer {
         object["exitCode"] = .int(Int64(report.exitStatus.rawValue))
         if let dryRun = report.dryRun {
             object["dryRun"] = .bool(dryRun)
-            object["plan"] = .array(report.findings.plan.map { step in
-                .object(["command": .array(step.command.map(JSONValue.string)), "purpose": .string(step.purpose)])
-            })
+            object["plan"] = .array(
+                report.findings.plan.map { step in
+                    .object(["command": .array(step.command.map(JSONValue.string)), "purpose": .string(step.purpose)])
+                })
         }
-        object["checks"] = .array(report.checks.map { check in
-            var fields: [String: JSONValue] = [
-                "name": .string(check.name), "status": .string(check.status.rawValue), "detail": .string(check.detail),
-                "next": check.next.map(JSONValue.string) ?? .null,
-            ]
-            if let section = check.section { fields["section"] = .string(section) }
-            return .object(fields)
-        })
+        object["checks"] = .array(
+            report.checks.map { check in
+                var fields: [String: JSONValue] = [
+                    "name": .string(check.name), "status": .string(check.status.rawValue), "detail": .string(check.detail),
+                    "next": check.next.map(JSONValue.string) ?? .null,
+                ]
+                if let section = check.section { fields["section"] = .string(section) }
+                return .object(fields)
+            })
         object["notes"] = .array(report.findings.notes.map(JSONValue.string))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -78,12 +78,15 @@ package enum MetricsExport {
     package static func samples(for report: Report) -> [MetricSample] {
         let task = ["task": report.task]
         var samples = [
-            MetricSample("ailab_exit_code", "Exit code of the last ailab run (0 ok, 1 failed, 2 usage).",
-                         labels: task, value: Double(report.exitStatus.rawValue)),
-            MetricSample("ailab_last_run_timestamp_seconds", "When the last ailab run finished, in seconds since the epoch.",
-                         labels: task, value: report.finishedAt.timeIntervalSince1970.rounded()),
-            MetricSample("ailab_duration_seconds", "How long the last ailab run took.",
-                         labels: task, value: (report.finishedAt.timeIntervalSince(report.startedAt) * 1000).rounded() / 1000),
+            MetricSample(
+                "ailab_exit_code", "Exit code of the last ailab run (0 ok, 1 failed, 2 usage).",
+                labels: task, value: Double(report.exitStatus.rawValue)),
+            MetricSample(
+                "ailab_last_run_timestamp_seconds", "When the last ailab run finished, in seconds since the epoch.",
+                labels: task, value: report.finishedAt.timeIntervalSince1970.rounded()),
+            MetricSample(
+                "ailab_duration_seconds", "How long the last ailab run took.",
+                labels: task, value: (report.finishedAt.timeIntervalSince(report.startedAt) * 1000).rounded() / 1000),
         ]
         // One series per check; a check reported twice (a step that failed later) keeps its last status.
         var checks: [String: MetricSample] = [:]
@@ -93,8 +96,9 @@ package enum MetricsExport {
             if let section = check.section { labels["section"] = section }
             let key = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             if checks[key] == nil { order.append(key) }
-            checks[key] = MetricSample("ailab_check_status", "Check status: 0 ok, 1 warning, 2 failed, 3 skipped, 4 absent.",
-                                       labels: labels, value: check.status.metricValue)
+            checks[key] = MetricSample(
+                "ailab_check_status", "Check status: 0 ok, 1 warning, 2 failed, 3 skipped, 4 absent.",
+                labels: labels, value: check.status.metricValue)
         }
         samples += order.compactMap { checks[$0] }
         samples += report.findings.metrics.map { sample in

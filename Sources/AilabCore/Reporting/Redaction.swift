@@ -1,8 +1,10 @@
 /// Secrets never reach a report, a log or a metric: the password of a URL's userinfo and the
 /// values of query parameters named like credentials are shown as `***`.
 package enum Redaction {
-    static let secretNames = ["token", "key", "secret", "password", "passwd", "pass", "pwd", "auth", "sig", "signature",
-                              "credential", "session"]
+    static let secretNames = [
+        "token", "key", "secret", "password", "passwd", "pass", "pwd", "auth", "sig", "signature",
+        "credential", "session",
+    ]
 
     /// `https://user:pw@host/x?token=abc&page=2` → `https://user:***@host/x?token=***&page=2`.
     package static func url(_ text: String) -> String {

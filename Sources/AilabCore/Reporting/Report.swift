@@ -82,16 +82,18 @@ extension Report {
     /// What a run that stopped early reports: the usual keys and one failed check with the reason,
     /// so that a consumer of `--format json` always gets one object.
     package static func stopped(_ task: some MaintenanceTask, by error: any Error, in context: TaskContext) -> Report {
-        stopped(task.name, reason: (error as? AilabError)?.message ?? "\(error)", status: ErrorStatus.status(for: error),
-                dryRun: task.mode.map(\.isDryRun), in: context)
+        stopped(
+            task.name, reason: (error as? AilabError)?.message ?? "\(error)", status: ErrorStatus.status(for: error),
+            dryRun: task.mode.map(\.isDryRun), in: context)
     }
 
     /// The same for a run refused before any task existed (a bad option value: exit 2).
     package static func stopped(_ task: String, reason: String, status: ExitStatus, dryRun: Bool?, in context: TaskContext) -> Report {
         var findings = Findings()
         findings.add("error", .failed, reason)
-        var report = Report(task: task, host: context.host, startedAt: context.clock(), finishedAt: context.clock(),
-                            dryRun: dryRun, findings: findings)
+        var report = Report(
+            task: task, host: context.host, startedAt: context.clock(), finishedAt: context.clock(),
+            dryRun: dryRun, findings: findings)
         report.failure = status
         return report
     }

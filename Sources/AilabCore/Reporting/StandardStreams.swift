@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// stdout and stderr as ailab writes them: a full disk, a closed stream or a reader that went

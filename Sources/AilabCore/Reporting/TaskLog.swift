@@ -2,7 +2,7 @@ import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Appends timestamped lines to `$AILAB_LOG_DIR/ailab-<task>.log` (mode 0640 when ailab creates it).

@@ -34,7 +34,8 @@ package struct TextRenderer: Sendable {
             }
             let label = paint(check.status.label.padded(to: 8), for: check.status)
             let name = check.name.escapingControls
-            var detail = wrap(check.detail.escapingControls, first: indent.count)
+            var detail =
+                wrap(check.detail.escapingControls, first: indent.count)
                 + (check.next.map { wrap("→ " + $0.escapingControls, first: indent.count) } ?? [])
             if name.count > column && width != nil {
                 let nameLines = wrap(name, first: 9)

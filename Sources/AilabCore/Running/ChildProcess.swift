@@ -4,7 +4,7 @@ import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One command on a POSIX thread of its own. The thread starts it with `ailab_spawn` (stdin from
@@ -23,9 +23,11 @@ final class ChildProcess: Sendable {
     let pid: pid_t
     private let record: ChildRecord
 
-    init(path: String, arguments: [String], environment: [String: String], input: OpenFile? = nil,
-         output: OpenFile? = nil, lifetime: Lifetime = .boundToAilab, outputLimit: Int,
-         lines: (@Sendable (Substring) -> Void)? = nil) throws {
+    init(
+        path: String, arguments: [String], environment: [String: String], input: OpenFile? = nil,
+        output: OpenFile? = nil, lifetime: Lifetime = .boundToAilab, outputLimit: Int,
+        lines: (@Sendable (Substring) -> Void)? = nil
+    ) throws {
         let streams = try lifetime == .boundToAilab ? OutputStreams.pipes() : OutputStreams.unnamedFile()
         defer { streams.closeWriteEnds() }
 

@@ -1,7 +1,7 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The children ailab has running, so that a SIGTERM or SIGINT to ailab reaches them too,
@@ -11,7 +11,8 @@ package final class LiveChildren: Sendable {
     package static let shared = LiveChildren()
 
     /// What ailab says, once, when a signal arrives during a package change.
-    package static let completionNotice = "signal received during a package change: it runs to its end first (stopping "
+    package static let completionNotice =
+        "signal received during a package change: it runs to its end first (stopping "
         + "dpkg half-way leaves packages half-configured); no further step starts, then ailab exits 1"
 
     private struct State {
@@ -48,8 +49,10 @@ package final class LiveChildren: Sendable {
     }
 
     /// Runs a step that must not be cut short; `notice` is told if a signal arrives meanwhile.
-    package func completing<T: Sendable>(notice: @escaping @Sendable () -> Void,
-                                        _ body: () async throws -> T) async throws -> T {
+    package func completing<T: Sendable>(
+        notice: @escaping @Sendable () -> Void,
+        _ body: () async throws -> T
+    ) async throws -> T {
         let id = state.withLock { state in
             defer { state.nextStep += 1 }
             state.stepsToComplete[state.nextStep] = notice
@@ -65,8 +68,10 @@ package final class LiveChildren: Sendable {
     package func interrupt() -> Bool {
         let (bound, notices, completing) = state.withLock { state in
             state.interrupted = true
-            return (state.pids.filter { $0.value == .boundToAilab }.keys, Array(state.stepsToComplete.values),
-                    !state.stepsToComplete.isEmpty || state.pids.values.contains(.runsToCompletion))
+            return (
+                state.pids.filter { $0.value == .boundToAilab }.keys, Array(state.stepsToComplete.values),
+                !state.stepsToComplete.isEmpty || state.pids.values.contains(.runsToCompletion)
+            )
         }
         // Each command leads its own process group: its own children get the signal too.
         for pid in bound { kill(-pid, SIGTERM) }

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs commands as child processes: argv arrays only, bounded output, a hard timeout
@@ -45,14 +45,16 @@ package struct ProcessRunner: CommandRunning {
         for file in [invocation.input, invocation.output].compactMap({ $0 }) where file.descriptor < 0 {
             throw RunnerError.launchFailed(invocation.executable, "\(file.path) is not open")
         }
-        let environment = environment
+        let environment =
+            environment
             .merging(["LC_ALL": "C"]) { _, new in new }
             .merging(invocation.environment) { _, new in new }
         let child = try children.admit(invocation.lifetime) {
             do {
-                return try ChildProcess(path: path, arguments: invocation.arguments, environment: environment,
-                                        input: invocation.input, output: invocation.output, lifetime: invocation.lifetime,
-                                        outputLimit: outputLimit, lines: lines)
+                return try ChildProcess(
+                    path: path, arguments: invocation.arguments, environment: environment,
+                    input: invocation.input, output: invocation.output, lifetime: invocation.lifetime,
+                    outputLimit: outputLimit, lines: lines)
             } catch {
                 throw RunnerError.launchFailed(invocation.executable, "\(error)")
             }

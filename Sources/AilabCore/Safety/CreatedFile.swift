@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A new file ailab created itself in a folder it opened itself, and still holds open: what a
@@ -20,7 +20,9 @@ package final class CreatedFile: @unchecked Sendable {
     static let temporaryFile: Int32 = 0o20000000 | O_DIRECTORY
 
     init(path: String, mode: UInt32) throws {
-        let split = path.lastIndex(of: "/").map { (String(path[..<$0].isEmpty ? "/" : path[..<$0]), String(path[path.index(after: $0)...])) }
+        let split = path.lastIndex(of: "/").map {
+            (String(path[..<$0].isEmpty ? "/" : path[..<$0]), String(path[path.index(after: $0)...]))
+        }
         guard let (folderPath, name) = split, !name.isEmpty else { throw AilabError.failed("create \(path): not a file path") }
         let folder = try SafeFolder.open(folderPath)
         var descriptor = openat(folder, ".", Self.temporaryFile | O_RDWR | O_CLOEXEC, mode_t(mode))
@@ -78,7 +80,8 @@ package final class CreatedFile: @unchecked Sendable {
         // AT_EMPTY_PATH (0x1000) links the open file itself; it needs CAP_DAC_READ_SEARCH.
         if linkat(descriptor, "", folder, finalName, 0x1000) != 0 {
             guard errno == ENOENT || errno == EPERM,
-                  linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", folder, finalName, AT_SYMLINK_FOLLOW) == 0 else {
+                linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", folder, finalName, AT_SYMLINK_FOLLOW) == 0
+            else {
                 throw FileChange.failure("publish \(path) as \(finalName)")
             }
         }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Opens a file ailab keeps in a folder others might write to (its log, its lock) as root may:
@@ -40,12 +40,13 @@ enum OwnFile {
             close(fd)
             throw AilabError.failed("\(path): cannot stat")
         }
-        let problem: String? = switch true {
-        case (status.st_mode & S_IFMT) != S_IFREG: "not a regular file"
-        case status.st_uid != geteuid(): "owned by uid \(status.st_uid), not \(geteuid())"
-        case status.st_nlink != 1: "has \(status.st_nlink) hard links"
-        default: nil
-        }
+        let problem: String? =
+            switch true {
+            case (status.st_mode & S_IFMT) != S_IFREG: "not a regular file"
+            case status.st_uid != geteuid(): "owned by uid \(status.st_uid), not \(geteuid())"
+            case status.st_nlink != 1: "has \(status.st_nlink) hard links"
+            default: nil
+            }
         if let problem {
             close(fd)
             throw AilabError.failed("\(path) is \(problem)")

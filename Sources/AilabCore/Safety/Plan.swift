@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A change the host would undergo.
@@ -31,7 +31,8 @@ package enum MutatingAction: Sendable, Equatable {
         switch self {
         case .run(let invocation): invocation.commandLine
         case .createDirectory(let path, let mode): "mkdir -m \(String(mode, radix: 8)) \(path)"
-        case .createFile(let path, let mode): "create -m \(String(mode, radix: 8)) \(path) (held open; unnamed until published where the filesystem allows)"
+        case .createFile(let path, let mode):
+            "create -m \(String(mode, radix: 8)) \(path) (held open; unnamed until published where the filesystem allows)"
         case .publish(let from, let to): "mv \(from) \(to)"
         case .remove(let path): "rm \(path)"
         }

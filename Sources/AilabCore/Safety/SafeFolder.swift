@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A folder ailab opens or creates as root may: walked from `/` one component at a time with

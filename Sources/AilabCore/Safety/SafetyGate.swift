@@ -36,7 +36,8 @@ package struct SafetyGate: Sendable {
         for line in plan.lines { log.write("plan: \(line)") }
         guard case .execute(let interactive) = mode, !plan.steps.isEmpty else { return nil }
         if interactive {
-            let prompt = (["This will run:"] + plan.lines.map { "  " + $0 }
+            let prompt =
+                (["This will run:"] + plan.lines.map { "  " + $0 }
                 + ["Type \(SafetyGate.confirmationWord) to go on: "]).joined(separator: "\n")
             let answer = confirmation.ask(prompt)
             guard answer == SafetyGate.confirmationWord else {
@@ -92,8 +93,9 @@ package struct PlanExecutor: Sendable {
     private func runToCompletion(_ invocation: Invocation) async throws -> InvocationResult {
         let warning = Task { [log] in
             try await Task.sleep(for: invocation.timeout)
-            log.write("warning: \(invocation.executable) still running after \(invocation.timeout.wholeSeconds) s; "
-                      + "waiting for it, as a package change is never killed")
+            log.write(
+                "warning: \(invocation.executable) still running after \(invocation.timeout.wholeSeconds) s; "
+                    + "waiting for it, as a package change is never killed")
         }
         defer { warning.cancel() }
         return try await children.completing(notice: { [log] in log.write("interrupted: " + LiveChildren.completionNotice) }) {
@@ -110,7 +112,9 @@ package struct PlanExecutor: Sendable {
     /// Creates the new file a `createFile` step names, and holds it open.
     package func create(_ step: PlanStep) throws -> CreatedFile {
         try admit(step)
-        guard case .createFile(let path, let mode) = step.action else { throw AilabError.failed("not a file creation: \(step.action.description)") }
+        guard case .createFile(let path, let mode) = step.action else {
+            throw AilabError.failed("not a file creation: \(step.action.description)")
+        }
         return try CreatedFile(path: path, mode: mode)
     }
 
@@ -127,7 +131,8 @@ package struct PlanExecutor: Sendable {
     package func publish(_ step: PlanStep, file: CreatedFile) throws {
         try admit(step)
         guard case .publish(let from, let to) = step.action, from == file.path,
-              let slash = to.lastIndex(of: "/"), to[..<slash] == from[..<(from.lastIndex(of: "/") ?? from.endIndex)] else {
+            let slash = to.lastIndex(of: "/"), to[..<slash] == from[..<(from.lastIndex(of: "/") ?? from.endIndex)]
+        else {
             throw AilabError.failed("refused: \(step.action.description) does not publish \(file.path) in its own folder")
         }
         try file.publish(as: String(to[to.index(after: slash)...]))

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One instance per task: an advisory lock on `<dir>/ailab-<task>.lock` holding the owner's pid,
@@ -26,8 +26,10 @@ package final class TaskLock: Sendable {
         let path = directory + "/ailab-\(task).lock"
         let fd: Int32
         do {
-            fd = try OwnFile.open(path, flags: O_RDWR, mode: 0o600,
-                                  folderMode: directory == defaultDirectory ? 0o700 : nil).descriptor
+            fd = try OwnFile.open(
+                path, flags: O_RDWR, mode: 0o600,
+                folderMode: directory == defaultDirectory ? 0o700 : nil
+            ).descriptor
         } catch let error as AilabError {
             throw LockUnavailable(reason: error.message)
         }

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads the host's files under a root ("/" in the program, a test folder in tests).
@@ -49,9 +49,10 @@ package struct FolderEntry: Sendable, Equatable {
             let name = withUnsafeBytes(of: record.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             var status = stat()
             guard name != ".", name != "..", lstat(folder + "/" + name, &status) == 0 else { continue }
-            entries.append(FolderEntry(
-                name: name, isRegularFile: (status.st_mode & S_IFMT) == S_IFREG,
-                modified: Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec)), size: Int64(status.st_size)))
+            entries.append(
+                FolderEntry(
+                    name: name, isRegularFile: (status.st_mode & S_IFMT) == S_IFREG,
+                    modified: Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec)), size: Int64(status.st_size)))
         }
         return entries
     }

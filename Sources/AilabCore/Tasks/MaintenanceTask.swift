@@ -40,7 +40,8 @@ package enum TaskHarness {
             context.warn("ailab: no instance lock (\(unavailable.reason)); going on, as this run changes nothing")
             lock = nil
         }
-        let log = task.keepsLog
+        let log =
+            task.keepsLog
             ? TaskLog(task: task.name, directory: context.logDirectory, clock: context.clock, warn: context.warn)
             : TaskLog.none
         let modeText = task.mode.map { $0.isDryRun ? "dry run" : "execute" } ?? "read-only"
@@ -57,7 +58,8 @@ package enum TaskHarness {
             throw error
         }
         if context.children.wasInterrupted && !findings.checks.contains(where: { $0.name == "interrupted" }) {
-            findings.add("interrupted", .failed, "stopped by a signal before the task finished", next: "run the task again when the host allows")
+            findings.add(
+                "interrupted", .failed, "stopped by a signal before the task finished", next: "run the task again when the host allows")
         }
         let report = Report(
             task: task.name, host: context.host, startedAt: startedAt, finishedAt: context.clock(),

@@ -29,10 +29,13 @@ package enum TaskCatalog {
 
     package static let healthcheck = TaskEntry(
         name: "healthcheck", kind: .readOnly, schedule: "daily", requiredTools: [],
-        lists: ["filesystems", "blockDevices", "failedUnits", "unhealthyContainers", "dockerDisk", "domains", "gpus", "xids", "smart",
-                "listeners", "interruptedPackages", "kernelEvents", "heldPackages", "upgradable"])
+        lists: [
+            "filesystems", "blockDevices", "failedUnits", "unhealthyContainers", "dockerDisk", "domains", "gpus", "xids", "smart",
+            "listeners", "interruptedPackages", "kernelEvents", "heldPackages", "upgradable",
+        ])
     package static let diskWatch = TaskEntry(
-        name: "disk-watch", kind: .readOnly, schedule: "hourly", requiredTools: [(command: "df", package: "coreutils")], lists: ["filesystems"])
+        name: "disk-watch", kind: .readOnly, schedule: "hourly", requiredTools: [(command: "df", package: "coreutils")],
+        lists: ["filesystems"])
     package static let vmAudit = TaskEntry(
         name: "vm-audit", kind: .readOnly, schedule: nil, requiredTools: [], lists: ["domains", "pools", "volumes", "images"])
     package static let aptCleanup = TaskEntry(

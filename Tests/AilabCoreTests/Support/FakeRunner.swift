@@ -94,7 +94,8 @@ final class TemporaryDirectory: @unchecked Sendable {
     let path: String
 
     init() throws {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("ailab-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
@@ -128,12 +129,16 @@ struct FakeContext {
     let warnings = Warnings()
     let context: TaskContext
 
-    init(runner: FakeRunner = FakeRunner(), root: Bool = true, answer: String? = nil,
-         environment: [String: String] = [:], now: Date = Date(timeIntervalSince1970: 1_790_000_000)) throws {
+    init(
+        runner: FakeRunner = FakeRunner(), root: Bool = true, answer: String? = nil,
+        environment: [String: String] = [:], now: Date = Date(timeIntervalSince1970: 1_790_000_000)
+    ) throws {
         self.runner = runner
         confirmation = ScriptedConfirmation(answer: answer)
         folder = try TemporaryDirectory()
-        let env = environment.merging(["AILAB_LOG_DIR": folder.path, "AILAB_LOCK_DIR": folder.path, "AILAB_STATE_DIR": folder.path]) { old, _ in old }
+        let env = environment.merging(["AILAB_LOG_DIR": folder.path, "AILAB_LOCK_DIR": folder.path, "AILAB_STATE_DIR": folder.path]) {
+            old, _ in old
+        }
         context = TaskContext(
             runner: runner, environment: env, clock: { now }, host: "testhost", isRoot: root,
             confirmation: confirmation, warn: warnings.sink)

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// config-backup: a verified, private archive of the host's configuration, then retention.
@@ -54,49 +54,65 @@ package struct ConfigBackupTask: MaintenanceTask {
         var findings = Findings()
         let sources = try await survey(run)
         for source in sources {
-            findings.add(source.path, source.present ? .ok : .absent, source.present
-                         ? "present" + (source.bytes.map { ", \(ByteCount.format($0))" } ?? "") : "not present, skipped")
+            findings.add(
+                source.path, source.present ? .ok : .absent,
+                source.present
+                    ? "present" + (source.bytes.map { ", \(ByteCount.format($0))" } ?? "") : "not present, skipped")
         }
         let existing: [FolderEntry]?
         do {
             existing = try FolderEntry.list(folder)
         } catch {
-            findings.add("destination", .failed, "cannot read \(destination): \(error)", next: "check the folder: sudo ls -ld \(destination)")
+            findings.add(
+                "destination", .failed, "cannot read \(destination): \(error)", next: "check the folder: sudo ls -ld \(destination)")
             return findings
         }
         let stale = BackupDestination.stalePartials(in: folder, entries: existing ?? [])
         if !stale.isEmpty {
-            findings.add("stale partial", .warning, "left by a run that is gone (--execute removes them): "
-                         + stale.map { "\($0.name) (\(ByteCount.format($0.size)))" }.joined(separator: ", "),
-                         next: "sudo ailab config-backup --execute removes them")
+            findings.add(
+                "stale partial", .warning,
+                "left by a run that is gone (--execute removes them): "
+                    + stale.map { "\($0.name) (\(ByteCount.format($0.size)))" }.joined(separator: ", "),
+                next: "sudo ailab config-backup --execute removes them")
         }
-        let layout = Layout(archive: ArchiveName.make(at: run.now), folder: folder,
-                            compressor: run.isInstalled("pigz") ? "pigz" : "gzip")
-        let expired = Retention.expired(existing ?? [], now: run.now, retentionDays: retentionDays, keepMin: keepMin,
-                                        addingNewArchive: true)
+        let layout = Layout(
+            archive: ArchiveName.make(at: run.now), folder: folder,
+            compressor: run.isInstalled("pigz") ? "pigz" : "gzip")
+        let expired = Retention.expired(
+            existing ?? [], now: run.now, retentionDays: retentionDays, keepMin: keepMin,
+            addingNewArchive: true)
         let creation = mode?.isDryRun == false ? " (created by this run, mode 0700)" : " (will be created, mode 0700)"
-        findings.add("destination", .ok, "\(destination)" + (existing == nil ? creation : "")
-                     + "; archive \(layout.archive) via \(layout.compressor)")
-        findings.add("retention", .ok, expired.isEmpty ? "nothing to delete (\(retentionDays) days, keep \(keepMin))"
-                     : "would delete \(expired.count) archive(s) older than \(retentionDays) days: "
-                     + expired.map(\.name).joined(separator: ", "))
+        findings.add(
+            "destination", .ok,
+            "\(destination)" + (existing == nil ? creation : "")
+                + "; archive \(layout.archive) via \(layout.compressor)")
+        findings.add(
+            "retention", .ok,
+            expired.isEmpty
+                ? "nothing to delete (\(retentionDays) days, keep \(keepMin))"
+                : "would delete \(expired.count) archive(s) older than \(retentionDays) days: "
+                    + expired.map(\.name).joined(separator: ", "))
         findings.set("sources", sources)
         findings.set("archive", layout.final)
         findings.set("expired", expired.map(\.name))
         if let newest = (existing ?? []).filter({ $0.isRegularFile && ArchiveName.matches($0.name) }).map(\.modified).max() {
-            findings.measure("ailab_backup_newest_age_seconds", "Age of the newest configuration archive.",
-                             max(0, run.now.timeIntervalSince(newest)).rounded())
+            findings.measure(
+                "ailab_backup_newest_age_seconds", "Age of the newest configuration archive.",
+                max(0, run.now.timeIntervalSince(newest)).rounded())
         }
 
         let present = sources.filter(\.present).map(\.path)
-        let makeFolder = existing == nil
+        let makeFolder =
+            existing == nil
             ? PlanStep(.createDirectory(path: folder, mode: 0o700), purpose: "create the destination") : nil
         let staleRemovals = stale.map {
             PlanStep(.remove(path: folder + "/" + $0.name), purpose: "partial archive of a run that is gone")
         }
-        let createTemporary = PlanStep(.createFile(path: layout.temporary, mode: 0o600), purpose: "a new private file for the archive, held open")
-        let archive = PlanStep.run(tarInvocation(layout, sources: present, root: Paths.canonical(files.path("/")), folder: folder),
-                                   purpose: "archive \(present.count) sources into the file ailab holds open")
+        let createTemporary = PlanStep(
+            .createFile(path: layout.temporary, mode: 0o600), purpose: "a new private file for the archive, held open")
+        let archive = PlanStep.run(
+            tarInvocation(layout, sources: present, root: Paths.canonical(files.path("/")), folder: folder),
+            purpose: "archive \(present.count) sources into the file ailab holds open")
         let publish = PlanStep(.publish(from: layout.temporary, to: layout.final), purpose: "publish the verified archive")
         let deletions = expired.map {
             PlanStep(.remove(path: folder + "/" + $0.name), purpose: "retention: older than \(retentionDays) days")
@@ -115,8 +131,9 @@ package struct ConfigBackupTask: MaintenanceTask {
         do {
             if let failure = try await write(archive, into: file, layout, executor, run, &findings) {
                 file.discard()
-                findings.add("archive", .failed, failure + "; the partial file was removed and nothing was deleted",
-                             next: "fix the cause it names (space, a failing source), then run sudo ailab config-backup --execute again")
+                findings.add(
+                    "archive", .failed, failure + "; the partial file was removed and nothing was deleted",
+                    next: "fix the cause it names (space, a failing source), then run sudo ailab config-backup --execute again")
                 return findings
             }
             try executor.publish(publish, file: file)
@@ -166,8 +183,11 @@ package struct ConfigBackupTask: MaintenanceTask {
         // at any depth, as tar's * matches "/" in excludes.
         let excludes = ["--anchored"] + (BackupSources.excludes + [destination]).map { "--exclude=\($0)" }
         return Invocation(
-            "tar", ["--create", "--file", "-", "--use-compress-program=\(layout.compressor)",
-                    "--directory", root, "--preserve-permissions", "--acls", "--xattrs"] + excludes + ["--"] + relative,
+            "tar",
+            [
+                "--create", "--file", "-", "--use-compress-program=\(layout.compressor)",
+                "--directory", root, "--preserve-permissions", "--acls", "--xattrs",
+            ] + excludes + ["--"] + relative,
             timeout: .seconds(2 * 3600), output: OpenFile(planned: layout.temporary))
     }
 
@@ -181,8 +201,10 @@ package struct ConfigBackupTask: MaintenanceTask {
     }
 
     /// Writes and verifies the archive; returns why it failed, or nil.
-    private func write(_ archive: PlanStep, into file: CreatedFile, _ layout: Layout, _ executor: PlanExecutor,
-                       _ run: TaskRun, _ findings: inout Findings) async throws -> String? {
+    private func write(
+        _ archive: PlanStep, into file: CreatedFile, _ layout: Layout, _ executor: PlanExecutor,
+        _ run: TaskRun, _ findings: inout Findings
+    ) async throws -> String? {
         let tar = try await executor.run(archive, into: file)
         // GNU tar exits 1 when a file changed while it was read: the archive is still whole.
         switch (tar.termination, tar.timedOut) {
@@ -195,9 +217,10 @@ package struct ConfigBackupTask: MaintenanceTask {
         }
         // One read verifies both: the compressor checks the gzip CRC and length while it feeds
         // tar, and either failing fails the listing (a truncated or corrupted archive exits 2).
-        let listing = try await run.probe(Invocation(
-            "tar", ["--list", "--file", "-", "--use-compress-program=\(layout.compressor)"], timeout: .seconds(3600),
-            input: try file.rewound()))
+        let listing = try await run.probe(
+            Invocation(
+                "tar", ["--list", "--file", "-", "--use-compress-program=\(layout.compressor)"], timeout: .seconds(3600),
+                input: try file.rewound()))
         guard listing.succeeded else { return "verification failed: " + Self.cause(of: listing) }
         let members = listing.stdout.split(whereSeparator: \.isNewline).count
         findings.add("verify", .ok, "gzip stream (CRC, length) and full tar listing of \(members) members" + (listing.truncated ? "+" : ""))

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 package enum Paths {
@@ -18,20 +18,18 @@ package enum Paths {
     package static func canonical(_ path: String) -> String {
         var existing = absolute(path)
         var missing: [Substring] = []
-        var resolved: String?
-        while resolved == nil {
+        // `existing` is absolute: it keeps a slash until it is "/" itself, which always resolves.
+        while true {
             if let pointer = realpath(existing, nil) {
-                resolved = String(cString: pointer)
-                free(pointer)
-            } else if existing == "/" {
-                resolved = "/"
-            } else {
-                let slash = existing.lastIndex(of: "/")!
-                missing.insert(existing[existing.index(after: slash)...], at: 0)
-                existing = slash == existing.startIndex ? "/" : String(existing[..<slash])
+                defer { free(pointer) }
+                return lexical(String(cString: pointer) + "/" + missing.joined(separator: "/"))
             }
+            guard existing != "/", let slash = existing.lastIndex(of: "/") else {
+                return lexical("/" + missing.joined(separator: "/"))
+            }
+            missing.insert(existing[existing.index(after: slash)...], at: 0)
+            existing = slash == existing.startIndex ? "/" : String(existing[..<slash])
         }
-        return lexical(resolved! + "/" + missing.joined(separator: "/"))
     }
 
     private static func lexical(_ path: String) -> String {

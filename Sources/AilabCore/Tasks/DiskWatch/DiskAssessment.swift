@@ -46,24 +46,31 @@ package struct DiskAssessment: Sendable {
         states.flatMap { state -> [MetricSample] in
             let labels = ["mountpoint": state.mountPoint]
             let total = state.usedBytes + state.availableBytes
-            var samples = [MetricSample("ailab_filesystem_used_ratio", "Used share of the blocks a filesystem offers (df's use%).",
-                                        labels: labels, value: total > 0 ? Double(state.usedBytes) / Double(total) : 0)]
+            var samples = [
+                MetricSample(
+                    "ailab_filesystem_used_ratio", "Used share of the blocks a filesystem offers (df's use%).",
+                    labels: labels, value: total > 0 ? Double(state.usedBytes) / Double(total) : 0)
+            ]
             if let inodes = state.inodesUsedPercent {
-                samples.append(MetricSample("ailab_filesystem_inodes_used_ratio", "Used share of a filesystem's inodes.",
-                                            labels: labels, value: Double(inodes) / 100))
+                samples.append(
+                    MetricSample(
+                        "ailab_filesystem_inodes_used_ratio", "Used share of a filesystem's inodes.",
+                        labels: labels, value: Double(inodes) / 100))
             }
             return samples
         }
     }
 
     package static func check(_ state: FilesystemState, threshold: Int, section: String? = nil) -> Check {
-        var detail = "\(state.usedPercent)% used, \(ByteCount.format(state.sizeBytes)) size, "
+        var detail =
+            "\(state.usedPercent)% used, \(ByteCount.format(state.sizeBytes)) size, "
             + "\(ByteCount.format(state.availableBytes)) free"
         if let inodes = state.inodesUsedPercent { detail += ", inodes \(inodes)% used" }
         detail += " (\(state.type) on \(state.source))"
         if state.status != .ok { detail += "; threshold \(threshold)%" }
-        return Check(state.mountPoint, state.status, detail,
-                     next: "find what grew: sudo du -xh --max-depth=2 \(state.mountPoint) | sort -h | tail; then ailab apt-cleanup, docker-cleanup",
-                     section: section)
+        return Check(
+            state.mountPoint, state.status, detail,
+            next: "find what grew: sudo du -xh --max-depth=2 \(state.mountPoint) | sort -h | tail; then ailab apt-cleanup, docker-cleanup",
+            section: section)
     }
 }

@@ -28,9 +28,13 @@ package struct DockerCleanupTask: MaintenanceTask {
             PlanStep.run(Invocation("docker", arguments, timeout: .seconds(3600)), purpose: purpose)
         }
         let keep = ["--filter", "label!=\(Self.keepLabel)"]
-        let cache = prune(["builder", "prune", "-af", "--filter", "until=\(cacheAgeHours)h"], "build cache unused for \(cacheAgeHours) hours")
+        let cache = prune(
+            ["builder", "prune", "-af", "--filter", "until=\(cacheAgeHours)h"], "build cache unused for \(cacheAgeHours) hours")
         if all {
-            return [prune(["system", "prune", "-af"] + keep, "every stopped container, unused image and network; volumes are never pruned"), cache]
+            return [
+                prune(["system", "prune", "-af"] + keep, "every stopped container, unused image and network; volumes are never pruned"),
+                cache,
+            ]
         }
         let until = ["--filter", "until=\(maxAgeDays * 24)h"]
         return [
@@ -61,8 +65,10 @@ package struct DockerCleanupTask: MaintenanceTask {
         }
         let info = try await run.probe(query(["info", "--format", "{{.ServerVersion}}"]))
         guard info.succeeded, !info.stdout.trimmed().isEmpty else {
-            findings.add("docker", .failed, "daemon not answering: \(info.timedOut ? "docker info timed out" : info.message ?? info.termination.description)",
-                         next: "sudo systemctl status docker, then sudo journalctl -u docker -n 50 for its reason")
+            findings.add(
+                "docker", .failed,
+                "daemon not answering: \(info.timedOut ? "docker info timed out" : info.message ?? info.termination.description)",
+                next: "sudo systemctl status docker, then sudo journalctl -u docker -n 50 for its reason")
             return findings
         }
         findings.add("docker", .ok, "engine \(info.stdout.trimmed())")
@@ -71,25 +77,41 @@ package struct DockerCleanupTask: MaintenanceTask {
         findings.add("disk use", .ok, rows.map(\.summary).joined(separator: "; "))
 
         let preview = try await self.preview(run, cutoff: run.now.addingTimeInterval(-Double(maxAgeDays) * 86400))
-        findings.add("stopped containers", .ok, preview.containers.isEmpty ? "none to remove"
-                     : "\(preview.containers.count) would be removed: " + preview.containers.map { "\($0.name) (\($0.image), \($0.state) \($0.created))" }.joined(separator: ", "))
+        findings.add(
+            "stopped containers", .ok,
+            preview.containers.isEmpty
+                ? "none to remove"
+                : "\(preview.containers.count) would be removed: "
+                    + preview.containers.map { "\($0.name) (\($0.image), \($0.state) \($0.created))" }.joined(separator: ", "))
         if !preview.keptContainers.isEmpty {
             findings.add("kept", .ok, "labelled \(Self.keepLabel): " + preview.keptContainers.joined(separator: ", "))
         }
         let total = preview.images.map(\.sizeBytes).reduce(0, +)
         let age = all ? "any age" : "older than \(maxAgeDays) days, or dangling"
-        findings.add("unused images", .ok, preview.images.isEmpty ? "none to remove (\(age))"
-                     : "\(preview.images.count) (\(age)) would be removed, \(ByteCount.format(total)) in all")
+        findings.add(
+            "unused images", .ok,
+            preview.images.isEmpty
+                ? "none to remove (\(age))"
+                : "\(preview.images.count) (\(age)) would be removed, \(ByteCount.format(total)) in all")
         if !preview.images.isEmpty {
-            findings.notes.append("Images to remove:\n" + preview.images.map { image in
-                let days = DockerObjects.date(iso: image.created).map { " \(Int(run.now.timeIntervalSince($0) / 86400)) days old" } ?? ""
-                return "  \(image.reference) \(image.id.prefix(19)) \(ByteCount.format(image.sizeBytes))\(days)"
-            }.joined(separator: "\n") + "\n  total \(ByteCount.format(total))")
+            findings.notes.append(
+                "Images to remove:\n"
+                    + preview.images.map { image in
+                        let days =
+                            DockerObjects.date(iso: image.created).map { " \(Int(run.now.timeIntervalSince($0) / 86400)) days old" } ?? ""
+                        return "  \(image.reference) \(image.id.prefix(19)) \(ByteCount.format(image.sizeBytes))\(days)"
+                    }.joined(separator: "\n") + "\n  total \(ByteCount.format(total))")
         }
-        findings.add("unused networks", .ok, preview.networks.isEmpty ? "none to remove"
-                     : "\(preview.networks.count) would be removed: " + preview.networks.joined(separator: ", "))
-        findings.add("build cache", .ok, preview.buildCache.isEmpty ? "nothing unused for \(cacheAgeHours) h"
-                     : "about \(preview.buildCache.count) record(s) unused for over \(cacheAgeHours) h would be removed")
+        findings.add(
+            "unused networks", .ok,
+            preview.networks.isEmpty
+                ? "none to remove"
+                : "\(preview.networks.count) would be removed: " + preview.networks.joined(separator: ", "))
+        findings.add(
+            "build cache", .ok,
+            preview.buildCache.isEmpty
+                ? "nothing unused for \(cacheAgeHours) h"
+                : "about \(preview.buildCache.count) record(s) unused for over \(cacheAgeHours) h would be removed")
         findings.add("volumes", .ok, "never pruned: named and anonymous volumes stay")
         findings.set("preview", preview)
         findings.set("diskUse", rows)
@@ -130,12 +152,15 @@ package struct DockerCleanupTask: MaintenanceTask {
             throw AilabError.failed(result.failureSummary)
         }
         let containers = try DockerObjects.containers(containersResult.stdout)
-        let removable = containers.filter { ["exited", "created", "dead"].contains($0.state) && $0.labels[Self.keepLabel] == nil && old($0.created) }
+        let removable = containers.filter {
+            ["exited", "created", "dead"].contains($0.state) && $0.labels[Self.keepLabel] == nil && old($0.created)
+        }
         let removed = Set(removable.map(\.id))
         let survivors = containers.filter { !removed.contains($0.id) }
         var imageOf: [String: String] = [:]
         if !survivors.isEmpty {
-            let inspected = try await run.probe(query(["inspect", "--type", "container", "--format", "{{.Id}} {{.Image}}"] + survivors.map(\.id)))
+            let inspected = try await run.probe(
+                query(["inspect", "--type", "container", "--format", "{{.Id}} {{.Image}}"] + survivors.map(\.id)))
             for line in inspected.stdout.split(whereSeparator: \.isNewline) {
                 let fields = line.split(separator: " ")
                 if fields.count == 2 { imageOf[String(fields[0])] = String(fields[1]) }
@@ -148,13 +173,15 @@ package struct DockerCleanupTask: MaintenanceTask {
         }
         let usedNetworks = Set(survivors.flatMap(\.networks))
         let networks = try DockerObjects.networks(networksResult.stdout).filter {
-            !Self.builtinNetworks.contains($0.name) && !usedNetworks.contains($0.name) && $0.labels[Self.keepLabel] == nil && old($0.created)
+            !Self.builtinNetworks.contains($0.name) && !usedNetworks.contains($0.name) && $0.labels[Self.keepLabel] == nil
+                && old($0.created)
         }
         let cutoff = Double(cacheAgeHours) * 3600
         let cache = ((try? DockerObjects.buildCache(cacheResult.stdout)) ?? []).filter {
             !$0.inUse && (DockerObjects.seconds(humanDuration: $0.lastUsed) ?? .infinity) > cutoff
         }
-        return Preview(containers: removable, keptContainers: containers.filter { $0.labels[Self.keepLabel] != nil }.map(\.name),
-                       images: images, networks: networks.map(\.name), buildCache: cache)
+        return Preview(
+            containers: removable, keptContainers: containers.filter { $0.labels[Self.keepLabel] != nil }.map(\.name),
+            images: images, networks: networks.map(\.name), buildCache: cache)
     }
 }

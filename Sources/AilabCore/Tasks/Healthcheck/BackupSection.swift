@@ -17,16 +17,18 @@ struct BackupSection: HealthSection {
         }
         let archives = (entries ?? []).filter { $0.isRegularFile && ArchiveName.matches($0.name) }
         guard let newest = archives.max(by: { $0.name < $1.name }) else {
-            report.add("config backup", .warning, "no ailab-config archive in \(folder) yet",
-                       next: "sudo ailab config-backup --execute, and keep ailab-config-backup.timer enabled")
+            report.add(
+                "config backup", .warning, "no ailab-config archive in \(folder) yet",
+                next: "sudo ailab config-backup --execute, and keep ailab-config-backup.timer enabled")
             return report
         }
         let age = probe.run.now.timeIntervalSince(newest.modified)
         let limit = maximumAge.timeInterval
-        report.add("config backup", age > limit ? .warning : .ok,
-                   "newest \(newest.name) in \(folder), \(HostFacts.duration(max(0, age))) old, \(ByteCount.format(newest.size))"
-                   + (age > limit ? "; older than \(Int(limit / 3600)) h" : ""),
-                   next: "see why the timer did not run: systemctl status ailab-config-backup.timer ailab-config-backup.service")
+        report.add(
+            "config backup", age > limit ? .warning : .ok,
+            "newest \(newest.name) in \(folder), \(HostFacts.duration(max(0, age))) old, \(ByteCount.format(newest.size))"
+                + (age > limit ? "; older than \(Int(limit / 3600)) h" : ""),
+            next: "see why the timer did not run: systemctl status ailab-config-backup.timer ailab-config-backup.service")
         report.set("newestBackup", NewestBackup(name: newest.name, ageSeconds: Int(max(0, age))))
         return report
     }

@@ -15,13 +15,16 @@ struct ContainersSection: HealthSection {
             if !probe.isRoot && message.lowercased().contains("permission denied") {
                 report.checks.append(.needsRoot("docker"))
             } else {
-                report.add("docker", .failed, "daemon not answering: \(message)",
-                           next: "sudo systemctl status docker, then sudo journalctl -u docker -n 50 for its reason")
+                report.add(
+                    "docker", .failed, "daemon not answering: \(message)",
+                    next: "sudo systemctl status docker, then sudo journalctl -u docker -n 50 for its reason")
             }
             return report
         }
-        report.add("docker", .ok, "engine \(counts.serverVersion): \(counts.running) running, "
-                   + "\(counts.stopped) stopped, \(counts.paused) paused, \(counts.images) images")
+        report.add(
+            "docker", .ok,
+            "engine \(counts.serverVersion): \(counts.running) running, "
+                + "\(counts.stopped) stopped, \(counts.paused) paused, \(counts.images) images")
         report.set("docker", counts)
 
         async let unhealthyCall = probe.call("docker", ["ps", "--filter", "health=unhealthy", "--format", "{{json .}}"])
@@ -29,19 +32,26 @@ struct ContainersSection: HealthSection {
         let (unhealthyResult, diskResult) = try await (unhealthyCall, diskCall)
         if unhealthyResult.succeeded, let rows = try? DockerJSON.lines(unhealthyResult.stdout) {
             let names = rows.map { $0.text("Names") }
-            report.add("unhealthy containers", names.isEmpty ? .ok : .warning,
-                       names.isEmpty ? "none" : names.joined(separator: ", "),
-                       next: "read the failing health check: docker inspect --format '{{json .State.Health}}' NAME")
+            report.add(
+                "unhealthy containers", names.isEmpty ? .ok : .warning,
+                names.isEmpty ? "none" : names.joined(separator: ", "),
+                next: "read the failing health check: docker inspect --format '{{json .State.Health}}' NAME")
             report.set("unhealthyContainers", names)
         } else {
-            report.add("unhealthy containers", .warning, "docker ps: \(unhealthyResult.message ?? "")", next: "run docker ps by hand to see its error")
+            report.add(
+                "unhealthy containers", .warning, "docker ps: \(unhealthyResult.message ?? "")",
+                next: "run docker ps by hand to see its error")
         }
         if diskResult.succeeded, let rows = try? DockerJSON.parseSystemDF(diskResult.stdout) {
-            report.add("docker disk", .ok, rows.map(\.summary)
-                .joined(separator: "; "))
+            report.add(
+                "docker disk", .ok,
+                rows.map(\.summary)
+                    .joined(separator: "; "))
             report.set("dockerDisk", rows)
         } else {
-            report.add("docker disk", .warning, "docker system df: \(diskResult.message ?? "")", next: "run docker system df by hand to see its error")
+            report.add(
+                "docker disk", .warning, "docker system df: \(diskResult.message ?? "")",
+                next: "run docker system df by hand to see its error")
         }
         return report
     }

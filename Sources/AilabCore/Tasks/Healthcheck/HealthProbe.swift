@@ -30,7 +30,9 @@ package struct HealthProbe: Sendable {
     }
 
     /// As `call`, handing stdout over line by line instead of keeping it.
-    package func stream(_ executable: String, _ arguments: [String], line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+    package func stream(_ executable: String, _ arguments: [String], line: @escaping @Sendable (Substring) -> Void) async throws
+        -> InvocationResult
+    {
         let remaining = self.remaining
         return try checked(try await run.stream(Invocation(executable, arguments, timeout: remaining), line: line), remaining)
     }
@@ -38,8 +40,9 @@ package struct HealthProbe: Sendable {
     private func checked(_ result: InvocationResult, _ remaining: Duration) throws -> InvocationResult {
         let executable = result.invocation.executable, arguments = result.invocation.arguments
         if result.timedOut {
-            throw TimedOut(commandLine: ([executable] + arguments).joined(separator: " "),
-                           seconds: max(1, Int64(remaining.timeInterval.rounded())))
+            throw TimedOut(
+                commandLine: ([executable] + arguments).joined(separator: " "),
+                seconds: max(1, Int64(remaining.timeInterval.rounded())))
         }
         return result
     }

@@ -9,8 +9,10 @@ package struct HealthcheckTask: MaintenanceTask {
     package let backupMaxAge: Duration
     package let expectations: Expectations
 
-    package init(timeout: Duration, threshold: Int, backupFolder: String = ArchiveName.defaultFolder,
-                backupMaxAge: Duration = .seconds(48 * 3600), expectations: Expectations = Expectations()) {
+    package init(
+        timeout: Duration, threshold: Int, backupFolder: String = ArchiveName.defaultFolder,
+        backupMaxAge: Duration = .seconds(48 * 3600), expectations: Expectations = Expectations()
+    ) {
         self.timeout = timeout
         self.threshold = threshold
         self.backupFolder = backupFolder
@@ -19,9 +21,12 @@ package struct HealthcheckTask: MaintenanceTask {
     }
 
     func sections(host: String) -> [any HealthSection] {
-        [HostSection(host: host), StorageSection(), ServicesSection(), ContainersSection(), VMSection(),
-         GPUSection(), KernelLogSection(), SMARTSection(), PackagesSection(), BackupSection(folder: backupFolder, maximumAge: backupMaxAge),
-         ExpectationsSection(expect: expectations)]
+        [
+            HostSection(host: host), StorageSection(), ServicesSection(), ContainersSection(), VMSection(),
+            GPUSection(), KernelLogSection(), SMARTSection(), PackagesSection(),
+            BackupSection(folder: backupFolder, maximumAge: backupMaxAge),
+            ExpectationsSection(expect: expectations),
+        ]
     }
 
     package func run(_ run: TaskRun) async throws -> Findings {

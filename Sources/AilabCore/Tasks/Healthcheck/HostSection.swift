@@ -19,7 +19,8 @@ struct HostSection: HealthSection {
 
     func probe(_ probe: HealthProbe) async throws -> Findings {
         let files = probe.files
-        let os = files.read("/etc/os-release").flatMap(HostFacts.prettyName)
+        let os =
+            files.read("/etc/os-release").flatMap(HostFacts.prettyName)
             ?? files.read("/usr/lib/os-release").flatMap(HostFacts.prettyName)
         let kernel = files.read("/proc/sys/kernel/osrelease")?.trimmed()
         let uptime = files.read("/proc/uptime").flatMap(HostFacts.uptime)
@@ -33,29 +34,34 @@ struct HostSection: HealthSection {
         if let load {
             let cpus = ProcessInfo.processInfo.activeProcessorCount
             let busy = load[1] > Double(2 * cpus)
-            report.add("load", busy ? .warning : .ok,
-                       load.map { $0.fixed(2) }.joined(separator: " ") + " on \(cpus) CPUs"
-                       + (busy ? "; 5-minute load is over twice the CPU count" : ""),
-                       next: "find what keeps the CPUs busy or waiting: top -o %CPU, and vmstat 5 for I/O wait")
+            report.add(
+                "load", busy ? .warning : .ok,
+                load.map { $0.fixed(2) }.joined(separator: " ") + " on \(cpus) CPUs"
+                    + (busy ? "; 5-minute load is over twice the CPU count" : ""),
+                next: "find what keeps the CPUs busy or waiting: top -o %CPU, and vmstat 5 for I/O wait")
         }
         if let memory {
             let low = memory.available * 10 < memory.total
-            report.add("memory", low ? .warning : .ok,
-                       "\(ByteCount.format(memory.available)) of \(ByteCount.format(memory.total)) available"
-                       + (low ? "; under 10% left" : ""),
-                       next: "find what holds it: ps aux --sort=-rss | head")
+            report.add(
+                "memory", low ? .warning : .ok,
+                "\(ByteCount.format(memory.available)) of \(ByteCount.format(memory.total)) available"
+                    + (low ? "; under 10% left" : ""),
+                next: "find what holds it: ps aux --sort=-rss | head")
         }
         report.measure("ailab_reboot_required", "Whether the host needs a reboot (1) or not (0).", rebootRequired ? 1 : 0)
         if rebootRequired {
-            report.add("reboot", .warning, "required" + (rebootPackages.isEmpty ? "" : " by " + rebootPackages.joined(separator: ", ")),
-                       next: "drain the host and reboot it when its jobs allow")
+            report.add(
+                "reboot", .warning, "required" + (rebootPackages.isEmpty ? "" : " by " + rebootPackages.joined(separator: ", ")),
+                next: "drain the host and reboot it when its jobs allow")
         } else {
             report.add("reboot", .ok, "not required")
         }
-        report.set("host", Facts(
-            hostname: host, os: os, kernel: kernel, uptimeSeconds: uptime, load: load,
-            memoryTotalBytes: memory?.total, memoryAvailableBytes: memory?.available,
-            rebootRequired: rebootRequired, rebootPackages: rebootPackages))
+        report.set(
+            "host",
+            Facts(
+                hostname: host, os: os, kernel: kernel, uptimeSeconds: uptime, load: load,
+                memoryTotalBytes: memory?.total, memoryAvailableBytes: memory?.available,
+                rebootRequired: rebootRequired, rebootPackages: rebootPackages))
         return report
     }
 }

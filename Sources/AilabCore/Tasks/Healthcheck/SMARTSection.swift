@@ -21,10 +21,12 @@ struct SMARTSection: HealthSection {
             return report
         }
         let healths = try await boundedMap(Array(devices.enumerated()), limit: Self.concurrentProbes) { index, device in
-            let result = try await probe.call("smartctl", [
-                "--json", "--info", "--health", "--attributes", "--log=error", "--nocheck=standby",
-                "--device=\(device.type)", device.name,
-            ])
+            let result = try await probe.call(
+                "smartctl",
+                [
+                    "--json", "--info", "--health", "--attributes", "--log=error", "--nocheck=standby",
+                    "--device=\(device.type)", device.name,
+                ])
             return (index, try? Smartctl.parseHealth(result.stdout, device: device.name), result.message ?? result.termination.description)
         }
         for (index, health, message) in healths {
@@ -32,10 +34,14 @@ struct SMARTSection: HealthSection {
             if let health {
                 let (status, detail) = health.verdict
                 report.add(name, status, detail, next: health.nextStep)
-                report.metrics.append(MetricSample("ailab_smart_health", "SMART verdict per device: 0 ok, 1 warning, 2 failed.",
-                                                   labels: ["device": name], value: status.metricValue))
+                report.metrics.append(
+                    MetricSample(
+                        "ailab_smart_health", "SMART verdict per device: 0 ok, 1 warning, 2 failed.",
+                        labels: ["device": name], value: status.metricValue))
             } else {
-                report.add(name, .warning, "smartctl gave no readable report: \(message)", next: "read it by hand: sudo smartctl -a \(devices[index].name)")
+                report.add(
+                    name, .warning, "smartctl gave no readable report: \(message)",
+                    next: "read it by hand: sudo smartctl -a \(devices[index].name)")
             }
         }
         report.set("smart", healths.compactMap(\.1))

@@ -24,15 +24,17 @@ struct ServicesSection: HealthSection {
             // systemd before 246 has no --output=json: read the plain table instead.
             let plain = try await probe.call("systemctl", Systemctl.failedPlainArguments)
             guard plain.succeeded else {
-                report.add("failed units", .failed, "systemctl list-units: \(plain.message ?? plain.termination.description)",
-                           next: "run systemctl --failed by hand to see its error")
+                report.add(
+                    "failed units", .failed, "systemctl list-units: \(plain.message ?? plain.termination.description)",
+                    next: "run systemctl --failed by hand to see its error")
                 return report
             }
             failed = Systemctl.parseFailedPlain(plain.stdout)
         }
-        report.add("failed units", failed.isEmpty ? .ok : .failed,
-                   failed.isEmpty ? "none" : "\(failed.count) failed: " + failed.map(\.unit).joined(separator: ", "),
-                   next: "read why: systemctl status \(failed.first?.unit ?? "UNIT"); once fixed, sudo systemctl reset-failed")
+        report.add(
+            "failed units", failed.isEmpty ? .ok : .failed,
+            failed.isEmpty ? "none" : "\(failed.count) failed: " + failed.map(\.unit).joined(separator: ", "),
+            next: "read why: systemctl status \(failed.first?.unit ?? "UNIT"); once fixed, sudo systemctl reset-failed")
         report.set("failedUnits", failed)
         report.checks += try await timerChecks(probe)
         return report
@@ -42,21 +44,27 @@ struct ServicesSection: HealthSection {
         let timerNames = Self.timedTasks.map { "ailab-\($0).timer" }
         let listed = try await probe.call("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"] + timerNames)
         guard listed.succeeded, let timers = try? Systemctl.parseTimers(listed.stdout) else {
-            return [Check("ailab timers", .warning, "cannot list timers: \(listed.message ?? listed.termination.description)",
-                          next: "run systemctl list-timers 'ailab-*' by hand to see its error")]
+            return [
+                Check(
+                    "ailab timers", .warning, "cannot list timers: \(listed.message ?? listed.termination.description)",
+                    next: "run systemctl list-timers 'ailab-*' by hand to see its error")
+            ]
         }
         let services = Self.timedTasks.map { "ailab-\($0).service" }
         let shown = try await probe.call("systemctl", ["show", "--property=" + Self.serviceProperties] + services)
-        let results = Dictionary(Systemctl.parseShow(shown.stdout).compactMap { properties in
-            properties["Id"].map { ($0, properties) }
-        }, uniquingKeysWith: { first, _ in first })
+        let results = Dictionary(
+            Systemctl.parseShow(shown.stdout).compactMap { properties in
+                properties["Id"].map { ($0, properties) }
+            }, uniquingKeysWith: { first, _ in first })
         return Self.timedTasks.map { task in
             let name = "ailab-\(task).timer"
             guard let timer = timers.first(where: { $0.unit == name }) else {
                 return Check(name, .absent, "not enabled (sudo install.sh --enable \(task), or systemctl enable --now \(name))")
             }
-            var parts = ["next " + (timer.next.map(Self.format) ?? "not scheduled"),
-                         "last " + (timer.last.map(Self.format) ?? "never")]
+            var parts = [
+                "next " + (timer.next.map(Self.format) ?? "not scheduled"),
+                "last " + (timer.last.map(Self.format) ?? "never"),
+            ]
             let properties = results["ailab-\(task).service"] ?? [:]
             // A service started by hand has a result even when its timer never fired.
             let exited = properties["ExecMainExitTimestamp"].map { !$0.isEmpty } ?? false
@@ -71,15 +79,17 @@ struct ServicesSection: HealthSection {
                 let signaled = properties["ExecMainCode"] == "2" || properties["ExecMainCode"] == "3"
                 parts.append(signaled ? "killed by signal \(status)" : "exit status \(status)")
             }
-            return Check(name, failed ? .failed : .ok, parts.joined(separator: ", "),
-                         next: "read its run: sudo journalctl -u ailab-\(task).service -n 50, and /var/log/ailab-\(task).log")
+            return Check(
+                name, failed ? .failed : .ok, parts.joined(separator: ", "),
+                next: "read its run: sudo journalctl -u ailab-\(task).service -n 50, and /var/log/ailab-\(task).log")
         }
     }
 
     static func systemdIsDown(_ result: InvocationResult) -> Bool {
-        !result.succeeded && (result.stderr.contains("has not been booted with systemd")
-            || result.stderr.contains("Failed to connect to bus")
-            || result.stderr.contains("Failed to connect to system scope bus"))
+        !result.succeeded
+            && (result.stderr.contains("has not been booted with systemd")
+                || result.stderr.contains("Failed to connect to bus")
+                || result.stderr.contains("Failed to connect to system scope bus"))
     }
 
     static func format(_ date: Date) -> String {

@@ -15,15 +15,19 @@ struct VMSection: HealthSection {
         }
         let listed = try await probe.call("virsh", ["list", "--all"])
         guard listed.succeeded else {
-            report.add("libvirt", .failed, "cannot connect: \(listed.message ?? listed.termination.description)",
-                       next: "sudo systemctl status libvirtd, and virsh list --all by hand")
+            report.add(
+                "libvirt", .failed, "cannot connect: \(listed.message ?? listed.termination.description)",
+                next: "sudo systemctl status libvirtd, and virsh list --all by hand")
             return report
         }
         let domains = try VirshTable.parseDomains(listed.stdout)
         let running = domains.filter { $0.state == "running" }.count
-        report.add("domains", .ok, domains.isEmpty ? "no domains"
-                   : "\(domains.count) domains, \(running) running: "
-                   + domains.map { "\($0.name) (\($0.state))" }.joined(separator: ", "))
+        report.add(
+            "domains", .ok,
+            domains.isEmpty
+                ? "no domains"
+                : "\(domains.count) domains, \(running) running: "
+                    + domains.map { "\($0.name) (\($0.state))" }.joined(separator: ", "))
         report.set("domains", domains)
         return report
     }

@@ -17,10 +17,12 @@ package struct AptCleanupTask: MaintenanceTask {
         PackageSurveyor.record(survey, into: &findings)
         let clean = try await run.probe(commands.simulateAutoclean)
         let archives = AptSimulation.cleanedArchives(clean.stdout)
-        findings.add("autoclean simulation", clean.succeeded ? .ok : .failed, clean.succeeded
-                     ? (archives.isEmpty ? "no stale package files" : "\(archives.count) stale package file(s) would be deleted")
-                     : PackageSurveyor.aptFailure(clean),
-                     next: "run sudo apt-get -s autoclean by hand to see apt's error")
+        findings.add(
+            "autoclean simulation", clean.succeeded ? .ok : .failed,
+            clean.succeeded
+                ? (archives.isEmpty ? "no stale package files" : "\(archives.count) stale package file(s) would be deleted")
+                : PackageSurveyor.aptFailure(clean),
+            next: "run sudo apt-get -s autoclean by hand to see apt's error")
         findings.set("autocleanArchives", archives)
 
         let autoremove = commands.autoremove(survey.removals)

@@ -36,8 +36,9 @@ package struct AptCommands: Sendable {
 
     /// The security set only, at exactly the versions the simulation showed.
     package func securityUpgrade(_ changes: [PackageChange]) -> PlanStep {
-        change(Self.keepConfiguration + Self.onlyUpgrade(changes),
-               "upgrade the \(changes.count) package(s) with security fixes, keeping changed configuration files", .runsToCompletion)
+        change(
+            Self.keepConfiguration + Self.onlyUpgrade(changes),
+            "upgrade the \(changes.count) package(s) with security fixes, keeping changed configuration files", .runsToCompletion)
     }
 
     package func simulateSecurityUpgrade(_ changes: [PackageChange]) -> Invocation {
@@ -56,8 +57,9 @@ package struct AptCommands: Sendable {
     }
 
     package func autoremove(_ removals: [PackageRemoval]) -> PlanStep {
-        change(["-y", "autoremove", "--purge"],
-               removals.isEmpty ? "remove nothing (no package is unused)" : "purge \(removals.count) unused packages", .runsToCompletion)
+        change(
+            ["-y", "autoremove", "--purge"],
+            removals.isEmpty ? "remove nothing (no package is unused)" : "purge \(removals.count) unused packages", .runsToCompletion)
     }
 
     package var autoclean: PlanStep {
@@ -66,8 +68,10 @@ package struct AptCommands: Sendable {
 
     /// A step that runs dpkg runs to completion; a download or a cache clean-up may be cut short.
     private func change(_ arguments: [String], _ purpose: String, _ lifetime: Lifetime) -> PlanStep {
-        PlanStep.run(Invocation("apt-get", lockOption + arguments, environment: Self.executeEnvironment,
-                                timeout: changeTimeout, lifetime: lifetime), purpose: purpose)
+        PlanStep.run(
+            Invocation(
+                "apt-get", lockOption + arguments, environment: Self.executeEnvironment,
+                timeout: changeTimeout, lifetime: lifetime), purpose: purpose)
     }
 
 }

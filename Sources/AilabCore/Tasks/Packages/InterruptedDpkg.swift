@@ -13,7 +13,9 @@ package enum InterruptedDpkg {
     package static func check(_ interrupted: [InstalledPackage]) -> Check {
         guard !interrupted.isEmpty else { return Check("dpkg", .ok, "no package is left half-way by an interrupted dpkg") }
         let names = interrupted.map { "\($0.name) \($0.version) (\($0.interruptedState ?? $0.status))" }
-        return Check("dpkg", .failed, "an interrupted dpkg left \(names.joined(separator: ", ")); nothing can be installed "
-                     + "or upgraded until it is finished", next: fix)
+        return Check(
+            "dpkg", .failed,
+            "an interrupted dpkg left \(names.joined(separator: ", ")); nothing can be installed "
+                + "or upgraded until it is finished", next: fix)
     }
 }

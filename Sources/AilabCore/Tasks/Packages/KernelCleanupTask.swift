@@ -34,13 +34,16 @@ package struct KernelCleanupTask: MaintenanceTask {
         let runningBefore = survey.installedKernels.contains { PackageRules.kernelRelease(ofImage: $0) == survey.runningKernel }
         let runningAfter = after.installedKernels.contains { PackageRules.kernelRelease(ofImage: $0) == after.runningKernel }
         let kept = after.installedKernels.count >= min(2, survey.installedKernels.count) && (runningAfter || !runningBefore)
-        findings.add("kernels after", kept ? .ok : .failed,
-                     "\(after.installedKernels.count) kernel images installed: \(after.installedKernels.joined(separator: ", "))",
-                     next: "install a kernel before the next reboot: sudo apt-get install linux-image-generic")
+        findings.add(
+            "kernels after", kept ? .ok : .failed,
+            "\(after.installedKernels.count) kernel images installed: \(after.installedKernels.joined(separator: ", "))",
+            next: "install a kernel before the next reboot: sudo apt-get install linux-image-generic")
         let bootAfter = try await bootFree(run)
         var detail = bootAfter.map(ByteCount.format) ?? "unknown"
         if let bootBefore, let bootAfter {
-            detail += " (was \(ByteCount.format(bootBefore))" + (bootAfter > bootBefore ? ", \(ByteCount.format(bootAfter - bootBefore)) freed)" : ")")
+            detail +=
+                " (was \(ByteCount.format(bootBefore))"
+                + (bootAfter > bootBefore ? ", \(ByteCount.format(bootAfter - bootBefore)) freed)" : ")")
         }
         findings.add("/boot free after", .ok, detail)
         findings.set("bootFreeBytes", ["before": bootBefore, "after": bootAfter])
@@ -59,14 +62,18 @@ package struct KernelCleanupTask: MaintenanceTask {
         if run.isInstalled("dkms") {
             let dkms = try await run.probe(Invocation("dkms", ["status"], timeout: .seconds(60)))
             let modules = DKMSStatus.parse(dkms.stdout)
-            lines.append("  DKMS modules: " + (modules.isEmpty ? "none"
-                : modules.map(\.summary).joined(separator: "; ")))
+            lines.append(
+                "  DKMS modules: "
+                    + (modules.isEmpty
+                        ? "none"
+                        : modules.map(\.summary).joined(separator: "; ")))
         } else {
             lines.append("  DKMS: not installed")
         }
         let nvidia = try await run.probe(AptCommands(lockTimeout: lockTimeout).nvidiaPackages)
         let drivers = ((try? DpkgQuery.parse(nvidia.stdout)) ?? []).filter(\.isInstalled)
-        lines.append("  NVIDIA driver packages: " + (drivers.isEmpty ? "none" : drivers.map { "\($0.name) \($0.version)" }.joined(separator: ", ")))
+        lines.append(
+            "  NVIDIA driver packages: " + (drivers.isEmpty ? "none" : drivers.map { "\($0.name) \($0.version)" }.joined(separator: ", ")))
         if run.isInstalled("mokutil") {
             let secureBoot = try await run.probe(Invocation("mokutil", ["--sb-state"], timeout: .seconds(30)))
             lines.append("  Secure Boot: " + (secureBoot.message ?? "unknown"))

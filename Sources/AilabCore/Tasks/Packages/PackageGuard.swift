@@ -31,25 +31,36 @@ package struct PackageSurvey: Sendable {
         if removed.isEmpty {
             checks.append(Check("kernel guard", .ok, "no kernel image would be removed; \(installedKernels.count) installed"))
         } else if remainingKernels.count < 2 {
-            checks.append(Check("kernel guard", .failed,
-                "refused: only \(remainingKernels.count) versioned kernel image(s) would remain "
-                + "(\(remainingKernels.joined(separator: ", ")), at least 2 must stay installed",
-                next: "install a second kernel first, or keep one with sudo apt-mark manual PACKAGE"))
+            checks.append(
+                Check(
+                    "kernel guard", .failed,
+                    "refused: only \(remainingKernels.count) versioned kernel image(s) would remain "
+                        + "(\(remainingKernels.joined(separator: ", ")), at least 2 must stay installed",
+                    next: "install a second kernel first, or keep one with sudo apt-mark manual PACKAGE"))
         } else {
-            checks.append(Check("kernel guard", .ok,
-                "\(remainingKernels.count) kernel images remain: \(remainingKernels.joined(separator: ", "))"))
+            checks.append(
+                Check(
+                    "kernel guard", .ok,
+                    "\(remainingKernels.count) kernel images remain: \(remainingKernels.joined(separator: ", "))"))
         }
         let running = removed.filter { PackageRules.kernelRelease(ofImage: $0) == runningKernel }
         let packaged = installedKernels.contains { PackageRules.kernelRelease(ofImage: $0) == runningKernel }
-        checks.append(running.isEmpty
-            ? Check("running kernel", .ok, packaged ? "\(runningKernel) stays installed"
-                    : "\(runningKernel) is not an installed package here (a custom or container kernel); nothing to keep")
-            : Check("running kernel", .failed, "refused: the running kernel's image would be removed: \(running.joined(separator: ", "))",
+        checks.append(
+            running.isEmpty
+                ? Check(
+                    "running kernel", .ok,
+                    packaged
+                        ? "\(runningKernel) stays installed"
+                        : "\(runningKernel) is not an installed package here (a custom or container kernel); nothing to keep")
+                : Check(
+                    "running kernel", .failed, "refused: the running kernel's image would be removed: \(running.joined(separator: ", "))",
                     next: "keep it: sudo apt-mark manual \(running.joined(separator: " "))"))
         let protected = protectedRemovals
-        checks.append(protected.isEmpty
-            ? Check("protected packages", .ok, "no GPU, CUDA, container or virtualisation package would be removed")
-            : Check("protected packages", .failed,
+        checks.append(
+            protected.isEmpty
+                ? Check("protected packages", .ok, "no GPU, CUDA, container or virtualisation package would be removed")
+                : Check(
+                    "protected packages", .failed,
                     "refused: would remove \(protected.joined(separator: ", "))",
                     next: "review them and keep them: sudo apt-mark manual \(protected.joined(separator: " "))"))
         return checks

@@ -54,17 +54,25 @@ enum PackageSurveyor {
     /// The findings every package task shows: what would go, and the guards' verdict.
     static func record(_ survey: PackageSurvey, into findings: inout Findings) {
         let names = survey.removals.map { "\($0.name) \($0.version)" }
-        findings.add("autoremove simulation", .ok, names.isEmpty ? "nothing to remove"
-                     : "\(names.count) package(s) would be purged: " + survey.removals.map(\.name).joined(separator: ", "))
+        findings.add(
+            "autoremove simulation", .ok,
+            names.isEmpty
+                ? "nothing to remove"
+                : "\(names.count) package(s) would be purged: " + survey.removals.map(\.name).joined(separator: ", "))
         for check in survey.guardChecks { findings.add(check) }
-        if !names.isEmpty { findings.notes.append("Removal list (from the simulation):\n" + names.map { "  " + $0 }.joined(separator: "\n")) }
+        if !names.isEmpty {
+            findings.notes.append("Removal list (from the simulation):\n" + names.map { "  " + $0 }.joined(separator: "\n"))
+        }
         findings.set("removals", survey.removals)
-        findings.set("kernels", KernelFigures(
-            running: survey.runningKernel, installed: survey.installedKernels,
-            removable: survey.removedKernels, remaining: survey.remainingKernels))
+        findings.set(
+            "kernels",
+            KernelFigures(
+                running: survey.runningKernel, installed: survey.installedKernels,
+                removable: survey.removedKernels, remaining: survey.remainingKernels))
         findings.set("protected", survey.protectedRemovals)
         findings.measure("ailab_kernels_installed", "Versioned kernel images installed.", Double(survey.installedKernels.count))
-        findings.measure("ailab_kernels_removable", "Kernel images the autoremove simulation would remove.", Double(survey.removedKernels.count))
+        findings.measure(
+            "ailab_kernels_removable", "Kernel images the autoremove simulation would remove.", Double(survey.removedKernels.count))
     }
 
     /// An execute plans on fresh lists: apt-get update first, through the gate. A dry run leaves
@@ -74,21 +82,25 @@ enum PackageSurveyor {
             findings.add(try await PackageLists.ageCheck(run, commands))
             return true
         }
-        findings.add("apt-get update", refresh.succeeded ? .ok : .failed,
-                     refresh.succeeded ? "package lists refreshed before planning" : aptFailure(refresh),
-                     next: "fix the source or network it names (sudo apt-get update shows it), then run again")
+        findings.add(
+            "apt-get update", refresh.succeeded ? .ok : .failed,
+            refresh.succeeded ? "package lists refreshed before planning" : aptFailure(refresh),
+            next: "fix the source or network it names (sudo apt-get update shows it), then run again")
         return refresh.succeeded
     }
 
     /// Runs one confirmed apt-get step and records how it went; false stops the task.
     static func apply(_ step: PlanStep, _ name: String, _ executor: PlanExecutor, _ findings: inout Findings) async throws -> Bool {
         let result = try await executor.run(step)
-        findings.add(name, result.succeeded ? .ok : .failed, result.succeeded ? "done" : aptFailure(result),
-                     next: "fix what dpkg names, finish with sudo dpkg --configure -a, then run the task again")
+        findings.add(
+            name, result.succeeded ? .ok : .failed, result.succeeded ? "done" : aptFailure(result),
+            next: "fix what dpkg names, finish with sudo dpkg --configure -a, then run the task again")
         if executor.wasInterrupted {
-            findings.add("interrupted", .failed, "a signal arrived while \(name) ran; it was left to finish "
-                         + "(\(result.succeeded ? "it succeeded" : "it failed")), and no further step was started",
-                         next: "run the task again to finish the rest")
+            findings.add(
+                "interrupted", .failed,
+                "a signal arrived while \(name) ran; it was left to finish "
+                    + "(\(result.succeeded ? "it succeeded" : "it failed")), and no further step was started",
+                next: "run the task again to finish the rest")
             return false
         }
         return result.succeeded

@@ -6,9 +6,11 @@ package enum UpgradeGuards {
     /// branch 590 on (`nvidia-driver`, `nvidia-dkms-open`, `nvidia-open`, `cuda-drivers`) and
     /// pins branches with `nvidia-driver-pinning-<branch>`. Each stem matches alone or followed
     /// by `-`. The container toolkit is not the driver.
-    static let driverStems = ["nvidia-driver", "nvidia-dkms", "nvidia-open", "nvidia-kernel", "nvidia-utils", "nvidia-compute-utils",
-                              "nvidia-firmware", "nvidia-headless", "cuda-drivers", "libnvidia", "xserver-xorg-video-nvidia",
-                              "linux-modules-nvidia", "linux-objects-nvidia", "linux-signatures-nvidia"]
+    static let driverStems = [
+        "nvidia-driver", "nvidia-dkms", "nvidia-open", "nvidia-kernel", "nvidia-utils", "nvidia-compute-utils",
+        "nvidia-firmware", "nvidia-headless", "cuda-drivers", "libnvidia", "xserver-xorg-video-nvidia",
+        "linux-modules-nvidia", "linux-objects-nvidia", "linux-signatures-nvidia",
+    ]
 
     package static func isDriverPackage(_ name: String) -> Bool {
         if name.hasPrefix("nvidia-container") || name.hasPrefix("libnvidia-container") { return false }
@@ -38,19 +40,25 @@ package enum UpgradeGuards {
     package static func securityCheck(_ simulation: UpgradeSimulation) -> Check {
         let others = simulation.upgrades.filter { !$0.isSecurity }
         return others.isEmpty
-            ? Check("security only", .ok, simulation.upgrades.isEmpty ? "no security fix is pending"
+            ? Check(
+                "security only", .ok,
+                simulation.upgrades.isEmpty
+                    ? "no security fix is pending"
                     : "every upgrade comes from a security pocket")
-            : Check("security only", .failed, "refused: the security fixes also need "
+            : Check(
+                "security only", .failed,
+                "refused: the security fixes also need "
                     + others.map { "\($0.name) \($0.to) (\($0.origin))" }.joined(separator: ", ") + ", which are not security fixes",
-                    next: "review the whole upgrade: sudo ailab upgrade (without --security)")
+                next: "review the whole upgrade: sudo ailab upgrade (without --security)")
     }
 
     package static func protectedCheck(_ simulation: UpgradeSimulation) -> Check {
         let protected = simulation.removals.map(\.name).filter(PackageRules.isProtected)
         return protected.isEmpty
             ? Check("protected packages", .ok, "no GPU, CUDA, container or virtualisation package would be removed")
-            : Check("protected packages", .failed, "refused: the upgrade would remove \(protected.joined(separator: ", "))",
-                    next: "resolve the dependency change first (apt-get -s dist-upgrade shows why)")
+            : Check(
+                "protected packages", .failed, "refused: the upgrade would remove \(protected.joined(separator: ", "))",
+                next: "resolve the dependency change first (apt-get -s dist-upgrade shows why)")
     }
 
     /// `gpuProcesses` are the lines of `nvidia-smi --query-compute-apps=pid,process_name,used_memory`.
@@ -61,18 +69,22 @@ package enum UpgradeGuards {
         if allowed {
             return Check("driver", .ok, "NVIDIA driver upgrade allowed (--allow-driver-upgrade): \(names); a reboot is required afterwards")
         }
-        let processes = gpuProcesses.isEmpty ? "no GPU process is running" : "GPU processes that would break: " + gpuProcesses.joined(separator: "; ")
-        return Check("driver", .failed, "refused: the NVIDIA driver would be upgraded under the loaded module (\(names)); "
-                     + "GPUs stay unusable until the host reboots. \(processes)",
-                     next: "drain the host, then sudo ailab upgrade --execute --allow-driver-upgrade, and reboot")
+        let processes =
+            gpuProcesses.isEmpty ? "no GPU process is running" : "GPU processes that would break: " + gpuProcesses.joined(separator: "; ")
+        return Check(
+            "driver", .failed,
+            "refused: the NVIDIA driver would be upgraded under the loaded module (\(names)); "
+                + "GPUs stay unusable until the host reboots. \(processes)",
+            next: "drain the host, then sudo ailab upgrade --execute --allow-driver-upgrade, and reboot")
     }
 
     package static func bootCheck(_ simulation: UpgradeSimulation, freeBytes: Int64?, runningKernelFiles: Int64) -> Check {
         let kernels = newKernels(simulation)
         guard !kernels.isEmpty else { return Check("/boot", .ok, "no new kernel would be installed") }
         guard let freeBytes else {
-            return Check("/boot", .warning, "a new kernel (\(kernels.joined(separator: ", "))) would be installed; /boot free space unknown",
-                         next: "check the space yourself: df -h /boot")
+            return Check(
+                "/boot", .warning, "a new kernel (\(kernels.joined(separator: ", "))) would be installed; /boot free space unknown",
+                next: "check the space yourself: df -h /boot")
         }
         let needed = bootSpaceNeeded(runningKernelFiles: runningKernelFiles) * Int64(kernels.count)
         let summary = "\(ByteCount.format(freeBytes)) free, \(ByteCount.format(needed)) needed for \(kernels.joined(separator: ", "))"

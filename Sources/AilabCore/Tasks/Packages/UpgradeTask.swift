@@ -69,8 +69,13 @@ package struct UpgradeTask: MaintenanceTask {
         }
         var processes: [String] = []
         if !UpgradeGuards.driverUpgrades(parsed).isEmpty, run.isInstalled("nvidia-smi") {
-            let apps = try await run.probe(Invocation("nvidia-smi", ["--query-compute-apps=pid,process_name,used_memory",
-                                                                     "--format=csv,noheader"], timeout: .seconds(30)))
+            let apps = try await run.probe(
+                Invocation(
+                    "nvidia-smi",
+                    [
+                        "--query-compute-apps=pid,process_name,used_memory",
+                        "--format=csv,noheader",
+                    ], timeout: .seconds(30)))
             processes = apps.stdout.split(whereSeparator: \.isNewline).map { $0.trimmed(where: \.isBlank) }.filter { !$0.isEmpty }
         }
         let kernel = uname.stdout.trimmed()
@@ -78,9 +83,10 @@ package struct UpgradeTask: MaintenanceTask {
         let bytes = files.compactMap { path in
             (try? FileManager.default.attributesOfItem(atPath: run.context.files.path(path))[.size] as? Int64) ?? nil
         }.reduce(0, +)
-        return Survey(simulation: parsed, waiting: waiting, held: held.stdout.split(whereSeparator: \.isNewline).map(String.init),
-                      gpuProcesses: processes, bootFree: free, runningKernelFiles: bytes,
-                      interrupted: try InterruptedDpkg.packages(states))
+        return Survey(
+            simulation: parsed, waiting: waiting, held: held.stdout.split(whereSeparator: \.isNewline).map(String.init),
+            gpuProcesses: processes, bootFree: free, runningKernelFiles: bytes,
+            interrupted: try InterruptedDpkg.packages(states))
     }
 
     /// A simulation's outcome, logged; an apt-get that failed ends the task.
@@ -102,24 +108,34 @@ package struct UpgradeTask: MaintenanceTask {
     private func guardChecks(_ survey: Survey) -> [Check] {
         var checks = [InterruptedDpkg.check(survey.interrupted)]
         if securityOnly { checks.append(UpgradeGuards.securityCheck(survey.simulation)) }
-        return checks + [UpgradeGuards.protectedCheck(survey.simulation),
-         UpgradeGuards.driverCheck(survey.simulation, allowed: allowDriverUpgrade, gpuProcesses: survey.gpuProcesses),
-         UpgradeGuards.bootCheck(survey.simulation, freeBytes: survey.bootFree, runningKernelFiles: survey.runningKernelFiles)]
+        return checks + [
+            UpgradeGuards.protectedCheck(survey.simulation),
+            UpgradeGuards.driverCheck(survey.simulation, allowed: allowDriverUpgrade, gpuProcesses: survey.gpuProcesses),
+            UpgradeGuards.bootCheck(survey.simulation, freeBytes: survey.bootFree, runningKernelFiles: survey.runningKernelFiles),
+        ]
     }
 
     private func record(_ survey: Survey, _ checks: [Check], files: HostFiles, into findings: inout Findings) {
         let simulation = survey.simulation
         let pending = simulation.upgrades.count + simulation.installs.count
-        findings.add("simulation", .ok, "\(simulation.upgrades.count) upgrade(s), \(simulation.installs.count) new, "
-                     + "\(simulation.removals.count) removal(s), \(simulation.keptBack.count) kept back, \(survey.held.count) held"
-                     + (securityOnly ? "; security fixes only, \(survey.waiting.count) other upgrade(s) wait" : ""))
+        findings.add(
+            "simulation", .ok,
+            "\(simulation.upgrades.count) upgrade(s), \(simulation.installs.count) new, "
+                + "\(simulation.removals.count) removal(s), \(simulation.keptBack.count) kept back, \(survey.held.count) held"
+                + (securityOnly ? "; security fixes only, \(survey.waiting.count) other upgrade(s) wait" : ""))
         for check in checks { findings.add(check) }
         var lists: [String] = []
         if !simulation.upgrades.isEmpty {
-            lists.append("Upgrades:\n" + simulation.upgrades.map { "  \($0.name) \($0.from ?? "") → \($0.to) (\($0.origin))" }.joined(separator: "\n"))
+            lists.append(
+                "Upgrades:\n"
+                    + simulation.upgrades.map { "  \($0.name) \($0.from ?? "") → \($0.to) (\($0.origin))" }.joined(separator: "\n"))
         }
-        if !simulation.installs.isEmpty { lists.append("New:\n" + simulation.installs.map { "  \($0.name) \($0.to) (\($0.origin))" }.joined(separator: "\n")) }
-        if !simulation.removals.isEmpty { lists.append("Removals:\n" + simulation.removals.map { "  \($0.name) \($0.version)" }.joined(separator: "\n")) }
+        if !simulation.installs.isEmpty {
+            lists.append("New:\n" + simulation.installs.map { "  \($0.name) \($0.to) (\($0.origin))" }.joined(separator: "\n"))
+        }
+        if !simulation.removals.isEmpty {
+            lists.append("Removals:\n" + simulation.removals.map { "  \($0.name) \($0.version)" }.joined(separator: "\n"))
+        }
         if !simulation.keptBack.isEmpty { lists.append("Kept back: " + simulation.keptBack.joined(separator: ", ")) }
         if !survey.held.isEmpty { lists.append("Held (apt-mark showhold): " + survey.held.joined(separator: ", ")) }
         findings.notes += lists
@@ -153,15 +169,22 @@ package struct UpgradeTask: MaintenanceTask {
             let dkms = dkmsResult?.stdout ?? ""
             if let kernel = NextBootDriver.newestKernel((try? DpkgQuery.parse(images.stdout)) ?? []) {
                 let check = NextBootDriver.check(kernel: kernel, dkms: DKMSStatus.parse(dkms), modulePackages: nvidia)
-                findings.add(check.status == .ok ? check : Check("next boot", .failed, "do not reboot: \(kernel) has no NVIDIA module",
-                                                                 next: "build it (sudo dkms autoinstall -k \(kernel)) or install linux-modules-nvidia-*-\(kernel)"))
+                findings.add(
+                    check.status == .ok
+                        ? check
+                        : Check(
+                            "next boot", .failed, "do not reboot: \(kernel) has no NVIDIA module",
+                            next: "build it (sudo dkms autoinstall -k \(kernel)) or install linux-modules-nvidia-*-\(kernel)"))
             }
         }
         let (flagged, packages) = HostFacts.rebootState(files)
         var required = flagged
         if allowDriverUpgrade && !UpgradeGuards.driverUpgrades(before.simulation).isEmpty { required = true }
-        findings.add("reboot", required ? .warning : .ok, required ? "reboot required" + (packages.isEmpty ? "" : " by " + packages.joined(separator: ", "))
-                     : "no reboot required", next: "drain the host and reboot it when its jobs allow")
+        findings.add(
+            "reboot", required ? .warning : .ok,
+            required
+                ? "reboot required" + (packages.isEmpty ? "" : " by " + packages.joined(separator: ", "))
+                : "no reboot required", next: "drain the host and reboot it when its jobs allow")
         findings.set("rebootRequired", required)
         findings.set("rebootPackages", packages)
         findings.measure("ailab_reboot_required", "Whether the host needs a reboot (1) or not (0).", required ? 1 : 0)
@@ -171,12 +194,14 @@ package struct UpgradeTask: MaintenanceTask {
             services = batch.stdout.split(whereSeparator: \.isNewline).compactMap { line in
                 line.hasPrefix("NEEDRESTART-SVC:") ? line.dropFirst("NEEDRESTART-SVC:".count).trimmed(where: \.isBlank) : nil
             }
-            findings.add("services", services.isEmpty ? .ok : .warning,
-                         services.isEmpty ? "no service runs outdated code" : "to restart: " + services.joined(separator: ", "),
-                         next: "restart them when their users allow: sudo systemctl restart \(services.joined(separator: " "))")
+            findings.add(
+                "services", services.isEmpty ? .ok : .warning,
+                services.isEmpty ? "no service runs outdated code" : "to restart: " + services.joined(separator: ", "),
+                next: "restart them when their users allow: sudo systemctl restart \(services.joined(separator: " "))")
         }
         findings.set("servicesToRestart", services)
         let after = try await bootFree(run)
-        findings.add("/boot free", .ok, "before \(before.bootFree.map(ByteCount.format) ?? "?"), after \(after.map(ByteCount.format) ?? "?")")
+        findings.add(
+            "/boot free", .ok, "before \(before.bootFree.map(ByteCount.format) ?? "?"), after \(after.map(ByteCount.format) ?? "?")")
     }
 }

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// vm-audit: libvirt domains, pools, volumes and the image files nothing uses. Read-only.
@@ -46,8 +46,9 @@ package struct VMAuditTask: MaintenanceTask {
         let listed = try await run.probe(virsh(["list", "--all", "--name"]))
         guard listed.succeeded else {
             let uri = connect ?? run.context.environment["LIBVIRT_DEFAULT_URI"] ?? "the default URI"
-            findings.add("libvirt", .failed, "cannot connect to \(uri): \(listed.message ?? listed.termination.description)",
-                         next: "sudo systemctl status libvirtd, and virsh -c \(uri) list --all by hand")
+            findings.add(
+                "libvirt", .failed, "cannot connect to \(uri): \(listed.message ?? listed.termination.description)",
+                next: "sudo systemctl status libvirtd, and virsh -c \(uri) list --all by hand")
             return findings
         }
         let domains = try await self.domains(VirshTable.names(listed.stdout), run)
@@ -68,41 +69,60 @@ package struct VMAuditTask: MaintenanceTask {
             let memory = domain.memoryKiB.map { ByteCount.format($0 * 1024) } ?? "?"
             // A file disk whose image is gone: the domain will not start.
             let missing = domain.disks.filter { $0.type == "file" }.compactMap(\.source).filter { !run.context.files.exists($0) }
-            findings.add("domain \(domain.name)", missing.isEmpty ? .ok : .warning,
-                         "\(domain.state), \(domain.vcpus.map(String.init) ?? "?") vCPUs, \(memory), "
-                         + "autostart \(domain.autostart), \(domain.disks.count) disk(s)"
-                         + (domain.snapshots.map { ", \($0) snapshot(s)" } ?? "")
-                         + missing.map { "; missing disk image \($0)" }.joined(),
-                         next: "restore the image or point the disk elsewhere: virsh edit \(domain.name)")
+            findings.add(
+                "domain \(domain.name)", missing.isEmpty ? .ok : .warning,
+                "\(domain.state), \(domain.vcpus.map(String.init) ?? "?") vCPUs, \(memory), "
+                    + "autostart \(domain.autostart), \(domain.disks.count) disk(s)"
+                    + (domain.snapshots.map { ", \($0) snapshot(s)" } ?? "")
+                    + missing.map { "; missing disk image \($0)" }.joined(),
+                next: "restore the image or point the disk elsewhere: virsh edit \(domain.name)")
         }
         for pool in pools {
-            let sizes = [pool.capacityBytes.map { "capacity \(ByteCount.format($0))" },
-                         pool.allocationBytes.map { "allocated \(ByteCount.format($0))" },
-                         pool.availableBytes.map { "available \(ByteCount.format($0))" }].compactMap { $0 }
-            findings.add("pool \(pool.name)", .ok, (["\(pool.state)", "autostart \(pool.autostart)"] + sizes
-                         + [pool.targetPath ?? "no target path"]).joined(separator: ", "))
+            let sizes = [
+                pool.capacityBytes.map { "capacity \(ByteCount.format($0))" },
+                pool.allocationBytes.map { "allocated \(ByteCount.format($0))" },
+                pool.availableBytes.map { "available \(ByteCount.format($0))" },
+            ].compactMap { $0 }
+            findings.add(
+                "pool \(pool.name)", .ok,
+                (["\(pool.state)", "autostart \(pool.autostart)"] + sizes
+                    + [pool.targetPath ?? "no target path"]).joined(separator: ", "))
         }
         for image in images {
-            findings.add(image.path, image.unreferenced ? .warning : .ok,
-                         "\(ByteCount.format(image.bytesOnDisk)) on disk, "
-                         + (image.unreferenced ? "unreferenced: no domain uses it" : "used by " + image.referencedBy.joined(separator: ", ")),
-                         next: "check with qemu-img info \(image.path) whether a VM still needs it")
+            findings.add(
+                image.path, image.unreferenced ? .warning : .ok,
+                "\(ByteCount.format(image.bytesOnDisk)) on disk, "
+                    + (image.unreferenced ? "unreferenced: no domain uses it" : "used by " + image.referencedBy.joined(separator: ", ")),
+                next: "check with qemu-img info \(image.path) whether a VM still needs it")
         }
         let unreferenced = images.filter(\.unreferenced)
         let unreferencedBytes = unreferenced.map(\.bytesOnDisk).reduce(0, +)
-        findings.add("unreferenced images", unreferenced.isEmpty ? .ok : .warning, unreferenced.isEmpty ? "none"
-                     : "\(unreferenced.count) file(s) hold \(ByteCount.format(unreferencedBytes))",
-                     next: "review each one (qemu-img info FILE) before deleting it by hand; ailab never deletes them")
+        findings.add(
+            "unreferenced images", unreferenced.isEmpty ? .ok : .warning,
+            unreferenced.isEmpty
+                ? "none"
+                : "\(unreferenced.count) file(s) hold \(ByteCount.format(unreferencedBytes))",
+            next: "review each one (qemu-img info FILE) before deleting it by hand; ailab never deletes them")
         if !volumes.isEmpty {
-            findings.notes.append("Volumes:\n" + volumes.map { "  \($0.pool)/\($0.name)  \($0.path)  capacity \($0.capacityBytes.map(ByteCount.format) ?? "?"), allocation \($0.allocationBytes.map(ByteCount.format) ?? "?")" }
-                .joined(separator: "\n"))
+            findings.notes.append(
+                "Volumes:\n"
+                    + volumes.map {
+                        "  \($0.pool)/\($0.name)  \($0.path)  capacity \($0.capacityBytes.map(ByteCount.format) ?? "?"), allocation \($0.allocationBytes.map(ByteCount.format) ?? "?")"
+                    }
+                    .joined(separator: "\n"))
         }
         findings.set("domains", domains)
         findings.set("pools", pools)
         findings.set("volumes", volumes)
-        findings.set("images", images.map { ["path": JSONValue.string($0.path), "bytesOnDisk": .int($0.bytesOnDisk),
-                                             "referencedBy": .array($0.referencedBy.map(JSONValue.string)),
-                                             "unreferenced": .bool($0.unreferenced)] })
+        findings.set(
+            "images",
+            images.map {
+                [
+                    "path": JSONValue.string($0.path), "bytesOnDisk": .int($0.bytesOnDisk),
+                    "referencedBy": .array($0.referencedBy.map(JSONValue.string)),
+                    "unreferenced": .bool($0.unreferenced),
+                ]
+            })
         findings.set("unreferencedBytes", unreferencedBytes)
         return findings
     }
@@ -127,20 +147,23 @@ package struct VMAuditTask: MaintenanceTask {
         async let autostartCall = run.probe(virsh(["list", "--all", "--autostart", "--name"]))
         async let snapshotsCall = run.probe(virsh(["list", "--all", "--name", "--with-snapshot"]))
         let (stats, autostart, withSnapshots) = try await (statsCall, autostartCall, snapshotsCall)
-        let known = stats.succeeded && autostart.succeeded && withSnapshots.succeeded
+        let known =
+            stats.succeeded && autostart.succeeded && withSnapshots.succeeded
             ? Dictionary(Virsh.parseDomainStats(stats.stdout).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }) : [:]
         let autostarted = Set(VirshTable.names(autostart.stdout))
         let snapshotted = Set(VirshTable.names(withSnapshots.stdout))
         return try await boundedMap(names, limit: Self.concurrentCalls) { name in
             guard let stat = known[name], let state = stat.state, let vcpus = stat.vcpus, let memory = stat.memoryKiB,
-                  let disks = stat.disks else { return try await domain(name, run) }
+                let disks = stat.disks
+            else { return try await domain(name, run) }
             var snapshots = 0
             if snapshotted.contains(name) {
                 let listed = try await run.probe(virsh(["snapshot-list", name, "--name"]))
                 snapshots = VirshTable.names(listed.stdout).count
             }
-            return Domain(name: name, state: state, vcpus: vcpus, memoryKiB: memory, autostart: autostarted.contains(name) ? "yes" : "no",
-                          disks: disks, snapshots: snapshots)
+            return Domain(
+                name: name, state: state, vcpus: vcpus, memoryKiB: memory, autostart: autostarted.contains(name) ? "yes" : "no",
+                disks: disks, snapshots: snapshots)
         }.sorted { $0.name < $1.name }
     }
 
@@ -194,8 +217,9 @@ package struct VMAuditTask: MaintenanceTask {
                 guard lstat(full, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
                 let resolved = URL(fileURLWithPath: full).resolvingSymlinksInPath().path
                 let shown = files.root.isEmpty ? resolved : String(resolved.dropFirst(files.root.count))
-                found[resolved] = ImageFile(path: shown, bytesOnDisk: Int64(status.st_blocks) * 512,
-                                            referencedBy: Array(Set(users[resolved] ?? [])).sorted())
+                found[resolved] = ImageFile(
+                    path: shown, bytesOnDisk: Int64(status.st_blocks) * 512,
+                    referencedBy: Array(Set(users[resolved] ?? [])).sorted())
             }
         }
         return found.values.sorted { $0.path < $1.path }

@@ -6,8 +6,10 @@ extension ExpectationsSection {
     /// No globbing of `{a,b}` or `[1-9]`, no protocol but HTTP(S), redirects included, and a bound
     /// on the body curl reads.
     static func curlArguments(seconds: String) -> [String] {
-        ["-sS", "-o", "/dev/null", "--globoff", "--proto", "=http,https", "--proto-redir", "=http,https", "--max-filesize", "1048576",
-         "--max-time", seconds, "-w", "%{http_code} %{time_total}"]
+        [
+            "-sS", "-o", "/dev/null", "--globoff", "--proto", "=http,https", "--proto-redir", "=http,https", "--max-filesize", "1048576",
+            "--max-time", seconds, "-w", "%{http_code} %{time_total}",
+        ]
     }
 
     func endpointChecks(_ probe: HealthProbe) async -> Findings {
@@ -16,7 +18,8 @@ extension ExpectationsSection {
         let checks = await withTaskGroup(of: (Int, Check, Double?).self) { group in
             for (position, endpoint) in expect.tcp.enumerated() {
                 group.addTask {
-                    let (check, seconds) = Self.judge(endpoint, await TCPConnect.attempt(host: endpoint.host, port: endpoint.port, within: limit))
+                    let (check, seconds) = Self.judge(
+                        endpoint, await TCPConnect.attempt(host: endpoint.host, port: endpoint.port, within: limit))
                     return (position, check, seconds)
                 }
             }
@@ -26,7 +29,8 @@ extension ExpectationsSection {
                     guard curl else { return (expect.tcp.count + position, Check(name, .failed, "curl is not installed"), nil) }
                     do {
                         let seconds = String(max(1, Int(probe.remaining.timeInterval.rounded(.down)) - 1))
-                        let (check, time) = Self.judge(name, try await probe.call("curl", Self.curlArguments(seconds: seconds) + ["--", url]))
+                        let (check, time) = Self.judge(
+                            name, try await probe.call("curl", Self.curlArguments(seconds: seconds) + ["--", url]))
                         return (expect.tcp.count + position, check, time)
                     } catch {
                         return (expect.tcp.count + position, Check(name, .failed, "\(error)"), nil)
@@ -40,15 +44,17 @@ extension ExpectationsSection {
         var report = Findings()
         for (_, var check, seconds) in checks {
             if check.status == .failed {
-                check.next = check.name.hasPrefix("tcp ")
+                check.next =
+                    check.name.hasPrefix("tcp ")
                     ? "check that the service listens (ss -ltnp) and that no firewall between drops it"
                     : "see the whole answer by hand: curl -v URL"
             }
             report.add(check)
             if let seconds {
-                report.measure("ailab_endpoint_seconds", "Connect time of a TCP endpoint, or response time of an HTTP one.",
-                               labels: ["kind": String(check.name.prefix { $0 != " " }), "target": String(check.name.drop { $0 != " " }.dropFirst())],
-                               seconds)
+                report.measure(
+                    "ailab_endpoint_seconds", "Connect time of a TCP endpoint, or response time of an HTTP one.",
+                    labels: ["kind": String(check.name.prefix { $0 != " " }), "target": String(check.name.drop { $0 != " " }.dropFirst())],
+                    seconds)
             }
         }
         return report

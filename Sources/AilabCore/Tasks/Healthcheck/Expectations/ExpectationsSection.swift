@@ -23,11 +23,13 @@ struct ExpectationsSection: HealthSection {
             report.data.merge(part.data) { _, new in new }
         }
         // One sample per judged expectation, named as its check ("tcp 127.0.0.1:22" → kind tcp, target 127.0.0.1:22).
-        for check in report.checks where check.name != "time sync" && (check.status == .ok || check.status == .warning || check.status == .failed) {
+        for check in report.checks
+        where check.name != "time sync" && (check.status == .ok || check.status == .warning || check.status == .failed) {
             let kind = String(check.name.prefix { $0 != " " })
             let target = check.name.contains(" ") ? String(check.name.drop { $0 != " " }.dropFirst()) : kind
-            report.measure("ailab_expectation_ok", "Whether a declared expectation holds (1) or not (0).",
-                           labels: ["kind": kind, "target": target], check.status == .ok ? 1 : 0)
+            report.measure(
+                "ailab_expectation_ok", "Whether a declared expectation holds (1) or not (0).",
+                labels: ["kind": kind, "target": target], check.status == .ok ? 1 : 0)
         }
         return report
     }
@@ -47,20 +49,24 @@ struct ExpectationsSection: HealthSection {
         var report = Findings()
         guard !expect.services.isEmpty else { return report }
         guard probe.has("systemctl") else {
-            for unit in expect.services { report.add("service \(unit)", .failed, "systemctl is not installed", next: "drop expect.services on a host without systemd") }
+            for unit in expect.services {
+                report.add("service \(unit)", .failed, "systemctl is not installed", next: "drop expect.services on a host without systemd")
+            }
             return report
         }
         let answer = try await probe.call("systemctl", ["is-active", "--"] + expect.services)
         // One cause, one line: without a running systemd no service can be judged.
         if ServicesSection.systemdIsDown(answer) {
-            report.add("services", .absent, "systemd is not running here, so \(expect.services.count) declared service(s) cannot be checked")
+            report.add(
+                "services", .absent, "systemd is not running here, so \(expect.services.count) declared service(s) cannot be checked")
             return report
         }
         let states = answer.stdout.split(separator: "\n").map(String.init)
         for (position, unit) in expect.services.enumerated() {
             let state = position < states.count ? states[position] : "unknown"
-            report.add("service \(unit)", state == "active" ? .ok : .failed, state,
-                       next: "read why: systemctl status \(unit), then sudo systemctl start \(unit)")
+            report.add(
+                "service \(unit)", state == "active" ? .ok : .failed, state,
+                next: "read why: systemctl status \(unit), then sudo systemctl start \(unit)")
         }
         return report
     }
@@ -70,13 +76,15 @@ struct ExpectationsSection: HealthSection {
         for setting in expect.sysctl {
             let path = "/proc/sys/" + setting.key.replacing(".", with: "/")
             guard let value = probe.files.read(path)?.trimmed() else {
-                report.add("sysctl \(setting.key)", .warning, "no such setting (\(path))",
-                           next: "check the key's spelling in expect.sysctl, or load the module that provides it")
+                report.add(
+                    "sysctl \(setting.key)", .warning, "no such setting (\(path))",
+                    next: "check the key's spelling in expect.sysctl, or load the module that provides it")
                 continue
             }
             let same = value.split(whereSeparator: \.isWhitespace) == setting.value.split(whereSeparator: \.isWhitespace)
-            report.add("sysctl \(setting.key)", same ? .ok : .warning, same ? value : "is \(value), expected \(setting.value)",
-                       next: "set it in /etc/sysctl.d/ and apply it: sudo sysctl --system")
+            report.add(
+                "sysctl \(setting.key)", same ? .ok : .warning, same ? value : "is \(value), expected \(setting.value)",
+                next: "set it in /etc/sysctl.d/ and apply it: sudo sysctl --system")
         }
         return report
     }
@@ -85,15 +93,18 @@ struct ExpectationsSection: HealthSection {
         var report = Findings()
         guard let wanted = expect.gpus else { return report }
         guard probe.has("nvidia-smi") else {
-            report.add("gpus \(wanted)", .failed, "expected \(wanted) GPU(s); nvidia-smi is not installed",
-                       next: "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot")
+            report.add(
+                "gpus \(wanted)", .failed, "expected \(wanted) GPU(s); nvidia-smi is not installed",
+                next: "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot")
             return report
         }
         let result = try await probe.call("nvidia-smi", ["-L"])
         let count = result.succeeded ? NvidiaSMI.parseList(result.stdout).count : 0
-        report.add("gpus \(wanted)", count >= wanted ? .ok : .failed, "\(count) GPU(s) answer, expected at least \(wanted)"
-                   + (result.succeeded ? "" : " (nvidia-smi -L: \(result.message ?? result.termination.description))"),
-                   next: "see the GPU section above for the missing GPU and its Xid")
+        report.add(
+            "gpus \(wanted)", count >= wanted ? .ok : .failed,
+            "\(count) GPU(s) answer, expected at least \(wanted)"
+                + (result.succeeded ? "" : " (nvidia-smi -L: \(result.message ?? result.termination.description))"),
+            next: "see the GPU section above for the missing GPU and its Xid")
         return report
     }
 }

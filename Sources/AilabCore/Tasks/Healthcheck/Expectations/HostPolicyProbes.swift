@@ -7,18 +7,23 @@ extension ExpectationsSection {
         let sockets = SocketList.read(probe.files).filter { !$0.isLoopback }
         report.set("listeners", sockets)
         guard let allowed = expect.listening else {
-            report.add("listening", .ok, sockets.isEmpty ? "nothing listens beyond loopback"
-                       : "beyond loopback: " + sockets.map(\.summary).joined(separator: ", "))
+            report.add(
+                "listening", .ok,
+                sockets.isEmpty
+                    ? "nothing listens beyond loopback"
+                    : "beyond loopback: " + sockets.map(\.summary).joined(separator: ", "))
             return report
         }
         let unexpected = sockets.filter { socket in !allowed.contains { $0.port == socket.port && $0.proto == socket.proto } }
         report.measure("ailab_listeners_unexpected", "Sockets listening beyond loopback that are not declared.", Double(unexpected.count))
         if unexpected.isEmpty {
-            report.add("listening", .ok, "only declared ports listen beyond loopback: " + allowed.map(\.description).joined(separator: ", "))
+            report.add(
+                "listening", .ok, "only declared ports listen beyond loopback: " + allowed.map(\.description).joined(separator: ", "))
         }
         for socket in unexpected {
-            report.add("listening \(socket.port)/\(socket.proto)", .warning, "unexpected listener: \(socket.summary)",
-                       next: "stop what listens, bind it to loopback, or add \(socket.port)/\(socket.proto) to expect.listening")
+            report.add(
+                "listening \(socket.port)/\(socket.proto)", .warning, "unexpected listener: \(socket.summary)",
+                next: "stop what listens, bind it to loopback, or add \(socket.port)/\(socket.proto) to expect.listening")
         }
         return report
     }
@@ -38,8 +43,9 @@ extension ExpectationsSection {
         let result = try await probe.call("sshd", ["-T"] + (expect.sshdConfig.map { ["-f", $0] } ?? []))
         guard result.succeeded else {
             // One cause, one line: sshd could not print its settings, so none of them is judged.
-            report.add("sshd", .failed, "sshd -T: \(result.message ?? result.termination.description)",
-                       next: "fix the configuration sshd reports (sudo sshd -t), then run the healthcheck again")
+            report.add(
+                "sshd", .failed, "sshd -T: \(result.message ?? result.termination.description)",
+                next: "fix the configuration sshd reports (sudo sshd -t), then run the healthcheck again")
             return report
         }
         var effective: [String: String] = [:]
@@ -52,8 +58,9 @@ extension ExpectationsSection {
         for setting in expect.sshd {
             let actual = effective[setting.key]
             let same = normal(actual) == normal(setting.value)
-            report.add("sshd \(setting.key)", same ? .ok : .failed, same ? setting.value : "is \(actual ?? "not set"), expected \(setting.value)",
-                       next: "set \(setting.key) \(setting.value) in /etc/ssh/sshd_config (or a drop-in), check with sudo sshd -t, reload ssh")
+            report.add(
+                "sshd \(setting.key)", same ? .ok : .failed, same ? setting.value : "is \(actual ?? "not set"), expected \(setting.value)",
+                next: "set \(setting.key) \(setting.value) in /etc/ssh/sshd_config (or a drop-in), check with sudo sshd -t, reload ssh")
         }
         return report
     }
@@ -70,23 +77,28 @@ extension ExpectationsSection {
             guard result.succeeded else { return Self.unreadable("iptables -S", result, expected: expect.firewall, probe) }
             filter = FirewallRules.parseIptables(result.stdout)
         } else {
-            report.add("firewall", expect.firewall ? .failed : .absent, "neither nft nor iptables is installed",
-                       next: "install and configure a firewall (sudo apt-get install nftables), or drop expect.firewall")
+            report.add(
+                "firewall", expect.firewall ? .failed : .absent, "neither nft nor iptables is installed",
+                next: "install and configure a firewall (sudo apt-get install nftables), or drop expect.firewall")
             return report
         }
         let detail = "\(filter.tool): inbound policy \(filter.policy ?? "none (no input chain)"), \(filter.rules) rule(s)"
-        report.add("firewall", expect.firewall && filter.acceptsEverything ? .failed : .ok,
-                   detail + (expect.firewall && filter.acceptsEverything ? "; the input path accepts everything" : ""),
-                   next: "restore the host's firewall rules (sudo nft list ruleset shows what is loaded)")
+        report.add(
+            "firewall", expect.firewall && filter.acceptsEverything ? .failed : .ok,
+            detail + (expect.firewall && filter.acceptsEverything ? "; the input path accepts everything" : ""),
+            next: "restore the host's firewall rules (sudo nft list ruleset shows what is loaded)")
         report.set("firewall", filter)
         return report
     }
 
     static func unreadable(_ command: String, _ result: InvocationResult, expected: Bool, _ probe: HealthProbe) -> Findings {
         var report = Findings()
-        if !probe.isRoot { report.checks.append(.needsRoot("firewall")) } else {
-            report.add("firewall", expected ? .failed : .warning, "\(command): \(result.message ?? result.termination.description)",
-                       next: "run sudo \(command) by hand to see its error")
+        if !probe.isRoot {
+            report.checks.append(.needsRoot("firewall"))
+        } else {
+            report.add(
+                "firewall", expected ? .failed : .warning, "\(command): \(result.message ?? result.termination.description)",
+                next: "run sudo \(command) by hand to see its error")
         }
         return report
     }
@@ -98,7 +110,10 @@ extension ExpectationsSection {
         var source = ""
         if probe.has("timedatectl") {
             let result = try await probe.call("timedatectl", ["show", "-p", "NTPSynchronized", "--value"])
-            if result.succeeded { synchronised = result.stdout.trimmed() == "yes"; source = "timedatectl" }
+            if result.succeeded {
+                synchronised = result.stdout.trimmed() == "yes"
+                source = "timedatectl"
+            }
         }
         if synchronised == nil, probe.has("chronyc") {
             let result = try await probe.call("chronyc", ["-c", "tracking"])
@@ -112,8 +127,9 @@ extension ExpectationsSection {
             report.add("time sync", .absent, "neither timedatectl nor chronyc can tell")
             return report
         }
-        report.add("time sync", synchronised ? .ok : .warning, synchronised ? "synchronised (\(source))" : "not synchronised (\(source))",
-                   next: "check the time service: timedatectl timesync-status, or chronyc sources")
+        report.add(
+            "time sync", synchronised ? .ok : .warning, synchronised ? "synchronised (\(source))" : "not synchronised (\(source))",
+            next: "check the time service: timedatectl timesync-status, or chronyc sources")
         report.measure("ailab_time_synchronized", "Whether the clock is synchronised (1) or not (0).", synchronised ? 1 : 0)
         return report
     }

@@ -11,12 +11,17 @@ enum Fabric {
             state = answer.stdout.trimmed(where: \.isWhitespace)
         }
         let ok = state == "active"
-        let check = Check("fabric manager", ok ? .ok : .failed,
-                          "\(switches.count) NVSwitch(es) on the PCI bus; nvidia-fabricmanager is \(state)"
-                          + (ok ? "" : ": CUDA cannot use the GPUs until it runs"),
-                          next: "sudo systemctl enable --now nvidia-fabricmanager (its version must match the driver's)")
-        return (check, MetricSample("ailab_fabricmanager_ok", "Whether nvidia-fabricmanager runs on a host with NVSwitches (1) or not (0).",
-                                    value: ok ? 1 : 0))
+        let check = Check(
+            "fabric manager", ok ? .ok : .failed,
+            "\(switches.count) NVSwitch(es) on the PCI bus; nvidia-fabricmanager is \(state)"
+                + (ok ? "" : ": CUDA cannot use the GPUs until it runs"),
+            next: "sudo systemctl enable --now nvidia-fabricmanager (its version must match the driver's)")
+        return (
+            check,
+            MetricSample(
+                "ailab_fabricmanager_ok", "Whether nvidia-fabricmanager runs on a host with NVSwitches (1) or not (0).",
+                value: ok ? 1 : 0)
+        )
     }
 
     /// `nvidia-smi nvlink --status`: GPUs with some links down while others are up. A GPU whose
@@ -34,7 +39,9 @@ enum Fabric {
             if text.hasPrefix("GPU "), let number = Int(text.dropFirst(4).prefix { $0.isNumber }) {
                 close()
                 (gpu, down, up) = (number, [], 0)
-            } else if text.hasPrefix("Link "), let colon = text.firstIndex(of: ":"), let link = Int(text.dropFirst(5).prefix { $0.isNumber }) {
+            } else if text.hasPrefix("Link "), let colon = text.firstIndex(of: ":"),
+                let link = Int(text.dropFirst(5).prefix { $0.isNumber })
+            {
                 if text[colon...].contains("inactive") { down.append(link) } else { up += 1 }
             }
         }
@@ -48,8 +55,10 @@ enum Fabric {
         guard result.succeeded, result.stdout.contains("Link ") else { return nil }
         let degraded = linksDown(result.stdout)
         guard !degraded.isEmpty else { return Check("nvlink", .ok, "no link down beside links that are up") }
-        return Check("nvlink", .warning, degraded.map { "gpu\($0.gpu): link \($0.down.map(String.init).joined(separator: ", ")) down, \($0.up) up" }
-                        .joined(separator: "; "),
-                     next: "reset the GPU when drained (sudo nvidia-smi -r -i N); a link that stays down needs the board checked")
+        return Check(
+            "nvlink", .warning,
+            degraded.map { "gpu\($0.gpu): link \($0.down.map(String.init).joined(separator: ", ")) down, \($0.up) up" }
+                .joined(separator: "; "),
+            next: "reset the GPU when drained (sudo nvidia-smi -r -i N); a link that stays down needs the board checked")
     }
 }

@@ -13,8 +13,9 @@ struct GPUSection: HealthSection {
             if onBus.isEmpty {
                 report.add("nvidia", .absent, "nvidia-smi is not installed (no NVIDIA driver)")
             } else {
-                report.add("nvidia", .failed, "\(onBus.count) NVIDIA GPU(s) on the PCI bus but no driver: nvidia-smi is not installed",
-                           next: "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot")
+                report.add(
+                    "nvidia", .failed, "\(onBus.count) NVIDIA GPU(s) on the PCI bus but no driver: nvidia-smi is not installed",
+                    next: "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot")
             }
             return report
         }
@@ -30,10 +31,11 @@ struct GPUSection: HealthSection {
         if listed.succeeded, let gpus {
             let names = NvidiaSMI.parseList(listed.stdout)
             // A GPU that fell off the bus can still be listed while the query leaves it out.
-            report.add("nvidia", names.count == gpus.count ? .ok : .warning,
-                       "\(names.count) GPU(s) listed, \(gpus.count) answered the query"
-                       + (names.isEmpty ? "" : ": " + names.joined(separator: ", ")),
-                       next: "find the GPU that does not answer in nvidia-smi -q and in the kernel log (sudo journalctl -k -b | grep NVRM)")
+            report.add(
+                "nvidia", names.count == gpus.count ? .ok : .warning,
+                "\(names.count) GPU(s) listed, \(gpus.count) answered the query"
+                    + (names.isEmpty ? "" : ": " + names.joined(separator: ", ")),
+                next: "find the GPU that does not answer in nvidia-smi -q and in the kernel log (sudo journalctl -k -b | grep NVRM)")
             for gpu in gpus {
                 let (status, detail) = gpu.verdict
                 report.add("gpu\(gpu.index)", status, detail, next: gpu.nextStep)
@@ -54,8 +56,9 @@ struct GPUSection: HealthSection {
         if let packages, let kernel = NextBootDriver.newestKernel(packages.images) {
             let nextBoot = NextBootDriver.check(kernel: kernel, dkms: dkms ?? [], modulePackages: packages.modules)
             report.add(nextBoot)
-            report.measure("ailab_gpu_next_boot_driver_ok", "Whether the newest installed kernel has an NVIDIA module (1) or not (0).",
-                           nextBoot.status == .ok ? 1 : 0)
+            report.measure(
+                "ailab_gpu_next_boot_driver_ok", "Whether the newest installed kernel has an NVIDIA module (1) or not (0).",
+                nextBoot.status == .ok ? 1 : 0)
         }
         report.add(dkmsCheck(dkms, probe))
         if let (manager, metric) = try await Fabric.managerCheck(probe) {
@@ -73,7 +76,8 @@ struct GPUSection: HealthSection {
             let query = try await probe.call("nvidia-smi", ["--query-gpu=" + fields.joined(separator: ","), "--format=csv,nounits"])
             if query.succeeded { return try NvidiaSMI.parseCSV(query.stdout) }
             guard let refused = NvidiaSMI.refusedField(query.stdout + "\n" + query.stderr), let position = fields.firstIndex(of: refused),
-                  !["index", "name", "driver_version"].contains(refused) else {
+                !["index", "name", "driver_version"].contains(refused)
+            else {
                 if DriverFailure.classify(query.stdout + query.stderr) != .other { return nil }
                 throw AilabError.failed("nvidia-smi --query-gpu: \(query.message ?? query.termination.description)")
             }
@@ -89,19 +93,25 @@ struct GPUSection: HealthSection {
         case .versionMismatch:
             let module = probe.files.read("/proc/driver/nvidia/version").flatMap(DriverFailure.kernelModuleVersion)
             let library = DriverFailure.libraryVersion(output)
-            return Check("driver", .failed, "Driver/library version mismatch: kernel module \(module ?? "?"), NVML library \(library ?? "?"). "
-                         + "The NVIDIA userspace was upgraded under the loaded module; GPUs stay unusable until a reboot "
-                         + "(or the nvidia modules are unloaded and loaded again)",
-                         next: "drain the host and reboot it")
+            return Check(
+                "driver", .failed,
+                "Driver/library version mismatch: kernel module \(module ?? "?"), NVML library \(library ?? "?"). "
+                    + "The NVIDIA userspace was upgraded under the loaded module; GPUs stay unusable until a reboot "
+                    + "(or the nvidia modules are unloaded and loaded again)",
+                next: "drain the host and reboot it")
         case .noDriver:
             let loaded = (probe.files.read("/proc/modules") ?? "").split(separator: "\n").contains { $0.hasPrefix("nvidia ") }
-            return Check("driver", .failed, "nvidia-smi cannot communicate with the NVIDIA driver; running kernel \(kernel): "
-                         + (loaded ? "the nvidia module is loaded but not answering" : "the nvidia module is not loaded"),
-                         next: loaded ? "read the driver's complaint (sudo journalctl -k -b | grep NVRM), then reboot"
-                             : "load it (sudo modprobe nvidia); if that fails, check dkms status for kernel \(kernel)")
+            return Check(
+                "driver", .failed,
+                "nvidia-smi cannot communicate with the NVIDIA driver; running kernel \(kernel): "
+                    + (loaded ? "the nvidia module is loaded but not answering" : "the nvidia module is not loaded"),
+                next: loaded
+                    ? "read the driver's complaint (sudo journalctl -k -b | grep NVRM), then reboot"
+                    : "load it (sudo modprobe nvidia); if that fails, check dkms status for kernel \(kernel)")
         case .other:
-            return Check("driver", .failed, "nvidia-smi -L: \(listed.message ?? listed.termination.description)",
-                         next: "run nvidia-smi by hand and read the kernel log (sudo journalctl -k -b | grep NVRM)")
+            return Check(
+                "driver", .failed, "nvidia-smi -L: \(listed.message ?? listed.termination.description)",
+                next: "run nvidia-smi by hand and read the kernel log (sudo journalctl -k -b | grep NVRM)")
         }
     }
 
@@ -110,9 +120,13 @@ struct GPUSection: HealthSection {
         guard !onBus.isEmpty else { return Check("gpu count", .ok, "\(listed) GPU(s) known to the driver (PCI bus not readable here)") }
         let unknown = onBus.filter { known[KernelXids.normalizePCI($0)] == nil }
         if onBus.count > listed || (!known.isEmpty && !unknown.isEmpty) {
-            return Check("gpu count", .failed, "\(onBus.count) NVIDIA GPU(s) on the PCI bus, \(listed) known to the driver"
-                         + (unknown.isEmpty ? "" : "; unknown to it: " + unknown.joined(separator: ", ")),
-                         next: "look for the missing GPU's Xid 79 or RmInitAdapter error (sudo journalctl -k -b | grep NVRM); a reboot or reseat brings it back")
+            return Check(
+                "gpu count", .failed,
+                "\(onBus.count) NVIDIA GPU(s) on the PCI bus, \(listed) known to the driver"
+                    + (unknown.isEmpty ? "" : "; unknown to it: " + unknown.joined(separator: ", ")),
+                next:
+                    "look for the missing GPU's Xid 79 or RmInitAdapter error (sudo journalctl -k -b | grep NVRM); a reboot or reseat brings it back"
+            )
         }
         return Check("gpu count", .ok, "\(onBus.count) NVIDIA GPU(s) on the PCI bus, all known to the driver")
     }
@@ -137,8 +151,9 @@ struct GPUSection: HealthSection {
         let built = forKernel.filter { $0.state == "installed" }
         let names = nvidia.map(\.summary).joined(separator: "; ")
         return built.isEmpty
-            ? Check("dkms", .warning, "NVIDIA module not installed for the running kernel \(kernel ?? "?"): \(names)",
-                    next: "build it: sudo dkms autoinstall -k \(kernel ?? "$(uname -r)")")
+            ? Check(
+                "dkms", .warning, "NVIDIA module not installed for the running kernel \(kernel ?? "?"): \(names)",
+                next: "build it: sudo dkms autoinstall -k \(kernel ?? "$(uname -r)")")
             : Check("dkms", .ok, names)
     }
 }

@@ -68,9 +68,10 @@ package struct XidTally: Sendable {
         return order.compactMap { key in
             guard let group = groups[key], !(group.first.bareFallenOff && explicit79.contains(group.first.pci)) else { return nil }
             let first = group.first
-            return XidSummary(pci: first.pci, code: first.code, count: group.count, first: first.time, last: group.last.time,
-                              processes: group.processes, meaning: XidCatalog.meaning(code: first.code),
-                              action: XidCatalog.action(code: first.code, message: group.last.message), migInstances: group.instances)
+            return XidSummary(
+                pci: first.pci, code: first.code, count: group.count, first: first.time, last: group.last.time,
+                processes: group.processes, meaning: XidCatalog.meaning(code: first.code),
+                action: XidCatalog.action(code: first.code, message: group.last.message), migInstances: group.instances)
         }
     }
 }
@@ -113,10 +114,15 @@ package enum KernelXids {
         var gpuInstance: Int?
         var computeInstance: Int?
         for word in line[start..<close].split(separator: " ") {
-            if word.hasPrefix("PCI:") { pci = String(word.dropFirst(4)) }
-            else if word.hasPrefix("GPU-I:") { gpuInstance = Int(word.dropFirst(6)) }
-            else if word.hasPrefix("GPU-CI:") { computeInstance = Int(word.dropFirst(7)) }
-            else if pci == nil { pci = String(word) }
+            if word.hasPrefix("PCI:") {
+                pci = String(word.dropFirst(4))
+            } else if word.hasPrefix("GPU-I:") {
+                gpuInstance = Int(word.dropFirst(6))
+            } else if word.hasPrefix("GPU-CI:") {
+                computeInstance = Int(word.dropFirst(7))
+            } else if pci == nil {
+                pci = String(word)
+            }
         }
         var rest = line[line.index(after: close)...].drop { $0 == ":" || $0 == " " }
         let digits = rest.prefix { $0.isNumber }
@@ -129,8 +135,9 @@ package enum KernelXids {
             if value != "<unknown>" { process = value }
             rest = afterField(rest)
         }
-        return XidEvent(pci: normalizePCI(pci), code: code, time: timestamp(line), process: process,
-                        message: String(rest).trimmed(" \t"), gpuInstance: gpuInstance, computeInstance: computeInstance)
+        return XidEvent(
+            pci: normalizePCI(pci), code: code, time: timestamp(line), process: process,
+            message: String(rest).trimmed(" \t"), gpuInstance: gpuInstance, computeInstance: computeInstance)
     }
 
     private static func fallenOffLine(_ line: String) -> XidEvent? {
@@ -141,8 +148,9 @@ package enum KernelXids {
         }
         let cleaned = address.hasPrefix("PCI:") ? address.dropFirst(4) : address
         let pci = cleaned.hasSuffix(":") ? cleaned.dropLast() : cleaned
-        return XidEvent(pci: normalizePCI(String(pci)), code: 79, time: timestamp(line), process: nil,
-                        message: "GPU has fallen off the bus", gpuInstance: nil, computeInstance: nil, bareFallenOff: true)
+        return XidEvent(
+            pci: normalizePCI(String(pci)), code: 79, time: timestamp(line), process: nil,
+            message: "GPU has fallen off the bus", gpuInstance: nil, computeInstance: nil, bareFallenOff: true)
     }
 
     private static func fieldValue(_ text: Substring, _ key: String) -> String {

@@ -14,13 +14,17 @@ package enum NextBootDriver {
         if let module = built.first {
             return Check("next boot", .ok, "\(kernel) has the NVIDIA module from DKMS (\(module.summary))")
         }
-        let prebuilt = modulePackages.filter { $0.isInstalled && $0.name.hasPrefix("linux-modules-nvidia-") && $0.name.hasSuffix("-" + kernel) }
+        let prebuilt = modulePackages.filter {
+            $0.isInstalled && $0.name.hasPrefix("linux-modules-nvidia-") && $0.name.hasSuffix("-" + kernel)
+        }
         if let package = prebuilt.first {
             return Check("next boot", .ok, "\(kernel) has the NVIDIA module from \(package.name)")
         }
-        return Check("next boot", .warning, "the next boot into \(kernel) would come up without the NVIDIA driver "
-                     + "(no DKMS build and no linux-modules-nvidia-*-\(kernel) package)",
-                     next: "before rebooting: sudo dkms autoinstall -k \(kernel)")
+        return Check(
+            "next boot", .warning,
+            "the next boot into \(kernel) would come up without the NVIDIA driver "
+                + "(no DKMS build and no linux-modules-nvidia-*-\(kernel) package)",
+            next: "before rebooting: sudo dkms autoinstall -k \(kernel)")
     }
 }
 

@@ -39,8 +39,9 @@ package struct KernelEvents: Sendable {
             }
             devices[line.kind, default: 0] += 1
             order.append(key)
-            entries[key] = Entry(kind: line.kind, device: line.device, count: 0, first: nil, last: nil, status: .ok,
-                                 cgroups: [], recovered: false)
+            entries[key] = Entry(
+                kind: line.kind, device: line.device, count: 0, first: nil, last: nil, status: .ok,
+                cgroups: [], recovered: false)
         }
         guard var entry = entries[key] else { return }
         if line.recovered {
@@ -52,7 +53,8 @@ package struct KernelEvents: Sendable {
             entry.recovered = false
             if line.status.metricValue > entry.status.metricValue { entry.status = line.status }
         }
-        if let pid = line.pid, let cgroup = cgroupOfPid.removeValue(forKey: pid), !entry.cgroups.contains(cgroup), entry.cgroups.count < 10 {
+        if let pid = line.pid, let cgroup = cgroupOfPid.removeValue(forKey: pid), !entry.cgroups.contains(cgroup), entry.cgroups.count < 10
+        {
             entry.cgroups.append(cgroup)
         }
         entries[key] = entry

@@ -47,7 +47,9 @@ package final class KernelLogScan: Sendable {
         return .read(read.named("dmesg"))
     }
 
-    private static func stream(_ probe: HealthProbe, _ executable: String, _ arguments: [String]) async throws -> (InvocationResult, KernelLogRead) {
+    private static func stream(_ probe: HealthProbe, _ executable: String, _ arguments: [String]) async throws -> (
+        InvocationResult, KernelLogRead
+    ) {
         let reader = Mutex(KernelLogRead())
         let result = try await probe.stream(executable, arguments) { line in reader.withLock { $0.add(line) } }
         return (result, reader.withLock { $0 })

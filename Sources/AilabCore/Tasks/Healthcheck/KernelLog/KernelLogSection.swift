@@ -18,14 +18,17 @@ struct KernelLogSection: HealthSection {
             let containers = try await containerNames(entries.flatMap(\.cgroups).compactMap(ContainerCgroup.id), probe)
             for entry in entries {
                 report.add(Self.check(entry, containers: containers))
-                report.metrics.append(MetricSample("ailab_kernel_events_total", "Kernel log events of this boot, by kind and device.",
-                                                   labels: ["kind": entry.kind.rawValue, "device": entry.device],
-                                                   value: Double(entry.count), isCounter: true))
+                report.metrics.append(
+                    MetricSample(
+                        "ailab_kernel_events_total", "Kernel log events of this boot, by kind and device.",
+                        labels: ["kind": entry.kind.rawValue, "device": entry.device],
+                        value: Double(entry.count), isCounter: true))
             }
             for (kind, count) in read.events.uncounted.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                report.add("\(Self.name(kind)) (more devices)", .warning,
-                           "\(count) more event(s) on devices beyond the first \(KernelEvents.devicesPerKind), counted together",
-                           next: "read them by hand: sudo journalctl -k -b --grep '\(KernelPatterns.all.first { $0.kind == kind }?.grep ?? "")'")
+                report.add(
+                    "\(Self.name(kind)) (more devices)", .warning,
+                    "\(count) more event(s) on devices beyond the first \(KernelEvents.devicesPerKind), counted together",
+                    next: "read them by hand: sudo journalctl -k -b --grep '\(KernelPatterns.all.first { $0.kind == kind }?.grep ?? "")'")
             }
             if entries.isEmpty && read.events.uncounted.isEmpty {
                 report.add("kernel log", .ok, "no complaints this boot (\(read.source), \(read.lines) line(s) matched)")
@@ -56,7 +59,9 @@ struct KernelLogSection: HealthSection {
         let status = KernelEvents.status(entry)
         var detail = "\(entry.count)×"
         if let first = entry.first, let last = entry.last { detail += first == last ? " at \(first)" : ", first \(first), last \(last)" }
-        let names = entry.cgroups.map { cgroup in ContainerCgroup.id(cgroup).map { containers[$0] ?? "container \($0.prefix(12))" } ?? cgroup }
+        let names = entry.cgroups.map { cgroup in
+            ContainerCgroup.id(cgroup).map { containers[$0] ?? "container \($0.prefix(12))" } ?? cgroup
+        }
         if !names.isEmpty { detail += "; in " + names.joined(separator: ", ") }
         if entry.kind == .nfs { detail += entry.recovered ? "; answered again since" : "; not answering since the last one" }
         return Check("\(name(entry.kind)) \(entry.device)", status, detail, next: nextStep(entry, status))
@@ -65,19 +70,27 @@ struct KernelLogSection: HealthSection {
     static func nextStep(_ entry: KernelEvents.Entry, _ status: Status) -> String? {
         let device = entry.device
         switch entry.kind {
-        case .filesystemReadOnly: return "check the disk under \(device) (sudo smartctl -a), repair it unmounted (fsck or xfs_repair), then remount"
+        case .filesystemReadOnly:
+            return "check the disk under \(device) (sudo smartctl -a), repair it unmounted (fsck or xfs_repair), then remount"
         case .ioError: return "check the device and its cabling: sudo smartctl -a /dev/\(device); copy its data off if errors grow"
-        case .nvme: return status == .failed ? "the controller is gone until a reboot or reseat; replace \(device) if it happens again"
-            : "update \(device)'s firmware; if it repeats, try nvme_core.default_ps_max_latency_us=0"
+        case .nvme:
+            return status == .failed
+                ? "the controller is gone until a reboot or reseat; replace \(device) if it happens again"
+                : "update \(device)'s firmware; if it repeats, try nvme_core.default_ps_max_latency_us=0"
         case .oomKill: return "raise the job's or container's memory limit, or find what grew: sudo journalctl -k -b --grep oom"
-        case .hungTask, .softLockup, .rcuStall: return "read the stack trace that follows it: sudo journalctl -k -b | grep -A 20 '\(device)'"
-        case .machineCheck: return status == .failed ? "replace the memory or CPU it names; expect crashes until then"
-            : "watch the counts (rasdaemon: ras-mc-ctl --error-count); replace the DIMM if they grow"
+        case .hungTask, .softLockup, .rcuStall:
+            return "read the stack trace that follows it: sudo journalctl -k -b | grep -A 20 '\(device)'"
+        case .machineCheck:
+            return status == .failed
+                ? "replace the memory or CPU it names; expect crashes until then"
+                : "watch the counts (rasdaemon: ras-mc-ctl --error-count); replace the DIMM if they grow"
         case .nfs: return "check the server and the network path to it: rpcinfo -p \(device)"
         case .aerCorrected: return nil
         case .aerUncorrected: return "reseat or replace the device at \(device) (lspci -vvv -s \(device)); check its slot and riser"
-        case .sxid: return status == .failed ? "drain the host, then reset the NVSwitch and its GPUs or reboot; open a case with NVIDIA if it repeats"
-            : "watch it; repeated non-fatal SXids on one link mean a bad link"
+        case .sxid:
+            return status == .failed
+                ? "drain the host, then reset the NVSwitch and its GPUs or reboot; open a case with NVIDIA if it repeats"
+                : "watch it; repeated non-fatal SXids on one link mean a bad link"
         }
     }
 
@@ -87,9 +100,10 @@ struct KernelLogSection: HealthSection {
         let unique = Array(Set(ids)).sorted()
         let result = try await probe.call("docker", ["inspect", "--format", "{{.Id}} {{.Name}}"] + unique)
         // Exit 1 when some container is gone; the others are still printed.
-        return Dictionary(result.stdout.split(whereSeparator: \.isNewline).compactMap { line in
-            let parts = line.split(separator: " ", maxSplits: 1)
-            return parts.count == 2 ? (String(parts[0]), String(parts[1].drop { $0 == "/" })) : nil
-        }, uniquingKeysWith: { first, _ in first })
+        return Dictionary(
+            result.stdout.split(whereSeparator: \.isNewline).compactMap { line in
+                let parts = line.split(separator: " ", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1].drop { $0 == "/" })) : nil
+            }, uniquingKeysWith: { first, _ in first })
     }
 }

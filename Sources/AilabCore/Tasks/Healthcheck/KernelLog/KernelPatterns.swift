@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the kernel complains about, as healthcheck names it (the `kind` label of the metrics).
@@ -51,13 +51,18 @@ enum KernelPatterns {
     static let ioErrorsFailed = 100
 
     static let all: [KernelPattern] = [
-        KernelPattern(kind: .filesystemReadOnly, anchors: ["Remounting filesystem read-only", "Shutting down filesystem"], grep: "Remounting filesystem read-only|Shutting down filesystem",
-                      source: "fs/ext4/super.c ext4_handle_error; fs/xfs/xfs_fsops.c xfs_do_force_shutdown") { line in
+        KernelPattern(
+            kind: .filesystemReadOnly, anchors: ["Remounting filesystem read-only", "Shutting down filesystem"],
+            grep: "Remounting filesystem read-only|Shutting down filesystem",
+            source: "fs/ext4/super.c ext4_handle_error; fs/xfs/xfs_fsops.c xfs_do_force_shutdown"
+        ) { line in
             guard line.contains("Remounting filesystem read-only") || line.contains("Shutting down filesystem") else { return nil }
             return KernelLine(kind: .filesystemReadOnly, device: word(after: "(", in: line, until: ")") ?? "?", status: .failed)
         },
-        KernelPattern(kind: .ioError, anchors: ["I/O error"], grep: "I/O error, dev |Buffer I/O error on dev",
-                      source: "block/blk-core.c blk_print_req_error; fs/buffer.c buffer_io_error") { line in
+        KernelPattern(
+            kind: .ioError, anchors: ["I/O error"], grep: "I/O error, dev |Buffer I/O error on dev",
+            source: "block/blk-core.c blk_print_req_error; fs/buffer.c buffer_io_error"
+        ) { line in
             if line.contains("I/O error, dev "), let device = word(after: "I/O error, dev ", in: line, until: ",") {
                 return KernelLine(kind: .ioError, device: device, status: .warning)
             }
@@ -65,11 +70,14 @@ enum KernelPatterns {
             let rest = line[range.upperBound...].drop { $0 != " " }.dropFirst()
             return KernelLine(kind: .ioError, device: String(rest.prefix { $0 != "," && $0 != " " }), status: .warning)
         },
-        KernelPattern(kind: .nvme, anchors: ["nvme nvme"], grep: "nvme nvme[0-9]+: ",
-                      source: "drivers/nvme/host/pci.c nvme_timeout, nvme_reset_work, nvme_remove_dead_ctrl") { line in
+        KernelPattern(
+            kind: .nvme, anchors: ["nvme nvme"], grep: "nvme nvme[0-9]+: ",
+            source: "drivers/nvme/host/pci.c nvme_timeout, nvme_reset_work, nvme_remove_dead_ctrl"
+        ) { line in
             guard let device = word(after: "nvme ", in: line, until: ":"), device.hasPrefix("nvme") else { return nil }
             if line.contains("Removing after probe failure") || line.contains("Disabling device after reset failure")
-                || line.contains("Device not ready; aborting reset") {
+                || line.contains("Device not ready; aborting reset")
+            {
                 return KernelLine(kind: .nvme, device: device, status: .failed)
             }
             if line.contains(" timeout, ") || line.contains("controller is down") || line.contains("resetting controller") {
@@ -77,16 +85,19 @@ enum KernelPatterns {
             }
             return nil
         },
-        KernelPattern(kind: .oomKill, anchors: ["Killed process ", "oom-kill:"], grep: "Killed process [0-9]+|oom-kill:",
-                      source: "mm/oom_kill.c __oom_kill_process, dump_oom_summary") { line in
+        KernelPattern(
+            kind: .oomKill, anchors: ["Killed process ", "oom-kill:"], grep: "Killed process [0-9]+|oom-kill:",
+            source: "mm/oom_kill.c __oom_kill_process, dump_oom_summary"
+        ) { line in
             if let range = line.firstRange(of: "oom-kill:") {
                 let fields = line[range.upperBound...].split(separator: ",")
                 func field(_ name: String) -> String? {
                     fields.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
                 }
                 guard let pid = field("pid") else { return nil }
-                return KernelLine(kind: .oomKill, device: field("task") ?? "?", status: .warning, count: 0, pid: pid,
-                                  cgroup: field("task_memcg"))
+                return KernelLine(
+                    kind: .oomKill, device: field("task") ?? "?", status: .warning, count: 0, pid: pid,
+                    cgroup: field("task_memcg"))
             }
             guard let range = line.firstRange(of: "Killed process ") else { return nil }
             let rest = line[range.upperBound...]
@@ -94,25 +105,34 @@ enum KernelPatterns {
             let name = word(after: "(", in: rest, until: ")") ?? "?"
             return pid.isEmpty ? nil : KernelLine(kind: .oomKill, device: name, status: .warning, pid: pid)
         },
-        KernelPattern(kind: .hungTask, anchors: ["blocked for more than"], grep: "blocked for more than [0-9]+ seconds",
-                      source: "kernel/hung_task.c check_hung_task") { line in
+        KernelPattern(
+            kind: .hungTask, anchors: ["blocked for more than"], grep: "blocked for more than [0-9]+ seconds",
+            source: "kernel/hung_task.c check_hung_task"
+        ) { line in
             guard line.contains("blocked for more than"), let task = word(after: "INFO: task ", in: line, until: " ") else { return nil }
             // "kworker/1:2:10762": the name, without the pid after the last colon.
             let name = task.lastIndex(of: ":").map { String(task[..<$0]) } ?? task
             return KernelLine(kind: .hungTask, device: name, status: .warning)
         },
-        KernelPattern(kind: .softLockup, anchors: ["soft lockup - CPU"], grep: "soft lockup - CPU",
-                      source: "kernel/watchdog.c watchdog_timer_fn") { line in
+        KernelPattern(
+            kind: .softLockup, anchors: ["soft lockup - CPU"], grep: "soft lockup - CPU",
+            source: "kernel/watchdog.c watchdog_timer_fn"
+        ) { line in
             guard line.contains("soft lockup - CPU") else { return nil }
             return KernelLine(kind: .softLockup, device: word(after: "soft lockup - ", in: line, until: " ") ?? "CPU", status: .warning)
         },
-        KernelPattern(kind: .rcuStall, anchors: ["detected stall"], grep: "detected stalls? on CPU",
-                      source: "kernel/rcu/tree_stall.h print_other_cpu_stall, print_cpu_stall") { line in
+        KernelPattern(
+            kind: .rcuStall, anchors: ["detected stall"], grep: "detected stalls? on CPU",
+            source: "kernel/rcu/tree_stall.h print_other_cpu_stall, print_cpu_stall"
+        ) { line in
             guard line.contains("detected stall on CPU") || line.contains("detected stalls on CPU") else { return nil }
             return KernelLine(kind: .rcuStall, device: word(after: "INFO: ", in: line, until: " ") ?? "rcu", status: .warning)
         },
-        KernelPattern(kind: .machineCheck, anchors: ["mce: ", "EDAC MC"], grep: #"mce: \[Hardware Error\]: Machine check|mce: Uncorrected|EDAC MC[0-9]+: [0-9]+ (CE|UE) "#,
-                      source: "arch/x86/kernel/cpu/mce/core.c; drivers/edac/edac_mc.c edac_mc_handle_error") { line in
+        KernelPattern(
+            kind: .machineCheck, anchors: ["mce: ", "EDAC MC"],
+            grep: #"mce: \[Hardware Error\]: Machine check|mce: Uncorrected|EDAC MC[0-9]+: [0-9]+ (CE|UE) "#,
+            source: "arch/x86/kernel/cpu/mce/core.c; drivers/edac/edac_mc.c edac_mc_handle_error"
+        ) { line in
             if let range = line.firstRange(of: "EDAC MC") {
                 let controller = "MC" + line[range.upperBound...].prefix { $0.isNumber }
                 guard let colon = line[range.upperBound...].firstIndex(of: ":") else { return nil }
@@ -124,25 +144,33 @@ enum KernelPatterns {
             guard line.contains("Machine check events logged") else { return nil }
             return KernelLine(kind: .machineCheck, device: "mce", status: .warning)
         },
-        KernelPattern(kind: .nfs, anchors: ["nfs: server "], grep: "nfs: server .* (not responding|OK)",
-                      source: "fs/nfs/client.c, net/sunrpc/clnt.c call_timeout, call_decode") { line in
+        KernelPattern(
+            kind: .nfs, anchors: ["nfs: server "], grep: "nfs: server .* (not responding|OK)",
+            source: "fs/nfs/client.c, net/sunrpc/clnt.c call_timeout, call_decode"
+        ) { line in
             guard let server = word(after: "nfs: server ", in: line, until: " ") else { return nil }
             if line.contains(" not responding") { return KernelLine(kind: .nfs, device: server, status: .failed) }
             guard line.hasSuffix(" OK") || line.contains(" OK ") else { return nil }
             return KernelLine(kind: .nfs, device: server, status: .ok, count: 0, recovered: true)
         },
-        KernelPattern(kind: .aerUncorrected, anchors: ["AER: "], grep: "AER: (Multiple )?Uncorrect",
-                      source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info") { line in
+        KernelPattern(
+            kind: .aerUncorrected, anchors: ["AER: "], grep: "AER: (Multiple )?Uncorrect",
+            source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info"
+        ) { line in
             guard line.contains("AER: Uncorrect") || line.contains("AER: Multiple Uncorrect") else { return nil }
             return KernelLine(kind: .aerUncorrected, device: aerDevice(line), status: .failed)
         },
-        KernelPattern(kind: .aerCorrected, anchors: ["AER: "], grep: "AER: (Multiple )?Correct",
-                      source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info") { line in
+        KernelPattern(
+            kind: .aerCorrected, anchors: ["AER: "], grep: "AER: (Multiple )?Correct",
+            source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info"
+        ) { line in
             guard line.contains("AER: Correct") || line.contains("AER: Multiple Correct") else { return nil }
             return KernelLine(kind: .aerCorrected, device: aerDevice(line), status: .ok)
         },
-        KernelPattern(kind: .sxid, anchors: ["SXid ("], grep: #"SXid \("#,
-                      source: "NVIDIA Fabric Manager user guide, \"NVSwitch SXid errors\"") { line in
+        KernelPattern(
+            kind: .sxid, anchors: ["SXid ("], grep: #"SXid \("#,
+            source: "NVIDIA Fabric Manager user guide, \"NVSwitch SXid errors\""
+        ) { line in
             guard let pci = word(after: "SXid (PCI:", in: line, until: ")"), let range = line.firstRange(of: "): ") else { return nil }
             let fields = line[range.upperBound...].split(separator: ",").map { $0.trimmingPrefix(" ") }
             guard let code = fields.first.flatMap({ Int($0) }) else { return nil }
@@ -175,7 +203,9 @@ enum KernelPatterns {
         let end = base + (haystack.count - needle.count + 1)
         while start < end, let found = memchr(start, Int32(head), end - start) {
             let candidate = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
-            let same = needle.withUnsafeBufferPointer { pointer in pointer.baseAddress.map { memcmp(candidate, $0, needle.count) == 0 } ?? false }
+            let same = needle.withUnsafeBufferPointer { pointer in
+                pointer.baseAddress.map { memcmp(candidate, $0, needle.count) == 0 } ?? false
+            }
             if same { return true }
             start = candidate + 1
         }

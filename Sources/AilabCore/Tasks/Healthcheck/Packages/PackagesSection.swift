@@ -18,8 +18,9 @@ struct PackagesSection: HealthSection {
         let interrupted = try InterruptedDpkg.packages(states)
         report.add(InterruptedDpkg.check(interrupted))
         report.set("interruptedPackages", interrupted)
-        report.measure("ailab_dpkg_interrupted", "Whether an interrupted dpkg left packages half-way (1) or not (0).",
-                       interrupted.isEmpty ? 0 : 1)
+        report.measure(
+            "ailab_dpkg_interrupted", "Whether an interrupted dpkg left packages half-way (1) or not (0).",
+            interrupted.isEmpty ? 0 : 1)
         let packages = (try? DpkgQuery.parse(states.stdout)) ?? []
 
         let held = packages.filter { $0.status.hasPrefix("h") }.map(\.name)
@@ -38,17 +39,20 @@ struct PackagesSection: HealthSection {
         var report = Findings()
         let simulation = try await probe.call("apt-get", AptCommands(lockTimeout: 0).simulateDistUpgrade.arguments)
         guard simulation.succeeded else {
-            report.add("upgrades", .warning, "apt-get -s dist-upgrade: \(simulation.message ?? simulation.termination.description)",
-                       next: "run sudo apt-get -s dist-upgrade by hand to see apt's error")
+            report.add(
+                "upgrades", .warning, "apt-get -s dist-upgrade: \(simulation.message ?? simulation.termination.description)",
+                next: "run sudo apt-get -s dist-upgrade by hand to see apt's error")
             return report
         }
         let upgrades = UpgradeSimulation.parse(simulation.stdout).upgrades
         let security = upgrades.filter(\.isSecurity)
         report.set("upgradable", upgrades)
-        report.measure("ailab_packages_upgradable", "Upgrades the package lists offer, security fixes apart.", labels: ["security": "true"],
-                       Double(security.count))
-        report.measure("ailab_packages_upgradable", "Upgrades the package lists offer, security fixes apart.", labels: ["security": "false"],
-                       Double(upgrades.count - security.count))
+        report.measure(
+            "ailab_packages_upgradable", "Upgrades the package lists offer, security fixes apart.", labels: ["security": "true"],
+            Double(security.count))
+        report.measure(
+            "ailab_packages_upgradable", "Upgrades the package lists offer, security fixes apart.", labels: ["security": "false"],
+            Double(upgrades.count - security.count))
         let now = probe.run.now
         let path = SecurityBacklog.path(probe.run.context.environment)
         let backlog = SecurityBacklog.update(pending: security, now: now, saved: try? String(contentsOfFile: path, encoding: .utf8))
@@ -56,8 +60,9 @@ struct PackagesSection: HealthSection {
         if probe.isRoot { try? AtomicFile.write(backlog.text, to: path, mode: 0o600) }
         let detail = "\(upgrades.count) upgrade(s) pending, \(security.count) of them security fixes"
         if let oldest = backlog.oldest(now: now), oldest > SecurityBacklog.patience {
-            report.add("upgrades", .warning, detail + "; the oldest security fix has waited \(HostFacts.duration(oldest))",
-                       next: "sudo ailab upgrade --security (or check why unattended-upgrades did not apply it)")
+            report.add(
+                "upgrades", .warning, detail + "; the oldest security fix has waited \(HostFacts.duration(oldest))",
+                next: "sudo ailab upgrade --security (or check why unattended-upgrades did not apply it)")
         } else {
             report.add("upgrades", .ok, detail)
         }
@@ -98,20 +103,25 @@ struct PackagesSection: HealthSection {
         let outdated = restart.map(\.kernelOutdated) ?? (newest != nil && running != nil && newest != running)
         if let running {
             let known = restart != nil || newest != nil
-            report.add("kernel", outdated ? .warning : .ok, outdated
-                       ? "running \(running), newest installed \(restart?.expectedKernel ?? newest ?? "?")"
-                       : "running \(running)" + (known ? ", the newest installed" : " (no kernel package installed)"),
-                       next: "reboot into it when the host can be drained")
+            report.add(
+                "kernel", outdated ? .warning : .ok,
+                outdated
+                    ? "running \(running), newest installed \(restart?.expectedKernel ?? newest ?? "?")"
+                    : "running \(running)" + (known ? ", the newest installed" : " (no kernel package installed)"),
+                next: "reboot into it when the host can be drained")
         }
         if let restart {
             let waiting = restart.services + restart.containers
-            report.add("outdated code", waiting.isEmpty ? .ok : .warning,
-                       waiting.isEmpty ? "no service or container runs outdated libraries"
-                       : "\(waiting.count) to restart: " + waiting.joined(separator: ", "),
-                       next: "restart them when their users allow: sudo needrestart -r a")
+            report.add(
+                "outdated code", waiting.isEmpty ? .ok : .warning,
+                waiting.isEmpty
+                    ? "no service or container runs outdated libraries"
+                    : "\(waiting.count) to restart: " + waiting.joined(separator: ", "),
+                next: "restart them when their users allow: sudo needrestart -r a")
             report.set("needRestart", restart)
-            report.measure("ailab_services_need_restart", "Services and containers running outdated libraries (needrestart).",
-                           Double(waiting.count))
+            report.measure(
+                "ailab_services_need_restart", "Services and containers running outdated libraries (needrestart).",
+                Double(waiting.count))
         }
         return report
     }
