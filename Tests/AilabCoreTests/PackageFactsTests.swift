@@ -60,6 +60,13 @@ import Testing
         #expect(first.findings.metrics.first { $0.name == "ailab_packages_held" }?.value == 1)
         #expect(host.runner.mutatingCalls.isEmpty && !host.runner.calls.contains { $0.arguments.contains("update") })
 
+        // The host already asks for a reboot: that warning covers the kernel, which becomes a fact.
+        try host.write("/run/reboot-required", "*** System restart required ***\n")
+        let asked = try await host.report(environment: environment).checks(in: "packages")["kernel"]
+        #expect(
+            asked?.status == .ok && asked?.detail.hasSuffix("(the reboot the host section asks for)") == true,
+            "\(String(describing: asked))")
+
         let later = try await host.report(environment: environment, now: HealthyHost.now.addingTimeInterval(8 * 86400))
         let waited = try #require(later.checks(in: "packages")["upgrades"])
         #expect(waited.status == .warning && waited.detail.hasSuffix("the oldest security fix has waited 8d 0h"), "\(waited)")

@@ -31,7 +31,7 @@ struct KernelLogSection: HealthSection {
                     next: "read them by hand: sudo journalctl -k -b --grep '\(KernelPatterns.all.first { $0.kind == kind }?.grep ?? "")'")
             }
             if entries.isEmpty && read.events.uncounted.isEmpty {
-                report.add("kernel log", .ok, "no complaints this boot (\(read.source), \(read.lines) line(s) matched)")
+                report.add("kernel log", .ok, "no complaints this boot (\(read.source), \(read.lines) line(s) read)")
             }
             report.set("kernelEvents", entries)
         }

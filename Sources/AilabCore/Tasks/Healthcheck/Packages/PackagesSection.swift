@@ -103,10 +103,14 @@ struct PackagesSection: HealthSection {
         let outdated = restart.map(\.kernelOutdated) ?? (newest != nil && running != nil && newest != running)
         if let running {
             let known = restart != nil || newest != nil
+            // One cause, one line: where the host already asks for a reboot, the host section's
+            // warning says it, and this is the fact behind it.
+            let asked = probe.files.exists("/run/reboot-required")
             report.add(
-                "kernel", outdated ? .warning : .ok,
+                "kernel", outdated && !asked ? .warning : .ok,
                 outdated
                     ? "running \(running), newest installed \(restart?.expectedKernel ?? newest ?? "?")"
+                        + (asked ? " (the reboot the host section asks for)" : "")
                     : "running \(running)" + (known ? ", the newest installed" : " (no kernel package installed)"),
                 next: "reboot into it when the host can be drained")
         }
