@@ -191,9 +191,7 @@ package struct UpgradeTask: MaintenanceTask {
         var services: [String] = []
         if run.isInstalled("needrestart") {
             let batch = try await run.probe(Invocation("needrestart", ["-b"], timeout: .seconds(120)))
-            services = batch.stdout.split(whereSeparator: \.isNewline).compactMap { line in
-                line.hasPrefix("NEEDRESTART-SVC:") ? line.dropFirst("NEEDRESTART-SVC:".count).trimmed(where: \.isBlank) : nil
-            }
+            services = NeedRestart.parse(batch.stdout).services
             findings.add(
                 "services", services.isEmpty ? .ok : .warning,
                 services.isEmpty ? "no service runs outdated code" : "to restart: " + services.joined(separator: ", "),

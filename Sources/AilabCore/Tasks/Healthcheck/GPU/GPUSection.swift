@@ -24,7 +24,10 @@ struct GPUSection: HealthSection {
         async let xidCall = probe.kernelLog.outcome(probe)
         async let packagesCall = kernelPackages(probe)
         async let dkmsCall = probe.has("dkms") ? probe.call("dkms", ["status"]) : nil
+        async let linksCall = Fabric.linkCheck(probe)
+        async let managerCall = Fabric.managerCheck(probe)
         let (listed, gpus, xids, packages, dkmsResult) = try await (listedCall, queried, xidCall, packagesCall, dkmsCall)
+        let (links, manager) = try await (linksCall, managerCall)
         let dkms = dkmsResult.map { DKMSStatus.parse($0.stdout) }
 
         var known: [String: Int] = [:]
@@ -44,7 +47,7 @@ struct GPUSection: HealthSection {
             }
             report.set("gpus", gpus)
             report.add(countCheck(onBus: onBus, listed: names.count, known: known))
-            if let links = try await Fabric.linkCheck(probe) { report.add(links) }
+            if let links { report.add(links) }
         } else {
             report.add(try driverCheck(listed, probe))
             report.set("gpus", [GPUState]())
@@ -61,8 +64,8 @@ struct GPUSection: HealthSection {
                 nextBoot.status == .ok ? 1 : 0)
         }
         report.add(dkmsCheck(dkms, probe))
-        if let (manager, metric) = try await Fabric.managerCheck(probe) {
-            report.add(manager)
+        if let (check, metric) = manager {
+            report.add(check)
             report.metrics.append(metric)
         }
         return report

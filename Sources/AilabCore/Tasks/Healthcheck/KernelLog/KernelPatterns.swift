@@ -153,20 +153,8 @@ enum KernelPatterns {
             guard line.hasSuffix(" OK") || line.contains(" OK ") else { return nil }
             return KernelLine(kind: .nfs, device: server, status: .ok, count: 0, recovered: true)
         },
-        KernelPattern(
-            kind: .aerUncorrected, anchors: ["AER: "], grep: "AER: (Multiple )?Uncorrect",
-            source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info"
-        ) { line in
-            guard line.contains("AER: Uncorrect") || line.contains("AER: Multiple Uncorrect") else { return nil }
-            return KernelLine(kind: .aerUncorrected, device: aerDevice(line), status: .failed)
-        },
-        KernelPattern(
-            kind: .aerCorrected, anchors: ["AER: "], grep: "AER: (Multiple )?Correct",
-            source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info"
-        ) { line in
-            guard line.contains("AER: Correct") || line.contains("AER: Multiple Correct") else { return nil }
-            return KernelLine(kind: .aerCorrected, device: aerDevice(line), status: .ok)
-        },
+        aer(.aerUncorrected, "Uncorrect", .failed),
+        aer(.aerCorrected, "Correct", .ok),
         KernelPattern(
             kind: .sxid, anchors: ["SXid ("], grep: #"SXid \("#,
             source: "NVIDIA Fabric Manager user guide, \"NVSwitch SXid errors\""
@@ -224,6 +212,17 @@ enum KernelPatterns {
         guard let range = line.firstRange(of: start) else { return nil }
         let value = line[range.upperBound...].prefix { $0 != end }
         return value.isEmpty ? nil : String(value)
+    }
+
+    /// "AER: Corrected …", "AER: Multiple Uncorrected …", "AER: Uncorrectable … message received …".
+    private static func aer(_ kind: KernelEventKind, _ severity: String, _ status: Status) -> KernelPattern {
+        KernelPattern(
+            kind: kind, anchors: ["AER: "], grep: "AER: (Multiple )?\(severity)",
+            source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info"
+        ) { line in
+            guard line.contains("AER: \(severity)") || line.contains("AER: Multiple \(severity)") else { return nil }
+            return KernelLine(kind: kind, device: aerDevice(line), status: status)
+        }
     }
 
     /// The device an AER message is about: "received: 0000:00:1c.5", "received from 0000:80:1b.4",

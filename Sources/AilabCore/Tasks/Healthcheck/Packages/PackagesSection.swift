@@ -28,9 +28,13 @@ struct PackagesSection: HealthSection {
         report.set("heldPackages", held)
         report.measure("ailab_packages_held", "Packages held at their version (apt-mark hold).", Double(held.count))
 
-        if probe.has("apt-get") { report.merge(try await upgrades(probe)) }
+        // apt-get's simulation and needrestart's scan each take seconds on a big host: side by side.
+        async let upgradesCall = probe.has("apt-get") ? upgrades(probe) : Findings()
+        async let outdatedCall = outdatedCode(packages, probe)
+        let (waiting, outdated) = try await (upgradesCall, outdatedCall)
+        report.merge(waiting)
         report.add(unattendedUpgrades(packages, probe))
-        report.merge(try await outdatedCode(packages, probe))
+        report.merge(outdated)
         return report
     }
 
