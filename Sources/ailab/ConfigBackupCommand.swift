@@ -39,12 +39,25 @@ struct ConfigBackupCommand: AsyncParsableCommand {
     @Option(parsing: .unconditionalSingleValue, help: "Another file or folder to archive (repeatable).", transform: OptionValue.path)
     var include: [String] = []
 
+    @Flag(help: "Run a restore drill instead: extract ARCHIVE (default: the newest in the destination) privately and match its manifest.")
+    var verifyRestore = false
+
+    @Argument(help: "With --verify-restore: the archive to drill.", transform: OptionValue.path)
+    var archive: String?
+
     func validate() throws {
         if let dest, !dest.hasPrefix("/") { throw ValidationError("invalid --dest '\(dest)': expected an absolute path") }
+        if let archive, !verifyRestore {
+            throw ValidationError("unexpected argument '\(archive)': an archive is given only with --verify-restore")
+        }
     }
 
     func run() async throws {
         let settings = try config.load()
+        if verifyRestore {
+            let task = RestoreDrillTask(destination: settings.backupDest.overridden(by: dest).value, archive: archive.map(Paths.absolute))
+            return try await output.run(task, in: .live())
+        }
         let task = ConfigBackupTask(
             mode: try safety.mode(), destination: settings.backupDest.overridden(by: dest).value,
             retentionDays: settings.backupRetentionDays.overridden(by: retentionDays).value,

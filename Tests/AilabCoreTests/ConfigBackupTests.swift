@@ -50,6 +50,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: host.path + "/etc", withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: host.path + "/etc/hostname"))
         let runner = FakeRunner(installed: ["tar", "gzip"])
+        runner.hashing()
         let fake = try FakeContext(runner: runner, root: root, answer: answer)
         var context = fake.context
         context.files = HostFiles(root: host.path)
@@ -68,7 +69,7 @@ import Testing
         #expect(report.check("/root/.bashrc")?.status == .absent)
         let tar = try #require(report.findings.plan.map(\.line).first { $0.hasPrefix("tar --create") })
         #expect(tar.contains("--use-compress-program=gzip"))
-        #expect(tar.contains("-- etc"))
+        #expect(tar.contains("--no-recursion --files-from /var/tmp/ailab.XXXXXX/members"))
     }
 
     @Test func failedTarRemovesThePartialFileAndDeletesNothing() async throws {

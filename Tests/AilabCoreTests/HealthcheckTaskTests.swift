@@ -6,6 +6,8 @@ import Testing
 struct HealthyHost {
     let runner = FakeRunner()
     let root: TemporaryDirectory
+    /// `$AILAB_STATE_DIR`, where config-backup records its last restore drill.
+    let state: TemporaryDirectory
     static let now = Date(timeIntervalSince1970: 1_790_000_000)
     static let dropRuleset = """
         table inet filter {
@@ -21,6 +23,8 @@ struct HealthyHost {
 
     init() throws {
         root = try TemporaryDirectory()
+        state = try TemporaryDirectory()
+        try verifiedRestore(hoursAgo: 20)
         try write("/etc/os-release", "PRETTY_NAME=\"Ubuntu 24.04.1 LTS\"\n")
         try write("/proc/sys/kernel/osrelease", "6.8.0-45-generic\n")
         try write("/proc/uptime", "90061.2 100.0\n")
@@ -121,11 +125,19 @@ struct HealthyHost {
         runner.on("smartctl", ["--json", "--scan-open"], stdout: (try? Fixture.text("smartctl/scan-simple-flatcar.json")) ?? "")
     }
 
+    func verifiedRestore(hoursAgo: Double) throws {
+        let time = Self.now.timeIntervalSince1970 - hoursAgo * 3600
+        try Data(
+            #"{"archive":"/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz","members":2140,"time":\#(time)}"#.utf8
+        ).write(to: URL(fileURLWithPath: state.file("restore-verified.json")))
+    }
+
     func report(
         root isRoot: Bool = true, timeout: Duration = .seconds(10), environment: [String: String] = [:],
         expectations: Expectations = Expectations(), now: Date = Self.now
     ) async throws -> Report {
-        let fake = try FakeContext(runner: runner, root: isRoot, environment: environment, now: now)
+        let fake = try FakeContext(
+            runner: runner, root: isRoot, environment: environment.merging(["AILAB_STATE_DIR": state.path]) { old, _ in old }, now: now)
         var context = fake.context
         context.files = HostFiles(root: root.path)
         return try await TaskHarness.run(HealthcheckTask(timeout: timeout, threshold: 85, expectations: expectations), in: context)
@@ -224,6 +236,26 @@ extension Report {
         #expect(none.check("config backup")?.status == .warning)
         #expect(none.check("config backup")?.detail.contains("no ailab-config archive") == true)
         #expect(none.exitStatus == .ok)
+    }
+
+    @Test func aRestoreDrillOlderThan8DaysOrNoneIsAWarning() async throws {
+        let host = try HealthyHost()
+        let recent = try await host.report()
+        #expect(
+            recent.check("restore drill")?.detail
+                == "last verified restore: /srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz, 2140 members, 20h 0m ago")
+        try host.verifiedRestore(hoursAgo: 9 * 24)
+        let old = try await host.report()
+        #expect(old.check("restore drill")?.status == .warning)
+        #expect(old.check("restore drill")?.detail.hasSuffix("older than 8 days") == true)
+        try FileManager.default.removeItem(atPath: host.state.file("restore-verified.json"))
+        let none = try await host.report()
+        #expect(
+            none.check("restore drill")
+                == Check(
+                    "restore drill", .warning, "no restore drill has passed yet", next: "sudo ailab config-backup --verify-restore",
+                    section: "backups"))
+        #expect(try await host.report(root: false).check("restore drill")?.status == .skipped)
     }
 
     @Test func diskNearTheThresholdWarnsAndOverItFails() async throws {

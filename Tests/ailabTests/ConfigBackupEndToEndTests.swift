@@ -28,7 +28,7 @@ import Testing
         var environment = scratch.environment
         if !pigz {
             let stubs = try StubBin()
-            for tool in ["tar", "gzip", "du"] { try stubs.link(tool) }
+            for tool in ["tar", "gzip", "du", "sha256sum"] { try stubs.link(tool) }
             environment["PATH"] = stubs.path
             withExtendedLifetime(stubs) {}
             let outcome = try Ailab.run(
@@ -135,7 +135,7 @@ import Testing
         try process.run()
         var started = false
         for _ in 0..<400 where !started {
-            started = try !Command.run("/usr/bin/pgrep", ["-f", "tar --create --file - .*\(noise.dropFirst())"]).stdout.isEmpty
+            started = try !Command.run("/usr/bin/pgrep", ["-f", "tar --create --file - .*\(scratch.path)/ailab\\."]).stdout.isEmpty
             if !started { usleep(25_000) }
         }
         #expect(started)

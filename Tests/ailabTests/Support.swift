@@ -130,7 +130,11 @@ final class Scratch: @unchecked Sendable {
     }
 
     /// Environment that keeps logs and locks inside this folder.
-    var environment: [String: String?] { ["AILAB_LOG_DIR": path, "AILAB_LOCK_DIR": path, "AILAB_STATE_DIR": path, "NO_COLOR": "1"] }
+    var environment: [String: String?] {
+        [
+            "AILAB_LOG_DIR": path, "AILAB_LOCK_DIR": path, "AILAB_STATE_DIR": path, "TMPDIR": path, "NO_COLOR": "1",
+        ]
+    }
 }
 
 /// A loop-mounted filesystem image made and removed by the test itself.

@@ -47,7 +47,7 @@ package final class Interruption: Sendable {
         }
     }
 
-    /// A file that must not outlive an interrupted run (a half-written archive).
+    /// A file or a private folder that must not outlive an interrupted run (a half-written archive).
     package func registerTemporary(_ path: String) {
         _ = temporaries.withLock { $0.insert(path) }
     }
@@ -57,6 +57,8 @@ package final class Interruption: Sendable {
     }
 
     private func removeTemporaries() {
-        for path in temporaries.withLock({ $0 }) { unlink(path) }
+        for path in temporaries.withLock({ $0 }) where unlink(path) != 0 && errno == EISDIR {
+            ScratchFolder.remove(path)
+        }
     }
 }

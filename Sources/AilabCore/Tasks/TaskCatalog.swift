@@ -46,7 +46,10 @@ package enum TaskCatalog {
         name: "docker-cleanup", kind: .changing, schedule: "Sun *-*-* 04:40:00", requiredTools: [], lists: [])
     package static let configBackup = TaskEntry(
         name: "config-backup", kind: .additive, schedule: "*-*-* 03:30:00",
-        requiredTools: [(command: "tar", package: "tar"), (command: "gzip", package: "gzip")], lists: ["sources", "expired"])
+        requiredTools: [
+            (command: "tar", package: "tar"), (command: "gzip", package: "gzip"), (command: "sha256sum", package: "coreutils"),
+        ],
+        lists: ["sources", "expired"])
     package static let upgrade = TaskEntry(
         name: "upgrade", kind: .changing, schedule: "Tue *-*-* 03:00:00", requiredTools: apt,
         lists: ["upgrades", "installs", "removals", "keptBack", "held", "driverPackages", "gpuProcesses"])

@@ -43,6 +43,15 @@ final class FakeRunner: CommandRunning, @unchecked Sendable {
         }
     }
 
+    /// sha256sum answering for every file it is given, with a digest made of the path's length.
+    func hashing() {
+        on("sha256sum") { invocation in
+            let files = invocation.arguments.drop { $0 != "--" }.dropFirst()
+            let records = files.map { String(repeating: String($0.count % 10), count: 64) + "  " + $0 + "\0" }
+            return InvocationResult(invocation: invocation, termination: .exited(0), stdout: records.joined())
+        }
+    }
+
     func install(_ executables: String...) {
         lock.withLock { installed.formUnion(executables) }
     }
@@ -136,7 +145,9 @@ struct FakeContext {
         self.runner = runner
         confirmation = ScriptedConfirmation(answer: answer)
         folder = try TemporaryDirectory()
-        let env = environment.merging(["AILAB_LOG_DIR": folder.path, "AILAB_LOCK_DIR": folder.path, "AILAB_STATE_DIR": folder.path]) {
+        let env = environment.merging([
+            "AILAB_LOG_DIR": folder.path, "AILAB_LOCK_DIR": folder.path, "AILAB_STATE_DIR": folder.path, "TMPDIR": folder.path,
+        ]) {
             old, _ in old
         }
         context = TaskContext(

@@ -30,7 +30,27 @@ struct BackupSection: HealthSection {
                 + (age > limit ? "; older than \(Int(limit / 3600)) h" : ""),
             next: "see why the timer did not run: systemctl status ailab-config-backup.timer ailab-config-backup.service")
         report.set("newestBackup", NewestBackup(name: newest.name, ageSeconds: Int(max(0, age))))
+        report.checks.append(drillCheck(probe))
         return report
+    }
+
+    /// A drill older than this is a warning: a backup nobody restored is a hope, not a backup.
+    static let drillPatience: TimeInterval = 8 * 86400
+
+    /// The last restore drill that passed (written by config-backup, root's alone).
+    private func drillCheck(_ probe: HealthProbe) -> Check {
+        let next = "sudo ailab config-backup --verify-restore"
+        guard let verified = VerifiedRestore.load(probe.run.context.environment) else {
+            return probe.isRoot
+                ? Check("restore drill", .warning, "no restore drill has passed yet", next: next) : .needsRoot("restore drill")
+        }
+        let age = max(0, probe.run.now.timeIntervalSince1970 - verified.time)
+        let old = age > Self.drillPatience
+        return Check(
+            "restore drill", old ? .warning : .ok,
+            "last verified restore: \(verified.archive), \(verified.members) members, \(HostFacts.duration(age)) ago"
+                + (old ? "; older than 8 days" : ""),
+            next: next)
     }
 }
 

@@ -1,0 +1,134 @@
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One member of a config-backup archive as it stood when the archive was written.
+package struct ManifestEntry: Sendable, Equatable, Codable {
+    package enum Kind: String, Sendable, Codable {
+        case file, folder, link, other
+    }
+
+    /// The member name, relative to `/` (`etc/ssh/sshd_config`).
+    package var path: String
+    package var kind: Kind
+    package var size: Int64
+    /// Permission bits with setuid, setgid and sticky, in octal (`0644`).
+    package var mode: String
+    package var uid: UInt32
+    package var gid: UInt32
+    package var sha256: String?
+    /// A symbolic link's target, as written.
+    package var target: String?
+
+    package init(
+        path: String, kind: Kind, size: Int64 = 0, mode: String, uid: UInt32 = 0, gid: UInt32 = 0, sha256: String? = nil,
+        target: String? = nil
+    ) {
+        self.path = path
+        self.kind = kind
+        self.size = size
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.sha256 = sha256
+        self.target = target
+    }
+
+    /// The entry for what lstat sees at `absolute` (a link is itself, never its target).
+    static func observe(_ absolute: String, as path: String) -> ManifestEntry? {
+        var status = stat()
+        guard lstat(absolute, &status) == 0 else { return nil }
+        let kind: Kind =
+            switch status.st_mode & S_IFMT {
+            case S_IFREG: .file
+            case S_IFDIR: .folder
+            case S_IFLNK: .link
+            default: .other
+            }
+        return ManifestEntry(
+            path: path, kind: kind, size: kind == .file ? Int64(status.st_size) : 0,
+            mode: "0" + String(status.st_mode & 0o7777, radix: 8), uid: status.st_uid, gid: status.st_gid,
+            target: kind == .link ? Self.linkTarget(absolute) : nil)
+    }
+
+    static func linkTarget(_ absolute: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(absolute, &buffer, buffer.count - 1)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// What every config-backup archive carries as its first member: each other member's path, size,
+/// mode, owner and sha256, so that a drill can prove the archive restores what was there.
+package struct ArchiveManifest: Sendable, Equatable, Codable {
+    /// Its place in the archive: a blind `tar -C / -x` puts it where ailab keeps its state.
+    package static let member = "var/lib/ailab/config-backup-manifest.json"
+
+    package var entries: [ManifestEntry]
+
+    package init(entries: [ManifestEntry]) {
+        self.entries = entries
+    }
+
+    package var text: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    package static func parse(_ bytes: Data) throws -> ArchiveManifest {
+        do {
+            return try JSONDecoder().decode(ArchiveManifest.self, from: bytes)
+        } catch {
+            throw AilabError.failed("the archive's manifest \(member) cannot be read: \(error)")
+        }
+    }
+
+    /// The sources' members as tar would archive them with these excludes (anchored, `*` matching
+    /// `/`), parents before children; sockets are left out, as tar leaves them out.
+    static func walk(_ sources: [String], root: String, excludes: [String]) -> [ManifestEntry] {
+        var entries: [ManifestEntry] = []
+        func visit(_ relative: String) {
+            guard !excludes.contains(where: { fnmatch($0, relative, 0) == 0 }),
+                let entry = ManifestEntry.observe(root + "/" + relative, as: relative)
+            else { return }
+            var status = stat()
+            if lstat(root + "/" + relative, &status) == 0, status.st_mode & S_IFMT == S_IFSOCK { return }
+            entries.append(entry)
+            guard entry.kind == .folder else { return }
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + relative)) ?? []).sorted() {
+                visit(relative + "/" + name)
+            }
+        }
+        for source in sources { visit(String(source.drop { $0 == "/" })) }
+        return entries
+    }
+}
+
+/// sha256 of many files at once, with coreutils' `sha256sum --zero` (NUL-ended lines, names unescaped).
+enum FileDigests {
+    static func sha256(_ paths: [String], _ run: TaskRun) async throws -> [String: String] {
+        var digests: [String: String] = [:]
+        for start in stride(from: 0, to: paths.count, by: 512) {
+            let batch = Array(paths[start..<min(start + 512, paths.count)])
+            let result = try await run.probe(Invocation("sha256sum", ["--zero", "--"] + batch, timeout: .seconds(600)))
+            digests.merge(parse(result.stdout)) { _, new in new }
+        }
+        return digests
+    }
+
+    /// `<64 hex>  <path>` records, each ended by NUL; an unreadable file has none.
+    static func parse(_ output: String) -> [String: String] {
+        var digests: [String: String] = [:]
+        for record in output.split(separator: "\0") where record.count > 66 {
+            let hash = record.prefix(64)
+            let rest = record.dropFirst(64)
+            guard hash.allSatisfy(\.isHexDigit), rest.hasPrefix(" ") else { continue }
+            digests[String(rest.dropFirst(2))] = String(hash)
+        }
+        return digests
+    }
+}

@@ -1,0 +1,105 @@
+import FoundationEssentials
+
+/// A restore drill, as borg's `extract --dry-run` and restic's `check --read-data` prove theirs:
+/// the archive is extracted into a private folder and every member compared with the manifest
+/// the archive carries (size, mode, owner, sha256, link target).
+package enum RestoreDrill {
+    package struct Outcome: Sendable {
+        package var members: Int
+        /// Each member that did not come back as recorded, named.
+        package var problems: [String]
+
+        package var passed: Bool { problems.isEmpty }
+    }
+
+    /// tar reading the archive from stdin into `folder`, as root restores: owners, modes, ACLs and
+    /// extended attributes as recorded. tar itself refuses members with `..` and strips a leading `/`.
+    static func extraction(from archive: OpenFile, into folder: String, compressor: String, members: [String] = []) -> Invocation {
+        Invocation(
+            "tar",
+            [
+                "--extract", "--file", "-", "--use-compress-program=\(compressor)", "--directory", folder, "--numeric-owner",
+                "--same-owner", "--preserve-permissions", "--acls", "--xattrs", "--",
+            ] + members,
+            timeout: .seconds(3600), input: archive)
+    }
+
+    package static func run(_ archive: OpenFile, compressor: String, _ run: TaskRun) async throws -> Outcome {
+        let scratch = try ScratchFolder(environment: run.context.environment)
+        let tar = try await run.probe(extraction(from: archive, into: scratch.path, compressor: compressor))
+        var problems: [String] = []
+        guard let bytes = FileManager.default.contents(atPath: scratch.path + "/" + ArchiveManifest.member) else {
+            problems.append("\(ArchiveManifest.member): missing, so nothing can be compared" + failure(tar))
+            return Outcome(members: 0, problems: problems)
+        }
+        let manifest = try ArchiveManifest.parse(bytes)
+        problems += try await compare(manifest, extractedIn: scratch.path, run)
+        if !tar.succeeded { problems.append("tar: " + ConfigBackupTask.cause(of: tar)) }
+        return Outcome(members: manifest.entries.count, problems: problems)
+    }
+
+    /// The first problems, and how many more: enough to act on, short enough for one line.
+    package static func summary(_ problems: [String]) -> String {
+        problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
+    }
+
+    private static func failure(_ tar: InvocationResult) -> String {
+        tar.succeeded ? "" : " (tar: \(ConfigBackupTask.cause(of: tar)))"
+    }
+
+    /// Each member as the manifest records it against what came out of the archive.
+    static func compare(_ manifest: ArchiveManifest, extractedIn folder: String, _ run: TaskRun) async throws -> [String] {
+        let files = manifest.entries.filter { $0.kind == .file }.map { folder + "/" + $0.path }
+        let digests = try await FileDigests.sha256(files, run)
+        return manifest.entries.compactMap { recorded in
+            guard var found = ManifestEntry.observe(folder + "/" + recorded.path, as: recorded.path) else {
+                return "/\(recorded.path): missing from the archive"
+            }
+            found.sha256 = recorded.kind == .file ? digests[folder + "/" + recorded.path] : nil
+            return difference(recorded, found).map { "/\(recorded.path): \($0)" }
+        }
+    }
+
+    /// How `found` differs from `recorded`, in words; nil when it does not.
+    static func difference(_ recorded: ManifestEntry, _ found: ManifestEntry) -> String? {
+        var differences: [String] = []
+        if recorded.kind != found.kind { return "a \(found.kind.rawValue), recorded as a \(recorded.kind.rawValue)" }
+        if recorded.kind == .file && recorded.size != found.size { differences.append("\(found.size) bytes, recorded \(recorded.size)") }
+        if recorded.kind == .file && recorded.sha256 != found.sha256 { differences.append("content differs (sha256)") }
+        if recorded.target != found.target { differences.append("link target \(found.target ?? "?"), recorded \(recorded.target ?? "?")") }
+        if recorded.kind != .link && recorded.mode != found.mode { differences.append("mode \(found.mode), recorded \(recorded.mode)") }
+        if recorded.uid != found.uid || recorded.gid != found.gid {
+            differences.append("owner \(found.uid):\(found.gid), recorded \(recorded.uid):\(recorded.gid)")
+        }
+        return differences.isEmpty ? nil : differences.joined(separator: "; ")
+    }
+}
+
+/// The last restore drill that passed: healthcheck names it, the metrics carry its time.
+/// Kept in `$AILAB_STATE_DIR/restore-verified.json` (default /var/lib/ailab), root's alone.
+package struct VerifiedRestore: Sendable, Codable, Equatable {
+    static let fileName = "restore-verified.json"
+
+    package var archive: String
+    package var members: Int
+    /// Seconds since the epoch.
+    package var time: Double
+
+    static func path(_ environment: [String: String]) -> String {
+        (environment[SecurityBacklog.environmentKey] ?? SecurityBacklog.defaultFolder) + "/" + fileName
+    }
+
+    static func load(_ environment: [String: String]) -> VerifiedRestore? {
+        guard let bytes = FileManager.default.contents(atPath: path(environment)) else { return nil }
+        return try? JSONDecoder().decode(VerifiedRestore.self, from: bytes)
+    }
+
+    func save(_ environment: [String: String]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicFile.write(String(decoding: try encoder.encode(self), as: UTF8.self) + "\n", to: Self.path(environment), mode: 0o600)
+    }
+
+    static let metric = "ailab_backup_restore_verified_timestamp_seconds"
+    static let help = "When a restore drill last extracted a config-backup archive and matched its manifest."
+}
