@@ -17,7 +17,7 @@ struct Ailab: AsyncParsableCommand {
                 name: "Changes (dry run unless --execute)",
                 subcommands: [
                     AptCleanupCommand.self, KernelCleanupCommand.self, DockerCleanupCommand.self, ConfigBackupCommand.self,
-                    UpgradeCommand.self,
+                    RestoreCommand.self, UpgradeCommand.self,
                 ]),
             CommandGroup(name: "Configuration", subcommands: [ConfigCommand.self]),
         ]

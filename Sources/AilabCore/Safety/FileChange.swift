@@ -22,6 +22,8 @@ enum FileChange {
                 throw AilabError.failed("refused to remove \(path): not a regular file")
             }
             try check(unlink(path), "remove \(path)")
+        case .restore(let from, let to):
+            try RestoredFile.install(from: from, to: to)
         }
     }
 

@@ -12,6 +12,9 @@ package enum MutatingAction: Sendable, Equatable {
     /// and loses its temporary one: it appears whole or not at all.
     case publish(from: String, to: String)
     case remove(path: String)
+    /// A member extracted into ailab's private folder, put back at `to` with its owner, mode and
+    /// mtime: written beside the target and renamed over it, never through a link.
+    case restore(from: String, to: String)
 
     /// The command as words, for the JSON plan: a command's argv (secrets in URLs hidden, and
     /// `<` or `>` with the file ailab opens for it), or the file change as a shell would write it.
@@ -24,6 +27,7 @@ package enum MutatingAction: Sendable, Equatable {
         case .createFile(let path, let mode): ["create", "-m", String(mode, radix: 8), path]
         case .publish(let from, let to): ["mv", from, to]
         case .remove(let path): ["rm", path]
+        case .restore(let from, let to): ["restore", from, to]
         }
     }
 
@@ -35,6 +39,7 @@ package enum MutatingAction: Sendable, Equatable {
             "create -m \(String(mode, radix: 8)) \(path) (held open; unnamed until published where the filesystem allows)"
         case .publish(let from, let to): "mv \(from) \(to)"
         case .remove(let path): "rm \(path)"
+        case .restore(let from, let to): "restore \(to) from \(from)"
         }
     }
 }

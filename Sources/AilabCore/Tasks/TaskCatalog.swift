@@ -54,8 +54,15 @@ package enum TaskCatalog {
         name: "upgrade", kind: .changing, schedule: "Tue *-*-* 03:00:00", requiredTools: apt,
         lists: ["upgrades", "installs", "removals", "keptBack", "held", "driverPackages", "gpuProcesses"])
 
+    package static let restore = TaskEntry(
+        name: "restore", kind: .changing, schedule: nil,
+        requiredTools: [
+            (command: "tar", package: "tar"), (command: "gzip", package: "gzip"), (command: "sha256sum", package: "coreutils"),
+            (command: "diff", package: "diffutils"),
+        ], lists: ["paths"])
+
     /// In the order `--help` lists them.
-    package static let all = [healthcheck, diskWatch, vmAudit, aptCleanup, kernelCleanup, dockerCleanup, configBackup, upgrade]
+    package static let all = [healthcheck, diskWatch, vmAudit, aptCleanup, kernelCleanup, dockerCleanup, configBackup, restore, upgrade]
 
     /// The tasks with a systemd unit and timer.
     package static var scheduled: [TaskEntry] { all.filter { $0.schedule != nil } }

@@ -1,0 +1,222 @@
+import FoundationEssentials
+
+/// restore: paths from a config-backup archive (the newest in backup.dest by default) put back.
+/// The dry run says of each path whether it is unchanged, changed (with a diff for text that is
+/// no secret), missing now, or new since the archive (left alone). `--execute` first archives
+/// what it will replace, so that the restore itself can be undone; `--to` extracts into an empty
+/// folder instead.
+package struct RestoreTask: MaintenanceTask {
+    package let name = TaskCatalog.restore.name
+    package let mode: RunMode?
+    package let destination: String
+    package let archive: String?
+    package let paths: [String]
+    package let into: String?
+
+    package init(mode: RunMode, destination: String, archive: String?, paths: [String], into: String?) {
+        self.mode = mode
+        self.destination = destination
+        self.archive = archive
+        self.paths = paths
+        self.into = into
+    }
+
+    package struct RestoredPath: Sendable, Encodable, Equatable {
+        package enum State: String, Sendable, Encodable { case unchanged, changed, missing, new }
+        package var path: String
+        package var state: State
+        package var detail: String
+        package var diff: String?
+    }
+
+    /// Text files up to this size get a unified diff.
+    static let diffLimit: Int64 = 64 * 1024
+
+    package func run(_ run: TaskRun) async throws -> Findings {
+        let files = run.context.files
+        let archivePath = try archive ?? ArchiveFile.newest(in: files.path(destination))
+        let file = try ArchiveFile(archivePath)
+        var findings = Findings()
+        findings.set("archive", archivePath)
+        let listing = try await run.probe(
+            Invocation("tar", ["--list", "--file", "-", "--use-compress-program=gzip"], timeout: .seconds(3600), input: try file.rewound()))
+        guard listing.succeeded else {
+            findings.add(
+                "archive", .failed, "\(archivePath) cannot be read: \(listing.failureSummary)",
+                next: "drill it: sudo ailab config-backup --verify-restore \(archivePath)")
+            return findings
+        }
+        let members = listing.stdout.split(whereSeparator: \.isNewline).map { $0.hasSuffix("/") ? String($0.dropLast()) : String($0) }
+        if let unsafe = members.first(where: { $0.hasPrefix("/") || $0.split(separator: "/").contains("..") }) {
+            findings.add("archive", .failed, "refused: member \(unsafe) leaves the restored tree", next: "do not restore from this archive")
+            return findings
+        }
+        let memberSet = Set(members).subtracting([ArchiveManifest.member])
+        let wanted = paths.map { String($0.drop { $0 == "/" }) }
+        for path in wanted where !memberSet.contains(where: { $0 == path || $0.hasPrefix(path + "/") }) {
+            throw AilabError.usage("invalid path '/\(path)': not in \(archivePath)")
+        }
+        let roots = wanted.isEmpty ? Array(Set(memberSet.map { String($0.prefix { $0 != "/" }) })).sorted() : wanted
+        let extracted = try ScratchFolder(environment: run.context.environment)
+        let tar = try await run.probe(RestoreDrill.extraction(from: try file.rewound(), into: extracted.path, compressor: "gzip", members: wanted))
+        guard tar.succeeded else {
+            findings.add("archive", .failed, "\(archivePath) does not extract: \(ConfigBackupTask.cause(of: tar))")
+            return findings
+        }
+        let entries = ArchiveManifest.walk(roots, root: extracted.path, excludes: []).filter { memberSet.contains($0.path) }
+        if let climbing = entries.first(where: { $0.kind == .link && Self.climbsOut($0) }) {
+            findings.add(
+                "archive", .failed, "refused: the link /\(climbing.path) → \(climbing.target ?? "") points outside the restored tree",
+                next: "do not restore from this archive")
+            return findings
+        }
+        let base = into ?? String(files.path("/").dropLast())
+        var results: [RestoredPath] = []
+        for entry in entries {
+            results.append(try await compare(entry, extracted: extracted.path + "/" + entry.path, target: base + "/" + entry.path, run))
+        }
+        if into == nil {
+            let archived = Set(entries.map(\.path))
+            let now = ArchiveManifest.walk(roots, root: base, excludes: BackupSources.excludes)
+            results += now.filter { !archived.contains($0.path) }.map {
+                RestoredPath(path: "/" + $0.path, state: .new, detail: "new since the archive (left alone)")
+            }
+        }
+        report(results, archivePath, into: &findings)
+        return try await change(results, entries, extracted, run, &findings)
+    }
+
+    /// A relative link whose target climbs above the top of the tree it is restored into.
+    static func climbsOut(_ entry: ManifestEntry) -> Bool {
+        guard let target = entry.target, !target.hasPrefix("/") else { return false }
+        var depth = entry.path.split(separator: "/").count - 1
+        for component in target.split(separator: "/") {
+            if component == ".." { depth -= 1 } else if component != "." { depth += 1 }
+            if depth < 0 { return true }
+        }
+        return false
+    }
+
+    private func compare(_ archived: ManifestEntry, extracted: String, target: String, _ run: TaskRun) async throws -> RestoredPath {
+        let shown = "/" + archived.path
+        guard let now = ManifestEntry.observe(target, as: archived.path) else {
+            return RestoredPath(path: shown, state: .missing, detail: "missing now (would be recreated)")
+        }
+        var differences: [String] = []
+        var diff: String?
+        if now.kind != archived.kind {
+            differences.append(
+                "a \(now.kind.rawValue) now\(now.target.map { " (→ \($0))" } ?? ""), a \(archived.kind.rawValue) in the archive")
+        } else {
+            if archived.kind == .file && !Self.sameContent(extracted, target) {
+                if Secrets.isSecret(shown, modes: [archived.mode, now.mode]) {
+                    differences.append("content differs")
+                } else if archived.size <= Self.diffLimit && now.size <= Self.diffLimit && Self.isText(extracted) && Self.isText(target) {
+                    let result = try await run.probe(
+                        Invocation(
+                            "diff", ["-u", "--label", "\(shown) (now)", "--label", "\(shown) (archive)", "--", target, extracted],
+                            timeout: .seconds(60)))
+                    diff = result.stdout
+                    differences.append("content differs")
+                } else {
+                    differences.append("content differs (binary or over 64 KiB)")
+                }
+            }
+            if archived.target != now.target { differences.append("link target \(now.target ?? "") → \(archived.target ?? "")") }
+            if archived.kind != .link && archived.mode != now.mode { differences.append("mode \(now.mode) → \(archived.mode)") }
+            if archived.uid != now.uid || archived.gid != now.gid {
+                differences.append("owner \(now.uid):\(now.gid) → \(archived.uid):\(archived.gid)")
+            }
+        }
+        return differences.isEmpty
+            ? RestoredPath(path: shown, state: .unchanged, detail: "unchanged")
+            : RestoredPath(path: shown, state: .changed, detail: "changed: " + differences.joined(separator: "; "), diff: diff)
+    }
+
+    static func sameContent(_ first: String, _ second: String) -> Bool {
+        guard let one = FileManager.default.contents(atPath: first), let two = FileManager.default.contents(atPath: second) else { return false }
+        return one == two
+    }
+
+    static func isText(_ path: String) -> Bool {
+        guard let bytes = FileManager.default.contents(atPath: path) else { return false }
+        return !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    private func report(_ results: [RestoredPath], _ archive: String, into findings: inout Findings) {
+        func count(_ state: RestoredPath.State) -> Int { results.filter { $0.state == state }.count }
+        findings.add(
+            "restore", .ok,
+            "from \(archive): \(count(.changed)) changed, \(count(.missing)) missing now, \(count(.unchanged)) unchanged, "
+                + "\(count(.new)) new since the archive (left alone)" + (into.map { "; into \($0)" } ?? ""))
+        findings.notes += results.filter { $0.state != .unchanged }.map { result in
+            "\(result.path): \(result.detail)" + (result.diff.map { "\n" + $0.trimmed() } ?? "")
+        }
+        findings.set("paths", results)
+    }
+
+    /// The plan: with --to, an empty folder and every member; in place, an archive of what will
+    /// be replaced, then each changed or missing path.
+    private func change(
+        _ results: [RestoredPath], _ entries: [ManifestEntry], _ extracted: ScratchFolder, _ run: TaskRun, _ findings: inout Findings
+    ) async throws -> Findings {
+        let files = run.context.files
+        let states = Dictionary(results.map { ($0.path, $0.state) }, uniquingKeysWith: { first, _ in first })
+        var steps: [PlanStep] = []
+        var writer: ArchiveWriter?
+        var makeFolder: PlanStep?
+        if let into {
+            if let existing = try? FileManager.default.contentsOfDirectory(atPath: into), !existing.isEmpty {
+                throw AilabError.usage("invalid --to '\(into)': not empty")
+            }
+            if !FileManager.default.fileExists(atPath: into) {
+                makeFolder = PlanStep(.createDirectory(path: into, mode: 0o700), purpose: "the folder to restore into")
+            }
+            steps = entries.map {
+                PlanStep(.restore(from: extracted.path + "/" + $0.path, to: into + "/" + $0.path), purpose: "extract into \(into)")
+            }
+        } else {
+            let replaced = entries.filter { states["/" + $0.path] == .changed }.map { "/" + $0.path }
+            let restored = entries.filter { [.changed, .missing].contains(states["/" + $0.path]) }
+            steps = restored.map {
+                PlanStep(
+                    .restore(from: extracted.path + "/" + $0.path, to: files.path("/" + $0.path)),
+                    purpose: states["/" + $0.path] == .missing ? "recreate it" : "put back the archived version")
+            }
+            if !replaced.isEmpty {
+                try BackupDestination.check(files.path(destination), shownAs: destination)
+                let folder = Paths.canonical(files.path(destination))
+                if !FileManager.default.fileExists(atPath: folder) {
+                    makeFolder = PlanStep(.createDirectory(path: folder, mode: 0o700), purpose: "create the backup destination")
+                }
+                writer = ArchiveWriter(
+                    name: ArchiveName.make(at: run.now), folder: folder, sources: replaced, root: Paths.canonical(files.path("/")),
+                    excludes: BackupSources.excludes, compressor: "gzip",
+                    scratch: mode?.isDryRun == false ? try ScratchFolder(environment: run.context.environment) : nil)
+            }
+        }
+        let plan = Plan([makeFolder].compactMap { $0 } + (writer?.steps ?? []) + steps + (writer.map { [$0.discard] } ?? []))
+        findings.plan = plan.entries
+        guard let executor = try run.gate.open(plan) else { return findings }
+        if let makeFolder { try executor.apply(makeFolder) }
+        if let writer {
+            guard let written = try await writer.write(executor, run, &findings, check: "pre-restore archive") else { return findings }
+            findings.add(
+                "pre-restore archive", .ok, "\(written.path), \(ByteCount.format(written.bytes))",
+                next: "to undo this restore: sudo ailab restore \(written.path)")
+            findings.set("preRestoreArchive", written.path)
+        }
+        for (index, step) in steps.enumerated() {
+            do {
+                try executor.apply(step)
+            } catch let error as AilabError {
+                findings.add(
+                    "restored", .failed, "\(index) of \(steps.count) path(s) restored, then: \(error.message)",
+                    next: writer.map { "the pre-restore archive \($0.final) holds what was there" })
+                return findings
+            }
+        }
+        findings.add("restored", .ok, "\(steps.count) path(s) restored" + (into.map { " into \($0)" } ?? ""))
+        return findings
+    }
+}
