@@ -22,7 +22,9 @@ struct RestoreCommand: AsyncParsableCommand {
     @Argument(help: "An archive (ending in .tar.gz), then the paths to restore.", transform: OptionValue.path)
     var words: [String] = []
 
-    @Option(name: .customLong("to"), parsing: .unconditional, help: "Extract into this empty folder instead of in place.", transform: OptionValue.path)
+    @Option(
+        name: .customLong("to"), parsing: .unconditional, help: "Extract into this empty folder instead of in place.",
+        transform: OptionValue.path)
     var into: String?
 
     var archive: String? { words.first.flatMap { $0.hasSuffix(".tar.gz") ? Paths.absolute($0) : nil } }

@@ -10,6 +10,15 @@ package enum ArchiveName {
         prefix + Timestamp.format(date, "%Y%m%d-%H%M%S") + suffix
     }
 
+    /// The name for `date`, a second later for each name the folder already holds.
+    package static func unused(in folder: String, at date: Date) -> String {
+        var name = make(at: date)
+        for second in 1..<3600 where FileManager.default.fileExists(atPath: folder + "/" + name) {
+            name = make(at: date.addingTimeInterval(Double(second)))
+        }
+        return name
+    }
+
     package static func matches(_ name: String) -> Bool {
         guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return false }
         let stamp = name.dropFirst(prefix.count).dropLast(suffix.count)

@@ -58,7 +58,8 @@ package struct RestoreTask: MaintenanceTask {
         }
         let roots = wanted.isEmpty ? Array(Set(memberSet.map { String($0.prefix { $0 != "/" }) })).sorted() : wanted
         let extracted = try ScratchFolder(environment: run.context.environment)
-        let tar = try await run.probe(RestoreDrill.extraction(from: try file.rewound(), into: extracted.path, compressor: "gzip", members: wanted))
+        let tar = try await run.probe(
+            RestoreDrill.extraction(from: try file.rewound(), into: extracted.path, compressor: "gzip", members: wanted))
         guard tar.succeeded else {
             findings.add("archive", .failed, "\(archivePath) does not extract: \(ConfigBackupTask.cause(of: tar))")
             return findings
@@ -134,7 +135,9 @@ package struct RestoreTask: MaintenanceTask {
     }
 
     static func sameContent(_ first: String, _ second: String) -> Bool {
-        guard let one = FileManager.default.contents(atPath: first), let two = FileManager.default.contents(atPath: second) else { return false }
+        guard let one = FileManager.default.contents(atPath: first), let two = FileManager.default.contents(atPath: second) else {
+            return false
+        }
         return one == two
     }
 
@@ -190,7 +193,8 @@ package struct RestoreTask: MaintenanceTask {
                     makeFolder = PlanStep(.createDirectory(path: folder, mode: 0o700), purpose: "create the backup destination")
                 }
                 writer = ArchiveWriter(
-                    name: ArchiveName.make(at: run.now), folder: folder, sources: replaced, root: Paths.canonical(files.path("/")),
+                    name: ArchiveName.unused(in: folder, at: run.now), folder: folder, sources: replaced,
+                    root: Paths.canonical(files.path("/")),
                     excludes: BackupSources.excludes, compressor: "gzip",
                     scratch: mode?.isDryRun == false ? try ScratchFolder(environment: run.context.environment) : nil)
             }

@@ -10,9 +10,12 @@ import FoundationEssentials
 /// target (a link someone planted included) is replaced, never followed.
 enum RestoredFile {
     static func install(from source: String, to target: String) throws {
-        guard let slash = target.lastIndex(of: "/"), target.hasPrefix("/") else { throw AilabError.failed("\(target) is not an absolute path") }
+        guard let slash = target.lastIndex(of: "/"), target.hasPrefix("/") else {
+            throw AilabError.failed("\(target) is not an absolute path")
+        }
         let name = String(target[target.index(after: slash)...])
-        let folder = try SafeFolder.open(slash == target.startIndex ? "/" : String(target[..<slash]))
+        // Missing folders above it are made 0755; those the archive holds were restored before it.
+        let folder = try SafeFolder.open(slash == target.startIndex ? "/" : String(target[..<slash]), creating: 0o755)
         defer { close(folder) }
         var status = stat()
         guard lstat(source, &status) == 0 else { throw FileChange.failure("stat \(source)") }
@@ -78,7 +81,9 @@ enum RestoredFile {
         if mkdirat(folder, name, 0o700) != 0 && errno != EEXIST { throw FileChange.failure("mkdir \(target)") }
         let descriptor = openat(folder, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw AilabError.failed("refused to restore the folder \(target): " + (errno == ELOOP || errno == ENOTDIR ? "something else stands there" : String(cString: strerror(errno))))
+            throw AilabError.failed(
+                "refused to restore the folder \(target): "
+                    + (errno == ELOOP || errno == ENOTDIR ? "something else stands there" : String(cString: strerror(errno))))
         }
         defer { close(descriptor) }
         guard fchown(descriptor, status.st_uid, status.st_gid) == 0, fchmod(descriptor, status.st_mode & 0o7777) == 0 else {
