@@ -26,7 +26,7 @@ static int place(int source, int target) {
 }
 
 pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd,
-                  int bound) {
+                  int bound, const char *directory) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return -1;
     pid_t parent = getpid();
@@ -50,6 +50,7 @@ pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int 
             if (getppid() != parent) fail(status, ESRCH);
         }
         if (setpgid(0, 0) != 0) fail(status, errno);
+        if (directory != NULL && chdir(directory) != 0) fail(status, errno);
         /* Descriptors first moved above 2 so that placing one cannot clobber another. */
         int fds[3] = {stdin_fd, stdout_fd, stderr_fd};
         for (int i = 0; i < 3; i++) {

@@ -26,10 +26,38 @@ struct UpgradeCommand: AsyncParsableCommand {
     @Flag(help: "Upgrade only the packages whose candidate comes from a security pocket (*-security, Debian-Security).")
     var security = false
 
+    @Flag(help: "Refuse the upgrade when the old version of a package cannot be secured for the rollback point.")
+    var requireRollback = false
+
+    @Flag(help: "List the rollback points: id, time, packages, size, complete or not.")
+    var history = false
+
+    @Flag(help: "Go back to a rollback point (ID, default: the newest): its recorded versions, marks and holds (dry run unless --execute).")
+    var rollback = false
+
+    @Argument(help: "With --rollback: the rollback point's ID (see --history).")
+    var point: String?
+
+    func validate() throws {
+        if let point, !rollback { throw ValidationError("unexpected argument '\(point)': a rollback point is given only with --rollback") }
+        if history && (rollback || security || requireRollback) {
+            throw ValidationError("--history only lists; it takes no --rollback, --security or --require-rollback")
+        }
+        if rollback && (security || requireRollback) { throw ValidationError("--rollback takes no --security or --require-rollback") }
+    }
+
     func run() async throws {
+        if history { return try await output.run(RollbackHistoryTask(), in: .live()) }
+        if rollback {
+            let task = RollbackTask(
+                mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade, pointID: point)
+            return try await output.run(task, in: .live())
+        }
+        let settings = try config.load()
         let task = UpgradeTask(
             mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade,
-            securityOnly: security)
+            securityOnly: security, requireRollback: requireRollback, keepPoints: settings.upgradeKeepPoints.value,
+            keepBytes: settings.upgradeKeepBytes.value)
         try await output.run(task, in: .live())
     }
 }

@@ -73,6 +73,9 @@ package struct AilabConfig: Sendable, Equatable, Codable {
     package var backupKeepMin = Setting(3)
     package var healthcheckTimeout = Setting(10)
     package var dockerMaxAgeDays = Setting(14)
+    /// Rollback points kept: the newest this many, and no more bytes than keep_bytes.
+    package var upgradeKeepPoints = Setting(5)
+    package var upgradeKeepBytes = Setting(2 << 30)
     package var expect = Expectations()
     /// Where each declared `expect` key came from; a key not declared is a default.
     package var expectSources: [String: ConfigSource] = [:]

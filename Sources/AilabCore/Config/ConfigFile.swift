@@ -24,6 +24,7 @@ package enum ConfigFile {
         ],
         "healthcheck": ["timeout": .integer(Limits.timeout)],
         "docker": ["max_age_days": .integer(Limits.dockerMaxAgeDays)],
+        "upgrade": ["keep_points": .integer(Limits.keepPoints), "keep_bytes": .integer(Limits.keepBytes)],
         "expect": [
             "services": .names, "tcp": .endpoints, "http": .urls, "listening": .listeners, "sysctl": .sysctls,
             "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(Limits.gpus),
@@ -34,6 +35,7 @@ package enum ConfigFile {
     static let environmentSettings: [(section: String, key: String)] = [
         ("disk", "threshold"), ("backup", "dest"), ("backup", "max_age_hours"), ("backup", "retention_days"),
         ("backup", "keep_min"), ("healthcheck", "timeout"), ("docker", "max_age_days"),
+        ("upgrade", "keep_points"), ("upgrade", "keep_bytes"),
     ]
 
     package static func variable(_ section: String, _ key: String) -> String {
@@ -216,6 +218,8 @@ package enum ConfigFile {
         case ("backup", "keep_min", .integer(let n)): config.backupKeepMin = Setting(n, source)
         case ("healthcheck", "timeout", .integer(let n)): config.healthcheckTimeout = Setting(n, source)
         case ("docker", "max_age_days", .integer(let n)): config.dockerMaxAgeDays = Setting(n, source)
+        case ("upgrade", "keep_points", .integer(let n)): config.upgradeKeepPoints = Setting(n, source)
+        case ("upgrade", "keep_bytes", .integer(let n)): config.upgradeKeepBytes = Setting(n, source)
         case ("expect", "services", .names(let names)): config.expect.services = names
         case ("expect", "tcp", .endpoints(let endpoints)): config.expect.tcp = endpoints
         case ("expect", "http", .names(let urls)): config.expect.http = urls

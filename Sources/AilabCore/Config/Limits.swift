@@ -10,6 +10,8 @@ package enum Limits {
     package static let keepMin = 0...10000
     package static let gpus = 1...1024
     package static let dockerMaxAgeDays = 1...3650
+    package static let keepPoints = 1...100
+    package static let keepBytes = 0...(1 << 50)
 }
 
 extension ClosedRange<Int> {

@@ -25,7 +25,7 @@ final class ChildProcess: Sendable {
 
     init(
         path: String, arguments: [String], environment: [String: String], input: OpenFile? = nil,
-        output: OpenFile? = nil, lifetime: Lifetime = .boundToAilab, outputLimit: Int,
+        output: OpenFile? = nil, directory: String? = nil, lifetime: Lifetime = .boundToAilab, outputLimit: Int,
         lines: (@Sendable (Substring) -> Void)? = nil
     ) throws {
         let streams = try lifetime == .boundToAilab ? OutputStreams.pipes() : OutputStreams.unnamedFile()
@@ -39,7 +39,11 @@ final class ChildProcess: Sendable {
         do {
             try DetachedThread.start {
                 let child = withExtendedLifetime((argv, envp)) {
-                    ailab_spawn(path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2, bound)
+                    if let directory {
+                        return ailab_spawn(
+                            path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2, bound, directory)
+                    }
+                    return ailab_spawn(path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2, bound, nil)
                 }
                 record.started(pid: child, code: errno)
                 var reader = PipeReader(descriptors: streams.readEnds, limit: outputLimit, lines: lines.map { LineSplitter($0) })

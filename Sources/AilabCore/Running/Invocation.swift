@@ -30,6 +30,8 @@ package struct Invocation: Sendable, Equatable, CustomStringConvertible {
     /// A file ailab opened itself, written as the command's stdout (otherwise a pipe ailab reads).
     package var output: OpenFile?
     package var lifetime: Lifetime
+    /// The working directory, for tools that write into it (`apt-get download`); nil: ailab's own.
+    package var directory: String?
 
     package init(
         _ executable: String,
@@ -39,7 +41,8 @@ package struct Invocation: Sendable, Equatable, CustomStringConvertible {
         effect: Effect = .readOnly,
         input: OpenFile? = nil,
         output: OpenFile? = nil,
-        lifetime: Lifetime = .boundToAilab
+        lifetime: Lifetime = .boundToAilab,
+        directory: String? = nil
     ) {
         self.executable = executable
         self.arguments = arguments
@@ -49,13 +52,14 @@ package struct Invocation: Sendable, Equatable, CustomStringConvertible {
         self.input = input
         self.output = output
         self.lifetime = lifetime
+        self.directory = directory
     }
 
     /// The command line as an operator would type it, for plans and logs, with secrets in URLs hidden.
     package var commandLine: String {
         ([executable] + arguments.map { $0.contains("://") ? Redaction.url($0) : $0 }).map(Invocation.quoted).joined(separator: " ")
             + (input.map { " < " + Invocation.quoted($0.path) } ?? "")
-            + (output.map { " > " + Invocation.quoted($0.path) } ?? "")
+            + (output.map { " > " + Invocation.quoted($0.path) } ?? "") + (directory.map { "  (in " + Invocation.quoted($0) + ")" } ?? "")
     }
 
     package var description: String { commandLine }

@@ -53,7 +53,7 @@ package struct ProcessRunner: CommandRunning {
             do {
                 return try ChildProcess(
                     path: path, arguments: invocation.arguments, environment: environment,
-                    input: invocation.input, output: invocation.output, lifetime: invocation.lifetime,
+                    input: invocation.input, output: invocation.output, directory: invocation.directory, lifetime: invocation.lifetime,
                     outputLimit: outputLimit, lines: lines)
             } catch {
                 throw RunnerError.launchFailed(invocation.executable, "\(error)")

@@ -7,8 +7,9 @@
 /// mask, every signal at its default, `stdin_fd`, `stdout_fd` and `stderr_fd` as descriptors 0 to 2 (-1 for
 /// /dev/null), and no other descriptor. Returns the pid, or -1 with errno set (also when exec
 /// itself failed). With `bound` it also gets PR_SET_PDEATHSIG(SIGTERM), so that it dies with the
-/// thread that started it; a package change is started unbound and outlives ailab.
+/// thread that started it; a package change is started unbound and outlives ailab. A non-NULL
+/// `directory` is its working directory.
 pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd,
-                  int bound);
+                  int bound, const char *directory);
 
 #endif

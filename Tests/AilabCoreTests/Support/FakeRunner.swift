@@ -52,6 +52,21 @@ final class FakeRunner: CommandRunning, @unchecked Sendable {
         }
     }
 
+    /// tar and sha256sum as an archive writer meets them: tar creates (nothing), lists (nothing)
+    /// and extracts an empty manifest, so that a drill passes with no members.
+    func archiving() {
+        hashing()
+        on("tar") { invocation in
+            if invocation.arguments.first == "--extract", let index = invocation.arguments.firstIndex(of: "--directory") {
+                let manifest = invocation.arguments[index + 1] + "/" + ArchiveManifest.member
+                try? FileManager.default.createDirectory(
+                    atPath: (manifest as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                FileManager.default.createFile(atPath: manifest, contents: Data(#"{"entries":[]}"#.utf8))
+            }
+            return InvocationResult(invocation: invocation, termination: .exited(0))
+        }
+    }
+
     func install(_ executables: String...) {
         lock.withLock { installed.formUnion(executables) }
     }

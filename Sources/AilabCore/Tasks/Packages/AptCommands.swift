@@ -50,6 +50,24 @@ package struct AptCommands: Sendable {
         ["install", "--only-upgrade"] + changes.map { "\($0.name)=\($0.to)" }
     }
 
+    /// The rollback: the point's .debs installed as they are (downgrades allowed), the packages the
+    /// upgrade brought in removed (`name-`), apt resolving what else they need.
+    package func rollback(debs: [String], removals: [String]) -> PlanStep {
+        change(
+            Self.keepConfiguration + ["--allow-downgrades", "install", "--"] + debs + removals.map { $0 + "-" },
+            "install the \(debs.count) recorded version(s) and remove the \(removals.count) package(s) the upgrade brought in",
+            .runsToCompletion)
+    }
+
+    package func simulateRollback(debs: [String], removals: [String]) -> Invocation {
+        Invocation("apt-get", ["-s", "--allow-downgrades", "install", "--"] + debs + removals.map { $0 + "-" }, timeout: .seconds(300))
+    }
+
+    /// `apt-mark auto|manual|hold|unhold -- names`, as the point recorded them.
+    package func mark(_ how: String, _ names: [String]) -> PlanStep {
+        PlanStep.run(Invocation("apt-mark", [how, "--"] + names, timeout: .seconds(300)), purpose: "as recorded: \(how)")
+    }
+
     static let keepConfiguration = ["-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
 
     package var update: PlanStep {
