@@ -30,11 +30,23 @@ package struct RollbackRecorder: Sendable {
             Invocation("dpkg-query", ["-W", "-f", "${Package}\t${Architecture}\n", "--"] + names, timeout: .seconds(60)))
         async let autoCall = run.probe(Invocation("apt-mark", ["showauto"], timeout: .seconds(60)))
         async let policyCall = run.probe(Invocation("apt-cache", ["policy", "--"] + names, timeout: .seconds(120)))
-        let (arches, auto, policy) = try await (archesCall, autoCall, policyCall)
+        // A new package is not installed yet: its candidate's record names its architecture.
+        let newNames = simulation.installs.map(\.name)
+        async let candidatesCall =
+            newNames.isEmpty
+            ? nil : run.probe(Invocation("apt-cache", ["show", "--no-all-versions", "--"] + newNames, timeout: .seconds(120)))
+        let (arches, auto, policy, candidates) = try await (archesCall, autoCall, policyCall, candidatesCall)
         var architecture: [String: String] = [:]
         for line in arches.stdout.split(whereSeparator: \.isNewline) {
             let fields = line.split(separator: "\t")
             if fields.count == 2 { architecture[String(fields[0])] = String(fields[1]) }
+        }
+        var record: String?
+        for line in (candidates?.stdout ?? "").split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("Package: ") { record = String(line.dropFirst(9)) }
+            if line.hasPrefix("Architecture: "), let name = record, architecture[name] == nil {
+                architecture[name] = String(line.dropFirst(14))
+            }
         }
         let autoNames = Set(auto.stdout.split(whereSeparator: \.isNewline).map(String.init))
         let downloadable = AptPolicy.downloadable(policy.stdout)

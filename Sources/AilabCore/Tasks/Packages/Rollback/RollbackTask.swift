@@ -71,7 +71,9 @@ package struct RollbackTask: MaintenanceTask {
                     : "drain the host, then run again with --allow-driver-upgrade and reboot afterwards")
         }
         let debs = back.compactMap { $0.deb.map { folder + "/debs/" + $0 } }
-        var plan: [(name: String, step: PlanStep)] = []
+        let marks = try await marks(point, run, commands)
+        // A hold the point did not record would stop apt from changing the package: lifted first.
+        var plan = marks.filter { $0.name == "apt-mark unhold" }
         if !debs.isEmpty || !removals.isEmpty {
             let simulation = try await run.probe(commands.simulateRollback(debs: debs, removals: removals.map(\.name)))
             guard simulation.succeeded else {
@@ -81,7 +83,7 @@ package struct RollbackTask: MaintenanceTask {
             findings.add(UpgradeGuards.protectedCheck(UpgradeSimulation.parse(simulation.stdout)))
             plan.append(("rollback", commands.rollback(debs: debs, removals: removals.map(\.name))))
         }
-        plan += try await marks(point, run, commands)
+        plan += marks.filter { $0.name != "apt-mark unhold" }
         findings.notes += [
             "Going back:\n"
                 + (back.isEmpty
