@@ -217,9 +217,8 @@ import Testing
         try debian.check(
             "rm /etc/apt/sources.list.d/local.list && rm -rf /srv/repo && apt-get update -qq && apt-get clean && "
                 + "apt-mark manual ailab-leaf && apt-mark hold ailab-suid")
-        #expect(
-            try debian.check("apt-cache madison ailab-suid ailab-leaf")
-                == " ailab-suid |        2.0 | file:/srv/repo2 ./ Packages\n ailab-leaf |        2.0 | file:/srv/repo2 ./ Packages\n")
+        let offered = try debian.check("apt-cache madison ailab-suid ailab-leaf")
+        #expect(!offered.contains(" 1.0 |") && offered.contains(" 2.0 |"), "\(offered)")
 
         let history = try debian.sh("ailab upgrade --history")
         #expect(history.stdout.contains("\(point)"), "\(history.stdout)")
