@@ -59,6 +59,7 @@ import Testing
             "df", ["-P", "-B1", "/boot"],
             stdout: "Filesystem 1-blocks Used Available Capacity Mounted on\n/dev/nvme0n1p1 2000000000 1 \(bootFreeBytes) 1% /boot\n")
         runner.on("apt-config", ["shell", "LISTS", "Dir::State::lists/d"], stdout: "LISTS='/var/lib/apt/lists/'\n")
+        runner.on("apt-config", ["shell", "CACHE", "Dir::Cache::archives/d"], stdout: "CACHE='/var/cache/apt/archives/'\n")
         runner.on("dpkg-query", AptCommands.packageStates.arguments, stdout: "libfoo1\t1.0\tii \nlibold\t1.0\trc \n")
         runner.on("apt-mark", ["showauto"], stdout: "")
         runner.on("apt-cache", stdout: "")

@@ -3,9 +3,9 @@ import FoundationEssentials
 /// How old apt's package lists are: the newest file in `Dir::State::lists`.
 enum PackageLists {
     /// `apt-config shell LISTS Dir::State::lists/d` prints `LISTS='/var/lib/apt/lists/'`.
-    static func folder(_ output: String) -> String? {
-        guard let line = output.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("LISTS=") }) else { return nil }
-        let value = line.dropFirst("LISTS=".count).trimmed { $0 == "'" }
+    static func folder(_ output: String, variable: String = "LISTS") -> String? {
+        guard let line = output.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix(variable + "=") }) else { return nil }
+        let value = line.dropFirst(variable.count + 1).trimmed { $0 == "'" }
         return value.isEmpty ? nil : String(value)
     }
 

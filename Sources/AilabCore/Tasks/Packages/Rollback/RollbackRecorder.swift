@@ -51,7 +51,9 @@ package struct RollbackRecorder: Sendable {
         let autoNames = Set(auto.stdout.split(whereSeparator: \.isNewline).map(String.init))
         let downloadable = AptPolicy.downloadable(policy.stdout)
         let repack = run.isInstalled("dpkg-repack")
-        let cache = files.path("/var/cache/apt/archives")
+        let answer = run.isInstalled("apt-config") ? try await run.probe(AptCommands(lockTimeout: 0).cacheFolder) : nil
+        let configured = answer.flatMap { $0.succeeded ? PackageLists.folder($0.stdout, variable: "CACHE") : nil }
+        let cache = files.path("/" + (configured ?? "var/cache/apt/archives").trimmed { $0 == "/" })
         let packages = changing.map { name, old, new in
             let arch = architecture[name] ?? "?"
             var package = RollbackPoint.Package(
