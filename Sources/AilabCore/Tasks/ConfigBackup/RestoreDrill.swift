@@ -27,24 +27,19 @@ package enum RestoreDrill {
     package static func run(_ archive: OpenFile, compressor: String, _ run: TaskRun) async throws -> Outcome {
         let scratch = try ScratchFolder(environment: run.context.environment)
         let tar = try await run.probe(extraction(from: archive, into: scratch.path, compressor: compressor))
-        var problems: [String] = []
+        var problems = tar.succeeded ? [] : ["tar: " + ConfigBackupTask.cause(of: tar)]
         guard let bytes = FileManager.default.contents(atPath: scratch.path + "/" + ArchiveManifest.member) else {
-            problems.append("\(ArchiveManifest.member): missing, so nothing can be compared" + failure(tar))
+            problems.append("\(ArchiveManifest.member): missing, so nothing can be compared")
             return Outcome(members: 0, problems: problems)
         }
         let manifest = try ArchiveManifest.parse(bytes)
         problems += try await compare(manifest, extractedIn: scratch.path, run)
-        if !tar.succeeded { problems.append("tar: " + ConfigBackupTask.cause(of: tar)) }
         return Outcome(members: manifest.entries.count, problems: problems)
     }
 
     /// The first problems, and how many more: enough to act on, short enough for one line.
     package static func summary(_ problems: [String]) -> String {
         problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
-    }
-
-    private static func failure(_ tar: InvocationResult) -> String {
-        tar.succeeded ? "" : " (tar: \(ConfigBackupTask.cause(of: tar)))"
     }
 
     /// Each member as the manifest records it against what came out of the archive.
