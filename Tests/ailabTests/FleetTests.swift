@@ -123,7 +123,7 @@ enum ReadmeBlock {
 
 /// The README's playbook run by real Ansible over six hosts on this machine, each with its own
 /// package database, folders and tools; the host of the second batch turns unhealthy after its
-/// upgrade, and the rollout stops there.
+/// upgrade, its packages go back to the rollback point, and the rollout stops there.
 @Suite(.timeLimit(.minutes(10))) struct RolloutPlaybookTests {
     struct Host {
         let name: String
@@ -137,10 +137,21 @@ enum ReadmeBlock {
         try apt.serve([.init(name: "libfoo1", version: "1.1")])
         // Published after the host's last apt-get update: its lists are stale when the rollout starts.
         try apt.serve([.init(name: "libfoo1", version: "1.2")], as: "newer", update: false)
+        try apt.recordUnpackedVersions()
+        // The installed 1.0 is in no repository, only in apt's cache: the rollback point keeps it from there.
+        try DebRepository(folder: apt.scratch.file("cache/archives"), build: apt.scratch.file("build")).add(
+            .init(name: "libfoo1", version: "1.0"))
         let stubs = try StubBin()
-        for tool in ["apt-get", "apt-mark", "dpkg-query", "uname"] { try stubs.link(tool) }
+        for tool in [
+            "apt-get", "apt-mark", "apt-cache", "apt-config", "dpkg", "dpkg-query", "dpkg-deb", "uname", "tar", "gzip", "sha256sum",
+            "cp", "rm",
+        ] {
+            try stubs.link(tool)
+        }
         let folder = try Scratch()
-        try FileManager.default.createDirectory(atPath: folder.file("metrics"), withIntermediateDirectories: true)
+        for sub in ["metrics", "state", "tmp"] {
+            try FileManager.default.createDirectory(atPath: folder.file(sub), withIntermediateDirectories: true)
+        }
         try folder.write("backups/ailab-config-20260101-033000.tar.gz", "archive")
         if failsAfterUpgrade {
             // Once the cleanups have run, the root filesystem reads as 99% full.
@@ -165,7 +176,7 @@ enum ReadmeBlock {
             "APT_CONFIG": host.apt.scratch.file("apt.conf"), "DPKG_ADMINDIR": host.apt.admin, "SOURCE_DATE_EPOCH": "0",
             "AILAB_LOG_DIR": host.folder.path, "AILAB_LOCK_DIR": host.folder.path, "AILAB_TEXTFILE_DIR": host.folder.file("metrics"),
             "AILAB_BACKUP_DEST": host.folder.file("backups"), "AILAB_DISK_THRESHOLD": "95", "PATH": host.stubs.path, "NO_COLOR": "1",
-            "AILAB_CONFIG": host.folder.file("none.yaml"),
+            "AILAB_CONFIG": host.folder.file("none.yaml"), "AILAB_STATE_DIR": host.folder.file("state"), "TMPDIR": host.folder.file("tmp"),
         ]
     }
 
@@ -221,6 +232,17 @@ enum ReadmeBlock {
         let metrics = try FileManager.default.contentsOfDirectory(atPath: first.folder.file("metrics")).sorted()
         #expect(metrics == ["ailab-apt-cleanup.prom", "ailab-healthcheck.prom", "ailab-kernel-cleanup.prom", "ailab-upgrade.prom"])
         #expect(output.contains("fatal: [h2]"))
+        let second = hosts[1]
+        let points = try FileManager.default.contentsOfDirectory(atPath: second.folder.file("state/rollback"))
+        #expect(points.count == 1, "\(points)")
+        let calls = try String(contentsOfFile: second.apt.dpkgCalls, encoding: .utf8)
+        #expect(
+            calls.contains("libfoo1_1.2_amd64.deb") && calls.contains("rollback/\(points.first ?? "")/debs/libfoo1_1.0_amd64.deb"),
+            "\(calls)")
+        #expect(try Command.check("dpkg-query", ["--admindir=\(second.apt.admin)", "-W", "-f=${Version}", "libfoo1"]) == "1.0")
+        let rollback = output.components(separatedBy: "TASK [Roll the packages back").dropFirst().first ?? ""
+        #expect(rollback.split(separator: "\n").dropFirst().first == "changed: [h2]", "\(rollback.prefix(3000))")
+        #expect(output.contains("fatal: [h2]: FAILED! => {\"changed\": false, \"msg\": \"Health after"), "\(output.suffix(3000))")
         #expect(
             try String(contentsOfFile: hosts[1].folder.file("metrics/ailab-healthcheck.prom"), encoding: .utf8)
                 .contains("ailab_exit_code{task=\"healthcheck\"} 1"))

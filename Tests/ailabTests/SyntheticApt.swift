@@ -59,6 +59,9 @@ final class SyntheticApt: @unchecked Sendable {
             APT::VersionedKernelPackages { "linux-.*"; ".*-modules"; ".*-kernel"; };
 
             """)
+        for package in packages {
+            for file in ["list", "md5sums"] { try scratch.write("admin/info/\(package.name).\(file)", "") }
+        }
         try scratch.write("dpkg-stub", "#!/bin/sh\necho \"$*\" >> \"\(dpkgCalls)\"\n", mode: 0o755)
         try scratch.write(
             "admin/status",
@@ -80,6 +83,29 @@ final class SyntheticApt: @unchecked Sendable {
             packages.filter(\.auto).map {
                 "Package: \($0.name)\nArchitecture: amd64\nAuto-Installed: 1\n"
             }.joined(separator: "\n"))
+    }
+
+    /// From now on the dpkg stub also sets each unpacked package's version in the status file, read
+    /// from the .deb's name (`name_version_arch.deb`), so dpkg-query sees what apt installed.
+    func recordUnpackedVersions() throws {
+        try scratch.write(
+            "dpkg-stub",
+            """
+            #!/bin/sh
+            echo "$*" >> "\(dpkgCalls)"
+            for argument in "$@"; do
+              case "$argument" in *.deb) ;; *) continue ;; esac
+              file=${argument##*/}; rest=${file#*_}
+              name=${file%%_*}; version=$(printf '%s' "${rest%%_*}" | sed 's/%3a/:/')
+              touch "\(admin)/info/$name.list" "\(admin)/info/$name.md5sums"
+              awk -v name="$name" -v version="$version" '
+                $0 == "Package: " name { mine = 1 }
+                $0 == "" { mine = 0 }
+                mine && /^Version: / { $0 = "Version: " version }
+                { print }' "\(admin)/status" > "\(admin)/status.new" && mv "\(admin)/status.new" "\(admin)/status"
+            done
+
+            """, mode: 0o755)
     }
 
     /// Environment for ailab: this database, this folder for logs and locks, uname ignored by APT.

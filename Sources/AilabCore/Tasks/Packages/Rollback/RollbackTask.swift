@@ -71,7 +71,7 @@ package struct RollbackTask: MaintenanceTask {
                     : "drain the host, then run again with --allow-driver-upgrade and reboot afterwards")
         }
         let debs = back.compactMap { $0.deb.map { folder + "/debs/" + $0 } }
-        let marks = try await marks(point, run, commands)
+        let marks = try await marks(point, reinstalled: Set(back.map(\.name)), run, commands)
         // A hold the point did not record would stop apt from changing the package: lifted first.
         var plan = marks.filter { $0.name == "apt-mark unhold" }
         if !debs.isEmpty || !removals.isEmpty {
@@ -110,8 +110,11 @@ package struct RollbackTask: MaintenanceTask {
         return findings
     }
 
-    /// The apt-mark steps that bring the recorded packages' marks and holds back.
-    private func marks(_ point: RollbackPoint, _ run: TaskRun, _ commands: AptCommands) async throws -> [(name: String, step: PlanStep)] {
+    /// The apt-mark steps that bring the recorded packages' marks and holds back. A package apt
+    /// installs by its file name becomes manual, so each one going back gets its recorded mark again.
+    private func marks(_ point: RollbackPoint, reinstalled: Set<String>, _ run: TaskRun, _ commands: AptCommands) async throws
+        -> [(name: String, step: PlanStep)]
+    {
         async let autoCall = run.probe(Invocation("apt-mark", ["showauto"], timeout: .seconds(60)))
         async let heldCall = run.probe(Invocation("apt-mark", ["showhold"], timeout: .seconds(60)))
         let (auto, held) = try await (autoCall, heldCall)
@@ -119,7 +122,7 @@ package struct RollbackTask: MaintenanceTask {
         let heldNow = Set(held.stdout.split(whereSeparator: \.isNewline).map(String.init))
         let recorded = point.packages.filter { $0.old != nil }
         let wanted: [(String, [String])] = [
-            ("auto", recorded.filter { $0.auto && !autoNow.contains($0.name) }.map(\.name)),
+            ("auto", recorded.filter { $0.auto && (!autoNow.contains($0.name) || reinstalled.contains($0.name)) }.map(\.name)),
             ("manual", recorded.filter { !$0.auto && autoNow.contains($0.name) }.map(\.name)),
             ("hold", recorded.filter { $0.held && !heldNow.contains($0.name) }.map(\.name)),
             ("unhold", recorded.filter { !$0.held && heldNow.contains($0.name) }.map(\.name)),
