@@ -58,7 +58,8 @@ enum Repository {
         for task in TaskCatalog.scheduled.map(\.name) where task != TaskCatalog.healthcheck.name {
             let service = "ailab-\(task).service"
             #expect(try value("Type", in: service) == ["oneshot"])
-            let safety = task == "disk-watch" ? "" : " --execute --non-interactive"
+            let safety =
+                ["disk-watch": "", "upgrade": " --execute --non-interactive --require-rollback"][task] ?? " --execute --non-interactive"
             #expect(try value("ExecStart", in: service) == ["/usr/local/sbin/ailab \(task)\(safety)"])
             #expect(try value("NoNewPrivileges", in: service) == ["yes"])
             #expect(try value("PrivateTmp", in: service) == ["yes"])
