@@ -72,7 +72,8 @@ import Testing
 
     /// A point with a driver and a new kernel: the running kernel stays, the driver needs the flag.
     func rollback(allowDriver: Bool, running: String = "6.8.0-51-generic") async throws -> (Report, FakeRunner) {
-        let fake = try FakeContext(runner: FakeRunner(installed: ["apt-get", "dpkg-query", "apt-mark", "uname", "dpkg"]))
+        let fake = try FakeContext(
+            runner: FakeRunner(installed: Set(["apt-mark", "uname", "dpkg"] + TaskCatalog.upgrade.requiredTools.map(\.command))))
         let runner = fake.runner
         let store = fake.folder.path + "/rollback/20260921-030000"
         try FileManager.default.createDirectory(atPath: store + "/debs", withIntermediateDirectories: true)
@@ -119,7 +120,7 @@ import Testing
     }
 
     @Test func anUnknownPointIsAUsageErrorNamingIt() async throws {
-        let fake = try FakeContext(runner: FakeRunner(installed: ["apt-get", "dpkg-query"]))
+        let fake = try FakeContext(runner: FakeRunner(installed: Set(TaskCatalog.upgrade.requiredTools.map(\.command))))
         await #expect(
             throws: AilabError.usage("invalid rollback point '2020': not in \(fake.folder.path)/rollback (see ailab upgrade --history)")
         ) {

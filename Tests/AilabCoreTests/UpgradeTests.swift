@@ -49,7 +49,7 @@ import Testing
     static let newKernel = "Inst linux-image-6.8.0-51-generic (6.8.0-51.52 Ubuntu:24.04/noble-updates [amd64])\n"
 
     func runner(simulation: String, bootFreeBytes: Int64 = 900_000_000) -> FakeRunner {
-        let runner = FakeRunner(installed: ["apt-get", "dpkg-query", "apt-mark", "uname", "df"])
+        let runner = FakeRunner(installed: Set(["apt-mark", "uname", "df"] + TaskCatalog.upgrade.requiredTools.map(\.command)))
         // Any other query (the rollback point's architectures) knows no package.
         runner.on("dpkg-query", stdout: "")
         runner.on("apt-get", ["-s", "dist-upgrade"], stdout: simulation)

@@ -1,3 +1,4 @@
+import AilabCore
 import Foundation
 import Testing
 
@@ -26,10 +27,16 @@ import Testing
             *) printf 'libfoo1\\t1.0\\tii \\n' ;;
             esac
             """)
-        for tool in ["uname", "df", "sleep", "touch"] { try stubs.link(tool) }
+        // The rollback point's tools, real: apt-cache finds no old libfoo1 anywhere, so the point is incomplete.
+        for tool in ["uname", "df", "sleep", "touch"]
+            + TaskCatalog.upgrade.requiredTools.map(\.command).filter({ !["apt-get", "dpkg-query"].contains($0) })
+        {
+            try stubs.link(tool)
+        }
         try folder.write("none.yaml", "")
         let environment = [
-            "PATH=\(stubs.path)", "AILAB_LOG_DIR=\(folder.path)", "AILAB_LOCK_DIR=\(folder.path)",
+            "PATH=\(stubs.path)", "AILAB_LOG_DIR=\(folder.path)", "AILAB_LOCK_DIR=\(folder.path)", "AILAB_STATE_DIR=\(folder.path)",
+            "TMPDIR=\(folder.path)",
             "AILAB_CONFIG=\(folder.file("none.yaml"))", "NO_COLOR=1",
         ].map { "'\($0)'" }.joined(separator: " ")
         let script = """

@@ -26,6 +26,13 @@ package struct TaskEntry: Sendable {
 
 package enum TaskCatalog {
     static let apt = [(command: "apt-get", package: "apt"), (command: "dpkg-query", package: "dpkg")]
+    static let archive = [
+        (command: "tar", package: "tar"), (command: "gzip", package: "gzip"), (command: "sha256sum", package: "coreutils"),
+    ]
+    /// What a rollback point is made with: where old versions are, the .debs checked and copied, /etc archived.
+    static let rollbackPoint =
+        [(command: "apt-cache", package: "apt"), (command: "apt-config", package: "apt"), (command: "dpkg-deb", package: "dpkg")]
+        + [(command: "cp", package: "coreutils")] + archive
 
     package static let healthcheck = TaskEntry(
         name: "healthcheck", kind: .readOnly, schedule: "daily", requiredTools: [],
@@ -46,20 +53,14 @@ package enum TaskCatalog {
         name: "docker-cleanup", kind: .changing, schedule: "Sun *-*-* 04:40:00", requiredTools: [], lists: [])
     package static let configBackup = TaskEntry(
         name: "config-backup", kind: .additive, schedule: "*-*-* 03:30:00",
-        requiredTools: [
-            (command: "tar", package: "tar"), (command: "gzip", package: "gzip"), (command: "sha256sum", package: "coreutils"),
-        ],
-        lists: ["sources", "expired"])
+        requiredTools: archive, lists: ["sources", "expired"])
     package static let upgrade = TaskEntry(
-        name: "upgrade", kind: .changing, schedule: "Tue *-*-* 03:00:00", requiredTools: apt,
+        name: "upgrade", kind: .changing, schedule: "Tue *-*-* 03:00:00", requiredTools: apt + rollbackPoint,
         lists: ["upgrades", "installs", "removals", "keptBack", "held", "driverPackages", "gpuProcesses"])
 
     package static let restore = TaskEntry(
         name: "restore", kind: .changing, schedule: nil,
-        requiredTools: [
-            (command: "tar", package: "tar"), (command: "gzip", package: "gzip"), (command: "sha256sum", package: "coreutils"),
-            (command: "diff", package: "diffutils"),
-        ], lists: ["paths"])
+        requiredTools: archive + [(command: "diff", package: "diffutils")], lists: ["paths"])
 
     /// In the order `--help` lists them.
     package static let all = [healthcheck, diskWatch, vmAudit, aptCleanup, kernelCleanup, dockerCleanup, configBackup, restore, upgrade]
