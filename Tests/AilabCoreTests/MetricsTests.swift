@@ -56,8 +56,29 @@ import Testing
         #expect(value("ailab_last_run_timestamp_seconds") == 102)
         #expect(value("ailab_duration_seconds") == 1.5)
         #expect(value("ailab_check_status", ["check": "/"]) == 1)
-        #expect(samples.filter { $0.labels["check"] == "retention" }.map(\.value) == [2])
+        #expect(samples.filter { $0.name == "ailab_check_status" && $0.labels["check"] == "retention" }.map(\.value) == [2])
         #expect(samples.filter { $0.name == "ailab_kernels_installed" }.map(\.value) == [2])
         #expect(samples.allSatisfy { $0.labels["task"] == "disk-watch" })
+    }
+
+    /// What failed and warning checks said, for the alerts' annotations: one series each, cut at
+    /// 200 characters, escaped; nothing for the other statuses.
+    @Test func failedAndWarningChecksExportTheirDetail() {
+        var findings = Findings()
+        findings.add(
+            "xid 79 gpu0", .failed, "GPU has fallen off the bus \"PCI:0000:3b:00\"\n" + String(repeating: "x", count: 300), section: "gpu")
+        findings.add("next boot", .warning, "no NVIDIA module", section: "gpu")
+        findings.add("driver", .ok, "550.127")
+        findings.add("smartctl", .absent, "not installed")
+        let report = Report(
+            task: "healthcheck", host: "h", startedAt: Date(timeIntervalSince1970: 100),
+            finishedAt: Date(timeIntervalSince1970: 101), dryRun: nil, findings: findings)
+        let details = MetricsExport.samples(for: report).filter { $0.name == "ailab_check_detail_info" }
+        #expect(details.map { $0.labels["check"] } == ["xid 79 gpu0", "next boot"])
+        #expect(details.allSatisfy { $0.value == 1 && $0.labels["section"] == "gpu" && $0.labels["task"] == "healthcheck" })
+        #expect(details.first?.labels["detail"]?.count == 200)
+        #expect(
+            PrometheusText.render(details).contains(
+                #"ailab_check_detail_info{check="xid 79 gpu0",detail="GPU has fallen off the bus \"PCI:0000:3b:00\"\nxxx"#))
     }
 }

@@ -85,24 +85,38 @@ final class SyntheticApt: @unchecked Sendable {
             }.joined(separator: "\n"))
     }
 
-    /// From now on the dpkg stub also sets each unpacked package's version in the status file, read
-    /// from the .deb's name (`name_version_arch.deb`), so dpkg-query sees what apt installed.
-    func recordUnpackedVersions() throws {
+    /// From now on the dpkg stub also keeps the status file as dpkg would, roughly: an unpacked
+    /// package takes the version its .deb's name says (`name_version_arch.deb`), and a removed or
+    /// purged one leaves the file, so dpkg-query and apt see what the last run changed.
+    func recordChanges() throws {
         try scratch.write(
             "dpkg-stub",
             """
             #!/bin/sh
             echo "$*" >> "\(dpkgCalls)"
+            status="\(admin)/status"
+            action=
             for argument in "$@"; do
-              case "$argument" in *.deb) ;; *) continue ;; esac
-              file=${argument##*/}; rest=${file#*_}
-              name=${file%%_*}; version=$(printf '%s' "${rest%%_*}" | sed 's/%3a/:/')
-              touch "\(admin)/info/$name.list" "\(admin)/info/$name.md5sums"
-              awk -v name="$name" -v version="$version" '
-                $0 == "Package: " name { mine = 1 }
-                $0 == "" { mine = 0 }
-                mine && /^Version: / { $0 = "Version: " version }
-                { print }' "\(admin)/status" > "\(admin)/status.new" && mv "\(admin)/status.new" "\(admin)/status"
+              case "$argument" in
+                --remove|--purge) action=remove; continue ;;
+                --unpack|--install) action=unpack; continue ;;
+                -*) continue ;;
+              esac
+              case "$action:$argument" in
+                unpack:*.deb)
+                  file=${argument##*/}; rest=${file#*_}
+                  name=${file%%_*}; version=$(printf '%s' "${rest%%_*}" | sed 's/%3a/:/')
+                  touch "\(admin)/info/$name.list" "\(admin)/info/$name.md5sums"
+                  awk -v name="$name" -v version="$version" '
+                    $0 == "Package: " name { mine = 1 }
+                    $0 == "" { mine = 0 }
+                    mine && /^Version: / { $0 = "Version: " version }
+                    { print }' "$status" > "$status.new" && mv "$status.new" "$status" ;;
+                remove:*)
+                  name=${argument%%:*}
+                  awk -v name="$name" 'BEGIN { RS = ""; ORS = "\\n\\n" } { split($0, lines, "\\n"); if (lines[1] != "Package: " name) print }' \\
+                    "$status" > "$status.new" && mv "$status.new" "$status" ;;
+              esac
             done
 
             """, mode: 0o755)

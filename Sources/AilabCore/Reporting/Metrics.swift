@@ -89,18 +89,27 @@ package enum MetricsExport {
                 labels: task, value: (report.finishedAt.timeIntervalSince(report.startedAt) * 1000).rounded() / 1000),
         ]
         // One series per check; a check reported twice (a step that failed later) keeps its last status.
-        var checks: [String: MetricSample] = [:]
+        var checks: [String: (labels: [String: String], check: Check)] = [:]
         var order: [String] = []
         for check in report.checks {
             var labels = task.merging(["check": check.name]) { old, _ in old }
             if let section = check.section { labels["section"] = section }
             let key = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             if checks[key] == nil { order.append(key) }
-            checks[key] = MetricSample(
-                "ailab_check_status", "Check status: 0 ok, 1 warning, 2 failed, 3 skipped, 4 absent.",
-                labels: labels, value: check.status.metricValue)
+            checks[key] = (labels, check)
         }
-        samples += order.compactMap { checks[$0] }
+        let kept = order.compactMap { checks[$0] }
+        samples += kept.map {
+            MetricSample(
+                "ailab_check_status", "Check status: 0 ok, 1 warning, 2 failed, 3 skipped, 4 absent.",
+                labels: $0.labels, value: $0.check.status.metricValue)
+        }
+        // What a failed or warning check said, for the alerts' annotations; cut short, one series each.
+        samples += kept.filter { [.failed, .warning].contains($0.check.status) }.map {
+            MetricSample(
+                "ailab_check_detail_info", "What a failed or warning check said (its first 200 characters).",
+                labels: $0.labels.merging(["detail": String($0.check.detail.prefix(200))]) { old, _ in old }, value: 1)
+        }
         samples += report.findings.metrics.map { sample in
             var sample = sample
             sample.labels["task"] = report.task

@@ -35,7 +35,7 @@ package enum TaskCatalog {
         + [(command: "cp", package: "coreutils")] + archive
 
     package static let healthcheck = TaskEntry(
-        name: "healthcheck", kind: .readOnly, schedule: "daily", requiredTools: [],
+        name: "healthcheck", kind: .readOnly, schedule: "hourly", requiredTools: [],
         lists: [
             "filesystems", "blockDevices", "failedUnits", "unhealthyContainers", "dockerDisk", "domains", "gpus", "xids", "smart",
             "listeners", "interruptedPackages", "kernelEvents", "heldPackages", "upgradable",
