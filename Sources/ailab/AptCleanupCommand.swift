@@ -17,6 +17,7 @@ struct AptCleanupCommand: AsyncParsableCommand {
     @OptionGroup var lock: LockTimeoutOption
 
     func run() async throws {
+        _ = try config.load()
         let task = AptCleanupTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout)
         try await output.run(task, in: .live())
     }

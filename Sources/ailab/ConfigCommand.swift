@@ -15,7 +15,7 @@ struct ConfigCommand: AsyncParsableCommand {
     @OptionGroup var config: ConfigOption
 
     @Option(parsing: .unconditional, help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    var format: ReportDelivery.Format = .text
 
     func run() async throws {
         let settings = try config.load()

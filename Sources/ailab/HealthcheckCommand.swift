@@ -35,17 +35,6 @@ struct HealthcheckCommand: AsyncParsableCommand {
             threshold: settings.diskThreshold.overridden(by: disk.threshold).value,
             backupFolder: settings.backupDest.value, backupMaxAge: .seconds(settings.backupMaxAgeHours.value * 3600),
             expectations: settings.expect)
-        let report = try await output.report(task, in: .live())
-        var written = true
-        if let outputFile {
-            do {
-                try AtomicFile.write(output.render(report, toTerminal: false), to: outputFile, mode: 0o600)
-            } catch {
-                StandardStreams.error("ailab: report not written to \(outputFile): \(error)\n")
-                written = false
-            }
-        }
-        try output.finish(report)
-        if !written { throw ExitCode(ExitStatus.failed.rawValue) }
+        try await output.run(task, in: .live(), copyTo: outputFile)
     }
 }

@@ -17,6 +17,7 @@ struct KernelCleanupCommand: AsyncParsableCommand {
     @OptionGroup var lock: LockTimeoutOption
 
     func run() async throws {
+        _ = try config.load()
         let task = KernelCleanupTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout)
         try await output.run(task, in: .live())
     }

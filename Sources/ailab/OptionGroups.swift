@@ -2,10 +2,6 @@ import AilabCore
 import ArgumentParser
 import FoundationEssentials
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Runs a core check inside validate(): its usage error becomes argument-parser's, and so exit 2.
 func asValidation<T>(_ body: () throws -> T) throws -> T {
     do {
@@ -71,13 +67,11 @@ enum OptionValue {
     }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
-}
+extension ReportDelivery.Format: ExpressibleByArgument {}
 
 struct OutputOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    var format: ReportDelivery.Format = .text
 
     @Option(
         parsing: .unconditional,
@@ -85,70 +79,20 @@ struct OutputOptions: ParsableArguments {
         transform: OptionValue.folder)
     var textfileDir: String?
 
-    /// Runs the task and finishes its report. A task that stops early still prints one JSON object
-    /// with `--format json`; the error then goes to stderr and decides the exit code, as always.
-    func run(_ task: some MaintenanceTask, in context: TaskContext) async throws {
-        try finish(try await report(task, in: context))
-    }
-
-    /// The task's report; with `--format json`, an early stop is printed as one before it is thrown.
-    func report(_ task: some MaintenanceTask, in context: TaskContext) async throws -> Report {
-        do {
-            return try await TaskHarness.run(task, in: context)
-        } catch {
-            if format == .json { StandardStreams.out(render(Report.stopped(task, by: error, in: context))) }
-            throw error
-        }
-    }
-
-    /// Writes the report's metrics where asked, prints it, and turns its outcome into the exit code.
-    /// A metrics file that cannot be written, or a stdout that takes nothing, never changes it.
-    func finish(_ report: Report) throws {
-        // A dry run of a change task leaves the timer's file alone unless --textfile-dir asks for it:
-        // its metrics would otherwise replace those of the last real run.
-        let environment = ProcessInfo.processInfo.environment[MetricsExport.environmentKey].flatMap { $0.isEmpty ? nil : $0 }
-        if let directory = textfileDir ?? (report.dryRun == true ? nil : environment) {
-            do {
-                try MetricsExport.write(report, to: directory)
-            } catch {
-                StandardStreams.error("ailab: metrics not written to \(directory): \(error)\n")
-            }
-        }
-        StandardStreams.out(render(report))
-        if report.exitStatus != .ok { throw ExitCode(report.exitStatus.rawValue) }
-    }
-
-    /// `toTerminal` is false for --output files: no colour and no wrapping there.
-    func render(_ report: Report, toTerminal: Bool = true) -> String {
-        switch format {
-        case .json:
-            return JSONRenderer.render(report)
-        case .text:
-            let terminal = toTerminal && isatty(STDOUT_FILENO) == 1
-            let colour = TextRenderer.wantsColour(isTerminal: terminal, environment: ProcessInfo.processInfo.environment)
-            return TextRenderer(colour: colour, width: terminal ? Self.terminalWidth() : nil).render(report)
-        }
-    }
-
-    /// `$COLUMNS` when set, else the terminal's own width, else 80.
-    private static func terminalWidth() -> Int? {
-        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap({ Int($0) }), columns > 0 { return columns }
-        var size = winsize()
-        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
-        return Int(size.ws_col)
+    /// Hands the task to the core, which runs it and delivers its report; a status other than ok is the exit code.
+    func run(_ task: some MaintenanceTask, in context: TaskContext, copyTo outputFile: String? = nil) async throws {
+        let status = try await ReportDelivery(format: format, textfileDir: textfileDir, outputFile: outputFile).run(task, in: context)
+        if status != .ok { throw ExitCode(status.rawValue) }
     }
 }
 
 /// `--config FILE` on every task: the file wins over $AILAB_CONFIG, which wins over /etc/ailab/ailab.yaml.
+/// Every command reads it once, first thing in run(): a bad file is exit 2 before anything else.
 struct ConfigOption: ParsableArguments {
     @Option(
         name: .customLong("config"), parsing: .unconditional,
         help: "Configuration file (default: $AILAB_CONFIG, else /etc/ailab/ailab.yaml if present).", transform: OptionValue.path)
     var file: String?
-
-    func validate() throws {
-        _ = try load()
-    }
 
     func load() throws -> AilabConfig {
         try asValidation { try ConfigFile.load(flag: file, environment: ProcessInfo.processInfo.environment) }

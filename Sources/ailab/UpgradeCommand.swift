@@ -47,13 +47,13 @@ struct UpgradeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let settings = try config.load()
         if history { return try await output.run(RollbackHistoryTask(), in: .live()) }
         if rollback {
             let task = RollbackTask(
                 mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade, pointID: point)
             return try await output.run(task, in: .live())
         }
-        let settings = try config.load()
         let task = UpgradeTask(
             mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade,
             securityOnly: security, requireRollback: requireRollback, keepPoints: settings.upgradeKeepPoints.value,

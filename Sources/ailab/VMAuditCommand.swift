@@ -20,6 +20,7 @@ struct VMAuditCommand: AsyncParsableCommand {
     var connect: String?
 
     func run() async throws {
+        _ = try config.load()
         try await output.run(VMAuditTask(connect: connect), in: .live())
     }
 }

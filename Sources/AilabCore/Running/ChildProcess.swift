@@ -234,8 +234,8 @@ private struct PipeReader {
 /// What the command's thread learns, for the tasks that wait on it: the pid (or why there is
 /// none), the wait status, then the output.
 private final class ChildRecord: Sendable {
-    let exited = Signal()
-    let done = Signal()
+    let exited = Latch()
+    let done = Latch()
     private let start = DispatchSemaphore(value: 0)
     private let spawned = Mutex<(pid: pid_t, code: Int32)>((-1, 0))
     private let waitStatus = Mutex<Int32>(0)

@@ -6,32 +6,32 @@ struct BackupSection: HealthSection {
     let folder: String
     let maximumAge: Duration
 
-    func probe(_ probe: HealthProbe) async throws -> Findings {
-        var report = Findings()
+    func findings(from probe: HealthProbe) async throws -> Findings {
+        var findings = Findings()
         let entries: [FolderEntry]?
         do {
             entries = try FolderEntry.list(probe.files.path(folder))
         } catch {
-            report.checks.append(.needsRoot("config backup"))
-            return report
+            findings.checks.append(.needsRoot("config backup"))
+            return findings
         }
         let archives = (entries ?? []).filter { $0.isRegularFile && ArchiveName.matches($0.name) }
         guard let newest = archives.max(by: { $0.name < $1.name }) else {
-            report.add(
+            findings.add(
                 "config backup", .warning, "no ailab-config archive in \(folder) yet",
                 next: "sudo ailab config-backup --execute, and keep ailab-config-backup.timer enabled")
-            return report
+            return findings
         }
         let age = probe.run.now.timeIntervalSince(newest.modified)
         let limit = maximumAge.timeInterval
-        report.add(
+        findings.add(
             "config backup", age > limit ? .warning : .ok,
             "newest \(newest.name) in \(folder), \(HostFacts.duration(max(0, age))) old, \(ByteCount.format(newest.size))"
                 + (age > limit ? "; older than \(Int(limit / 3600)) h" : ""),
             next: "see why the timer did not run: systemctl status ailab-config-backup.timer ailab-config-backup.service")
-        report.set("newestBackup", NewestBackup(name: newest.name, ageSeconds: Int(max(0, age))))
-        report.checks.append(drillCheck(probe))
-        return report
+        findings.set("newestBackup", NewestBackup(name: newest.name, ageSeconds: Int(max(0, age))))
+        findings.checks.append(drillCheck(probe))
+        return findings
     }
 
     /// A drill older than this is a warning: a backup nobody restored is a hope, not a backup.

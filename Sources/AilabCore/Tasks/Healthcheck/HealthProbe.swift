@@ -51,5 +51,5 @@ package struct HealthProbe: Sendable {
 /// A part of the healthcheck: one concern, probed independently of the others.
 package protocol HealthSection: Sendable {
     var title: String { get }
-    func probe(_ probe: HealthProbe) async throws -> Findings
+    func findings(from probe: HealthProbe) async throws -> Findings
 }

@@ -56,7 +56,7 @@ package struct HealthcheckTask: MaintenanceTask {
     /// A section that throws becomes one failed check naming what went wrong.
     static func report(_ section: any HealthSection, _ probe: HealthProbe) async -> Findings {
         do {
-            return try await section.probe(probe)
+            return try await section.findings(from: probe)
         } catch {
             var report = Findings()
             report.add(section.title, .failed, "\(error)", next: "run the command it names by hand; a hung tool shows there too")

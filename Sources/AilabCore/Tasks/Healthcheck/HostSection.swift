@@ -17,7 +17,7 @@ struct HostSection: HealthSection {
         var rebootPackages: [String]
     }
 
-    func probe(_ probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: HealthProbe) async throws -> Findings {
         let files = probe.files
         let os =
             files.read("/etc/os-release").flatMap(HostFacts.prettyName)
@@ -28,13 +28,13 @@ struct HostSection: HealthSection {
         let memory = files.read("/proc/meminfo").flatMap(HostFacts.memory)
         let (rebootRequired, rebootPackages) = HostFacts.rebootState(files)
 
-        var report = Findings()
+        var findings = Findings()
         let system = [os ?? "unknown OS", "kernel \(kernel ?? "unknown")", uptime.map { "up \(HostFacts.duration($0))" }]
-        report.add("system", .ok, system.compactMap { $0 }.joined(separator: ", "))
+        findings.add("system", .ok, system.compactMap { $0 }.joined(separator: ", "))
         if let load {
             let cpus = ProcessInfo.processInfo.activeProcessorCount
             let busy = load[1] > Double(2 * cpus)
-            report.add(
+            findings.add(
                 "load", busy ? .warning : .ok,
                 load.map { $0.fixed(2) }.joined(separator: " ") + " on \(cpus) CPUs"
                     + (busy ? "; 5-minute load is over twice the CPU count" : ""),
@@ -42,26 +42,26 @@ struct HostSection: HealthSection {
         }
         if let memory {
             let low = memory.available * 10 < memory.total
-            report.add(
+            findings.add(
                 "memory", low ? .warning : .ok,
                 "\(ByteCount.format(memory.available)) of \(ByteCount.format(memory.total)) available"
                     + (low ? "; under 10% left" : ""),
                 next: "find what holds it: ps aux --sort=-rss | head")
         }
-        report.measure("ailab_reboot_required", "Whether the host needs a reboot (1) or not (0).", rebootRequired ? 1 : 0)
+        findings.measure("ailab_reboot_required", "Whether the host needs a reboot (1) or not (0).", rebootRequired ? 1 : 0)
         if rebootRequired {
-            report.add(
+            findings.add(
                 "reboot", .warning, "required" + (rebootPackages.isEmpty ? "" : " by " + rebootPackages.joined(separator: ", ")),
                 next: "drain the host and reboot it when its jobs allow")
         } else {
-            report.add("reboot", .ok, "not required")
+            findings.add("reboot", .ok, "not required")
         }
-        report.set(
+        findings.set(
             "host",
             Facts(
                 hostname: host, os: os, kernel: kernel, uptimeSeconds: uptime, load: load,
                 memoryTotalBytes: memory?.total, memoryAvailableBytes: memory?.available,
                 rebootRequired: rebootRequired, rebootPackages: rebootPackages))
-        return report
+        return findings
     }
 }

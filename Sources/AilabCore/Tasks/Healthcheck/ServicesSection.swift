@@ -6,16 +6,16 @@ struct ServicesSection: HealthSection {
     static var timedTasks: [String] { TaskCatalog.scheduled.map(\.name) }
     static let serviceProperties = "Id,Result,ExecMainCode,ExecMainStatus,ExecMainExitTimestamp"
 
-    func probe(_ probe: HealthProbe) async throws -> Findings {
-        var report = Findings()
+    func findings(from probe: HealthProbe) async throws -> Findings {
+        var findings = Findings()
         guard probe.has("systemctl") else {
-            report.add("systemd", .absent, "systemctl is not installed")
-            return report
+            findings.add("systemd", .absent, "systemctl is not installed")
+            return findings
         }
         let failedJSON = try await probe.call("systemctl", Systemctl.failedJSONArguments)
         if Self.systemdIsDown(failedJSON) {
-            report.add("systemd", .absent, "systemd is not running here: \(failedJSON.message ?? "")")
-            return report
+            findings.add("systemd", .absent, "systemd is not running here: \(failedJSON.message ?? "")")
+            return findings
         }
         let failed: [FailedUnit]
         if failedJSON.succeeded, let units = try? Systemctl.parseFailedJSON(failedJSON.stdout) {
@@ -24,20 +24,20 @@ struct ServicesSection: HealthSection {
             // systemd before 246 has no --output=json: read the plain table instead.
             let plain = try await probe.call("systemctl", Systemctl.failedPlainArguments)
             guard plain.succeeded else {
-                report.add(
+                findings.add(
                     "failed units", .failed, "systemctl list-units: \(plain.message ?? plain.termination.description)",
                     next: "run systemctl --failed by hand to see its error")
-                return report
+                return findings
             }
             failed = Systemctl.parseFailedPlain(plain.stdout)
         }
-        report.add(
+        findings.add(
             "failed units", failed.isEmpty ? .ok : .failed,
             failed.isEmpty ? "none" : "\(failed.count) failed: " + failed.map(\.unit).joined(separator: ", "),
             next: "read why: systemctl status \(failed.first?.unit ?? "UNIT"); once fixed, sudo systemctl reset-failed")
-        report.set("failedUnits", failed)
-        report.checks += try await timerChecks(probe)
-        return report
+        findings.set("failedUnits", failed)
+        findings.checks += try await timerChecks(probe)
+        return findings
     }
 
     private func timerChecks(_ probe: HealthProbe) async throws -> [Check] {

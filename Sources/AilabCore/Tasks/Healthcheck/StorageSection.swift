@@ -4,21 +4,21 @@ struct StorageSection: HealthSection {
     /// Free space on /boot under which a kernel update may fail.
     static let bootMinimumBytes: Int64 = 200 << 20
 
-    func probe(_ probe: HealthProbe) async throws -> Findings {
-        var report = Findings()
+    func findings(from probe: HealthProbe) async throws -> Findings {
+        var findings = Findings()
         let usage = try await DiskProbe.read(probe.run, timeout: probe.remaining)
         let assessment = DiskAssessment(threshold: probe.threshold, nearMargin: 5)
         let states = assessment.assess(blocks: usage.blocks, inodes: usage.inodes)
         for state in states {
-            report.checks.append(DiskAssessment.check(state, threshold: probe.threshold))
+            findings.checks.append(DiskAssessment.check(state, threshold: probe.threshold))
         }
-        report.set("filesystems", states)
-        report.metrics += DiskAssessment.metrics(states)
+        findings.set("filesystems", states)
+        findings.metrics += DiskAssessment.metrics(states)
 
         let boot = usage.blocks.first { $0.mountPoint == "/boot" } ?? usage.blocks.first { $0.mountPoint == "/" }
         if let boot {
             let low = boot.availableBytes < Self.bootMinimumBytes
-            report.add(
+            findings.add(
                 "/boot free", low ? .warning : .ok,
                 "\(ByteCount.format(boot.availableBytes)) free on \(boot.mountPoint)"
                     + (low ? "; a kernel update needs about \(ByteCount.format(Self.bootMinimumBytes))" : ""),
@@ -30,25 +30,25 @@ struct StorageSection: HealthSection {
             if result.succeeded, let devices = try? Lsblk.parse(result.stdout) {
                 // An unconfigured zram or empty drive shows as a 0 B disk: noise among the real ones.
                 let disks = devices.filter { $0.type == "disk" && $0.sizeBytes > 0 }
-                report.add(
+                findings.add(
                     "block devices", .ok,
                     disks.isEmpty
                         ? "no disks listed"
                         : disks.map { disk in
                             ([disk.name, ByteCount.format(disk.sizeBytes)] + (disk.model.map { [$0] } ?? [])).joined(separator: " ")
                         }.joined(separator: "; "))
-                report.set("blockDevices", devices)
+                findings.set("blockDevices", devices)
                 let ssds = disks.filter(\.trimmable).map(\.name)
-                if !ssds.isEmpty, probe.has("systemctl") { report.add(try await trimCheck(ssds, probe)) }
+                if !ssds.isEmpty, probe.has("systemctl") { findings.add(try await trimCheck(ssds, probe)) }
             } else {
-                report.add(
+                findings.add(
                     "block devices", .warning, "lsblk: \(result.message ?? result.termination.description)",
                     next: "run lsblk by hand to see what it cannot read")
             }
         } else {
-            report.add("block devices", .absent, "lsblk is not installed (util-linux)")
+            findings.add("block devices", .absent, "lsblk is not installed (util-linux)")
         }
-        return report
+        return findings
     }
 
     /// SSDs that take TRIM need `fstrim.timer` (weekly on Ubuntu) enabled and running on time.

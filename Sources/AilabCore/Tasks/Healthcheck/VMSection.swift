@@ -2,33 +2,33 @@
 struct VMSection: HealthSection {
     let title = "vms"
 
-    func probe(_ probe: HealthProbe) async throws -> Findings {
-        var report = Findings()
+    func findings(from probe: HealthProbe) async throws -> Findings {
+        var findings = Findings()
         if let absence = ComponentPresence.libvirtAbsence(probe.run) {
-            report.add("libvirt", .absent, absence)
-            return report
+            findings.add("libvirt", .absent, absence)
+            return findings
         }
         // Without root virsh would talk to the user's own session, not the host's VMs.
         guard probe.isRoot || probe.run.context.environment["LIBVIRT_DEFAULT_URI"] != nil else {
-            report.checks.append(.needsRoot("libvirt"))
-            return report
+            findings.checks.append(.needsRoot("libvirt"))
+            return findings
         }
         let listed = try await probe.call("virsh", ["list", "--all"])
         guard listed.succeeded else {
-            report.add(
+            findings.add(
                 "libvirt", .failed, "cannot connect: \(listed.message ?? listed.termination.description)",
                 next: "sudo systemctl status libvirtd, and virsh list --all by hand")
-            return report
+            return findings
         }
         let domains = try VirshTable.parseDomains(listed.stdout)
         let running = domains.filter { $0.state == "running" }.count
-        report.add(
+        findings.add(
             "domains", .ok,
             domains.isEmpty
                 ? "no domains"
                 : "\(domains.count) domains, \(running) running: "
                     + domains.map { "\($0.name) (\($0.state))" }.joined(separator: ", "))
-        report.set("domains", domains)
-        return report
+        findings.set("domains", domains)
+        return findings
     }
 }

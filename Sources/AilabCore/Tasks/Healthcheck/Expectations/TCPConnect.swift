@@ -62,15 +62,15 @@ enum TCPConnect {
     /// A value one thread sets and an async caller waits for, up to a limit.
     private final class ResultBox: Sendable {
         private let outcome = Mutex<Outcome?>(nil)
-        private let signal = Signal()
+        private let ready = Latch()
 
         func set(_ value: Outcome) {
             outcome.withLock { $0 = value }
-            signal.fire()
+            ready.fire()
         }
 
         func value(within limit: Duration) async -> Outcome? {
-            guard await signal.wait(upTo: limit) else { return nil }
+            guard await ready.wait(upTo: limit) else { return nil }
             return outcome.withLock { $0 }
         }
     }

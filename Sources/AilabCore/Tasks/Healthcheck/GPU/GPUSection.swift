@@ -6,18 +6,18 @@ import FoundationEssentials
 struct GPUSection: HealthSection {
     let title = "gpu"
 
-    func probe(_ probe: HealthProbe) async throws -> Findings {
-        var report = Findings()
+    func findings(from probe: HealthProbe) async throws -> Findings {
+        var findings = Findings()
         let onBus = PCIInventory.nvidiaGPUs(probe.files)
         guard probe.has("nvidia-smi") else {
             if onBus.isEmpty {
-                report.add("nvidia", .absent, "nvidia-smi is not installed (no NVIDIA driver)")
+                findings.add("nvidia", .absent, "nvidia-smi is not installed (no NVIDIA driver)")
             } else {
-                report.add(
+                findings.add(
                     "nvidia", .failed, "\(onBus.count) NVIDIA GPU(s) on the PCI bus but no driver: nvidia-smi is not installed",
                     next: "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot")
             }
-            return report
+            return findings
         }
         async let listedCall = probe.call("nvidia-smi", ["-L"])
         async let queried = query(probe)
@@ -34,41 +34,41 @@ struct GPUSection: HealthSection {
         if listed.succeeded, let gpus {
             let names = NvidiaSMI.parseList(listed.stdout)
             // A GPU that fell off the bus can still be listed while the query leaves it out.
-            report.add(
+            findings.add(
                 "nvidia", names.count == gpus.count ? .ok : .warning,
                 "\(names.count) GPU(s) listed, \(gpus.count) answered the query"
                     + (names.isEmpty ? "" : ": " + names.joined(separator: ", ")),
                 next: "find the GPU that does not answer in nvidia-smi -q and in the kernel log (sudo journalctl -k -b | grep NVRM)")
             for gpu in gpus {
                 let (status, detail) = gpu.verdict
-                report.add("gpu\(gpu.index)", status, detail, next: gpu.nextStep)
-                report.metrics += gpu.metrics
+                findings.add("gpu\(gpu.index)", status, detail, next: gpu.nextStep)
+                findings.metrics += gpu.metrics
                 if let bus = gpu.pciBusID { known[KernelXids.normalizePCI(bus)] = gpu.index }
             }
-            report.set("gpus", gpus)
-            report.add(countCheck(onBus: onBus, listed: names.count, known: known))
-            if let links { report.add(links) }
+            findings.set("gpus", gpus)
+            findings.add(countCheck(onBus: onBus, listed: names.count, known: known))
+            if let links { findings.add(links) }
         } else {
-            report.add(try driverCheck(listed, probe))
-            report.set("gpus", [GPUState]())
+            findings.add(try driverCheck(listed, probe))
+            findings.set("gpus", [GPUState]())
         }
         let (xidChecks, xidMetrics, summaries) = XidProbe.checks(xids, gpuIndex: known)
-        report.checks += xidChecks
-        report.metrics += xidMetrics
-        report.set("xids", summaries)
+        findings.checks += xidChecks
+        findings.metrics += xidMetrics
+        findings.set("xids", summaries)
         if let packages, let kernel = NextBootDriver.newestKernel(packages.images) {
             let nextBoot = NextBootDriver.check(kernel: kernel, dkms: dkms ?? [], modulePackages: packages.modules)
-            report.add(nextBoot)
-            report.measure(
+            findings.add(nextBoot)
+            findings.measure(
                 "ailab_gpu_next_boot_driver_ok", "Whether the newest installed kernel has an NVIDIA module (1) or not (0).",
                 nextBoot.status == .ok ? 1 : 0)
         }
-        report.add(dkmsCheck(dkms, probe))
+        findings.add(dkmsCheck(dkms, probe))
         if let (check, metric) = manager {
-            report.add(check)
-            report.metrics.append(metric)
+            findings.add(check)
+            findings.metrics.append(metric)
         }
-        return report
+        return findings
     }
 
     /// Asks `--query-gpu` for every field; a driver that refuses one refuses the whole query, so

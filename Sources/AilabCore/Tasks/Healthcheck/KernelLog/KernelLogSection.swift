@@ -4,38 +4,38 @@
 struct KernelLogSection: HealthSection {
     let title = "kernel"
 
-    func probe(_ probe: HealthProbe) async throws -> Findings {
-        var report = Findings()
+    func findings(from probe: HealthProbe) async throws -> Findings {
+        var findings = Findings()
         switch try await probe.kernelLog.outcome(probe) {
         case .needsRoot:
-            report.add(Check.needsRoot("kernel log"))
+            findings.add(Check.needsRoot("kernel log"))
         case .noTool:
-            report.add("kernel log", .absent, "neither journalctl nor dmesg is installed to read the kernel log")
+            findings.add("kernel log", .absent, "neither journalctl nor dmesg is installed to read the kernel log")
         case .unreadable(let reason):
-            report.add("kernel log", .warning, reason, next: "read the kernel log by hand: sudo journalctl -k -b -p warning")
+            findings.add("kernel log", .warning, reason, next: "read the kernel log by hand: sudo journalctl -k -b -p warning")
         case .read(let read):
             let entries = read.events.all
             let containers = try await containerNames(entries.flatMap(\.cgroups).compactMap(ContainerCgroup.id), probe)
             for entry in entries {
-                report.add(Self.check(entry, containers: containers))
-                report.metrics.append(
+                findings.add(Self.check(entry, containers: containers))
+                findings.metrics.append(
                     MetricSample(
                         "ailab_kernel_events_total", "Kernel log events of this boot, by kind and device.",
                         labels: ["kind": entry.kind.rawValue, "device": entry.device],
                         value: Double(entry.count), isCounter: true))
             }
             for (kind, count) in read.events.uncounted.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                report.add(
+                findings.add(
                     "\(Self.name(kind)) (more devices)", .warning,
                     "\(count) more event(s) on devices beyond the first \(KernelEvents.devicesPerKind), counted together",
                     next: "read them by hand: sudo journalctl -k -b --grep '\(KernelPatterns.all.first { $0.kind == kind }?.grep ?? "")'")
             }
             if entries.isEmpty && read.events.uncounted.isEmpty {
-                report.add("kernel log", .ok, "no complaints this boot (\(read.source), \(read.lines) line(s) read)")
+                findings.add("kernel log", .ok, "no complaints this boot (\(read.source), \(read.lines) line(s) read)")
             }
-            report.set("kernelEvents", entries)
+            findings.set("kernelEvents", entries)
         }
-        return report
+        return findings
     }
 
     static func name(_ kind: KernelEventKind) -> String {

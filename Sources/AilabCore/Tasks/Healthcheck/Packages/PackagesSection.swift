@@ -7,54 +7,54 @@ import FoundationEssentials
 struct PackagesSection: HealthSection {
     let title = "packages"
 
-    func probe(_ probe: HealthProbe) async throws -> Findings {
-        var report = Findings()
+    func findings(from probe: HealthProbe) async throws -> Findings {
+        var findings = Findings()
         let query = AptCommands.packageStates
         guard probe.has(query.executable) else {
-            report.add("dpkg", .absent, "dpkg-query is not installed: not a Debian or Ubuntu host")
-            return report
+            findings.add("dpkg", .absent, "dpkg-query is not installed: not a Debian or Ubuntu host")
+            return findings
         }
         let states = try await probe.call(query.executable, query.arguments)
         let interrupted = try InterruptedDpkg.packages(states)
-        report.add(InterruptedDpkg.check(interrupted))
-        report.set("interruptedPackages", interrupted)
-        report.measure(
+        findings.add(InterruptedDpkg.check(interrupted))
+        findings.set("interruptedPackages", interrupted)
+        findings.measure(
             "ailab_dpkg_interrupted", "Whether an interrupted dpkg left packages half-way (1) or not (0).",
             interrupted.isEmpty ? 0 : 1)
         let packages = (try? DpkgQuery.parse(states.stdout)) ?? []
 
         let held = packages.filter { $0.status.hasPrefix("h") }.map(\.name)
-        report.add("held", .ok, held.isEmpty ? "no package is held" : "\(held.count) held: " + held.joined(separator: ", "))
-        report.set("heldPackages", held)
-        report.measure("ailab_packages_held", "Packages held at their version (apt-mark hold).", Double(held.count))
+        findings.add("held", .ok, held.isEmpty ? "no package is held" : "\(held.count) held: " + held.joined(separator: ", "))
+        findings.set("heldPackages", held)
+        findings.measure("ailab_packages_held", "Packages held at their version (apt-mark hold).", Double(held.count))
 
         // apt-get's simulation and needrestart's scan each take seconds on a big host: side by side.
         async let upgradesCall = probe.has("apt-get") ? upgrades(probe) : Findings()
         async let outdatedCall = outdatedCode(packages, probe)
         let (waiting, outdated) = try await (upgradesCall, outdatedCall)
-        report.merge(waiting)
-        report.add(unattendedUpgrades(packages, probe))
-        report.merge(outdated)
-        return report
+        findings.merge(waiting)
+        findings.add(unattendedUpgrades(packages, probe))
+        findings.merge(outdated)
+        return findings
     }
 
     /// `apt-get -s dist-upgrade` on the lists as they are; security fixes waiting a week warn.
     private func upgrades(_ probe: HealthProbe) async throws -> Findings {
-        var report = Findings()
+        var findings = Findings()
         let simulation = try await probe.call("apt-get", AptCommands(lockTimeout: 0).simulateDistUpgrade.arguments)
         guard simulation.succeeded else {
-            report.add(
+            findings.add(
                 "upgrades", .warning, "apt-get -s dist-upgrade: \(simulation.message ?? simulation.termination.description)",
                 next: "run sudo apt-get -s dist-upgrade by hand to see apt's error")
-            return report
+            return findings
         }
         let upgrades = UpgradeSimulation.parse(simulation.stdout).upgrades
         let security = upgrades.filter(\.isSecurity)
-        report.set("upgradable", upgrades)
-        report.measure(
+        findings.set("upgradable", upgrades)
+        findings.measure(
             "ailab_packages_upgradable", "Upgrades the package lists offer, security fixes apart.", labels: ["security": "true"],
             Double(security.count))
-        report.measure(
+        findings.measure(
             "ailab_packages_upgradable", "Upgrades the package lists offer, security fixes apart.", labels: ["security": "false"],
             Double(upgrades.count - security.count))
         let now = probe.run.now
@@ -64,13 +64,13 @@ struct PackagesSection: HealthSection {
         if probe.isRoot { try? AtomicFile.write(backlog.text, to: path, mode: 0o600) }
         let detail = "\(upgrades.count) upgrade(s) pending, \(security.count) of them security fixes"
         if let oldest = backlog.oldest(now: now), oldest > SecurityBacklog.patience {
-            report.add(
+            findings.add(
                 "upgrades", .warning, detail + "; the oldest security fix has waited \(HostFacts.duration(oldest))",
                 next: "sudo ailab upgrade --security (or check why unattended-upgrades did not apply it)")
         } else {
-            report.add("upgrades", .ok, detail)
+            findings.add("upgrades", .ok, detail)
         }
-        return report
+        return findings
     }
 
     /// Installed, enabled in APT::Periodic, and when it last ran (its periodic stamp).
@@ -95,7 +95,7 @@ struct PackagesSection: HealthSection {
     /// Services and containers on deleted libraries (needrestart, as root), and the kernel: one
     /// line for a kernel that is not the newest installed, from needrestart or else from dpkg.
     private func outdatedCode(_ packages: [InstalledPackage], _ probe: HealthProbe) async throws -> Findings {
-        var report = Findings()
+        var findings = Findings()
         var restart: NeedRestart?
         if probe.has("needrestart") && probe.isRoot {
             let result = try await probe.call("needrestart", ["-b"])
@@ -110,7 +110,7 @@ struct PackagesSection: HealthSection {
             // One cause, one line: where the host already asks for a reboot, the host section's
             // warning says it, and this is the fact behind it.
             let asked = probe.files.exists("/run/reboot-required")
-            report.add(
+            findings.add(
                 "kernel", outdated && !asked ? .warning : .ok,
                 outdated
                     ? "running \(running), newest installed \(restart?.expectedKernel ?? newest ?? "?")"
@@ -120,17 +120,17 @@ struct PackagesSection: HealthSection {
         }
         if let restart {
             let waiting = restart.services + restart.containers
-            report.add(
+            findings.add(
                 "outdated code", waiting.isEmpty ? .ok : .warning,
                 waiting.isEmpty
                     ? "no service or container runs outdated libraries"
                     : "\(waiting.count) to restart: " + waiting.joined(separator: ", "),
                 next: "restart them when their users allow: sudo needrestart -r a")
-            report.set("needRestart", restart)
-            report.measure(
+            findings.set("needRestart", restart)
+            findings.measure(
                 "ailab_services_need_restart", "Services and containers running outdated libraries (needrestart).",
                 Double(waiting.count))
         }
-        return report
+        return findings
     }
 }

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// A one-shot event that any number of tasks can await, with or without a deadline.
-final class Signal: Sendable {
+/// A one-shot event (a latch, not a POSIX signal) that any number of tasks can await, with or
+/// without a deadline.
+final class Latch: Sendable {
     private struct State {
         var fired = false
         var nextID = 0
