@@ -56,14 +56,15 @@ import Testing
 
     /// An archive of someone else's making: a member that climbs out is refused before anything is extracted.
     @Test func aMemberWithDotDotIsRefusedBeforeExtraction() async throws {
-        let folder = try TemporaryDirectory()
-        let archive = folder.file("ailab-config-20260921-033000.tar.gz")
-        try Data("not read by the fake tar".utf8).write(to: URL(fileURLWithPath: archive))
         let runner = FakeRunner(installed: ["gzip", "sha256sum", "diff"])
         runner.on("tar", stdout: "etc/\netc/hosts\netc/../../root/.ssh/authorized_keys\n")
         let fake = try FakeContext(runner: runner)
+        let destination = "/srv/backups/ailab-config"
+        let folder = fake.context.files.path(destination)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data("not read by the fake tar".utf8).write(to: URL(fileURLWithPath: folder + "/ailab-config-20260921-033000.tar.gz"))
         for mode in [RunMode.dryRun, .execute(interactive: false)] {
-            let task = RestoreTask(mode: mode, destination: folder.path, archive: nil, paths: [], into: nil)
+            let task = RestoreTask(mode: mode, destination: destination, archive: nil, paths: [], into: nil)
             let report = try await TaskHarness.run(task, in: fake.context)
             #expect(report.exitStatus == .failed)
             #expect(report.check("archive")?.detail == "refused: member etc/../../root/.ssh/authorized_keys leaves the restored tree")

@@ -155,7 +155,7 @@ struct FakeContext {
 
     init(
         runner: FakeRunner = FakeRunner(), root: Bool = true, answer: String? = nil,
-        environment: [String: String] = [:], now: Date = Date(timeIntervalSince1970: 1_790_000_000)
+        environment: [String: String] = [:], now: Date = Date(timeIntervalSince1970: 1_790_000_000), files: HostFiles? = nil
     ) throws {
         self.runner = runner
         confirmation = ScriptedConfirmation(answer: answer)
@@ -167,7 +167,9 @@ struct FakeContext {
         }
         context = TaskContext(
             runner: runner, environment: env, clock: { now }, host: "testhost", isRoot: root,
-            confirmation: confirmation, warn: warnings.sink)
+            confirmation: confirmation,
+            // An empty host by default: a test that reads /proc, /sys or /boot says whose.
+            files: files ?? HostFiles(root: folder.file("host")), warn: warnings.sink)
     }
 
     func log(_ task: String) -> String {

@@ -24,27 +24,27 @@ enum BackupDestination {
     }
 
     /// Partial archives of runs that are gone: no live process holds them open.
-    static func stalePartials(in folder: String, entries: [FolderEntry]) -> [FolderEntry] {
+    static func stalePartials(in folder: String, entries: [FolderEntry], _ files: HostFiles) -> [FolderEntry] {
         let partials = entries.filter { $0.isRegularFile && $0.name.hasPrefix(".ailab-config-") && $0.name.hasSuffix(".partial") }
         guard !partials.isEmpty else { return [] }
-        let open = OpenFiles.paths()
+        let open = OpenFiles.paths(files)
         return partials.filter { !open.contains(folder + "/" + $0.name) }
     }
 }
 
 /// The files every live process holds open, from /proc/*/fd.
 enum OpenFiles {
-    static func paths() -> Set<String> {
+    static func paths(_ files: HostFiles) -> Set<String> {
         var found: Set<String> = []
-        guard let processes = opendir("/proc") else { return found }
+        guard let processes = opendir(files.path("/proc")) else { return found }
         defer { closedir(processes) }
         while let entry = readdir(processes) {
             let pid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard pid.allSatisfy(\.isNumber), let descriptors = opendir("/proc/\(pid)/fd") else { continue }
+            guard pid.allSatisfy(\.isNumber), let descriptors = opendir(files.path("/proc/\(pid)/fd")) else { continue }
             while let fd = readdir(descriptors) {
                 let name = withUnsafeBytes(of: fd.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
                 var buffer = [CChar](repeating: 0, count: 4096)
-                let count = readlink("/proc/\(pid)/fd/\(name)", &buffer, buffer.count - 1)
+                let count = readlink(files.path("/proc/\(pid)/fd/\(name)"), &buffer, buffer.count - 1)
                 if count > 0 { found.insert(String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
             }
             closedir(descriptors)

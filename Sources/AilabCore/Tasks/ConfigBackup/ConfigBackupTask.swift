@@ -52,7 +52,7 @@ package struct ConfigBackupTask: MaintenanceTask {
                 "destination", .failed, "cannot read \(destination): \(error)", next: "check the folder: sudo ls -ld \(destination)")
             return findings
         }
-        let stale = BackupDestination.stalePartials(in: folder, entries: existing ?? [])
+        let stale = BackupDestination.stalePartials(in: folder, entries: existing ?? [], run.context.files)
         if !stale.isEmpty {
             findings.add(
                 "stale partial", .warning,
