@@ -16,6 +16,27 @@ import Testing
         #expect(found["service prometheus-node-exporter.service"]?.detail == "failed")
     }
 
+    /// Each TCP target judged on its own, through the context's connect: no socket is opened here.
+    @Test func tcpTargetsAreJudgedOneByOneWithTheirConnectTime() async throws {
+        let host = try HealthyHost()
+        var expect = Expectations()
+        expect.tcp = [.init(host: "db.lab", port: 5432), .init(host: "127.0.0.1", port: 9), .init(host: "::1", port: 9100)]
+        let report = try await host.report(expectations: expect) { target, port, _ in
+            switch (target, port) {
+            case ("db.lab", 5432): .connected(seconds: 0.0042)
+            case ("127.0.0.1", 9): .failed("connection refused")
+            default: .failed("timed out after 10 s")
+            }
+        }
+        let found = report.checks(in: "expectations")
+        #expect(found["tcp db.lab:5432"]?.status == .ok && found["tcp db.lab:5432"]?.detail == "connected in 0.004 s")
+        #expect(found["tcp 127.0.0.1:9"]?.status == .failed && found["tcp 127.0.0.1:9"]?.detail == "connection refused")
+        #expect(found["tcp [::1]:9100"]?.detail == "timed out after 10 s")
+        let metrics = PrometheusText.render(MetricsExport.samples(for: report))
+        #expect(metrics.contains(#"ailab_endpoint_seconds{kind="tcp",target="db.lab:5432",task="healthcheck"} 0.0042"#), "\(metrics)")
+        #expect(metrics.contains(#"ailab_expectation_ok{kind="tcp",target="127.0.0.1:9",task="healthcheck"} 0"#))
+    }
+
     @Test func firewallThatAcceptsEverythingFailsOnlyWhenDeclared() async throws {
         let host = try HealthyHost()
         host.runner.on("nft", ["list", "ruleset"], stdout: "")

@@ -134,10 +134,12 @@ struct HealthyHost {
 
     func report(
         root isRoot: Bool = true, timeout: Duration = .seconds(10), environment: [String: String] = [:],
-        expectations: Expectations = Expectations(), now: Date = Self.now
+        expectations: Expectations = Expectations(), now: Date = Self.now,
+        connect: @escaping @Sendable (String, Int, Duration) async -> TCPConnect.Outcome = { _, _, _ in .failed("no network in tests") }
     ) async throws -> Report {
         let fake = try FakeContext(
-            runner: runner, root: isRoot, environment: environment.merging(["AILAB_STATE_DIR": state.path]) { old, _ in old }, now: now)
+            runner: runner, root: isRoot, environment: environment.merging(["AILAB_STATE_DIR": state.path]) { old, _ in old }, now: now,
+            connect: connect)
         var context = fake.context
         context.files = HostFiles(root: root.path)
         return try await TaskHarness.run(HealthcheckTask(timeout: timeout, threshold: 85, expectations: expectations), in: context)

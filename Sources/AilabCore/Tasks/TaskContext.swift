@@ -16,13 +16,17 @@ package struct TaskContext: Sendable {
     package var children: LiveChildren
     /// The host's files; tests point this at a folder of their own.
     package var files: HostFiles
+    /// A TCP connection attempt to host:port within the limit (healthcheck's `expect.tcp`).
+    package var connect: @Sendable (_ host: String, _ port: Int, _ limit: Duration) async -> TCPConnect.Outcome
     /// Diagnostics for people (stderr in the real program).
     package var warn: @Sendable (String) -> Void
 
     package init(
         runner: any CommandRunning, environment: [String: String], clock: @escaping @Sendable () -> Date = { Date() },
         host: String, isRoot: Bool, confirmation: any Confirming, children: LiveChildren = LiveChildren(),
-        files: HostFiles = HostFiles(), warn: @escaping @Sendable (String) -> Void
+        files: HostFiles = HostFiles(),
+        connect: @escaping @Sendable (String, Int, Duration) async -> TCPConnect.Outcome = TCPConnect.attempt,
+        warn: @escaping @Sendable (String) -> Void
     ) {
         self.runner = runner
         self.environment = environment
@@ -32,6 +36,7 @@ package struct TaskContext: Sendable {
         self.confirmation = confirmation
         self.children = children
         self.files = files
+        self.connect = connect
         self.warn = warn
     }
 

@@ -155,7 +155,10 @@ struct FakeContext {
 
     init(
         runner: FakeRunner = FakeRunner(), root: Bool = true, answer: String? = nil,
-        environment: [String: String] = [:], now: Date = Date(timeIntervalSince1970: 1_790_000_000), files: HostFiles? = nil
+        environment: [String: String] = [:], now: Date = Date(timeIntervalSince1970: 1_790_000_000), files: HostFiles? = nil,
+        connect: @escaping @Sendable (String, Int, Duration) async -> TCPConnect.Outcome = { host, port, _ in
+            .failed("no network in tests: script FakeContext's connect for \(host):\(port)")
+        }
     ) throws {
         self.runner = runner
         confirmation = ScriptedConfirmation(answer: answer)
@@ -169,7 +172,7 @@ struct FakeContext {
             runner: runner, environment: env, clock: { now }, host: "testhost", isRoot: root,
             confirmation: confirmation,
             // An empty host by default: a test that reads /proc, /sys or /boot says whose.
-            files: files ?? HostFiles(root: folder.file("host")), warn: warnings.sink)
+            files: files ?? HostFiles(root: folder.file("host")), connect: connect, warn: warnings.sink)
     }
 
     func log(_ task: String) -> String {

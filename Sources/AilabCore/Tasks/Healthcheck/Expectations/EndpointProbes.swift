@@ -19,7 +19,7 @@ extension ExpectationsSection {
             for (position, endpoint) in expect.tcp.enumerated() {
                 group.addTask {
                     let (check, seconds) = Self.judge(
-                        endpoint, await TCPConnect.attempt(host: endpoint.host, port: endpoint.port, within: limit))
+                        endpoint, await probe.run.context.connect(endpoint.host, endpoint.port, limit))
                     return (position, check, seconds)
                 }
             }

@@ -7,13 +7,13 @@ import Synchronization
 /// Whether a TCP endpoint accepts a connection, and how long it took. The lookup and the
 /// connect run on a thread of their own, so a name server that never answers costs the caller
 /// only its deadline.
-enum TCPConnect {
-    enum Outcome: Sendable, Equatable {
+package enum TCPConnect {
+    package enum Outcome: Sendable, Equatable {
         case connected(seconds: Double)
         case failed(String)
     }
 
-    static func attempt(host: String, port: Int, within limit: Duration) async -> Outcome {
+    @Sendable package static func attempt(host: String, port: Int, within limit: Duration) async -> Outcome {
         let result = ResultBox()
         do {
             try DetachedThread.start { result.set(connect(host: host, port: port, limit: limit)) }
