@@ -26,7 +26,7 @@ package struct AptCommands: Sendable {
     /// Where apt keeps its package lists (`LISTS='/var/lib/apt/lists/'`), to tell how old they are.
     package var listsFolder: Invocation { Invocation("apt-config", ["shell", "LISTS", "Dir::State::lists/d"], timeout: .seconds(30)) }
     /// Where apt keeps downloaded packages (`CACHE='/var/cache/apt/archives/'`): old versions may still lie there.
-    package var cacheFolder: Invocation { Invocation("apt-config", ["shell", "CACHE", "Dir::Cache::archives/d"], timeout: .seconds(30)) }
+    package static let cacheFolder = Invocation("apt-config", ["shell", "CACHE", "Dir::Cache::archives/d"], timeout: .seconds(30))
     package var runningKernel: Invocation { Invocation("uname", ["-r"], timeout: .seconds(10)) }
 
     package var simulateDistUpgrade: Invocation { Invocation("apt-get", ["-s", "dist-upgrade"], timeout: .seconds(300)) }

@@ -72,9 +72,9 @@ package struct RestoreTask: MaintenanceTask {
             return findings
         }
         let base = into ?? String(files.path("/").dropLast())
-        var results: [RestoredPath] = []
-        for entry in entries {
-            results.append(try await compare(entry, extracted: extracted.path + "/" + entry.path, target: base + "/" + entry.path, run))
+        // A few side by side: each changed text file costs a diff.
+        var results = try await boundedMap(entries, limit: 8) { entry in
+            try await compare(entry, extracted: extracted.path + "/" + entry.path, target: base + "/" + entry.path, run)
         }
         if into == nil {
             let archived = Set(entries.map(\.path))

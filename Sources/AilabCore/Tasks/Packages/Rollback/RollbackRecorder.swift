@@ -35,7 +35,8 @@ package struct RollbackRecorder: Sendable {
         async let candidatesCall =
             newNames.isEmpty
             ? nil : run.probe(Invocation("apt-cache", ["show", "--no-all-versions", "--"] + newNames, timeout: .seconds(120)))
-        let (arches, auto, policy, candidates) = try await (archesCall, autoCall, policyCall, candidatesCall)
+        async let cacheCall = run.probe(AptCommands.cacheFolder)
+        let (arches, auto, policy, candidates, cacheAnswer) = try await (archesCall, autoCall, policyCall, candidatesCall, cacheCall)
         var architecture: [String: String] = [:]
         for line in arches.stdout.split(whereSeparator: \.isNewline) {
             let fields = line.split(separator: "\t")
@@ -51,8 +52,7 @@ package struct RollbackRecorder: Sendable {
         let autoNames = Set(auto.stdout.split(whereSeparator: \.isNewline).map(String.init))
         let downloadable = AptPolicy.downloadable(policy.stdout)
         let repack = run.isInstalled("dpkg-repack")
-        let answer = run.isInstalled("apt-config") ? try await run.probe(AptCommands(lockTimeout: 0).cacheFolder) : nil
-        let configured = answer.flatMap { $0.succeeded ? PackageLists.folder($0.stdout, variable: "CACHE") : nil }
+        let configured = cacheAnswer.succeeded ? PackageLists.folder(cacheAnswer.stdout, variable: "CACHE") : nil
         let cache = files.path("/" + (configured ?? "var/cache/apt/archives").trimmed { $0 == "/" })
         let packages = changing.map { name, old, new in
             let arch = architecture[name] ?? "?"
@@ -172,10 +172,10 @@ package struct RollbackRecorder: Sendable {
         return point
     }
 
-    /// The .debs in the point, by `name\tversion\tarch` as dpkg-deb reads them from each file.
+    /// The .debs in the point, by `name\tversion\tarch` as dpkg-deb reads them from each file, side by side.
     private func secured(_ run: TaskRun) async throws -> [String: String] {
-        var found: [String: String] = [:]
-        for name in ((try? FileManager.default.contentsOfDirectory(atPath: debs)) ?? []).sorted() where name.hasSuffix(".deb") {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: debs)) ?? []).filter { $0.hasSuffix(".deb") }
+        let read = try await boundedMap(names, limit: 8) { [debs] name -> (String, String)? in
             let fields = try await run.probe(
                 Invocation("dpkg-deb", ["--field", debs + "/" + name, "Package", "Version", "Architecture"], timeout: .seconds(60)))
             var values: [String: String] = [:]
@@ -183,10 +183,9 @@ package struct RollbackRecorder: Sendable {
                 let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmed(where: \.isBlank) }
                 if parts.count == 2 { values[parts[0]] = parts[1] }
             }
-            if let package = values["Package"], let version = values["Version"], let arch = values["Architecture"] {
-                found["\(package)\t\(version)\t\(arch)"] = name
-            }
+            guard let package = values["Package"], let version = values["Version"], let arch = values["Architecture"] else { return nil }
+            return ("\(package)\t\(version)\t\(arch)", name)
         }
-        return found
+        return Dictionary(read.compactMap { $0 }) { first, _ in first }
     }
 }

@@ -36,7 +36,9 @@ package struct RollbackTask: MaintenanceTask {
         let commands = AptCommands(lockTimeout: lockTimeout)
         async let statesCall = run.probe(AptCommands.packageStates)
         async let unameCall = run.probe(commands.runningKernel)
-        let (states, uname) = try await (statesCall, unameCall)
+        async let autoCall = run.probe(Invocation("apt-mark", ["showauto"], timeout: .seconds(60)))
+        async let heldCall = run.probe(Invocation("apt-mark", ["showhold"], timeout: .seconds(60)))
+        let (states, uname, auto, held) = try await (statesCall, unameCall, autoCall, heldCall)
         let interrupted = try InterruptedDpkg.packages(states)
         findings.add(InterruptedDpkg.check(interrupted))
         let installed = Dictionary(((try? DpkgQuery.parse(states.stdout)) ?? []).filter(\.isInstalled).map { ($0.name, $0.version) }) {
@@ -71,7 +73,9 @@ package struct RollbackTask: MaintenanceTask {
                     : "drain the host, then run again with --allow-driver-upgrade and reboot afterwards")
         }
         let debs = back.compactMap { $0.deb.map { folder + "/debs/" + $0 } }
-        let marks = try await marks(point, reinstalled: Set(back.map(\.name)), run, commands)
+        let marks = marks(
+            point, reinstalled: Set(back.map(\.name)), auto: Set(auto.stdout.split(whereSeparator: \.isNewline).map(String.init)),
+            held: Set(held.stdout.split(whereSeparator: \.isNewline).map(String.init)), commands)
         // A hold the point did not record would stop apt from changing the package: lifted first.
         var plan = marks.filter { $0.name == "apt-mark unhold" }
         if !debs.isEmpty || !removals.isEmpty {
@@ -112,14 +116,9 @@ package struct RollbackTask: MaintenanceTask {
 
     /// The apt-mark steps that bring the recorded packages' marks and holds back. A package apt
     /// installs by its file name becomes manual, so each one going back gets its recorded mark again.
-    private func marks(_ point: RollbackPoint, reinstalled: Set<String>, _ run: TaskRun, _ commands: AptCommands) async throws
-        -> [(name: String, step: PlanStep)]
-    {
-        async let autoCall = run.probe(Invocation("apt-mark", ["showauto"], timeout: .seconds(60)))
-        async let heldCall = run.probe(Invocation("apt-mark", ["showhold"], timeout: .seconds(60)))
-        let (auto, held) = try await (autoCall, heldCall)
-        let autoNow = Set(auto.stdout.split(whereSeparator: \.isNewline).map(String.init))
-        let heldNow = Set(held.stdout.split(whereSeparator: \.isNewline).map(String.init))
+    private func marks(
+        _ point: RollbackPoint, reinstalled: Set<String>, auto autoNow: Set<String>, held heldNow: Set<String>, _ commands: AptCommands
+    ) -> [(name: String, step: PlanStep)] {
         let recorded = point.packages.filter { $0.old != nil }
         let wanted: [(String, [String])] = [
             ("auto", recorded.filter { $0.auto && (!autoNow.contains($0.name) || reinstalled.contains($0.name)) }.map(\.name)),
