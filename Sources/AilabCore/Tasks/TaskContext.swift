@@ -59,6 +59,12 @@ package struct TaskContext: Sendable {
 
     package var logDirectory: String { environment["AILAB_LOG_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/log" }
     package var lockDirectory: String { environment["AILAB_LOCK_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? TaskLock.defaultDirectory }
+
+    /// ailab's own records (`$AILAB_STATE_DIR`, default /var/lib/ailab): the pending security
+    /// fixes, the last restore drill, the rollback points.
+    package static func stateDirectory(_ environment: [String: String]) -> String {
+        environment["AILAB_STATE_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/ailab"
+    }
 }
 
 /// What a running task works with: read-only probes, the safety gate, its log.

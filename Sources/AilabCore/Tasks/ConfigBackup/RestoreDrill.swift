@@ -81,7 +81,7 @@ package struct VerifiedRestore: Sendable, Codable, Equatable {
     package var time: Double
 
     static func path(_ environment: [String: String]) -> String {
-        (environment[SecurityBacklog.environmentKey] ?? SecurityBacklog.defaultFolder) + "/" + fileName
+        TaskContext.stateDirectory(environment) + "/" + fileName
     }
 
     static func load(_ environment: [String: String]) -> VerifiedRestore? {

@@ -4,8 +4,6 @@ import FoundationEssentials
 /// for a week shows. apt records no such date; healthcheck keeps it in
 /// `$AILAB_STATE_DIR/security-pending.json` (default /var/lib/ailab), root's alone.
 struct SecurityBacklog: Sendable {
-    static let environmentKey = "AILAB_STATE_DIR"
-    static let defaultFolder = "/var/lib/ailab"
     static let fileName = "security-pending.json"
     /// Pending longer than this is a warning.
     static let patience: TimeInterval = 7 * 86400
@@ -14,7 +12,7 @@ struct SecurityBacklog: Sendable {
     var firstSeen: [String: Double]
 
     static func path(_ environment: [String: String]) -> String {
-        (environment[environmentKey] ?? defaultFolder) + "/" + fileName
+        TaskContext.stateDirectory(environment) + "/" + fileName
     }
 
     /// The saved backlog, updated to what is pending now: new upgrades start today, gone ones go.

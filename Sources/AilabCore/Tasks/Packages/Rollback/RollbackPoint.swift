@@ -38,7 +38,7 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
     static let manifestName = "manifest.json"
 
     package static func folder(_ environment: [String: String]) -> String {
-        (environment[SecurityBacklog.environmentKey] ?? SecurityBacklog.defaultFolder) + "/rollback"
+        TaskContext.stateDirectory(environment) + "/rollback"
     }
 
     var text: String {
