@@ -40,8 +40,8 @@ struct UpgradeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let point, !rollback { throw ValidationError("unexpected argument '\(point)': a rollback point is given only with --rollback") }
-        if history && (rollback || security || requireRollback) {
-            throw ValidationError("--history only lists; it takes no --rollback, --security or --require-rollback")
+        if history && (rollback || security || requireRollback || safety.execute) {
+            throw ValidationError("--history only lists; it takes no --rollback, --security, --require-rollback or --execute")
         }
         if rollback && (security || requireRollback) { throw ValidationError("--rollback takes no --security or --require-rollback") }
     }

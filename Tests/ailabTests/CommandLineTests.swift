@@ -53,6 +53,8 @@ import Testing
         ["no-such-task"], ["disk-watch", "--no-such-flag"], ["disk-watch", "--format", "yaml"],
         ["disk-watch", "--threshold", "abc"], ["config-backup", "--non-interactive"],
         ["docker-cleanup", "--non-interactive"], ["healthcheck", "--execute"],
+        ["upgrade", "--history", "--execute"], ["upgrade", "--history", "--rollback"], ["upgrade", "--rollback", "--security"],
+        ["upgrade", "20261124-030012"], ["config-backup", "x.tar.gz"], ["restore", "--to", "relative"],
     ])
     func usageErrorsExit2WithOneLine(arguments: [String]) throws {
         let outcome = try Ailab.run(arguments)
