@@ -205,7 +205,7 @@ enum Repository {
     }
 
     /// etc/ailab.8 is argument-parser's generate-manual output for the current commands: regenerated
-    /// here (in a build folder of its own) and compared, so the page cannot drift from --help.
+    /// here from the shared release build and compared, so the page cannot drift from --help.
     @Test func manualPageMatchesTheCommands() throws {
         try RealTools.require("swift", package: "the Swift toolchain")
         try RealTools.require("mandoc", package: "mandoc")
