@@ -225,6 +225,11 @@ import Testing
         #expect(memory?.available == Int64(12_342_048) * 1024)
         #expect(HostFacts.load(loadavg: "0.72 0.33 0.12 1/79 2854\n") == [0.72, 0.33, 0.12])
         #expect(HostFacts.uptime("3600.5 100.0\n") == 3600.5)
+        #expect(HostFacts.cpuCount(online: "0-1\n") == 2)
+        #expect(HostFacts.cpuCount(online: "0-3,5,7-8\n") == 7)
+        #expect(HostFacts.cpuCount(online: "0\n") == 1)
+        #expect(HostFacts.cpuCount(online: "3-1\n") == nil)
+        #expect(HostFacts.cpuCount(online: "\n") == nil)
         #expect(HostFacts.duration(90061) == "1d 1h")
     }
 

@@ -29,6 +29,7 @@ struct HealthyHost {
         try write("/proc/sys/kernel/osrelease", "6.8.0-45-generic\n")
         try write("/proc/uptime", "90061.2 100.0\n")
         try write("/proc/loadavg", "0.50 0.40 0.30 1/200 999\n")
+        try write("/sys/devices/system/cpu/online", "0-3\n")
         try write("/proc/meminfo", "MemTotal: 100000 kB\nMemAvailable: 60000 kB\n")
         try write("/srv/backups/ailab-config/ailab-config-20260921-033000.tar.gz", "archive")
         try FileManager.default.setAttributes(
@@ -167,6 +168,23 @@ extension Report {
                 "expectations",
             ])
         #expect(report.check("system")?.detail == "Ubuntu 24.04.1 LTS, kernel 6.8.0-45-generic, up 1d 1h")
+        #expect(report.check("load")?.detail == "0.50 0.40 0.30 on 4 CPUs")
+    }
+
+    /// The load average counts the whole host, so it is judged against the host's online CPUs
+    /// (read through the context's files), whatever this process may run on.
+    @Test func loadIsJudgedAgainstTheHostsOnlineCPUs() async throws {
+        let host = try HealthyHost()
+        try host.write("/proc/loadavg", "9.00 9.00 9.00 1/200 999\n")
+        let busy = try #require(try await host.report().check("load"))
+        #expect(busy.status == .warning)
+        #expect(busy.detail == "9.00 9.00 9.00 on 4 CPUs; 5-minute load is over twice the CPU count")
+        try host.write("/sys/devices/system/cpu/online", "0-7\n")
+        #expect(try await host.report().check("load")?.status == .ok)
+        try FileManager.default.removeItem(atPath: host.root.path + "/sys/devices/system/cpu/online")
+        let unknown = try #require(try await host.report().check("load"))
+        #expect(unknown.status == .ok)
+        #expect(unknown.detail == "9.00 9.00 9.00, CPU count unknown")
     }
 
     @Test func aHalfConfiguredPackageFailsThePackagesSection() async throws {

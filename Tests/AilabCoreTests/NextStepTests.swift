@@ -8,6 +8,7 @@ import Testing
     static func sickHost() throws -> HealthyHost {
         let host = try HealthyHost()
         try host.write("/proc/loadavg", "99.00 98.00 97.00 1/200 999\n")
+        try host.write("/sys/devices/system/cpu/online", "0-7\n")
         try host.write("/proc/meminfo", "MemTotal: 100000 kB\nMemAvailable: 5000 kB\n")
         try host.write("/run/reboot-required", "*** System restart required ***\n")
         try FileManager.default.setAttributes(

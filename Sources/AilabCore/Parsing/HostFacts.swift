@@ -27,6 +27,23 @@ package enum HostFacts {
         return values.count == 3 ? values : nil
     }
 
+    /// The CPUs the kernel has online, from /sys/devices/system/cpu/online ("0-3,5,7-8"): the whole
+    /// host's, which the load average counts, not the ones this process may run on.
+    package static func cpuCount(online: String) -> Int? {
+        var count = 0
+        for range in online.trimmed().split(separator: ",") {
+            let bounds = range.split(separator: "-").map { Int($0) }
+            switch bounds.count {
+            case 1 where bounds[0] != nil: count += 1
+            case 2:
+                guard let low = bounds[0], let high = bounds[1], low <= high else { return nil }
+                count += high - low + 1
+            default: return nil
+            }
+        }
+        return count > 0 ? count : nil
+    }
+
     /// Seconds since boot from /proc/uptime.
     package static func uptime(_ text: String) -> Double? {
         text.split(separator: " ").first.flatMap { Double($0) }

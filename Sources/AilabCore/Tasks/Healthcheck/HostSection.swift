@@ -25,6 +25,7 @@ struct HostSection: HealthSection {
         let kernel = files.read("/proc/sys/kernel/osrelease")?.trimmed()
         let uptime = files.read("/proc/uptime").flatMap(HostFacts.uptime)
         let load = files.read("/proc/loadavg").flatMap(HostFacts.load)
+        let cpus = files.read("/sys/devices/system/cpu/online").flatMap(HostFacts.cpuCount)
         let memory = files.read("/proc/meminfo").flatMap(HostFacts.memory)
         let (rebootRequired, rebootPackages) = HostFacts.rebootState(files)
 
@@ -32,11 +33,10 @@ struct HostSection: HealthSection {
         let system = [os ?? "unknown OS", "kernel \(kernel ?? "unknown")", uptime.map { "up \(HostFacts.duration($0))" }]
         findings.add("system", .ok, system.compactMap { $0 }.joined(separator: ", "))
         if let load {
-            let cpus = ProcessInfo.processInfo.activeProcessorCount
-            let busy = load[1] > Double(2 * cpus)
+            let busy = cpus.map { load[1] > Double(2 * $0) } ?? false
             findings.add(
                 "load", busy ? .warning : .ok,
-                load.map { $0.fixed(2) }.joined(separator: " ") + " on \(cpus) CPUs"
+                load.map { $0.fixed(2) }.joined(separator: " ") + (cpus.map { " on \($0) CPUs" } ?? ", CPU count unknown")
                     + (busy ? "; 5-minute load is over twice the CPU count" : ""),
                 next: "find what keeps the CPUs busy or waiting: top -o %CPU, and vmstat 5 for I/O wait")
         }
