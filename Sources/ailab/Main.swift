@@ -11,7 +11,7 @@ import FoundationEssentials
 enum Main {
     static func main() async {
         StandardStreams.prepare()
-        Interruption.shared.install()
+        Interruption.install(children: .shared, temporaries: .process)
         let status = await run(Array(CommandLine.arguments.dropFirst()))
         fflush(nil)
         exit(status.rawValue)

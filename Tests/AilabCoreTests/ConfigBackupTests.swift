@@ -1,5 +1,6 @@
 @testable import AilabCore
 import Foundation
+import Synchronization
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct RetentionTests {
@@ -90,6 +91,26 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["ailab-config-20200101-000000.tar.gz"])
     }
 
+    /// While tar writes, the partial archive and the private folder are the context's registered
+    /// temporaries, which an interruption removes before ailab exits; after the run none is left.
+    @Test func whatAnInterruptionWouldRemoveIsRegisteredOnlyWhileTarWrites() async throws {
+        let (fake, context, host) = try context()
+        let temporaries = context.temporaries
+        let seen = Seen()
+        fake.runner.on("tar") { invocation in
+            seen.paths.withLock { $0 = temporaries.registered }
+            return InvocationResult(invocation: invocation, termination: .exited(2), stderr: "tar: Interrupted")
+        }
+        let task = ConfigBackupTask(mode: .execute(interactive: false), destination: "/backups", retentionDays: 0, keepMin: 0, includes: [])
+        _ = try await TaskHarness.run(task, in: context)
+        let registered = seen.paths.withLock { $0 }
+        #expect(registered.count == 2, "\(registered)")
+        #expect(registered.contains { $0.hasPrefix(fake.folder.file("ailab.")) })
+        #expect(registered.contains { $0.hasPrefix(host.file("backups/")) })
+        #expect(temporaries.registered.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: host.file("backups")).isEmpty)
+    }
+
     @Test func includeThatDoesNotExistIsAUsageError() async throws {
         let (_, context, _) = try context()
         let task = ConfigBackupTask(mode: .dryRun, destination: "/b", retentionDays: 30, keepMin: 3, includes: ["/nope"])
@@ -124,4 +145,9 @@ import Testing
                 == ["/etc", "/srv/models", "/root/.bashrc"])
         #expect(BackupSources.distinct(["/srv/a-b", "/srv/a"]) == ["/srv/a-b", "/srv/a"])
     }
+}
+
+/// What a scripted command saw while it ran.
+private final class Seen: Sendable {
+    let paths = Mutex<Set<String>>([])
 }

@@ -1,5 +1,3 @@
-import Synchronization
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -9,15 +7,12 @@ nonisolated(unsafe) private var interruptionPipe: [Int32] = [-1, -1]
 /// SIGTERM, SIGINT and SIGHUP end ailab in an orderly way: running children get SIGTERM, the
 /// task sees them fail and reports exit 1. A package change is not signalled: ailab says so once
 /// and waits for it, however many signals follow. If the task has not finished `deadline` after
-/// that, registered temporary files are removed and ailab exits 1 itself. SIGCHLD is put back to
-/// its default so that every child's exit status can be read.
-package final class Interruption: Sendable {
-    package static let shared = Interruption()
-
-    private let temporaries = Mutex<Set<String>>([])
-
+/// that, the registered temporaries are removed and ailab exits 1 itself. SIGCHLD is put back to
+/// its default so that every child's exit status can be read. Signals belong to the process, so
+/// this is installed once, by the program; what it acts on comes from the live context.
+package enum Interruption {
     /// Installs the handlers. Handlers (unlike ignored signals) are reset in exec'd children.
-    package func install(children: LiveChildren = .shared, deadline: Duration = .seconds(10)) {
+    package static func install(children: LiveChildren, temporaries: Temporaries, deadline: Duration = .seconds(10)) {
         guard pipe(&interruptionPipe) == 0 else { return }
         for fd in interruptionPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         // A parent may have started ailab with these signals blocked; threads made later inherit this mask.
@@ -34,7 +29,7 @@ package final class Interruption: Sendable {
         // An ignored SIGCHLD survives exec and would let the kernel reap children before ailab
         // reads how they ended.
         signal(SIGCHLD, SIG_DFL)
-        try? DetachedThread.start { [self] in
+        try? DetachedThread.start {
             var byte: UInt8 = 0
             while read(interruptionPipe[0], &byte, 1) < 0 && errno == EINTR {}
             if children.interrupt() {
@@ -42,23 +37,8 @@ package final class Interruption: Sendable {
                 while children.isCompletingAStep { usleep(100_000) }
             }
             usleep(useconds_t(deadline.timeInterval * 1_000_000))
-            removeTemporaries()
+            temporaries.removeAll()
             _exit(ExitStatus.failed.rawValue)
-        }
-    }
-
-    /// A file or a private folder that must not outlive an interrupted run (a half-written archive).
-    package func registerTemporary(_ path: String) {
-        _ = temporaries.withLock { $0.insert(path) }
-    }
-
-    package func unregisterTemporary(_ path: String) {
-        _ = temporaries.withLock { $0.remove(path) }
-    }
-
-    private func removeTemporaries() {
-        for path in temporaries.withLock({ $0 }) where unlink(path) != 0 && errno == EISDIR {
-            ScratchFolder.remove(path)
         }
     }
 }

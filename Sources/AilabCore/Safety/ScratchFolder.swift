@@ -9,19 +9,21 @@ import FoundationEssentials
 /// It goes with everything in it when the run is done, and when a signal ends the run.
 package final class ScratchFolder: @unchecked Sendable {
     package let path: String
+    private let temporaries: Temporaries
 
     /// In `$TMPDIR` when it is an absolute path, else /var/tmp (private to each unit under PrivateTmp=).
-    package init(environment: [String: String]) throws {
-        let base = environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/var/tmp"
+    package init(_ context: TaskContext) throws {
+        let base = context.environment["TMPDIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/var/tmp"
         var template = Array((base + "/ailab.XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } != nil }
         guard made else { throw FileChange.failure("make a private folder in \(base)") }
         path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        Interruption.shared.registerTemporary(path)
+        temporaries = context.temporaries
+        temporaries.register(path)
     }
 
     deinit {
-        Interruption.shared.unregisterTemporary(path)
+        temporaries.unregister(path)
         ScratchFolder.remove(path)
     }
 

@@ -14,6 +14,8 @@ package struct TaskContext: Sendable {
     package var isRoot: Bool
     package var confirmation: any Confirming
     package var children: LiveChildren
+    /// What an interruption removes before ailab exits.
+    package var temporaries: Temporaries
     /// The host's files; tests point this at a folder of their own.
     package var files: HostFiles
     /// A TCP connection attempt to host:port within the limit (healthcheck's `expect.tcp`).
@@ -24,6 +26,7 @@ package struct TaskContext: Sendable {
     package init(
         runner: any CommandRunning, environment: [String: String], clock: @escaping @Sendable () -> Date = { Date() },
         host: String, isRoot: Bool, confirmation: any Confirming, children: LiveChildren = LiveChildren(),
+        temporaries: Temporaries = Temporaries(),
         files: HostFiles = HostFiles(),
         connect: @escaping @Sendable (String, Int, Duration) async -> TCPConnect.Outcome = TCPConnect.attempt,
         warn: @escaping @Sendable (String) -> Void
@@ -35,6 +38,7 @@ package struct TaskContext: Sendable {
         self.isRoot = isRoot
         self.confirmation = confirmation
         self.children = children
+        self.temporaries = temporaries
         self.files = files
         self.connect = connect
         self.warn = warn
@@ -46,7 +50,7 @@ package struct TaskContext: Sendable {
         return TaskContext(
             runner: ProcessRunner(environment: environment), environment: environment,
             host: hostName(), isRoot: geteuid() == 0,
-            confirmation: TerminalConfirmation(), children: .shared,
+            confirmation: TerminalConfirmation(), children: .shared, temporaries: .process,
             warn: { StandardStreams.error($0 + "\n") })
     }
 

@@ -69,8 +69,8 @@ package struct ArchiveWriter: Sendable {
         let started = ContinuousClock.now
         let manifest = try await self.manifest(run)
         let file = try executor.create(createTemporary)
-        Interruption.shared.registerTemporary(temporary)
-        defer { Interruption.shared.unregisterTemporary(temporary) }
+        run.context.temporaries.register(temporary)
+        defer { run.context.temporaries.unregister(temporary) }
         do {
             if let failure = try await fill(file, manifest, executor, run, &findings) {
                 file.discard()

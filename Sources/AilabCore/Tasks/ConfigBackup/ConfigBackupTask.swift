@@ -64,7 +64,7 @@ package struct ConfigBackupTask: MaintenanceTask {
         let present = sources.filter(\.present).map(\.path)
         // The destination is left out however it was written: its real path, relative to the root.
         let inside = String((folder.hasPrefix(root) ? folder.dropFirst(root.count) : folder[...]).drop { $0 == "/" })
-        let scratch = mode?.isDryRun == false ? try ScratchFolder(environment: run.context.environment) : nil
+        let scratch = mode?.isDryRun == false ? try ScratchFolder(run.context) : nil
         let writer = ArchiveWriter(
             name: ArchiveName.make(at: run.now), folder: folder, sources: present, root: root, excludes: BackupSources.excludes + [inside],
             compressor: run.isInstalled("pigz") ? "pigz" : "gzip", scratch: scratch)

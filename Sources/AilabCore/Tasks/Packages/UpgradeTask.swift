@@ -83,7 +83,7 @@ package struct UpgradeTask: MaintenanceTask {
     private func rollbackPoint(_ simulation: UpgradeSimulation, held: [String], _ run: TaskRun, _ findings: inout Findings) async throws
         -> RollbackRecorder
     {
-        let scratch = mode?.isDryRun == false ? try ScratchFolder(environment: run.context.environment) : nil
+        let scratch = mode?.isDryRun == false ? try ScratchFolder(run.context) : nil
         let recorder = try await RollbackRecorder.survey(
             simulation, held: held, keepPoints: keepPoints, keepBytes: keepBytes, scratch: scratch, run)
         var check = recorder.check

@@ -57,7 +57,7 @@ package struct RestoreTask: MaintenanceTask {
             throw AilabError.usage("invalid path '/\(path)': not in \(archivePath)")
         }
         let roots = wanted.isEmpty ? Array(Set(memberSet.map { String($0.prefix { $0 != "/" }) })).sorted() : wanted
-        let extracted = try ScratchFolder(environment: run.context.environment)
+        let extracted = try ScratchFolder(run.context)
         let tar = try await run.probe(
             RestoreDrill.extraction(from: try file.rewound(), into: extracted.path, compressor: "gzip", members: wanted))
         guard tar.succeeded else {
@@ -196,7 +196,7 @@ package struct RestoreTask: MaintenanceTask {
                     name: ArchiveName.unused(in: folder, at: run.now), folder: folder, sources: replaced,
                     root: Paths.canonical(files.path("/")),
                     excludes: BackupSources.excludes, compressor: "gzip",
-                    scratch: mode?.isDryRun == false ? try ScratchFolder(environment: run.context.environment) : nil)
+                    scratch: mode?.isDryRun == false ? try ScratchFolder(run.context) : nil)
             }
         }
         let plan = Plan([makeFolder].compactMap { $0 } + (writer?.steps ?? []) + steps + (writer.map { [$0.discard] } ?? []))
