@@ -4,9 +4,8 @@ import Testing
 
 /// A Debian root filesystem booted with systemd as PID 1 in systemd-nspawn, so that units run
 /// under their real sandbox. Commands run inside through nsenter. The root filesystem is built
-/// once with debootstrap and kept as a tarball in a cache folder outside the repository.
+/// once with debootstrap by Tests/rootfs and kept as a tarball in a cache folder outside the repository.
 final class BootedDebian: @unchecked Sendable {
-    static let cacheFolder = ProcessInfo.processInfo.environment["AILAB_ROOTFS_CACHE"] ?? "/var/cache/ailab-test-rootfs"
     static let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     let scratch: Scratch
@@ -26,12 +25,12 @@ final class BootedDebian: @unchecked Sendable {
     /// Boots a fresh copy of `suite` with `packages`; `files` are written into it before boot. A
     /// container whose systemd ended while booting (seen once in many runs on a loaded machine)
     /// is booted once more from a fresh copy, and says so on stderr.
-    static func boot(suite: String, packages: [String], files: [String: String] = [:]) throws -> BootedDebian {
+    static func boot(suite: String, files: [String: String] = [:]) throws -> BootedDebian {
         do {
-            return try BootedDebian(suite: suite, packages: packages, files: files)
+            return try BootedDebian(suite: suite, files: files)
         } catch let failure as BootFailure {
             FileHandle.standardError.write(Data("\(failure); booting \(suite) once more\n".utf8))
-            return try BootedDebian(suite: suite, packages: packages, files: files)
+            return try BootedDebian(suite: suite, files: files)
         }
     }
 
@@ -39,8 +38,8 @@ final class BootedDebian: @unchecked Sendable {
         let description: String
     }
 
-    private init(suite: String, packages: [String], files: [String: String]) throws {
-        let tarball = try Self.rootfs(suite: suite, packages: packages)
+    private init(suite: String, files: [String: String]) throws {
+        let tarball = try Self.rootfs(suite: suite)
         scratch = try Scratch()
         try FileManager.default.createDirectory(atPath: scratch.file("root"), withIntermediateDirectories: true)
         try Command.check("tar", ["--numeric-owner", "-xf", tarball, "-C", scratch.file("root")])
@@ -136,42 +135,11 @@ final class BootedDebian: @unchecked Sendable {
     }
 
     /// The cached tarball of `suite` with `packages`, built with debootstrap when missing.
-    static func rootfs(suite: String, packages: [String]) throws -> String {
-        let key = packages.sorted().joined(separator: ",")
-        let tarball = "\(cacheFolder)/\(suite)-\(stableHash(key)).tar"
-        if FileManager.default.fileExists(atPath: tarball) { return tarball }
-        try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
-        let folder = "\(cacheFolder)/\(suite).building-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let built = try Command.run(
-            "/usr/sbin/debootstrap", ["--variant=minbase", "--include=\(key)", suite, folder, mirror()],
-            environment: ["PATH": path])
-        guard built.code == 0 else { throw Failure("debootstrap \(suite) → \(built.code): \(built.stdout.suffix(2000))\(built.stderr)") }
-        try Command.check("tar", ["--numeric-owner", "-C", folder, "-cf", tarball + ".partial", "."])
-        try FileManager.default.moveItem(atPath: tarball + ".partial", toPath: tarball)
-        return tarball
-    }
-
-    /// The Debian mirror this machine's apt already uses.
-    static func mirror() -> String {
-        let folder = "/etc/apt/sources.list.d"
-        let files =
-            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).map { "\(folder)/\($0)" } + ["/etc/apt/sources.list"]
-        for file in files {
-            let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-            for line in text.split(separator: "\n") {
-                let words = line.split(separator: " ").map(String.init)
-                let candidates = words.first == "URIs:" || words.first == "deb" ? words.dropFirst().filter { $0.hasPrefix("http") } : []
-                if let url = candidates.first, url.hasSuffix("/debian") || url.hasSuffix("/debian/") { return url }
-            }
-        }
-        return "http://deb.debian.org/debian"
-    }
-
-    private static func stableHash(_ text: String) -> String {
-        var hash: UInt64 = 5381
-        for byte in text.utf8 { hash = hash &* 33 &+ UInt64(byte) }
-        return String(hash, radix: 16)
+    /// The cached tarball of `suite` (Tests/rootfs holds each suite's packages and builds it once).
+    static func rootfs(suite: String) throws -> String {
+        let built = try Command.run(Repository.root + "/Tests/rootfs", [suite])
+        guard built.code == 0 else { throw Failure("Tests/rootfs \(suite) → \(built.code): \(built.stderr)") }
+        return built.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

@@ -28,10 +28,6 @@ enum ReleaseBinary {
 
 /// Every shipped unit started by a real systemd (Debian 12's 252, and Debian 11's 247 for devices).
 @Suite(.timeLimit(.minutes(10))) struct BootedSystemdTests {
-    static let bookwormPackages = [
-        "systemd", "systemd-sysv", "dbus", "procps", "iproute2", "docker.io", "smartmontools",
-        "pigz", "jq", "logrotate", "ca-certificates", "libcap2-bin",
-    ]
     /// The scheduled tasks but upgrade: its unit runs apt-get update, which needs a repository;
     /// PackageChangeBootedTests boots its own with one.
     static let tasks = TaskCatalog.scheduled.map(\.name).filter { $0 != TaskCatalog.upgrade.name }
@@ -45,7 +41,7 @@ enum ReleaseBinary {
         try BootedDebian.requireTools()
         let binary = try ReleaseBinary.path()
         let debian = try BootedDebian.boot(
-            suite: "bookworm", packages: Self.bookwormPackages,
+            suite: "bookworm",
             files: ["/etc/docker/daemon.json": Self.dockerConfig])
         let source = debian.root + "/opt/ailab"
         try FileManager.default.createDirectory(atPath: source + "/systemd", withIntermediateDirectories: true)
@@ -228,7 +224,7 @@ enum ReleaseBinary {
     /// unit must still reach GPUs and disks. ailab needs glibc 2.35, so a shell probes instead.
     @Test func healthcheckSandboxReachesDevicesOnSystemd247() throws {
         try BootedDebian.requireTools()
-        let debian = try BootedDebian.boot(suite: "bullseye", packages: ["systemd", "systemd-sysv", "dbus"])
+        let debian = try BootedDebian.boot(suite: "bullseye")
         try FileManager.default.copyItem(
             atPath: Repository.systemd + "/ailab-healthcheck.service",
             toPath: debian.root + "/root/ailab-healthcheck.service")
@@ -244,7 +240,7 @@ enum ReleaseBinary {
             .compactMap { $0.split(whereSeparator: \.isWhitespace).first.map(String.init) }
         let allowed = ["linux-vdso.so.1", "libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "/lib64/ld-linux-x86-64.so.2"]
         #expect(libraries.allSatisfy(allowed.contains), "ldd: \(libraries)")
-        let debian = try BootedDebian.boot(suite: "trixie", packages: ["systemd", "systemd-sysv", "dbus"])
+        let debian = try BootedDebian.boot(suite: "trixie")
         try FileManager.default.copyItem(atPath: binary, toPath: debian.root + "/usr/local/sbin/ailab")
         #expect(try debian.check("ls /usr/lib/x86_64-linux-gnu | grep -E '^lib(xml2|icu)' || true").isEmpty)
         #expect(try debian.check("ailab --version").hasPrefix(AilabVersion.current))
