@@ -70,11 +70,17 @@ final class BootedDebian: @unchecked Sendable {
         try waitUntilBooted()
     }
 
+    /// Powers the container off; one still up after 10 s loses its PID 1 to SIGKILL, which ends
+    /// its whole PID namespace (a container was once seen running on after its test had passed).
     deinit {
         _ = try? sh("systemctl poweroff --no-block")
-        for _ in 0..<100 where nspawn.isRunning { usleep(100_000) }
-        if nspawn.isRunning { kill(nspawn.processIdentifier, SIGKILL) }
+        for _ in 0..<100 where kill(initPID, 0) == 0 { usleep(100_000) }
+        if kill(initPID, 0) == 0 {
+            FileHandle.standardError.write(Data("\(machine) did not power off in 10 s; killing its PID 1\n".utf8))
+            kill(initPID, SIGKILL)
+        }
         for _ in 0..<50 where nspawn.isRunning { usleep(100_000) }
+        if nspawn.isRunning { kill(nspawn.processIdentifier, SIGKILL) }
         NspawnRuntime.release()
     }
 
@@ -144,19 +150,34 @@ final class BootedDebian: @unchecked Sendable {
 }
 
 /// nspawn keeps its propagation folders under /run/systemd/nspawn and refuses to when /run is not
-/// a tmpfs, as here: a tmpfs is mounted there while any container runs, and unmounted after.
+/// a tmpfs, as here: a tmpfs is mounted there while any container runs, and unmounted after. Test
+/// processes run side by side (.ci/test), so the count is kept across processes with two flocks:
+/// each process holds `inUse` shared while it has a container, and mounts or unmounts only while
+/// it holds `decide` exclusively; the last to leave unmounts the tmpfs if a test mounted it.
 enum NspawnRuntime {
     static let folder = "/run/systemd/nspawn"
-    private static let state = Mutex<(users: Int, mounted: Bool)>((0, false))
+    private static let marker = folder + "/.mounted-by-ailab-tests"
+    private static let decide = "/run/ailab-tests-nspawn.lock"
+    private static let inUse = "/run/ailab-tests-nspawn.users"
+    private static let state = Mutex<(users: Int, fd: Int32)>((0, -1))
 
     static func acquire() throws {
         try state.withLock { state in
             if state.users == 0 {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                if try Command.run("/usr/bin/mountpoint", ["-q", folder]).code != 0 {
-                    try Command.check("mount", ["-t", "tmpfs", "tmpfs", folder])
-                    state.mounted = true
+                let decision = try lock(decide, LOCK_EX)
+                defer { close(decision) }
+                let use = try lock(inUse, LOCK_SH)
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    if try Command.run("/usr/bin/mountpoint", ["-q", folder]).code != 0 {
+                        try Command.check("mount", ["-t", "tmpfs", "tmpfs", folder])
+                        _ = FileManager.default.createFile(atPath: marker, contents: nil)
+                    }
+                } catch {
+                    close(use)
+                    throw error
                 }
+                state.fd = use
             }
             state.users += 1
         }
@@ -165,10 +186,29 @@ enum NspawnRuntime {
     static func release() {
         state.withLock { state in
             state.users -= 1
-            if state.users == 0 && state.mounted {
+            guard state.users == 0 else { return }
+            guard let decision = try? lock(decide, LOCK_EX) else {
+                close(state.fd)
+                return
+            }
+            defer { close(decision) }
+            close(state.fd)
+            guard let alone = try? lock(inUse, LOCK_EX | LOCK_NB) else { return }
+            defer { close(alone) }
+            if FileManager.default.fileExists(atPath: marker) {
                 _ = try? Command.run("/usr/bin/umount", [folder])
-                state.mounted = false
             }
         }
+    }
+
+    /// A new descriptor of `path` holding `operation`'s flock.
+    private static func lock(_ path: String, _ operation: Int32) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure("open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, operation) == 0 else {
+            close(fd)
+            throw Failure("flock \(path): \(String(cString: strerror(errno)))")
+        }
+        return fd
     }
 }
