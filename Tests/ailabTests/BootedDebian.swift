@@ -59,15 +59,18 @@ final class BootedDebian: @unchecked Sendable {
         nspawn.standardInput = FileHandle.nullDevice
         nspawn.standardOutput = FileHandle(forWritingAtPath: log)
         nspawn.standardError = FileHandle(forWritingAtPath: log)
+        var found: Int32?
         do {
             try nspawn.run()
-            initPID = try Self.waitForInit(of: nspawn, machine: machine, log: log)
+            let pid = try Self.waitForInit(of: nspawn, machine: machine, log: log)
+            found = pid
+            try Self.waitUntilBooted(initPID: pid, machine: machine, log: log)
+            initPID = pid
         } catch {
-            if nspawn.isRunning { kill(nspawn.processIdentifier, SIGKILL) }
+            Self.stop(nspawn, initPID: found)
             NspawnRuntime.release()
             throw error
         }
-        try waitUntilBooted()
     }
 
     /// Powers the container off; one still up after 10 s loses its PID 1 to SIGKILL, which ends
@@ -75,17 +78,25 @@ final class BootedDebian: @unchecked Sendable {
     deinit {
         _ = try? sh("systemctl poweroff --no-block")
         for _ in 0..<100 where kill(initPID, 0) == 0 { usleep(100_000) }
-        if kill(initPID, 0) == 0 {
-            FileHandle.standardError.write(Data("\(machine) did not power off in 10 s; killing its PID 1\n".utf8))
-            kill(initPID, SIGKILL)
-        }
+        if kill(initPID, 0) == 0 { FileHandle.standardError.write(Data("\(machine) did not power off in 10 s; killing it\n".utf8)) }
+        Self.stop(nspawn, initPID: initPID)
+        NspawnRuntime.release()
+    }
+
+    /// Kills what is left of a container: its PID 1 first, which ends its whole PID namespace
+    /// (killing systemd-nspawn alone leaves the container running), then nspawn.
+    private static func stop(_ nspawn: Process, initPID: Int32?) {
+        if let initPID, kill(initPID, 0) == 0 { kill(initPID, SIGKILL) }
         for _ in 0..<50 where nspawn.isRunning { usleep(100_000) }
         if nspawn.isRunning { kill(nspawn.processIdentifier, SIGKILL) }
-        NspawnRuntime.release()
     }
 
     /// Runs a shell script inside the container, as root, with a clean environment.
     func sh(_ script: String) throws -> Ailab.Outcome {
+        try Self.sh(script, in: initPID)
+    }
+
+    private static func sh(_ script: String, in initPID: Int32) throws -> Ailab.Outcome {
         try Command.run(
             "/usr/bin/nsenter",
             [
@@ -113,27 +124,32 @@ final class BootedDebian: @unchecked Sendable {
         return values
     }
 
-    private func waitUntilBooted() throws {
+    private static func waitUntilBooted(initPID: Int32, machine: String, log: String) throws {
         var state = ""
         // Three minutes: a loaded two-core machine has been seen to need more than one.
         for _ in 0..<360 where kill(initPID, 0) == 0 {
-            let answer = try? sh("systemctl is-system-running")
+            let answer = try? sh("systemctl is-system-running", in: initPID)
             state = ((answer?.stdout ?? "") + (answer?.stderr ?? "")).trimmingCharacters(in: .whitespacesAndNewlines)
             if state == "running" || state == "degraded" { return }
             usleep(500_000)
         }
-        let log = (try? String(contentsOfFile: scratch.file("nspawn.log"), encoding: .utf8)) ?? ""
-        throw BootFailure(description: "\(machine) did not finish booting: \(state)\n\(log.suffix(2000))")
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        throw BootFailure(description: "\(machine) did not finish booting: \(state)\n\(text.suffix(2000))")
     }
 
-    /// systemd inside is the child of systemd-nspawn, which setsid may have forked off first.
+    /// systemd inside is the child of systemd-nspawn (which setsid may have forked off first) in a
+    /// PID namespace of its own: nspawn's short-lived helper children, in ours, are passed over.
     private static func waitForInit(of nspawn: Process, machine: String, log: String) throws -> Int32 {
         for _ in 0..<200 {
             guard nspawn.isRunning else { break }
             let launcher = (try? Command.run("/usr/bin/pgrep", ["-x", "-f", ".*systemd-nspawn .*--machine=\(machine) .*"]))?.stdout ?? ""
             for parent in launcher.split(separator: "\n") {
                 let children = (try? Command.run("/usr/bin/pgrep", ["-P", String(parent)]))?.stdout ?? ""
-                if let pid = children.split(separator: "\n").first.flatMap({ Int32($0) }) { return pid }
+                let ours = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")
+                for pid in children.split(separator: "\n").compactMap({ Int32($0) }) {
+                    let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/pid")
+                    if let namespace, namespace != ours { return pid }
+                }
             }
             usleep(100_000)
         }
