@@ -4,7 +4,8 @@ import Testing
 
 /// A Debian root filesystem booted with systemd as PID 1 in systemd-nspawn, so that units run
 /// under their real sandbox. Commands run inside through nsenter. The root filesystem is built
-/// once with debootstrap by Tests/rootfs and kept as a tarball in a cache folder outside the repository.
+/// once with mmdebstrap by Tests/rootfs into a cache folder outside the repository; each boot
+/// mounts an overlay on it whose writable layer lives in the test's scratch folder.
 final class BootedDebian: @unchecked Sendable {
     static let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -17,14 +18,14 @@ final class BootedDebian: @unchecked Sendable {
 
     static func requireTools() throws {
         try RealTools.requireRoot()
-        try RealTools.require("debootstrap", package: "debootstrap")
+        try RealTools.require("mmdebstrap", package: "mmdebstrap")
         try RealTools.require("systemd-nspawn", package: "systemd-container")
         try RealTools.require("nsenter", package: "util-linux")
     }
 
-    /// Boots a fresh copy of `suite` with `packages`; `files` are written into it before boot. A
-    /// container whose systemd ended while booting (seen once in many runs on a loaded machine)
-    /// is booted once more from a fresh copy, and says so on stderr.
+    /// Boots a fresh overlay on `suite`; `files` are written into it before boot. A container
+    /// whose systemd ended while booting (seen once in many runs on a loaded machine) is booted
+    /// once more on a fresh overlay, and says so on stderr.
     static func boot(suite: String, files: [String: String] = [:]) throws -> BootedDebian {
         do {
             return try BootedDebian(suite: suite, files: files)
@@ -39,13 +40,21 @@ final class BootedDebian: @unchecked Sendable {
     }
 
     private init(suite: String, files: [String: String]) throws {
-        let tarball = try Self.rootfs(suite: suite)
+        let lower = try Self.rootfs(suite: suite)
         scratch = try Scratch()
-        try FileManager.default.createDirectory(atPath: scratch.file("root"), withIntermediateDirectories: true)
-        try Command.check("tar", ["--numeric-owner", "-xf", tarball, "-C", scratch.file("root")])
-        for (path, text) in files { try scratch.write("root" + path, text) }
+        for folder in ["root", "upper", "work"] {
+            try FileManager.default.createDirectory(atPath: scratch.file(folder), withIntermediateDirectories: true)
+        }
+        let layers = "lowerdir=\(lower),upperdir=\(scratch.file("upper")),workdir=\(scratch.file("work"))"
+        try Command.check("mount", ["-t", "overlay", "overlay", "-o", layers, scratch.file("root")])
+        do {
+            for (path, text) in files { try scratch.write("root" + path, text) }
+            try NspawnRuntime.acquire()
+        } catch {
+            Self.unmount(scratch.file("root"))
+            throw error
+        }
         machine = "ailab-\(suite)-\(getpid())-\(Int.random(in: 1000...9999))"
-        try NspawnRuntime.acquire()
         let log = scratch.file("nspawn.log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         nspawn = Process()
@@ -69,6 +78,7 @@ final class BootedDebian: @unchecked Sendable {
         } catch {
             Self.stop(nspawn, initPID: found)
             NspawnRuntime.release()
+            Self.unmount(scratch.file("root"))
             throw error
         }
     }
@@ -81,6 +91,15 @@ final class BootedDebian: @unchecked Sendable {
         if kill(initPID, 0) == 0 { FileHandle.standardError.write(Data("\(machine) did not power off in 10 s; killing it\n".utf8)) }
         Self.stop(nspawn, initPID: initPID)
         NspawnRuntime.release()
+        Self.unmount(root)
+    }
+
+    /// Unmounts the overlay before the scratch folder under it goes; lazily if something still
+    /// holds it (removing the scratch folder then only adds whiteouts to the upper layer).
+    private static func unmount(_ root: String) {
+        if (try? Command.run("/usr/bin/umount", [root]))?.code != 0 {
+            _ = try? Command.run("/usr/bin/umount", ["--lazy", root])
+        }
     }
 
     /// Kills what is left of a container: its PID 1 first, which ends its whole PID namespace
@@ -156,8 +175,7 @@ final class BootedDebian: @unchecked Sendable {
         throw Failure("systemd-nspawn did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
-    /// The cached tarball of `suite` with `packages`, built with debootstrap when missing.
-    /// The cached tarball of `suite` (Tests/rootfs holds each suite's packages and builds it once).
+    /// The cached root filesystem of `suite` (Tests/rootfs holds each suite's packages and builds it once).
     static func rootfs(suite: String) throws -> String {
         let built = try Command.run(Repository.root + "/Tests/rootfs", [suite])
         guard built.code == 0 else { throw Failure("Tests/rootfs \(suite) → \(built.code): \(built.stderr)") }
