@@ -164,10 +164,13 @@ import Testing
 
     @Test func thePlaybookPassesTheSyntaxCheck() throws {
         try RealTools.require("ansible-playbook", package: "ansible-core")
+        // Held to the end: Ansible makes its temp folder in ANSIBLE_HOME, which must still be ours to remove.
+        let home = try Scratch()
         let check = try Command.run(
             "/usr/bin/ansible-playbook", ["--syntax-check", Repository.root + "/ansible/rollout.yml"],
-            environment: ProcessInfo.processInfo.environment.merging(["ANSIBLE_HOME": try Scratch().path]) { _, new in new })
+            environment: ProcessInfo.processInfo.environment.merging(["ANSIBLE_HOME": home.path]) { _, new in new })
         #expect(check.code == 0, "\(check.stdout)\(check.stderr)")
+        withExtendedLifetime(home) {}
     }
 
     @Test func theFailedHostIsRolledBackAndTheLaterWavesAreNeverTouched() throws {
