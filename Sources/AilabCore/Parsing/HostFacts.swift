@@ -32,14 +32,9 @@ package enum HostFacts {
     package static func cpuCount(online: String) -> Int? {
         var count = 0
         for range in online.trimmed().split(separator: ",") {
-            let bounds = range.split(separator: "-").map { Int($0) }
-            switch bounds.count {
-            case 1 where bounds[0] != nil: count += 1
-            case 2:
-                guard let low = bounds[0], let high = bounds[1], low <= high else { return nil }
-                count += high - low + 1
-            default: return nil
-            }
+            let bounds = range.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard bounds.count <= 2, let low = bounds.first ?? nil, let high = bounds.last ?? nil, low <= high else { return nil }
+            count += high - low + 1
         }
         return count > 0 ? count : nil
     }
