@@ -116,7 +116,9 @@ import Testing
         environment["PATH"] = stubs.path
         environment["AILAB_CONFIG"] = scratch.file("none.yaml")
         try scratch.write("none.yaml", "")
-        let outcome = try Ailab.run(["healthcheck", "--format", "json"], environment: environment)
+        // This test is about reading the whole log, not how fast: the debug build takes about 4 s
+        // over the unfiltered log alone, and went past the default 10 s beside three other test processes.
+        let outcome = try Ailab.run(["healthcheck", "--format", "json", "--timeout", "120"], environment: environment)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stderr)")
         let xid = (json["checks"] as? [[String: Any]] ?? []).first { ($0["name"] as? String)?.hasPrefix("xid 79") == true }
         #expect(xid?["status"] as? String == "failed", "\(String(describing: xid))")
