@@ -32,7 +32,11 @@ import Testing
             // SIGKILL would leave containerd-shims; dockerd exits cleanly on SIGINT sent by pid.
             kill(process.processIdentifier, SIGINT)
             for _ in 0..<80 where process.isRunning { usleep(250_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                // A killed dockerd leaves its data root mounted on itself.
+                _ = try? Command.run("/usr/bin/umount", ["--lazy", scratch.file("data")])
+            }
         }
 
         @discardableResult
