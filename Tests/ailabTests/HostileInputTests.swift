@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// Every option, given values an operator (or a script gone wrong) could pass, in both the
-/// `--opt V` and `--opt=V` forms: exit 2 and one line naming the option and the value.
+/// `--opt V` and `--opt=V` forms: exit 2 and one line naming the option and the value. The 550
+/// runs use the release binary, the one shipped, which starts in a fifth of the debug build's time.
 @Suite(.timeLimit(.minutes(10))) struct OptionFuzzTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var task: String
@@ -59,9 +60,10 @@ import Testing
     func everyBadValueExits2WithOneLineNamingIt(_ fuzz: Case) throws {
         #expect(fuzz.values.count >= 20)
         let scratch = try Scratch()
+        let binary = try ReleaseBinary.path()
         for value in fuzz.values {
             for arguments in [[fuzz.task, fuzz.option, value], [fuzz.task, "\(fuzz.option)=\(value)"]] {
-                let outcome = try Ailab.run(arguments, environment: scratch.environment)
+                let outcome = try Ailab.run(arguments, environment: scratch.environment, binary: binary)
                 let lines = outcome.stderr.split(separator: "\n")
                 #expect(outcome.code == 2, "\(arguments): \(outcome.code) \(outcome.stderr)")
                 #expect(lines.count == 1, "\(arguments): \(outcome.stderr)")
@@ -83,7 +85,8 @@ import Testing
 }
 
 /// Streams that take nothing, close early or are missing: never a crash, always 0, 1 or 2, and
-/// the task's metrics are still written.
+/// the task's metrics are still written. APT reads a small private database: this machine's
+/// lists, with no binary cache, cost apt-get 4 s of CPU per run.
 @Suite(.timeLimit(.minutes(10))) struct StreamFaultTests {
     static let tasks: [[String]] = [
         ["disk-watch"], ["healthcheck", "--timeout", "3"], ["vm-audit", "--connect", "test:///default"], ["apt-cleanup"],
@@ -97,12 +100,12 @@ import Testing
     @Test(arguments: tasks)
     func brokenStreamsNeverCrashAndMetricsAreWritten(task: [String]) throws {
         try RealTools.require("bash", package: "bash")
-        let scratch = try Scratch()
-        let metrics = scratch.file("metrics")
+        let apt = try SyntheticApt(SyntheticApt.kernels(["6.8.0-40", "6.8.0-45", "6.8.0-47"]))
+        let metrics = apt.scratch.file("metrics")
         try FileManager.default.createDirectory(atPath: metrics, withIntermediateDirectories: true)
-        let arguments = task.map { $0 == "DEST" ? scratch.file("dest") : $0 } + ["--textfile-dir", metrics]
+        let arguments = task.map { $0 == "DEST" ? apt.scratch.file("dest") : $0 } + ["--textfile-dir", metrics]
         let command = ([Ailab.binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
-        let environment = ProcessInfo.processInfo.environment.merging(scratch.environment.compactMapValues { $0 }) { _, new in new }
+        let environment = ProcessInfo.processInfo.environment.merging(apt.environment.compactMapValues { $0 }) { _, new in new }
         let prom = metrics + "/ailab-\(task[0]).prom"
         var runs = Self.redirections.map { ($0.0, "exec \(command) \($0.1)") }
         // A reader that goes away before ailab writes: without care, SIGPIPE (exit 141).

@@ -14,10 +14,11 @@ enum Ailab {
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("ailab").path
     }
 
-    /// Runs ailab with the inherited environment plus `environment`; a nil value removes a variable.
+    /// Runs ailab (the debug build unless `binary` says otherwise) with the inherited environment
+    /// plus `environment`; a nil value removes a variable.
     static func run(
         _ arguments: [String], environment: [String: String?] = [:], stdin: String? = nil,
-        timeout: TimeInterval = 300
+        timeout: TimeInterval = 300, binary: String = binary
     ) throws -> Outcome {
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
