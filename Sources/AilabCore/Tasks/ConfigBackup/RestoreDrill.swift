@@ -27,6 +27,7 @@ package enum RestoreDrill {
     package static func run(_ archive: OpenFile, compressor: String, _ run: TaskRun) async throws -> Outcome {
         let scratch = try ScratchFolder(run.context)
         let tar = try await run.probe(extraction(from: archive, into: scratch.path, compressor: compressor))
+        try scratch.checkUnmoved()
         var problems = tar.succeeded ? [] : ["tar: " + ConfigBackupTask.cause(of: tar)]
         guard let bytes = FileManager.default.contents(atPath: scratch.path + "/" + ArchiveManifest.member) else {
             problems.append("\(ArchiveManifest.member): missing, so nothing can be compared")

@@ -202,6 +202,7 @@ package struct RestoreTask: MaintenanceTask {
         let plan = Plan([makeFolder].compactMap { $0 } + (writer?.steps ?? []) + steps + (writer.map { [$0.discard] } ?? []))
         findings.plan = plan.entries
         guard let executor = try run.gate.open(plan) else { return findings }
+        try extracted.checkUnmoved()
         if let makeFolder { try executor.apply(makeFolder) }
         if let writer {
             guard let written = try await writer.write(executor, run, &findings, check: "pre-restore archive") else { return findings }
