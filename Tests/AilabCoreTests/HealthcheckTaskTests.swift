@@ -278,6 +278,19 @@ extension Report {
         #expect(try await host.report(root: false).check("restore drill")?.status == .skipped)
     }
 
+    /// A drill record another user planted, or one made writable by others, is refused and
+    /// named: healthcheck never reports a drill that root did not record.
+    @Test func aPlantedDrillRecordIsRefusedAndNamed() async throws {
+        let host = try HealthyHost()
+        let record = host.state.file("restore-verified.json")
+        #expect(chown(record, 65534, 65534) == 0)
+        let planted = try #require(try await host.report().check("restore drill"))
+        #expect(planted.status == .failed)
+        #expect(planted.detail == "record \(record) refused: it is owned by uid 65534; only root's own file is read")
+        #expect(chown(record, 0, 0) == 0 && chmod(record, 0o666) == 0)
+        #expect(try await host.report().check("restore drill")?.detail.contains("is writable by group or others (mode 666)") == true)
+    }
+
     @Test func diskNearTheThresholdWarnsAndOverItFails() async throws {
         let host = try HealthyHost()
         host.setDisk(rootPercent: 82)

@@ -71,7 +71,10 @@ import Testing
     }
 
     /// A point with a driver and a new kernel: the running kernel stays, the driver needs the flag.
-    func rollback(allowDriver: Bool, running: String = "6.8.0-51-generic") async throws -> (Report, FakeRunner) {
+    func rollback(
+        allowDriver: Bool, running: String = "6.8.0-51-generic", deb: String = "nvidia-driver-550_550.90.07-0ubuntu1_amd64.deb",
+        plant: (String) throws -> Void = { _ in }
+    ) async throws -> (Report, FakeRunner) {
         let fake = try FakeContext(
             runner: FakeRunner(installed: Set(["apt-mark", "uname", "dpkg"] + TaskCatalog.upgrade.requiredTools.map(\.command))))
         let runner = fake.runner
@@ -82,11 +85,13 @@ import Testing
             packages: [
                 .init(
                     name: "nvidia-driver-550", architecture: "amd64", old: "550.90.07-0ubuntu1", new: "550.127.05-0ubuntu1", auto: true,
-                    held: false, deb: "nvidia-driver-550_550.90.07-0ubuntu1_amd64.deb", source: "cache"),
+                    held: false, deb: deb, source: "cache"),
                 .init(name: "linux-image-6.8.0-51-generic", architecture: "amd64", old: nil, new: "6.8.0-51.52", auto: true, held: false),
                 .init(name: "ailab-newdep", architecture: "amd64", old: nil, new: "1.0", auto: true, held: false),
             ], etcArchive: store + "/etc.tar.gz", complete: true)
         try Data(point.text.utf8).write(to: URL(fileURLWithPath: store + "/manifest.json"))
+        try Data("!<arch>\n".utf8).write(to: URL(fileURLWithPath: store + "/debs/nvidia-driver-550_550.90.07-0ubuntu1_amd64.deb"))
+        try plant(fake.folder.path + "/rollback")
         runner.on(
             "dpkg-query", AptCommands.packageStates.arguments,
             stdout: "nvidia-driver-550\t550.127.05-0ubuntu1\tii \nlinux-image-6.8.0-51-generic\t6.8.0-51.52\tii \nailab-newdep\t1.0\tii \n")
@@ -127,5 +132,36 @@ import Testing
             try await TaskHarness.run(
                 RollbackTask(mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, pointID: "2020"), in: fake.context)
         }
+    }
+
+    /// A planted point whose .deb climbs out of its debs/ folder, and a .deb that is a link: the
+    /// point is refused and named, and nothing is planned.
+    @Test func aPointsDebStaysInsideItsOwnDebsFolder() async throws {
+        let (climbing, runner) = try await rollback(allowDriver: true, deb: "../../../../../tmp/evil/evil_1_amd64.deb")
+        #expect(climbing.check("rollback debs")?.status == .failed)
+        #expect(climbing.check("rollback debs")?.detail.contains("a .deb outside its debs/ folder") == true)
+        #expect(climbing.findings.plan.isEmpty)
+        #expect(runner.calls.allSatisfy { $0.executable != "apt-get" })
+        let (linked, _) = try await rollback(allowDriver: true, deb: "evil.deb") { store in
+            try FileManager.default.createSymbolicLink(atPath: store + "/20260921-030000/debs/evil.deb", withDestinationPath: "/tmp/evil.deb")
+        }
+        #expect(linked.check("rollback debs")?.detail.contains("debs/evil.deb is not a regular file only root writes") == true)
+        #expect(linked.findings.plan.isEmpty)
+    }
+
+    /// A newer point planted by another user (its manifest owned by uid 65534) is refused and
+    /// named; the rollback uses the newest point root wrote.
+    @Test func aPlantedPointIsRefusedAndNamed() async throws {
+        let (report, _) = try await rollback(allowDriver: true) { store in
+            let planted = store + "/20991231-000000"
+            try FileManager.default.createDirectory(atPath: planted + "/debs", withIntermediateDirectories: true)
+            let point = RollbackPoint(id: "20991231-000000", time: 4_000_000_000, packages: [], etcArchive: nil, complete: true)
+            try Data(point.text.utf8).write(to: URL(fileURLWithPath: planted + "/manifest.json"))
+            #expect(chown(planted + "/manifest.json", 65534, 65534) == 0)
+        }
+        let refused = try #require(report.check("rollback records"))
+        #expect(refused.status == .failed)
+        #expect(refused.detail.contains("20991231-000000/manifest.json refused: it is owned by uid 65534"))
+        #expect(report.check("rollback point")?.detail.hasPrefix("20260921-030000") == true)
     }
 }

@@ -136,6 +136,18 @@ import Testing
         #expect(state.contains(#""archive":"\#(host.archive.replacingOccurrences(of: "/", with: "\\/"))""#))
     }
 
+    /// A host without ailab's state folder yet: the drill that passes makes it (0700, root's)
+    /// with its record (0600), and exits 0.
+    @Test func aDrillPassesWithoutTheStateFolderAndMakesIt() throws {
+        let host = try Archived()
+        let state = host.scratch.file("var/lib/ailab")
+        let environment = host.environment.merging(["AILAB_STATE_DIR": state]) { _, new in new }
+        let outcome = try Ailab.run(["config-backup", "--verify-restore", host.archive], environment: environment)
+        #expect(outcome.code == 0, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(try Self.owner(state).mode == 0o700)
+        #expect(try Self.owner(state + "/restore-verified.json").mode == 0o600)
+    }
+
     /// One byte flipped in the compressed stream, and an archive cut inside a member: both fail
     /// and name what did not come back.
     @Test func aDrillOverACorruptedArchiveFailsAndNamesTheFile() throws {

@@ -90,7 +90,7 @@ package struct ConfigBackupTask: MaintenanceTask {
                 "ailab_backup_newest_age_seconds", "Age of the newest configuration archive.",
                 max(0, run.now.timeIntervalSince(newest)).rounded())
         }
-        if let verified = VerifiedRestore.load(run.context.environment) {
+        if let verified = try? VerifiedRestore.load(run.context.environment) {
             findings.measure(VerifiedRestore.metric, VerifiedRestore.help, verified.time.rounded())
         }
 

@@ -1,5 +1,9 @@
 import FoundationEssentials
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A restore drill, as borg's `extract --dry-run` and restic's `check --read-data` prove theirs:
 /// the archive is extracted into a private folder and every member compared with the manifest
 /// the archive carries (size, mode, owner, sha256, link target).
@@ -85,12 +89,18 @@ package struct VerifiedRestore: Sendable, Codable, Equatable {
         TaskContext.stateDirectory(environment) + "/" + fileName
     }
 
-    static func load(_ environment: [String: String]) -> VerifiedRestore? {
-        guard let bytes = FileManager.default.contents(atPath: path(environment)) else { return nil }
-        return try? JSONDecoder().decode(VerifiedRestore.self, from: bytes)
+    /// nil when no drill was recorded; a record that fails TrustedFile's rules is refused.
+    static func load(_ environment: [String: String]) throws -> VerifiedRestore? {
+        guard let bytes = try TrustedFile.record(path(environment)) else { return nil }
+        guard let verified = try? JSONDecoder().decode(VerifiedRestore.self, from: Data(bytes)) else {
+            throw AilabError.failed("record \(path(environment)) refused: it is not a drill record")
+        }
+        return verified
     }
 
+    /// The state folder is made (0700) when it is missing.
     func save(_ environment: [String: String]) throws {
+        close(try SafeFolder.open(TaskContext.stateDirectory(environment), creating: 0o700))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try AtomicFile.write(String(decoding: try encoder.encode(self), as: UTF8.self) + "\n", to: Self.path(environment), mode: 0o600)

@@ -40,10 +40,18 @@ struct BackupSection: HealthSection {
     /// The last restore drill that passed (written by config-backup, root's alone).
     private func drillCheck(_ probe: HealthProbe) -> Check {
         let next = "sudo ailab config-backup --verify-restore"
-        guard let verified = VerifiedRestore.load(probe.run.context.environment) else {
-            return probe.isRoot
-                ? Check("restore drill", .warning, "no restore drill has passed yet", next: next) : .needsRoot("restore drill")
+        guard probe.isRoot else { return .needsRoot("restore drill") }
+        let recorded: VerifiedRestore?
+        do {
+            recorded = try VerifiedRestore.load(probe.run.context.environment)
+        } catch let error as AilabError {
+            return Check(
+                "restore drill", .failed, error.message.escapingControls,
+                next: "check who changed ailab's state folder, remove the record, then \(next)")
+        } catch {
+            return Check("restore drill", .failed, "\(error)", next: next)
         }
+        guard let verified = recorded else { return Check("restore drill", .warning, "no restore drill has passed yet", next: next) }
         let age = max(0, probe.run.now.timeIntervalSince1970 - verified.time)
         let old = age > Self.drillPatience
         return Check(

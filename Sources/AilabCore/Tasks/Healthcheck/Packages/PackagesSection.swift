@@ -59,8 +59,18 @@ struct PackagesSection: HealthSection {
             Double(upgrades.count - security.count))
         let now = probe.run.now
         let path = SecurityBacklog.path(probe.run.context.environment)
-        let backlog = SecurityBacklog.update(pending: security, now: now, saved: try? String(contentsOfFile: path, encoding: .utf8))
+        var saved: String?
         // Only root keeps the record; another user's run judges what it can.
+        if probe.isRoot {
+            do {
+                saved = try TrustedFile.record(path).map { String(decoding: $0, as: UTF8.self) }
+            } catch let error as AilabError {
+                findings.add(
+                    "security backlog", .warning, error.message.escapingControls + "; the waiting times start again",
+                    next: "check who changed ailab's state folder; the next run as root rewrites the record")
+            }
+        }
+        let backlog = SecurityBacklog.update(pending: security, now: now, saved: saved)
         if probe.isRoot { try? AtomicFile.write(backlog.text, to: path, mode: 0o600) }
         let detail = "\(upgrades.count) upgrade(s) pending, \(security.count) of them security fixes"
         if let oldest = backlog.oldest(now: now), oldest > SecurityBacklog.patience {

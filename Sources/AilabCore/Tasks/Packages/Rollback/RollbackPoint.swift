@@ -47,15 +47,55 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
         return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
     }
 
-    /// The points in `folder`, oldest first, each with its size in bytes; an unreadable one is skipped.
-    package static func all(in folder: String) -> [(point: RollbackPoint, bytes: Int64)] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-        return names.compactMap { name in
-            guard let bytes = FileManager.default.contents(atPath: folder + "/" + name + "/" + manifestName),
-                let point = try? JSONDecoder().decode(RollbackPoint.self, from: bytes), point.id == name
-            else { return nil }
-            return (point, size(of: folder + "/" + name))
+    /// The points in `folder`, oldest first, each with its size in bytes, and the records refused
+    /// (a folder or manifest that fails TrustedFile's rules, or one that cannot be read), named.
+    package static func all(in folder: String) -> (points: [(point: RollbackPoint, bytes: Int64)], refused: [String]) {
+        guard FileManager.default.fileExists(atPath: folder) else { return ([], []) }
+        do {
+            close(try SafeFolder.open(folder))
+        } catch let error as AilabError {
+            return ([], ["rollback points in \(folder) refused: \(error.message)"])
+        } catch {
+            return ([], ["rollback points in \(folder) refused: \(error)"])
         }
+        var refused: [String] = []
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+        let points = names.compactMap { name -> (point: RollbackPoint, bytes: Int64)? in
+            do {
+                guard let bytes = try TrustedFile.record(folder + "/" + name + "/" + manifestName) else { return nil }
+                let point = try JSONDecoder().decode(RollbackPoint.self, from: Data(bytes))
+                guard point.id == name else { throw AilabError.failed("point \(name): its manifest names another id") }
+                return (point, size(of: folder + "/" + name))
+            } catch let error as AilabError {
+                refused.append(error.message)
+            } catch {
+                refused.append("point \(name): its manifest cannot be read")
+            }
+            return nil
+        }
+        return (points, refused)
+    }
+
+    /// Refused records are named, never used.
+    static func refusedCheck(_ refused: [String]) -> Check {
+        Check(
+            "rollback records", .failed, refused.map(\.escapingControls).joined(separator: "; "),
+            next: "check who changed ailab's state folder; remove what is named, or make it root's alone (chown root, chmod go-w)")
+    }
+
+    /// The old version's .deb, only inside this point's own `debs/` folder: a plain name, and a
+    /// regular file that root owns and no one else may write, checked on the folder's descriptor.
+    static func securedDeb(_ name: String, in pointFolder: String) throws -> String {
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw AilabError.failed("refused: the point names a .deb outside its debs/ folder (\(name.escapingControls))")
+        }
+        let folder = try SafeFolder.open(pointFolder + "/debs")
+        defer { close(folder) }
+        var status = stat()
+        guard fstatat(folder, name, &status, AT_SYMLINK_NOFOLLOW) == 0, (status.st_mode & S_IFMT) == S_IFREG,
+            status.st_uid == 0 || status.st_uid == geteuid(), status.st_mode & (S_IWGRP | S_IWOTH) == 0
+        else { throw AilabError.failed("refused: \(pointFolder)/debs/\(name.escapingControls) is not a regular file only root writes") }
+        return pointFolder + "/debs/" + name
     }
 
     /// Bytes under a folder, links not followed.

@@ -77,7 +77,7 @@ package struct RollbackRecorder: Sendable {
         let writer = ArchiveWriter(
             name: "etc.tar.gz", folder: folder, sources: ["/etc"], root: Paths.canonical(files.path("/")), excludes: BackupSources.excludes,
             compressor: run.isInstalled("pigz") ? "pigz" : "gzip", scratch: scratch)
-        let expired = RollbackPoint.expired(RollbackPoint.all(in: store), added: 0, keep: keepPoints, keepBytes: keepBytes)
+        let expired = RollbackPoint.expired(RollbackPoint.all(in: store).points, added: 0, keep: keepPoints, keepBytes: keepBytes)
         return RollbackRecorder(point: point, folder: folder, cacheFolder: cache, writer: writer, expired: expired, store: store)
     }
 

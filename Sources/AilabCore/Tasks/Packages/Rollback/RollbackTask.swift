@@ -26,13 +26,14 @@ package struct RollbackTask: MaintenanceTask {
 
     package func run(_ run: TaskRun) async throws -> Findings {
         let store = RollbackPoint.folder(run.context.environment)
-        let points = RollbackPoint.all(in: store)
+        let (points, refused) = RollbackPoint.all(in: store)
         let chosen = pointID.map { id in points.first { $0.point.id == id } } ?? points.last
         guard let point = chosen?.point else {
             if let pointID { throw AilabError.usage("invalid rollback point '\(pointID)': not in \(store) (see ailab upgrade --history)") }
             throw AilabError.failed("no rollback point in \(store): an upgrade --execute records one")
         }
         var findings = Findings()
+        if !refused.isEmpty { findings.add(RollbackPoint.refusedCheck(refused)) }
         let commands = AptCommands(lockTimeout: lockTimeout)
         async let statesCall = run.probe(AptCommands.packageStates)
         async let unameCall = run.probe(commands.runningKernel)
@@ -72,7 +73,13 @@ package struct RollbackTask: MaintenanceTask {
                     ? "drain the host and reboot it after the rollback"
                     : "drain the host, then run again with --allow-driver-upgrade and reboot afterwards")
         }
-        let debs = back.compactMap { $0.deb.map { folder + "/debs/" + $0 } }
+        let debs: [String]
+        do {
+            debs = try back.compactMap { try $0.deb.map { try RollbackPoint.securedDeb($0, in: folder) } }
+        } catch let error as AilabError {
+            findings.add("rollback debs", .failed, "\(point.id): \(error.message)", next: "do not roll back from this point; remove it")
+            return findings
+        }
         let marks = marks(
             point, reinstalled: Set(back.map(\.name)), auto: Set(auto.stdout.split(whereSeparator: \.isNewline).map(String.init)),
             held: Set(held.stdout.split(whereSeparator: \.isNewline).map(String.init)), commands)
@@ -175,7 +182,8 @@ package struct RollbackHistoryTask: MaintenanceTask {
     package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let store = RollbackPoint.folder(run.context.environment)
-        let points = RollbackPoint.all(in: store)
+        let (points, refused) = RollbackPoint.all(in: store)
+        if !refused.isEmpty { findings.add(RollbackPoint.refusedCheck(refused)) }
         let entries = points.map {
             Entry(
                 id: $0.point.id, time: Timestamp.format(Date(timeIntervalSince1970: $0.point.time), "%Y-%m-%d %H:%M:%S %Z"),
