@@ -143,7 +143,8 @@ import Testing
         #expect(climbing.findings.plan.isEmpty)
         #expect(runner.calls.allSatisfy { $0.executable != "apt-get" })
         let (linked, _) = try await rollback(allowDriver: true, deb: "evil.deb") { store in
-            try FileManager.default.createSymbolicLink(atPath: store + "/20260921-030000/debs/evil.deb", withDestinationPath: "/tmp/evil.deb")
+            try FileManager.default.createSymbolicLink(
+                atPath: store + "/20260921-030000/debs/evil.deb", withDestinationPath: "/tmp/evil.deb")
         }
         #expect(linked.check("rollback debs")?.detail.contains("debs/evil.deb is not a regular file only root writes") == true)
         #expect(linked.findings.plan.isEmpty)

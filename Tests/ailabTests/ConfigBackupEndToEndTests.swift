@@ -135,7 +135,9 @@ import Testing
         try process.run()
         var started = false
         for _ in 0..<400 where !started {
-            started = try !Command.run("/usr/bin/pgrep", ["-f", "tar --create --file - .*--directory /proc/\(process.processIdentifier)/fd/"]).stdout.isEmpty
+            started = try !Command.run(
+                "/usr/bin/pgrep", ["-f", "tar --create --file - .*--directory /proc/\(process.processIdentifier)/fd/"]
+            ).stdout.isEmpty
             if !started { usleep(25_000) }
         }
         #expect(started)
