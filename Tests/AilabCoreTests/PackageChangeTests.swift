@@ -52,32 +52,56 @@ import Testing
 
 /// Which candidates come from a security pocket, on apt's own origin strings.
 @Suite(.timeLimit(.minutes(2))) struct SecurityOriginTests {
+    static let bookworm = SecurityPockets(
+        osRelease:
+            "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\n"
+            + "VERSION_CODENAME=bookworm\nID=debian\n")
+    static let jammy = SecurityPockets(
+        osRelease: "PRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nNAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nVERSION=\"22.04.4 LTS (Jammy Jellyfish)\"\n"
+            + "VERSION_CODENAME=jammy\nID=ubuntu\nID_LIKE=debian\nUBUNTU_CODENAME=jammy\n")
+
+    /// Only the host's own distribution and codename count, as unattended-upgrades' default
+    /// patterns count them: a look-alike `*-security` suite of another origin never does.
     @Test(arguments: [
-        ("Debian-Security:12/stable-security", true),
-        ("Debian:12.15/oldstable, Debian-Security:12/stable-security", true),
-        ("Ubuntu:22.04/jammy-updates, Ubuntu:22.04/jammy-security", true),
-        ("Ubuntu:24.04/noble-security", true),
-        ("Ubuntu:24.04/noble-updates", false),
-        ("Debian:12.9/stable", false),
-        ("localhost", false),
-        ("", false),
+        ("Debian-Security:12/stable-security", true, false),
+        ("Debian:12.15/oldstable, Debian-Security:12/stable-security", true, false),
+        ("Debian-Security:11/oldstable-security", false, false),
+        ("Debian:bookworm-security", true, false),
+        ("Ubuntu:22.04/jammy-updates, Ubuntu:22.04/jammy-security", false, true),
+        ("UbuntuESMApps:22.04/jammy-apps-security", false, true),
+        ("UbuntuESM:22.04/jammy-infra-security", false, true),
+        ("Ubuntu:24.04/noble-security", false, false),
+        ("Ubuntu:22.04/jammy-updates", false, false),
+        ("Evil:1/evil-security", false, false),
+        ("Evil:1/jammy-security", false, false),
+        ("Debian:12.9/stable", false, false),
+        ("localhost", false, false),
+        ("", false, false),
     ])
-    func origin(origin: String, security: Bool) {
-        #expect(PackageChange(name: "x", from: "1", to: "2", origin: origin).isSecurity == security)
+    func origin(origin: String, onBookworm: Bool, onJammy: Bool) throws {
+        let change = PackageChange(name: "x", from: "1", to: "2", origin: origin)
+        #expect(try #require(Self.bookworm).contains(change) == onBookworm)
+        #expect(try #require(Self.jammy).contains(change) == onJammy)
+    }
+
+    @Test func osReleaseWithoutACodenameGivesNoPockets() {
+        #expect(SecurityPockets(osRelease: "ID=debian\nVERSION_ID=12\n") == nil)
+        #expect(Self.bookworm == SecurityPockets(osRelease: "ID=debian\nVERSION_CODENAME=bookworm\nVERSION_ID=\"12\"\n"))
     }
 
     /// A candidate in both suites counts as a security fix, as unattended-upgrades counts it.
     @Test func capturedLocalSecurityPocket() throws {
         let simulation = UpgradeSimulation.parse(try Fixture.text("apt/apt-get-s-dist-upgrade-security-pocket-bookworm.txt"))
         #expect(simulation.upgrades.map(\.name) == ["libfoo1", "libssl3", "tzdata"])
-        #expect(simulation.upgrades.map(\.isSecurity) == [false, true, true])
+        #expect(try simulation.upgrades.map(try #require(Self.bookworm).contains) == [false, true, true])
         #expect(simulation.upgrades[2].origin == "Debian:bookworm, Debian-Security:bookworm-security")
     }
 
     @Test func capturedJammyUpdatesAreNotSecurityFixes() throws {
         let simulation = UpgradeSimulation.parse(try Fixture.text("apt/apt-get-s-dist-upgrade-jammy-apt-rsync.txt"))
+        let jammy = try #require(Self.jammy)
         #expect(!simulation.upgrades.isEmpty)
-        #expect(simulation.upgrades.allSatisfy { $0.origin.contains("jammy-updates") && !$0.isSecurity })
+        #expect(simulation.upgrades.allSatisfy { $0.origin.contains("jammy-updates") && !jammy.contains($0) })
     }
 }
 
@@ -227,6 +251,20 @@ import Testing
         #expect(report.exitStatus == .failed)
         #expect(report.check("security only")?.detail.hasPrefix("refused: the security fixes also need nginx") == true)
         #expect(runner.mutatingCalls.map(\.arguments.last) == ["update"])
+    }
+
+    /// Another origin's suite named `*-security` is no security fix: it waits, and the plan says so.
+    @Test func aLookAlikeSecurityOriginIsNotASecurityFix() async throws {
+        let runner = UpgradeTaskTests().runner(
+            simulation:
+                "Inst evil [1.0] (1.1 Evil\u{1b}[31m:1/evil-security [amd64])\nInst nginx [1.22.1-9] (1.22.1-9+deb12u1 Debian:12.5/stable [amd64])\n"
+        )
+        let report = try await UpgradeTaskTests().run(runner, security: true)
+        #expect(report.findings.plan.isEmpty)
+        #expect(report.check("security only")?.detail == "no security fix is pending")
+        #expect(
+            report.findings.notes.contains(
+                "Not security fixes (not Debian bookworm's security pockets):\n  evil 1.1 (Evil\\x1b[31m:1/evil-security)"))
     }
 
     @Test func nothingToFixPlansNothing() async throws {

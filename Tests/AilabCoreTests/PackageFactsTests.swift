@@ -36,6 +36,8 @@ import Testing
 
                 """)
         try host.write(
+            "/etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n")
+        try host.write(
             "/etc/apt/apt.conf.d/20auto-upgrades", "APT::Periodic::Update-Package-Lists \"1\";\nAPT::Periodic::Unattended-Upgrade \"1\";\n")
         try host.write("/var/lib/apt/periodic/unattended-upgrades-stamp", "")
         try FileManager.default.setAttributes(

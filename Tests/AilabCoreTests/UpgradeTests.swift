@@ -76,6 +76,9 @@ import Testing
         context.children = children
         // The rollback point archives /etc: never this machine's.
         let host = try files ?? TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: host.path + "/etc", withIntermediateDirectories: true)
+        try Data("VERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n".utf8).write(
+            to: URL(fileURLWithPath: host.path + "/etc/os-release"))
         context.files = HostFiles(root: host.path)
         let report = try await TaskHarness.run(
             UpgradeTask(mode: mode, lockTimeout: 30, allowDriverUpgrade: allowDriver, securityOnly: security), in: context)

@@ -5,15 +5,14 @@ package struct PackageChange: Sendable, Equatable, Codable {
     package var to: String
     package var origin: String
 
-    /// The candidate comes from a security pocket, as unattended-upgrades' default policy counts
-    /// them: an archive named `*-security` (Ubuntu's `noble-security`, Debian's `bookworm-security`)
-    /// or Debian's `Debian-Security` label. apt prints each source as `label:version/archive`.
-    package var isSecurity: Bool {
-        origin.split(separator: ",").contains { source in
+    /// Each source apt printed for the candidate, as `label:version/archive` (or `label:archive`).
+    package var sources: [(label: String, version: String?, archive: String)] {
+        origin.split(separator: ",").map { source in
             let source = source.trimmed(where: \.isBlank)
-            let label = source.prefix { $0 != ":" }
-            let archive = source.split(separator: "/").last ?? ""
-            return label == "Debian-Security" || archive.hasSuffix("-security")
+            let label = String(source.prefix { $0 != ":" })
+            let rest = source.dropFirst(label.count + 1)
+            guard let slash = rest.lastIndex(of: "/") else { return (label, nil, String(rest)) }
+            return (label, String(rest[..<slash]), String(rest[rest.index(after: slash)...]))
         }
     }
 }

@@ -4,8 +4,14 @@ import FoundationEssentials
 package enum HostFacts {
     /// PRETTY_NAME from os-release, unquoted.
     package static func prettyName(osRelease: String) -> String? {
-        for line in osRelease.split(whereSeparator: \.isNewline) where line.hasPrefix("PRETTY_NAME=") {
-            return String(line.dropFirst("PRETTY_NAME=".count)).trimmed { "\"'".contains($0) }
+        osReleaseField("PRETTY_NAME", osRelease)
+    }
+
+    /// One KEY=value of os-release, unquoted; nil when absent or empty.
+    package static func osReleaseField(_ key: String, _ osRelease: String) -> String? {
+        for line in osRelease.split(whereSeparator: \.isNewline) where line.hasPrefix(key + "=") {
+            let value = String(line.dropFirst(key.count + 1)).trimmed { "\"'".contains($0) }
+            return value.isEmpty ? nil : value
         }
         return nil
     }

@@ -37,19 +37,33 @@ package enum UpgradeGuards {
     }
 
     /// With --security nothing else may come along: a fix that needs another origin's upgrade waits.
-    package static func securityCheck(_ simulation: UpgradeSimulation) -> Check {
-        let others = simulation.upgrades.filter { !$0.isSecurity }
+    package static func securityCheck(_ simulation: UpgradeSimulation, _ pockets: SecurityPockets?) -> Check {
+        let others = simulation.upgrades.filter { pockets?.contains($0) != true }
         return others.isEmpty
             ? Check(
                 "security only", .ok,
                 simulation.upgrades.isEmpty
                     ? "no security fix is pending"
-                    : "every upgrade comes from a security pocket")
+                    : "every upgrade comes from \(pockets?.description ?? "a security pocket")")
             : Check(
                 "security only", .failed,
                 "refused: the security fixes also need "
                     + others.map { "\($0.name) \($0.to) (\($0.origin))" }.joined(separator: ", ") + ", which are not security fixes",
                 next: "review the whole upgrade: sudo ailab upgrade (without --security)")
+    }
+
+    /// Upgrades whose suite is called `*-security` but that are not the host's own pockets: named
+    /// in the plan, so that nobody takes them for security fixes.
+    package static func lookAlikes(_ waiting: [PackageChange], _ pockets: SecurityPockets?) -> [String] {
+        let named = waiting.filter { $0.sources.contains { $0.archive.hasSuffix("-security") } }
+        guard let pockets else {
+            return ["os-release names no distribution and codename: no upgrade counts as a security fix"]
+        }
+        if named.isEmpty { return [] }
+        return [
+            "Not security fixes (not \(pockets.description)):\n"
+                + named.map { "  \($0.name) \($0.to) (\($0.origin))".escapingControls }.joined(separator: "\n")
+        ]
     }
 
     package static func protectedCheck(_ simulation: UpgradeSimulation) -> Check {

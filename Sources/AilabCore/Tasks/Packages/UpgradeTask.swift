@@ -34,6 +34,8 @@ package struct UpgradeTask: MaintenanceTask {
         var simulation: UpgradeSimulation
         /// With --security: the upgrades left waiting because they are not security fixes.
         var waiting: [PackageChange] = []
+        /// The host's own security pockets; nil when os-release names no distribution and codename.
+        var pockets: SecurityPockets?
         var held: [String]
         var gpuProcesses: [String]
         var bootFree: Int64?
@@ -104,9 +106,10 @@ package struct UpgradeTask: MaintenanceTask {
         let (full, held, uname, free, states) = try await (simulationCall, heldCall, unameCall, freeCall, statesCall)
         var parsed = try simulated(full, commands.simulateDistUpgrade, run)
         var waiting: [PackageChange] = []
+        let pockets = SecurityPockets.of(run.context.files)
         if securityOnly {
-            waiting = parsed.upgrades.filter { !$0.isSecurity }
-            let fixes = parsed.upgrades.filter(\.isSecurity)
+            waiting = parsed.upgrades.filter { pockets?.contains($0) != true }
+            let fixes = parsed.upgrades.filter { pockets?.contains($0) == true }
             let narrowed = commands.simulateSecurityUpgrade(fixes)
             parsed = fixes.isEmpty ? UpgradeSimulation() : try simulated(try await run.probe(narrowed), narrowed, run)
         }
@@ -127,7 +130,7 @@ package struct UpgradeTask: MaintenanceTask {
             (try? FileManager.default.attributesOfItem(atPath: run.context.files.path(path))[.size] as? Int64) ?? nil
         }.reduce(0, +)
         return Survey(
-            simulation: parsed, waiting: waiting, held: held.stdout.split(whereSeparator: \.isNewline).map(String.init),
+            simulation: parsed, waiting: waiting, pockets: pockets, held: held.stdout.split(whereSeparator: \.isNewline).map(String.init),
             gpuProcesses: processes, bootFree: free, runningKernelFiles: bytes,
             interrupted: try InterruptedDpkg.packages(states))
     }
@@ -150,7 +153,7 @@ package struct UpgradeTask: MaintenanceTask {
 
     private func guardChecks(_ survey: Survey) -> [Check] {
         var checks = [InterruptedDpkg.check(survey.interrupted)]
-        if securityOnly { checks.append(UpgradeGuards.securityCheck(survey.simulation)) }
+        if securityOnly { checks.append(UpgradeGuards.securityCheck(survey.simulation, survey.pockets)) }
         return checks + [
             UpgradeGuards.protectedCheck(survey.simulation),
             UpgradeGuards.driverCheck(survey.simulation, allowed: allowDriverUpgrade, gpuProcesses: survey.gpuProcesses),
@@ -181,6 +184,7 @@ package struct UpgradeTask: MaintenanceTask {
         }
         if !simulation.keptBack.isEmpty { lists.append("Kept back: " + simulation.keptBack.joined(separator: ", ")) }
         if !survey.held.isEmpty { lists.append("Held (apt-mark showhold): " + survey.held.joined(separator: ", ")) }
+        if securityOnly { lists += UpgradeGuards.lookAlikes(survey.waiting, survey.pockets) }
         findings.notes += lists
         findings.set("upgrades", simulation.upgrades)
         findings.set("installs", simulation.installs)

@@ -49,7 +49,8 @@ struct PackagesSection: HealthSection {
             return findings
         }
         let upgrades = UpgradeSimulation.parse(simulation.stdout).upgrades
-        let security = upgrades.filter(\.isSecurity)
+        let pockets = SecurityPockets.of(probe.run.context.files)
+        let security = upgrades.filter { pockets?.contains($0) == true }
         findings.set("upgradable", upgrades)
         findings.measure(
             "ailab_packages_upgradable", "Upgrades the package lists offer, security fixes apart.", labels: ["security": "true"],
