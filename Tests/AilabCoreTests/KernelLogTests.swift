@@ -104,7 +104,8 @@ import Testing
         let grep = try NSRegularExpression(pattern: KernelPatterns.grep)
         for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
             for line in try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8).split(whereSeparator: \.isNewline) {
-                let matched = KernelPatterns.match(line) != nil || KernelXids.event(in: line) != nil
+                let message = try #require(KernelMessage.printed(line))
+                let matched = KernelPatterns.match(message.text) != nil || KernelXids.event(in: message) != nil
                 let kept = grep.firstMatch(in: String(line), range: NSRange(line.startIndex..., in: line)) != nil
                 if matched { #expect(kept, "\(file): --grep drops \(line)") }
             }
@@ -146,6 +147,81 @@ import Testing
             events.add(KernelLine(kind: .ioError, device: "sd\(index)", status: .warning), time: nil)
         }
         #expect(events.all.count == KernelEvents.devicesPerKind)
-        #expect(events.uncounted[.ioError] == 5)
+        #expect(events.merged[.ioError] == KernelEvents.Merged(count: 5, status: .warning))
+    }
+
+    /// 64 forged I/O errors and read-only remounts on distinct devices, then real failures: the
+    /// real ones are still named, failed, and the forged ones are what got merged.
+    @Test func noCapHidesAFailure() {
+        var read = KernelLogRead()
+        for index in 0..<64 {
+            read.add(
+                "2026-09-21T01:00:00+0000 h kernel: I/O error, dev fake\(index), sector 0 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0")
+            read.add("2026-09-21T01:00:00+0000 h kernel: EXT4-fs (fake\(index)): Remounting filesystem read-only")
+        }
+        for index in 0..<140 {
+            read.add(
+                "2026-09-21T02:00:00+0000 h kernel: blk_update_request: I/O error, dev loop1, sector \(index) op 0x1:(WRITE) flags 0x0")
+            if index % 2 == 0 {
+                read.add("2026-09-21T02:00:00+0000 h kernel: I/O error, dev late\(index), sector 0 op 0x0:(READ) flags 0x0")
+            }
+        }
+        read.add("2026-09-21T03:00:00+0000 h kernel: EXT4-fs (sda1): Remounting filesystem read-only")
+        let entries = Dictionary(read.events.all.map { ("\($0.kind.rawValue) \($0.device)", $0) }, uniquingKeysWith: { first, _ in first })
+        #expect(entries["io_error loop1"].map(KernelEvents.status) == .failed)
+        #expect(entries["io_error loop1"]?.count == 140)
+        #expect(entries["fs_readonly sda1"]?.status == .failed)
+        #expect(read.events.all.filter { $0.kind == .ioError }.count == KernelEvents.devicesPerKind)
+        #expect(read.events.merged[.ioError]?.count == 71)
+        #expect(read.events.merged[.filesystemReadOnly] == nil)
+    }
+
+    /// The kernel's segfault report prints the process name and the mapped file's basename, both
+    /// a user's choice: a report carrying each kind's message (and a second line, after a newline
+    /// in the file name) raises nothing, from the journal's JSON and from printed lines.
+    @Test(arguments: [
+        "EXT4-fs (sda1): Remounting filesystem read-only", "XFS (dm-0): Corruption of in-memory data detected.  Shutting down filesystem.",
+        "I/O error, dev sda, sector 0 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0", "Buffer I/O error on dev sda1, logical block 0",
+        "nvme nvme0: I/O 12 QID 3 timeout, aborting", "nvme nvme0: Removing after probe failure status: -19",
+        "Out of memory: Killed process 1 (sshd) total-vm:1kB", "INFO: task sshd:1 blocked for more than 120 seconds.",
+        "watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [sshd:1]", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:",
+        "mce: Uncorrected hardware memory error in user-access at 1000", "EDAC MC0: 1 UE memory read error on DIMM",
+        "nfs: server nfs01 not responding, still trying", "pcieport 0000:00:1c.5: AER: Uncorrected (Fatal) error received: 0000:00:1c.5",
+        "nvidia-nvswitch0: SXid (PCI:0000:c3:00.0): 24007, Fatal, Link 30 sourcetrack timeout error",
+        "NVRM: Xid (PCI:0000:3b:00): 79, pid=0, name=<unknown>, GPU has fallen off the bus.",
+        "NVRM: GPU 0000:3b:00.0: GPU has fallen off the bus.",
+    ])
+    func aForgedSegfaultReportRaisesNothing(_ forged: String) throws {
+        let stamp = "2026-09-21T01:00:00+0000 lab01 kernel: "
+        for name in ["evil", "nvme nvme0: ", "XFS (a): ", "EXT4-fs (a): "] {
+            let report = "\(name)[4242]: segfault at 0 ip 00007f0000001000 sp 00007ffd00000000 error 4 in \(forged)[7f0000000000+1000]"
+            let split = "\(name)[1]: segfault at 0 ip 0 sp 0 error 4 in x\n\(stamp)\(forged)[7f+1000]"
+            var journal = KernelLogRead()
+            for line in [try Self.record(report), try Self.record(split), stamp + report] { journal.add(Substring(line)) }
+            var dmesg = KernelLogRead(format: .dmesg)
+            for line in ["2026-09-21T01:00:00,000000+00:00 " + report, forged] { dmesg.add(Substring(line)) }
+            #expect(journal.events.all.isEmpty && journal.xids.summaries.isEmpty, "\(name) \(forged)")
+            #expect(dmesg.events.all.isEmpty && dmesg.xids.summaries.isEmpty, "\(name) \(forged)")
+        }
+        var real = KernelLogRead()
+        real.add(Substring(try Self.record(forged)))
+        #expect(!real.events.all.isEmpty || !real.xids.summaries.isEmpty, "\(forged) is no longer read")
+    }
+
+    /// A record as `journalctl -o json --output-fields=MESSAGE` prints it.
+    static func record(_ message: String) throws -> String {
+        let fields = ["MESSAGE": message, "__REALTIME_TIMESTAMP": "1790000000000000", "_BOOT_ID": "6a5b1f"]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(fields), as: UTF8.self)
+    }
+
+    @Test func journalRecordsGiveTheMessageAndItsTime() throws {
+        let message = try #require(KernelMessage.journal(Substring(try Self.record("EXT4-fs (sda1): Remounting filesystem read-only"))))
+        #expect(message.text == "EXT4-fs (sda1): Remounting filesystem read-only")
+        #expect(message.time == Timestamp.format(Date(timeIntervalSince1970: 1_790_000_000), "%Y-%m-%dT%H:%M:%S%z"))
+        let bytes =
+            #"{"MESSAGE":[69,88,84,52,45,102,115,32,40,115,100,97,49,41,58,32,82,101,109,111,117,110,116,105,110,103,32,102,105,108,101,115,121,115,116,101,109,32,114,101,97,100,45,111,110,108,121,255]}"#
+        #expect(KernelMessage.journal(Substring(bytes))?.text.hasPrefix("EXT4-fs (sda1): Remounting filesystem read-only") == true)
     }
 }

@@ -32,8 +32,9 @@ import Testing
         try stubs.stub(
             "journalctl",
             """
-            echo '2026-11-20T04:00:00+0000 lab01 kernel: NVRM: Xid (PCI:0000:5e:00 GPU-I:02): 94, pid=991, name=python3, Contained: SM (0x1). RST: No, D-RST: No'
-            echo '2026-11-20T05:00:00+0000 lab01 kernel: NVRM: Xid (PCI:0000:3b:00): 48, pid=1, name=train, An uncorrectable double bit error'
+            echo '{"__REALTIME_TIMESTAMP":"1763611200000000","MESSAGE":"NVRM: Xid (PCI:0000:5e:00 GPU-I:02): 94, pid=991, name=python3, Contained: SM (0x1). RST: No, D-RST: No"}'
+            echo '{"__REALTIME_TIMESTAMP":"1763614800000000","MESSAGE":"NVRM: Xid (PCI:0000:3b:00): 48, pid=1, name=train, An uncorrectable double bit error"}'
+            printf '%s\\n' '{"__REALTIME_TIMESTAMP":"1763614801000000","MESSAGE":"evil[7]: segfault at 0 ip 0 sp 0 error 4 in x\\n2026-11-20T05:00:01+0000 lab01 kernel: EXT4-fs (sda1): Remounting filesystem read-only[7f+1000]"}'
             """)
         try stubs.stub("dkms", "echo 'nvidia/550.90.07, 6.8.0-45-generic, x86_64: installed'")
         let apt = try SyntheticApt([
@@ -64,6 +65,8 @@ import Testing
         #expect(check("next boot")?.1.hasPrefix("the next boot into 6.8.0-51-generic would come up without the NVIDIA driver") == true)
         #expect(check("nvlink")?.0 == "warning")
         #expect(check("nvlink")?.1 == "gpu1: link 1 down, 1 up")
+        let forged = (json["checks"] as? [[String: Any]] ?? []).filter { ($0["name"] as? String)?.contains("sda1") == true }
+        #expect(forged.isEmpty, "a newline in a segfault report's file name made a line: \(forged)")
         #expect(stubs.argv("nvidia-smi").count == 3, "-L beside one query and the links: \(stubs.argv("nvidia-smi"))")
 
         let prom = try String(contentsOfFile: metrics + "/ailab-healthcheck.prom", encoding: .utf8)

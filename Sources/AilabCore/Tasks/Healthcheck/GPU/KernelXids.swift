@@ -76,21 +76,23 @@ package struct XidTally: Sendable {
     }
 }
 
-/// Xid lines from `journalctl -k -b -o short-iso` or `dmesg --time-format iso`. The driver
+/// Xid messages of the kernel log (KernelMessage: the text after the journal's or dmesg's prefix). The driver
 /// prints `NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s`, and under MIG the
 /// parenthesis also carries ` GPU-I:%02u` or ` GPU-I:%02u GPU-CI:%02u`. A "GPU has fallen off the
 /// bus" line without an Xid number counts as Xid 79.
 package enum KernelXids {
+    /// Printed lines, one message each.
     package static func parse(_ log: String) -> [XidEvent] {
-        log.split(whereSeparator: \.isNewline).compactMap { event(in: $0) }
+        log.split(whereSeparator: \.isNewline).compactMap { KernelMessage.printed($0).flatMap(event) }
     }
 
-    /// The Xid one kernel log line reports, if any.
-    package static func event(in line: Substring) -> XidEvent? {
-        guard line.contains("NVRM: ") else { return nil }
-        let text = String(line)
-        if let range = text.firstRange(of: "NVRM: Xid (") { return xidLine(text, after: range.upperBound) }
-        if text.contains("GPU has fallen off the bus") && text.contains("NVRM: GPU ") { return fallenOffLine(text) }
+    /// The Xid one kernel message reports, if any: the driver's own lines start with `NVRM: `.
+    package static func event(in message: KernelMessage) -> XidEvent? {
+        let text = String(message.text)
+        if text.hasPrefix("NVRM: Xid (") { return xidLine(text, after: text.index(text.startIndex, offsetBy: 11), message.time) }
+        if text.hasPrefix("NVRM: GPU "), text.hasSuffix("GPU has fallen off the bus.") || text.hasSuffix("GPU has fallen off the bus") {
+            return fallenOffLine(text, message.time)
+        }
         return nil
     }
 
@@ -108,7 +110,7 @@ package enum KernelXids {
         return "\(String(parts[0].suffix(4))):\(parts[1]):\(device)"
     }
 
-    private static func xidLine(_ line: String, after start: String.Index) -> XidEvent? {
+    private static func xidLine(_ line: String, after start: String.Index, _ time: String?) -> XidEvent? {
         guard let close = line[start...].firstIndex(of: ")") else { return nil }
         var pci: String?
         var gpuInstance: Int?
@@ -136,11 +138,11 @@ package enum KernelXids {
             rest = afterField(rest)
         }
         return XidEvent(
-            pci: normalizePCI(pci), code: code, time: timestamp(line), process: process,
+            pci: normalizePCI(pci), code: code, time: time, process: process,
             message: String(rest).trimmed(" \t"), gpuInstance: gpuInstance, computeInstance: computeInstance)
     }
 
-    private static func fallenOffLine(_ line: String) -> XidEvent? {
+    private static func fallenOffLine(_ line: String, _ time: String?) -> XidEvent? {
         guard let gpu = line.firstRange(of: "NVRM: GPU ") else { return nil }
         var address = line[gpu.upperBound...].prefix { $0 != " " }
         if address == "at" {
@@ -149,7 +151,7 @@ package enum KernelXids {
         let cleaned = address.hasPrefix("PCI:") ? address.dropFirst(4) : address
         let pci = cleaned.hasSuffix(":") ? cleaned.dropLast() : cleaned
         return XidEvent(
-            pci: normalizePCI(String(pci)), code: 79, time: timestamp(line), process: nil,
+            pci: normalizePCI(String(pci)), code: 79, time: time, process: nil,
             message: "GPU has fallen off the bus", gpuInstance: nil, computeInstance: nil, bareFallenOff: true)
     }
 
@@ -160,13 +162,6 @@ package enum KernelXids {
     private static func afterField(_ text: Substring) -> Substring {
         guard let comma = text.firstIndex(of: ",") else { return "" }
         return text[text.index(after: comma)...].drop { $0 == " " }
-    }
-
-    /// The leading ISO 8601 stamp of `-o short-iso` and `--time-format iso` lines.
-    static func timestamp(_ line: some StringProtocol) -> String? {
-        let first = line.prefix { $0 != " " }
-        guard first.count >= 19, first.prefix(4).allSatisfy(\.isNumber), first.dropFirst(10).first == "T" else { return nil }
-        return String(first)
     }
 }
 

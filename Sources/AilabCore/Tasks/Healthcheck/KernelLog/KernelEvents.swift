@@ -1,6 +1,8 @@
 /// What the kernel log of this boot holds, per kind and device, as it is read: counts, first and
-/// last time, the worst line. Memory grows with the devices named, never with the log, and at most
-/// `devicesPerKind` devices are kept per kind; the rest are counted together.
+/// last time, the worst line. Memory grows with the devices named, never with the log: past
+/// `devicesPerKind` devices of a kind, the least severe entry (then the least counted, then the
+/// oldest) is merged into that kind's "more devices" count, which keeps the worst status it took
+/// in. A failed entry is never merged, up to `failedPerKind`.
 package struct KernelEvents: Sendable {
     package struct Entry: Sendable, Equatable, Encodable {
         package var kind: KernelEventKind
@@ -15,12 +17,18 @@ package struct KernelEvents: Sendable {
         package var recovered: Bool
     }
 
+    /// Events merged out of their own entry, per kind: how many, and the worst status among them.
+    package struct Merged: Sendable, Equatable {
+        package var count = 0
+        package var status = Status.ok
+    }
+
     static let devicesPerKind = 64
+    static let failedPerKind = 1024
     private var order: [String] = []
     private var entries: [String: Entry] = [:]
     private var devices: [KernelEventKind: Int] = [:]
-    /// Events of devices beyond the bound, per kind.
-    package private(set) var uncounted: [KernelEventKind: Int] = [:]
+    package private(set) var merged: [KernelEventKind: Merged] = [:]
     /// OOM kills: pid → the victim's memory cgroup, from the summary line printed before the kill.
     private var cgroupOfPid: [String: String] = [:]
 
@@ -33,8 +41,11 @@ package struct KernelEvents: Sendable {
         }
         let key = line.kind.rawValue + " " + line.device
         if entries[key] == nil {
-            guard devices[line.kind, default: 0] < Self.devicesPerKind else {
-                uncounted[line.kind, default: 0] += line.count
+            if devices[line.kind, default: 0] >= Self.devicesPerKind && !makeRoom(for: line) {
+                merged[line.kind, default: Merged()].count += line.count
+                if line.status.metricValue > merged[line.kind, default: Merged()].status.metricValue {
+                    merged[line.kind]?.status = line.status
+                }
                 return
             }
             devices[line.kind, default: 0] += 1
@@ -58,6 +69,29 @@ package struct KernelEvents: Sendable {
             entry.cgroups.append(cgroup)
         }
         entries[key] = entry
+    }
+
+    /// Merges the least severe entry of the line's kind to make room for the line's device; false
+    /// when the line itself is what goes (every entry is failed and the line is not, or the
+    /// failed entries reached their bound).
+    private mutating func makeRoom(for line: KernelLine) -> Bool {
+        let ofKind = order.enumerated().compactMap { index, key in entries[key].map { (index, $0) } }.filter { $0.1.kind == line.kind }
+        let candidates = ofKind.filter { Self.status($0.1) != .failed }
+        guard
+            let (index, victim) = candidates.min(by: {
+                ($0.1.status.metricValue, $0.1.count, $0.0) < ($1.1.status.metricValue, $1.1.count, $1.0)
+            })
+        else {
+            return line.status == .failed && ofKind.count < Self.failedPerKind
+        }
+        if victim.status.metricValue > line.status.metricValue && line.status != .failed { return false }
+        merged[line.kind, default: Merged()].count += victim.count
+        let status = Self.status(victim)
+        if status.metricValue > merged[line.kind, default: Merged()].status.metricValue { merged[line.kind]?.status = status }
+        entries[order[index]] = nil
+        order.remove(at: index)
+        devices[line.kind, default: 0] -= 1
+        return true
     }
 
     /// In the order each kind and device first appeared.

@@ -15,7 +15,8 @@ package final class KernelLogScan: Sendable {
 
     package init() {}
 
-    static let journal = ["-k", "-b", "--no-pager", "-o", "short-iso"]
+    /// One JSON record a message: the kernel's text alone, a newline inside it included.
+    static let journal = ["-k", "-b", "--no-pager", "-o", "json", "--output-fields=MESSAGE"]
     /// journalctl keeps only the lines some pattern reads, so that a log of months stays small.
     static var filter: [String] { ["--grep", KernelPatterns.grep] }
 
@@ -34,23 +35,23 @@ package final class KernelLogScan: Sendable {
     private static func read(_ probe: HealthProbe) async throws -> Outcome {
         guard probe.isRoot else { return .needsRoot }
         if probe.has("journalctl") {
-            var (result, read) = try await stream(probe, "journalctl", journal + filter)
-            if result.stderr.contains("pattern matching") { (result, read) = try await stream(probe, "journalctl", journal) }
+            var (result, read) = try await stream(probe, "journalctl", journal + filter, .journal)
+            if result.stderr.contains("pattern matching") { (result, read) = try await stream(probe, "journalctl", journal, .journal) }
             // With --grep, no match is exit 1 and "-- No entries --".
             if result.succeeded || (read.lines <= 1 && result.stderr.isEmpty) {
                 return .read(read.named("journalctl -k -b"))
             }
         }
         guard probe.has("dmesg") else { return .noTool }
-        let (dmesg, read) = try await stream(probe, "dmesg", ["--time-format", "iso"])
+        let (dmesg, read) = try await stream(probe, "dmesg", ["--time-format", "iso"], .dmesg)
         guard dmesg.succeeded else { return .unreadable("dmesg: \(dmesg.message ?? dmesg.termination.description)") }
         return .read(read.named("dmesg"))
     }
 
-    private static func stream(_ probe: HealthProbe, _ executable: String, _ arguments: [String]) async throws -> (
-        InvocationResult, KernelLogRead
-    ) {
-        let reader = Mutex(KernelLogRead())
+    private static func stream(
+        _ probe: HealthProbe, _ executable: String, _ arguments: [String], _ format: KernelLogRead.Format
+    ) async throws -> (InvocationResult, KernelLogRead) {
+        let reader = Mutex(KernelLogRead(format: format))
         let result = try await probe.stream(executable, arguments) { line in reader.withLock { $0.add(line) } }
         return (result, reader.withLock { $0 })
     }
@@ -58,18 +59,28 @@ package final class KernelLogScan: Sendable {
 
 /// What one read of the kernel log found.
 package struct KernelLogRead: Sendable {
+    /// journalctl's JSON records, or dmesg's printed lines, each of which starts with its stamp.
+    package enum Format: Sendable { case journal, dmesg }
+
+    package var format: Format
     package var xids = XidTally()
     package var events = KernelEvents()
     package var lines = 0
     package var source = ""
 
+    package init(format: Format = .journal) {
+        self.format = format
+    }
+
     mutating func add(_ line: Substring) {
         lines += 1
         guard KernelPatterns.mayMatch(line) else { return }
-        if let xid = KernelXids.event(in: line) {
+        let message = format == .journal ? KernelMessage.journal(line) : KernelMessage.printed(line, stamped: true)
+        guard let message else { return }
+        if let xid = KernelXids.event(in: message) {
             xids.add(xid)
-        } else if let found = KernelPatterns.match(line) {
-            events.add(found, time: KernelXids.timestamp(line))
+        } else if let found = KernelPatterns.match(message.text) {
+            events.add(found, time: message.time)
         }
     }
 

@@ -24,13 +24,14 @@ struct KernelLogSection: HealthSection {
                         labels: ["kind": entry.kind.rawValue, "device": entry.device],
                         value: Double(entry.count), isCounter: true))
             }
-            for (kind, count) in read.events.uncounted.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            for (kind, merged) in read.events.merged.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 findings.add(
-                    "\(Self.name(kind)) (more devices)", .warning,
-                    "\(count) more event(s) on devices beyond the first \(KernelEvents.devicesPerKind), counted together",
+                    "\(Self.name(kind)) (more devices)", merged.status == .failed ? .failed : .warning,
+                    "\(merged.count) more event(s) on devices beyond the first \(KernelEvents.devicesPerKind), counted together "
+                        + "(the least severe merged first; failed ones keep their own line)",
                     next: "read them by hand: sudo journalctl -k -b --grep '\(KernelPatterns.all.first { $0.kind == kind }?.grep ?? "")'")
             }
-            if entries.isEmpty && read.events.uncounted.isEmpty {
+            if entries.isEmpty && read.events.merged.isEmpty {
                 findings.add("kernel log", .ok, "no complaints this boot (\(read.source), \(read.lines) line(s) read)")
             }
             findings.set("kernelEvents", entries)

@@ -50,107 +50,154 @@ enum KernelPatterns {
     /// Above this many I/O errors on one device in one boot, the device is failing, not flaky.
     static let ioErrorsFailed = 100
 
+    /// Each matcher reads a message from its start, in the kernel's own format (a driver's
+    /// `XFS (dm-0): ` prefix, a subsystem's `watchdog: `): text that a user chose, such as the
+    /// process and file names a segfault report carries, never starts one.
     static let all: [KernelPattern] = [
         KernelPattern(
-            kind: .filesystemReadOnly, anchors: ["Remounting filesystem read-only", "Shutting down filesystem"],
-            grep: "Remounting filesystem read-only|Shutting down filesystem",
-            source: "fs/ext4/super.c ext4_handle_error; fs/xfs/xfs_fsops.c xfs_do_force_shutdown"
-        ) { line in
-            guard line.contains("Remounting filesystem read-only") || line.contains("Shutting down filesystem") else { return nil }
-            return KernelLine(kind: .filesystemReadOnly, device: word(after: "(", in: line, until: ")") ?? "?", status: .failed)
+            kind: .filesystemReadOnly, anchors: ["Remounting filesystem read-only", "Shutting down filesystem", "forced readonly"],
+            grep: "Remounting filesystem read-only|Shutting down filesystem|forced readonly",
+            source: "fs/ext4/super.c ext4_handle_error (4.19-6.12); fs/xfs/xfs_fsops.c xfs_do_force_shutdown; fs/btrfs/messages.c"
+        ) { text in
+            if let (device, rest) = prefixed(text, "EXT4-fs ("), rest.hasPrefix("Remounting filesystem read-only") {
+                return KernelLine(kind: .filesystemReadOnly, device: device, status: .failed)
+            }
+            if let (device, rest) = prefixed(text, "XFS ("),
+                rest.trimmed().hasSuffix("Shutting down filesystem") || rest.hasSuffix("Shutting down filesystem.")
+            {
+                return KernelLine(kind: .filesystemReadOnly, device: device, status: .failed)
+            }
+            guard text.hasPrefix("BTRFS "), text.hasSuffix("forced readonly"), let device = word(after: "(device ", in: text, until: ")")
+            else {
+                return nil
+            }
+            return KernelLine(kind: .filesystemReadOnly, device: device, status: .failed)
         },
         KernelPattern(
-            kind: .ioError, anchors: ["I/O error"], grep: "I/O error, dev |Buffer I/O error on dev",
-            source: "block/blk-core.c blk_print_req_error; fs/buffer.c buffer_io_error"
-        ) { line in
-            if line.contains("I/O error, dev "), let device = word(after: "I/O error, dev ", in: line, until: ",") {
-                return KernelLine(kind: .ioError, device: device, status: .warning)
+            kind: .ioError, anchors: [" error, dev ", "Buffer I/O error on dev"],
+            grep: " error, dev [^ ,]+, sector|Buffer I/O error on dev",
+            source:
+                "block/blk-core.c blk_print_req_error and blk_errors (5.3-6.12), print_req_error (4.19-5.2); fs/buffer.c buffer_io_error"
+        ) { text in
+            var rest = text
+            for prefix in ["blk_update_request: ", "print_req_error: "] where rest.hasPrefix(prefix) { rest = rest.dropFirst(prefix.count) }
+            if let marker = rest.firstRange(of: " error, dev "), blockErrors.contains(String(rest[..<marker.lowerBound])) {
+                let device = rest[marker.upperBound...].prefix { $0 != "," && $0 != " " }
+                return device.isEmpty ? nil : KernelLine(kind: .ioError, device: String(device), status: .warning)
             }
-            guard let range = line.firstRange(of: "Buffer I/O error on dev") else { return nil }
-            let rest = line[range.upperBound...].drop { $0 != " " }.dropFirst()
-            return KernelLine(kind: .ioError, device: String(rest.prefix { $0 != "," && $0 != " " }), status: .warning)
+            // "on device" before 4.0 (fs/buffer.c), "on dev" since.
+            guard let marker = ["Buffer I/O error on dev ", "Buffer I/O error on device "].first(where: { text.hasPrefix($0) }) else {
+                return nil
+            }
+            let device = text.dropFirst(marker.count).prefix { $0 != "," && $0 != " " }
+            return device.isEmpty ? nil : KernelLine(kind: .ioError, device: String(device), status: .warning)
         },
         KernelPattern(
             kind: .nvme, anchors: ["nvme nvme"], grep: "nvme nvme[0-9]+: ",
-            source: "drivers/nvme/host/pci.c nvme_timeout, nvme_reset_work, nvme_remove_dead_ctrl"
-        ) { line in
-            guard let device = word(after: "nvme ", in: line, until: ":"), device.hasPrefix("nvme") else { return nil }
-            if line.contains("Removing after probe failure") || line.contains("Disabling device after reset failure")
-                || line.contains("Device not ready; aborting reset")
+            source: "drivers/nvme/host/pci.c nvme_timeout, nvme_reset_work, nvme_remove_dead_ctrl (4.19-6.12)"
+        ) { text in
+            guard text.hasPrefix("nvme nvme"), let colon = text.firstIndex(of: ":") else { return nil }
+            let device = String(text[text.index(text.startIndex, offsetBy: 5)..<colon])
+            let rest = text[colon...].dropFirst().drop { $0 == " " }
+            guard device.dropFirst(4).allSatisfy(\.isNumber), !device.dropFirst(4).isEmpty else { return nil }
+            if rest.hasPrefix("Removing after probe failure") || rest.hasPrefix("Disabling device after reset failure")
+                || rest.hasPrefix("Device not ready; aborting reset")
             {
                 return KernelLine(kind: .nvme, device: device, status: .failed)
             }
-            if line.contains(" timeout, ") || line.contains("controller is down") || line.contains("resetting controller") {
+            if (rest.hasPrefix("I/O ") && rest.contains(" QID ") && rest.contains(" timeout, ")) || rest.hasPrefix("controller is down")
+                || rest.hasPrefix("resetting controller")
+            {
                 return KernelLine(kind: .nvme, device: device, status: .warning)
             }
             return nil
         },
         KernelPattern(
-            kind: .oomKill, anchors: ["Killed process ", "oom-kill:"], grep: "Killed process [0-9]+|oom-kill:",
-            source: "mm/oom_kill.c __oom_kill_process, dump_oom_summary"
-        ) { line in
-            if let range = line.firstRange(of: "oom-kill:") {
-                let fields = line[range.upperBound...].split(separator: ",")
+            kind: .oomKill, anchors: ["Killed process ", "Kill process ", "oom-kill:"], grep: "Kill(ed)? process [0-9]+|oom-kill:",
+            source:
+                "mm/oom_kill.c __oom_kill_process (5.x-6.12 'Killed process', 4.19 'Kill process … or sacrifice child'), dump_oom_summary"
+        ) { text in
+            if text.hasPrefix("oom-kill:") {
+                let fields = text.dropFirst("oom-kill:".count).split(separator: ",")
                 func field(_ name: String) -> String? {
                     fields.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
                 }
                 guard let pid = field("pid") else { return nil }
                 return KernelLine(
-                    kind: .oomKill, device: field("task") ?? "?", status: .warning, count: 0, pid: pid,
-                    cgroup: field("task_memcg"))
+                    kind: .oomKill, device: field("task") ?? "?", status: .warning, count: 0, pid: pid, cgroup: field("task_memcg"))
             }
-            guard let range = line.firstRange(of: "Killed process ") else { return nil }
-            let rest = line[range.upperBound...]
-            let pid = String(rest.prefix { $0.isNumber })
-            let name = word(after: "(", in: rest, until: ")") ?? "?"
-            return pid.isEmpty ? nil : KernelLine(kind: .oomKill, device: name, status: .warning, pid: pid)
+            var rest = text
+            for prefix in ["Out of memory: ", "Memory cgroup out of memory: "] where rest.hasPrefix(prefix) {
+                rest = rest.dropFirst(prefix.count)
+            }
+            for verb in ["Killed process ", "Kill process "] where rest.hasPrefix(verb) {
+                let after = rest.dropFirst(verb.count)
+                let pid = String(after.prefix { $0.isNumber })
+                let name = word(after: "(", in: after, until: ")") ?? "?"
+                return pid.isEmpty ? nil : KernelLine(kind: .oomKill, device: name, status: .warning, pid: pid)
+            }
+            return nil
         },
         KernelPattern(
             kind: .hungTask, anchors: ["blocked for more than"], grep: "blocked for more than [0-9]+ seconds",
-            source: "kernel/hung_task.c check_hung_task"
-        ) { line in
-            guard line.contains("blocked for more than"), let task = word(after: "INFO: task ", in: line, until: " ") else { return nil }
+            source: "kernel/hung_task.c check_hung_task (4.19-6.12)"
+        ) { text in
+            guard text.hasPrefix("INFO: task "), let blocked = text.ranges(of: " blocked for more than ").last else { return nil }
+            let task = text[text.index(text.startIndex, offsetBy: 11)..<blocked.lowerBound]
             // "kworker/1:2:10762": the name, without the pid after the last colon.
-            let name = task.lastIndex(of: ":").map { String(task[..<$0]) } ?? task
-            return KernelLine(kind: .hungTask, device: name, status: .warning)
+            let name = task.lastIndex(of: ":").map { String(task[..<$0]) } ?? String(task)
+            return name.isEmpty ? nil : KernelLine(kind: .hungTask, device: name, status: .warning)
         },
         KernelPattern(
             kind: .softLockup, anchors: ["soft lockup - CPU"], grep: "soft lockup - CPU",
-            source: "kernel/watchdog.c watchdog_timer_fn"
-        ) { line in
-            guard line.contains("soft lockup - CPU") else { return nil }
-            return KernelLine(kind: .softLockup, device: word(after: "soft lockup - ", in: line, until: " ") ?? "CPU", status: .warning)
+            source: "kernel/watchdog.c watchdog_timer_fn (4.19-6.12; 'watchdog: ' or 'NMI watchdog: ' before it)"
+        ) { text in
+            var rest = text
+            for prefix in ["NMI watchdog: ", "watchdog: "] where rest.hasPrefix(prefix) { rest = rest.dropFirst(prefix.count) }
+            guard rest.hasPrefix("BUG: soft lockup - CPU#") else { return nil }
+            return KernelLine(kind: .softLockup, device: word(after: "soft lockup - ", in: rest, until: " ") ?? "CPU", status: .warning)
         },
         KernelPattern(
-            kind: .rcuStall, anchors: ["detected stall"], grep: "detected stalls? on CPU",
-            source: "kernel/rcu/tree_stall.h print_other_cpu_stall, print_cpu_stall"
-        ) { line in
-            guard line.contains("detected stall on CPU") || line.contains("detected stalls on CPU") else { return nil }
-            return KernelLine(kind: .rcuStall, device: word(after: "INFO: ", in: line, until: " ") ?? "rcu", status: .warning)
+            kind: .rcuStall, anchors: ["detected stall", "detected expedited stall", "self-detected stall"],
+            grep: "(self-)?detected (expedited )?stalls? on CPU",
+            source: "kernel/rcu/tree_stall.h print_other_cpu_stall, print_cpu_stall, synchronize_rcu_expedited_wait (4.19-6.12)"
+        ) { text in
+            var rest = text
+            if rest.hasPrefix("rcu: ") { rest = rest.dropFirst(5) }
+            guard rest.hasPrefix("INFO: ") else { return nil }
+            let flavor = rest.dropFirst(6).prefix { $0 != " " }
+            let after = rest.dropFirst(6 + flavor.count)
+            let stall = [" detected stall", " self-detected stall", " detected expedited stall"].contains { after.hasPrefix($0) }
+            return stall && !flavor.isEmpty ? KernelLine(kind: .rcuStall, device: String(flavor), status: .warning) : nil
         },
         KernelPattern(
-            kind: .machineCheck, anchors: ["mce: ", "EDAC MC"],
-            grep: #"mce: \[Hardware Error\]: Machine check|mce: Uncorrected|EDAC MC[0-9]+: [0-9]+ (CE|UE) "#,
-            source: "arch/x86/kernel/cpu/mce/core.c; drivers/edac/edac_mc.c edac_mc_handle_error"
-        ) { line in
-            if let range = line.firstRange(of: "EDAC MC") {
-                let controller = "MC" + line[range.upperBound...].prefix { $0.isNumber }
-                guard let colon = line[range.upperBound...].firstIndex(of: ":") else { return nil }
-                let words = line[line.index(after: colon)...].split(separator: " ")
+            kind: .machineCheck, anchors: ["Hardware Error]", "mce: ", "EDAC MC"],
+            grep: #"\[Hardware Error\]: Machine check|mce: Uncorrected|EDAC MC[0-9]+: [0-9]+ (CE|UE) "#,
+            source: "arch/x86/kernel/cpu/mce/core.c (4.19-6.12); drivers/edac/edac_mc.c edac_mc_handle_error"
+        ) { text in
+            if text.hasPrefix("EDAC MC") {
+                let controller = "MC" + text.dropFirst(7).prefix { $0.isNumber }
+                guard let colon = text.firstIndex(of: ":") else { return nil }
+                let words = text[text.index(after: colon)...].split(separator: " ")
                 guard words.count >= 2, let count = Int(words[0]), words[1] == "CE" || words[1] == "UE" else { return nil }
                 return KernelLine(kind: .machineCheck, device: controller, status: words[1] == "UE" ? .failed : .warning, count: count)
             }
-            if line.contains("mce: Uncorrected") { return KernelLine(kind: .machineCheck, device: "mce", status: .failed) }
-            guard line.contains("Machine check events logged") else { return nil }
+            var rest = text
+            if rest.hasPrefix("mce: ") { rest = rest.dropFirst(5) }
+            if rest.hasPrefix("Uncorrected hardware memory error") {
+                return KernelLine(kind: .machineCheck, device: "mce", status: .failed)
+            }
+            guard rest.hasPrefix("[Hardware Error]: Machine check events logged") else { return nil }
             return KernelLine(kind: .machineCheck, device: "mce", status: .warning)
         },
         KernelPattern(
             kind: .nfs, anchors: ["nfs: server "], grep: "nfs: server .* (not responding|OK)",
-            source: "fs/nfs/client.c, net/sunrpc/clnt.c call_timeout, call_decode"
-        ) { line in
-            guard let server = word(after: "nfs: server ", in: line, until: " ") else { return nil }
-            if line.contains(" not responding") { return KernelLine(kind: .nfs, device: server, status: .failed) }
-            guard line.hasSuffix(" OK") || line.contains(" OK ") else { return nil }
+            source: "fs/nfs/client.c, net/sunrpc/clnt.c call_timeout, call_decode (4.19-6.12)"
+        ) { text in
+            guard text.hasPrefix("nfs: server "), let server = word(after: "nfs: server ", in: text, until: " ") else { return nil }
+            let rest = text.dropFirst("nfs: server ".count + server.count)
+            if rest.hasPrefix(" not responding") { return KernelLine(kind: .nfs, device: server, status: .failed) }
+            guard rest.hasPrefix(" OK") else { return nil }
             return KernelLine(kind: .nfs, device: server, status: .ok, count: 0, recovered: true)
         },
         aer(.aerUncorrected, "Uncorrect", .failed),
@@ -158,14 +205,33 @@ enum KernelPatterns {
         KernelPattern(
             kind: .sxid, anchors: ["SXid ("], grep: #"SXid \("#,
             source: "NVIDIA Fabric Manager user guide, \"NVSwitch SXid errors\""
-        ) { line in
-            guard let pci = word(after: "SXid (PCI:", in: line, until: ")"), let range = line.firstRange(of: "): ") else { return nil }
-            let fields = line[range.upperBound...].split(separator: ",").map { $0.trimmingPrefix(" ") }
+        ) { text in
+            guard text.hasPrefix("nvidia-nvswitch"), let range = text.firstRange(of: ": SXid (PCI:"),
+                !text[..<range.lowerBound].contains(" "), let close = text[range.upperBound...].firstRange(of: "): ")
+            else { return nil }
+            let pci = text[range.upperBound..<close.lowerBound]
+            let fields = text[close.upperBound...].split(separator: ",").map { $0.trimmingPrefix(" ") }
             guard let code = fields.first.flatMap({ Int($0) }) else { return nil }
             let fatal = fields.count > 1 && fields[1].lowercased() == "fatal"
             return KernelLine(kind: .sxid, device: "\(code) \(pci)", status: fatal ? .failed : .warning)
         },
     ]
+
+    /// The names blk_errors gives the block layer's errors, as `%s error, dev %s`.
+    static let blockErrors: Set<String> = [
+        "I/O", "timeout", "critical space allocation", "recoverable transport", "critical target", "critical nexus",
+        "critical medium", "protection", "kernel resource", "device resource", "operation not supported", "zone resource",
+        "zone open", "zone active", "offline",
+    ]
+
+    /// `NAME (device): ` at the start of a message: the device and what follows.
+    static func prefixed(_ text: Substring, _ opening: String) -> (String, Substring)? {
+        guard text.hasPrefix(opening) else { return nil }
+        let after = text.dropFirst(opening.count)
+        guard let close = after.firstRange(of: "): ") else { return nil }
+        let device = after[..<close.lowerBound]
+        return device.isEmpty || device.contains(" ") ? nil : (String(device), after[close.upperBound...])
+    }
 
     /// The `--grep` pattern: the NVIDIA driver's lines and every pattern above.
     static var grep: String {
@@ -200,12 +266,19 @@ enum KernelPatterns {
         return false
     }
 
-    static func match(_ line: Substring) -> KernelLine? {
+    /// The pattern a message matches; a user process's fault report (`name[pid]: segfault at …`,
+    /// `traps: name[pid] …`), whose name and file name a user chooses, matches none.
+    static func match(_ text: Substring) -> KernelLine? {
+        if faultReportMarkers.contains(where: { text.contains($0) }) { return nil }
         for pattern in all {
-            if let found = pattern.match(line) { return found }
+            if let found = pattern.match(text) { return found }
         }
         return nil
     }
+
+    /// arch/x86/mm/fault.c show_signal_msg, arch/x86/kernel/traps.c do_trap and show_signal, arm64's
+    /// "unhandled" reports: the process name comes first, the mapped file's name after " in ".
+    static let faultReportMarkers = ["]: segfault at ", "] trap ", "] general protection fault", "]: unhandled ", "] int3 "]
 
     /// The text between `start` and the next `end`, or nil.
     static func word(after start: String, in line: Substring, until end: Character) -> String? {
@@ -214,14 +287,18 @@ enum KernelPatterns {
         return value.isEmpty ? nil : String(value)
     }
 
-    /// "AER: Corrected …", "AER: Multiple Uncorrected …", "AER: Uncorrectable … message received …".
+    /// "AER: Corrected …", "AER: Multiple Uncorrected …", "AER: Uncorrectable … message received …",
+    /// after the port's own `pcieport 0000:00:1c.5: ` (or alone, as 4.19's aer_print_port_info).
     private static func aer(_ kind: KernelEventKind, _ severity: String, _ status: Status) -> KernelPattern {
         KernelPattern(
             kind: kind, anchors: ["AER: "], grep: "AER: (Multiple )?\(severity)",
-            source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info"
-        ) { line in
-            guard line.contains("AER: \(severity)") || line.contains("AER: Multiple \(severity)") else { return nil }
-            return KernelLine(kind: kind, device: aerDevice(line), status: status)
+            source: "drivers/pci/pcie/aer.c aer_isr_one_error, aer_print_port_info (4.19-6.12)"
+        ) { text in
+            var rest = text
+            let words = text.split(separator: " ", maxSplits: 2)
+            if words.count == 3, words[1].hasSuffix(":"), words[1].filter({ $0 == ":" }).count == 3 { rest = words[2] }
+            guard rest.hasPrefix("AER: \(severity)") || rest.hasPrefix("AER: Multiple \(severity)") else { return nil }
+            return KernelLine(kind: kind, device: aerDevice(text), status: status)
         }
     }
 
