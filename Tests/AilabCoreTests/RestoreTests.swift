@@ -28,14 +28,47 @@ import Testing
         #expect(!Secrets.isSecret("/etc/ssh/ssh_host_ed25519_key.pub", modes: ["0644"]))
     }
 
-    @Test func aRelativeLinkMayNotClimbAboveTheTree() {
-        func link(_ path: String, _ target: String) -> ManifestEntry {
-            ManifestEntry(path: path, kind: .link, mode: "0777", target: target)
+    /// GNU tar 1.34's own listing (Fixtures/tar): every name back byte for byte, with its kind,
+    /// mode, owner and link target.
+    @Test func tarsCQuotedListingGivesEveryNameExactly() throws {
+        let members = try TarMember.parse(try Fixture.text("tar/list-verbose-c-quoting.txt"))
+        #expect(
+            members.map(\.name) == [".", "./fifo", "./hard", "./l -> x", "./Főtanú.pem", "./back\\slash", "./new\nline", "./a b", "./sub"])
+        #expect(members[1].kind == .fifo)
+        #expect(members[2].kind == .file && members[2].mode == 0o4755 && members[2].uid == 0)
+        #expect(members[3] == TarMember(kind: .symlink, name: "./l -> x", target: "a b", mode: 0o777, uid: 0, gid: 0))
+        #expect(members[7].kind == .hardLink && members[7].target == "./hard")
+        #expect(throws: ParseError.self) { try TarMember.parse("drwxr-xr-x 0/0 0 2026-12-04 20:52:43 ./unquoted\n") }
+    }
+
+    /// The one set of member rules restore and the drill share.
+    @Test func membersThatCannotBeRestoredAreRefusedAndNamed() {
+        func member(_ name: String, _ kind: TarMember.Kind = .file, target: String? = nil) -> TarMember {
+            TarMember(kind: kind, name: name, target: target, mode: 0o644, uid: 0, gid: 0)
         }
-        #expect(!RestoreTask.climbsOut(link("etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf")))
-        #expect(!RestoreTask.climbsOut(link("etc/localtime", "/usr/share/zoneinfo/UTC")))
-        #expect(RestoreTask.climbsOut(link("etc/x", "../../root/.ssh")))
-        #expect(RestoreTask.climbsOut(link("etc/a/b", "../../../etc/shadow")))
+        #expect(
+            ArchiveMembers.refusals([member("etc", .folder), member("etc/localtime", .symlink, target: "/usr/share/zoneinfo/UTC")]).isEmpty)
+        let refused = ArchiveMembers.refusals([
+            member(".", .folder), member("./etc/x"), member(""), member("/etc/passwd"), member("etc/../shadow"),
+            member("etc/l", .symlink, target: "/etc"), member("etc/l/shadow"), member("etc/up", .symlink, target: "../../root"),
+            member("etc/h", .hardLink, target: "etc/shadow"), member("etc/null", .characterDevice), member("etc/sda", .blockDevice),
+            member("etc/pipe", .fifo), member("etc/sock", .socket), member("etc/ok"), member("etc/h2", .hardLink, target: "etc/ok"),
+        ])
+        #expect(
+            refused == [
+                "/.: not a plain relative name", "/./etc/x: not a plain relative name", "an empty name: not a plain relative name",
+                "//etc/passwd: not a plain relative name", "/etc/../shadow: not a plain relative name",
+                "/etc/l/shadow: beneath the link /etc/l", "/etc/up: a link that climbs out of the restored tree",
+                "/etc/h: a hard link to something outside the archive", "/etc/null: a device", "/etc/sda: a device",
+                "/etc/pipe: a FIFO", "/etc/sock: a socket",
+            ])
+    }
+
+    @Test func aRelativeLinkMayNotClimbAboveTheTree() {
+        #expect(!ArchiveMembers.climbs("etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf"))
+        #expect(!ArchiveMembers.climbs("etc/localtime", "/usr/share/zoneinfo/UTC"))
+        #expect(ArchiveMembers.climbs("etc/x", "../../root/.ssh"))
+        #expect(ArchiveMembers.climbs("etc/a/b", "../../../etc/shadow"))
     }
 
     @Test func aDrillNamesEveryDifference() {
@@ -57,7 +90,14 @@ import Testing
     /// An archive of someone else's making: a member that climbs out is refused before anything is extracted.
     @Test func aMemberWithDotDotIsRefusedBeforeExtraction() async throws {
         let runner = FakeRunner(installed: ["gzip", "sha256sum", "diff"])
-        runner.on("tar", stdout: "etc/\netc/hosts\netc/../../root/.ssh/authorized_keys\n")
+        runner.on(
+            "tar",
+            stdout: """
+                drwxr-xr-x 0/0               0 2026-09-21 03:30:00 "etc/"
+                -rw-r--r-- 0/0              10 2026-09-21 03:30:00 "etc/hosts"
+                -rw-r--r-- 0/0              10 2026-09-21 03:30:00 "etc/../../root/.ssh/authorized_keys"
+
+                """)
         let fake = try FakeContext(runner: runner)
         let destination = "/srv/backups/ailab-config"
         let folder = fake.context.files.path(destination)
@@ -67,7 +107,7 @@ import Testing
             let task = RestoreTask(mode: mode, destination: destination, archive: nil, paths: [], into: nil)
             let report = try await TaskHarness.run(task, in: fake.context)
             #expect(report.exitStatus == .failed)
-            #expect(report.check("archive")?.detail == "refused: member etc/../../root/.ssh/authorized_keys leaves the restored tree")
+            #expect(report.check("archive")?.detail == "refused: /etc/../../root/.ssh/authorized_keys: not a plain relative name")
             #expect(runner.calls.allSatisfy { $0.arguments.first == "--list" })
             #expect(runner.mutatingCalls.isEmpty)
         }

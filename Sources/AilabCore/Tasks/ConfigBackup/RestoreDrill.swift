@@ -23,7 +23,7 @@ package enum RestoreDrill {
             "tar",
             [
                 "--extract", "--file", "-", "--use-compress-program=\(compressor)", "--directory", folder, "--numeric-owner",
-                "--same-owner", "--preserve-permissions", "--acls", "--xattrs", "--",
+                "--same-owner", "--preserve-permissions", "--acls", "--xattrs", "--no-wildcards", "--no-unquote", "--",
             ] + members,
             timeout: .seconds(3600), input: archive)
     }

@@ -39,22 +39,25 @@ package struct RestoreTask: MaintenanceTask {
         var findings = Findings()
         findings.set("archive", archivePath)
         let listing = try await run.probe(
-            Invocation("tar", ["--list", "--file", "-", "--use-compress-program=gzip"], timeout: .seconds(3600), input: try file.rewound()))
-        guard listing.succeeded else {
+            Invocation(
+                "tar", TarMember.arguments + ["--file", "-", "--use-compress-program=gzip"], timeout: .seconds(3600),
+                input: try file.rewound()))
+        guard listing.succeeded, let members = try? TarMember.parse(listing.stdout) else {
             findings.add(
-                "archive", .failed, "\(archivePath) cannot be read: \(listing.failureSummary)",
+                "archive", .failed,
+                "\(archivePath) cannot be read: \(listing.succeeded ? "tar's listing is not understood" : listing.failureSummary)",
                 next: "drill it: sudo ailab config-backup --verify-restore \(archivePath)")
             return findings
         }
-        let members = listing.stdout.split(whereSeparator: \.isNewline).map { $0.hasSuffix("/") ? String($0.dropLast()) : String($0) }
-        if let unsafe = members.first(where: { $0.hasPrefix("/") || $0.split(separator: "/").contains("..") }) {
-            findings.add("archive", .failed, "refused: member \(unsafe) leaves the restored tree", next: "do not restore from this archive")
+        let refused = ArchiveMembers.refusals(members)
+        guard refused.isEmpty else {
+            findings.add("archive", .failed, "refused: " + RestoreDrill.summary(refused), next: "do not restore from this archive")
             return findings
         }
-        let memberSet = Set(members).subtracting([ArchiveManifest.member])
+        let memberSet = Set(members.map(\.name)).subtracting([ArchiveManifest.member])
         let wanted = paths.map { String($0.drop { $0 == "/" }) }
         for path in wanted where !memberSet.contains(where: { $0 == path || $0.hasPrefix(path + "/") }) {
-            throw AilabError.usage("invalid path '/\(path)': not in \(archivePath)")
+            throw AilabError.usage("invalid path '/\(path.escapingControls)': not in \(archivePath)")
         }
         let roots = wanted.isEmpty ? Array(Set(memberSet.map { String($0.prefix { $0 != "/" }) })).sorted() : wanted
         let extracted = try ScratchFolder(run.context)
@@ -65,12 +68,6 @@ package struct RestoreTask: MaintenanceTask {
             return findings
         }
         let entries = ArchiveManifest.walk(roots, root: extracted.path, excludes: []).filter { memberSet.contains($0.path) }
-        if let climbing = entries.first(where: { $0.kind == .link && Self.climbsOut($0) }) {
-            findings.add(
-                "archive", .failed, "refused: the link /\(climbing.path) → \(climbing.target ?? "") points outside the restored tree",
-                next: "do not restore from this archive")
-            return findings
-        }
         let base = into ?? String(files.path("/").dropLast())
         // A few side by side: each changed text file costs a diff.
         var results = try await boundedMap(entries, limit: 8) { entry in
@@ -85,17 +82,6 @@ package struct RestoreTask: MaintenanceTask {
         }
         report(results, archivePath, into: &findings)
         return try await change(results, entries, extracted, run, &findings)
-    }
-
-    /// A relative link whose target climbs above the top of the tree it is restored into.
-    static func climbsOut(_ entry: ManifestEntry) -> Bool {
-        guard let target = entry.target, !target.hasPrefix("/") else { return false }
-        var depth = entry.path.split(separator: "/").count - 1
-        for component in target.split(separator: "/") {
-            if component == ".." { depth -= 1 } else if component != "." { depth += 1 }
-            if depth < 0 { return true }
-        }
-        return false
     }
 
     private func compare(_ archived: ManifestEntry, extracted: String, target: String, _ run: TaskRun) async throws -> RestoredPath {
