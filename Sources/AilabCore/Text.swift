@@ -17,11 +17,14 @@ extension StringProtocol {
 
     /// Control characters shown as `\x0a`, so that text from outside (a process name, a tool's
     /// message) can neither add a line nor drive the terminal.
-    package var escapingControls: String {
+    package var escapingControls: String { escapingControls(keepingTabs: false) }
+
+    /// The same, with tabs kept (a diff's or a table's own layout).
+    package func escapingControls(keepingTabs: Bool) -> String {
         String(
             unicodeScalars.map { scalar -> String in
                 let value = scalar.value
-                guard value < 0x20 || (0x7f...0x9f).contains(value) else { return String(scalar) }
+                guard value < 0x20 || (0x7f...0x9f).contains(value), !(keepingTabs && value == 9) else { return String(scalar) }
                 let digits = String(value, radix: 16)
                 return "\\x" + (digits.count < 2 ? "0" : "") + digits
             }.joined())

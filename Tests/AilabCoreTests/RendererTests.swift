@@ -31,6 +31,29 @@ import Testing
         #expect(checks[1]["section"] as? String == "containers")
     }
 
+    /// A repository's Label, a rollback point's id and a file name come from outside: the text
+    /// report shows their escape bytes and newlines as `\x1b` and `\x0a`; JSON carries them raw.
+    @Test func notesAndPlanLinesAreEscapedAndJSONIsRaw() throws {
+        var findings = Findings()
+        findings.plan = [
+            PlannedStep(
+                command: ["restore", "/etc/new\nline", "/tmp/x"], purpose: "recreate it",
+                line: "restore /etc/evil\u{1b}]0;pwned\u{07}  # recreate it")
+        ]
+        findings.notes = [
+            "Upgrades:\n  libfoo 1 → 2 (Evil\u{1b}[31m:1/stable)", "ID\n20260921\u{1b}[2J\tline", "/etc/new\nline: missing now",
+        ]
+        let report = Report(
+            task: "upgrade", host: "lab01", startedAt: Date(timeIntervalSince1970: 0), finishedAt: Date(timeIntervalSince1970: 1),
+            dryRun: true, findings: findings)
+        let text = TextRenderer(colour: false).render(report)
+        #expect(!text.contains("\u{1b}") && !text.contains("\u{07}"))
+        #expect(text.contains("restore /etc/evil\\x1b]0;pwned\\x07  # recreate it"))
+        #expect(text.contains("(Evil\\x1b[31m:1/stable)"))
+        #expect(text.contains("20260921\\x1b[2J\tline"))
+        #expect(JSONRenderer.render(report).contains("Evil\\u001b[31m"))
+    }
+
     @Test func readOnlyReportHasNoDryRunField() throws {
         let text = JSONRenderer.render(Self.report(dryRun: nil))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])

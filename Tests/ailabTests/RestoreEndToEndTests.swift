@@ -148,6 +148,89 @@ import Testing
         #expect(try Self.owner(state + "/restore-verified.json").mode == 0o600)
     }
 
+    /// Names in UTF-8, with a newline and with a backslash: archived, drilled, and restored
+    /// byte for byte (on b9c9a40 they were skipped, and the run said it succeeded).
+    @Test func namesOfAnyBytesAreRestored() throws {
+        let host = try Archived()
+        let names = ["Főtanúsítvány.pem", "new\nline.conf", "back\\slash.conf"]
+        for name in names { try host.scratch.write("data/odd/" + name, "content of \(name)\n") }
+        let dest = host.scratch.file("odd-dest")
+        let backup = try Ailab.run(
+            ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", host.data],
+            environment: host.scratch.environment)
+        #expect(backup.code == 0, "\(backup.stdout)\(backup.stderr)")
+        let archive = dest + "/" + (try FileManager.default.contentsOfDirectory(atPath: dest).first ?? "")
+        let drill = try Ailab.run(["config-backup", "--verify-restore", archive], environment: host.environment)
+        #expect(drill.code == 0, "\(drill.stdout)\(drill.stderr)")
+        try FileManager.default.removeItem(atPath: host.data + "/odd")
+        let restore = try host.restore([archive, host.data + "/odd", "--execute", "--non-interactive"])
+        #expect(restore.code == 0, "\(restore.stdout)\(restore.stderr)")
+        #expect(restore.stdout.contains("4 path(s) restored"), "\(restore.stdout)")
+        for name in names { #expect(try Self.text(host.data + "/odd/" + name) == "content of \(name)\n") }
+        #expect(restore.stdout.contains("odd/new\\x0aline.conf: missing now"), "\(restore.stdout)")
+        #expect(!restore.stdout.contains("new\nline"))
+    }
+
+    /// The archive as tar sees it, with `add` run in a folder to append members, then compressed again.
+    static func crafted(_ archive: String, into path: String, _ add: String) throws {
+        try Command.check(
+            "sh", ["-c", "set -e; gzip -dc '\(archive)' > '\(path).tar'; \(add); gzip -c '\(path).tar' > '\(path)'; rm '\(path).tar'"])
+    }
+
+    /// A setuid file the manifest does not list, an archive whose manifest lists nothing, and a
+    /// device member: each fails the drill, and restore refuses the device before it changes anything.
+    @Test func aDrillPassesOnlyWhatTheManifestListsExactly() throws {
+        let host = try Archived()
+        let extra = host.scratch.file("extra")
+        try host.scratch.write("extra/" + host.data.dropFirst() + "/suid", "#!/bin/sh\n", mode: 0o4755)
+        let unlisted = host.scratch.file("unlisted.tar.gz")
+        try Self.crafted(host.archive, into: unlisted, "tar -rf '\(unlisted).tar' -C '\(extra)' '\(host.data.dropFirst())/suid'")
+        let suid = try Ailab.run(["config-backup", "--verify-restore", unlisted], environment: host.environment)
+        #expect(suid.code == 1)
+        #expect(suid.stdout.contains("\(host.data)/suid: in the archive but not in its manifest"), "\(suid.stdout)")
+        let empty = host.scratch.file("empty")
+        try host.scratch.write("empty/var/lib/ailab/config-backup-manifest.json", #"{"entries":[]}"# + "\n", mode: 0o600)
+        let onlyManifest = host.scratch.file("only-manifest.tar.gz")
+        try Command.check("tar", ["-czf", onlyManifest, "-C", empty, "var/lib/ailab/config-backup-manifest.json"])
+        let none = try Ailab.run(["config-backup", "--verify-restore", onlyManifest], environment: host.environment)
+        #expect(none.code == 1)
+        #expect(none.stdout.contains("the manifest lists no member"), "\(none.stdout)")
+        let device = host.scratch.file("device.tar.gz")
+        try Self.crafted(host.archive, into: device, "tar -rf '\(device).tar' --transform 's,^dev,\(host.data.dropFirst()),' -C / dev/null")
+        let drill = try Ailab.run(["config-backup", "--verify-restore", device], environment: host.environment)
+        #expect(drill.code == 1)
+        #expect(drill.stdout.contains("\(host.data)/null: a device"), "\(drill.stdout)")
+        let restore = try host.restore([device, host.data, "--execute", "--non-interactive"])
+        #expect(restore.code == 1)
+        #expect(restore.stdout.contains("refused: \(host.data)/null: a device"), "\(restore.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: host.data + "/null"))
+    }
+
+    /// A crafted archive with a `./` member: refused in every mode, and neither `/` nor the
+    /// `--to` folder changes (on b9c9a40 `/` became drwxrwxrwx nobody:nogroup).
+    @Test func aDotMemberIsRefusedInEveryMode() throws {
+        let host = try Archived()
+        let tree = host.scratch.file("tree")
+        try host.scratch.write("tree/etc-motd", "hi\n")
+        chmod(tree, 0o777)
+        chown(tree, 65534, 65534)
+        let dotted = host.scratch.file("dotted.tar.gz")
+        try Command.check("tar", ["-czf", dotted, "--numeric-owner", "-C", tree, "."])
+        let out = host.scratch.file("out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let before = try Self.owner(out)
+        for arguments in [[dotted], [dotted, "--execute", "--non-interactive"], [dotted, "--to", out, "--execute", "--non-interactive"]] {
+            let outcome = try host.restore(arguments)
+            #expect(outcome.code == 1, "\(outcome.stdout)")
+            #expect(outcome.stdout.contains("refused: /.: not a plain relative name"), "\(outcome.stdout)")
+        }
+        let drill = try Ailab.run(["config-backup", "--verify-restore", dotted], environment: host.environment)
+        #expect(drill.code == 1)
+        let after = try Self.owner(out)
+        #expect(after.uid == before.uid && after.mode == before.mode)
+        #expect(try Self.owner("/").mode == 0o755 && (try Self.owner("/").uid) == 0)
+    }
+
     /// One byte flipped in the compressed stream, and an archive cut inside a member: both fail
     /// and name what did not come back.
     @Test func aDrillOverACorruptedArchiveFailsAndNamesTheFile() throws {

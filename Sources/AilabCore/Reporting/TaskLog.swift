@@ -44,7 +44,7 @@ package final class TaskLog: @unchecked Sendable {
         guard let descriptor else { return }
         let stamp = Timestamp.iso8601(clock())
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { "\(stamp) [\(getpid())] \($0)\n" }.joined()
+            .map { "\(stamp) [\(getpid())] \($0.escapingControls(keepingTabs: true))\n" }.joined()
         writing.withLock { _ in _ = lines.withCString { Glibc.write(descriptor, $0, strlen($0)) } }
     }
 

@@ -50,11 +50,11 @@ package struct TextRenderer: Sendable {
         if !report.findings.plan.isEmpty {
             lines.append("")
             lines.append(planTitle(report))
-            lines += report.findings.plan.flatMap { wrap($0.line, first: 2).map { "  " + $0 } }
+            lines += report.findings.plan.flatMap { wrap($0.line.escapingControls, first: 2).map { "  " + $0 } }
         }
         for note in report.findings.notes {
             lines.append("")
-            for line in note.split(separator: "\n", omittingEmptySubsequences: false) {
+            for line in note.split(separator: "\n", omittingEmptySubsequences: false).map({ $0.escapingControls(keepingTabs: true) }) {
                 let margin = String(line.prefix { $0 == " " })
                 let wrapped = wrap(String(line.dropFirst(margin.count)), first: margin.count).map { margin + $0 }
                 lines += wrapped.isEmpty ? [""] : wrapped

@@ -1,5 +1,9 @@
 import FoundationEssentials
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Whether a command can change the host. Only the safety gate may start a `.mutating` one.
 package enum Effect: String, Sendable, Equatable {
     case readOnly
@@ -90,6 +94,12 @@ package struct OpenFile: Sendable, Equatable {
     }
 
     package static func == (lhs: OpenFile, rhs: OpenFile) -> Bool { lhs.path == rhs.path }
+
+    /// The same file from its start, for one more command's stdin.
+    func rewound() throws -> OpenFile {
+        guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw FileChange.failure("rewind \(path)") }
+        return self
+    }
 }
 
 /// How a child process ended.

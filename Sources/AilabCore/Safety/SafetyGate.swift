@@ -33,7 +33,7 @@ package struct SafetyGate: Sendable {
 
     /// Dry run, or an empty plan: nil, nothing may change. Execute: the confirmed executor.
     package func open(_ plan: Plan) throws -> PlanExecutor? {
-        for line in plan.lines { log.write("plan: \(line)") }
+        for line in plan.lines { log.write("plan: \(line.escapingControls)") }
         guard case .execute(let interactive) = mode, !plan.steps.isEmpty else { return nil }
         if interactive {
             let prompt =
@@ -142,6 +142,6 @@ package struct PlanExecutor: Sendable {
         guard plan.steps.contains(step) else {
             throw AilabError.failed("refused a change that is not in the confirmed plan: \(step.action.description)")
         }
-        log.write("apply: \(step.action.description)")
+        log.write("apply: \(step.action.description.escapingControls)")
     }
 }

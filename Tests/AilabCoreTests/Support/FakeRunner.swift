@@ -52,16 +52,27 @@ final class FakeRunner: CommandRunning, @unchecked Sendable {
         }
     }
 
-    /// tar and sha256sum as an archive writer meets them: tar creates (nothing), lists (nothing)
-    /// and extracts an empty manifest, so that a drill passes with no members.
+    /// tar and sha256sum as an archive writer meets them: tar creates (nothing), lists and
+    /// extracts one folder, `srv`, and a manifest that records it, so that a drill passes.
     func archiving() {
         hashing()
         on("tar") { invocation in
+            if invocation.arguments.first == "--list" {
+                let listing = """
+                    -rw------- 0/0             100 2026-09-21 03:30:00 "\(ArchiveManifest.member)"
+                    drwxr-xr-x 0/0               0 2026-09-21 03:30:00 "srv/"
+
+                    """
+                return InvocationResult(invocation: invocation, termination: .exited(0), stdout: listing)
+            }
             if invocation.arguments.first == "--extract", let index = invocation.arguments.firstIndex(of: "--directory") {
-                let manifest = invocation.arguments[index + 1] + "/" + ArchiveManifest.member
-                try? FileManager.default.createDirectory(
-                    atPath: (manifest as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                FileManager.default.createFile(atPath: manifest, contents: Data(#"{"entries":[]}"#.utf8))
+                let folder = invocation.arguments[index + 1]
+                for made in ["/srv", "/var/lib/ailab"] {
+                    try? FileManager.default.createDirectory(atPath: folder + made, withIntermediateDirectories: true)
+                }
+                chmod(folder + "/srv", 0o755)
+                let manifest = ArchiveManifest(entries: [ManifestEntry(path: "srv", kind: .folder, mode: "0755")])
+                FileManager.default.createFile(atPath: folder + "/" + ArchiveManifest.member, contents: Data(manifest.text.utf8))
             }
             return InvocationResult(invocation: invocation, termination: .exited(0))
         }

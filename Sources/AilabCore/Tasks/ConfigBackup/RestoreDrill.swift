@@ -28,16 +28,34 @@ package enum RestoreDrill {
             timeout: .seconds(3600), input: archive)
     }
 
+    /// tar's exact listing first: a member the rules refuse, one the manifest does not list, or
+    /// an empty manifest fails the drill before anything is extracted.
     package static func run(_ archive: OpenFile, compressor: String, _ run: TaskRun) async throws -> Outcome {
+        let listing = try await run.probe(
+            Invocation(
+                "tar", TarMember.arguments + ["--file", "-", "--use-compress-program=\(compressor)"], timeout: .seconds(3600),
+                input: try archive.rewound()))
+        // A damaged stream still lists the members before the damage; extracting them names what did not come back.
+        guard let members = try? TarMember.parse(listing.stdout) else {
+            return Outcome(members: 0, problems: ["tar --list: its listing is not understood"])
+        }
+        let refused = ArchiveMembers.refusals(members)
+        if !refused.isEmpty { return Outcome(members: 0, problems: refused) }
         let scratch = try ScratchFolder(run.context)
-        let tar = try await run.probe(extraction(from: archive, into: scratch.path, compressor: compressor))
+        let tar = try await run.probe(extraction(from: try archive.rewound(), into: scratch.path, compressor: compressor))
         try scratch.checkUnmoved()
         var problems = tar.succeeded ? [] : ["tar: " + ConfigBackupTask.cause(of: tar)]
+        if !listing.succeeded && tar.succeeded { problems.append("tar --list: " + ConfigBackupTask.cause(of: listing)) }
         guard let bytes = FileManager.default.contents(atPath: scratch.path + "/" + ArchiveManifest.member) else {
             problems.append("\(ArchiveManifest.member): missing, so nothing can be compared")
             return Outcome(members: 0, problems: problems)
         }
         let manifest = try ArchiveManifest.parse(bytes)
+        if manifest.entries.isEmpty { problems.append("the manifest lists no member") }
+        let listed = Set(manifest.entries.map(\.path))
+        problems += members.map(\.name).filter { $0 != ArchiveManifest.member && !listed.contains($0) }.map {
+            "/\($0.escapingControls): in the archive but not in its manifest"
+        }
         problems += try await compare(manifest, extractedIn: scratch.path, run)
         return Outcome(members: manifest.entries.count, problems: problems)
     }

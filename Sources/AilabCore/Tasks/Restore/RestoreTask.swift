@@ -139,7 +139,7 @@ package struct RestoreTask: MaintenanceTask {
             "from \(archive): \(count(.changed)) changed, \(count(.missing)) missing now, \(count(.unchanged)) unchanged, "
                 + "\(count(.new)) new since the archive (left alone)" + (into.map { "; into \($0)" } ?? ""))
         findings.notes += results.filter { $0.state != .unchanged }.map { result in
-            "\(result.path): \(result.detail)" + (result.diff.map { "\n" + $0.trimmed() } ?? "")
+            "\(result.path.escapingControls): \(result.detail)" + (result.diff.map { "\n" + $0.trimmed() } ?? "")
         }
         findings.set("paths", results)
     }

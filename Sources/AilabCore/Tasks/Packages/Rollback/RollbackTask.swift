@@ -194,7 +194,7 @@ package struct RollbackHistoryTask: MaintenanceTask {
             findings.notes.append(
                 (["ID               TIME                     PACKAGES  SIZE       COMPLETE"]
                     + entries.map {
-                        "\($0.id.padded(to: 17))\($0.time.padded(to: 25))\(String($0.packages).padded(to: 10))"
+                        "\($0.id.escapingControls.padded(to: 17))\($0.time.padded(to: 25))\(String($0.packages).padded(to: 10))"
                             + "\(ByteCount.format($0.bytes).padded(to: 11))\($0.complete ? "yes" : "no")"
                     }).joined(separator: "\n"))
         }
