@@ -231,6 +231,50 @@ import Testing
         #expect(try Self.owner("/").mode == 0o755 && (try Self.owner("/").uid) == 0)
     }
 
+    /// A user who owns a folder in the backup replaces a folder inside it with a link to root's
+    /// files: the comparison names the link and reads nothing through it (on b9c9a40 the dry
+    /// run's diff printed root's file), and --execute writes nothing there.
+    @Test func theComparisonNeverFollowsALinkOnTheWay() throws {
+        let host = try Archived()
+        try host.scratch.write("data/share/dir/notes.txt", "user notes\n")
+        chown(host.data + "/share", 65534, 65534)
+        chown(host.data + "/share/dir", 65534, 65534)
+        let dest = host.scratch.file("share-dest")
+        let backup = try Ailab.run(
+            ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", host.data],
+            environment: host.scratch.environment)
+        #expect(backup.code == 0, "\(backup.stdout)\(backup.stderr)")
+        let archive = dest + "/" + (try FileManager.default.contentsOfDirectory(atPath: dest).first ?? "")
+        try host.scratch.write("rootfiles/notes.txt", "SECRET root line\n", mode: 0o600)
+        try FileManager.default.removeItem(atPath: host.data + "/share/dir")
+        try FileManager.default.createSymbolicLink(atPath: host.data + "/share/dir", withDestinationPath: host.scratch.file("rootfiles"))
+        let dry = try host.restore([archive, host.data + "/share"])
+        #expect(!dry.stdout.contains("SECRET"), "\(dry.stdout)")
+        #expect(
+            dry.stdout.contains("\(host.data)/share/dir/notes.txt: changed: \(host.data)/share/dir is a link now (not followed"),
+            "\(dry.stdout)")
+        _ = try host.restore([archive, host.data + "/share", "--execute", "--non-interactive"])
+        #expect(try Self.text(host.scratch.file("rootfiles/notes.txt")) == "SECRET root line\n")
+    }
+
+    /// Setuid files are named as such: one that appeared since the archive, and one the restore
+    /// would bring back.
+    @Test func setuidFilesAreNamedAsSuch() throws {
+        let host = try Archived()
+        try host.scratch.write("data/tool", "#!/bin/sh\n", mode: 0o4755)
+        let dest = host.scratch.file("suid-dest")
+        let backup = try Ailab.run(
+            ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", host.data],
+            environment: host.scratch.environment)
+        #expect(backup.code == 0)
+        let archive = dest + "/" + (try FileManager.default.contentsOfDirectory(atPath: dest).first ?? "")
+        try FileManager.default.removeItem(atPath: host.data + "/tool")
+        try host.scratch.write("data/newtool", "#!/bin/sh\n", mode: 0o2755)
+        let dry = try host.restore([archive, host.data])
+        #expect(dry.stdout.contains("\(host.data)/tool: missing now (would be recreated, setuid)"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("\(host.data)/newtool: new since the archive, setgid (left alone)"), "\(dry.stdout)")
+    }
+
     /// One byte flipped in the compressed stream, and an archive cut inside a member: both fail
     /// and name what did not come back.
     @Test func aDrillOverACorruptedArchiveFailsAndNamesTheFile() throws {

@@ -71,38 +71,63 @@ package struct RestoreTask: MaintenanceTask {
         let base = into ?? String(files.path("/").dropLast())
         // A few side by side: each changed text file costs a diff.
         var results = try await boundedMap(entries, limit: 8) { entry in
-            try await compare(entry, extracted: extracted.path + "/" + entry.path, target: base + "/" + entry.path, run)
+            try await compare(entry, extracted: extracted, base: base, run)
         }
         if into == nil {
             let archived = Set(entries.map(\.path))
             let now = ArchiveManifest.walk(roots, root: base, excludes: BackupSources.excludes)
             results += now.filter { !archived.contains($0.path) }.map {
-                RestoredPath(path: "/" + $0.path, state: .new, detail: "new since the archive (left alone)")
+                RestoredPath(path: "/" + $0.path, state: .new, detail: "new since the archive\(Self.special($0.mode)) (left alone)")
             }
         }
         report(results, archivePath, into: &findings)
         return try await change(results, entries, extracted, run, &findings)
     }
 
-    private func compare(_ archived: ManifestEntry, extracted: String, target: String, _ run: TaskRun) async throws -> RestoredPath {
+    /// Setuid and setgid are named wherever a path is: a restore that brings one back, or one that
+    /// appeared since the archive, is never just "missing" or "new".
+    static func special(_ mode: String) -> String {
+        let bits = UInt32(mode, radix: 8) ?? 0
+        let named = [(0o4000, "setuid"), (0o2000, "setgid")].filter { bits & UInt32($0.0) != 0 }.map(\.1)
+        return named.isEmpty ? "" : ", " + named.joined(separator: " and ")
+    }
+
+    private func compare(_ archived: ManifestEntry, extracted: ScratchFolder, base: String, _ run: TaskRun) async throws -> RestoredPath {
         let shown = "/" + archived.path
-        guard let now = ManifestEntry.observe(target, as: archived.path) else {
-            return RestoredPath(path: shown, state: .missing, detail: "missing now (would be recreated)")
+        let now: ManifestEntry
+        let content: [UInt8]?
+        switch LivePath.observe(archived.path, under: base, readContent: archived.kind == .file) {
+        case .missing:
+            return RestoredPath(path: shown, state: .missing, detail: "missing now (would be recreated\(Self.special(archived.mode)))")
+        case .beneathLink(let link):
+            return RestoredPath(
+                path: shown, state: .changed, detail: "changed: \(link.escapingControls) is a link now (not followed; a restore refuses it)"
+            )
+        case .found(let entry, let bytes):
+            (now, content) = (entry, bytes)
         }
+        let archivedPath = extracted.path + "/" + archived.path
         var differences: [String] = []
         var diff: String?
         if now.kind != archived.kind {
             differences.append(
                 "a \(now.kind.rawValue) now\(now.target.map { " (→ \($0))" } ?? ""), a \(archived.kind.rawValue) in the archive")
         } else {
-            if archived.kind == .file && !Self.sameContent(extracted, target) {
+            let archivedBytes = archived.kind == .file ? FileManager.default.contents(atPath: archivedPath).map { [UInt8]($0) } : nil
+            if archived.kind == .file && (archivedBytes == nil || archivedBytes != content) {
                 if Secrets.isSecret(shown, modes: [archived.mode, now.mode]) {
                     differences.append("content differs")
-                } else if archived.size <= Self.diffLimit && now.size <= Self.diffLimit && Self.isText(extracted) && Self.isText(target) {
+                } else if let archivedBytes, let content, archivedBytes.count <= Self.diffLimit, content.count <= Self.diffLimit,
+                    Self.isText(archivedBytes), Self.isText(content)
+                {
+                    // What is there now is diffed from the copy ailab read through its descriptor.
+                    let copy = extracted.path + "/.ailab-now-\(UInt64.random(in: 0...UInt64.max))"
+                    try Data(content).write(to: URL(fileURLWithPath: copy))
                     let result = try await run.probe(
                         Invocation(
-                            "diff", ["-u", "--label", "\(shown) (now)", "--label", "\(shown) (archive)", "--", target, extracted],
+                            "diff", ["-u", "--label", "\(shown) (now)", "--label", "\(shown) (archive)", "--", copy, archivedPath],
                             timeout: .seconds(60)))
+                    try? FileManager.default.removeItem(atPath: copy)
                     diff = result.stdout
                     differences.append("content differs")
                 } else {
@@ -120,16 +145,8 @@ package struct RestoreTask: MaintenanceTask {
             : RestoredPath(path: shown, state: .changed, detail: "changed: " + differences.joined(separator: "; "), diff: diff)
     }
 
-    static func sameContent(_ first: String, _ second: String) -> Bool {
-        guard let one = FileManager.default.contents(atPath: first), let two = FileManager.default.contents(atPath: second) else {
-            return false
-        }
-        return one == two
-    }
-
-    static func isText(_ path: String) -> Bool {
-        guard let bytes = FileManager.default.contents(atPath: path) else { return false }
-        return !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil
+    static func isText(_ bytes: [UInt8]) -> Bool {
+        !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil
     }
 
     private func report(_ results: [RestoredPath], _ archive: String, into findings: inout Findings) {
