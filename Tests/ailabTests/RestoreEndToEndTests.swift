@@ -275,6 +275,61 @@ import Testing
         #expect(dry.stdout.contains("\(host.data)/newtool: new since the archive, setgid (left alone)"), "\(dry.stdout)")
     }
 
+    /// Crafted archives of every kind the member rules refuse, each through the dry run,
+    /// --execute, --to and the drill: every run exits 1 naming the member, and nothing in the
+    /// test's folder changes.
+    @Test(arguments: [
+        ("absolute", "tar -czPf \"$A\" \"$T/x\"", "not a plain relative name"),
+        ("dotdot", "tar -czPf \"$A\" -C \"$T/sub\" ../x", "not a plain relative name"),
+        ("dot", "tar -czf \"$A\" -C \"$T\" .", "not a plain relative name"),
+        (
+            "hard link", "tar -cf \"$A.tar\" -C \"$T\" h1 h2 && tar --delete -f \"$A.tar\" h1 && gzip -c \"$A.tar\" > \"$A\"",
+            "a hard link to something outside"
+        ),
+        ("climbing link", "tar -czf \"$A\" -C \"$T\" climb", "a link that climbs out"),
+        ("link chain", "tar -czf \"$A\" -C \"$T\" chain1 chain2", "a link that climbs out"),
+        (
+            "beneath a link",
+            "tar -cf \"$A.tar\" -C \"$T\" l && tar -rf \"$A.tar\" -C \"$T\" --transform 's,^x,l/shadow,' x && gzip -c \"$A.tar\" > \"$A\"",
+            "beneath the link"
+        ),
+        ("device", "tar -czf \"$A\" -C / dev/null", "a device"),
+        ("fifo", "tar -czf \"$A\" -C \"$T\" pipe", "a FIFO"),
+    ])
+    func craftedArchivesAreRefusedInEveryMode(_ name: String, _ make: String, _ reason: String) throws {
+        let host = try Archived()
+        let tree = host.scratch.file("tree")
+        try host.scratch.write("tree/x", "victim\n", mode: 0o600)
+        try host.scratch.write("tree/h1", "one\n")
+        try FileManager.default.createDirectory(atPath: tree + "/sub", withIntermediateDirectories: true)
+        #expect(link(tree + "/h1", tree + "/h2") == 0 && mkfifo(tree + "/pipe", 0o644) == 0)
+        try FileManager.default.createSymbolicLink(atPath: tree + "/climb", withDestinationPath: "../../../etc/shadow")
+        try FileManager.default.createSymbolicLink(atPath: tree + "/chain1", withDestinationPath: "chain2")
+        try FileManager.default.createSymbolicLink(atPath: tree + "/chain2", withDestinationPath: "../x")
+        try FileManager.default.createSymbolicLink(atPath: tree + "/l", withDestinationPath: host.scratch.file("elsewhere"))
+        try FileManager.default.createDirectory(atPath: host.scratch.file("elsewhere"), withIntermediateDirectories: true)
+        let archive = host.scratch.file("crafted.tar.gz")
+        try Command.check("sh", ["-c", "T='\(tree)' A='\(archive)'; " + make])
+        let out = host.scratch.file("out")
+        let snapshot = ["find", host.scratch.path, "-printf", "%p %m %U %s %l\\n"]
+        let before = try Command.check(snapshot[0], Array(snapshot.dropFirst()))
+        for arguments in [
+            [archive], [archive, "--execute", "--non-interactive"], [archive, "--to", out, "--execute", "--non-interactive"],
+        ] {
+            let outcome = try host.restore(arguments)
+            #expect(outcome.code == 1, "\(name) \(arguments): \(outcome.stdout)\(outcome.stderr)")
+            #expect(outcome.stdout.contains(reason), "\(name): \(outcome.stdout)")
+        }
+        let drill = try Ailab.run(["config-backup", "--verify-restore", archive], environment: host.environment)
+        #expect(drill.code == 1, "\(name): \(drill.stdout)")
+        #expect(drill.stdout.contains(reason), "\(name): \(drill.stdout)")
+        // ailab's own log and lock files in the scratch folder aside, and that folder's size (tmpfs counts entries).
+        func files(_ listing: String) -> [Substring] {
+            listing.split(separator: "\n").filter { !$0.hasPrefix(host.scratch.file("ailab-")) && !$0.hasPrefix(host.scratch.path + " ") }
+        }
+        #expect(files(try Command.check(snapshot[0], Array(snapshot.dropFirst()))) == files(before), "\(name)")
+    }
+
     /// One byte flipped in the compressed stream, and an archive cut inside a member: both fail
     /// and name what did not come back.
     @Test func aDrillOverACorruptedArchiveFailsAndNamesTheFile() throws {
