@@ -48,6 +48,17 @@ import Testing
         #expect(fake.runner.calls.isEmpty)
     }
 
+    /// The prompt shows a plan line as the report does: a file name's escape bytes and newline
+    /// cannot drive the terminal or add a line to what is confirmed.
+    @Test func thePromptEscapesWhatItShows() throws {
+        let (gate, fake) = try gate(.execute(interactive: true), answer: "no")
+        let step = PlanStep(.remove(path: "/srv/a\u{1b}[2J\nrm -rf /"), purpose: "only if writing or verifying fails")
+        #expect(throws: AilabError.self) { try gate.open(Plan([step])) }
+        let prompt = try #require(fake.confirmation.prompt)
+        #expect(prompt.contains("/srv/a\\x1b[2J\\x0arm -rf /"))
+        #expect(!prompt.contains("\u{1b}"))
+    }
+
     @Test func typedExecuteOpensTheGate() async throws {
         let (gate, fake) = try gate(.execute(interactive: true), answer: "EXECUTE")
         fake.runner.on("apt-get", stdout: "done")

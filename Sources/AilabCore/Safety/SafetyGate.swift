@@ -37,7 +37,7 @@ package struct SafetyGate: Sendable {
         guard case .execute(let interactive) = mode, !plan.steps.isEmpty else { return nil }
         if interactive {
             let prompt =
-                (["This will run:"] + plan.lines.map { "  " + $0 }
+                (["This will run:"] + plan.lines.map { "  " + $0.escapingControls }
                 + ["Type \(SafetyGate.confirmationWord) to go on: "]).joined(separator: "\n")
             let answer = confirmation.ask(prompt)
             guard answer == SafetyGate.confirmationWord else {
