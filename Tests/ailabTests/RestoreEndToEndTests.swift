@@ -206,25 +206,33 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: host.data + "/null"))
     }
 
-    /// A crafted archive with a `./` member: refused in every mode, and neither `/` nor the
-    /// `--to` folder changes (on b9c9a40 `/` became drwxrwxrwx nobody:nogroup).
+    /// A crafted archive with a `./` member: refused in every mode, and the `--to` folder does
+    /// not change (on b9c9a40 it became 0777 nobody, and an in-place restore did the same to `/`).
+    /// Only the `--to` run and the drill get the attack's owner and mode; the in-place run's `.`
+    /// carries `/`'s own, so that a regression could never change this machine's `/`.
     @Test func aDotMemberIsRefusedInEveryMode() throws {
         let host = try Archived()
-        let tree = host.scratch.file("tree")
-        try host.scratch.write("tree/etc-motd", "hi\n")
-        chmod(tree, 0o777)
-        chown(tree, 65534, 65534)
+        let plain = host.scratch.file("plain")
+        let attack = host.scratch.file("attack")
+        for folder in [plain, attack] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        chmod(plain, 0o755)
+        chmod(attack, 0o777)
+        chown(attack, 65534, 65534)
         let dotted = host.scratch.file("dotted.tar.gz")
-        try Command.check("tar", ["-czf", dotted, "--numeric-owner", "-C", tree, "."])
+        let hostile = host.scratch.file("hostile.tar.gz")
+        try Command.check("tar", ["-czf", dotted, "--numeric-owner", "-C", plain, "."])
+        try Command.check("tar", ["-czf", hostile, "--numeric-owner", "-C", attack, "."])
         let out = host.scratch.file("out")
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let before = try Self.owner(out)
-        for arguments in [[dotted], [dotted, "--execute", "--non-interactive"], [dotted, "--to", out, "--execute", "--non-interactive"]] {
+        for arguments in [
+            [hostile], [dotted, "--execute", "--non-interactive"], [hostile, "--to", out, "--execute", "--non-interactive"],
+        ] {
             let outcome = try host.restore(arguments)
             #expect(outcome.code == 1, "\(outcome.stdout)")
             #expect(outcome.stdout.contains("refused: /.: not a plain relative name"), "\(outcome.stdout)")
         }
-        let drill = try Ailab.run(["config-backup", "--verify-restore", dotted], environment: host.environment)
+        let drill = try Ailab.run(["config-backup", "--verify-restore", hostile], environment: host.environment)
         #expect(drill.code == 1)
         let after = try Self.owner(out)
         #expect(after.uid == before.uid && after.mode == before.mode)
@@ -275,9 +283,10 @@ import Testing
         #expect(dry.stdout.contains("\(host.data)/newtool: new since the archive, setgid (left alone)"), "\(dry.stdout)")
     }
 
-    /// Crafted archives of every kind the member rules refuse, each through the dry run,
-    /// --execute, --to and the drill: every run exits 1 naming the member, and nothing in the
-    /// test's folder changes.
+    /// Crafted archives of every kind the member rules refuse, each through the dry run, --to and
+    /// the drill: every run exits 1 naming the member, and nothing in the test's folder changes.
+    /// (An in-place --execute refuses at the same point, before any plan; it is not run here, so
+    /// that a regression could never write these members into this machine's `/`.)
     @Test(arguments: [
         ("absolute", "tar -czPf \"$A\" \"$T/x\"", "not a plain relative name"),
         ("dotdot", "tar -czPf \"$A\" -C \"$T/sub\" ../x", "not a plain relative name"),
@@ -313,9 +322,7 @@ import Testing
         let out = host.scratch.file("out")
         let snapshot = ["find", host.scratch.path, "-printf", "%p %m %U %s %l\\n"]
         let before = try Command.check(snapshot[0], Array(snapshot.dropFirst()))
-        for arguments in [
-            [archive], [archive, "--execute", "--non-interactive"], [archive, "--to", out, "--execute", "--non-interactive"],
-        ] {
+        for arguments in [[archive], [archive, "--to", out, "--execute", "--non-interactive"]] {
             let outcome = try host.restore(arguments)
             #expect(outcome.code == 1, "\(name) \(arguments): \(outcome.stdout)\(outcome.stderr)")
             #expect(outcome.stdout.contains(reason), "\(name): \(outcome.stdout)")
