@@ -27,6 +27,15 @@ import Testing
             archive = dest + "/" + (try FileManager.default.contentsOfDirectory(atPath: dest).sorted().last ?? "")
         }
 
+        /// A new archive of `data/` as it is now, in a destination folder of its own.
+        func archiveAgain(into name: String) throws -> String {
+            let dest = scratch.file(name)
+            let backup = try Ailab.run(
+                ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", data], environment: scratch.environment)
+            #expect(backup.code == 0, "\(backup.stdout)\(backup.stderr)")
+            return dest + "/" + (try FileManager.default.contentsOfDirectory(atPath: dest).first ?? "")
+        }
+
         func restore(_ arguments: [String]) throws -> Ailab.Outcome {
             try Ailab.run(["restore"] + arguments, environment: environment)
         }
@@ -154,12 +163,7 @@ import Testing
         let host = try Archived()
         let names = ["Főtanúsítvány.pem", "new\nline.conf", "back\\slash.conf"]
         for name in names { try host.scratch.write("data/odd/" + name, "content of \(name)\n") }
-        let dest = host.scratch.file("odd-dest")
-        let backup = try Ailab.run(
-            ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", host.data],
-            environment: host.scratch.environment)
-        #expect(backup.code == 0, "\(backup.stdout)\(backup.stderr)")
-        let archive = dest + "/" + (try FileManager.default.contentsOfDirectory(atPath: dest).first ?? "")
+        let archive = try host.archiveAgain(into: "odd-dest")
         let drill = try Ailab.run(["config-backup", "--verify-restore", archive], environment: host.environment)
         #expect(drill.code == 0, "\(drill.stdout)\(drill.stderr)")
         try FileManager.default.removeItem(atPath: host.data + "/odd")
@@ -247,12 +251,7 @@ import Testing
         try host.scratch.write("data/share/dir/notes.txt", "user notes\n")
         chown(host.data + "/share", 65534, 65534)
         chown(host.data + "/share/dir", 65534, 65534)
-        let dest = host.scratch.file("share-dest")
-        let backup = try Ailab.run(
-            ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", host.data],
-            environment: host.scratch.environment)
-        #expect(backup.code == 0, "\(backup.stdout)\(backup.stderr)")
-        let archive = dest + "/" + (try FileManager.default.contentsOfDirectory(atPath: dest).first ?? "")
+        let archive = try host.archiveAgain(into: "share-dest")
         try host.scratch.write("rootfiles/notes.txt", "SECRET root line\n", mode: 0o600)
         try FileManager.default.removeItem(atPath: host.data + "/share/dir")
         try FileManager.default.createSymbolicLink(atPath: host.data + "/share/dir", withDestinationPath: host.scratch.file("rootfiles"))
@@ -270,12 +269,7 @@ import Testing
     @Test func setuidFilesAreNamedAsSuch() throws {
         let host = try Archived()
         try host.scratch.write("data/tool", "#!/bin/sh\n", mode: 0o4755)
-        let dest = host.scratch.file("suid-dest")
-        let backup = try Ailab.run(
-            ["config-backup", "--execute", "--non-interactive", "--dest", dest, "--include", host.data],
-            environment: host.scratch.environment)
-        #expect(backup.code == 0)
-        let archive = dest + "/" + (try FileManager.default.contentsOfDirectory(atPath: dest).first ?? "")
+        let archive = try host.archiveAgain(into: "suid-dest")
         try FileManager.default.removeItem(atPath: host.data + "/tool")
         try host.scratch.write("data/newtool", "#!/bin/sh\n", mode: 0o2755)
         let dry = try host.restore([archive, host.data])
