@@ -39,7 +39,9 @@ package struct TarMember: Sendable, Equatable {
         rest = rest.drop { $0 == " " }
         let modeText = fields[0]
         let owner = fields[1].split(separator: "/")
-        guard modeText.count == 10, let type = modeText.first, owner.count == 2, let uid = Int(owner[0]), let gid = Int(owner[1]),
+        // GNU tar appends `+` (ACLs), `*` (xattrs) or `.` (SELinux) when asked for them.
+        guard modeText.count == 10 || (modeText.count == 11 && "+*.".contains(modeText.last ?? " ")), let type = modeText.first,
+            owner.count == 2, let uid = Int(owner[0]), let gid = Int(owner[1]),
             let (name, afterName) = quoted(rest)
         else { return nil }
         var target: String?
@@ -54,7 +56,7 @@ package struct TarMember: Sendable, Equatable {
         ]
         let stripped = name.count > 1 && name.hasSuffix("/") ? String(name.dropLast()) : name
         return TarMember(
-            kind: kinds[type] ?? .other(type), name: stripped, target: target, mode: permissions(modeText.dropFirst()), uid: uid,
+            kind: kinds[type] ?? .other(type), name: stripped, target: target, mode: permissions(modeText.dropFirst().prefix(9)), uid: uid,
             gid: gid)
     }
 
