@@ -77,9 +77,9 @@ package struct XidTally: Sendable {
 }
 
 /// Xid messages of the kernel log (a KernelMessage: the text after the journal's or dmesg's
-/// prefix). The driver prints `NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s`, and under MIG the
-/// parenthesis also carries ` GPU-I:%02u` or ` GPU-I:%02u GPU-CI:%02u`. A "GPU has fallen off the
-/// bus" line without an Xid number counts as Xid 79.
+/// prefix). The driver prints `NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s`, and
+/// under MIG the parenthesis also carries ` GPU-I:%02u` or ` GPU-I:%02u GPU-CI:%02u`. A "GPU has
+/// fallen off the bus" line without an Xid number counts as Xid 79.
 package enum KernelXids {
     /// Printed lines, one message each.
     package static func parse(_ log: String) -> [XidEvent] {
