@@ -14,7 +14,7 @@ Usage: sudo ./install.sh [--binary PATH] [--root DIR] [--enable TASK...] [--unin
                  you disabled stays disabled when install.sh runs again)
   --root DIR     install into a staging root: no package installs, no systemctl, no service restarts
   --uninstall    stop and disable the timers, remove the binary, units and journald drop-in
-  --deb OUTDIR   build OUTDIR/ailab_<version>_amd64.deb instead of installing (no root needed)
+  --deb OUTDIR   build OUTDIR/ailab_<version>_amd64.deb instead of installing (no root needed; OUTDIR is made when missing)
   --deb-version  the package version (default: what the binary's --version says)
                  (Docker's daemon.json and the backups are left alone)
   --help         show this help
@@ -53,6 +53,8 @@ done
 
 [[ -n $deb_dir || $(id -u) -eq 0 ]] || die 2 "must run as root (try: sudo $0 $*)"
 [[ -z $root || -d $root ]] || die 2 "--root '$root' is not a folder"
+# The README's `./install.sh --deb dist/` on a fresh clone: the folder is made when missing.
+[[ -z $deb_dir ]] || [[ -d $deb_dir ]] || mkdir -p -- "$deb_dir" || die 2 "--deb '$deb_dir' cannot be made"
 [[ -z $deb_dir || -d $deb_dir ]] || die 2 "--deb '$deb_dir' is not a folder"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -191,6 +191,10 @@ import Testing
         let report = try await TaskHarness.run(KernelCleanupTask(mode: .execute(interactive: false), lockTimeout: 300), in: fake.context)
         #expect(report.exitStatus == .failed)
         #expect(report.check("autoremove")?.detail.contains("held by process 4242") == true)
+        // A held lock is waited out, not repaired: no "dpkg --configure -a" for it.
+        #expect(
+            report.check("autoremove")?.next == "wait for the process it names to finish (or raise --lock-timeout), then run the task again"
+        )
     }
 
     @Test func executePlansOnTheListsItRefreshedFirst() async throws {

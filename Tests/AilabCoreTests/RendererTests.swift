@@ -54,6 +54,15 @@ import Testing
         #expect(JSONRenderer.render(report).contains("Evil\\u001b[31m"))
     }
 
+    /// The closing line cuts a detail at its separator, never inside a time or an option
+    /// (it read "failed ailab-disk-watch.timer (next 2026-12-04 04)" and "(apt-get -o DPkg)").
+    @Test func theClosingLineKeepsTimesAndOptionsWhole() {
+        #expect(TextRenderer.reason("next 2026-12-04 04:00:00 UTC; result exit-code") == "next 2026-12-04 04:00:00 UTC")
+        #expect(
+            TextRenderer.reason("apt-get -o DPkg::Lock::Timeout=30 autoremove: exit 100") == "apt-get -o DPkg::Lock::Timeout=30 autoremove")
+        #expect(TextRenderer.reason("91% used") == "91% used")
+    }
+
     @Test func readOnlyReportHasNoDryRunField() throws {
         let text = JSONRenderer.render(Self.report(dryRun: nil))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])

@@ -141,6 +141,16 @@ import Testing
         #expect(roomy.check("/boot")?.status == .ok)
     }
 
+    /// dpkg-query's format ends in a newline: its probe is still one line of the log.
+    @Test func aCommandWithANewlineIsOneLogLine() async throws {
+        let fake = try FakeContext(runner: runner(simulation: ""))
+        _ = try await TaskHarness.run(
+            UpgradeTask(mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, securityOnly: false), in: fake.context)
+        let lines = fake.log("upgrade").split(separator: "\n")
+        #expect(lines.contains { $0.contains("probe: dpkg-query") && $0.contains("\\x0a") })
+        #expect(lines.allSatisfy { $0.hasPrefix("20") }, "\(lines)")
+    }
+
     /// An execute plans on fresh lists: what the update brought is what is upgraded.
     @Test func executeRefreshesTheListsThenPlansOnThem() async throws {
         let runner = runner(simulation: "")

@@ -232,9 +232,10 @@ enum Repository {
         try RealTools.require("dpkg-deb", package: "dpkg")
         try RealTools.require("lintian", package: "lintian")
         let out = try Scratch()
-        let built = try Command.run("/bin/bash", [Repository.installer, "--deb", out.path, "--binary", try ReleaseBinary.path()])
+        // As the README writes it on a fresh clone: a dist/ folder that does not exist yet.
+        let built = try Command.run("/bin/bash", [Repository.installer, "--deb", out.file("dist/"), "--binary", try ReleaseBinary.path()])
         #expect(built.code == 0, "\(built.stderr)")
-        let deb = out.file("ailab_\(AilabVersion.current)_amd64.deb")
+        let deb = out.file("dist/ailab_\(AilabVersion.current)_amd64.deb")
         let contents = try Command.check("dpkg-deb", ["-c", deb])
         for path in [
             "./usr/sbin/ailab", "./usr/lib/systemd/system/ailab-healthcheck.service", "./etc/ailab/ailab.yaml.example",

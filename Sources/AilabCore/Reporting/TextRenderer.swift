@@ -85,12 +85,19 @@ package struct TextRenderer: Sendable {
     func problems(_ report: Report) -> [String] {
         [Status.failed, .warning].flatMap { status in
             report.checks.filter { $0.status == status }.map { check in
-                let reason = check.detail.prefix { $0 != ";" && $0 != ":" }.escapingControls
+                let reason = Self.reason(check.detail).escapingControls
                 let short = reason.count > 60 ? reason.prefix(57).trimmed(where: \.isBlank) + "…" : reason
                 let name = check.name.escapingControls
                 return "\(status.rawValue) \(name.count > 40 ? name.prefix(39) + "…" : name) (\(short))"
             }
         }
+    }
+
+    /// A detail up to its first "; " or ": ", the separators details use: a time's or an
+    /// option's own colon ("04:00", "DPkg::Lock") stays.
+    static func reason(_ detail: String) -> Substring {
+        let cut = [";", ": "].compactMap { detail.firstRange(of: $0)?.lowerBound }.min() ?? detail.endIndex
+        return detail[..<cut]
     }
 
     /// Lines of at most `width - first` characters, breaking at spaces, and inside a word (a URL,

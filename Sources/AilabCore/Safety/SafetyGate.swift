@@ -82,7 +82,7 @@ package struct PlanExecutor: Sendable {
         guard !children.wasInterrupted else {
             throw AilabError.failed("stopped by a signal; not started: \(invocation.commandLine)")
         }
-        log.write("run: \(invocation.commandLine)")
+        log.write("run: \(invocation.commandLine.escapingControls)")
         let result = invocation.lifetime == .boundToAilab ? try await runner.run(invocation) : try await runToCompletion(invocation)
         log.write("done: \(invocation.executable) → \(result.timedOut ? "timed out" : result.termination.description)")
         log.writeBlock(result.stdout + result.stderr)
