@@ -439,17 +439,25 @@ extension Report {
         #expect(report.check("block devices")?.detail == "nvme0n1 1.8 TiB Samsung SSD 990 PRO 2TB")
     }
 
-    @Test func failedAilabServiceFailsItsTimer() async throws {
+    /// One full disk is one alert: disk-watch's exit 1 (its own verdict) neither fails its timer
+    /// nor counts as a failed unit; an exit 2 (the run itself broke) fails the timer.
+    @Test func anAilabServiceThatFoundAFailureIsNotAFailedUnit() async throws {
         let host = try HealthyHost()
+        host.runner.on(
+            "systemctl", Systemctl.failedJSONArguments,
+            stdout: #"[{"unit":"ailab-disk-watch.service","description":"ailab disk-watch"}]"#)
         host.setTimers(
-            #"[{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#,
+            #"[{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-disk-watch.timer","activates":"ailab-disk-watch.service"},{"next":1790003600000000,"last":1789990000000000,"unit":"ailab-apt-cleanup.timer","activates":"ailab-apt-cleanup.service"}]"#,
             services:
-                "Id=ailab-apt-cleanup.service\nResult=exit-code\nExecMainCode=1\nExecMainStatus=1\n\nId=ailab-disk-watch.service\nResult=success\nExecMainStatus=0\n"
+                "Id=ailab-disk-watch.service\nResult=exit-code\nExecMainCode=1\nExecMainStatus=1\n\nId=ailab-apt-cleanup.service\nResult=exit-code\nExecMainCode=1\nExecMainStatus=2\n"
         )
         let report = try await host.report()
+        #expect(report.check("failed units")?.status == .ok)
+        let diskWatch = try #require(report.check("ailab-disk-watch.timer"))
+        #expect(diskWatch.status == .ok)
+        #expect(diskWatch.detail.contains("exit status 1, its own checks found a failure"))
         #expect(report.check("ailab-apt-cleanup.timer")?.status == .failed)
-        #expect(report.check("ailab-apt-cleanup.timer")?.detail.contains("exit status 1") == true)
-        #expect(report.check("ailab-disk-watch.timer")?.status == .absent)
+        #expect(report.check("ailab-apt-cleanup.timer")?.detail.contains("exit status 2") == true)
     }
 
     /// A seccomp kill of a service started by hand: the timer never fired, the service's result still counts.

@@ -17,9 +17,9 @@ struct ServicesSection: HealthSection {
             findings.add("systemd", .absent, "systemd is not running here: \(failedJSON.message ?? "")")
             return findings
         }
-        let failed: [FailedUnit]
+        let listed: [FailedUnit]
         if failedJSON.succeeded, let units = try? Systemctl.parseFailedJSON(failedJSON.stdout) {
-            failed = units
+            listed = units
         } else {
             // systemd before 246 has no --output=json: read the plain table instead.
             let plain = try await probe.call("systemctl", Systemctl.failedPlainArguments)
@@ -29,8 +29,11 @@ struct ServicesSection: HealthSection {
                     next: "run systemctl --failed by hand to see its error")
                 return findings
             }
-            failed = Systemctl.parseFailedPlain(plain.stdout)
+            listed = Systemctl.parseFailedPlain(plain.stdout)
         }
+        // ailab's own services are judged by their timers' checks below: one alert per cause.
+        let own = Set(Self.timedTasks.map { "ailab-\($0).service" })
+        let failed = listed.filter { !own.contains($0.unit) }
         findings.add(
             "failed units", failed.isEmpty ? .ok : .failed,
             failed.isEmpty ? "none" : "\(failed.count) failed: " + failed.map(\.unit).joined(separator: ", "),
@@ -73,12 +76,16 @@ struct ServicesSection: HealthSection {
             }
             if timer.last == nil, let ended = properties["ExecMainExitTimestamp"] { parts.append("service ran \(ended)") }
             parts.append("result \(result)")
-            let failed = result != "success"
-            if failed, let status = properties["ExecMainStatus"] {
-                // ExecMainCode is the waitid() code: 1 exited, 2 killed, 3 dumped core.
-                let signaled = properties["ExecMainCode"] == "2" || properties["ExecMainCode"] == "3"
+            // ExecMainCode is the waitid() code: 1 exited, 2 killed, 3 dumped core.
+            let signaled = properties["ExecMainCode"] == "2" || properties["ExecMainCode"] == "3"
+            // Exit 1 is the task's own verdict (a check failed), which its report and
+            // ailab_exit_code already carry: the timer fails only when the run itself broke.
+            let foundAFailure = result == "exit-code" && !signaled && properties["ExecMainStatus"] == "1"
+            let failed = result != "success" && !foundAFailure
+            if result != "success", let status = properties["ExecMainStatus"] {
                 parts.append(signaled ? "killed by signal \(status)" : "exit status \(status)")
             }
+            if foundAFailure { parts.append("its own checks found a failure (its report names it)") }
             return Check(
                 name, failed ? .failed : .ok, parts.joined(separator: ", "),
                 next: "read its run: sudo journalctl -u ailab-\(task).service -n 50, and /var/log/ailab-\(task).log")
