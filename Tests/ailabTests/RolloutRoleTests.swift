@@ -99,7 +99,7 @@ import Testing
                 }, uniquingKeysWith: { first, _ in first })
         }
 
-        /// The hosts each play touched, play by play.
+        /// The hosts each wave's play touched, play by play (the first play checks the inventory on localhost).
         var plays: [[String]] {
             output.components(separatedBy: "PLAY [").dropFirst().filter { !$0.hasPrefix("RECAP") }.map { play in
                 Set(
@@ -108,7 +108,7 @@ import Testing
                         return line.split(separator: "[").dropFirst().first?.split(separator: "]").first.map(String.init)
                     }
                 ).sorted()
-            }.filter { !$0.isEmpty }
+            }.filter { !$0.isEmpty && $0 != ["localhost"] }
         }
     }
 
@@ -169,6 +169,18 @@ import Testing
             environment: ProcessInfo.processInfo.environment.merging(["ANSIBLE_HOME": home.path]) { _, new in new })
         #expect(check.code == 0, "\(check.stdout)\(check.stderr)")
         withExtendedLifetime(home) {}
+    }
+
+    /// Hosts in none of the wave groups: the rollout fails and names the groups it expects,
+    /// instead of four empty plays that exit 0.
+    @Test func anInventoryWithoutWaveGroupsIsRefused() throws {
+        try requireTools()
+        let stray = try host("gpu07")
+        let run = try rollout([("gpu", [stray])])
+        #expect(run.code != 0, "\(run.output)")
+        #expect(run.output.contains("no host is in any wave group"), "\(run.output)")
+        #expect(run.output.contains("dev, infrastructure, critical or management"), "\(run.output)")
+        #expect(run.recap("gpu07").isEmpty)
     }
 
     @Test func theFailedHostIsRolledBackAndTheLaterWavesAreNeverTouched() throws {
