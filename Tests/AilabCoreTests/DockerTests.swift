@@ -142,11 +142,14 @@ import Testing
         let runner = FakeRunner(installed: ["dockerd"])
         runner.on(
             "docker", ["info", "--format", "{{.ServerVersion}}"],
-            stderr: "Cannot connect to the Docker daemon at unix:///nope.sock. Is the docker daemon running?", exit: 1, timedOut: timedOut)
+            stderr: "Cannot connect to the Docker daemon at unix:///nope.sock. Is the docker daemon running?\n"
+                + #"template: :1:2: executing "" at <.ServerVersion>: reflect: indirection through nil pointer to embedded struct field Info"#
+                + "\n", exit: 1, timedOut: timedOut)
         let fake = try FakeContext(runner: runner)
         let report = try await TaskHarness.run(DockerCleanupTask(mode: .dryRun, cacheAgeHours: 168), in: fake.context)
         #expect(report.exitStatus == .failed)
         #expect(report.checks[0].detail.contains(timedOut ? "timed out" : "Cannot connect to the Docker daemon"))
+        #expect(!report.checks[0].detail.contains("template"))
         #expect(runner.mutatingCalls.isEmpty)
     }
 }

@@ -2,6 +2,14 @@ import FoundationEssentials
 
 /// Docker's `--format '{{json .}}'` output: one JSON object per line (JSON Lines).
 package enum DockerJSON {
+    /// Docker's own word on a daemon it cannot reach ("Cannot connect to the Docker daemon at …"):
+    /// newer clients follow it with the `--format` template's failure on the missing answer,
+    /// which says nothing about the cause.
+    static func daemonError(_ result: InvocationResult) -> String? {
+        let lines = result.stderr.split(whereSeparator: \.isNewline).map { $0.trimmed(where: \.isBlank) }
+        return lines.first { !$0.isEmpty && !$0.hasPrefix("template: ") } ?? result.message
+    }
+
     static func lines(_ output: String) throws -> [[String: JSONText]] {
         try output.split(whereSeparator: \.isNewline).map { try JSONText.decode([String: JSONText].self, from: $0, tool: "docker") }
     }

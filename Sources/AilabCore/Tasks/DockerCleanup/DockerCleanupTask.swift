@@ -67,7 +67,7 @@ package struct DockerCleanupTask: MaintenanceTask {
         guard info.succeeded, !info.stdout.trimmed().isEmpty else {
             findings.add(
                 "docker", .failed,
-                "daemon not answering: \(info.timedOut ? "docker info timed out" : info.message ?? info.termination.description)",
+                "daemon not answering: \(info.timedOut ? "docker info timed out" : DockerJSON.daemonError(info) ?? info.termination.description)",
                 next: "sudo systemctl status docker, then sudo journalctl -u docker -n 50 for its reason")
             return findings
         }

@@ -11,7 +11,7 @@ struct ContainersSection: HealthSection {
         let info = try await probe.call("docker", ["info", "--format", "{{json .}}"])
         let counts = info.succeeded ? try? DockerJSON.parseInfo(info.stdout) : nil
         guard let counts, counts.serverVersion != "" else {
-            let message = info.message ?? info.termination.description
+            let message = DockerJSON.daemonError(info) ?? info.termination.description
             if !probe.isRoot && message.lowercased().contains("permission denied") {
                 findings.checks.append(.needsRoot("docker"))
             } else {
