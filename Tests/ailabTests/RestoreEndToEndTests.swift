@@ -83,6 +83,9 @@ import Testing
         #expect(restored.uid == 0 && restored.gid == 0 && restored.mode == 0o644)
         let undo = try #require(outcome.stdout.split(separator: "\n").first { $0.contains("pre-restore archive") && !$0.contains("→") })
         let preRestore = try #require(undo.split(separator: " ").first { $0.hasSuffix(".tar.gz,") }).dropLast()
+        // The pre-restore archive is no backup: the newest archive is still the config-backup one.
+        #expect(preRestore.split(separator: "/").last?.hasPrefix("ailab-prerestore-") == true)
+        #expect(try host.restore([host.data]).stdout.contains("from \(host.archive):"))
         let back = try host.restore([String(preRestore), host.data, "--execute", "--non-interactive"])
         #expect(back.code == 0, "\(back.stdout)\(back.stderr)")
         #expect(try Self.text(conf) == "threads=16\n")

@@ -1,20 +1,23 @@
 import FoundationEssentials
 
-/// Archive names are exactly `ailab-config-YYYYMMDD-HHMMSS.tar.gz`; retention touches nothing else.
+/// Archive names are exactly `ailab-config-YYYYMMDD-HHMMSS.tar.gz`; retention, the newest archive
+/// and healthcheck's backup checks touch nothing else. What a restore replaces is archived as
+/// `ailab-prerestore-…` beside them: kept for its undo, never taken for the newest backup.
 package enum ArchiveName {
     package static let defaultFolder = "/srv/backups/ailab-config"
     static let prefix = "ailab-config-"
+    static let preRestorePrefix = "ailab-prerestore-"
     static let suffix = ".tar.gz"
 
-    package static func make(at date: Date) -> String {
+    package static func make(at date: Date, prefix: String = prefix) -> String {
         prefix + Timestamp.format(date, "%Y%m%d-%H%M%S") + suffix
     }
 
     /// The name for `date`, a second later for each name the folder already holds.
-    package static func unused(in folder: String, at date: Date) -> String {
-        var name = make(at: date)
+    package static func unused(in folder: String, at date: Date, prefix: String = prefix) -> String {
+        var name = make(at: date, prefix: prefix)
         for second in 1..<3600 where FileManager.default.fileExists(atPath: folder + "/" + name) {
-            name = make(at: date.addingTimeInterval(Double(second)))
+            name = make(at: date.addingTimeInterval(Double(second)), prefix: prefix)
         }
         return name
     }
