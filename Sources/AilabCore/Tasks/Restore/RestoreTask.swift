@@ -196,7 +196,8 @@ package struct RestoreTask: MaintenanceTask {
                     makeFolder = PlanStep(.createDirectory(path: folder, mode: 0o700), purpose: "create the backup destination")
                 }
                 writer = ArchiveWriter(
-                    name: ArchiveName.unused(in: folder, at: run.now, prefix: ArchiveName.preRestorePrefix), folder: folder, sources: replaced,
+                    name: ArchiveName.unused(in: folder, at: run.now, prefix: ArchiveName.preRestorePrefix), folder: folder,
+                    sources: replaced,
                     root: Paths.canonical(files.path("/")),
                     excludes: BackupSources.excludes, compressor: "gzip",
                     scratch: mode?.isDryRun == false ? try ScratchFolder(run.context) : nil)
