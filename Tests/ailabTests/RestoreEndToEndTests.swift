@@ -71,6 +71,17 @@ import Testing
         #expect(outcome.stdout.contains("1 changed, 1 missing now"))
     }
 
+    /// A whole restore compares what the archive holds: the folders its members sit in (the
+    /// manifest's var/lib/ailab, the scratch folder above data/) add nothing "new".
+    @Test func aWholeRestoreComparesOnlyWhatWasArchived() throws {
+        let host = try Archived()
+        try host.scratch.write("unrelated/cache.deb", "not archived\n")
+        let outcome = try host.restore([host.archive])
+        #expect(outcome.code == 0, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(!outcome.stdout.contains("unrelated"), "\(outcome.stdout)")
+        #expect(!outcome.stdout.contains("/var/lib/ailab/restore-verified"), "\(outcome.stdout)")
+    }
+
     @Test func executeRestoresContentModeAndOwnerAndCanBeUndone() throws {
         let host = try Archived()
         let conf = host.data + "/app.conf"

@@ -59,7 +59,9 @@ package struct RestoreTask: MaintenanceTask {
         for path in wanted where !memberSet.contains(where: { $0 == path || $0.hasPrefix(path + "/") }) {
             throw AilabError.usage("invalid path '/\(path.escapingControls)': not in \(archivePath)")
         }
-        let roots = wanted.isEmpty ? Array(Set(memberSet.map { String($0.prefix { $0 != "/" }) })).sorted() : wanted
+        // The archive's own tops (`etc`, `root/.bashrc`), not the top folders they sit in: a whole
+        // restore compares what was archived, never all of /var or /root.
+        let roots = wanted.isEmpty ? memberSet.filter { !memberSet.contains(Self.parent($0)) }.sorted() : wanted
         let extracted = try ScratchFolder(run.context)
         let tar = try await run.probe(
             RestoreDrill.extraction(from: try file.rewound(), into: extracted.path, compressor: "gzip", members: wanted))
@@ -82,6 +84,10 @@ package struct RestoreTask: MaintenanceTask {
         }
         report(results, archivePath, into: &findings)
         return try await change(results, entries, extracted, run, &findings)
+    }
+
+    static func parent(_ member: String) -> String {
+        member.lastIndex(of: "/").map { String(member[..<$0]) } ?? ""
     }
 
     /// Setuid and setgid are named wherever a path is: a restore that brings one back, or one that
