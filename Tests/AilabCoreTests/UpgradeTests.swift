@@ -141,6 +141,26 @@ import Testing
         #expect(roomy.check("/boot")?.status == .ok)
     }
 
+    /// Debian writes no /run/reboot-required: after an upgrade that installs a newer kernel, the
+    /// running one against the newest installed says that a reboot is required (issue 36, 10).
+    @Test func aNewerKernelThanTheRunningOneRequiresAReboot() async throws {
+        let runner = runner(simulation: Self.libraryOnly)
+        runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=30", "update"], stdout: "")
+        runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=30"] + AptCommands.keepConfiguration + ["dist-upgrade"], stdout: "")
+        runner.on("dpkg-query", stdout: "")
+        runner.on("dpkg-query", AptCommands.packageStates.arguments, stdout: "libfoo1\t1.0\tii \n")
+        runner.on(
+            "dpkg-query", AptCommands(lockTimeout: 30).installedImages.arguments,
+            stdout: "linux-image-6.1.0-25-amd64\t6.1.106-3\tii \nlinux-image-6.1.0-28-amd64\t6.1.119-1\tii \n")
+        let host = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: host.path + "/proc/sys/kernel", withIntermediateDirectories: true)
+        try Data("6.1.0-25-amd64\n".utf8).write(to: URL(fileURLWithPath: host.path + "/proc/sys/kernel/osrelease"))
+        let report = try await run(runner, mode: .execute(interactive: false), files: host)
+        let reboot = try #require(report.check("reboot"))
+        #expect(reboot.status == .warning)
+        #expect(reboot.detail == "reboot required (running 6.1.0-25-amd64, newest installed 6.1.0-28-amd64)")
+    }
+
     /// dpkg-query's format ends in a newline: its probe is still one line of the log.
     @Test func aCommandWithANewlineIsOneLogLine() async throws {
         let fake = try FakeContext(runner: runner(simulation: ""))

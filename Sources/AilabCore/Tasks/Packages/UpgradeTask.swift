@@ -214,9 +214,10 @@ package struct UpgradeTask: MaintenanceTask {
         async let dkmsCall = run.isInstalled("dkms") ? run.probe(Invocation("dkms", ["status"], timeout: .seconds(60))) : nil
         let (drivers, images, dkmsResult) = try await (driversCall, imagesCall, dkmsCall)
         let nvidia = ((try? DpkgQuery.parse(drivers.stdout)) ?? []).filter(\.isInstalled)
+        let newest = NextBootDriver.newestKernel((try? DpkgQuery.parse(images.stdout)) ?? [])
         if !nvidia.isEmpty || run.isInstalled("nvidia-smi") {
             let dkms = dkmsResult?.stdout ?? ""
-            if let kernel = NextBootDriver.newestKernel((try? DpkgQuery.parse(images.stdout)) ?? []) {
+            if let kernel = newest {
                 let check = NextBootDriver.check(kernel: kernel, dkms: DKMSStatus.parse(dkms), modulePackages: nvidia)
                 findings.add(
                     check.status == .ok
@@ -227,12 +228,16 @@ package struct UpgradeTask: MaintenanceTask {
             }
         }
         let (flagged, packages) = HostFacts.rebootState(files)
-        var required = flagged
+        // Debian writes no /run/reboot-required: a newer kernel than the running one asks too.
+        let running = files.read("/proc/sys/kernel/osrelease")?.trimmed()
+        let newerKernel = newest.flatMap { newest in running.map { newest != $0 } } ?? false
+        var required = flagged || newerKernel
         if allowDriverUpgrade && !UpgradeGuards.driverUpgrades(before.simulation).isEmpty { required = true }
         findings.add(
             "reboot", required ? .warning : .ok,
             required
                 ? "reboot required" + (packages.isEmpty ? "" : " by " + packages.joined(separator: ", "))
+                    + (newerKernel ? " (running \(running ?? "?"), newest installed \(newest ?? "?"))" : "")
                 : "no reboot required", next: "drain the host and reboot it when its jobs allow")
         findings.set("rebootRequired", required)
         findings.set("rebootPackages", packages)
