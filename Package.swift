@@ -22,14 +22,16 @@ let package = Package(
         // fork and exec with PR_SET_PDEATHSIG, which posix_spawn cannot set.
         .target(name: "CAilabSpawn"),
         .target(name: "AilabCore", dependencies: ["CAilabSpawn"]),
+        // Only the test targets use it: the one skip for tests that need root or a real tool.
+        .target(name: "AilabTestSupport", path: "Tests/AilabTestSupport"),
         .testTarget(
             name: "AilabCoreTests",
-            dependencies: ["AilabCore"],
+            dependencies: ["AilabCore", "AilabTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "ailabTests",
-            dependencies: ["ailab", "AilabCore"]
+            dependencies: ["ailab", "AilabCore", "AilabTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

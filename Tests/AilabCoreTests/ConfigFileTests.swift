@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -134,7 +135,7 @@ import Testing
     }
 
     @Test func trustedLikeSshdsOwnFile() throws {
-        guard geteuid() == 0 else { return }
+        try RealTools.requireRoot()
         let (path, folder) = try file("disk:\n  threshold: 70\n")
         chmod(path, 0o666)
         #expect(throws: AilabError.usage("config file \(path) is writable by group or others (mode 666); chmod go-w it")) {

@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -281,6 +282,7 @@ extension Report {
     /// A drill record another user planted, or one made writable by others, is refused and
     /// named: healthcheck never reports a drill that root did not record.
     @Test func aPlantedDrillRecordIsRefusedAndNamed() async throws {
+        try RealTools.requireRoot()
         let host = try HealthyHost()
         let record = host.state.file("restore-verified.json")
         #expect(chown(record, 65534, 65534) == 0)

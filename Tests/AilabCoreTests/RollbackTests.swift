@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -153,6 +154,7 @@ import Testing
     /// A newer point planted by another user (its manifest owned by uid 65534) is refused and
     /// named; the rollback uses the newest point root wrote.
     @Test func aPlantedPointIsRefusedAndNamed() async throws {
+        try RealTools.requireRoot()
         let (report, _) = try await rollback(allowDriver: true) { store in
             let planted = store + "/20991231-000000"
             try FileManager.default.createDirectory(atPath: planted + "/debs", withIntermediateDirectories: true)

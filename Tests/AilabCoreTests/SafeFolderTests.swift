@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -34,7 +35,7 @@ import Testing
     /// The config-backup race: a user who owns a folder above the destination swaps the
     /// destination for a link to a victim folder while root creates it. 100 tries, 0 wins.
     @Test func theDestinationRaceIsNeverWon() async throws {
-        guard geteuid() == 0 else { return }
+        try RealTools.requireRoot()
         let root = try TemporaryDirectory()
         let users = root.path + "/home/user"
         let victim = root.path + "/victim"

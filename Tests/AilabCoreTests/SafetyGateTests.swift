@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -157,7 +158,7 @@ import Testing
     }
 
     @Test func anotherUsersLockFileIsNotTrusted() throws {
-        guard geteuid() == 0 else { return }
+        try RealTools.requireRoot()
         let folder = try TemporaryDirectory()
         let path = folder.path + "/ailab-disk-watch.lock"
         try Data("\u{1b}[2J fake holder\n".utf8).write(to: URL(fileURLWithPath: path))

@@ -1,10 +1,12 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
 /// Root's private folders: made only in a base root trusts, used through their descriptor.
 @Suite(.timeLimit(.minutes(2))) struct ScratchFolderTests {
     @Test func aTMPDIROwnedByAUserIsNotUsedAndTheRunSaysSo() throws {
+        try RealTools.requireRoot()
         let base = try TemporaryDirectory()
         let users = base.file("users-tmp")
         try FileManager.default.createDirectory(atPath: users, withIntermediateDirectories: true)

@@ -1,3 +1,4 @@
+import AilabTestSupport
 import Foundation
 
 /// A flat apt repository of tiny packages built by the test: dpkg-deb for each package,

@@ -1,3 +1,4 @@
+import AilabTestSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 

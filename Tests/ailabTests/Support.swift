@@ -1,3 +1,4 @@
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -78,32 +79,6 @@ enum Command {
             throw Failure("\(executable) \(arguments.joined(separator: " ")) → \(outcome.code): \(outcome.stderr)")
         }
         return outcome.stdout
-    }
-}
-
-struct Failure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Real-tool tests skip when a tool is missing, and fail instead under AILAB_REQUIRE_REAL_TOOLS=1.
-enum RealTools {
-    static var required: Bool { ProcessInfo.processInfo.environment["AILAB_REQUIRE_REAL_TOOLS"] == "1" }
-
-    static func require(_ tool: String, package: String) throws {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let folders = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
-        let found = folders.contains { FileManager.default.isExecutableFile(atPath: $0 + "/" + tool) }
-        if !found { try missing("needs \(tool) (Debian package \(package))") }
-    }
-
-    static func requireRoot() throws {
-        if geteuid() != 0 { try missing("needs root (mounts, loop devices)") }
-    }
-
-    private static func missing(_ reason: String) throws {
-        if required { throw Failure("AILAB_REQUIRE_REAL_TOOLS=1 but this test \(reason)") }
-        try Test.cancel(Comment(rawValue: reason))
     }
 }
 

@@ -1,3 +1,4 @@
+import AilabTestSupport
 import Foundation
 
 /// A private package database that the real apt-get and dpkg-query read through APT_CONFIG and
