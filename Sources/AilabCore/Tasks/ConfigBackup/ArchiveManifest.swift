@@ -40,6 +40,11 @@ package struct ManifestEntry: Sendable, Equatable, Codable {
     static func observe(_ absolute: String, as path: String) -> ManifestEntry? {
         var status = stat()
         guard lstat(absolute, &status) == 0 else { return nil }
+        return ManifestEntry(path, status) { linkTarget(absolute) }
+    }
+
+    /// What lstat (or fstatat without following) says of `path`; `target` reads a link's.
+    init(_ path: String, _ status: stat, target: () -> String?) {
         let kind: Kind =
             switch status.st_mode & S_IFMT {
             case S_IFREG: .file
@@ -47,10 +52,10 @@ package struct ManifestEntry: Sendable, Equatable, Codable {
             case S_IFLNK: .link
             default: .other
             }
-        return ManifestEntry(
+        self.init(
             path: path, kind: kind, size: kind == .file ? Int64(status.st_size) : 0,
             mode: "0" + String(status.st_mode & 0o7777, radix: 8), uid: status.st_uid, gid: status.st_gid,
-            target: kind == .link ? Self.linkTarget(absolute) : nil)
+            target: kind == .link ? target() : nil)
     }
 
     static func linkTarget(_ absolute: String) -> String? {

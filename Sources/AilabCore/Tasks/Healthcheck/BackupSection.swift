@@ -44,12 +44,10 @@ struct BackupSection: HealthSection {
         let recorded: VerifiedRestore?
         do {
             recorded = try VerifiedRestore.load(probe.run.context.environment)
-        } catch let error as AilabError {
-            return Check(
-                "restore drill", .failed, error.message.escapingControls,
-                next: "check who changed ailab's state folder, remove the record, then \(next)")
         } catch {
-            return Check("restore drill", .failed, "\(error)", next: next)
+            return Check(
+                "restore drill", .failed, "\(error)".escapingControls,
+                next: "check who changed ailab's state folder, remove the record, then \(next)")
         }
         guard let verified = recorded else { return Check("restore drill", .warning, "no restore drill has passed yet", next: next) }
         let age = max(0, probe.run.now.timeIntervalSince1970 - verified.time)

@@ -34,18 +34,8 @@ enum LivePath {
         }
         var status = stat()
         guard fstatat(folder, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { return .missing }
-        let kind: ManifestEntry.Kind =
-            switch status.st_mode & S_IFMT {
-            case S_IFREG: .file
-            case S_IFDIR: .folder
-            case S_IFLNK: .link
-            default: .other
-            }
-        let entry = ManifestEntry(
-            path: relative, kind: kind, size: kind == .file ? Int64(status.st_size) : 0,
-            mode: "0" + String(status.st_mode & 0o7777, radix: 8), uid: status.st_uid, gid: status.st_gid,
-            target: kind == .link ? linkTarget(folder, name) : nil)
-        return .found(entry, content: kind == .file && readContent ? contents(folder, name) : nil)
+        let entry = ManifestEntry(relative, status) { linkTarget(folder, name) }
+        return .found(entry, content: entry.kind == .file && readContent ? contents(folder, name) : nil)
     }
 
     private static func linkTarget(_ folder: Int32, _ name: String) -> String? {

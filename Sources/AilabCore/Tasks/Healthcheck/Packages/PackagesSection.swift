@@ -65,9 +65,9 @@ struct PackagesSection: HealthSection {
         if probe.isRoot {
             do {
                 saved = try TrustedFile.record(path).map { String(decoding: $0, as: UTF8.self) }
-            } catch let error as AilabError {
+            } catch {
                 findings.add(
-                    "security backlog", .warning, error.message.escapingControls + "; the waiting times start again",
+                    "security backlog", .warning, "\(error)".escapingControls + "; the waiting times start again",
                     next: "check who changed ailab's state folder; the next run as root rewrites the record")
             }
         }

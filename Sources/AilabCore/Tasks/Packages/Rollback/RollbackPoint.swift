@@ -53,8 +53,6 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
         guard FileManager.default.fileExists(atPath: folder) else { return ([], []) }
         do {
             close(try SafeFolder.open(folder))
-        } catch let error as AilabError {
-            return ([], ["rollback points in \(folder) refused: \(error.message)"])
         } catch {
             return ([], ["rollback points in \(folder) refused: \(error)"])
         }
