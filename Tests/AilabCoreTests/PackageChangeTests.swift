@@ -264,7 +264,9 @@ import Testing
         #expect(report.check("security only")?.detail == "no security fix is pending")
         #expect(
             report.findings.notes.contains(
-                "Not security fixes (not Debian bookworm's security pockets):\n  evil 1.1 (Evil\\x1b[31m:1/evil-security)"))
+                "Not security fixes (not Debian bookworm's security pockets):\n  evil 1.1 (Evil\u{1b}[31m:1/evil-security)"))
+        // The note keeps the raw Label (JSON carries it); the text report escapes it.
+        #expect(TextRenderer(colour: false).render(report).contains("evil 1.1 (Evil\\x1b[31m:1/evil-security)"))
     }
 
     @Test func nothingToFixPlansNothing() async throws {

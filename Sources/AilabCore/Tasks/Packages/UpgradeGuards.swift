@@ -62,7 +62,7 @@ package enum UpgradeGuards {
         if named.isEmpty { return [] }
         return [
             "Not security fixes (not \(pockets.description)):\n"
-                + named.map { "  \($0.name) \($0.to) (\($0.origin))".escapingControls }.joined(separator: "\n")
+                + named.map { "  \($0.name) \($0.to) (\($0.origin))" }.joined(separator: "\n")
         ]
     }
 

@@ -174,12 +174,12 @@ package struct UpgradeTask: MaintenanceTask {
         if !simulation.upgrades.isEmpty {
             lists.append(
                 "Upgrades:\n"
-                    + simulation.upgrades.map { "  \($0.name) \($0.from ?? "") → \($0.to) (\($0.origin))".escapingControls }
+                    + simulation.upgrades.map { "  \($0.name) \($0.from ?? "") → \($0.to) (\($0.origin))" }
                     .joined(separator: "\n"))
         }
         if !simulation.installs.isEmpty {
             lists.append(
-                "New:\n" + simulation.installs.map { "  \($0.name) \($0.to) (\($0.origin))".escapingControls }.joined(separator: "\n"))
+                "New:\n" + simulation.installs.map { "  \($0.name) \($0.to) (\($0.origin))" }.joined(separator: "\n"))
         }
         if !simulation.removals.isEmpty {
             lists.append("Removals:\n" + simulation.removals.map { "  \($0.name) \($0.version)" }.joined(separator: "\n"))
