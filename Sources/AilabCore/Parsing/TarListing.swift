@@ -20,10 +20,20 @@ package struct TarMember: Sendable, Equatable {
     package static let arguments = ["--list", "--verbose", "--numeric-owner", "--quoting-style=c", "--full-time"]
 
     package static func parse(_ output: String) throws -> [TarMember] {
-        try output.split(separator: "\n").map { line in
-            guard let member = member(line) else { throw ParseError("tar listing", "cannot read the line \(line.escapingControls)") }
-            return member
+        let (members, unreadable) = readable(output)
+        if let unreadable { throw ParseError("tar listing", "cannot read the line \(unreadable)") }
+        return members
+    }
+
+    /// The members before the first line that is not one, and that line: a damaged stream lists
+    /// its good members, then whatever the damage decompressed to.
+    package static func readable(_ output: String) -> (members: [TarMember], unreadable: Substring?) {
+        var members: [TarMember] = []
+        for line in output.split(separator: "\n") {
+            guard let member = member(line) else { return (members, line) }
+            members.append(member)
         }
+        return (members, nil)
     }
 
     private static func member(_ line: Substring) -> TarMember? {

@@ -40,17 +40,22 @@ package final class TaskLog: @unchecked Sendable {
         if let descriptor { close(descriptor) }
     }
 
+    /// One line of the log, whatever the message holds: its control characters (a newline in a
+    /// file name, an escape sequence) are escaped, tabs kept.
     package func write(_ message: String) {
-        guard let descriptor else { return }
-        let stamp = Timestamp.iso8601(clock())
-        let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { "\(stamp) [\(getpid())] \($0.escapingControls(keepingTabs: true))\n" }.joined()
-        writing.withLock { _ in _ = lines.withCString { Glibc.write(descriptor, $0, strlen($0)) } }
+        append([message])
     }
 
-    /// Logs a block of command output, indented, skipping it when empty.
+    /// Logs a block of command output, indented, a line of the log per line, skipping it when empty.
     package func writeBlock(_ text: String) {
         let trimmed = text.trimmed(where: \.isNewline)
-        if !trimmed.isEmpty { write(trimmed.split(separator: "\n").map { "  | \($0)" }.joined(separator: "\n")) }
+        if !trimmed.isEmpty { append(trimmed.split(separator: "\n").map { "  | \($0)" }) }
+    }
+
+    private func append(_ lines: [String]) {
+        guard let descriptor else { return }
+        let stamp = Timestamp.iso8601(clock())
+        let text = lines.map { "\(stamp) [\(getpid())] \($0.escapingControls(keepingTabs: true))\n" }.joined()
+        writing.withLock { _ in _ = text.withCString { Glibc.write(descriptor, $0, strlen($0)) } }
     }
 }

@@ -33,7 +33,7 @@ package struct SafetyGate: Sendable {
 
     /// Dry run, or an empty plan: nil, nothing may change. Execute: the confirmed executor.
     package func open(_ plan: Plan) throws -> PlanExecutor? {
-        for line in plan.lines { log.write("plan: \(line.escapingControls)") }
+        for line in plan.lines { log.write("plan: \(line)") }
         guard case .execute(let interactive) = mode, !plan.steps.isEmpty else { return nil }
         if interactive {
             let prompt =
@@ -82,7 +82,7 @@ package struct PlanExecutor: Sendable {
         guard !children.wasInterrupted else {
             throw AilabError.failed("stopped by a signal; not started: \(invocation.commandLine)")
         }
-        log.write("run: \(invocation.commandLine.escapingControls)")
+        log.write("run: \(invocation.commandLine)")
         let result = invocation.lifetime == .boundToAilab ? try await runner.run(invocation) : try await runToCompletion(invocation)
         log.write("done: \(invocation.executable) → \(result.timedOut ? "timed out" : result.termination.description)")
         log.writeBlock(result.stdout + result.stderr)
@@ -142,6 +142,6 @@ package struct PlanExecutor: Sendable {
         guard plan.steps.contains(step) else {
             throw AilabError.failed("refused a change that is not in the confirmed plan: \(step.action.description)")
         }
-        log.write("apply: \(step.action.description.escapingControls)")
+        log.write("apply: \(step.action.description)")
     }
 }

@@ -92,7 +92,7 @@ package struct TaskRun: Sendable {
             throw AilabError.failed("refused to probe with a mutating command: \(invocation.commandLine)")
         }
         let result = try await start()
-        log.write("probe: \(invocation.commandLine.escapingControls) → \(result.timedOut ? "timed out" : result.termination.description)")
+        log.write("probe: \(invocation.commandLine) → \(result.timedOut ? "timed out" : result.termination.description)")
         return result
     }
 

@@ -9,7 +9,7 @@ enum ArchiveMembers {
         var links = Set<String>()
         var refused: [String] = []
         for member in members {
-            let shown = "/" + member.name.escapingControls
+            let shown = "/" + member.name
             if let reason = reason(member, seen: seen, links: links) {
                 refused.append("\(member.name.isEmpty ? "an empty name" : shown): \(reason)")
             }
@@ -25,7 +25,7 @@ enum ArchiveMembers {
             return "not a plain relative name"
         }
         if let above = (1..<components.count).map({ components.prefix($0).joined(separator: "/") }).first(where: links.contains) {
-            return "beneath the link /\(above.escapingControls)"
+            return "beneath the link /\(above)"
         }
         switch member.kind {
         case .file, .folder: return nil

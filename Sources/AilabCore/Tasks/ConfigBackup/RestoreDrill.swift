@@ -35,26 +35,38 @@ package enum RestoreDrill {
             Invocation(
                 "tar", TarMember.arguments + ["--file", "-", "--use-compress-program=\(compressor)"], timeout: .seconds(3600),
                 input: try archive.rewound()))
-        // A damaged stream still lists the members before the damage; extracting them names what did not come back.
-        guard let members = try? TarMember.parse(listing.stdout) else {
-            return Outcome(members: 0, problems: ["tar --list: its listing is not understood"])
-        }
+        // A damaged stream still lists the members before the damage; extracting them names what
+        // did not come back. A listing that succeeded must be read whole.
+        let (members, unreadable) = TarMember.readable(listing.stdout)
+        if unreadable != nil && listing.succeeded { return Outcome(members: 0, problems: ["tar --list: its listing is not understood"]) }
         let refused = ArchiveMembers.refusals(members)
-        if !refused.isEmpty { return Outcome(members: 0, problems: refused) }
+        // Past the damage, a listing shows what the damage decompressed to: then only the manifest
+        // is extracted, and the members the good part of the listing lacks are named.
+        let damaged = !refused.isEmpty && !listing.succeeded
+        if !refused.isEmpty && !damaged { return Outcome(members: 0, problems: refused) }
         let scratch = try ScratchFolder(run.context)
-        let tar = try await run.probe(extraction(from: try archive.rewound(), into: scratch.path, compressor: compressor))
+        let tar = try await run.probe(
+            extraction(
+                from: try archive.rewound(), into: scratch.path, compressor: compressor, members: damaged ? [ArchiveManifest.member] : []))
         try scratch.checkUnmoved()
         var problems = tar.succeeded ? [] : ["tar: " + ConfigBackupTask.cause(of: tar)]
-        if !listing.succeeded && tar.succeeded { problems.append("tar --list: " + ConfigBackupTask.cause(of: listing)) }
+        if !listing.succeeded && (tar.succeeded || damaged) { problems.append("tar --list: " + ConfigBackupTask.cause(of: listing)) }
         guard let bytes = FileManager.default.contents(atPath: scratch.path + "/" + ArchiveManifest.member) else {
             problems.append("\(ArchiveManifest.member): missing, so nothing can be compared")
             return Outcome(members: 0, problems: problems)
         }
         let manifest = try ArchiveManifest.parse(bytes)
+        if damaged {
+            let readable = Set(members.map(\.name))
+            problems += manifest.entries.filter { !readable.contains($0.path) }.map { "/\($0.path): missing from the archive" }
+            return Outcome(members: manifest.entries.count, problems: problems)
+        }
         if manifest.entries.isEmpty { problems.append("the manifest lists no member") }
         let listed = Set(manifest.entries.map(\.path))
-        problems += members.map(\.name).filter { $0 != ArchiveManifest.member && !listed.contains($0) }.map {
-            "/\($0.escapingControls): in the archive but not in its manifest"
+        // Only a whole listing says what the archive holds; a damaged one fails on its own.
+        let unlisted = listing.succeeded ? members.map(\.name).filter { $0 != ArchiveManifest.member && !listed.contains($0) } : []
+        problems += unlisted.map {
+            "/\($0): in the archive but not in its manifest"
         }
         problems += try await compare(manifest, extractedIn: scratch.path, run)
         return Outcome(members: manifest.entries.count, problems: problems)

@@ -46,7 +46,7 @@ struct BackupSection: HealthSection {
             recorded = try VerifiedRestore.load(probe.run.context.environment)
         } catch {
             return Check(
-                "restore drill", .failed, "\(error)".escapingControls,
+                "restore drill", .failed, "\(error)",
                 next: "check who changed ailab's state folder, remove the record, then \(next)")
         }
         guard let verified = recorded else { return Check("restore drill", .warning, "no restore drill has passed yet", next: next) }

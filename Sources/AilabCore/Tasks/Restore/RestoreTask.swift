@@ -107,7 +107,7 @@ package struct RestoreTask: MaintenanceTask {
             return RestoredPath(path: shown, state: .missing, detail: "missing now (would be recreated\(Self.special(archived.mode)))")
         case .beneathLink(let link):
             return RestoredPath(
-                path: shown, state: .changed, detail: "changed: \(link.escapingControls) is a link now (not followed; a restore refuses it)"
+                path: shown, state: .changed, detail: "changed: \(link) is a link now (not followed; a restore refuses it)"
             )
         case .found(let entry, let bytes):
             (now, content) = (entry, bytes)

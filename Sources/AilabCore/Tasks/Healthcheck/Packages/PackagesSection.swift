@@ -67,7 +67,7 @@ struct PackagesSection: HealthSection {
                 saved = try TrustedFile.record(path).map { String(decoding: $0, as: UTF8.self) }
             } catch {
                 findings.add(
-                    "security backlog", .warning, "\(error)".escapingControls + "; the waiting times start again",
+                    "security backlog", .warning, "\(error); the waiting times start again",
                     next: "check who changed ailab's state folder; the next run as root rewrites the record")
             }
         }

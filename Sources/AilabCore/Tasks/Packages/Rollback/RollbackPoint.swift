@@ -77,7 +77,7 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
     /// Refused records are named, never used.
     static func refusedCheck(_ refused: [String]) -> Check {
         Check(
-            "rollback records", .failed, refused.map(\.escapingControls).joined(separator: "; "),
+            "rollback records", .failed, refused.joined(separator: "; "),
             next: "check who changed ailab's state folder; remove what is named, or make it root's alone (chown root, chmod go-w)")
     }
 
@@ -85,14 +85,14 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
     /// regular file that root owns and no one else may write, checked on the folder's descriptor.
     static func securedDeb(_ name: String, in pointFolder: String) throws -> String {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
-            throw AilabError.failed("refused: the point names a .deb outside its debs/ folder (\(name.escapingControls))")
+            throw AilabError.failed("refused: the point names a .deb outside its debs/ folder (\(name))")
         }
         let folder = try SafeFolder.open(pointFolder + "/debs")
         defer { close(folder) }
         var status = stat()
         guard fstatat(folder, name, &status, AT_SYMLINK_NOFOLLOW) == 0, (status.st_mode & S_IFMT) == S_IFREG,
             status.st_uid == 0 || status.st_uid == geteuid(), status.st_mode & (S_IWGRP | S_IWOTH) == 0
-        else { throw AilabError.failed("refused: \(pointFolder)/debs/\(name.escapingControls) is not a regular file only root writes") }
+        else { throw AilabError.failed("refused: \(pointFolder)/debs/\(name) is not a regular file only root writes") }
         return pointFolder + "/debs/" + name
     }
 
