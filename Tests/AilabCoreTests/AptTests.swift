@@ -216,7 +216,8 @@ import Testing
         let report = try await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: true), lockTimeout: 300), in: fake.context)
         #expect(report.exitStatus == .ok)
         #expect(report.check("autoremove simulation")?.detail.contains("linux-image-6.8.0-40-generic") == true)
-        #expect(fake.confirmation.prompt?.contains("purge 1 unused packages") == true)
+        // The prompt names what it purges, before EXECUTE is typed (not only in the report after it).
+        #expect(fake.confirmation.prompt?.contains("purge 1 unused package(s): linux-image-6.8.0-40-generic") == true)
         let order = fake.runner.calls.map { $0.arguments.last ?? "" }
         #expect(order.firstIndex(of: "update") ?? 99 < order.firstIndex(of: "--purge") ?? -1)
         #expect(!fake.runner.calls.contains { $0.executable == "apt-config" })

@@ -52,6 +52,24 @@ import Testing
                 == "nft: inbound policy drop, 3 rule(s)")
     }
 
+    /// Under a bounding set without CAP_NET_ADMIN, nft cannot read the rules: the check says so
+    /// and nft is not run, instead of failing the firewall with nft's "Operation not permitted".
+    @Test func firewallWithoutNetAdminIsSkippedNamingTheCapability() async throws {
+        let host = try HealthyHost()
+        // The healthcheck unit's set before this release: CAP_DAC_READ_SEARCH, CAP_SYS_RAWIO, CAP_SYS_ADMIN.
+        try host.write("/proc/self/status", "Name:\tailab\nCapInh:\t0000000000000000\nCapEff:\t0000000000224004\n")
+        host.runner.on("nft", ["list", "ruleset"], stdout: HealthyHost.dropRuleset)
+        var expect = Expectations()
+        expect.firewall = true
+        let firewall = try #require(try await host.report(expectations: expect).checks(in: "expectations")["firewall"])
+        #expect(firewall.status == .skipped)
+        #expect(firewall.detail == "skipped under the unit's sandbox: nft needs CAP_NET_ADMIN, which this run does not hold")
+        #expect(!host.runner.calls.contains { $0.executable == "nft" })
+        // With the capability (the shipped unit's set), the rules are read.
+        try host.write("/proc/self/status", "Name:\tailab\nCapEff:\t00000000002a5004\n")
+        #expect(try await host.report(expectations: expect).checks(in: "expectations")["firewall"]?.status == .ok)
+    }
+
     @Test func iptablesRulesGiveThePolicyAndCount() {
         #expect(
             FirewallRules.parseIptables("-P INPUT ACCEPT\n-P FORWARD DROP\n-A INPUT -i lo -j ACCEPT\n")

@@ -12,7 +12,7 @@ import Testing
             #expect(
                 parsed
                     == NeedRestart(
-                        runningKernel: "5.10.0-19-amd64", expectedKernel: "5.10.0-20-amd64", kernelStatus: 3,
+                        version: "3.5", runningKernel: "5.10.0-19-amd64", expectedKernel: "5.10.0-20-amd64", kernelStatus: 3,
                         services: ["exim4.service", "php7.4-fpm.service"], containers: []))
             #expect(parsed.kernelOutdated)
         } else {
@@ -75,6 +75,40 @@ import Testing
         #expect(waited.next?.contains("ailab upgrade --security") == true)
         let saved = try String(contentsOfFile: state.path + "/security-pending.json", encoding: .utf8)
         #expect(saved.contains("libssl3=3.0.13-1~deb12u1") && saved.contains("tzdata=2024b-0+deb12u1") && !saved.contains("libfoo1"))
+    }
+
+    /// Without CAP_SYS_PTRACE needrestart reads no other process and prints nothing: the check
+    /// says why instead of "no service runs outdated libraries", and a report without its
+    /// NEEDRESTART-VER line is never read as "nothing to restart".
+    @Test func needrestartThatCannotSeeProcessesNeverSaysNothingToRestart() async throws {
+        let (host, state) = try Self.host()
+        let environment = ["AILAB_STATE_DIR": state.path]
+        try host.write("/proc/self/status", "Name:\tailab\nCapEff:\t0000000000224004\n")
+        host.runner.on("needrestart", ["-b"], stdout: try Fixture.text("needrestart/batch-readme-container.txt"))
+        let sandboxed = try await host.report(environment: environment).checks(in: "packages")["outdated code"]
+        #expect(sandboxed?.status == .skipped)
+        #expect(sandboxed?.detail == "skipped under the unit's sandbox: needrestart needs CAP_SYS_PTRACE, which this run does not hold")
+        #expect(!host.runner.calls.contains { $0.executable == "needrestart" })
+
+        try host.write("/proc/self/status", "Name:\tailab\nCapEff:\t00000000002a5004\n")
+        host.runner.on("needrestart", ["-b"], stdout: "")
+        let silent = try await host.report(environment: environment).checks(in: "packages")["outdated code"]
+        #expect(silent?.status == .warning && silent?.detail.hasPrefix("needrestart -b gave no batch report") == true, "\(String(describing: silent))")
+    }
+
+    /// PID 1 re-executes, D-Bus and logind wait for the reboot, the rest restart: in both places.
+    @Test func restartAdviceNeverRestartsDBusOrNamesSystemdManagerAsAUnit() async throws {
+        let (host, state) = try Self.host()
+        host.runner.on(
+            "needrestart", ["-b"],
+            stdout: "NEEDRESTART-VER: 3.6\nNEEDRESTART-KSTA: 1\nNEEDRESTART-SVC: systemd-manager\nNEEDRESTART-SVC: dbus.service\n"
+                + "NEEDRESTART-SVC: cron.service\nNEEDRESTART-SVC: user@1000.service\n")
+        let check = try #require(try await host.report(environment: ["AILAB_STATE_DIR": state.path]).checks(in: "packages")["outdated code"])
+        #expect(
+            check.next
+                == "when their users allow: sudo systemctl restart cron.service; sudo systemctl daemon-reexec (systemd itself); "
+                + "leave dbus.service, user@1000.service to the next reboot (a restart ends login sessions)")
+        #expect(check.next?.contains("needrestart -r a") == false)
     }
 
     @Test func needrestartNamesWhatToRestartAndJudgesTheKernel() async throws {

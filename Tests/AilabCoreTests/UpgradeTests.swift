@@ -226,12 +226,19 @@ import Testing
             "dpkg-query", ["-W", "-f", DpkgQuery.format, "linux-image-*"],
             stdout: "linux-image-6.8.0-45-generic\t6.8.0-45.45\tii \nlinux-image-6.8.0-51-generic\t6.8.0-51.52\tii \n")
         runner.install("needrestart")
-        runner.on("needrestart", ["-b"], stdout: "NEEDRESTART-VER: 3.6\nNEEDRESTART-SVC: prometheus-node-exporter.service\n")
+        runner.on(
+            "needrestart", ["-b"],
+            stdout: "NEEDRESTART-VER: 3.6\nNEEDRESTART-SVC: systemd-manager\nNEEDRESTART-SVC: dbus.service\n"
+                + "NEEDRESTART-SVC: prometheus-node-exporter.service\n")
         let report = try await run(runner, mode: .execute(interactive: false), files: host)
         #expect(report.exitStatus == .failed)
         #expect(report.check("next boot")?.detail.hasPrefix("do not reboot: 6.8.0-51-generic has no NVIDIA module") == true)
         #expect(report.check("reboot")?.detail == "reboot required by linux-image-6.8.0-51-generic")
-        #expect(report.check("services")?.detail == "to restart: prometheus-node-exporter.service")
+        #expect(report.check("services")?.detail == "to restart: systemd-manager, dbus.service, prometheus-node-exporter.service")
+        #expect(
+            report.check("services")?.next
+                == "when their users allow: sudo systemctl restart prometheus-node-exporter.service; "
+                + "sudo systemctl daemon-reexec (systemd itself); leave dbus.service to the next reboot (a restart ends login sessions)")
         #expect(report.findings.metrics.first { $0.name == "ailab_reboot_required" }?.value == 1)
         #expect(runner.mutatingCalls.filter { $0.executable == "apt-get" }.count == 2)
     }

@@ -17,6 +17,7 @@ package struct HealthProbe: Sendable {
 
     package var isRoot: Bool { run.context.isRoot }
     package var files: HostFiles { run.context.files }
+    package var capabilities: Capabilities { Capabilities(status: files.read("/proc/self/status")) }
 
     package func has(_ executable: String) -> Bool { run.isInstalled(executable) }
 

@@ -79,7 +79,9 @@ package struct AptCommands: Sendable {
     package func autoremove(_ removals: [PackageRemoval]) -> PlanStep {
         change(
             ["-y", "autoremove", "--purge"],
-            removals.isEmpty ? "remove nothing (no package is unused)" : "purge \(removals.count) unused packages", .runsToCompletion)
+            removals.isEmpty
+                ? "remove nothing (no package is unused)"
+                : "purge \(removals.count) unused package(s): " + removals.map(\.name).joined(separator: " "), .runsToCompletion)
     }
 
     package var autoclean: PlanStep {

@@ -249,7 +249,7 @@ package struct UpgradeTask: MaintenanceTask {
             findings.add(
                 "services", services.isEmpty ? .ok : .warning,
                 services.isEmpty ? "no service runs outdated code" : "to restart: " + services.joined(separator: ", "),
-                next: "restart them when their users allow: sudo systemctl restart \(services.joined(separator: " "))")
+                next: RestartAdvice.next(services: services, containers: []))
         }
         findings.set("servicesToRestart", services)
         let after = try await bootFree(run)

@@ -67,21 +67,23 @@ extension ExpectationsSection {
 
     func firewallChecks(_ probe: HealthProbe) async throws -> Findings {
         var report = Findings()
-        let filter: InboundFilter
-        if probe.has("nft") {
-            let result = try await probe.call("nft", ["list", "ruleset"])
-            guard result.succeeded else { return Self.unreadable("nft list ruleset", result, expected: expect.firewall, probe) }
-            filter = FirewallRules.parseNft(result.stdout)
-        } else if probe.has("iptables") {
-            let result = try await probe.call("iptables", ["-S"])
-            guard result.succeeded else { return Self.unreadable("iptables -S", result, expected: expect.firewall, probe) }
-            filter = FirewallRules.parseIptables(result.stdout)
-        } else {
+        guard let tool = ["nft", "iptables"].first(where: probe.has) else {
             report.add(
                 "firewall", expect.firewall ? .failed : .absent, "neither nft nor iptables is installed",
                 next: "install and configure a firewall (sudo apt-get install nftables), or drop expect.firewall")
             return report
         }
+        // Both read the kernel's rules over netlink or a raw socket, which needs CAP_NET_ADMIN.
+        if let skipped = probe.capabilities.missing(.netAdmin, check: "firewall", tool: tool, isRoot: probe.isRoot) {
+            report.checks.append(skipped)
+            return report
+        }
+        let arguments = tool == "nft" ? ["list", "ruleset"] : ["-S"]
+        let result = try await probe.call(tool, arguments)
+        guard result.succeeded else {
+            return Self.unreadable(([tool] + arguments).joined(separator: " "), result, expected: expect.firewall, probe)
+        }
+        let filter = tool == "nft" ? FirewallRules.parseNft(result.stdout) : FirewallRules.parseIptables(result.stdout)
         let detail = "\(filter.tool): inbound policy \(filter.policy ?? "none (no input chain)"), \(filter.rules) rule(s)"
         report.add(
             "firewall", expect.firewall && filter.acceptsEverything ? .failed : .ok,

@@ -109,8 +109,22 @@ struct PackagesSection: HealthSection {
         var findings = Findings()
         var restart: NeedRestart?
         if probe.has("needrestart") && probe.isRoot {
-            let result = try await probe.call("needrestart", ["-b"])
-            if result.succeeded { restart = NeedRestart.parse(result.stdout) }
+            // needrestart reads every process's maps, which root may do only with CAP_SYS_PTRACE
+            // (its own capabilities must cover the target's): without it, it finds nothing.
+            if let skipped = probe.capabilities.missing(.sysPtrace, check: "outdated code", tool: "needrestart", isRoot: probe.isRoot) {
+                findings.checks.append(skipped)
+            } else {
+                let result = try await probe.call("needrestart", ["-b"])
+                let parsed = NeedRestart.parse(result.stdout)
+                if result.succeeded && parsed.version != nil {
+                    restart = parsed
+                } else {
+                    findings.add(
+                        "outdated code", .warning,
+                        "needrestart -b gave no batch report: \(result.message ?? result.termination.description)",
+                        next: "run sudo needrestart -b by hand to see its error")
+                }
+            }
         }
         let running = probe.files.read("/proc/sys/kernel/osrelease")?.trimmed(where: \.isWhitespace)
         let images = packages.filter { $0.isInstalled && PackageRules.kernelRelease(ofImage: $0.name) != nil }
@@ -136,7 +150,7 @@ struct PackagesSection: HealthSection {
                 waiting.isEmpty
                     ? "no service or container runs outdated libraries"
                     : "\(waiting.count) to restart: " + waiting.joined(separator: ", "),
-                next: "restart them when their users allow: sudo needrestart -r a")
+                next: RestartAdvice.next(services: restart.services, containers: restart.containers))
             findings.set("needRestart", restart)
             findings.measure(
                 "ailab_services_need_restart", "Services and containers running outdated libraries (needrestart).",
