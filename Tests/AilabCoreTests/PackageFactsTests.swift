@@ -93,7 +93,9 @@ import Testing
         try host.write("/proc/self/status", "Name:\tailab\nCapEff:\t00000000002a5004\n")
         host.runner.on("needrestart", ["-b"], stdout: "")
         let silent = try await host.report(environment: environment).checks(in: "packages")["outdated code"]
-        #expect(silent?.status == .warning && silent?.detail.hasPrefix("needrestart -b gave no batch report") == true, "\(String(describing: silent))")
+        #expect(
+            silent?.status == .warning && silent?.detail.hasPrefix("needrestart -b gave no batch report") == true,
+            "\(String(describing: silent))")
     }
 
     /// PID 1 re-executes, D-Bus and logind wait for the reboot, the rest restart: in both places.
@@ -103,7 +105,8 @@ import Testing
             "needrestart", ["-b"],
             stdout: "NEEDRESTART-VER: 3.6\nNEEDRESTART-KSTA: 1\nNEEDRESTART-SVC: systemd-manager\nNEEDRESTART-SVC: dbus.service\n"
                 + "NEEDRESTART-SVC: cron.service\nNEEDRESTART-SVC: user@1000.service\n")
-        let check = try #require(try await host.report(environment: ["AILAB_STATE_DIR": state.path]).checks(in: "packages")["outdated code"])
+        let check = try #require(
+            try await host.report(environment: ["AILAB_STATE_DIR": state.path]).checks(in: "packages")["outdated code"])
         #expect(
             check.next
                 == "when their users allow: sudo systemctl restart cron.service; sudo systemctl daemon-reexec (systemd itself); "
