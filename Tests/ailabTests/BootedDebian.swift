@@ -26,13 +26,14 @@ final class BootedDebian: @unchecked Sendable {
 
     /// Boots a fresh overlay on `suite`; `files` are written into it before boot. A container
     /// whose systemd ended while booting (seen once in many runs on a loaded machine) is booted
-    /// once more on a fresh overlay, and says so on stderr.
-    static func boot(suite: String, files: [String: String] = [:]) throws -> BootedDebian {
+    /// once more on a fresh overlay, and says so on stderr. A private network gives the container
+    /// its own network namespace, and with it CAP_NET_ADMIN there (firewall rules of its own).
+    static func boot(suite: String, files: [String: String] = [:], privateNetwork: Bool = false) throws -> BootedDebian {
         do {
-            return try BootedDebian(suite: suite, files: files)
+            return try BootedDebian(suite: suite, files: files, privateNetwork: privateNetwork)
         } catch let failure as BootFailure {
             FileHandle.standardError.write(Data("\(failure); booting \(suite) once more\n".utf8))
-            return try BootedDebian(suite: suite, files: files)
+            return try BootedDebian(suite: suite, files: files, privateNetwork: privateNetwork)
         }
     }
 
@@ -40,7 +41,7 @@ final class BootedDebian: @unchecked Sendable {
         let description: String
     }
 
-    private init(suite: String, files: [String: String]) throws {
+    private init(suite: String, files: [String: String], privateNetwork: Bool) throws {
         let lower = try Self.rootfs(suite: suite)
         scratch = try Scratch()
         for folder in ["root", "upper", "work"] {
@@ -61,10 +62,11 @@ final class BootedDebian: @unchecked Sendable {
         nspawn = Process()
         nspawn.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         // Unified cgroups and bpf() make DeviceAllow= and DevicePolicy= really enforced inside.
-        nspawn.arguments = [
-            "systemd-nspawn", "--boot", "--directory=\(scratch.file("root"))", "--machine=\(machine)",
-            "--register=no", "--keep-unit", "--system-call-filter=bpf", "--console=passive",
-        ]
+        nspawn.arguments =
+            [
+                "systemd-nspawn", "--boot", "--directory=\(scratch.file("root"))", "--machine=\(machine)",
+                "--register=no", "--keep-unit", "--system-call-filter=bpf", "--console=passive",
+            ] + (privateNetwork ? ["--private-network"] : [])
         nspawn.environment = ["PATH": Self.path, "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1"]
         nspawn.standardInput = FileHandle.nullDevice
         nspawn.standardOutput = FileHandle(forWritingAtPath: log)

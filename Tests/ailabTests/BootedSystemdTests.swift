@@ -38,12 +38,12 @@ enum ReleaseBinary {
     static let dockerConfig = #"{"iptables": false, "ip6tables": false, "ip-forward": false, "bridge": "none"}"#
 
     /// Boots Debian 12 with the repository's installer, units and release binary under /opt/ailab.
-    func bookworm() throws -> BootedDebian {
+    func bookworm(privateNetwork: Bool = false) throws -> BootedDebian {
         try BootedDebian.requireTools()
         let binary = try ReleaseBinary.path()
         let debian = try BootedDebian.boot(
             suite: "bookworm",
-            files: ["/etc/docker/daemon.json": Self.dockerConfig])
+            files: ["/etc/docker/daemon.json": Self.dockerConfig], privateNetwork: privateNetwork)
         let source = debian.root + "/opt/ailab"
         try FileManager.default.createDirectory(atPath: source + "/systemd", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: binary, toPath: source + "/ailab")
@@ -166,6 +166,69 @@ enum ReleaseBinary {
 
         try checkDevices(debian, probe: "/opt/ailab/systemd/ailab-healthcheck.service", version: "252")
         try checkUninstall(debian)
+    }
+
+    /// The hourly unit and an administrator's `sudo ailab healthcheck` on the same host agree on
+    /// every check's status: with nftables rules loaded (which need CAP_NET_ADMIN to read) and a
+    /// service running on a deleted library (which needrestart finds only with CAP_SYS_PTRACE).
+    @Test func healthcheckUnderItsUnitFindsWhatARunByHandFinds() throws {
+        let debian = try bookworm(privateNetwork: true)
+        try debian.check("/opt/ailab/install.sh --binary /opt/ailab/ailab >/dev/null")
+        try debian.check(
+            """
+            set -e
+            printf '%s\n' 'expect:' '  firewall: true' > /etc/ailab/ailab.yaml
+            nft -f - <<'RULES'
+            table inet filter {
+              chain input {
+                type filter hook input priority 0; policy drop;
+                iifname "lo" accept
+                ct state established,related accept
+                tcp dport 22 accept
+              }
+            }
+            RULES
+            cp /usr/lib/x86_64-linux-gnu/libz.so.1 /usr/local/lib/libailab-outdated.so.1
+            systemd-run --quiet --unit=outdated-library -p Environment=LD_PRELOAD=/usr/local/lib/libailab-outdated.so.1 /bin/sleep infinity
+            sleep 1
+            rm /usr/local/lib/libailab-outdated.so.1
+            mkdir -p /etc/systemd/system/ailab-healthcheck.service.d
+            printf '%s\n' '[Service]' 'ExecStart=' \
+                'ExecStart=/usr/local/sbin/ailab healthcheck --format json --output /var/lib/ailab/healthcheck-unit.json' \
+                > /etc/systemd/system/ailab-healthcheck.service.d/json.conf
+            systemctl daemon-reload
+            """)
+        _ = try debian.sh("systemctl start ailab-healthcheck.service")
+        let state = try debian.show("ailab-healthcheck.service", ["Result", "ExecMainStatus"])
+        #expect(state["Result"] == "success", "\(state)")
+        let byUnit = try Self.statuses(try debian.check("cat /var/lib/ailab/healthcheck-unit.json"))
+        let byHand = try Self.statuses(try debian.sh("ailab healthcheck --format json").stdout)
+
+        var table = ["check                                   unit      by hand"]
+        for name in Set(byUnit.keys).union(byHand.keys).sorted() {
+            let unit = byUnit[name]?.status ?? "-", hand = byHand[name]?.status ?? "-"
+            table.append(
+                name.padding(toLength: 40, withPad: " ", startingAt: 0) + unit.padding(toLength: 10, withPad: " ", startingAt: 0) + hand)
+            #expect(unit == hand, "\(name): under the unit \(byUnit[name]?.detail ?? "-"); by hand \(byHand[name]?.detail ?? "-")")
+        }
+        print("healthcheck on Debian 12, unit against hand:\n" + table.joined(separator: "\n"))
+        for report in [byUnit, byHand] {
+            #expect(report["expectations/firewall"]?.status == "ok", "\(String(describing: report["expectations/firewall"]))")
+            #expect(report["expectations/firewall"]?.detail == "nft: inbound policy drop, 3 rule(s)")
+            #expect(report["packages/outdated code"]?.status == "warning")
+            #expect(report["packages/outdated code"]?.detail.contains("outdated-library.service") == true)
+        }
+    }
+
+    /// Each check of a JSON report, by section and name: its status and detail.
+    static func statuses(_ json: String) throws -> [String: (status: String, detail: String)] {
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(json)")
+        var checks: [String: (status: String, detail: String)] = [:]
+        for check in report["checks"] as? [[String: Any]] ?? [] {
+            let name = "\(check["section"] as? String ?? "")/\(check["name"] as? String ?? "")"
+            checks[name] = (check["status"] as? String ?? "", check["detail"] as? String ?? "")
+        }
+        return checks
     }
 
     /// The .deb under a real systemd: the default timers on after dpkg -i and the others off, a
