@@ -5,7 +5,7 @@ set -euo pipefail
 
 usage() {
     cat <<'USAGE'
-Usage: sudo ./install.sh [--binary PATH] [--root DIR] [--enable TASK...] [--uninstall]
+Usage: sudo ./install.sh [--binary PATH] [--root DIR] [--enable TASK...] [--uninstall [--purge]]
        ./install.sh --deb OUTDIR [--binary PATH] [--deb-version VERSION]
 
   --binary PATH  install this built ailab (default: build it with swift build -c release --static-swift-stdlib)
@@ -13,7 +13,9 @@ Usage: sudo ./install.sh [--binary PATH] [--root DIR] [--enable TASK...] [--unin
                  (healthcheck, disk-watch and config-backup are enabled on the first install; a timer
                  you disabled stays disabled when install.sh runs again)
   --root DIR     install into a staging root: no package installs, no systemctl, no service restarts
-  --uninstall    stop and disable the timers, remove the binary, units and journald drop-in
+  --uninstall    stop and disable the timers, remove the binary, units, metrics and journald drop-in;
+                 /var/lib/ailab (the upgrade's rollback points, ailab's records) is kept
+  --purge        with --uninstall: remove /var/lib/ailab too
   --deb OUTDIR   build OUTDIR/ailab_<version>_amd64.deb instead of installing (no root needed; OUTDIR is made when missing)
   --deb-version  the package version (default: what the binary's --version says)
                  (Docker's daemon.json and the backups are left alone)
@@ -35,6 +37,7 @@ root=""
 deb_dir=""
 deb_version=""
 uninstall=0
+purge=0
 enable=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -43,6 +46,7 @@ while [[ $# -gt 0 ]]; do
         --binary) [[ $# -ge 2 ]] || die 2 "--binary needs a path"; binary=$2; shift 2 ;;
         --root) [[ $# -ge 2 ]] || die 2 "--root needs a folder"; root=${2%/}; shift 2 ;;
         --uninstall) uninstall=1; shift ;;
+        --purge) purge=1; shift ;;
         --deb) [[ $# -ge 2 ]] || die 2 "--deb needs a folder"; deb_dir=${2%/}; shift 2 ;;
         --deb-version) [[ $# -ge 2 && $2 =~ ^[0-9][0-9A-Za-z.+~-]*$ ]] || die 2 "--deb-version needs a Debian version such as 0.2.0"
             deb_version=$2; shift 2 ;;
@@ -53,6 +57,7 @@ done
 
 [[ -n $deb_dir || $(id -u) -eq 0 ]] || die 2 "must run as root (try: sudo $0 $*)"
 [[ -z $root || -d $root ]] || die 2 "--root '$root' is not a folder"
+[[ $purge -eq 0 || $uninstall -eq 1 ]] || die 2 "--purge goes with --uninstall"
 # The README's `./install.sh --deb dist/` on a fresh clone: the folder is made when missing.
 [[ -z $deb_dir ]] || [[ -d $deb_dir ]] || mkdir -p -- "$deb_dir" || die 2 "--deb '$deb_dir' cannot be made"
 [[ -z $deb_dir || -d $deb_dir ]] || die 2 "--deb '$deb_dir' is not a folder"
@@ -121,7 +126,15 @@ uninstall_all() {
     rm -f "$sbin/ailab"
     # Stale metrics would keep node_exporter serving them, and the timer alerts firing, for ever.
     rm -f "$root"/var/lib/systemd/timers/stamp-ailab-*.timer "$textfile_dir"/ailab-*.prom
-    rm -rf "$root/var/lib/ailab"
+    # The rollback points are the only way back from an upgrade: they go only when asked, as dpkg -P.
+    if [[ -d $root/var/lib/ailab ]]; then
+        if [[ $purge -eq 1 ]]; then
+            rm -rf "$root/var/lib/ailab"
+            say "removed $root/var/lib/ailab (rollback points and records)"
+        else
+            say "kept $root/var/lib/ailab (rollback points and records): add --purge to remove it"
+        fi
+    fi
     # The administrator's own ailab.yaml stays; the example goes.
     rm -f "$config_dir/ailab.yaml.example" "$logrotate_rule" "$manual" "${completions[@]}"
     if [[ -d $config_dir ]]; then rmdir --ignore-fail-on-non-empty "$config_dir"; fi
@@ -364,6 +377,10 @@ if [ -d /run/systemd/system ]; then
     systemctl daemon-reload || true
     if [ "\$1" = remove ] || [ "\$1" = purge ]; then systemctl reset-failed 'ailab-*' >/dev/null 2>&1 || true; fi
 fi
+if [ "\$1" = remove ] || [ "\$1" = purge ]; then
+    # Stale metrics would keep node_exporter serving them, and the timer alerts firing, for ever.
+    rm -f /var/lib/systemd/timers/stamp-ailab-*.timer /var/lib/prometheus/node-exporter/ailab-*.prom
+fi
 if [ "\$1" = remove ]; then
     for timer in $all; do deb-systemd-helper mask "ailab-\$timer.timer" >/dev/null || true; done
 fi
@@ -372,7 +389,6 @@ if [ "\$1" = purge ]; then
         deb-systemd-helper purge "ailab-\$timer.timer" >/dev/null || true
         deb-systemd-helper unmask "ailab-\$timer.timer" >/dev/null || true
     done
-    rm -f /var/lib/systemd/timers/stamp-ailab-*.timer /var/lib/prometheus/node-exporter/ailab-*.prom
     rm -rf /var/lib/ailab
     rmdir --ignore-fail-on-non-empty /etc/ailab 2>/dev/null || true
 fi

@@ -53,7 +53,7 @@ struct ConfigBackupCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = try config.load()
+        let settings = try output.settings(config, task: TaskCatalog.configBackup.name, dryRun: !safety.execute)
         if verifyRestore {
             let task = RestoreDrillTask(destination: settings.backupDest.overridden(by: dest).value, archive: archive.map(Paths.absolute))
             return try await output.run(task, in: .live())

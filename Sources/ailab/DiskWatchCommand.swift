@@ -12,7 +12,7 @@ struct DiskWatchCommand: AsyncParsableCommand {
     @OptionGroup var disk: ThresholdOption
 
     func run() async throws {
-        let settings = try config.load()
+        let settings = try output.settings(config, task: TaskCatalog.diskWatch.name)
         let task = DiskWatchTask(threshold: settings.diskThreshold.overridden(by: disk.threshold).value)
         try await output.run(task, in: .live())
     }

@@ -32,7 +32,7 @@ struct DockerCleanupCommand: AsyncParsableCommand {
     var all = false
 
     func run() async throws {
-        let settings = try config.load()
+        let settings = try output.settings(config, task: TaskCatalog.dockerCleanup.name, dryRun: !safety.execute)
         let task = DockerCleanupTask(
             mode: try safety.mode(), cacheAgeHours: cacheAge,
             maxAgeDays: settings.dockerMaxAgeDays.overridden(by: maxAge).value, all: all)

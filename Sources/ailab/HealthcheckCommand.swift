@@ -29,7 +29,7 @@ struct HealthcheckCommand: AsyncParsableCommand {
     @OptionGroup var disk: ThresholdOption
 
     func run() async throws {
-        let settings = try config.load()
+        let settings = try output.settings(config, task: TaskCatalog.healthcheck.name, copyTo: outputFile)
         let task = HealthcheckTask(
             timeout: .seconds(settings.healthcheckTimeout.overridden(by: timeout).value),
             threshold: settings.diskThreshold.overridden(by: disk.threshold).value,

@@ -17,7 +17,7 @@ struct KernelCleanupCommand: AsyncParsableCommand {
     @OptionGroup var lock: LockTimeoutOption
 
     func run() async throws {
-        _ = try config.load()
+        _ = try output.settings(config, task: TaskCatalog.kernelCleanup.name, dryRun: !safety.execute)
         let task = KernelCleanupTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout)
         try await output.run(task, in: .live())
     }

@@ -79,6 +79,20 @@ struct OutputOptions: ParsableArguments {
         transform: OptionValue.folder)
     var textfileDir: String?
 
+    /// The configuration file's settings. A file that cannot be read stops the run with exit 2, as
+    /// before any task, and is still reported like a run: printed, in the metrics and in the
+    /// `--output` copy, so that the timer's scrape carries a failed `configuration` check.
+    func settings(_ config: ConfigOption, task: String, dryRun: Bool? = nil, copyTo outputFile: String? = nil) throws -> AilabConfig {
+        do {
+            return try config.load()
+        } catch let error as ValidationError {
+            let report = Report.stopped(task, check: "configuration", reason: error.message, status: .usage, dryRun: dryRun, in: .live())
+            _ = ReportDelivery(format: format, textfileDir: textfileDir, outputFile: outputFile)
+                .deliver(report, ProcessInfo.processInfo.environment)
+            throw AilabError.usage(error.message)
+        }
+    }
+
     /// Hands the task to the core, which runs it and delivers its report; a status other than ok is the exit code.
     func run(_ task: some MaintenanceTask, in context: TaskContext, copyTo outputFile: String? = nil) async throws {
         let status = try await ReportDelivery(format: format, textfileDir: textfileDir, outputFile: outputFile).run(task, in: context)

@@ -35,7 +35,7 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = try config.load()
+        let settings = try output.settings(config, task: TaskCatalog.restore.name, dryRun: !safety.execute)
         let task = RestoreTask(
             mode: try safety.mode(), destination: settings.backupDest.value, archive: archive, paths: paths, into: into)
         try await output.run(task, in: .live())

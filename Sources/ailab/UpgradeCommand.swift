@@ -47,7 +47,7 @@ struct UpgradeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = try config.load()
+        let settings = try output.settings(config, task: TaskCatalog.upgrade.name, dryRun: !safety.execute)
         if history { return try await output.run(RollbackHistoryTask(), in: .live()) }
         if rollback {
             let task = RollbackTask(

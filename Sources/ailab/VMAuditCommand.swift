@@ -20,7 +20,7 @@ struct VMAuditCommand: AsyncParsableCommand {
     var connect: String?
 
     func run() async throws {
-        _ = try config.load()
+        _ = try output.settings(config, task: TaskCatalog.vmAudit.name)
         try await output.run(VMAuditTask(connect: connect), in: .live())
     }
 }

@@ -265,8 +265,12 @@ enum ReleaseBinary {
         #expect(try debian.sh("systemctl is-enabled ailab-docker-cleanup.timer").stdout.hasPrefix("disabled"))
         #expect(try debian.check("systemctl is-active ailab-disk-watch.timer").hasPrefix("active"))
 
+        // What the timers exported goes with the package: node_exporter would serve it for ever.
+        try debian.check("/usr/sbin/ailab disk-watch --textfile-dir /var/lib/prometheus/node-exporter >/dev/null || true")
+        #expect(try debian.check("ls /var/lib/prometheus/node-exporter").contains("ailab-disk-watch.prom"))
         let removed = try debian.sh("dpkg -r ailab")
         #expect(removed.code == 0, "\(removed.stderr)")
+        #expect(try debian.check("ls /var/lib/prometheus/node-exporter | grep '^ailab-' || true").isEmpty)
         #expect(try debian.check("dpkg-query -W -f '${db:Status-Abbrev}' ailab") == "rc ")
         #expect(try debian.check("ls -A /etc/ailab") == "ailab.yaml.example\n")
         #expect(try debian.sh("test -e /usr/sbin/ailab").code != 0)
@@ -406,7 +410,7 @@ enum ReleaseBinary {
 
     /// Nothing of ailab stays loaded, failed or stamped, and no metrics or empty drop-in folder remain.
     func checkUninstall(_ debian: BootedDebian) throws {
-        let removed = try debian.sh("/opt/ailab/install.sh --uninstall")
+        let removed = try debian.sh("/opt/ailab/install.sh --uninstall --purge")
         #expect(removed.code == 0, "\(removed.stderr)")
         // Removed but not purged, the timers stay masked (deb-systemd-helper), and nothing is loaded.
         let left = try debian.check("systemctl list-units --all --plain --no-legend 'ailab-*'")

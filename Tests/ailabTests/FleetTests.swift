@@ -86,6 +86,21 @@ enum ReadmeBlock {
                       detail: "the next boot into 6.8.0-51-generic would come up without the NVIDIA driver"
                       runbook_url: "https://ailab.example.org/README.md#ailabcheckwarning"
               - {eval_time: 7h, alertname: AilabCheckFailed, exp_alerts: []}
+          - name: a configuration file that fails to read (exit 2) fires its check's alert
+            interval: 1m
+            input_series:
+        \(series("ailab_check_status", "task=\"disk-watch\",check=\"configuration\"", "2x60"))
+        \(series("ailab_check_detail_info", "task=\"disk-watch\",check=\"configuration\",detail=\"line 2: disk.treshold: unknown key\"", "1x60"))
+        \(series("ailab_exit_code", "task=\"disk-watch\"", "2x60"))
+            alert_rule_test:
+              - eval_time: 20m
+                alertname: AilabCheckFailed
+                exp_alerts:
+                  - exp_labels: {instance: h1, check: configuration, severity: critical}
+                    exp_annotations:
+                      summary: "configuration failed on h1"
+                      detail: "line 2: disk.treshold: unknown key"
+                      runbook_url: "https://ailab.example.org/README.md#ailabcheckfailed"
           - name: an exit 1 that no check explains
             interval: 1m
             input_series:

@@ -98,6 +98,34 @@ import Testing
         #expect(flagged.stderr.contains("'/nonexistent/ailab-metrics'"))
     }
 
+    /// A typo in the configuration stops the timer's run with exit 2, and still writes its metrics
+    /// (a failed `configuration` check, for AilabCheckFailed) and healthcheck's `--output` copy.
+    @Test func aConfigThatFailsToReadStillLeavesMetricsAndAReport() throws {
+        let scratch = try Scratch()
+        let config = try scratch.write("ailab.yaml", "disk:\n  treshold: 90\n")
+        var environment = scratch.environment
+        environment["AILAB_TEXTFILE_DIR"] = scratch.file("metrics")
+        try FileManager.default.createDirectory(atPath: scratch.file("metrics"), withIntermediateDirectories: true)
+        for task in ["disk-watch", "healthcheck"] {
+            let arguments =
+                [task, "--config", config, "--format", "json"] + (task == "healthcheck" ? ["--output", scratch.file("latest.txt")] : [])
+            let outcome = try Ailab.run(arguments, environment: environment)
+            #expect(outcome.code == 2)
+            #expect(outcome.stderr.split(separator: "\n").count == 1 && outcome.stderr.contains("treshold"), "\(outcome.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+            #expect((json["checks"] as? [[String: Any]])?.first?["name"] as? String == "configuration", "\(outcome.stdout)")
+            let metrics = try String(contentsOfFile: scratch.file("metrics/ailab-\(task).prom"), encoding: .utf8)
+            #expect(metrics.contains("ailab_exit_code{task=\"\(task)\"} 2"), "\(metrics)")
+            #expect(metrics.contains("ailab_check_status{check=\"configuration\",task=\"\(task)\"} 2"), "\(metrics)")
+            #expect(metrics.contains("ailab_check_detail_info{check=\"configuration\",detail=\""), "\(metrics)")
+        }
+        let copy = try String(contentsOfFile: scratch.file("latest.txt"), encoding: .utf8)
+        #expect(copy.contains("configuration") && copy.contains("treshold"), "\(copy)")
+        // A manual dry run of a change task still leaves the scheduled run's metrics alone.
+        let dry = try Ailab.run(["apt-cleanup", "--config", config], environment: environment)
+        #expect(dry.code == 2 && !FileManager.default.fileExists(atPath: scratch.file("metrics/ailab-apt-cleanup.prom")))
+    }
+
     /// The timers set AILAB_TEXTFILE_DIR; a manual dry run with it set must not replace what the
     /// scheduled --execute wrote.
     @Test func dryRunLeavesTheScheduledRunsMetricsAlone() throws {

@@ -88,9 +88,11 @@ extension Report {
     }
 
     /// The same for a run refused before any task existed (a bad option value: exit 2).
-    package static func stopped(_ task: String, reason: String, status: ExitStatus, dryRun: Bool?, in context: TaskContext) -> Report {
+    package static func stopped(
+        _ task: String, check: String = "error", reason: String, status: ExitStatus, dryRun: Bool?, in context: TaskContext
+    ) -> Report {
         var findings = Findings()
-        findings.add("error", .failed, reason)
+        findings.add(check, .failed, reason)
         var report = Report(
             task: task, host: context.host, startedAt: context.clock(), finishedAt: context.clock(),
             dryRun: dryRun, findings: findings)

@@ -37,7 +37,7 @@ package struct ReportDelivery: Sendable {
         return deliver(report, context.environment)
     }
 
-    func deliver(_ report: Report, _ environment: [String: String]) -> ExitStatus {
+    package func deliver(_ report: Report, _ environment: [String: String]) -> ExitStatus {
         // A dry run of a change task leaves the timer's file alone unless --textfile-dir asks for it:
         // its metrics would otherwise replace those of the last real run.
         let timerFolder = environment[MetricsExport.environmentKey].flatMap { $0.isEmpty ? nil : $0 }
