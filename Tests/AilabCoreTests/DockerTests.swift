@@ -73,7 +73,10 @@ import Testing
         let containers = try #require(report.check("stopped containers")?.detail)
         #expect(containers.contains("stopped1") && containers.contains("withvol") && !containers.contains("kept ("))
         #expect(report.check("kept")?.detail == "labelled ailab.keep: kept")
-        #expect(report.check("unused images")?.detail == "1 (any age) would be removed, 1.9 MiB in all")
+        // The image shares every layer with the kept one: removing it frees nothing (issue 36, 12).
+        #expect(
+            report.check("unused images")?.detail
+                == "any age: 1 would be removed: ailab-test/busybox:1, 1.9 MiB in all, 0 B of it in layers no other image shares")
         #expect(report.findings.notes.contains { $0.hasPrefix("Images to remove:\n  ailab-test/busybox:1 sha256:0b0ca6a5eb58 1.9 MiB") })
         #expect(report.check("unused networks")?.detail == "1 would be removed: net1")
         #expect(fake.runner.mutatingCalls.isEmpty)
@@ -90,6 +93,38 @@ import Testing
                 ["builder", "prune", "-af", "--filter", "until=24h"],
             ])
         #expect(report.check("reclaimed")?.detail.hasPrefix("1.9 MiB") == true)
+    }
+
+    /// After an execute the checks say what went, from a second look at the engine, never "would be removed".
+    @Test func executeReportsWhatWentNotWhatWould() async throws {
+        let runner = try engine()
+        let pruned = Counter()
+        runner.on("docker", ["system", "prune", "-af", "--filter", "label!=ailab.keep"]) { invocation in
+            _ = pruned.next()
+            return InvocationResult(invocation: invocation, termination: .exited(0), stdout: try! Fixture.text("docker/system-prune.txt"))
+        }
+        func after(_ fixture: String, dropping gone: @escaping (Substring) -> Bool) {
+            let full = try! Fixture.text(fixture)
+            let kept = full.split(separator: "\n").filter { !gone($0) }.joined(separator: "\n") + "\n"
+            let arguments = Array(
+                fixture.hasSuffix("ps-a.jsonl") ? ["ps", "-a"] : fixture.hasSuffix("images.jsonl") ? ["images"] : ["network", "ls"])
+            runner.on("docker", arguments + ["--no-trunc", "--format", "{{json .}}"]) { invocation in
+                InvocationResult(invocation: invocation, termination: .exited(0), stdout: pruned.value > 0 ? kept : full)
+            }
+        }
+        after("docker/ps-a.jsonl") { !$0.contains("ailab.keep") }
+        after("docker/images.jsonl") { $0.contains("ailab-test/busybox") }
+        after("docker/network-ls.jsonl") { $0.contains("\"net1\"") }
+        let fake = try FakeContext(runner: runner)
+        let report = try await TaskHarness.run(
+            DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24, all: true), in: fake.context)
+        #expect(
+            report.check("unused images")?.detail
+                == "any age: 1 removed: ailab-test/busybox:1, 1.9 MiB in all, 0 B of it in layers no other image shares")
+        #expect(report.check("unused networks")?.detail == "1 removed: net1")
+        #expect(report.check("stopped containers")?.detail.hasPrefix("2 removed: ") == true, "\(report.checks)")
+        #expect(!report.checks.contains { $0.detail.contains("would be removed") })
+        #expect(report.check("reclaimed")?.detail.hasPrefix("0 B") == true)
     }
 
     @Test func noInvocationAnywhereCarriesVolumes() async throws {
@@ -123,7 +158,11 @@ import Testing
         }
         let pruned = try await TaskHarness.run(
             DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24), in: monthLater.context)
-        #expect(pruned.check("unused images")?.detail == "1 (older than 14 days, or dangling) would be removed, 1.9 MiB in all")
+        // These prunes removed nothing (the fake engine still lists it): the report says so.
+        #expect(
+            pruned.check("unused images")?.detail
+                == "older than 14 days, or dangling: 0 removed; still there: ailab-test/busybox:1, 1.9 MiB in all, "
+                + "0 B of it in layers no other image shares")
         #expect(runner.mutatingCalls.count == 5)
         #expect(runner.mutatingCalls.allSatisfy { !$0.arguments.contains("system") })
     }

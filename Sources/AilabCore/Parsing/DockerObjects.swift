@@ -19,6 +19,8 @@ package struct DockerImage: Sendable, Equatable, Codable {
     package var sizeBytes: Int64
     /// ISO 8601, as for containers.
     package var created: String = ""
+    /// The bytes of its layers that no other image shares (`docker system df -v`); nil when unknown.
+    package var uniqueBytes: Int64?
     /// No repository and no tag: what a rebuild left behind.
     package var dangling: Bool { reference == "<none>" }
 }
@@ -69,10 +71,29 @@ package enum DockerObjects {
         }
     }
 
+    /// `docker system df -v --format '{{json .}}'`: one object holding every kind's rows.
+    private struct Verbose: Decodable {
+        let Images: [[String: JSONText]]?
+        let BuildCache: [[String: JSONText]]?
+    }
+
+    private static func verbose(_ output: String) throws -> Verbose? {
+        guard let line = output.split(whereSeparator: \.isNewline).first else { return nil }
+        return try JSONText.decode(Verbose.self, from: line, tool: "docker")
+    }
+
+    /// Each image's `UniqueSize` by ID: the bytes of layers no other image shares, which are all
+    /// that removing it alone frees (its `Size` counts the shared layers too).
+    package static func uniqueSizes(_ output: String) throws -> [String: Int64] {
+        var sizes: [String: Int64] = [:]
+        for row in try verbose(output)?.Images ?? [] {
+            if let bytes = bytes(row.text("UniqueSize")) { sizes[row.text("ID")] = bytes }
+        }
+        return sizes
+    }
+
     package static func buildCache(_ output: String) throws -> [DockerBuildCache] {
-        struct Verbose: Decodable { let BuildCache: [[String: JSONText]]? }
-        guard let line = output.split(whereSeparator: \.isNewline).first else { return [] }
-        return (try JSONText.decode(Verbose.self, from: line, tool: "docker").BuildCache ?? []).map { row in
+        (try verbose(output)?.BuildCache ?? []).map { row in
             DockerBuildCache(
                 id: row.text("ID"), sizeBytes: bytes(row.text("Size")) ?? 0,
                 lastUsed: row.text("LastUsedSince"),

@@ -76,24 +76,14 @@ package struct DockerCleanupTask: MaintenanceTask {
         let rows = (try? DockerJSON.parseSystemDF(usage.stdout)) ?? []
         findings.add("disk use", .ok, rows.map(\.summary).joined(separator: "; "))
 
-        let preview = try await self.preview(run, cutoff: run.now.addingTimeInterval(-Double(maxAgeDays) * 86400))
-        findings.add(
-            "stopped containers", .ok,
-            preview.containers.isEmpty
-                ? "none to remove"
-                : "\(preview.containers.count) would be removed: "
-                    + preview.containers.map { "\($0.name) (\($0.image), \($0.state) \($0.created))" }.joined(separator: ", "))
+        let cutoff = run.now.addingTimeInterval(-Double(maxAgeDays) * 86400)
+        let preview = try await self.preview(run, cutoff: cutoff)
+        for check in objectChecks(preview, left: nil) { findings.add(check) }
         if !preview.keptContainers.isEmpty {
             findings.add("kept", .ok, "labelled \(Self.keepLabel): " + preview.keptContainers.joined(separator: ", "))
         }
-        let total = preview.images.map(\.sizeBytes).reduce(0, +)
-        let age = all ? "any age" : "older than \(maxAgeDays) days, or dangling"
-        findings.add(
-            "unused images", .ok,
-            preview.images.isEmpty
-                ? "none to remove (\(age))"
-                : "\(preview.images.count) (\(age)) would be removed, \(ByteCount.format(total)) in all")
         if !preview.images.isEmpty {
+            let total = preview.images.map(\.sizeBytes).reduce(0, +)
             findings.notes.append(
                 "Images to remove:\n"
                     + preview.images.map { image in
@@ -102,11 +92,6 @@ package struct DockerCleanupTask: MaintenanceTask {
                         return "  \(image.reference) \(image.id.prefix(19)) \(ByteCount.format(image.sizeBytes))\(days)"
                     }.joined(separator: "\n") + "\n  total \(ByteCount.format(total))")
         }
-        findings.add(
-            "unused networks", .ok,
-            preview.networks.isEmpty
-                ? "none to remove"
-                : "\(preview.networks.count) would be removed: " + preview.networks.joined(separator: ", "))
         findings.add(
             "build cache", .ok,
             preview.buildCache.isEmpty
@@ -128,10 +113,51 @@ package struct DockerCleanupTask: MaintenanceTask {
             }
             reclaimed += DockerObjects.reclaimedBytes(result.stdout)
         }
+        // What the prunes left of the plan, asked again: the report says what went, not what would.
+        let left = try await self.preview(run, cutoff: cutoff)
+        let pruned = objectChecks(preview, left: left)
+        findings.checks = findings.checks.map { check in pruned.first { $0.name == check.name } ?? check }
         findings.add("reclaimed", .ok, ByteCount.format(reclaimed) + " (docker's Total reclaimed space, summed)")
         findings.set("reclaimedBytes", reclaimed)
         findings.measure("ailab_docker_reclaimed_bytes", "Space docker reported reclaimed by the last prune.", Double(reclaimed))
         return findings
+    }
+
+    /// The stopped containers, unused images and networks: what would go, or, after the prunes
+    /// (`left` is what a second look still finds of them), what went.
+    func objectChecks(_ preview: Preview, left: Preview?) -> [Check] {
+        func summary(_ planned: [String], _ remaining: [String]?, _ describe: ([String]) -> String) -> String {
+            guard !planned.isEmpty else { return "none to remove" }
+            guard let remaining else { return "\(planned.count) would be removed: " + describe(planned) }
+            let gone = planned.filter { !remaining.contains($0) }
+            return "\(gone.count) removed" + (gone.isEmpty ? "" : ": " + describe(gone))
+                + (remaining.isEmpty ? "" : "; still there: " + describe(planned.filter(remaining.contains)))
+        }
+        let containers = Dictionary(preview.containers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let images = Dictionary(preview.images.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let age = all ? "any age" : "older than \(maxAgeDays) days, or dangling"
+        let imageSummary =
+            preview.images.isEmpty
+            ? "none to remove (\(age))"
+            : "\(age): "
+                + summary(preview.images.map(\.id), left.map { $0.images.map(\.id) }) { ids in
+                    let chosen = ids.compactMap { images[$0] }
+                    let total = chosen.map(\.sizeBytes).reduce(0, +)
+                    let own = chosen.map { $0.uniqueBytes ?? $0.sizeBytes }.reduce(0, +)
+                    // Layers that other images share stay on disk: docker frees only what is theirs alone.
+                    return chosen.map(\.reference).joined(separator: ", ") + ", \(ByteCount.format(total)) in all"
+                        + (own < total ? ", \(ByteCount.format(own)) of it in layers no other image shares" : "")
+                }
+        return [
+            Check(
+                "stopped containers", .ok,
+                summary(preview.containers.map(\.id), left.map { $0.containers.map(\.id) }) { ids in
+                    ids.compactMap { containers[$0] }.map { "\($0.name) (\($0.image), \($0.state) \($0.created))" }
+                        .joined(separator: ", ")
+                }),
+            Check("unused images", .ok, imageSummary),
+            Check("unused networks", .ok, summary(preview.networks, left?.networks) { $0.joined(separator: ", ") }),
+        ]
     }
 
     func query(_ arguments: [String]) -> Invocation {
@@ -168,8 +194,13 @@ package struct DockerCleanupTask: MaintenanceTask {
         }
         let usedImages = Set(survivors.compactMap { imageOf[$0.id] })
         let keptImages = Set(keptResult.stdout.split(whereSeparator: \.isNewline).map(String.init))
+        let unique = (try? DockerObjects.uniqueSizes(cacheResult.stdout)) ?? [:]
         let images = try DockerObjects.images(imagesResult.stdout).filter {
             !usedImages.contains($0.id) && !keptImages.contains($0.id) && ($0.dangling || old($0.created))
+        }.map { image in
+            var image = image
+            image.uniqueBytes = unique[image.id]
+            return image
         }
         let usedNetworks = Set(survivors.flatMap(\.networks))
         let networks = try DockerObjects.networks(networksResult.stdout).filter {
