@@ -215,6 +215,23 @@ import Testing
         #expect(mode as? Int == 0o640)
     }
 
+    /// apt-get runs dpkg on a pty, so dpkg draws its progress with carriage returns
+    /// (lib/dpkg/progress.c: the text, then "\r" text and percentage per step, then "\r" text):
+    /// the log keeps the line it ends as, not every step.
+    @Test func progressRedrawnWithCarriageReturnsIsLoggedAsItEnds() throws {
+        let folder = try TemporaryDirectory()
+        let log = TaskLog(task: "apt-cleanup", directory: folder.path, clock: { Date(timeIntervalSince1970: 0) }, warn: { _ in })
+        let text = "(Reading database ... "
+        let steps = stride(from: 5, through: 100, by: 5).map { "\r\(text)\($0)%" }.joined()
+        log.writeBlock(
+            "Removing linux-image-6.8.0-40-generic (6.8.0-40.40) ...\n\(text)\(steps)\r\(text)\r\(text)24831 files and directories currently installed.)\n"
+        )
+        let lines = try String(contentsOfFile: folder.file("ailab-apt-cleanup.log"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[1].hasSuffix("  | (Reading database ... 24831 files and directories currently installed.)"), "\(lines)")
+        #expect(!lines.contains { $0.contains("%") || $0.contains("\\x0d") })
+    }
+
     @Test func unopenableLogWarnsOnceAndGoesOn() {
         let warnings = Warnings()
         let log = TaskLog(task: "disk-watch", directory: "/nonexistent/ailab", clock: { Date() }, warn: warnings.sink)

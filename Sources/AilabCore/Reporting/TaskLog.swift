@@ -47,9 +47,12 @@ package final class TaskLog: @unchecked Sendable {
     }
 
     /// Logs a block of command output, indented, a line of the log per line, skipping it when empty.
+    /// A carriage return redraws a terminal's line (dpkg's "(Reading database ... 5%" under apt's
+    /// pty): a line is logged as the terminal ends up showing it.
     package func writeBlock(_ text: String) {
         let trimmed = text.trimmed(where: \.isNewline)
-        if !trimmed.isEmpty { append(trimmed.split(separator: "\n").map { "  | \($0)" }) }
+        guard !trimmed.isEmpty else { return }
+        append(trimmed.split(separator: "\n").map { line in "  | " + (line.split(separator: "\r").last ?? "") })
     }
 
     private func append(_ lines: [String]) {
