@@ -32,7 +32,15 @@ import Testing
         #expect(scalars(value(parsed, "expect", "sshd")) == ["passwordauthentication no", "permitrootlogin prohibit-password"])
         #expect(value(parsed, "expect", "firewall") == .scalar(.boolean(true)))
         #expect(value(parsed, "expect", "gpus") == nil)
-        #expect(section(parsed, "expect").map(\.key.line) == [21, 22, 23, 24, 25, 26, 27])
+        #expect(section(parsed, "expect").map(\.key.line) == [21, 22, 23, 24, 25, 26, 28])
+        // The example shows every key the schema knows, set or commented out (issue 36, 16).
+        for (name, keys) in ConfigFile.schema {
+            for key in keys.keys {
+                #expect(
+                    value(parsed, name, key) != nil || text.contains("  # \(key): "),
+                    "the example lacks \(name).\(key)")
+            }
+        }
     }
 
     @Test func blockAndFlowListsQuotesAndComments() throws {
