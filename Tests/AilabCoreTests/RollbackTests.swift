@@ -116,7 +116,10 @@ import Testing
         #expect(!install.contains("linux-image-6.8.0-51-generic-"))
         #expect(install.contains { $0.hasSuffix("/debs/nvidia-driver-550_550.90.07-0ubuntu1_amd64.deb") })
         // Installing it by its file name makes it manual: its recorded mark comes back afterwards.
-        #expect(refused.findings.plan.last?.command == ["apt-mark", "auto", "--", "nvidia-driver-550"])
+        #expect(refused.findings.plan.dropLast().last?.command == ["apt-mark", "auto", "--", "nvidia-driver-550"])
+        // What goes back is held last, so that the next upgrade leaves it alone (issue 36, 17).
+        #expect(refused.findings.plan.last?.command == ["apt-mark", "hold", "--", "nvidia-driver-550"])
+        #expect(refused.findings.plan.last?.purpose.hasSuffix("until sudo apt-mark unhold nvidia-driver-550") == true)
         #expect(runner.mutatingCalls.isEmpty)
         let (allowed, _) = try await rollback(allowDriver: true, running: "6.8.0-45-generic")
         #expect(allowed.check("driver")?.status == .warning)

@@ -65,9 +65,9 @@ package struct AptCommands: Sendable {
         Invocation("apt-get", ["-s", "--allow-downgrades", "install", "--"] + debs + removals.map { $0 + "-" }, timeout: .seconds(300))
     }
 
-    /// `apt-mark auto|manual|hold|unhold -- names`, as the point recorded them.
-    package func mark(_ how: String, _ names: [String]) -> PlanStep {
-        PlanStep.run(Invocation("apt-mark", [how, "--"] + names, timeout: .seconds(300)), purpose: "as recorded: \(how)")
+    /// `apt-mark auto|manual|hold|unhold -- names`, as the point recorded them unless `purpose` says otherwise.
+    package func mark(_ how: String, _ names: [String], purpose: String? = nil) -> PlanStep {
+        PlanStep.run(Invocation("apt-mark", [how, "--"] + names, timeout: .seconds(300)), purpose: purpose ?? "as recorded: \(how)")
     }
 
     static let keepConfiguration = ["-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]

@@ -34,6 +34,14 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
     package var etcArchive: String?
     /// Every old version secured and /etc archived.
     package var complete: Bool
+    /// Set when a rollback brought the host back to this point; nil until then.
+    package var rolledBack: RolledBack?
+
+    /// When the rollback ran, and the packages it held so that no upgrade brings them forward again.
+    package struct RolledBack: Sendable, Codable, Equatable {
+        package var time: Double
+        package var held: [String]
+    }
 
     static let manifestName = "manifest.json"
 

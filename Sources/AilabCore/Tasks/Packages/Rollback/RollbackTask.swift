@@ -80,9 +80,10 @@ package struct RollbackTask: MaintenanceTask {
             findings.add("rollback debs", .failed, "\(point.id): \(error.message)", next: "do not roll back from this point; remove it")
             return findings
         }
+        let heldNow = Set(held.stdout.split(whereSeparator: \.isNewline).map(String.init))
         let marks = marks(
             point, reinstalled: Set(back.map(\.name)), auto: Set(auto.stdout.split(whereSeparator: \.isNewline).map(String.init)),
-            held: Set(held.stdout.split(whereSeparator: \.isNewline).map(String.init)), commands)
+            held: heldNow, commands)
         // A hold the point did not record would stop apt from changing the package: lifted first.
         var plan = marks.filter { $0.name == "apt-mark unhold" }
         if !debs.isEmpty || !removals.isEmpty {
@@ -95,6 +96,13 @@ package struct RollbackTask: MaintenanceTask {
             plan.append(("rollback", commands.rollback(debs: debs, removals: removals.map(\.name))))
         }
         plan += marks.filter { $0.name != "apt-mark unhold" }
+        // What went back stays back: the next upgrade (a timer's included) leaves it alone until
+        // the administrator releases it. A hold the point recorded is already among the marks.
+        let holding = back.filter { !$0.held }.map(\.name)
+        if !holding.isEmpty {
+            let release = "sudo apt-mark unhold " + holding.joined(separator: " ")
+            plan.append(("hold", commands.mark("hold", holding, purpose: "keep what went back from the next upgrade, until \(release)")))
+        }
         findings.notes += [
             "Going back:\n"
                 + (back.isEmpty
@@ -118,7 +126,27 @@ package struct RollbackTask: MaintenanceTask {
             guard try await PackageSurveyor.apply(step, name, executor, &findings) else { return findings }
         }
         try await verify(point, back: back, removals: removals, run, &findings)
+        if !holding.isEmpty {
+            findings.add(
+                "held", .ok,
+                "\(holding.joined(separator: ", ")): no upgrade changes them until you release them (sudo apt-mark unhold "
+                    + holding.joined(separator: " ") + ")")
+        }
+        remember(point, held: holding, in: folder, run, &findings)
         return findings
+    }
+
+    /// Marks the point as rolled back to, for `--history`; a failure to write it only warns.
+    private func remember(_ point: RollbackPoint, held: [String], in folder: String, _ run: TaskRun, _ findings: inout Findings) {
+        var point = point
+        point.rolledBack = .init(time: run.now.timeIntervalSince1970, held: held)
+        do {
+            try AtomicFile.write(point.text, to: folder + "/" + RollbackPoint.manifestName, mode: 0o600)
+        } catch {
+            findings.add(
+                "history", .warning, "\(point.id) is not marked as rolled back: \(error)",
+                next: "the rollback itself is done; check who owns \(folder)")
+        }
     }
 
     /// The apt-mark steps that bring the recorded packages' marks and holds back. A package apt
@@ -177,6 +205,9 @@ package struct RollbackHistoryTask: MaintenanceTask {
         var packages: Int
         var bytes: Int64
         var complete: Bool
+        /// When a rollback went back to this point, and what it held.
+        var rolledBackAt: String?
+        var held: [String]
     }
 
     package func run(_ run: TaskRun) async throws -> Findings {
@@ -187,15 +218,19 @@ package struct RollbackHistoryTask: MaintenanceTask {
         let entries = points.map {
             Entry(
                 id: $0.point.id, time: Timestamp.format(Date(timeIntervalSince1970: $0.point.time), "%Y-%m-%d %H:%M:%S %Z"),
-                packages: $0.point.packages.count, bytes: $0.bytes, complete: $0.point.complete)
+                packages: $0.point.packages.count, bytes: $0.bytes, complete: $0.point.complete,
+                rolledBackAt: $0.point.rolledBack.map { Timestamp.format(Date(timeIntervalSince1970: $0.time), "%Y-%m-%d %H:%M:%S %Z") },
+                held: $0.point.rolledBack?.held ?? [])
         }
         findings.add("rollback points", .ok, "\(points.count) in \(store)" + (points.isEmpty ? " (an upgrade --execute records one)" : ""))
         if !entries.isEmpty {
             findings.notes.append(
-                (["ID               TIME                     PACKAGES  SIZE       COMPLETE"]
+                (["ID               TIME                     PACKAGES  SIZE       COMPLETE  ROLLED BACK"]
                     + entries.map {
                         "\($0.id.escapingControls.padded(to: 17))\($0.time.padded(to: 25))\(String($0.packages).padded(to: 10))"
-                            + "\(ByteCount.format($0.bytes).padded(to: 11))\($0.complete ? "yes" : "no")"
+                            + "\(ByteCount.format($0.bytes).padded(to: 11))\(($0.complete ? "yes" : "no").padded(to: 10))"
+                            + ($0.rolledBackAt.map { "\($0)" } ?? "no")
+                            + ($0.held.isEmpty ? "" : ", holding " + $0.held.joined(separator: " ").escapingControls)
                     }).joined(separator: "\n"))
         }
         findings.set("points", entries)
