@@ -318,6 +318,12 @@ build_deb() {
     printf 'ailab (%s) unstable; urgency=medium\n\n  * Release %s: see /usr/share/doc/ailab/README.md.gz.\n\n -- ailab maintainers <ailab@example.org>  %s\n' \
         "$version" "$version" "$(date -R ${SOURCE_DATE_EPOCH:+-d @"$SOURCE_DATE_EPOCH"})" | gzip -9n >"$stage/usr/share/doc/ailab/changelog.gz"
     gzip -9n <"$here/README.md" >"$stage/usr/share/doc/ailab/README.md.gz"
+    # The reference pages the README links to, for administrators: the developers' pages stay behind.
+    install -d -m 0755 "$stage/usr/share/doc/ailab/docs"
+    for page in TASKS CONFIGURATION METRICS FLEET JSON; do
+        gzip -9n <"$here/docs/$page.md" >"$stage/usr/share/doc/ailab/docs/$page.md.gz"
+        chmod 0644 "$stage/usr/share/doc/ailab/docs/$page.md.gz"
+    done
     install -d -m 0755 "$stage/usr/share/doc/ailab/examples"
     install -m 0644 "$here/etc/ailab.yaml.example" "$stage/usr/share/doc/ailab/examples/ailab.yaml"
     chmod 0644 "$stage/usr/share/doc/ailab/"*.gz "$stage/usr/share/doc/ailab/copyright"

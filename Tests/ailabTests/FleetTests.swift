@@ -2,20 +2,21 @@ import AilabTestSupport
 import Foundation
 import Testing
 
-/// The README's fenced block that follows `<!-- ailab:<name> -->`: tests run what administrators copy.
-enum ReadmeBlock {
-    static func yaml(_ name: String) throws -> String {
-        let readme = try String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)
-        guard let marker = readme.range(of: "<!-- ailab:\(name) -->\n```yaml\n"),
-            let end = readme.range(of: "\n```", range: marker.upperBound..<readme.endIndex)
+/// The fenced yaml block that follows `<!-- ailab:<name> -->` in a page of the docs: tests run
+/// what administrators copy.
+enum DocBlock {
+    static func yaml(_ name: String, in page: String) throws -> String {
+        let text = try String(contentsOfFile: Repository.root + "/" + page, encoding: .utf8)
+        guard let marker = text.range(of: "<!-- ailab:\(name) -->\n```yaml\n"),
+            let end = text.range(of: "\n```", range: marker.upperBound..<text.endIndex)
         else {
-            throw Failure("README.md has no yaml block after <!-- ailab:\(name) -->")
+            throw Failure("\(page) has no yaml block after <!-- ailab:\(name) -->")
         }
-        return String(readme[marker.upperBound..<end.lowerBound]) + "\n"
+        return String(text[marker.upperBound..<end.lowerBound]) + "\n"
     }
 }
 
-/// The README's alert rules under promtool: valid, silent on a healthy fleet, firing on each case.
+/// docs/METRICS.md's alert rules under promtool: valid, silent on a healthy fleet, firing on each case.
 @Suite(.timeLimit(.minutes(10))) struct AlertRuleTests {
     static func series(_ name: String, _ labels: String, _ values: String) -> String {
         "      - {series: '\(name){instance=\"h1\",job=\"node\"\(labels.isEmpty ? "" : ",")\(labels)}', values: '\(values)'}"
@@ -49,7 +50,7 @@ enum ReadmeBlock {
                   - exp_labels: {instance: h1, job: node, task: disk-watch, severity: warning}
                     exp_annotations:
                       summary: "ailab disk-watch has not run on h1"
-                      runbook_url: "https://ailab.example.org/README.md#ailabtimerstopped"
+                      runbook_url: "https://ailab.example.org/docs/METRICS.md#ailabtimerstopped"
           - name: a full disk that disk-watch and healthcheck both report fires one critical alert
             interval: 1m
             input_series:
@@ -67,7 +68,7 @@ enum ReadmeBlock {
                     exp_annotations:
                       summary: "/ failed on h1"
                       detail: "99% used, 10.0 KiB free"
-                      runbook_url: "https://ailab.example.org/README.md#ailabcheckfailed"
+                      runbook_url: "https://ailab.example.org/docs/METRICS.md#ailabcheckfailed"
               - {eval_time: 20m, alertname: AilabTaskFailed, exp_alerts: []}
               - {eval_time: 20m, alertname: AilabCheckWarning, exp_alerts: []}
           - name: a warning fires only after its 6 hours
@@ -84,7 +85,7 @@ enum ReadmeBlock {
                     exp_annotations:
                       summary: "next boot has warned on h1 for 6 hours"
                       detail: "the next boot into 6.8.0-51-generic would come up without the NVIDIA driver"
-                      runbook_url: "https://ailab.example.org/README.md#ailabcheckwarning"
+                      runbook_url: "https://ailab.example.org/docs/METRICS.md#ailabcheckwarning"
               - {eval_time: 7h, alertname: AilabCheckFailed, exp_alerts: []}
           - name: a configuration file that fails to read (exit 2) fires its check's alert
             interval: 1m
@@ -100,7 +101,7 @@ enum ReadmeBlock {
                     exp_annotations:
                       summary: "configuration failed on h1"
                       detail: "line 2: disk.treshold: unknown key"
-                      runbook_url: "https://ailab.example.org/README.md#ailabcheckfailed"
+                      runbook_url: "https://ailab.example.org/docs/METRICS.md#ailabcheckfailed"
           - name: an exit 1 that no check explains
             interval: 1m
             input_series:
@@ -113,7 +114,7 @@ enum ReadmeBlock {
                   - exp_labels: {instance: h1, job: node, task: upgrade, severity: warning}
                     exp_annotations:
                       summary: "ailab upgrade exited 1 on h1 with no failed check; read its log"
-                      runbook_url: "https://ailab.example.org/README.md#ailabtaskfailed"
+                      runbook_url: "https://ailab.example.org/docs/METRICS.md#ailabtaskfailed"
           - name: node_exporter up without ailab metrics
             interval: 1m
             input_series:
@@ -126,7 +127,7 @@ enum ReadmeBlock {
                   - exp_labels: {instance: h1, job: node, severity: warning}
                     exp_annotations:
                       summary: "h1 answers but has no ailab metrics (not installed, or the textfile folder is wrong)"
-                      runbook_url: "https://ailab.example.org/README.md#ailabmetricsmissing"
+                      runbook_url: "https://ailab.example.org/docs/METRICS.md#ailabmetricsmissing"
 
         """
 
@@ -141,7 +142,7 @@ enum ReadmeBlock {
 
     @Test func readmeRulesPassAndFireOnEveryCase() throws {
         try RealTools.require("promtool", package: "prometheus")
-        let rules = try ReadmeBlock.yaml("alert-rules")
+        let rules = try DocBlock.yaml("alert-rules", in: "docs/METRICS.md")
         let named = rules.split(separator: "\n").compactMap { line in
             line.trimmingCharacters(in: .whitespaces).hasPrefix("- alert: ") ? String(line.split(separator: " ").last ?? "") : nil
         }
@@ -159,7 +160,7 @@ enum ReadmeBlock {
     /// The tests can fail: a disk-watch allowed 30 hours of silence no longer fires at 4 hours.
     @Test func aBrokenThresholdIsCaught() throws {
         try RealTools.require("promtool", package: "prometheus")
-        let broken = try ReadmeBlock.yaml("alert-rules").replacingOccurrences(of: "> 3 * 3600", with: "> 30 * 3600")
+        let broken = try DocBlock.yaml("alert-rules", in: "docs/METRICS.md").replacingOccurrences(of: "> 3 * 3600", with: "> 30 * 3600")
         let (check, test) = try promtool(broken)
         #expect(check.code == 0)
         #expect(test.code != 0)

@@ -243,6 +243,7 @@ enum Repository {
             "./usr/share/bash-completion/completions/ailab", "./usr/share/zsh/vendor-completions/_ailab",
             "./usr/share/fish/vendor_completions.d/ailab.fish", "./usr/share/man/man8/ailab.8.gz",
             "./usr/share/doc/ailab/README.md.gz", "./usr/share/doc/ailab/examples/ailab.yaml", "./usr/share/doc/ailab/changelog.gz",
+            "./usr/share/doc/ailab/docs/TASKS.md.gz", "./usr/share/doc/ailab/docs/METRICS.md.gz",
         ] {
             #expect(contents.contains(path), "missing \(path)")
         }

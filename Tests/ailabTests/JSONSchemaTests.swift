@@ -3,14 +3,14 @@ import AilabTestSupport
 import Foundation
 import Testing
 
-/// The README's JSON schema is the contract: every task's JSON is checked against it.
+/// docs/JSON.md's schema is the contract: every task's JSON is checked against it.
 @Suite(.timeLimit(.minutes(10))) struct JSONSchemaTests {
-    static let readme = (try? String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)) ?? ""
+    static let page = (try? String(contentsOfFile: Repository.root + "/docs/JSON.md", encoding: .utf8)) ?? ""
 
-    /// `| `field`, `field` | type | meaning |` rows of the table under "## JSON report".
+    /// `| `field`, `field` | type | meaning |` rows of the table under "# JSON report".
     static var commonFields: [(name: String, type: String, meaning: String)] {
-        guard let start = readme.range(of: "## JSON report"), let end = readme.range(of: "Task fields:") else { return [] }
-        return readme[start.upperBound..<end.lowerBound].split(separator: "\n").filter { $0.hasPrefix("| `") }.flatMap { row in
+        guard let start = page.range(of: "# JSON report"), let end = page.range(of: "Task fields:") else { return [] }
+        return page[start.upperBound..<end.lowerBound].split(separator: "\n").filter { $0.hasPrefix("| `") }.flatMap { row in
             let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             return names(Substring(cells[0])).map { ($0, cells[1], cells[2]) }
         }
@@ -19,10 +19,10 @@ import Testing
     /// Task → the fields the "Task fields" list promises in every run (not those "after an execute",
     /// nor those "with `--flag`").
     static var taskFields: [String: [String]] {
-        guard let start = readme.range(of: "Task fields:\n"), let end = readme.range(of: "\n\n", range: start.upperBound..<readme.endIndex)
-        else { return [:] }
+        guard let start = page.range(of: "Task fields:\n") else { return [:] }
+        let end = page.range(of: "\n\n", range: start.upperBound..<page.endIndex)?.lowerBound ?? page.endIndex
         var fields: [String: [String]] = [:]
-        for bullet in readme[start.upperBound..<end.lowerBound].components(separatedBy: "\n- ") {
+        for bullet in page[start.upperBound..<end].components(separatedBy: "\n- ") {
             let text = bullet.replacingOccurrences(of: "\n", with: " ").drop { $0 == "-" || $0 == " " }
             guard let colon = text.firstIndex(of: ":") else { continue }
             let tasks = text[..<colon].components(separatedBy: " and ")
@@ -82,7 +82,7 @@ import Testing
                 }
             #expect(ok, "\(task): \(name) should be \(type), is \(String(describing: value))")
         }
-        let promised = try #require(Self.taskFields[task], "README lists no fields for \(task)")
+        let promised = try #require(Self.taskFields[task], "docs/JSON.md lists no fields for \(task)")
         for name in promised { #expect(object.keys.contains(name), "\(task): \(name) is missing") }
         for list in TaskCatalog.entry(task)?.lists ?? [] { #expect(object[list] is [Any], "\(task): \(list) is not a list") }
         #expect(Self.typeProblems(object).isEmpty, "\(task): \(Self.typeProblems(object))")
