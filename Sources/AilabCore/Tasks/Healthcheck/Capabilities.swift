@@ -3,7 +3,7 @@
 /// so instead of reporting what the tool printed without it.
 package struct Capabilities: Sendable, Equatable {
     /// Bit numbers from linux/capability.h.
-    package enum Name: Int, Sendable, CaseIterable {
+    package enum Name: Int, Sendable {
         case netAdmin = 12
         case sysPtrace = 19
 
