@@ -58,9 +58,13 @@ import Testing
         let found = try Self.entries("hung-task-and-lockups.txt")
         #expect(
             found.keys.sorted() == [
-                "hung_task kworker/2:1", "hung_task node", "rcu_stall rcu_sched", "soft_lockup CPU#1", "soft_lockup CPU#2",
+                "hung_task kworker/2:1", "hung_task node", "rcu_stall rcu_sched", "soft_lockup CPU 0/KVM", "soft_lockup chia_plot",
             ])
         #expect(found["rcu_stall rcu_sched"]?.count == 2)
+        // The process the watchdog or the hung-task detector caught, its pid, and the CPU it held.
+        #expect(found["soft_lockup chia_plot"]?.pids == ["29632"] && found["soft_lockup chia_plot"]?.cpus == ["CPU#2"])
+        #expect(found["soft_lockup CPU 0/KVM"]?.pids == ["31664"] && found["soft_lockup CPU 0/KVM"]?.cpus == ["CPU#1"])
+        #expect(found["hung_task node"]?.pids == ["534399"] && found["hung_task kworker/2:1"]?.pids == ["5747"])
         #expect(found.values.allSatisfy { $0.status == .warning })
     }
 

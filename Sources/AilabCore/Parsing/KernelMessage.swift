@@ -59,9 +59,11 @@ package struct KernelMessage: Sendable, Equatable {
         return words[3]
     }
 
-    /// `  12.345678` (seconds since boot) or `Sun Jul 28 09:15:27 2024` (dmesg -T).
+    /// `  12.345678` (seconds since boot), `  +0.000161` (dmesg -H and --reltime: since the last
+    /// line) or `Sun Jul 28 09:15:27 2024` (dmesg -T).
     private static func isBracketStamp(_ inside: Substring) -> Bool {
-        let trimmed = inside.drop { $0 == " " }
+        var trimmed = inside.drop { $0 == " " }
+        if trimmed.first == "+" { trimmed = trimmed.dropFirst() }
         if !trimmed.isEmpty, trimmed.allSatisfy({ $0.isNumber || $0 == "." }) { return true }
         let words = trimmed.split(separator: " ")
         return words.count == 5 && words[3].filter { $0 == ":" }.count == 2 && words[4].allSatisfy(\.isNumber)

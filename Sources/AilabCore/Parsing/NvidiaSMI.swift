@@ -6,6 +6,9 @@ package struct GPUState: Sendable, Equatable, Codable {
     package var name: String
     package var driver: String
     package var temperatureC: Int?
+    /// `temperature.gpu.tlimit`: degrees left before the GPU's own slowdown limit (T.Limit);
+    /// nil on drivers and GPUs that do not report it.
+    package var temperatureMarginC: Int?
     package var utilizationPercent: Int?
     package var memoryUsedMiB: Int?
     package var memoryTotalMiB: Int?
@@ -70,15 +73,23 @@ package struct GPUState: Sendable, Equatable, Codable {
             return "drain gpu\(index) and reset it (\(reset)) or reboot; if errors come back, ask the vendor for a replacement"
         }
         if retiredPagesPending == true || remappedRowsPending == true { return "reset gpu\(index) when its jobs allow (\(reset))" }
-        if let temperature = temperatureC, temperature >= 85 {
-            return "check the fans and airflow (nvidia-smi -q -d TEMPERATURE -i \(index))"
-        }
+        if runningHot { return "check the fans and airflow (nvidia-smi -q -d TEMPERATURE -i \(index))" }
         if let width = linkWidth, let maximum = linkWidthMax, width < maximum {
             return "reseat the card or check its slot and riser at the next maintenance (nvidia-smi -q -i \(index))"
         }
         if clockEvents.values.contains(true) { return "check power and cooling (nvidia-smi -q -d PERFORMANCE -i \(index))" }
         if persistenceMode == false { return "sudo systemctl enable --now nvidia-persistenced" }
         return nil
+    }
+
+    /// Within this many degrees of the GPU's own slowdown limit, it runs hot.
+    static let hotMarginC = 5
+    /// Where the driver gives no limit: the fixed bound.
+    static let hotCelsius = 85
+
+    var runningHot: Bool {
+        if let margin = temperatureMarginC { return margin <= Self.hotMarginC }
+        return (temperatureC ?? 0) >= Self.hotCelsius
     }
 
     package var verdict: (Status, String) {
@@ -89,7 +100,10 @@ package struct GPUState: Sendable, Equatable, Codable {
         if remappedRowsFailure == true { failures.append("row remapping failed") }
         if retiredPagesPending == true { warnings.append("page retirement pending (needs a GPU reset)") }
         if remappedRowsPending == true { warnings.append("row remapping pending (needs a GPU reset)") }
-        if let temperature = temperatureC, temperature >= 85 { warnings.append("running hot") }
+        if runningHot {
+            warnings.append(
+                temperatureMarginC.map { "running hot: \($0) °C from its slowdown limit" } ?? "running hot (\(Self.hotCelsius) °C or more)")
+        }
         // The link generation drops at idle to save power; only the width says a card sits badly.
         if let width = linkWidth, let maximum = linkWidthMax, width < maximum { warnings.append("PCIe link x\(width) of x\(maximum)") }
         let slowdowns = clockEvents.filter(\.value).keys.sorted()
@@ -115,7 +129,8 @@ package enum NvidiaSMI {
     /// fields and refuse the whole query; the probe then asks again without them.
     package static let queryFields =
         [
-            "index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "utilization.gpu", "memory.used", "memory.total",
+            "index", "name", "driver_version", "pci.bus_id", "temperature.gpu", "temperature.gpu.tlimit", "utilization.gpu",
+            "memory.used", "memory.total",
             "ecc.errors.uncorrected.volatile.total", "retired_pages.pending", "remapped_rows.pending",
             "remapped_rows.failure", "pcie.link.width.current", "pcie.link.width.max", "persistence_mode", "power.draw",
             "power.limit", "gpu_recovery_action",
@@ -147,7 +162,8 @@ package enum NvidiaSMI {
             let row = Dictionary(zip(names, values), uniquingKeysWith: { first, _ in first })
             return GPUState(
                 index: number(row["index"]) ?? position, name: row["name"] ?? "", driver: row["driver_version"] ?? "",
-                temperatureC: number(row["temperature.gpu"]), utilizationPercent: number(row["utilization.gpu"]),
+                temperatureC: number(row["temperature.gpu"]), temperatureMarginC: number(row["temperature.gpu.tlimit"]),
+                utilizationPercent: number(row["utilization.gpu"]),
                 memoryUsedMiB: number(row["memory.used"]), memoryTotalMiB: number(row["memory.total"]),
                 uncorrectedECC: number(row["ecc.errors.uncorrected.volatile.total"]),
                 retiredPagesPending: flag(row["retired_pages.pending"]),
@@ -185,10 +201,13 @@ package enum NvidiaSMI {
     }
 
     /// "45 C", "100 %", "81559 MiB", "[N/A]", "N/A", "[Not Supported]" → 45, 100, 81559, nil…
+    /// "-3" too: a GPU past its T.Limit has a negative margin.
     static func number(_ value: String?) -> Int? {
         guard let value else { return nil }
-        let digits = value.trimmed(where: \.isBlank).prefix { $0.isNumber }
-        return digits.isEmpty ? nil : Int(digits)
+        let text = value.trimmed(where: \.isBlank)
+        let negative = text.hasPrefix("-")
+        let digits = text.dropFirst(negative ? 1 : 0).prefix { $0.isNumber }
+        return digits.isEmpty ? nil : Int(digits).map { negative ? -$0 : $0 }
     }
 
     static func decimal(_ value: String?) -> Double? {

@@ -82,6 +82,10 @@ final class FakeRunner: CommandRunning, @unchecked Sendable {
         lock.withLock { installed.formUnion(executables) }
     }
 
+    func uninstall(_ executable: String) {
+        _ = lock.withLock { installed.remove(executable) }
+    }
+
     var calls: [Invocation] { lock.withLock { recorded } }
     var mutatingCalls: [Invocation] { calls.filter { $0.effect == .mutating } }
 

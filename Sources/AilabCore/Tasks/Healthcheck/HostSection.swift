@@ -48,6 +48,17 @@ struct HostSection: HealthSection {
                     + (low ? "; under 10% left" : ""),
                 next: "find what holds it: ps aux --sort=-rss | head")
         }
+        let stuck = StuckProcesses.read(files)
+        findings.add(StuckProcesses.check(stuck))
+        findings.measure(
+            "ailab_processes_stuck", "Processes in the D state (uninterruptible) for longer than the bound.",
+            Double(stuck.filter { $0.ageSeconds >= StuckProcesses.bound }.count))
+        for port in InfiniBandPorts.read(files) {
+            findings.add(InfiniBandPorts.check(port))
+            findings.measure(
+                "ailab_infiniband_port_active", "Whether an InfiniBand port is active (1) or not (0).",
+                labels: ["device": port.device, "port": port.port], port.state == "ACTIVE" ? 1 : 0)
+        }
         findings.measure("ailab_reboot_required", "Whether the host needs a reboot (1) or not (0).", rebootRequired ? 1 : 0)
         if rebootRequired {
             findings.add(

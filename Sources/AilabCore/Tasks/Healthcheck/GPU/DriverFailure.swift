@@ -12,6 +12,11 @@ package enum DriverFailure: Sendable, Equatable {
         return .other
     }
 
+    /// Whether the nvidia kernel module is loaded (`/proc/modules`).
+    package static func moduleLoaded(_ files: HostFiles) -> Bool {
+        (files.read("/proc/modules") ?? "").split(separator: "\n").contains { $0.hasPrefix("nvidia ") }
+    }
+
     /// `/proc/driver/nvidia/version`: "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  Tue Jun …"
     /// or "… Open Kernel Module for x86_64  550.54.14  Release Build …".
     package static func kernelModuleVersion(_ text: String) -> String? {

@@ -9,30 +9,42 @@ struct GPUSection: HealthSection {
     func findings(from probe: HealthProbe) async throws -> Findings {
         var findings = Findings()
         let onBus = PCIInventory.nvidiaGPUs(probe.files)
-        guard probe.has("nvidia-smi") else {
-            if onBus.isEmpty {
-                findings.add("nvidia", .absent, "nvidia-smi is not installed (no NVIDIA driver)")
-            } else {
-                findings.add(
-                    "nvidia", .failed, "\(onBus.count) NVIDIA GPU(s) on the PCI bus but no driver: nvidia-smi is not installed",
-                    next: "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot")
-            }
+        let hasTool = probe.has("nvidia-smi")
+        guard hasTool || !onBus.isEmpty || DriverFailure.moduleLoaded(probe.files) else {
+            findings.add("nvidia", .absent, "nvidia-smi is not installed (no NVIDIA driver)")
             return findings
         }
-        async let listedCall = probe.call("nvidia-smi", ["-L"])
-        async let queried = query(probe)
+        // The kernel's word does not depend on nvidia-smi: an Xid 79 usually takes the tool down
+        // with the GPU, and is then the diagnosis.
         async let xidCall = probe.kernelLog.outcome(probe)
+        guard hasTool else {
+            let xids = XidProbe.checks(try await xidCall, gpuIndex: [:])
+            findings.add(
+                Check(
+                    "nvidia", .failed,
+                    "\(onBus.count) NVIDIA GPU(s) on the PCI bus but no driver: nvidia-smi is not installed"
+                        + XidProbe.evidence(xids.summaries),
+                    next: XidProbe.firstStep(xids.summaries) ?? "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot"))
+            findings.merge(xids.findings)
+            return findings
+        }
+        async let listedCall = SMIAnswer.of { try await probe.call("nvidia-smi", ["-L"]) }
+        async let queried = query(probe)
         async let packagesCall = kernelPackages(probe)
         async let dkmsCall = probe.has("dkms") ? probe.call("dkms", ["status"]) : nil
         async let linksCall = Fabric.linkCheck(probe)
         async let managerCall = Fabric.managerCheck(probe)
-        let (listed, gpus, xids, packages, dkmsResult) = try await (listedCall, queried, xidCall, packagesCall, dkmsCall)
+        let (listed, gpus, xidOutcome, packages, dkmsResult) = try await (listedCall, queried, xidCall, packagesCall, dkmsCall)
         let (links, manager) = try await (linksCall, managerCall)
         let dkms = dkmsResult.map { DKMSStatus.parse($0.stdout) }
 
         var known: [String: Int] = [:]
-        if listed.succeeded, let gpus {
-            let names = NvidiaSMI.parseList(listed.stdout)
+        for gpu in (try? gpus.get()) ?? [] {
+            if let bus = gpu.pciBusID { known[KernelXids.normalizePCI(bus)] = gpu.index }
+        }
+        let xids = XidProbe.checks(xidOutcome, gpuIndex: known)
+        if case .answered(let result) = listed, result.succeeded, case .success(let gpus) = gpus {
+            let names = NvidiaSMI.parseList(result.stdout)
             // A GPU that fell off the bus can still be listed while the query leaves it out.
             findings.add(
                 "nvidia", names.count == gpus.count ? .ok : .warning,
@@ -43,19 +55,15 @@ struct GPUSection: HealthSection {
                 let (status, detail) = gpu.verdict
                 findings.add("gpu\(gpu.index)", status, detail, next: gpu.nextStep)
                 findings.metrics += gpu.metrics
-                if let bus = gpu.pciBusID { known[KernelXids.normalizePCI(bus)] = gpu.index }
             }
             findings.set("gpus", gpus)
             findings.add(countCheck(onBus: onBus, listed: names.count, known: known))
             if let links { findings.add(links) }
         } else {
-            findings.add(try driverCheck(listed, probe))
+            findings.add(driverCheck(listed, gpus, xids.summaries, probe))
             findings.set("gpus", [GPUState]())
         }
-        let (xidChecks, xidMetrics, summaries) = XidProbe.checks(xids, gpuIndex: known)
-        findings.checks += xidChecks
-        findings.metrics += xidMetrics
-        findings.set("xids", summaries)
+        findings.merge(xids.findings)
         if let packages, let kernel = NextBootDriver.newestKernel(packages.images) {
             let nextBoot = NextBootDriver.check(kernel: kernel, dkms: dkms ?? [], modulePackages: packages.modules)
             findings.add(nextBoot)
@@ -71,26 +79,65 @@ struct GPUSection: HealthSection {
         return findings
     }
 
+    /// What nvidia-smi said, or that it hung: a hung tool is a finding, not the section's end.
+    enum SMIAnswer: Sendable {
+        case answered(InvocationResult)
+        case hung(HealthProbe.TimedOut)
+
+        static func of(_ call: () async throws -> InvocationResult) async throws -> SMIAnswer {
+            do {
+                return .answered(try await call())
+            } catch let timedOut as HealthProbe.TimedOut {
+                return .hung(timedOut)
+            }
+        }
+    }
+
+    /// Why `--query-gpu` gave no GPUs, in nvidia-smi's words or as its hang.
+    struct QueryFailure: Error {
+        let answer: SMIAnswer
+    }
+
     /// Asks `--query-gpu` for every field; a driver that refuses one refuses the whole query, so
-    /// it is asked again without it (or under its older name). nil when nvidia-smi itself fails.
-    private func query(_ probe: HealthProbe) async throws -> [GPUState]? {
+    /// it is asked again without it (or under its older name).
+    private func query(_ probe: HealthProbe) async throws -> Result<[GPUState], QueryFailure> {
         var fields = NvidiaSMI.queryFields
         while true {
-            let query = try await probe.call("nvidia-smi", ["--query-gpu=" + fields.joined(separator: ","), "--format=csv,nounits"])
-            if query.succeeded { return try NvidiaSMI.parseCSV(query.stdout) }
+            let answer = try await SMIAnswer.of {
+                try await probe.call("nvidia-smi", ["--query-gpu=" + fields.joined(separator: ","), "--format=csv,nounits"])
+            }
+            guard case .answered(let query) = answer else { return .failure(QueryFailure(answer: answer)) }
+            if query.succeeded { return .success(try NvidiaSMI.parseCSV(query.stdout)) }
             guard let refused = NvidiaSMI.refusedField(query.stdout + "\n" + query.stderr), let position = fields.firstIndex(of: refused),
                 !["index", "name", "driver_version"].contains(refused)
-            else {
-                if DriverFailure.classify(query.stdout + query.stderr) != .other { return nil }
-                throw AilabError.failed("nvidia-smi --query-gpu: \(query.message ?? query.termination.description)")
-            }
+            else { return .failure(QueryFailure(answer: answer)) }
             if let older = NvidiaSMI.olderName(of: refused) { fields[position] = older } else { fields.remove(at: position) }
         }
     }
 
-    /// nvidia-smi cannot reach the GPUs: say why in an administrator's terms, and what to do.
-    private func driverCheck(_ listed: InvocationResult, _ probe: HealthProbe) throws -> Check {
-        let output = listed.stdout + "\n" + listed.stderr
+    /// nvidia-smi cannot reach the GPUs: say why in an administrator's terms, beside what the
+    /// kernel said about them, and what to do.
+    private func driverCheck(
+        _ listed: SMIAnswer, _ queried: Result<[GPUState], QueryFailure>, _ xids: [XidSummary], _ probe: HealthProbe
+    ) -> Check {
+        let evidence = XidProbe.evidence(xids)
+        let step = XidProbe.firstStep(xids)
+        let failed: InvocationResult
+        let queryAnswer: SMIAnswer? = if case .failure(let failure) = queried { failure.answer } else { nil }
+        switch (listed, queryAnswer) {
+        case (.hung(let timedOut), _), (_, .hung(let timedOut)?):
+            let stuck = StuckProcesses.read(probe.files).filter { $0.name.hasPrefix("nvidia-smi") }
+            return Check(
+                "driver", .failed,
+                "nvidia-smi hung (\(timedOut))"
+                    + (stuck.isEmpty ? "" : "; " + stuck.map(\.summary).joined(separator: ", ") + " in the D state")
+                    + evidence,
+                next: step ?? "read the driver's complaint (sudo journalctl -k -b | grep NVRM), then drain the host and reboot it")
+        case (.answered(let result), _) where !result.succeeded: failed = result
+        case (_, .answered(let result)?): failed = result
+        default: return Check("driver", .failed, "nvidia-smi answered without GPUs" + evidence, next: step)
+        }
+        let output = failed.stdout + "\n" + failed.stderr
         let kernel = probe.files.read("/proc/sys/kernel/osrelease")?.trimmed() ?? "?"
         switch DriverFailure.classify(output) {
         case .versionMismatch:
@@ -100,21 +147,23 @@ struct GPUSection: HealthSection {
                 "driver", .failed,
                 "Driver/library version mismatch: kernel module \(module ?? "?"), NVML library \(library ?? "?"). "
                     + "The NVIDIA userspace was upgraded under the loaded module; GPUs stay unusable until a reboot "
-                    + "(or the nvidia modules are unloaded and loaded again)",
+                    + "(or the nvidia modules are unloaded and loaded again)" + evidence,
                 next: "drain the host and reboot it")
         case .noDriver:
-            let loaded = (probe.files.read("/proc/modules") ?? "").split(separator: "\n").contains { $0.hasPrefix("nvidia ") }
+            let loaded = DriverFailure.moduleLoaded(probe.files)
             return Check(
                 "driver", .failed,
                 "nvidia-smi cannot communicate with the NVIDIA driver; running kernel \(kernel): "
-                    + (loaded ? "the nvidia module is loaded but not answering" : "the nvidia module is not loaded"),
-                next: loaded
-                    ? "read the driver's complaint (sudo journalctl -k -b | grep NVRM), then reboot"
-                    : "load it (sudo modprobe nvidia); if that fails, check dkms status for kernel \(kernel)")
+                    + (loaded ? "the nvidia module is loaded but not answering" : "the nvidia module is not loaded") + evidence,
+                next: step
+                    ?? (loaded
+                        ? "read the driver's complaint (sudo journalctl -k -b | grep NVRM), then reboot"
+                        : "load it (sudo modprobe nvidia); if that fails, check dkms status for kernel \(kernel)"))
         case .other:
+            let which = failed.invocation.arguments.first?.hasPrefix("--query-gpu") == true ? "--query-gpu" : "-L"
             return Check(
-                "driver", .failed, "nvidia-smi -L: \(listed.message ?? listed.termination.description)",
-                next: "run nvidia-smi by hand and read the kernel log (sudo journalctl -k -b | grep NVRM)")
+                "driver", .failed, "nvidia-smi \(which): \(failed.message ?? failed.termination.description)" + evidence,
+                next: step ?? "run nvidia-smi by hand and read the kernel log (sudo journalctl -k -b | grep NVRM)")
         }
     }
 

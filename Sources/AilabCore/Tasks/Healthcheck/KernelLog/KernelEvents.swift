@@ -13,6 +13,9 @@ package struct KernelEvents: Sendable {
         package var status: Status
         /// OOM kills: the memory cgroups (containers) their victims ran in.
         package var cgroups: [String]
+        /// Hung tasks and soft lockups: the pids the kernel named, and the CPUs a lockup held.
+        package var pids: [String]
+        package var cpus: [String]
         /// NFS: the server answered again after its last "not responding".
         package var recovered: Bool
     }
@@ -31,12 +34,18 @@ package struct KernelEvents: Sendable {
     package private(set) var merged: [KernelEventKind: Merged] = [:]
     /// OOM kills: pid → the victim's memory cgroup, from the summary line printed before the kill.
     private var cgroupOfPid: [String: String] = [:]
+    /// 4.19's "Task in <cgroup> killed as a result of limit of …", for the kill line after it.
+    private var nextVictimCgroup: String?
 
     package init() {}
 
     mutating func add(_ line: KernelLine, time: String?) {
-        if line.kind == .oomKill, let pid = line.pid, let cgroup = line.cgroup {
-            if cgroupOfPid.count < 1024 { cgroupOfPid[pid] = cgroup }
+        if line.kind == .oomKill, let cgroup = line.cgroup {
+            if let pid = line.pid {
+                if cgroupOfPid.count < 1024 { cgroupOfPid[pid] = cgroup }
+            } else {
+                nextVictimCgroup = cgroup
+            }
             return
         }
         let key = line.kind.rawValue + " " + line.device
@@ -52,7 +61,7 @@ package struct KernelEvents: Sendable {
             order.append(key)
             entries[key] = Entry(
                 kind: line.kind, device: line.device, count: 0, first: nil, last: nil, status: .ok,
-                cgroups: [], recovered: false)
+                cgroups: [], pids: [], cpus: [], recovered: false)
         }
         guard var entry = entries[key] else { return }
         if line.recovered {
@@ -64,9 +73,13 @@ package struct KernelEvents: Sendable {
             entry.recovered = false
             if line.status.metricValue > entry.status.metricValue { entry.status = line.status }
         }
-        if let pid = line.pid, let cgroup = cgroupOfPid.removeValue(forKey: pid), !entry.cgroups.contains(cgroup), entry.cgroups.count < 10
-        {
-            entry.cgroups.append(cgroup)
+        var cgroup = line.pid.flatMap { cgroupOfPid.removeValue(forKey: $0) }
+        if line.kind == .oomKill, cgroup == nil { cgroup = nextVictimCgroup }
+        if line.kind == .oomKill { nextVictimCgroup = nil }
+        if let cgroup, !entry.cgroups.contains(cgroup), entry.cgroups.count < 10 { entry.cgroups.append(cgroup) }
+        if line.kind == .hungTask || line.kind == .softLockup {
+            if let pid = line.pid, !entry.pids.contains(pid), entry.pids.count < 10 { entry.pids.append(pid) }
+            if let cpu = line.cpu, !entry.cpus.contains(cpu), entry.cpus.count < 10 { entry.cpus.append(cpu) }
         }
         entries[key] = entry
     }

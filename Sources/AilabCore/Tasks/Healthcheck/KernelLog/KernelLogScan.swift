@@ -67,6 +67,8 @@ package struct KernelLogRead: Sendable {
     package var events = KernelEvents()
     package var lines = 0
     package var source = ""
+    /// The time of the last AER "error received" line, whose "PCIe Bus Error" lines follow it.
+    private var aerReceived: String??
 
     package init(format: Format = .journal) {
         self.format = format
@@ -80,6 +82,9 @@ package struct KernelLogRead: Sendable {
         if let xid = KernelXids.event(in: message) {
             xids.add(xid)
         } else if let found = KernelPatterns.match(message.text) {
+            let isAER = found.kind == .aerCorrected || found.kind == .aerUncorrected
+            if found.busError, let received = aerReceived, received == message.time { return }
+            aerReceived = isAER && !found.busError ? .some(message.time) : nil
             events.add(found, time: message.time)
         }
     }

@@ -1,6 +1,8 @@
 /// The kernel's own complaints this boot, from the shared read of its log: filesystems gone
-/// read-only, failing disks and NVMe controllers, OOM kills, hung tasks and lockups, machine
-/// checks, NFS servers gone quiet, PCIe errors and NVSwitch SXids. One check per kind and device.
+/// read-only or in error, failing disks and NVMe controllers, OOM kills, hung tasks and lockups,
+/// oopses, machine checks and fatal firmware-reported errors, NFS servers gone quiet, PCIe
+/// errors, NVSwitch SXids, leaked network devices, overlayfs errors and a full conntrack table.
+/// One check per kind and device; and a panic that ended the previous boot, where pstore kept it.
 struct KernelLogSection: HealthSection {
     let title = "kernel"
 
@@ -14,7 +16,16 @@ struct KernelLogSection: HealthSection {
         case .unreadable(let reason):
             findings.add("kernel log", .warning, reason, next: "read the kernel log by hand: sudo journalctl -k -b -p warning")
         case .read(let read):
-            let entries = read.events.all
+            // A hung or locked-up process still running names its container through its cgroup.
+            let entries = read.events.all.map { entry in
+                var entry = entry
+                for pid in entry.pids {
+                    let cgroup = probe.files.read("/proc/\(pid)/cgroup")?.split(separator: "\n").map(String.init)
+                        .first { ContainerCgroup.id($0) != nil }
+                    if let cgroup, !entry.cgroups.contains(cgroup) { entry.cgroups.append(cgroup) }
+                }
+                return entry
+            }
             let containers = try await containerNames(entries.flatMap(\.cgroups).compactMap(ContainerCgroup.id), probe)
             for entry in entries {
                 findings.add(Self.check(entry, containers: containers))
@@ -36,6 +47,7 @@ struct KernelLogSection: HealthSection {
             }
             findings.set("kernelEvents", entries)
         }
+        if let panic = PreviousBoot.panic(probe.files) { findings.add(panic) }
         return findings
     }
 
@@ -53,6 +65,12 @@ struct KernelLogSection: HealthSection {
         case .aerCorrected: "PCIe corrected"
         case .aerUncorrected: "PCIe uncorrected"
         case .sxid: "sxid"
+        case .filesystemError: "fs error"
+        case .oops: "oops"
+        case .hardwareError: "hardware error"
+        case .netdevRefcount: "unregister_netdevice"
+        case .overlayfs: "overlayfs"
+        case .conntrackFull: "conntrack"
         }
     }
 
@@ -63,6 +81,8 @@ struct KernelLogSection: HealthSection {
         let names = entry.cgroups.map { cgroup in
             ContainerCgroup.id(cgroup).map { containers[$0] ?? "container \($0.prefix(12))" } ?? cgroup
         }
+        if !entry.pids.isEmpty { detail += "; pid " + entry.pids.joined(separator: ", ") }
+        if !entry.cpus.isEmpty { detail += " on " + entry.cpus.joined(separator: ", ") }
         if !names.isEmpty { detail += "; in " + names.joined(separator: ", ") }
         if entry.kind == .nfs { detail += entry.recovered ? "; answered again since" : "; not answering since the last one" }
         return Check("\(name(entry.kind)) \(entry.device)", status, detail, next: nextStep(entry, status))
@@ -92,6 +112,21 @@ struct KernelLogSection: HealthSection {
             return status == .failed
                 ? "drain the host, then reset the NVSwitch and its GPUs or reboot; open a case with NVIDIA if it repeats"
                 : "watch it; repeated non-fatal SXids on one link mean a bad link"
+        case .filesystemError:
+            return "unmount \(device) and repair it (sudo e2fsck -f /dev/\(device)) at the next window; check the disk under it first"
+        case .oops:
+            return status == .failed
+                ? "the kernel is no longer trustworthy: read the trace (sudo journalctl -k -b | grep -B 5 -A 40 '\(device)'), drain the host and reboot it"
+                : "read the report and its trace (sudo journalctl -k -b --grep 'BUG: '); update the kernel or the module it names"
+        case .hardwareError:
+            return
+                "the firmware reported a fatal hardware error: read the records after it (sudo journalctl -k -b --grep 'Hardware Error'), then the BMC's event log"
+        case .netdevRefcount:
+            return "something still holds \(device) (often a container's leaked network namespace); the host may need a reboot to free it"
+        case .overlayfs:
+            return "check the container's layer under /var/lib/docker/overlay2; recreate the container if its layer is damaged"
+        case .conntrackFull:
+            return "packets are being dropped: raise net.netfilter.nf_conntrack_max, or find what opens so many connections (conntrack -C)"
         }
     }
 

@@ -16,6 +16,12 @@ package enum KernelEventKind: String, Sendable, Codable, CaseIterable {
     case aerCorrected = "aer_corrected"
     case aerUncorrected = "aer_uncorrected"
     case sxid
+    case filesystemError = "fs_error"
+    case oops
+    case hardwareError = "hardware_error"
+    case netdevRefcount = "netdev_refcount"
+    case overlayfs
+    case conntrackFull = "conntrack_full"
 }
 
 /// One kernel log line a pattern recognised.
@@ -26,11 +32,17 @@ struct KernelLine: Equatable, Sendable {
     var status: Status
     /// How many events the line reports (EDAC prints "4 CE"); usually 1.
     var count = 1
-    /// The pid an OOM kill names, or the memory cgroup of its victim.
+    /// The pid an OOM kill, a hung task or a soft lockup names, or the memory cgroup of an OOM
+    /// kill's victim.
     var pid: String?
     var cgroup: String?
+    /// The CPU a soft lockup held ("CPU#3").
+    var cpu: String?
     /// An NFS server that answers again.
     var recovered = false
+    /// AER's per-device "PCIe Bus Error: severity=…" line, which follows the "error received"
+    /// line of the same event: counted only when it comes alone (firmware-first reporting).
+    var busError = false
 }
 
 /// A line format the kernel prints, with what journalctl's `--grep` keeps it by and where the
@@ -74,16 +86,26 @@ enum KernelPatterns {
             return KernelLine(kind: .filesystemReadOnly, device: device, status: .failed)
         },
         KernelPattern(
-            kind: .ioError, anchors: [" error, dev ", "Buffer I/O error on dev"],
-            grep: " error, dev [^ ,]+, sector|Buffer I/O error on dev",
+            kind: .ioError,
+            anchors: [" error, dev ", "Buffer I/O error on dev", "I/O error while writing superblock", "metadata I/O error"],
+            grep: " error, dev [^ ,]+, sector|Buffer I/O error on dev|I/O error while writing superblock|metadata I/O error",
             source:
-                "block/blk-core.c blk_print_req_error and blk_errors (5.3-6.12), print_req_error (4.19-5.2); fs/buffer.c buffer_io_error"
+                "block/blk-core.c blk_print_req_error and blk_errors (5.3-6.12), print_req_error (4.19-5.2); fs/buffer.c buffer_io_error; "
+                + "fs/ext4/super.c ext4_commit_super (4.19-6.12); fs/xfs/xfs_buf.c xfs_buf_ioerror_alert ('metadata I/O error in', "
+                + "5.x-6.12; 'metadata I/O error: block', 4.19)"
         ) { text in
             var rest = text
             for prefix in ["blk_update_request: ", "print_req_error: "] where rest.hasPrefix(prefix) { rest = rest.dropFirst(prefix.count) }
             if let marker = rest.firstRange(of: " error, dev "), blockErrors.contains(String(rest[..<marker.lowerBound])) {
                 let device = rest[marker.upperBound...].prefix { $0 != "," && $0 != " " }
                 return device.isEmpty ? nil : KernelLine(kind: .ioError, device: String(device), status: .warning)
+            }
+            // A filesystem's own account of a failed write or read of its metadata.
+            if let (device, rest) = prefixed(text, "EXT4-fs ("), rest.hasPrefix("I/O error while writing superblock") {
+                return KernelLine(kind: .ioError, device: device, status: .warning)
+            }
+            if let (device, rest) = prefixed(text, "XFS ("), rest.hasPrefix("metadata I/O error") {
+                return KernelLine(kind: .ioError, device: device, status: .warning)
             }
             // "on device" before 4.0 (fs/buffer.c), "on dev" since.
             guard let marker = ["Buffer I/O error on dev ", "Buffer I/O error on device "].first(where: { text.hasPrefix($0) }) else {
@@ -93,9 +115,28 @@ enum KernelPatterns {
             return device.isEmpty ? nil : KernelLine(kind: .ioError, device: String(device), status: .warning)
         },
         KernelPattern(
-            kind: .nvme, anchors: ["nvme nvme"], grep: "nvme nvme[0-9]+: ",
-            source: "drivers/nvme/host/pci.c nvme_timeout, nvme_reset_work, nvme_remove_dead_ctrl (4.19-6.12)"
+            kind: .nvme, anchors: ["nvme nvme", " - failing I/O", " (sct 0x"],
+            grep: #"nvme nvme[0-9]+: |path available - failing I/O|available path - failing I/O|\(sct 0x[0-9a-f]+ / sc 0x"#,
+            source:
+                "drivers/nvme/host/pci.c nvme_timeout, nvme_reset_work, nvme_remove_dead_ctrl (4.19-6.12); "
+                + "drivers/nvme/host/multipath.c nvme_ns_head_submit_bio ('no path available', 4.19; 'no available path', 5.x-6.12); "
+                + "drivers/nvme/host/core.c nvme_log_error and nvme_log_err_passthru (5.19-6.12)"
         ) { text in
+            // Multipath: no controller left to send the namespace's I/O to ("block nvme0n1: ").
+            if text.hasPrefix("block nvme"), let colon = text.firstIndex(of: ":") {
+                let rest = text[colon...].dropFirst().drop { $0 == " " }
+                guard rest.hasPrefix("no available path - failing I/O") || rest.hasPrefix("no path available - failing I/O") else {
+                    return nil
+                }
+                return KernelLine(kind: .nvme, device: String(text[text.index(text.startIndex, offsetBy: 6)..<colon]), status: .failed)
+            }
+            // One failed command: "nvme0n1: Read(0x2) @ LBA 2048, 8 blocks, Unrecovered Read Error (sct 0x2 / sc 0x81) DNR".
+            if let colon = text.firstIndex(of: ":"), text.hasPrefix("nvme"), !text.hasPrefix("nvme nvme"),
+                text[..<colon].dropFirst(4).allSatisfy({ $0.isNumber || $0 == "n" || $0 == "c" }), text.contains(" (sct 0x"),
+                text.contains(" / sc 0x")
+            {
+                return KernelLine(kind: .nvme, device: String(text[..<colon]), status: .warning)
+            }
             guard text.hasPrefix("nvme nvme"), let colon = text.firstIndex(of: ":") else { return nil }
             let device = String(text[text.index(text.startIndex, offsetBy: 5)..<colon])
             let rest = text[colon...].dropFirst().drop { $0 == " " }
@@ -113,10 +154,17 @@ enum KernelPatterns {
             return nil
         },
         KernelPattern(
-            kind: .oomKill, anchors: ["Killed process ", "Kill process ", "oom-kill:"], grep: "Kill(ed)? process [0-9]+|oom-kill:",
+            kind: .oomKill, anchors: ["Killed process ", "Kill process ", "oom-kill:", " killed as a result of limit of "],
+            grep: "Kill(ed)? process [0-9]+|oom-kill:| killed as a result of limit of ",
             source:
-                "mm/oom_kill.c __oom_kill_process (5.x-6.12 'Killed process', 4.19 'Kill process … or sacrifice child'), dump_oom_summary"
+                "mm/oom_kill.c __oom_kill_process (5.x-6.12 'Killed process', 4.19 'Kill process … or sacrifice child'), dump_oom_summary; "
+                + "mm/memcontrol.c mem_cgroup_print_oom_info ('Task in … killed as a result of limit of …', 4.19)"
         ) { text in
+            // 4.19 names the victim's memory cgroup on a line of its own, before the kill.
+            if text.hasPrefix("Task in "), let end = text.firstRange(of: " killed as a result of limit of ") {
+                let cgroup = text[text.index(text.startIndex, offsetBy: 8)..<end.lowerBound]
+                return cgroup.isEmpty ? nil : KernelLine(kind: .oomKill, device: "?", status: .warning, count: 0, cgroup: String(cgroup))
+            }
             if text.hasPrefix("oom-kill:") {
                 let fields = text.dropFirst("oom-kill:".count).split(separator: ",")
                 func field(_ name: String) -> String? {
@@ -144,9 +192,13 @@ enum KernelPatterns {
         ) { text in
             guard text.hasPrefix("INFO: task "), let blocked = text.ranges(of: " blocked for more than ").last else { return nil }
             let task = text[text.index(text.startIndex, offsetBy: 11)..<blocked.lowerBound]
-            // "kworker/1:2:10762": the name, without the pid after the last colon.
-            let name = task.lastIndex(of: ":").map { String(task[..<$0]) } ?? String(task)
-            return name.isEmpty ? nil : KernelLine(kind: .hungTask, device: name, status: .warning)
+            // "kworker/1:2:10762": the name, and the pid after the last colon.
+            guard let colon = task.lastIndex(of: ":") else {
+                return task.isEmpty ? nil : KernelLine(kind: .hungTask, device: String(task), status: .warning)
+            }
+            let pid = task[task.index(after: colon)...]
+            return colon == task.startIndex
+                ? nil : KernelLine(kind: .hungTask, device: String(task[..<colon]), status: .warning, pid: pid.isEmpty ? nil : String(pid))
         },
         KernelPattern(
             kind: .softLockup, anchors: ["soft lockup - CPU"], grep: "soft lockup - CPU",
@@ -155,7 +207,16 @@ enum KernelPatterns {
             var rest = text
             for prefix in ["NMI watchdog: ", "watchdog: "] where rest.hasPrefix(prefix) { rest = rest.dropFirst(prefix.count) }
             guard rest.hasPrefix("BUG: soft lockup - CPU#") else { return nil }
-            return KernelLine(kind: .softLockup, device: word(after: "soft lockup - ", in: rest, until: " ") ?? "CPU", status: .warning)
+            let cpu = word(after: "soft lockup - ", in: rest, until: " ") ?? "CPU"
+            // "… stuck for 22s! [python3:2254956]": the task the watchdog caught on that CPU.
+            guard let open = rest.lastIndex(of: "["), rest.hasSuffix("]") else {
+                return KernelLine(kind: .softLockup, device: cpu, status: .warning, cpu: cpu)
+            }
+            let task = rest[rest.index(after: open)..<rest.index(before: rest.endIndex)]
+            let colon = task.lastIndex(of: ":")
+            return KernelLine(
+                kind: .softLockup, device: colon.map { String(task[..<$0]) } ?? String(task), status: .warning,
+                pid: colon.map { String(task[task.index(after: $0)...]) }, cpu: cpu)
         },
         KernelPattern(
             kind: .rcuStall, anchors: ["detected stall", "detected expedited stall", "self-detected stall"],
@@ -171,10 +232,22 @@ enum KernelPatterns {
             return stall && !flavor.isEmpty ? KernelLine(kind: .rcuStall, device: String(flavor), status: .warning) : nil
         },
         KernelPattern(
-            kind: .machineCheck, anchors: ["Hardware Error]", "mce: ", "EDAC MC"],
-            grep: #"\[Hardware Error\]: Machine check|mce: Uncorrected|EDAC MC[0-9]+: [0-9]+ (CE|UE) "#,
-            source: "arch/x86/kernel/cpu/mce/core.c (4.19-6.12); drivers/edac/edac_mc.c edac_mc_handle_error"
+            kind: .machineCheck, anchors: ["Hardware Error]", "mce: ", "EDAC "],
+            grep:
+                #"\[Hardware Error\]: (Machine check|CPU [0-9]+: Machine Check)|mce: Uncorrected|EDAC MC[0-9]+: [0-9]+ (CE|UE) |EDAC [a-z0-9_]+ MC[0-9]+: CPU [0-9]+: Machine Check"#,
+            source:
+                "arch/x86/kernel/cpu/mce/core.c print_mce, mce_panic (4.19-6.12; arch/x86/kernel/cpu/mcheck/ before 5.1); "
+                + "drivers/edac/edac_mc.c edac_mc_handle_error; drivers/edac/sb_edac.c, skx_common.c, i10nm ('CPU %d: Machine Check %s')"
         ) { text in
+            // A chipset driver's copy of the MCE: "EDAC sbridge MC3: CPU 0: Machine Check Event: 0 Bank 7: …".
+            if text.hasPrefix("EDAC "), !text.hasPrefix("EDAC MC"), let range = text.firstRange(of: ": CPU "),
+                let machine = text[range.upperBound...].firstRange(of: ": Machine Check ")
+            {
+                let chip = text[text.index(text.startIndex, offsetBy: 5)..<range.lowerBound]
+                let controller = chip.split(separator: " ").last.map(String.init) ?? "MC"
+                let exception = text[machine.upperBound...].hasPrefix("Exception")
+                return KernelLine(kind: .machineCheck, device: controller, status: exception ? .failed : .warning)
+            }
             if text.hasPrefix("EDAC MC") {
                 let controller = "MC" + text.dropFirst(7).prefix { $0.isNumber }
                 guard let colon = text.firstIndex(of: ":") else { return nil }
@@ -186,6 +259,14 @@ enum KernelPatterns {
             if rest.hasPrefix("mce: ") { rest = rest.dropFirst(5) }
             if rest.hasPrefix("Uncorrected hardware memory error") {
                 return KernelLine(kind: .machineCheck, device: "mce", status: .failed)
+            }
+            // print_mce: "[Hardware Error]: CPU 2: Machine Check: 0 Bank 5: be00000000800400", and
+            // "Machine Check Exception:" for one that stops the machine.
+            if rest.hasPrefix("[Hardware Error]: CPU "), let machine = rest.firstRange(of: ": Machine Check") {
+                let cpu = rest[..<machine.lowerBound].dropFirst("[Hardware Error]: ".count)
+                guard cpu.dropFirst(4).allSatisfy(\.isNumber) else { return nil }
+                let exception = rest[machine.upperBound...].hasPrefix(" Exception")
+                return KernelLine(kind: .machineCheck, device: String(cpu), status: exception ? .failed : .warning)
             }
             guard rest.hasPrefix("[Hardware Error]: Machine check events logged") else { return nil }
             return KernelLine(kind: .machineCheck, device: "mce", status: .warning)
@@ -203,6 +284,21 @@ enum KernelPatterns {
         aer(.aerUncorrected, "Uncorrect", .failed),
         aer(.aerCorrected, "Correct", .ok),
         KernelPattern(
+            kind: .aerUncorrected, anchors: ["PCIe Bus Error: severity="], grep: "PCIe Bus Error: severity=",
+            source: "drivers/pci/pcie/aer.c aer_print_error, cper_print_aer (4.19-6.12; 'AER: ' before it since 4.20's dev_fmt)"
+        ) { text in
+            let words = text.split(separator: " ", maxSplits: 2)
+            guard words.count == 3, words[1].hasSuffix(":"), words[1].filter({ $0 == ":" }).count == 3 else { return nil }
+            var rest = words[2]
+            if rest.hasPrefix("AER: ") { rest = rest.dropFirst(5) }
+            guard rest.hasPrefix("PCIe Bus Error: severity=") else { return nil }
+            let severity = rest.dropFirst("PCIe Bus Error: severity=".count)
+            let device = String(words[1].dropLast())
+            if severity.hasPrefix("Correct") { return KernelLine(kind: .aerCorrected, device: device, status: .ok, busError: true) }
+            guard severity.hasPrefix("Uncorrected") || severity.hasPrefix("Uncorrectable") else { return nil }
+            return KernelLine(kind: .aerUncorrected, device: device, status: .failed, busError: true)
+        },
+        KernelPattern(
             kind: .sxid, anchors: ["SXid ("], grep: #"SXid \("#,
             source: "NVIDIA Fabric Manager user guide, \"NVSwitch SXid errors\""
         ) { text in
@@ -215,6 +311,98 @@ enum KernelPatterns {
             let fatal = fields.count > 1 && fields[1].lowercased() == "fatal"
             return KernelLine(kind: .sxid, device: "\(code) \(pci)", status: fatal ? .failed : .warning)
         },
+        KernelPattern(
+            kind: .filesystemError, anchors: ["EXT4-fs error (device "], grep: #"EXT4-fs error \(device "#,
+            source: "fs/ext4/super.c __ext4_error, __ext4_error_inode, __ext4_error_file, __ext4_std_error (4.19-6.12)"
+        ) { text in
+            guard text.hasPrefix("EXT4-fs error (device "), let device = word(after: "(device ", in: text, until: ")") else {
+                return nil
+            }
+            return KernelLine(kind: .filesystemError, device: device, status: .failed)
+        },
+        KernelPattern(
+            kind: .oops, anchors: [" [#", "BUG: "],
+            grep: #": [0-9a-f]{4,16} \[#[0-9]+\]|BUG: "#,
+            source:
+                "arch/x86/kernel/dumpstack.c __die ('%s: %04lx [#%d]', 4.19-6.12; 'Oops: ' before every kind since 6.11), "
+                + "arch/arm64/kernel/traps.c __die ('Internal error: %s: %016lx [#%d]'); lib/bug.c report_bug ('kernel BUG at'); "
+                + "'BUG: ' reports (mm/page_alloc.c bad_page, kernel/sched/core.c __schedule_bug, kernel/workqueue.c, mm/kasan)"
+        ) { text in
+            // The die line every oops prints once: "Oops: 0002 [#1] SMP PTI", "general protection fault, probably for
+            // non-canonical address 0x…: 0000 [#1] PREEMPT SMP NOPTI", "invalid opcode: 0000 [#1] SMP".
+            var rest = text
+            if rest.hasPrefix("Internal error: ") { rest = rest.dropFirst("Internal error: ".count) }
+            if let mark = rest.firstRange(of: " [#"), rest[mark.upperBound...].prefix(while: \.isNumber).count > 0,
+                let colon = rest[..<mark.lowerBound].lastIndex(of: ":"),
+                rest[rest.index(after: colon)..<mark.lowerBound].trimmed(where: \.isBlank).allSatisfy(\.isHexDigit)
+            {
+                var what = rest[..<colon]
+                if what.hasPrefix("Oops: ") { what = what.dropFirst("Oops: ".count) }
+                let kind = String(what.prefix { $0 != "," })
+                guard kind.hasPrefix("Oops") || dieReasons.contains(kind) else { return nil }
+                return KernelLine(kind: .oops, device: kind, status: .failed)
+            }
+            // The reports that print no die line: a bad page, sleeping in atomic context, a stuck workqueue.
+            guard text.hasPrefix("BUG: ") else { return nil }
+            let report = text.dropFirst(5)
+            let oopsFollows = ["unable to handle", "kernel NULL pointer dereference", "soft lockup"]
+            guard !oopsFollows.contains(where: { report.hasPrefix($0) }) else { return nil }
+            // The report's kind, without what it names after it (a process, a function, a CPU).
+            var kind = report.prefix { $0 != ":" && $0 != "(" && $0 != "," }
+            for marker in [" in ", " at ", " on ", " - "] {
+                if let range = kind.firstRange(of: marker) { kind = kind[..<range.lowerBound] }
+            }
+            let name = kind.trimmed(where: \.isBlank)
+            guard !name.isEmpty, name.count <= 60 else { return nil }
+            return KernelLine(kind: .oops, device: name, status: .warning)
+        },
+        KernelPattern(
+            kind: .hardwareError, anchors: ["[Hardware Error]: event severity: "], grep: #"\[Hardware Error\]: event severity: fatal"#,
+            source: "drivers/firmware/efi/cper.c cper_estatus_print ('%sevent severity: %s', {N}[Hardware Error]: from ghes.c; 4.19-6.12)"
+        ) { text in
+            var rest = text
+            if rest.first == "{", let close = rest.firstIndex(of: "}") { rest = rest[rest.index(after: close)...].drop { $0 == " " } }
+            guard rest.hasPrefix("[Hardware Error]: event severity: fatal") else { return nil }
+            return KernelLine(kind: .hardwareError, device: "APEI", status: .failed)
+        },
+        KernelPattern(
+            kind: .netdevRefcount, anchors: ["unregister_netdevice: waiting for "], grep: "unregister_netdevice: waiting for ",
+            source: "net/core/dev.c netdev_wait_allrefs, netdev_wait_allrefs_any (4.19-6.12)"
+        ) { text in
+            guard text.hasPrefix("unregister_netdevice: waiting for "),
+                let device = word(after: "unregister_netdevice: waiting for ", in: text, until: " ")
+            else { return nil }
+            return KernelLine(kind: .netdevRefcount, device: device, status: .warning)
+        },
+        KernelPattern(
+            kind: .overlayfs, anchors: ["overlayfs: "],
+            grep: "overlayfs: (failed|invalid|cannot|refusing|error|.* is in-use as upperdir/workdir)",
+            source: "fs/overlayfs (pr_fmt 'overlayfs: '; pr_err and pr_warn_ratelimited of namei.c, util.c, super.c, copy_up.c, 4.19-6.12)"
+        ) { text in
+            guard text.hasPrefix("overlayfs: ") else { return nil }
+            let rest = text.dropFirst("overlayfs: ".count)
+            guard
+                ["failed", "invalid", "cannot", "refusing", "error"].contains(where: { rest.hasPrefix($0) })
+                    || rest.contains(" is in-use as upperdir/workdir")
+            else { return nil }
+            return KernelLine(kind: .overlayfs, device: KernelPatterns.OverlayLayer.name(in: rest) ?? "overlayfs", status: .warning)
+        },
+        KernelPattern(
+            kind: .conntrackFull, anchors: ["table full, dropping packet"], grep: "nf_conntrack: table full, dropping packet",
+            source: "net/netfilter/nf_conntrack_core.c __nf_conntrack_alloc ('nf_conntrack: nf_conntrack: ' with 5.x's pr_fmt, 4.19-6.12)"
+        ) { text in
+            var rest = text
+            while rest.hasPrefix("nf_conntrack: ") { rest = rest.dropFirst("nf_conntrack: ".count) }
+            return rest.hasPrefix("table full, dropping packet") && rest.count < text.count
+                ? KernelLine(kind: .conntrackFull, device: "nf_conntrack", status: .warning) : nil
+        },
+    ]
+
+    /// What x86's die() calls the traps it reports ("invalid opcode" is a `BUG()`), as
+    /// arch/x86/kernel/traps.c names them; arm64's die lines all start with "Oops".
+    static let dieReasons: Set<String> = [
+        "general protection fault", "invalid opcode", "divide error", "double fault", "stack segment", "segment not present",
+        "invalid TSS", "alignment check", "bounds", "overflow", "coprocessor segment overrun", "kernel stack overflow",
     ]
 
     /// The names blk_errors gives the block layer's errors, as `%s error, dev %s`.
@@ -223,6 +411,15 @@ enum KernelPatterns {
         "critical medium", "protection", "kernel resource", "device resource", "operation not supported", "zone resource",
         "zone open", "zone active", "offline",
     ]
+
+    /// The Docker overlay2 layer a path names ("/var/lib/docker/overlay2/<id>/merged"): "layer <id>".
+    enum OverlayLayer {
+        static func name(in text: Substring) -> String? {
+            guard let range = text.firstRange(of: "/overlay2/") else { return nil }
+            let id = text[range.upperBound...].prefix { $0.isHexDigit }
+            return id.count >= 12 ? "layer " + id.prefix(12) : nil
+        }
+    }
 
     /// `NAME (device): ` at the start of a message: the device and what follows.
     static func prefixed(_ text: Substring, _ opening: String) -> (String, Substring)? {
