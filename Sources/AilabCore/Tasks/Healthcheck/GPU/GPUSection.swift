@@ -32,7 +32,8 @@ struct GPUSection: HealthSection {
         async let queried = query(probe)
         async let packagesCall = kernelPackages(probe)
         async let dkmsCall = probe.has("dkms") ? probe.call("dkms", ["status"]) : nil
-        async let linksCall = Fabric.linkCheck(probe)
+        // Like -L, the link query hangs when the driver does: it then has nothing to add.
+        async let linksCall = SMIAnswer.unlessHung { try await Fabric.linkCheck(probe) }
         async let managerCall = Fabric.managerCheck(probe)
         let (listed, gpus, xidOutcome, packages, dkmsResult) = try await (listedCall, queried, xidCall, packagesCall, dkmsCall)
         let (links, manager) = try await (linksCall, managerCall)
@@ -89,6 +90,14 @@ struct GPUSection: HealthSection {
                 return .answered(try await call())
             } catch let timedOut as HealthProbe.TimedOut {
                 return .hung(timedOut)
+            }
+        }
+
+        static func unlessHung<T>(_ call: () async throws -> T?) async throws -> T? {
+            do {
+                return try await call()
+            } catch is HealthProbe.TimedOut {
+                return nil
             }
         }
     }
