@@ -48,7 +48,9 @@ import Testing
         #expect(tool?["status"] as? String == "failed", "\(String(describing: tool))")
         let detail = tool?["detail"] as? String ?? ""
         #expect(detail.hasPrefix(saying), "\(detail)")
-        #expect(detail.hasSuffix("; the kernel says Xid 79 on 0000:a1:00 at 2026-09-21T10:42:00+0000 (GPU has fallen off the bus)"), "\(detail)")
+        #expect(
+            detail.hasSuffix("; the kernel says Xid 79 on 0000:a1:00 at 2026-09-21T10:42:00+0000 (GPU has fallen off the bus)"), "\(detail)"
+        )
         #expect((tool?["next"] as? String)?.hasPrefix("drain the GPU's jobs, then reset it") == true)
     }
 
@@ -62,7 +64,8 @@ import Testing
         let (code, checks) = try healthcheck(
             try stubs(nvidiaSMI: "echo 'Unable to determine the device handle for GPU0000:A1:00.0: Unknown Error'; exit 15"))
         #expect(code == 1)
-        expectXid79(checks, beside: "driver", saying: "nvidia-smi -L: Unable to determine the device handle for GPU0000:A1:00.0: Unknown Error")
+        expectXid79(
+            checks, beside: "driver", saying: "nvidia-smi -L: Unable to determine the device handle for GPU0000:A1:00.0: Unknown Error")
     }
 
     @Test func noNvidiaSMIOnAPCIBusThatShowsAnNVIDIADevice() throws {
