@@ -17,7 +17,8 @@ import Testing
         let found = try Self.entries("ext4-errors.txt")
         #expect(found["fs_error sda"]?.status == .failed && found["fs_error sdf"]?.status == .failed)
         #expect(found["fs_error sda2"]?.count == 1)
-        #expect(found["io_error sda2"]?.status == .warning)
+        #expect(found["fs_error sdf"]?.count == 2, "the std_error form 'EXT4-fs error (device sdf) in …' too")
+        #expect(found["io_error sda2"]?.status == .warning && found["io_error sdi"]?.status == .warning)
     }
 
     @Test func xfsMetadataIOErrorsOfBothFormats() throws {
