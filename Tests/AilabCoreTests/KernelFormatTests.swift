@@ -102,6 +102,23 @@ import Testing
         #expect(Self.line("overlayfs: failed to resolve '/var/lib/docker/overlay2/\(layer)/diff': -2")?.device == "layer ab12ab12ab12")
     }
 
+    /// The overlay2 layer an overlayfs error names is matched to its container through Docker.
+    @Test func anOverlayfsErrorNamesTheContainerWhoseLayerItIs() async throws {
+        let host = try HealthyHost()
+        let layer = String(repeating: "7e", count: 32), id = String(repeating: "c0", count: 32)
+        host.setKernelLog(
+            "2026-09-21T01:00:00+0000 lab01 kernel: overlayfs: failed to verify upper root origin (/var/lib/docker/overlay2/\(layer)/diff)\n"
+        )
+        host.runner.on("docker", ["ps", "-aq", "--no-trunc"], stdout: id + "\n")
+        host.runner.on(
+            "docker", ["inspect", "--format", "{{.Name}} {{.GraphDriver.Data.UpperDir}} {{.GraphDriver.Data.LowerDir}}", id],
+            stdout:
+                "/trainer /var/lib/docker/overlay2/\(layer)/diff /var/lib/docker/overlay2/\(layer)-init/diff:/var/lib/docker/overlay2/aa/diff\n"
+        )
+        let check = try #require(try await host.report().checks(in: "kernel")["overlayfs layer 7e7e7e7e7e7e"])
+        #expect(check.status == .warning && check.detail.hasSuffix("; the layer of container trainer"), "\(check.detail)")
+    }
+
     @Test func perCommandNVMeErrorsWarnOnTheNamespace() throws {
         #expect(try Self.entries("nvme-command-errors.txt")["nvme nvme0n1"]?.status == .warning)
     }

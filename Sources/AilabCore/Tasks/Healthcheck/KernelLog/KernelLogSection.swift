@@ -27,8 +27,11 @@ struct KernelLogSection: HealthSection {
                 return entry
             }
             let containers = try await containerNames(entries.flatMap(\.cgroups).compactMap(ContainerCgroup.id), probe)
+            let layers = try await layerOwners(entries, probe)
             for entry in entries {
-                findings.add(Self.check(entry, containers: containers))
+                var check = Self.check(entry, containers: containers)
+                if entry.kind == .overlayfs, let owner = layers[entry.device] { check.detail += "; the layer of container \(owner)" }
+                findings.add(check)
                 findings.metrics.append(
                     MetricSample(
                         "ailab_kernel_events_total", "Kernel log events of this boot, by kind and device.",
@@ -128,6 +131,27 @@ struct KernelLogSection: HealthSection {
         case .conntrackFull:
             return "packets are being dropped: raise net.netfilter.nf_conntrack_max, or find what opens so many connections (conntrack -C)"
         }
+    }
+
+    /// overlay2 layers the overlayfs lines name ("layer 3f2a…") → the container whose layer it is,
+    /// from each container's GraphDriver directories; asked only when such a line came.
+    private func layerOwners(_ entries: [KernelEvents.Entry], _ probe: HealthProbe) async throws -> [String: String] {
+        guard entries.contains(where: { $0.kind == .overlayfs && $0.device.hasPrefix("layer ") }), probe.has("docker") else { return [:] }
+        let ids = try await probe.call("docker", ["ps", "-aq", "--no-trunc"])
+        let all = ids.stdout.split(whereSeparator: \.isNewline).map(String.init)
+        guard ids.succeeded, !all.isEmpty else { return [:] }
+        let format = "{{.Name}} {{.GraphDriver.Data.UpperDir}} {{.GraphDriver.Data.LowerDir}}"
+        let inspected = try await probe.call("docker", ["inspect", "--format", format] + all)
+        var owners: [String: String] = [:]
+        for line in inspected.stdout.split(whereSeparator: \.isNewline) {
+            let words = line.split(separator: " ", maxSplits: 1)
+            guard words.count == 2 else { continue }
+            // The container's own layers: its upper layer, and the "-init" one first in its lower dirs.
+            for path in words[1].split(whereSeparator: { $0 == " " || $0 == ":" }).prefix(2) {
+                if let layer = KernelPatterns.OverlayLayer.name(in: path) { owners[layer] = String(words[0].drop { $0 == "/" }) }
+            }
+        }
+        return owners
     }
 
     /// Container ids → names, in one `docker inspect` where Docker answers; empty otherwise.

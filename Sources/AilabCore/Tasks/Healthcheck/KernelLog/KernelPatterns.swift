@@ -50,7 +50,8 @@ struct KernelLine: Equatable, Sendable {
 struct KernelPattern: Sendable {
     let kind: KernelEventKind
     /// Literal text that every line `match` reads contains: a cheap test that passes the other
-    /// lines by (most of a long log).
+    /// lines by (most of a long log). Each starts with a byte that is rare in a log, where it can:
+    /// the search looks for that byte first.
     let anchors: [String]
     /// A PCRE2 alternative for `journalctl --grep`; it must keep every line `match` reads.
     let grep: String
@@ -87,7 +88,7 @@ enum KernelPatterns {
         },
         KernelPattern(
             kind: .ioError,
-            anchors: [" error, dev ", "Buffer I/O error on dev", "I/O error while writing superblock", "metadata I/O error"],
+            anchors: [" error, dev ", "I/O error"],
             grep: " error, dev [^ ,]+, sector|Buffer I/O error on dev|I/O error while writing superblock|metadata I/O error",
             source:
                 "block/blk-core.c blk_print_req_error and blk_errors (5.3-6.12), print_req_error (4.19-5.2); fs/buffer.c buffer_io_error; "
@@ -115,7 +116,7 @@ enum KernelPatterns {
             return device.isEmpty ? nil : KernelLine(kind: .ioError, device: String(device), status: .warning)
         },
         KernelPattern(
-            kind: .nvme, anchors: ["nvme nvme", " - failing I/O", " (sct 0x"],
+            kind: .nvme, anchors: ["nvme nvme", "- failing I/O", "(sct 0x"],
             grep: #"nvme nvme[0-9]+: |path available - failing I/O|available path - failing I/O|\(sct 0x[0-9a-f]+ / sc 0x"#,
             source:
                 "drivers/nvme/host/pci.c nvme_timeout, nvme_reset_work, nvme_remove_dead_ctrl (4.19-6.12); "
@@ -154,7 +155,7 @@ enum KernelPatterns {
             return nil
         },
         KernelPattern(
-            kind: .oomKill, anchors: ["Killed process ", "Kill process ", "oom-kill:", " killed as a result of limit of "],
+            kind: .oomKill, anchors: ["Killed process ", "Kill process ", "oom-kill:", "killed as a result of limit of "],
             grep: "Kill(ed)? process [0-9]+|oom-kill:| killed as a result of limit of ",
             source:
                 "mm/oom_kill.c __oom_kill_process (5.x-6.12 'Killed process', 4.19 'Kill process … or sacrifice child'), dump_oom_summary; "
@@ -321,7 +322,7 @@ enum KernelPatterns {
             return KernelLine(kind: .filesystemError, device: device, status: .failed)
         },
         KernelPattern(
-            kind: .oops, anchors: [" [#", "BUG: "],
+            kind: .oops, anchors: ["[#", "BUG: "],
             grep: #": [0-9a-f]{4,16} \[#[0-9]+\]|BUG: "#,
             source:
                 "arch/x86/kernel/dumpstack.c __die ('%s: %04lx [#%d]', 4.19-6.12; 'Oops: ' before every kind since 6.11), "
@@ -357,7 +358,7 @@ enum KernelPatterns {
             return KernelLine(kind: .oops, device: name, status: .warning)
         },
         KernelPattern(
-            kind: .hardwareError, anchors: ["[Hardware Error]: event severity: "], grep: #"\[Hardware Error\]: event severity: fatal"#,
+            kind: .hardwareError, anchors: ["Hardware Error]"], grep: #"\[Hardware Error\]: event severity: fatal"#,
             source: "drivers/firmware/efi/cper.c cper_estatus_print ('%sevent severity: %s', {N}[Hardware Error]: from ghes.c; 4.19-6.12)"
         ) { text in
             var rest = text
@@ -435,32 +436,35 @@ enum KernelPatterns {
         (["NVRM: (Xid|GPU .*fallen off the bus)"] + all.map(\.grep)).joined(separator: "|")
     }
 
-    /// Every anchor, the NVIDIA driver's included, as bytes.
-    static let anchorBytes: [[UInt8]] = Array(Set(["NVRM: "] + all.flatMap(\.anchors))).map { Array($0.utf8) }
+    /// Every anchor, the NVIDIA driver's included, as bytes, grouped by their first byte.
+    static let anchorsByFirstByte: [[[UInt8]]] = {
+        var table = [[[UInt8]]](repeating: [], count: 256)
+        for anchor in Set(["NVRM: "] + all.flatMap(\.anchors)) {
+            let bytes = Array(anchor.utf8)
+            table[Int(bytes[0])].append(bytes)
+        }
+        return table
+    }()
 
-    /// Whether a line may be one that a pattern or the Xid reader reads: a byte search, so that
-    /// a log of millions of lines costs little more than reading it.
+    /// Whether a line may be one that a pattern or the Xid reader reads: one pass over its bytes,
+    /// comparing an anchor only where its first byte stands, so that a log of millions of lines
+    /// costs little more than reading it, however many patterns there are.
     static func mayMatch(_ line: Substring) -> Bool {
         var line = line
         return line.withUTF8 { bytes in
-            anchorBytes.contains { contains(bytes, $0) }
-        }
-    }
-
-    /// memchr for the first byte, memcmp for the rest.
-    private static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-        guard let base = haystack.baseAddress, let head = needle.first, haystack.count >= needle.count else { return false }
-        var start = base
-        let end = base + (haystack.count - needle.count + 1)
-        while start < end, let found = memchr(start, Int32(head), end - start) {
-            let candidate = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
-            let same = needle.withUnsafeBufferPointer { pointer in
-                pointer.baseAddress.map { memcmp(candidate, $0, needle.count) == 0 } ?? false
+            guard let base = bytes.baseAddress else { return false }
+            return anchorsByFirstByte.withUnsafeBufferPointer { table in
+                for index in 0..<bytes.count {
+                    for anchor in table[Int(bytes[index])] where anchor.count <= bytes.count - index {
+                        let same = anchor.withUnsafeBufferPointer { pointer in
+                            pointer.baseAddress.map { memcmp(base + index, $0, anchor.count) == 0 } ?? false
+                        }
+                        if same { return true }
+                    }
+                }
+                return false
             }
-            if same { return true }
-            start = candidate + 1
         }
-        return false
     }
 
     /// The pattern a message matches; a user process's fault report (`name[pid]: segfault at …`,
