@@ -89,6 +89,13 @@ import Testing
         #expect(Self.line("usb 1-1: new device found, idVendor=abcd [#1]") == nil)
     }
 
+    /// A "BUG:" report with no die line after it warns, named by its kind, not by the task it names.
+    @Test func bugReportsWithoutAnOopsWarn() throws {
+        let found = try Self.entries("bug-reports.txt")
+        #expect(found.keys.sorted() == ["oops scheduling while atomic"])
+        #expect(found["oops scheduling while atomic"]?.count == 2 && found["oops scheduling while atomic"]?.status == .warning)
+    }
+
     @Test func onlyAFatalFirmwareErrorFails() throws {
         let found = try Self.entries("cper-fatal.txt")
         #expect(found["hardware_error APEI"]?.count == 2 && found["hardware_error APEI"]?.status == .failed)
