@@ -22,8 +22,8 @@ struct GPUSection: HealthSection {
             findings.add(
                 Check(
                     "nvidia", .failed,
-                    "\(onBus.count) NVIDIA GPU(s) on the PCI bus but no driver: nvidia-smi is not installed"
-                        + XidProbe.evidence(xids.summaries),
+                    (onBus.isEmpty ? "the nvidia module is loaded" : "\(onBus.count) NVIDIA GPU(s) on the PCI bus")
+                        + " but no driver: nvidia-smi is not installed" + XidProbe.evidence(xids.summaries),
                     next: XidProbe.firstStep(xids.summaries) ?? "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot"))
             findings.merge(xids.findings)
             return findings
