@@ -24,7 +24,7 @@ struct DockerCleanupCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help:
-            "Remove containers, images and networks unused for more than this many days (\(Limits.dockerMaxAgeDays.words)). Default: docker.max_age_days, else 14.",
+            "Remove stopped containers, unused images and unused networks created more than this many days ago (\(Limits.dockerMaxAgeDays.words)). Default: docker.max_age_days, else 14.",
         transform: OptionValue.integer(Limits.dockerMaxAgeDays, "days"))
     var maxAge: Int?
 
