@@ -8,7 +8,7 @@ import Testing
         findings.add("/", .warning, "91% used")
         findings.add("docker", .absent, "docker is not installed", section: "containers")
         findings.plan = [
-            PlannedStep(
+            PlanLine(
                 command: ["apt-get", "-y", "autoremove", "--purge"], purpose: "remove 2 packages",
                 line: "apt-get -y autoremove --purge  # remove 2 packages")
         ]
@@ -36,7 +36,7 @@ import Testing
     @Test func notesAndPlanLinesAreEscapedAndJSONIsRaw() throws {
         var findings = Findings()
         findings.plan = [
-            PlannedStep(
+            PlanLine(
                 command: ["restore", "/etc/new\nline", "/tmp/x"], purpose: "recreate it",
                 line: "restore /etc/evil\u{1b}]0;pwned\u{07}  # recreate it")
         ]

@@ -4,7 +4,7 @@ import FoundationEssentials
 package struct Findings: Sendable {
     package var checks: [Check] = []
     /// The plan a change task shows (dry run) or carried out (execute).
-    package var plan: [PlannedStep] = []
+    package var plan: [PlanLine] = []
     /// Lines for people that are not checks: lists to review, figures, hints.
     package var notes: [String] = []
     /// The task's own fields in the JSON report.

@@ -71,8 +71,8 @@ package struct Plan: Sendable, Equatable {
     }
 
     /// What a report shows of the plan.
-    package var entries: [PlannedStep] {
-        steps.map { PlannedStep(command: $0.action.words, purpose: $0.purpose, line: "\($0.action.description)  # \($0.purpose)") }
+    package var entries: [PlanLine] {
+        steps.map { PlanLine(command: $0.action.words, purpose: $0.purpose, line: "\($0.action.description)  # \($0.purpose)") }
     }
 
     package var lines: [String] { entries.map(\.line) }
@@ -80,7 +80,7 @@ package struct Plan: Sendable, Equatable {
 
 /// One step of a plan as a report shows it: the command as words and its purpose (JSON), or one
 /// line with the purpose as a comment (text and log).
-package struct PlannedStep: Sendable, Equatable {
+package struct PlanLine: Sendable, Equatable {
     package var command: [String]
     package var purpose: String
     package var line: String

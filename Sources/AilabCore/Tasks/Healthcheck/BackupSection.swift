@@ -6,7 +6,7 @@ struct BackupSection: HealthSection {
     let folder: String
     let maximumAge: Duration
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         let entries: [FolderEntry]?
         do {
@@ -38,7 +38,7 @@ struct BackupSection: HealthSection {
     static let drillPatience: TimeInterval = 8 * 86400
 
     /// The last restore drill that passed (written by config-backup, root's alone).
-    private func drillCheck(_ probe: HealthProbe) -> Check {
+    private func drillCheck(_ probe: SectionContext) -> Check {
         let next = "sudo ailab config-backup --verify-restore"
         guard probe.isRoot else { return .needsRoot("restore drill") }
         let recorded: VerifiedRestore?

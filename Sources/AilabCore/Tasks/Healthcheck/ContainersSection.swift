@@ -2,7 +2,7 @@
 struct ContainersSection: HealthSection {
     let title = "containers"
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         if let absence = ComponentPresence.dockerAbsence(probe.run) {
             findings.add("docker", .absent, absence)

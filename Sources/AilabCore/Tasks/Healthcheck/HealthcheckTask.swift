@@ -31,7 +31,7 @@ package struct HealthcheckTask: MaintenanceTask {
 
     package func run(_ run: TaskRun) async throws -> Findings {
         let sections = sections(host: run.context.host)
-        let probe = HealthProbe(run: run, deadline: ContinuousClock.now + timeout, threshold: threshold)
+        let probe = SectionContext(run: run, deadline: ContinuousClock.now + timeout, threshold: threshold)
         let reports = await withTaskGroup(of: (Int, Findings).self) { group in
             for (index, section) in sections.enumerated() {
                 group.addTask { (index, await Self.report(section, probe)) }
@@ -54,7 +54,7 @@ package struct HealthcheckTask: MaintenanceTask {
     }
 
     /// A section that throws becomes one failed check naming what went wrong.
-    static func report(_ section: any HealthSection, _ probe: HealthProbe) async -> Findings {
+    static func report(_ section: any HealthSection, _ probe: SectionContext) async -> Findings {
         do {
             return try await section.findings(from: probe)
         } catch {

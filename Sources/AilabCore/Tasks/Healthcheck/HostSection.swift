@@ -17,7 +17,7 @@ struct HostSection: HealthSection {
         var rebootPackages: [String]
     }
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         let files = probe.files
         let os =
             files.read("/etc/os-release").flatMap(HostFacts.prettyName)

@@ -4,7 +4,7 @@ struct SMARTSection: HealthSection {
     /// smartctl runs at most this many at once: a host of 24 disks is read in six rounds.
     static let concurrentProbes = 4
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         guard probe.has("smartctl") else {
             findings.add("smartctl", .absent, "smartctl is not installed (smartmontools)")

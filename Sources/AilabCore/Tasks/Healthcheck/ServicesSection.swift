@@ -6,7 +6,7 @@ struct ServicesSection: HealthSection {
     static var timedTasks: [String] { TaskCatalog.scheduled.map(\.name) }
     static let serviceProperties = "Id,Result,ExecMainCode,ExecMainStatus,ExecMainExitTimestamp"
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         guard probe.has("systemctl") else {
             findings.add("systemd", .absent, "systemctl is not installed")
@@ -43,7 +43,7 @@ struct ServicesSection: HealthSection {
         return findings
     }
 
-    private func timerChecks(_ probe: HealthProbe) async throws -> [Check] {
+    private func timerChecks(_ probe: SectionContext) async throws -> [Check] {
         let timerNames = Self.timedTasks.map { "ailab-\($0).timer" }
         let listed = try await probe.call("systemctl", ["list-timers", "--all", "--output=json", "--no-pager"] + timerNames)
         guard listed.succeeded, let timers = try? Systemctl.parseTimers(listed.stdout) else {

@@ -4,7 +4,7 @@ struct StorageSection: HealthSection {
     /// Free space on /boot under which a kernel update may fail.
     static let bootMinimumBytes: Int64 = 200 << 20
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         let usage = try await DiskProbe.read(probe.run, timeout: probe.remaining)
         let assessment = DiskAssessment(threshold: probe.threshold, nearMargin: 5)
@@ -52,7 +52,7 @@ struct StorageSection: HealthSection {
     }
 
     /// SSDs that take TRIM need `fstrim.timer` (weekly on Ubuntu) enabled and running on time.
-    private func trimCheck(_ ssds: [String], _ probe: HealthProbe) async throws -> Check {
+    private func trimCheck(_ ssds: [String], _ probe: SectionContext) async throws -> Check {
         let listed = try await probe.call("systemctl", ["list-timers", "--all", "--output=json", "--no-pager", "fstrim.timer"])
         let disks = ssds.joined(separator: ", ")
         guard listed.succeeded, let timers = try? Systemctl.parseTimers(listed.stdout) else {

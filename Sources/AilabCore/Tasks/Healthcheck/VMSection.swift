@@ -2,7 +2,7 @@
 struct VMSection: HealthSection {
     let title = "vms"
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         if let absence = ComponentPresence.libvirtAbsence(probe.run) {
             findings.add("libvirt", .absent, absence)

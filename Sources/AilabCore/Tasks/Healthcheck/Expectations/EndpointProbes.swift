@@ -12,7 +12,7 @@ extension ExpectationsSection {
         ]
     }
 
-    func endpointChecks(_ probe: HealthProbe) async -> Findings {
+    func endpointChecks(_ probe: SectionContext) async -> Findings {
         let limit = probe.remaining
         let curl = probe.has("curl")
         let checks = await withTaskGroup(of: (Int, Check, Double?).self) { group in

@@ -8,7 +8,7 @@ struct ExpectationsSection: HealthSection {
     let title = "expectations"
     let expect: Expectations
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         async let services = Self.part("services") { try await serviceChecks(probe) }
         async let endpoints = endpointChecks(probe)
         async let listeners = listenerChecks(probe)
@@ -45,7 +45,7 @@ struct ExpectationsSection: HealthSection {
         }
     }
 
-    private func serviceChecks(_ probe: HealthProbe) async throws -> Findings {
+    private func serviceChecks(_ probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         guard !expect.services.isEmpty else { return findings }
         guard probe.has("systemctl") else {
@@ -72,7 +72,7 @@ struct ExpectationsSection: HealthSection {
         return findings
     }
 
-    private func sysctlChecks(_ probe: HealthProbe) -> Findings {
+    private func sysctlChecks(_ probe: SectionContext) -> Findings {
         var findings = Findings()
         for setting in expect.sysctl {
             let path = "/proc/sys/" + setting.key.replacing(".", with: "/")
@@ -90,7 +90,7 @@ struct ExpectationsSection: HealthSection {
         return findings
     }
 
-    private func gpuChecks(_ probe: HealthProbe) async throws -> Findings {
+    private func gpuChecks(_ probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         guard let wanted = expect.gpus else { return findings }
         guard probe.has("nvidia-smi") else {

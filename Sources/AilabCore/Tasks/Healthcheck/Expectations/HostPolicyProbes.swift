@@ -2,7 +2,7 @@ import FoundationEssentials
 
 /// What listens, how sshd is set, the inbound firewall and the clock: the host's policy as it stands.
 extension ExpectationsSection {
-    func listenerChecks(_ probe: HealthProbe) -> Findings {
+    func listenerChecks(_ probe: SectionContext) -> Findings {
         var report = Findings()
         let sockets = SocketList.read(probe.files).filter { !$0.isLoopback }
         report.set("listeners", sockets)
@@ -29,7 +29,7 @@ extension ExpectationsSection {
     }
 
     /// The effective settings, from `sshd -T` (sshd must read its host keys: root only).
-    func sshdChecks(_ probe: HealthProbe) async throws -> Findings {
+    func sshdChecks(_ probe: SectionContext) async throws -> Findings {
         var report = Findings()
         guard !expect.sshd.isEmpty else { return report }
         guard probe.has("sshd") else {
@@ -65,7 +65,7 @@ extension ExpectationsSection {
         return report
     }
 
-    func firewallChecks(_ probe: HealthProbe) async throws -> Findings {
+    func firewallChecks(_ probe: SectionContext) async throws -> Findings {
         var report = Findings()
         guard let tool = ["nft", "iptables"].first(where: probe.has) else {
             report.add(
@@ -93,7 +93,7 @@ extension ExpectationsSection {
         return report
     }
 
-    static func unreadable(_ command: String, _ result: InvocationResult, expected: Bool, _ probe: HealthProbe) -> Findings {
+    static func unreadable(_ command: String, _ result: InvocationResult, expected: Bool, _ probe: SectionContext) -> Findings {
         var report = Findings()
         if !probe.isRoot {
             report.checks.append(.needsRoot("firewall"))
@@ -106,7 +106,7 @@ extension ExpectationsSection {
     }
 
     /// Always checked: `timedatectl`, or `chronyc` where systemd-timesyncd is not in use.
-    func timeSync(_ probe: HealthProbe) async throws -> Findings {
+    func timeSync(_ probe: SectionContext) async throws -> Findings {
         var report = Findings()
         var synchronised: Bool?
         var source = ""

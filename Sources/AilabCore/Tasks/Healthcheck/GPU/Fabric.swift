@@ -2,7 +2,7 @@
 /// nvidia-smi looks healthy without it; and an NVLink that is down beside links that are up.
 enum Fabric {
     /// One check where NVSwitches are on the bus; nil elsewhere.
-    static func managerCheck(_ probe: HealthProbe) async throws -> (Check, MetricSample)? {
+    static func managerCheck(_ probe: SectionContext) async throws -> (Check, MetricSample)? {
         let switches = PCIInventory.nvSwitches(probe.files)
         guard !switches.isEmpty else { return nil }
         var state = "not installed"
@@ -49,7 +49,7 @@ enum Fabric {
         return result
     }
 
-    static func linkCheck(_ probe: HealthProbe) async throws -> Check? {
+    static func linkCheck(_ probe: SectionContext) async throws -> Check? {
         let result = try await probe.call("nvidia-smi", ["nvlink", "--status"])
         // A PCIe card lists no links: nothing to say.
         guard result.succeeded, result.stdout.contains("Link ") else { return nil }

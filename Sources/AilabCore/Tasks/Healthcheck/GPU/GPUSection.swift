@@ -6,7 +6,7 @@ import FoundationEssentials
 struct GPUSection: HealthSection {
     let title = "gpu"
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         let onBus = PCIInventory.nvidiaGPUs(probe.files)
         let hasTool = probe.has("nvidia-smi")
@@ -18,13 +18,13 @@ struct GPUSection: HealthSection {
         // with the GPU, and is then the diagnosis.
         async let xidCall = probe.kernelLog.outcome(probe)
         guard hasTool else {
-            let xids = XidProbe.checks(try await xidCall, gpuIndex: [:])
+            let xids = XidChecks.checks(try await xidCall, gpuIndex: [:])
             findings.add(
                 Check(
                     "nvidia", .failed,
                     (onBus.isEmpty ? "the nvidia module is loaded" : "\(onBus.count) NVIDIA GPU(s) on the PCI bus")
-                        + " but no driver: nvidia-smi is not installed" + XidProbe.evidence(xids.summaries),
-                    next: XidProbe.firstStep(xids.summaries) ?? "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot"))
+                        + " but no driver: nvidia-smi is not installed" + XidChecks.evidence(xids.summaries),
+                    next: XidChecks.firstStep(xids.summaries) ?? "install the NVIDIA driver (sudo ubuntu-drivers install), then reboot"))
             findings.merge(xids.findings)
             return findings
         }
@@ -43,7 +43,7 @@ struct GPUSection: HealthSection {
         for gpu in (try? gpus.get()) ?? [] {
             if let bus = gpu.pciBusID { known[KernelXids.normalizePCI(bus)] = gpu.index }
         }
-        let xids = XidProbe.checks(xidOutcome, gpuIndex: known)
+        let xids = XidChecks.checks(xidOutcome, gpuIndex: known)
         if case .answered(let result) = listed, result.succeeded, case .success(let gpus) = gpus {
             let names = NvidiaSMI.parseList(result.stdout)
             // A GPU that fell off the bus can still be listed while the query leaves it out.
@@ -83,12 +83,12 @@ struct GPUSection: HealthSection {
     /// What nvidia-smi said, or that it hung: a hung tool is a finding, not the section's end.
     enum SMIAnswer: Sendable {
         case answered(InvocationResult)
-        case hung(HealthProbe.TimedOut)
+        case hung(SectionContext.TimedOut)
 
         static func of(_ call: () async throws -> InvocationResult) async throws -> SMIAnswer {
             do {
                 return .answered(try await call())
-            } catch let timedOut as HealthProbe.TimedOut {
+            } catch let timedOut as SectionContext.TimedOut {
                 return .hung(timedOut)
             }
         }
@@ -96,7 +96,7 @@ struct GPUSection: HealthSection {
         static func unlessHung<T>(_ call: () async throws -> T?) async throws -> T? {
             do {
                 return try await call()
-            } catch is HealthProbe.TimedOut {
+            } catch is SectionContext.TimedOut {
                 return nil
             }
         }
@@ -109,7 +109,7 @@ struct GPUSection: HealthSection {
 
     /// Asks `--query-gpu` for every field; a driver that refuses one refuses the whole query, so
     /// it is asked again without it (or under its older name).
-    private func query(_ probe: HealthProbe) async throws -> Result<[GPUState], QueryFailure> {
+    private func query(_ probe: SectionContext) async throws -> Result<[GPUState], QueryFailure> {
         var fields = NvidiaSMI.queryFields
         while true {
             let answer = try await SMIAnswer.of {
@@ -127,10 +127,10 @@ struct GPUSection: HealthSection {
     /// nvidia-smi cannot reach the GPUs: say why in an administrator's terms, beside what the
     /// kernel said about them, and what to do.
     private func driverCheck(
-        _ listed: SMIAnswer, _ queried: Result<[GPUState], QueryFailure>, _ xids: [XidSummary], _ probe: HealthProbe
+        _ listed: SMIAnswer, _ queried: Result<[GPUState], QueryFailure>, _ xids: [XidSummary], _ probe: SectionContext
     ) -> Check {
-        let evidence = XidProbe.evidence(xids)
-        let step = XidProbe.firstStep(xids)
+        let evidence = XidChecks.evidence(xids)
+        let step = XidChecks.firstStep(xids)
         let failed: InvocationResult
         let queryAnswer: SMIAnswer? = if case .failure(let failure) = queried { failure.answer } else { nil }
         switch (listed, queryAnswer) {
@@ -193,7 +193,7 @@ struct GPUSection: HealthSection {
     }
 
     /// The installed kernel images and NVIDIA module packages; nil without dpkg.
-    private func kernelPackages(_ probe: HealthProbe) async throws -> (images: [InstalledPackage], modules: [InstalledPackage])? {
+    private func kernelPackages(_ probe: SectionContext) async throws -> (images: [InstalledPackage], modules: [InstalledPackage])? {
         guard probe.has("dpkg-query") else { return nil }
         async let imagesCall = probe.call("dpkg-query", ["-W", "-f", DpkgQuery.format, "linux-image-*"])
         async let modulesCall = probe.call("dpkg-query", ["-W", "-f", DpkgQuery.format, "linux-modules-nvidia-*"])
@@ -201,7 +201,7 @@ struct GPUSection: HealthSection {
         return ((try? DpkgQuery.parse(images.stdout)) ?? [], (try? DpkgQuery.parse(modules.stdout)) ?? [])
     }
 
-    private func dkmsCheck(_ modules: [DKMSModule]?, _ probe: HealthProbe) -> Check {
+    private func dkmsCheck(_ modules: [DKMSModule]?, _ probe: SectionContext) -> Check {
         guard let modules else { return Check("dkms", .absent, "dkms is not installed") }
         let kernel = probe.files.read("/proc/sys/kernel/osrelease")?.trimmed()
         let nvidia = modules.filter { $0.module.hasPrefix("nvidia") }

@@ -20,7 +20,7 @@ package final class KernelLogScan: Sendable {
     /// journalctl keeps only the lines some pattern reads, so that a log of months stays small.
     static var filter: [String] { ["--grep", KernelPatterns.grep] }
 
-    func outcome(_ probe: HealthProbe) async throws -> Outcome {
+    func outcome(_ probe: SectionContext) async throws -> Outcome {
         let task = started.withLock { task in
             if let task { return task }
             let new = Task { try await Self.read(probe) }
@@ -32,7 +32,7 @@ package final class KernelLogScan: Sendable {
 
     /// `journalctl -k -b --grep …`; the whole journal where journalctl has no pattern matching;
     /// `dmesg` where journald keeps no kernel log.
-    private static func read(_ probe: HealthProbe) async throws -> Outcome {
+    private static func read(_ probe: SectionContext) async throws -> Outcome {
         guard probe.isRoot else { return .needsRoot }
         if probe.has("journalctl") {
             var (result, read) = try await stream(probe, "journalctl", journal + filter, .journal)
@@ -49,7 +49,7 @@ package final class KernelLogScan: Sendable {
     }
 
     private static func stream(
-        _ probe: HealthProbe, _ executable: String, _ arguments: [String], _ format: KernelLogRead.Format
+        _ probe: SectionContext, _ executable: String, _ arguments: [String], _ format: KernelLogRead.Format
     ) async throws -> (InvocationResult, KernelLogRead) {
         let reader = Mutex(KernelLogRead(format: format))
         let result = try await probe.stream(executable, arguments) { line in reader.withLock { $0.add(line) } }

@@ -6,7 +6,7 @@
 struct KernelLogSection: HealthSection {
     let title = "kernel"
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         switch try await probe.kernelLog.outcome(probe) {
         case .needsRoot:
@@ -135,7 +135,7 @@ struct KernelLogSection: HealthSection {
 
     /// overlay2 layers the overlayfs lines name ("layer 3f2a…") → the container whose layer it is,
     /// from each container's GraphDriver directories; asked only when such a line came.
-    private func layerOwners(_ entries: [KernelEvents.Entry], _ probe: HealthProbe) async throws -> [String: String] {
+    private func layerOwners(_ entries: [KernelEvents.Entry], _ probe: SectionContext) async throws -> [String: String] {
         guard entries.contains(where: { $0.kind == .overlayfs && $0.device.hasPrefix("layer ") }), probe.has("docker") else { return [:] }
         let ids = try await probe.call("docker", ["ps", "-aq", "--no-trunc"])
         let all = ids.stdout.split(whereSeparator: \.isNewline).map(String.init)
@@ -155,7 +155,7 @@ struct KernelLogSection: HealthSection {
     }
 
     /// Container ids → names, in one `docker inspect` where Docker answers; empty otherwise.
-    private func containerNames(_ ids: [String], _ probe: HealthProbe) async throws -> [String: String] {
+    private func containerNames(_ ids: [String], _ probe: SectionContext) async throws -> [String: String] {
         guard !ids.isEmpty, probe.has("docker") else { return [:] }
         let unique = Array(Set(ids)).sorted()
         let result = try await probe.call("docker", ["inspect", "--format", "{{.Id}} {{.Name}}"] + unique)

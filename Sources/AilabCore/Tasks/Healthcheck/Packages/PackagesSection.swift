@@ -7,7 +7,7 @@ import FoundationEssentials
 struct PackagesSection: HealthSection {
     let title = "packages"
 
-    func findings(from probe: HealthProbe) async throws -> Findings {
+    func findings(from probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         let query = AptCommands.packageStates
         guard probe.has(query.executable) else {
@@ -39,7 +39,7 @@ struct PackagesSection: HealthSection {
     }
 
     /// `apt-get -s dist-upgrade` on the lists as they are; security fixes waiting a week warn.
-    private func upgrades(_ probe: HealthProbe) async throws -> Findings {
+    private func upgrades(_ probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         let simulation = try await probe.call("apt-get", AptCommands(lockTimeout: 0).simulateDistUpgrade.arguments)
         guard simulation.succeeded else {
@@ -85,7 +85,7 @@ struct PackagesSection: HealthSection {
     }
 
     /// Installed, enabled in APT::Periodic, and when it last ran (its periodic stamp).
-    private func unattendedUpgrades(_ packages: [InstalledPackage], _ probe: HealthProbe) -> Check {
+    private func unattendedUpgrades(_ packages: [InstalledPackage], _ probe: SectionContext) -> Check {
         guard packages.contains(where: { $0.name == "unattended-upgrades" && $0.isInstalled }) else {
             return Check("unattended-upgrades", .ok, "not installed: security fixes wait for an upgrade run")
         }
@@ -105,7 +105,7 @@ struct PackagesSection: HealthSection {
 
     /// Services and containers on deleted libraries (needrestart, as root), and the kernel: one
     /// line for a kernel that is not the newest installed, from needrestart or else from dpkg.
-    private func outdatedCode(_ packages: [InstalledPackage], _ probe: HealthProbe) async throws -> Findings {
+    private func outdatedCode(_ packages: [InstalledPackage], _ probe: SectionContext) async throws -> Findings {
         var findings = Findings()
         var restart: NeedRestart?
         if probe.has("needrestart") && probe.isRoot {

@@ -1,6 +1,6 @@
 /// The Xid errors of this boot, from the shared read of the kernel log (root only), one check
 /// per GPU and code. They stand whatever nvidia-smi does: hung, erroring or not installed.
-enum XidProbe {
+enum XidChecks {
     /// The checks, metrics and `xids` field, and the summaries behind them.
     struct Found {
         var findings = Findings()

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 /// What a healthcheck section works with: read-only commands bounded by the section's deadline.
-package struct HealthProbe: Sendable {
+package struct SectionContext: Sendable {
     package let run: TaskRun
     package let deadline: ContinuousClock.Instant
     package let threshold: Int
@@ -52,5 +52,5 @@ package struct HealthProbe: Sendable {
 /// A part of the healthcheck: one concern, probed independently of the others.
 package protocol HealthSection: Sendable {
     var title: String { get }
-    func findings(from probe: HealthProbe) async throws -> Findings
+    func findings(from probe: SectionContext) async throws -> Findings
 }
