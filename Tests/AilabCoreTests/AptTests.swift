@@ -126,8 +126,8 @@ import Testing
         runner.on("uname", ["-r"], stdout: "6.8.0-47-generic\n")
         runner.on("apt-config", stdout: "LISTS='/nonexistent/'\n")
         runner.on(
-            "df", stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 ext4 1000000 500000 500000 50% /boot\n"
-        )
+            "df", ["-P", "-B1", "/boot"],
+            stdout: "Filesystem 1-blocks Used Available Capacity Mounted on\n/dev/sda1 1024000000 512000000 512000000 50% /boot\n")
         return runner
     }
 

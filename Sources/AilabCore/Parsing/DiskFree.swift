@@ -28,6 +28,13 @@ package enum DiskFree {
     package static let blocksArguments = ["-P", "-T"]
     package static let inodesArguments = ["-P", "-T", "-i"]
 
+    /// The Available column of `df -P -B1 PATH` (one filesystem, in bytes); nil when it has none.
+    package static func availableBytes(_ output: String) -> Int64? {
+        guard let line = output.split(whereSeparator: \.isNewline).dropFirst().first else { return nil }
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        return fields.count >= 4 ? Int64(fields[3]) : nil
+    }
+
     package static func parseBlocks(_ output: String) throws -> [BlockUsage] {
         try rows(output, header: "1024-blocks").map { row in
             BlockUsage(

@@ -70,6 +70,9 @@ package struct DKMSModule: Sendable, Equatable, Codable {
 }
 
 package enum DKMSStatus {
+    /// The one way ailab asks: kernel-cleanup's review list, the upgrade's next-boot check, healthcheck.
+    package static let invocation = Invocation("dkms", ["status"], timeout: .seconds(60))
+
     /// Parses both formats: "nvidia/535.104.05, 6.5.0-14-generic, x86_64: installed" (dkms 3)
     /// and "nvidia, 470.82.00, 5.4.0-91-generic, x86_64: installed" (dkms 2).
     package static func parse(_ output: String) -> [DKMSModule] {

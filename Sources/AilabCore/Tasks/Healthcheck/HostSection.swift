@@ -22,7 +22,7 @@ struct HostSection: HealthSection {
         let os =
             files.read("/etc/os-release").flatMap(HostFacts.prettyName)
             ?? files.read("/usr/lib/os-release").flatMap(HostFacts.prettyName)
-        let kernel = files.read("/proc/sys/kernel/osrelease")?.trimmed()
+        let kernel = probe.runningKernel
         let uptime = files.read("/proc/uptime").flatMap(HostFacts.uptime)
         let load = files.read("/proc/loadavg").flatMap(HostFacts.load)
         let cpus = files.read("/sys/devices/system/cpu/online").flatMap(HostFacts.cpuCount)

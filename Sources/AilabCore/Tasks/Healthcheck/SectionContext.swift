@@ -18,6 +18,8 @@ package struct SectionContext: Sendable {
     package var isRoot: Bool { run.context.isRoot }
     package var files: HostFiles { run.context.files }
     package var capabilities: Capabilities { Capabilities(status: files.read("/proc/self/status")) }
+    /// The running kernel's release, as every section reads it.
+    package var runningKernel: String? { files.read("/proc/sys/kernel/osrelease")?.trimmed() }
 
     package func has(_ executable: String) -> Bool { run.isInstalled(executable) }
 

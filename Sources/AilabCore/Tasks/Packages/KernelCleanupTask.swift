@@ -16,7 +16,7 @@ package struct KernelCleanupTask: MaintenanceTask {
         var findings = Findings()
         let commands = AptCommands(lockTimeout: lockTimeout)
         async let surveyCall = PackageSurveyor.survey(run, commands)
-        async let bootCall = bootFree(run)
+        async let bootCall = BootSpace.free(run)
         async let reviewCall = reviewList(run)
         let (survey, bootBefore, review) = try await (surveyCall, bootCall, reviewCall)
         PackageSurveyor.record(survey, into: &findings)
@@ -38,7 +38,7 @@ package struct KernelCleanupTask: MaintenanceTask {
             "kernels after", kept ? .ok : .failed,
             "\(after.installedKernels.count) kernel images installed: \(after.installedKernels.joined(separator: ", "))",
             next: "install a kernel before the next reboot: sudo apt-get install linux-image-generic")
-        let bootAfter = try await bootFree(run)
+        let bootAfter = try await BootSpace.free(run)
         var detail = bootAfter.map(ByteCount.format) ?? "unknown"
         if let bootBefore, let bootAfter {
             detail +=
@@ -50,17 +50,11 @@ package struct KernelCleanupTask: MaintenanceTask {
         return findings
     }
 
-    private func bootFree(_ run: TaskRun) async throws -> Int64? {
-        let result = try await run.probe(Invocation("df", ["-P", "-T", "/boot"], timeout: .seconds(30)))
-        guard result.succeeded else { return nil }
-        return try? DiskFree.parseBlocks(result.stdout).first?.availableBytes
-    }
-
     /// What the operator should look at before the next reboot: read-only, never acted on.
     private func reviewList(_ run: TaskRun) async throws -> String {
         var lines = ["Review before the next reboot:"]
         if run.isInstalled("dkms") {
-            let dkms = try await run.probe(Invocation("dkms", ["status"], timeout: .seconds(60)))
+            let dkms = try await run.probe(DKMSStatus.invocation)
             let modules = DKMSStatus.parse(dkms.stdout)
             lines.append(
                 "  DKMS modules: "

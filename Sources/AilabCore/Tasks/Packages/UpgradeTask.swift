@@ -101,7 +101,7 @@ package struct UpgradeTask: MaintenanceTask {
         async let simulationCall = run.probe(commands.simulateDistUpgrade)
         async let heldCall = run.probe(Invocation("apt-mark", ["showhold"], timeout: .seconds(60)))
         async let unameCall = run.probe(commands.runningKernel)
-        async let freeCall = bootFree(run)
+        async let freeCall = BootSpace.free(run)
         async let statesCall = run.probe(AptCommands.packageStates)
         let (full, held, uname, free, states) = try await (simulationCall, heldCall, unameCall, freeCall, statesCall)
         var parsed = try simulated(full, commands.simulateDistUpgrade, run)
@@ -141,14 +141,6 @@ package struct UpgradeTask: MaintenanceTask {
         run.log.write("simulation: \(invocation.commandLine)")
         run.log.writeBlock(result.stdout)
         return UpgradeSimulation.parse(result.stdout)
-    }
-
-    /// Bytes available in /boot, from `df -P -B1 /boot`.
-    private func bootFree(_ run: TaskRun) async throws -> Int64? {
-        let df = try await run.probe(Invocation("df", ["-P", "-B1", "/boot"], timeout: .seconds(30)))
-        guard df.succeeded, let line = df.stdout.split(whereSeparator: \.isNewline).dropFirst().first else { return nil }
-        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        return fields.count >= 4 ? Int64(fields[3]) : nil
     }
 
     private func guardChecks(_ survey: Survey) -> [Check] {
@@ -211,7 +203,7 @@ package struct UpgradeTask: MaintenanceTask {
         let commands = AptCommands(lockTimeout: lockTimeout)
         async let driversCall = run.probe(commands.nvidiaPackages)
         async let imagesCall = run.probe(commands.installedImages)
-        async let dkmsCall = run.isInstalled("dkms") ? run.probe(Invocation("dkms", ["status"], timeout: .seconds(60))) : nil
+        async let dkmsCall = run.isInstalled("dkms") ? run.probe(DKMSStatus.invocation) : nil
         let (drivers, images, dkmsResult) = try await (driversCall, imagesCall, dkmsCall)
         let nvidia = ((try? DpkgQuery.parse(drivers.stdout)) ?? []).filter(\.isInstalled)
         let newest = NextBootDriver.newestKernel((try? DpkgQuery.parse(images.stdout)) ?? [])
@@ -252,7 +244,7 @@ package struct UpgradeTask: MaintenanceTask {
                 next: RestartAdvice.next(services: services, containers: []))
         }
         findings.set("servicesToRestart", services)
-        let after = try await bootFree(run)
+        let after = try await BootSpace.free(run)
         findings.add(
             "/boot free", .ok, "before \(before.bootFree.map(ByteCount.format) ?? "?"), after \(after.map(ByteCount.format) ?? "?")")
     }

@@ -31,7 +31,7 @@ struct GPUSection: HealthSection {
         async let listedCall = SMIAnswer.of { try await probe.call("nvidia-smi", ["-L"]) }
         async let queried = query(probe)
         async let packagesCall = kernelPackages(probe)
-        async let dkmsCall = probe.has("dkms") ? probe.call("dkms", ["status"]) : nil
+        async let dkmsCall = probe.has("dkms") ? probe.call("dkms", DKMSStatus.invocation.arguments) : nil
         // Like -L, the link query hangs when the driver does: it then has nothing to add.
         async let linksCall = SMIAnswer.unlessHung { try await Fabric.linkCheck(probe) }
         async let managerCall = Fabric.managerCheck(probe)
@@ -147,7 +147,7 @@ struct GPUSection: HealthSection {
         default: return Check("driver", .failed, "nvidia-smi answered without GPUs" + evidence, next: step)
         }
         let output = failed.stdout + "\n" + failed.stderr
-        let kernel = probe.files.read("/proc/sys/kernel/osrelease")?.trimmed() ?? "?"
+        let kernel = probe.runningKernel ?? "?"
         switch DriverFailure.classify(output) {
         case .versionMismatch:
             let module = probe.files.read("/proc/driver/nvidia/version").flatMap(DriverFailure.kernelModuleVersion)
@@ -203,7 +203,7 @@ struct GPUSection: HealthSection {
 
     private func dkmsCheck(_ modules: [DKMSModule]?, _ probe: SectionContext) -> Check {
         guard let modules else { return Check("dkms", .absent, "dkms is not installed") }
-        let kernel = probe.files.read("/proc/sys/kernel/osrelease")?.trimmed()
+        let kernel = probe.runningKernel
         let nvidia = modules.filter { $0.module.hasPrefix("nvidia") }
         guard !nvidia.isEmpty else {
             return Check("dkms", .ok, "no NVIDIA DKMS module (the driver comes from packaged kernel modules)")

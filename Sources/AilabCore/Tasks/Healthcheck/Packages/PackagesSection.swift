@@ -126,7 +126,7 @@ struct PackagesSection: HealthSection {
                 }
             }
         }
-        let running = probe.files.read("/proc/sys/kernel/osrelease")?.trimmed(where: \.isWhitespace)
+        let running = probe.runningKernel
         let images = packages.filter { $0.isInstalled && PackageRules.kernelRelease(ofImage: $0.name) != nil }
         let newest = NextBootDriver.newestKernel(images)
         let outdated = restart.map(\.kernelOutdated) ?? (newest != nil && running != nil && newest != running)
