@@ -26,13 +26,15 @@ struct ConfigBackupCommand: AsyncParsableCommand {
 
     @Option(
         parsing: .unconditional,
-        help: "Delete archives older than this many days (\(Limits.retentionDays.words)). Default: backup.retention_days, else 30.",
+        help:
+            "Delete archives older than this many days (\(Limits.retentionDays.words)). Default: backup.retention_days, else \(AilabConfig.defaults.backupRetentionDays.value).",
         transform: OptionValue.integer(Limits.retentionDays, "days"))
     var retentionDays: Int?
 
     @Option(
         parsing: .unconditional,
-        help: "Always keep at least this many of the newest archives (\(Limits.keepMin.words)). Default: backup.keep_min, else 3.",
+        help:
+            "Always keep at least this many of the newest archives (\(Limits.keepMin.words)). Default: backup.keep_min, else \(AilabConfig.defaults.backupKeepMin.value).",
         transform: OptionValue.integer(Limits.keepMin))
     var keepMin: Int?
 

@@ -7,7 +7,7 @@ struct DockerCleanupCommand: AsyncParsableCommand {
         abstract: "Removes what has been unused for a while: stopped containers, images, networks, build cache (dry run unless --execute).",
         discussion: """
             Stopped containers, unused images and unused networks older than docker.max_age_days \
-            (default 14) go, and dangling images at any age; --all prunes every unused one. Volumes \
+            (default \(AilabConfig.defaults.dockerMaxAgeDays.value)) go, and dangling images at any age; --all prunes every unused one. Volumes \
             are never pruned. Containers, images and networks labelled ailab.keep survive. Exit 0 \
             when Docker is not installed; 1 when the daemon does not answer.
             """)
@@ -24,7 +24,7 @@ struct DockerCleanupCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help:
-            "Remove stopped containers, unused images and unused networks created more than this many days ago (\(Limits.dockerMaxAgeDays.words)). Default: docker.max_age_days, else 14.",
+            "Remove stopped containers, unused images and unused networks created more than this many days ago (\(Limits.dockerMaxAgeDays.words)). Default: docker.max_age_days, else \(AilabConfig.defaults.dockerMaxAgeDays.value).",
         transform: OptionValue.integer(Limits.dockerMaxAgeDays, "days"))
     var maxAge: Int?
 

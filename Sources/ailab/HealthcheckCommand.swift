@@ -9,7 +9,7 @@ struct HealthcheckCommand: AsyncParsableCommand {
         discussion: """
             Probes run side by side, each bounded by --timeout. A component that is not installed is \
             'absent' and does not fail the run; any failed check exits 1. The disk threshold comes from \
-            --threshold, disk.threshold in the configuration file or AILAB_DISK_THRESHOLD (default 85). \
+            --threshold, disk.threshold in the configuration file or AILAB_DISK_THRESHOLD (default \(AilabConfig.defaults.diskThreshold.value)). \
             The expectations section checks what the configuration file's expect: section declares.
             """)
 
@@ -22,7 +22,9 @@ struct HealthcheckCommand: AsyncParsableCommand {
     var outputFile: String?
 
     @Option(
-        parsing: .unconditional, help: "Seconds each probe may take (\(Limits.timeout.words)). Default: healthcheck.timeout, else 10.",
+        parsing: .unconditional,
+        help:
+            "Seconds each probe may take (\(Limits.timeout.words)). Default: healthcheck.timeout, else \(AilabConfig.defaults.healthcheckTimeout.value).",
         transform: OptionValue.integer(Limits.timeout, "seconds"))
     var timeout: Int?
 

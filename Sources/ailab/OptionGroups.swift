@@ -134,7 +134,7 @@ struct ThresholdOption: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help:
-            "Use% (\(Limits.threshold.words)) at or above which a filesystem fails. Default: disk.threshold, $AILAB_DISK_THRESHOLD, else 85.",
+            "Use% (\(Limits.threshold.words)) at or above which a filesystem fails. Default: disk.threshold, $AILAB_DISK_THRESHOLD, else \(AilabConfig.defaults.diskThreshold.value).",
         transform: OptionValue.integer(Limits.threshold, "a whole percentage"))
     var threshold: Int?
 }

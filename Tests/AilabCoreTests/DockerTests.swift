@@ -68,7 +68,9 @@ import Testing
 
     @Test func previewFromCapturedJSONLines() async throws {
         let fake = try FakeContext(runner: try engine())
-        let report = try await TaskHarness.run(DockerCleanupTask(mode: .dryRun, cacheAgeHours: 24, all: true), in: fake.context)
+        let report = try await TaskHarness.run(
+            DockerCleanupTask(mode: .dryRun, cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value, all: true),
+            in: fake.context)
         #expect(report.exitStatus == .ok)
         let containers = try #require(report.check("stopped containers")?.detail)
         #expect(containers.contains("stopped1") && containers.contains("withvol") && !containers.contains("kept ("))
@@ -85,7 +87,8 @@ import Testing
     @Test func executeRunsExactlyTheTwoPrunesAndSumsTheReclaimedSpace() async throws {
         let fake = try FakeContext(runner: try engine())
         let report = try await TaskHarness.run(
-            DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24, all: true),
+            DockerCleanupTask(
+                mode: .execute(interactive: false), cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value, all: true),
             in: fake.context)
         #expect(
             fake.runner.mutatingCalls.map(\.arguments) == [
@@ -117,7 +120,9 @@ import Testing
         after("docker/network-ls.jsonl") { $0.contains("\"net1\"") }
         let fake = try FakeContext(runner: runner)
         let report = try await TaskHarness.run(
-            DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24, all: true), in: fake.context)
+            DockerCleanupTask(
+                mode: .execute(interactive: false), cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value, all: true),
+            in: fake.context)
         #expect(
             report.check("unused images")?.detail
                 == "any age: 1 removed: ailab-test/busybox:1, 1.9 MiB in all, 0 B of it in layers no other image shares")
@@ -129,7 +134,10 @@ import Testing
 
     @Test func noInvocationAnywhereCarriesVolumes() async throws {
         let fake = try FakeContext(runner: try engine())
-        _ = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24, all: true), in: fake.context)
+        _ = try await TaskHarness.run(
+            DockerCleanupTask(
+                mode: .execute(interactive: false), cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value, all: true),
+            in: fake.context)
         #expect(!fake.runner.calls.isEmpty)
         #expect(fake.runner.calls.allSatisfy { !$0.arguments.contains { $0.contains("volume") } })
     }
@@ -142,7 +150,9 @@ import Testing
         // Every container survives: ailab asks which image each one uses.
         let containers = try DockerObjects.containers(try Fixture.text("docker/ps-a.jsonl"))
         recent.runner.on("docker", ["inspect", "--type", "container", "--format", "{{.Id}} {{.Image}}"] + containers.map(\.id), stdout: "")
-        let kept = try await TaskHarness.run(DockerCleanupTask(mode: .dryRun, cacheAgeHours: 24), in: recent.context)
+        let kept = try await TaskHarness.run(
+            DockerCleanupTask(mode: .dryRun, cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value), in: recent.context
+        )
         #expect(kept.check("stopped containers")?.detail == "none to remove")
         #expect(kept.check("unused images")?.detail == "none to remove (older than 14 days, or dangling)")
         #expect(kept.check("unused networks")?.detail == "none to remove")
@@ -157,7 +167,9 @@ import Testing
             runner.on("docker", arguments, stdout: "Total reclaimed space: 0B\n")
         }
         let pruned = try await TaskHarness.run(
-            DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 24), in: monthLater.context)
+            DockerCleanupTask(
+                mode: .execute(interactive: false), cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value),
+            in: monthLater.context)
         // These prunes removed nothing (the fake engine still lists it): the report says so.
         #expect(
             pruned.check("unused images")?.detail
@@ -170,7 +182,10 @@ import Testing
     @Test(arguments: [[], ["docker"]])
     func dockerNotInstalledOrClientOnlyIsAbsentAndExit0(installed: Set<String>) async throws {
         let fake = try FakeContext(runner: FakeRunner(installed: installed))
-        let report = try await TaskHarness.run(DockerCleanupTask(mode: .execute(interactive: false), cacheAgeHours: 168), in: fake.context)
+        let report = try await TaskHarness.run(
+            DockerCleanupTask(
+                mode: .execute(interactive: false), cacheAgeHours: 168, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value),
+            in: fake.context)
         #expect(report.checks.map(\.status) == [.absent])
         #expect(report.exitStatus == .ok)
         #expect(fake.runner.calls.isEmpty)
@@ -185,7 +200,8 @@ import Testing
                 + #"template: :1:2: executing "" at <.ServerVersion>: reflect: indirection through nil pointer to embedded struct field Info"#
                 + "\n", exit: 1, timedOut: timedOut)
         let fake = try FakeContext(runner: runner)
-        let report = try await TaskHarness.run(DockerCleanupTask(mode: .dryRun, cacheAgeHours: 168), in: fake.context)
+        let report = try await TaskHarness.run(
+            DockerCleanupTask(mode: .dryRun, cacheAgeHours: 168, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value), in: fake.context)
         #expect(report.exitStatus == .failed)
         #expect(report.checks[0].detail.contains(timedOut ? "timed out" : "Cannot connect to the Docker daemon"))
         #expect(!report.checks[0].detail.contains("template"))

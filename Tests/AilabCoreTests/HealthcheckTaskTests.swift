@@ -144,7 +144,10 @@ struct HealthyHost {
             connect: connect)
         var context = fake.context
         context.files = HostFiles(root: root.path)
-        return try await TaskHarness.run(HealthcheckTask(timeout: timeout, threshold: 85, expectations: expectations), in: context)
+        return try await TaskHarness.run(
+            HealthcheckTask(
+                timeout: timeout, threshold: 85, backupFolder: ArchiveName.defaultFolder, backupMaxAge: .seconds(48 * 3600),
+                expectations: expectations), in: context)
     }
 }
 
@@ -218,7 +221,10 @@ extension Report {
         let fake = try FakeContext(runner: runner)
         var context = fake.context
         context.files = HostFiles(root: host.root.path)
-        let report = try await TaskHarness.run(HealthcheckTask(timeout: .seconds(5), threshold: 85), in: context)
+        let report = try await TaskHarness.run(
+            HealthcheckTask(
+                timeout: .seconds(5), threshold: 85, backupFolder: ArchiveName.defaultFolder, backupMaxAge: .seconds(48 * 3600)),
+            in: context)
         for name in ["systemd", "docker", "libvirt", "nvidia", "smartctl", "block devices"] {
             #expect(report.check(name)?.status == .absent, "\(name)")
         }

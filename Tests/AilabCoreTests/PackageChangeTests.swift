@@ -186,7 +186,9 @@ import Testing
         var context = fake.context
         context.children = children
         let report = try await TaskHarness.run(
-            UpgradeTask(mode: .execute(interactive: false), lockTimeout: 30, allowDriverUpgrade: false),
+            UpgradeTask(
+                mode: .execute(interactive: false), lockTimeout: 30, allowDriverUpgrade: false,
+                keepPoints: AilabConfig.defaults.upgradeKeepPoints.value, keepBytes: AilabConfig.defaults.upgradeKeepBytes.value),
             in: context)
         #expect(report.exitStatus == .failed)
         #expect(report.check("dist-upgrade")?.status == .ok)

@@ -41,7 +41,10 @@ import Testing
         var context = fake.context
         context.files = HostFiles(root: host.path)
         let report = try await TaskHarness.run(
-            UpgradeTask(mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, requireRollback: require), in: context)
+            UpgradeTask(
+                mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, requireRollback: require,
+                keepPoints: AilabConfig.defaults.upgradeKeepPoints.value, keepBytes: AilabConfig.defaults.upgradeKeepBytes.value),
+            in: context)
         return (report, runner)
     }
 

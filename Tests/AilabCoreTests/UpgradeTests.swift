@@ -81,7 +81,10 @@ import Testing
             to: URL(fileURLWithPath: host.path + "/etc/os-release"))
         context.files = HostFiles(root: host.path)
         let report = try await TaskHarness.run(
-            UpgradeTask(mode: mode, lockTimeout: 30, allowDriverUpgrade: allowDriver, securityOnly: security), in: context)
+            UpgradeTask(
+                mode: mode, lockTimeout: 30, allowDriverUpgrade: allowDriver, securityOnly: security,
+                keepPoints: AilabConfig.defaults.upgradeKeepPoints.value, keepBytes: AilabConfig.defaults.upgradeKeepBytes.value),
+            in: context)
         withExtendedLifetime(host) {}
         return report
     }
@@ -165,7 +168,10 @@ import Testing
     @Test func aCommandWithANewlineIsOneLogLine() async throws {
         let fake = try FakeContext(runner: runner(simulation: ""))
         _ = try await TaskHarness.run(
-            UpgradeTask(mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, securityOnly: false), in: fake.context)
+            UpgradeTask(
+                mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, securityOnly: false,
+                keepPoints: AilabConfig.defaults.upgradeKeepPoints.value, keepBytes: AilabConfig.defaults.upgradeKeepBytes.value),
+            in: fake.context)
         let lines = fake.log("upgrade").split(separator: "\n")
         #expect(lines.contains { $0.contains("probe: dpkg-query") && $0.contains("\\x0a") })
         #expect(lines.allSatisfy { $0.hasPrefix("20") }, "\(lines)")

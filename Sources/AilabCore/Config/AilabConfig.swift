@@ -62,8 +62,11 @@ package struct Expectations: Sendable, Equatable, Codable {
     }
 }
 
-/// Every setting ailab reads from its configuration file, with its default.
+/// Every setting ailab reads from its configuration file, with its default: the one place the
+/// defaults are written (task inits take them as given, help texts quote `defaults`).
 package struct AilabConfig: Sendable, Equatable, Codable {
+    package static let defaults = AilabConfig()
+
     /// The file that was read; nil when none (the default file is missing).
     package var file: String?
     package var diskThreshold = Setting(85)

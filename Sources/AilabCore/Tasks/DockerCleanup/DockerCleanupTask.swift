@@ -15,7 +15,7 @@ package struct DockerCleanupTask: MaintenanceTask {
     package static let keepLabel = "ailab.keep"
     static let builtinNetworks: Set<String> = ["bridge", "host", "none", "ingress", "docker_gwbridge"]
 
-    package init(mode: RunMode, cacheAgeHours: Int, maxAgeDays: Int = 14, all: Bool = false) {
+    package init(mode: RunMode, cacheAgeHours: Int, maxAgeDays: Int, all: Bool = false) {
         self.mode = mode
         self.cacheAgeHours = cacheAgeHours
         self.maxAgeDays = maxAgeDays

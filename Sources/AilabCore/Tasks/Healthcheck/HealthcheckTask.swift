@@ -10,8 +10,7 @@ package struct HealthcheckTask: MaintenanceTask {
     package let expectations: Expectations
 
     package init(
-        timeout: Duration, threshold: Int, backupFolder: String = ArchiveName.defaultFolder,
-        backupMaxAge: Duration = .seconds(48 * 3600), expectations: Expectations = Expectations()
+        timeout: Duration, threshold: Int, backupFolder: String, backupMaxAge: Duration, expectations: Expectations = Expectations()
     ) {
         self.timeout = timeout
         self.threshold = threshold

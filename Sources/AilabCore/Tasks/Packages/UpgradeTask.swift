@@ -19,7 +19,7 @@ package struct UpgradeTask: MaintenanceTask {
 
     package init(
         mode: RunMode, lockTimeout: Int, allowDriverUpgrade: Bool, securityOnly: Bool = false, requireRollback: Bool = false,
-        keepPoints: Int = 5, keepBytes: Int = 2 << 30
+        keepPoints: Int, keepBytes: Int
     ) {
         self.mode = mode
         self.lockTimeout = lockTimeout
