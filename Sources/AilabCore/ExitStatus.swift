@@ -3,6 +3,15 @@ package enum ExitStatus: Int32, Sendable {
     case ok = 0
     case failed = 1
     case usage = 2
+
+    /// Every error a task can throw maps to one of them.
+    package init(for error: any Error) {
+        switch error {
+        case let error as AilabError: self = error.status
+        case RunnerError.notFound: self = .usage
+        default: self = .failed
+        }
+    }
 }
 
 /// An error that ends a task early with a one-line message and a fixed exit status.

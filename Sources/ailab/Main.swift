@@ -44,7 +44,7 @@ enum Main {
                 return .usage
             default:
                 printError("ailab: \(error)")
-                return ErrorStatus.status(for: error)
+                return AilabCore.ExitStatus(for: error)
             }
         }
     }

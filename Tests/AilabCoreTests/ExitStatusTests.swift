@@ -11,7 +11,7 @@ import Testing
         (ParseError("df", "bad header"), .failed),
     ])
     func everyErrorKindMapsToZeroOneOrTwo(error: any Error, expected: AilabCore.ExitStatus) {
-        #expect(ErrorStatus.status(for: error) == expected)
+        #expect(ExitStatus(for: error) == expected)
     }
 
     @Test func onlyThreeCodesExist() {

@@ -1,3 +1,4 @@
+import AilabCore
 import AilabTestSupport
 import Foundation
 import Testing
@@ -165,5 +166,25 @@ enum DocBlock {
         #expect(check.code == 0)
         #expect(test.code != 0)
         #expect((test.stdout + test.stderr).contains("AilabTimerStopped"))
+    }
+}
+
+/// The role's timer lists follow the task catalogue: every scheduled task, and the ones an
+/// install enables.
+@Suite(.timeLimit(.minutes(2))) struct RoleCatalogueTests {
+    /// `key: [a, b, c]` in one of the role's YAML files.
+    static func list(_ key: String, in file: String) throws -> [String] {
+        let text = try String(contentsOfFile: Repository.root + "/ansible/roles/ailab/" + file, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix(key + ": [") }, "\(file) has no \(key)")
+        return line.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }.split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    @Test func theRolesTimerListsAreTheCatalogues() throws {
+        #expect(Set(try Self.list("ailab_all_timers", in: "vars/main.yml")) == Set(TaskCatalog.scheduled.map(\.name)))
+        #expect(
+            Set(try Self.list("ailab_timers", in: "defaults/main.yml")) == Set(TaskCatalog.scheduled.filter(\.enabledOnInstall).map(\.name))
+        )
     }
 }

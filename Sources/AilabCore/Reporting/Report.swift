@@ -83,7 +83,7 @@ extension Report {
     /// so that a consumer of `--format json` always gets one object.
     package static func stopped(_ task: some MaintenanceTask, by error: any Error, in context: TaskContext) -> Report {
         stopped(
-            task.name, reason: (error as? AilabError)?.message ?? "\(error)", status: ErrorStatus.status(for: error),
+            task.name, reason: (error as? AilabError)?.message ?? "\(error)", status: ExitStatus(for: error),
             dryRun: task.mode.map(\.isDryRun), in: context)
     }
 
