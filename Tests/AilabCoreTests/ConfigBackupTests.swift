@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -46,8 +47,8 @@ import Testing
 }
 
 @Suite(.timeLimit(.minutes(2))) struct ConfigBackupTaskTests {
-    func context(_ answer: String? = nil, root: Bool = true) throws -> (FakeContext, TaskContext, TemporaryDirectory) {
-        let host = try TemporaryDirectory()
+    func context(_ answer: String? = nil, root: Bool = true) throws -> (FakeContext, TaskContext, Scratch) {
+        let host = try Scratch()
         try FileManager.default.createDirectory(atPath: host.path + "/etc", withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: host.path + "/etc/hostname"))
         let runner = FakeRunner(installed: ["tar", "gzip"])
@@ -123,7 +124,7 @@ import Testing
     /// root of the test's own, so that the destination can sit at that root's top.
     @Test func destinationAtTheTopLeavesOtherFoldersOfTheSameNameInTheArchive() async throws {
         guard geteuid() == 0, ExecutableSearch(path: nil).locate("tar") != nil else { return }
-        let host = try TemporaryDirectory()
+        let host = try Scratch()
         try FileManager.default.createDirectory(atPath: host.path + "/etc/lvm/backup", withIntermediateDirectories: true)
         try Data("vg0 {}\n".utf8).write(to: URL(fileURLWithPath: host.path + "/etc/lvm/backup/vg0"))
         let fake = try FakeContext()

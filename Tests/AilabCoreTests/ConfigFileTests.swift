@@ -4,8 +4,8 @@ import Foundation
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct ConfigFileTests {
-    func file(_ text: String) throws -> (String, TemporaryDirectory) {
-        let folder = try TemporaryDirectory()
+    func file(_ text: String) throws -> (String, Scratch) {
+        let folder = try Scratch()
         let path = folder.path + "/ailab.yaml"
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         return (path, folder)
@@ -188,7 +188,7 @@ import Testing
         #expect(throws: AilabError.usage("config file /nonexistent/x.yaml does not exist")) {
             try ConfigFile.load(flag: nil, environment: ["AILAB_CONFIG": "/nonexistent/x.yaml"])
         }
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         #expect(throws: AilabError.usage("config file \(folder.path) is not a regular file")) {
             try ConfigFile.load(flag: folder.path, environment: [:])
         }

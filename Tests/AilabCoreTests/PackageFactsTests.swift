@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -20,9 +21,9 @@ import Testing
         }
     }
 
-    static func host() throws -> (HealthyHost, TemporaryDirectory) {
+    static func host() throws -> (HealthyHost, Scratch) {
         let host = try HealthyHost()
-        let state = try TemporaryDirectory()
+        let state = try Scratch()
         host.runner.on(
             "apt-get", ["-s", "dist-upgrade"], stdout: try Fixture.text("apt/apt-get-s-dist-upgrade-security-pocket-bookworm.txt"))
         host.runner.on(

@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -159,7 +160,7 @@ import Testing
     }
 
     @Test func stdinAndStdoutCanBeFilesAilabOpened() async throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let source = folder.path + "/in", target = folder.path + "/out"
         try Data("hello\n".utf8).write(to: URL(fileURLWithPath: source))
         let input = open(source, O_RDONLY | O_CLOEXEC), output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)

@@ -32,7 +32,7 @@ import Testing
                 "ailab-leaf:\n  Installed: 1.0\n  Candidate: 2.0\n  Version table:\n     2.0 500\n        500 file:/srv/repo2 ./ Packages\n"
                 + " *** 1.0 500\n" + (offered ? "        500 file:/srv/repo ./ Packages\n" : "") + "        100 /var/lib/dpkg/status\n")
         if repack { runner.install("dpkg-repack") }
-        let host = try TemporaryDirectory()
+        let host = try Scratch()
         if cached {
             try FileManager.default.createDirectory(atPath: host.path + "/var/cache/apt/archives", withIntermediateDirectories: true)
             FileManager.default.createFile(atPath: host.path + "/var/cache/apt/archives/ailab-leaf_1.0_amd64.deb", contents: Data())

@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func createsTheMissingTailWithItsModeAndRefusesLinksAndOthersFolders() throws {
-        let root = try TemporaryDirectory()
+        let root = try Scratch()
         let made = root.path + "/a/b/dest"
         close(try SafeFolder.open(made, creating: 0o700))
         #expect(mode(made) == 0o700 && mode(root.path + "/a") == 0o755)
@@ -36,7 +36,7 @@ import Testing
     /// destination for a link to a victim folder while root creates it. 100 tries, 0 wins.
     @Test func theDestinationRaceIsNeverWon() async throws {
         try RealTools.requireRoot()
-        let root = try TemporaryDirectory()
+        let root = try Scratch()
         let users = root.path + "/home/user"
         let victim = root.path + "/victim"
         try folder(users, mode: 0o755, owner: 65534)

@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func removeStepNeverTouchesASymlinkTarget() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let target = folder.file("target")
         try Data("keep".utf8).write(to: URL(fileURLWithPath: target))
         try FileManager.default.createSymbolicLink(atPath: folder.file("link"), withDestinationPath: target)
@@ -124,7 +124,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct TaskLockTests {
     @Test func secondInstanceIsRefusedNamingTheHolder() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let first = try TaskLock.acquire(task: "disk-watch", directory: folder.path)
         #expect {
             _ = try TaskLock.acquire(task: "disk-watch", directory: folder.path)
@@ -136,7 +136,7 @@ import Testing
     }
 
     @Test func lockIsFreedWithItsHolder() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         _ = try TaskLock.acquire(task: "apt-cleanup", directory: folder.path)
         _ = try TaskLock.acquire(task: "apt-cleanup", directory: folder.path)
     }
@@ -147,7 +147,7 @@ import Testing
 
     /// A symlink planted at the lock path would have had root truncate its target.
     @Test func symlinkAtTheLockPathIsRefusedAndItsTargetUntouched() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let target = folder.path + "/precious"
         try Data("keep me\n".utf8).write(to: URL(fileURLWithPath: target))
         try FileManager.default.createSymbolicLink(atPath: folder.path + "/ailab-disk-watch.lock", withDestinationPath: target)
@@ -159,7 +159,7 @@ import Testing
 
     @Test func anotherUsersLockFileIsNotTrusted() throws {
         try RealTools.requireRoot()
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let path = folder.path + "/ailab-disk-watch.lock"
         try Data("\u{1b}[2J fake holder\n".utf8).write(to: URL(fileURLWithPath: path))
         chown(path, 65534, 65534)
@@ -170,7 +170,7 @@ import Testing
 
     /// The holder truncates its lock file before it writes its pid: a reader in between waits for it.
     @Test func holderPidWrittenJustAfterTheTruncationIsRead() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let path = folder.path + "/lock"
         try Data().write(to: URL(fileURLWithPath: path))
         let writer = open(path, O_WRONLY)
@@ -189,7 +189,7 @@ import Testing
 
     /// Only a number is believed: escape sequences written into a lock file never reach a terminal.
     @Test func holderTextIsOnlyEverAPid() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let path = folder.path + "/lock"
         for (content, expected) in [("4242\n", Int32(4242)), ("\u{1b}[31mroot\n", nil), ("12\u{1b}]0;x\u{7}\n", nil)] {
             try Data(content.utf8).write(to: URL(fileURLWithPath: path))
@@ -202,7 +202,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct TaskLogTests {
     @Test func appendsTimestampedLinesWithMode0640() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let clock: @Sendable () -> Date = { Date(timeIntervalSince1970: 0) }
         let log = TaskLog(task: "disk-watch", directory: folder.path, clock: clock, warn: { _ in })
         log.write("first")
@@ -219,7 +219,7 @@ import Testing
     /// (lib/dpkg/progress.c: the text, then "\r" text and percentage per step, then "\r" text):
     /// the log keeps the line it ends as, not every step.
     @Test func progressRedrawnWithCarriageReturnsIsLoggedAsItEnds() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let log = TaskLog(task: "apt-cleanup", directory: folder.path, clock: { Date(timeIntervalSince1970: 0) }, warn: { _ in })
         let text = "(Reading database ... "
         let steps = stride(from: 5, through: 100, by: 5).map { "\r\(text)\($0)%" }.joined()
@@ -242,7 +242,7 @@ import Testing
 
     /// A symlink at the log path made root append to its target and chmod it 0640.
     @Test func symlinkAtTheLogPathIsNeverFollowed() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let target = folder.path + "/passwd-like"
         try Data("root:x:0:0\n".utf8).write(to: URL(fileURLWithPath: target))
         chmod(target, 0o644)
@@ -257,7 +257,7 @@ import Testing
 
     /// A FIFO at the log path would block the open for ever.
     @Test func fifoAtTheLogPathDoesNotBlock() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         #expect(mkfifo(folder.file("ailab-disk-watch.log"), 0o644) == 0)
         let warnings = Warnings()
         let log = TaskLog(task: "disk-watch", directory: folder.path, clock: { Date() }, warn: warnings.sink)
@@ -267,7 +267,7 @@ import Testing
 
     /// An existing log keeps the mode its owner gave it: ailab changes only files it created.
     @Test func existingLogKeepsItsMode() throws {
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         let path = folder.file("ailab-disk-watch.log")
         try Data().write(to: URL(fileURLWithPath: path))
         chmod(path, 0o600)

@@ -7,7 +7,7 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct ScratchFolderTests {
     @Test func aTMPDIROwnedByAUserIsNotUsedAndTheRunSaysSo() throws {
         try RealTools.requireRoot()
-        let base = try TemporaryDirectory()
+        let base = try Scratch()
         let users = base.file("users-tmp")
         try FileManager.default.createDirectory(atPath: users, withIntermediateDirectories: true)
         #expect(chown(users, 65534, 65534) == 0)

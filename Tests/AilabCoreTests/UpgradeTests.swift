@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -69,13 +70,13 @@ import Testing
 
     func run(
         _ runner: FakeRunner, mode: RunMode = .dryRun, allowDriver: Bool = false, security: Bool = false,
-        files: TemporaryDirectory? = nil, children: LiveChildren = LiveChildren()
+        files: Scratch? = nil, children: LiveChildren = LiveChildren()
     ) async throws -> Report {
         let fake = try FakeContext(runner: runner)
         var context = fake.context
         context.children = children
         // The rollback point archives /etc: never this machine's.
-        let host = try files ?? TemporaryDirectory()
+        let host = try files ?? Scratch()
         try FileManager.default.createDirectory(atPath: host.path + "/etc", withIntermediateDirectories: true)
         try Data("VERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n".utf8).write(
             to: URL(fileURLWithPath: host.path + "/etc/os-release"))
@@ -132,7 +133,7 @@ import Testing
     }
 
     @Test func newKernelNeedsRoomInBoot() async throws {
-        let boot = try TemporaryDirectory()
+        let boot = try Scratch()
         try FileManager.default.createDirectory(atPath: boot.path + "/boot", withIntermediateDirectories: true)
         for (name, size) in [("vmlinuz", 15_000_000), ("initrd.img", 70_000_000), ("System.map", 8_000_000), ("config", 300_000)] {
             try Data(count: size).write(to: URL(fileURLWithPath: boot.path + "/boot/\(name)-6.8.0-45-generic"))
@@ -155,7 +156,7 @@ import Testing
         runner.on(
             "dpkg-query", AptCommands(lockTimeout: 30).installedImages.arguments,
             stdout: "linux-image-6.1.0-25-amd64\t6.1.106-3\tii \nlinux-image-6.1.0-28-amd64\t6.1.119-1\tii \n")
-        let host = try TemporaryDirectory()
+        let host = try Scratch()
         try FileManager.default.createDirectory(atPath: host.path + "/proc/sys/kernel", withIntermediateDirectories: true)
         try Data("6.1.0-25-amd64\n".utf8).write(to: URL(fileURLWithPath: host.path + "/proc/sys/kernel/osrelease"))
         let report = try await run(runner, mode: .execute(interactive: false), files: host)
@@ -201,7 +202,7 @@ import Testing
     }
 
     @Test func dryRunSaysHowOldTheListsAreAndLeavesThemAlone() async throws {
-        let host = try TemporaryDirectory()
+        let host = try Scratch()
         let lists = host.path + "/var/lib/apt/lists"
         try FileManager.default.createDirectory(atPath: lists, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: lists + "/deb.debian.org_debian_dists_bookworm_InRelease", contents: Data())
@@ -217,7 +218,7 @@ import Testing
     }
 
     @Test func executeVerifiesTheNextBootAndTheReboot() async throws {
-        let host = try TemporaryDirectory()
+        let host = try Scratch()
         try FileManager.default.createDirectory(atPath: host.path + "/run", withIntermediateDirectories: true)
         try Data().write(to: URL(fileURLWithPath: host.path + "/run/reboot-required"))
         try Data("linux-image-6.8.0-51-generic\n".utf8).write(to: URL(fileURLWithPath: host.path + "/run/reboot-required.pkgs"))

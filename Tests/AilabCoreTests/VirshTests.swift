@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -104,7 +105,7 @@ import Testing
     /// With full domstats, one call serves every domain; a driver that reports less (libvirt's
     /// test driver: the state only) falls back to dominfo and domblklist for that domain.
     @Test(arguments: [true, false]) func unreferencedImageIsFlaggedAndNothingMutates(fullStats: Bool) async throws {
-        let host = try TemporaryDirectory()
+        let host = try Scratch()
         let pool = host.path + "/pool"
         try FileManager.default.createDirectory(atPath: pool, withIntermediateDirectories: true)
         try Data(count: 4096).write(to: URL(fileURLWithPath: pool + "/used.qcow2"))

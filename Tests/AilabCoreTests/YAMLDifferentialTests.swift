@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -123,7 +124,7 @@ import Testing
         var random = Generator(state: 2026)
         let documents = (0..<600).map { _ in Self.document(&random) }
         let ours: [Any] = documents.map { (try? ConfigYAML.parse($0)).map(Self.json) ?? NSNull() }
-        let folder = try TemporaryDirectory()
+        let folder = try Scratch()
         try JSONSerialization.data(withJSONObject: documents).write(to: URL(fileURLWithPath: folder.path + "/docs.json"))
         try JSONSerialization.data(withJSONObject: ours, options: [.fragmentsAllowed]).write(
             to: URL(fileURLWithPath: folder.path + "/ours.json"))

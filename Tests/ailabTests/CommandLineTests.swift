@@ -1,5 +1,6 @@
 @testable import ailab
 import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import AilabCore
+import AilabTestSupport
 import Foundation
 
 /// A runner that fails by default: an invocation nobody scripted throws, so a test can never
@@ -128,22 +129,6 @@ final class ScriptedConfirmation: Confirming, @unchecked Sendable {
     }
 }
 
-/// A temporary folder removed when the test ends.
-final class TemporaryDirectory: @unchecked Sendable {
-    let path: String
-
-    init() throws {
-        path =
-            FileManager.default.temporaryDirectory
-            .appendingPathComponent("ailab-test-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
-}
-
 struct Warnings: Sendable {
     let box = Box()
 
@@ -164,7 +149,7 @@ struct Warnings: Sendable {
 struct FakeContext {
     let runner: FakeRunner
     let confirmation: ScriptedConfirmation
-    let folder: TemporaryDirectory
+    let folder: Scratch
     let warnings = Warnings()
     let context: TaskContext
 
@@ -177,7 +162,7 @@ struct FakeContext {
     ) throws {
         self.runner = runner
         confirmation = ScriptedConfirmation(answer: answer)
-        folder = try TemporaryDirectory()
+        folder = try Scratch()
         let env = environment.merging([
             "AILAB_LOG_DIR": folder.path, "AILAB_LOCK_DIR": folder.path, "AILAB_STATE_DIR": folder.path, "TMPDIR": folder.path,
         ]) {

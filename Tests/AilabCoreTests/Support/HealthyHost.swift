@@ -6,9 +6,9 @@ import Testing
 /// A healthy host on the fake runner: every tool answers well; each test then breaks one thing.
 struct HealthyHost {
     let runner = FakeRunner()
-    let root: TemporaryDirectory
+    let root: Scratch
     /// `$AILAB_STATE_DIR`, where config-backup records its last restore drill.
-    let state: TemporaryDirectory
+    let state: Scratch
     static let now = Date(timeIntervalSince1970: 1_790_000_000)
     static let dropRuleset = """
         table inet filter {
@@ -23,8 +23,8 @@ struct HealthyHost {
         """
 
     init() throws {
-        root = try TemporaryDirectory()
-        state = try TemporaryDirectory()
+        root = try Scratch()
+        state = try Scratch()
         try verifiedRestore(hoursAgo: 20)
         try write("/etc/os-release", "PRETTY_NAME=\"Ubuntu 24.04.1 LTS\"\n")
         try write("/proc/sys/kernel/osrelease", "6.8.0-45-generic\n")
