@@ -44,7 +44,7 @@ import Testing
         let output = try Fixture.text("dpkg/dpkg-i-failing-postinst.txt") + "E: Sub-process /usr/bin/dpkg returned an error code (1)\n"
         let result = InvocationResult(invocation: Invocation("apt-get", ["-y", "dist-upgrade"]), termination: .exited(100), stdout: output)
         #expect(
-            PackageSurveyor.aptFailure(result) == "apt-get -y dist-upgrade: exit 100: dpkg: error processing package failpost "
+            AptFailure.summary(result) == "apt-get -y dist-upgrade: exit 100: dpkg: error processing package failpost "
                 + "(--install): installed failpost package post-installation script subprocess returned error exit status 1; "
                 + "E: Sub-process /usr/bin/dpkg returned an error code (1)")
     }

@@ -21,7 +21,7 @@ package struct AptCleanupTask: MaintenanceTask {
             "autoclean simulation", clean.succeeded ? .ok : .failed,
             clean.succeeded
                 ? (archives.isEmpty ? "no stale package files" : "\(archives.count) stale package file(s) would be deleted")
-                : PackageSurveyor.aptFailure(clean),
+                : AptFailure.summary(clean),
             next: "run sudo apt-get -s autoclean by hand to see apt's error")
         findings.set("autocleanArchives", archives)
 

@@ -9,7 +9,7 @@ enum PackageSurveyor {
         async let unameCall = run.probe(commands.runningKernel)
         async let statesCall = run.probe(AptCommands.packageStates)
         let (simulation, images, uname, states) = try await (simulationCall, imagesCall, unameCall, statesCall)
-        guard simulation.succeeded else { throw AilabError.failed(aptFailure(simulation)) }
+        guard simulation.succeeded else { throw AilabError.failed(AptFailure.summary(simulation)) }
         run.log.write("simulation: \(commands.simulateAutoremove.commandLine)")
         run.log.writeBlock(simulation.stdout)
         // dpkg-query exits 1 when nothing matches: no kernel image installed at all.
@@ -21,34 +21,6 @@ enum PackageSurveyor {
             simulation: simulation.stdout, removals: AptSimulation.removals(simulation.stdout),
             installedImages: try DpkgQuery.parse(images.succeeded ? images.stdout : ""),
             runningKernel: uname.stdout.trimmed(), interrupted: try InterruptedDpkg.packages(states))
-    }
-
-    /// apt's own "E:" lines say what went wrong; while it waits for the lock it names the
-    /// holder on stdout ("Waiting for cache lock: … It is held by process 4242 (apt)").
-    static func aptFailure(_ result: InvocationResult) -> String {
-        let command = result.invocation.commandLine
-        if result.timedOut { return "\(command): timed out" }
-        let segments = (result.stdout + "\n" + result.stderr).split(whereSeparator: { $0 == "\n" || $0 == "\r" })
-        var reasons = dpkgErrors(segments) + segments.filter { $0.hasPrefix("E:") }.map(String.init)
-        if let holder = segments.last(where: { $0.contains("It is held by process") }) {
-            let text = holder.firstRange(of: "Could not get lock").map { String(holder[$0.lowerBound...]) } ?? String(holder)
-            reasons.insert(text.trimmed { ". ".contains($0) }, at: 0)
-        }
-        if reasons.isEmpty, let message = result.message { reasons = [message] }
-        return "\(command): \(result.termination)" + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; "))
-    }
-
-    /// dpkg's own errors behind apt's last line: "dpkg: error processing package x (--configure):"
-    /// with the indented reason under it, and "dpkg: error: …" lines.
-    static func dpkgErrors(_ lines: [Substring]) -> [String] {
-        lines.indices.compactMap { index in
-            let line = lines[index]
-            if line.hasPrefix("dpkg: error:") { return String(line) }
-            guard line.hasPrefix("dpkg: error processing") else { return nil }
-            let next = lines.index(after: index)
-            let reason = next < lines.endIndex && lines[next].hasPrefix(" ") ? " " + lines[next].trimmed(where: \.isBlank) : ""
-            return String(line) + reason
-        }
     }
 
     /// The findings every package task shows: what would go, and the guards' verdict.
@@ -84,7 +56,7 @@ enum PackageSurveyor {
         }
         findings.add(
             "apt-get update", refresh.succeeded ? .ok : .failed,
-            refresh.succeeded ? "package lists refreshed before planning" : aptFailure(refresh),
+            refresh.succeeded ? "package lists refreshed before planning" : AptFailure.summary(refresh),
             next: "fix the source or network it names (sudo apt-get update shows it), then run again")
         return refresh.succeeded
     }
@@ -94,7 +66,7 @@ enum PackageSurveyor {
         let result = try await executor.run(step)
         let lockHeld = (result.stdout + result.stderr).contains("It is held by process")
         findings.add(
-            name, result.succeeded ? .ok : .failed, result.succeeded ? "done" : aptFailure(result),
+            name, result.succeeded ? .ok : .failed, result.succeeded ? "done" : AptFailure.summary(result),
             next: lockHeld
                 ? "wait for the process it names to finish (or raise --lock-timeout), then run the task again"
                 : "fix what dpkg names, finish with sudo dpkg --configure -a, then run the task again")

@@ -137,7 +137,7 @@ package struct UpgradeTask: MaintenanceTask {
 
     /// A simulation's outcome, logged; an apt-get that failed ends the task.
     private func simulated(_ result: InvocationResult, _ invocation: Invocation, _ run: TaskRun) throws -> UpgradeSimulation {
-        guard result.succeeded else { throw AilabError.failed(PackageSurveyor.aptFailure(result)) }
+        guard result.succeeded else { throw AilabError.failed(AptFailure.summary(result)) }
         run.log.write("simulation: \(invocation.commandLine)")
         run.log.writeBlock(result.stdout)
         return UpgradeSimulation.parse(result.stdout)

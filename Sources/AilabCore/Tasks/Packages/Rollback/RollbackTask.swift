@@ -89,7 +89,7 @@ package struct RollbackTask: MaintenanceTask {
         if !debs.isEmpty || !removals.isEmpty {
             let simulation = try await run.probe(commands.simulateRollback(debs: debs, removals: removals.map(\.name)))
             guard simulation.succeeded else {
-                findings.add("simulation", .failed, PackageSurveyor.aptFailure(simulation), next: "fix what apt names, then run again")
+                findings.add("simulation", .failed, AptFailure.summary(simulation), next: "fix what apt names, then run again")
                 return findings
             }
             findings.add(UpgradeGuards.protectedCheck(UpgradeSimulation.parse(simulation.stdout)))
