@@ -226,6 +226,14 @@ import Testing
             check.detail.hasPrefix(
                 "ended in Kernel panic - not syncing: Fatal hardware error! (/var/lib/systemd/pstore/1726900000/dmesg.txt, "))
         #expect(try await HealthyHost().report().checks(in: "kernel")["previous boot"] == nil)
+        // systemd-pstore's archive of an earlier boot is history, not this boot's news.
+        let older = try HealthyHost()
+        try older.write(
+            "/var/lib/systemd/pstore/1726000000/dmesg.txt", "<0>[ 5.000000] Kernel panic - not syncing: VFS: Unable to mount root fs\n")
+        try FileManager.default.setAttributes(
+            [.modificationDate: HealthyHost.now.addingTimeInterval(-200_000)],
+            ofItemAtPath: older.root.path + "/var/lib/systemd/pstore/1726000000")
+        #expect(try await older.report().checks(in: "kernel")["previous boot"] == nil)
     }
 
     /// A hung task still running names its container (its cgroup), its pid and, for a lockup, the CPU.

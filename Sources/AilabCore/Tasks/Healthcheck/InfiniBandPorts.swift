@@ -6,7 +6,7 @@ import FoundationEssentials
 enum InfiniBandPorts {
     static let folder = "/sys/class/infiniband"
 
-    struct Port: Sendable, Equatable, Encodable {
+    struct Port: Sendable, Equatable {
         var device: String
         var port: String
         /// "ACTIVE", "DOWN", "INIT", "ARMED", "ACTIVE_DEFER": the word after "4: ".

@@ -7,7 +7,7 @@ import FoundationEssentials
 /// Processes in uninterruptible sleep (the D state), from /proc: stuck in the kernel, usually on
 /// a device or a filesystem that does not answer, and deaf to every signal. A process counts once
 /// it has lived past `bound` and is in the D state now (proc keeps no time spent in a state).
-struct StuckProcess: Sendable, Equatable, Encodable {
+struct StuckProcess: Sendable, Equatable {
     var pid: Int
     var name: String
     var ageSeconds: Double

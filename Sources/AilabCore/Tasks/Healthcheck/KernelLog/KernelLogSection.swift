@@ -50,7 +50,8 @@ struct KernelLogSection: HealthSection {
             }
             findings.set("kernelEvents", entries)
         }
-        if let panic = PreviousBoot.panic(probe.files) { findings.add(panic) }
+        let uptime = probe.files.read("/proc/uptime").flatMap(HostFacts.uptime) ?? 0
+        if let panic = PreviousBoot.panic(probe.files, bootedAt: probe.run.now.addingTimeInterval(-uptime)) { findings.add(panic) }
         return findings
     }
 

@@ -1,19 +1,20 @@
 import FoundationEssentials
 
 /// How the previous boot ended, where the host keeps it: pstore's records of the kernel log at a
-/// panic or an oops, in /sys/fs/pstore (`dmesg-<backend>-<id>`) or where systemd-pstore moved
-/// them, /var/lib/systemd/pstore/<id>/dmesg.txt.
+/// panic or an oops, in /sys/fs/pstore (`dmesg-<backend>-<id>`, there until removed) or where
+/// systemd-pstore moved them at this boot, /var/lib/systemd/pstore/<id>/dmesg.txt (the records
+/// it archived at earlier boots are older than this boot, and are history).
 enum PreviousBoot {
     static let folders = ["/sys/fs/pstore", "/var/lib/systemd/pstore"]
 
     /// A failed check naming the panic or oops line of the newest record; nil without one.
-    static func panic(_ files: HostFiles) -> Check? {
+    static func panic(_ files: HostFiles, bootedAt: Date) -> Check? {
         var records: [(path: String, modified: Date)] = []
         for folder in folders {
             for entry in (try? FolderEntry.list(files.path(folder))) ?? [] ?? [] {
                 if entry.isRegularFile, entry.name.hasPrefix("dmesg") {
                     records.append((folder + "/" + entry.name, entry.modified))
-                } else if !entry.isRegularFile {
+                } else if !entry.isRegularFile, entry.modified >= bootedAt {
                     for inner in (try? FolderEntry.list(files.path(folder + "/" + entry.name))) ?? [] ?? []
                     where inner.isRegularFile && inner.name.hasPrefix("dmesg") {
                         records.append((folder + "/" + entry.name + "/" + inner.name, inner.modified))
