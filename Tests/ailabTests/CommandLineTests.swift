@@ -76,7 +76,8 @@ import Testing
         #expect(outcome.stdout.contains(line))
     }
 
-    @Test(arguments: ["apt-cleanup", "kernel-cleanup", "docker-cleanup", "config-backup"])
+    /// Every task that changes the host, from the catalogue: upgrade and restore included.
+    @Test(arguments: TaskCatalog.all.filter { $0.kind != .readOnly }.map(\.name))
     func changeTasksDocumentTheSafetyFlags(task: String) throws {
         let help = try Ailab.run([task, "--help"])
         #expect(help.stdout.contains("--execute") && help.stdout.contains("--non-interactive"))
