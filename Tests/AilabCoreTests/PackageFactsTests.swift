@@ -113,6 +113,10 @@ import Testing
                 == "when their users allow: sudo systemctl restart cron.service; sudo systemctl daemon-reexec (systemd itself); "
                 + "leave dbus.service, user@1000.service to the next reboot (a restart ends login sessions)")
         #expect(check.next?.contains("needrestart -r a") == false)
+        // Eight services stay in the detail; the step stays one short line.
+        let many = (1...8).map { "worker-\($0).service" }
+        let step = RestartAdvice.next(services: many, containers: [])
+        #expect(step == "when their users allow: sudo systemctl restart the 8 services named")
     }
 
     @Test func needrestartNamesWhatToRestartAndJudgesTheKernel() async throws {

@@ -12,7 +12,11 @@ package enum RestartAdvice {
     package static func next(services: [String], containers: [String]) -> String {
         var steps: [String] = []
         let restartable = services.filter { $0 != reexec && !waitsForReboot($0) }
-        if !restartable.isEmpty { steps.append("sudo systemctl restart " + restartable.joined(separator: " ")) }
+        // A long list stays in the check's detail; the step stays one short line.
+        let names = restartable.joined(separator: " ")
+        if !restartable.isEmpty {
+            steps.append("sudo systemctl restart " + (names.count <= 60 ? names : "the \(restartable.count) services named"))
+        }
         if services.contains(reexec) { steps.append("sudo systemctl daemon-reexec (systemd itself)") }
         let waiting = services.filter(waitsForReboot)
         if !waiting.isEmpty {

@@ -120,11 +120,10 @@ struct KernelLogSection: HealthSection {
             return "unmount \(device) and repair it (sudo e2fsck -f /dev/\(device)) at the next window; check the disk under it first"
         case .oops:
             return status == .failed
-                ? "the kernel is no longer trustworthy: read the trace (sudo journalctl -k -b | grep -B 5 -A 40 '\(device)'), drain the host and reboot it"
+                ? "drain the host and reboot it; read the trace first (sudo journalctl -k -b | grep -A 40 '\(device)')"
                 : "read the report and its trace (sudo journalctl -k -b --grep 'BUG: '); update the kernel or the module it names"
         case .hardwareError:
-            return
-                "the firmware reported a fatal hardware error: read the records after it (sudo journalctl -k -b --grep 'Hardware Error'), then the BMC's event log"
+            return "read the records after it (sudo journalctl -k -b --grep 'Hardware Error') and the BMC's event log"
         case .netdevRefcount:
             return "something still holds \(device) (often a container's leaked network namespace); the host may need a reboot to free it"
         case .overlayfs:
