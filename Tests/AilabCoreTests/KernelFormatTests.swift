@@ -126,8 +126,10 @@ import Testing
         #expect(check.status == .warning && check.detail.hasSuffix("; the layer of container trainer"), "\(check.detail)")
     }
 
-    @Test func perCommandNVMeErrorsWarnOnTheNamespace() throws {
-        #expect(try Self.entries("nvme-command-errors.txt")["nvme nvme0n1"]?.status == .warning)
+    @Test func perCommandNVMeErrorsWarnOnTheNamespaceAndANamespaceWithoutAPathFails() throws {
+        let found = try Self.entries("nvme-command-errors.txt")
+        #expect(found["nvme nvme0n1"]?.status == .warning)
+        #expect(found["nvme nvme1n1"]?.status == .failed)
     }
 
     @Test func softLockupsNameTheirTask() throws {
@@ -146,8 +148,10 @@ import Testing
         ),
         ("critical medium error, dev nvme0n1, sector 0 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 2", .ioError, "nvme0n1", .warning),
         // drivers/nvme/host/multipath.c: 'no path available' (4.19), 'no available path' (5.x-6.12), dev_warn on the head disk
-        ("block nvme0n1: no path available - failing I/O", .nvme, "nvme0n1", .failed),
+        ("block nvme0n1: no path - failing I/O", .nvme, "nvme0n1", .failed),
         ("block nvme1n2: no available path - failing I/O", .nvme, "nvme1n2", .failed),
+        ("block nvme0n1: no path available - requeuing I/O", .nvme, "nvme0n1", .warning),
+        ("block nvme0n1: no usable path - requeuing I/O", .nvme, "nvme0n1", .warning),
         // drivers/nvme/host/core.c nvme_log_error (5.19-6.12)
         ("nvme0n1: Read(0x2) @ LBA 2048, 8 blocks, Unrecovered Read Error (sct 0x2 / sc 0x81) DNR", .nvme, "nvme0n1", .warning),
         ("nvme0c0n1: Write(0x1) @ LBA 10, 1 blocks, Write Fault (sct 0x2 / sc 0x80)", .nvme, "nvme0c0n1", .warning),
@@ -234,6 +238,16 @@ import Testing
             [.modificationDate: HealthyHost.now.addingTimeInterval(-200_000)],
             ofItemAtPath: older.root.path + "/var/lib/systemd/pstore/1726000000")
         #expect(try await older.report().checks(in: "kernel")["previous boot"] == nil)
+    }
+
+    /// The real end of a kernel log at a panic, kept by pstore (not yet moved by systemd-pstore).
+    @Test func aRealPanicRecordNamesThePanicLine() async throws {
+        let host = try HealthyHost()
+        try host.write("/sys/fs/pstore/dmesg-efi-172690000001", try Fixture.text("kernel-log/pstore-panic-checkmk.txt"))
+        let check = try #require(try await host.report().checks(in: "kernel")["previous boot"])
+        #expect(check.status == .failed)
+        #expect(
+            check.detail.hasPrefix("ended in Kernel panic - not syncing: Fatal hardware error! (/sys/fs/pstore/dmesg-efi-172690000001, "))
     }
 
     /// A hung task still running names its container (its cgroup), its pid and, for a lockup, the CPU.

@@ -116,20 +116,24 @@ enum KernelPatterns {
             return device.isEmpty ? nil : KernelLine(kind: .ioError, device: String(device), status: .warning)
         },
         KernelPattern(
-            kind: .nvme, anchors: ["nvme nvme", "- failing I/O", "(sct 0x"],
-            grep: #"nvme nvme[0-9]+: |path available - failing I/O|available path - failing I/O|\(sct 0x[0-9a-f]+ / sc 0x"#,
+            kind: .nvme, anchors: ["nvme nvme", "- failing I/O", "- requeuing I/O", "(sct 0x"],
+            grep: #"nvme nvme[0-9]+: |path.* - (failing|requeuing) I/O|\(sct 0x[0-9a-f]+ / sc 0x"#,
             source:
                 "drivers/nvme/host/pci.c nvme_timeout, nvme_reset_work, nvme_remove_dead_ctrl (4.19-6.12); "
-                + "drivers/nvme/host/multipath.c nvme_ns_head_submit_bio ('no path available', 4.19; 'no available path', 5.x-6.12); "
+                + "drivers/nvme/host/multipath.c nvme_ns_head_submit_bio ('no path - failing', 'no path available - requeuing', "
+                + "4.19; 'no available path - failing', 'no usable path - requeuing', 5.x-6.12); "
                 + "drivers/nvme/host/core.c nvme_log_error and nvme_log_err_passthru (5.19-6.12)"
         ) { text in
-            // Multipath: no controller left to send the namespace's I/O to ("block nvme0n1: ").
+            // Multipath: no controller left to send the namespace's I/O to ("block nvme0n1: "); it
+            // fails the I/O, or holds it while a path may come back.
             if text.hasPrefix("block nvme"), let colon = text.firstIndex(of: ":") {
                 let rest = text[colon...].dropFirst().drop { $0 == " " }
-                guard rest.hasPrefix("no available path - failing I/O") || rest.hasPrefix("no path available - failing I/O") else {
-                    return nil
+                let device = String(text[text.index(text.startIndex, offsetBy: 6)..<colon])
+                if ["no available path - failing I/O", "no path - failing I/O"].contains(where: { rest.hasPrefix($0) }) {
+                    return KernelLine(kind: .nvme, device: device, status: .failed)
                 }
-                return KernelLine(kind: .nvme, device: String(text[text.index(text.startIndex, offsetBy: 6)..<colon]), status: .failed)
+                let queued = ["no usable path - requeuing I/O", "no path available - requeuing I/O"].contains { rest.hasPrefix($0) }
+                return queued ? KernelLine(kind: .nvme, device: device, status: .warning) : nil
             }
             // One failed command: "nvme0n1: Read(0x2) @ LBA 2048, 8 blocks, Unrecovered Read Error (sct 0x2 / sc 0x81) DNR".
             if let colon = text.firstIndex(of: ":"), text.hasPrefix("nvme"), !text.hasPrefix("nvme nvme"),
