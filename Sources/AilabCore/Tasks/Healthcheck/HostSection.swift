@@ -23,7 +23,7 @@ struct HostSection: HealthSection {
             files.read("/etc/os-release").flatMap(HostFacts.prettyName)
             ?? files.read("/usr/lib/os-release").flatMap(HostFacts.prettyName)
         let kernel = probe.runningKernel
-        let uptime = files.read("/proc/uptime").flatMap(HostFacts.uptime)
+        let uptime = probe.uptime
         let load = files.read("/proc/loadavg").flatMap(HostFacts.load)
         let cpus = files.read("/sys/devices/system/cpu/online").flatMap(HostFacts.cpuCount)
         let memory = files.read("/proc/meminfo").flatMap(HostFacts.memory)
@@ -48,7 +48,7 @@ struct HostSection: HealthSection {
                     + (low ? "; under 10% left" : ""),
                 next: "find what holds it: ps aux --sort=-rss | head")
         }
-        let stuck = StuckProcesses.read(files)
+        let stuck = StuckProcesses.read(probe)
         findings.add(StuckProcesses.check(stuck))
         findings.measure(
             "ailab_processes_stuck", "Processes in the D state (uninterruptible) for longer than the bound.",

@@ -20,6 +20,8 @@ package struct SectionContext: Sendable {
     package var capabilities: Capabilities { Capabilities(status: files.read("/proc/self/status")) }
     /// The running kernel's release, as every section reads it.
     package var runningKernel: String? { files.read("/proc/sys/kernel/osrelease")?.trimmed() }
+    /// Seconds since boot, as every section reads it.
+    package var uptime: Double? { files.read("/proc/uptime").flatMap(HostFacts.uptime) }
 
     package func has(_ executable: String) -> Bool { run.isInstalled(executable) }
 

@@ -29,8 +29,8 @@ enum StuckProcesses {
     static let bound: Double = 5 * 60
 
     /// Every process in the D state now, however young.
-    static func read(_ files: HostFiles) -> [StuckProcess] {
-        let uptime = files.read("/proc/uptime").flatMap(HostFacts.uptime) ?? 0
+    static func read(_ probe: SectionContext) -> [StuckProcess] {
+        let files = probe.files, uptime = probe.uptime ?? 0
         let ticks = Double(max(1, sysconf(Int32(_SC_CLK_TCK))))
         let pids = ((try? FileManager.default.contentsOfDirectory(atPath: files.path("/proc"))) ?? []).filter { $0.allSatisfy(\.isNumber) }
         return pids.compactMap { pid in

@@ -135,7 +135,7 @@ struct GPUSection: HealthSection {
         let queryAnswer: SMIAnswer? = if case .failure(let failure) = queried { failure.answer } else { nil }
         switch (listed, queryAnswer) {
         case (.hung(let timedOut), _), (_, .hung(let timedOut)?):
-            let stuck = StuckProcesses.read(probe.files).filter { $0.name.hasPrefix("nvidia-smi") }
+            let stuck = StuckProcesses.read(probe).filter { $0.name.hasPrefix("nvidia-smi") }
             return Check(
                 "driver", .failed,
                 "nvidia-smi hung (\(timedOut))"

@@ -26,8 +26,9 @@ struct KernelLogSection: HealthSection {
                 }
                 return entry
             }
-            let containers = try await containerNames(entries.flatMap(\.cgroups).compactMap(ContainerCgroup.id), probe)
-            let layers = try await layerOwners(entries, probe)
+            async let named = containerNames(entries.flatMap(\.cgroups).compactMap(ContainerCgroup.id), probe)
+            async let owned = layerOwners(entries, probe)
+            let (containers, layers) = try await (named, owned)
             for entry in entries {
                 var check = Self.check(entry, containers: containers)
                 if entry.kind == .overlayfs, let owner = layers[entry.device] { check.detail += "; the layer of container \(owner)" }
@@ -50,8 +51,9 @@ struct KernelLogSection: HealthSection {
             }
             findings.set("kernelEvents", entries)
         }
-        let uptime = probe.files.read("/proc/uptime").flatMap(HostFacts.uptime) ?? 0
-        if let panic = PreviousBoot.panic(probe.files, bootedAt: probe.run.now.addingTimeInterval(-uptime)) { findings.add(panic) }
+        if let panic = PreviousBoot.panic(probe.files, bootedAt: probe.run.now.addingTimeInterval(-(probe.uptime ?? 0))) {
+            findings.add(panic)
+        }
         return findings
     }
 
