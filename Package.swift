@@ -22,8 +22,9 @@ let package = Package(
         // fork and exec with PR_SET_PDEATHSIG, which posix_spawn cannot set.
         .target(name: "CAilabSpawn"),
         .target(name: "AilabCore", dependencies: ["CAilabSpawn"]),
-        // Only the test targets use it: the one skip for tests that need root or a real tool.
-        .target(name: "AilabTestSupport", path: "Tests/AilabTestSupport"),
+        // Only the test targets use it: the one skip for tests that need root or a real tool, the
+        // scratch folder, and the fake context that fails by default.
+        .target(name: "AilabTestSupport", dependencies: ["AilabCore"], path: "Tests/AilabTestSupport"),
         .testTarget(
             name: "AilabCoreTests",
             dependencies: ["AilabCore", "AilabTestSupport"],

@@ -1,7 +1,7 @@
 import AilabCore
 import ArgumentParser
 
-struct Ailab: AsyncParsableCommand {
+struct Ailab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ailab",
         abstract: "Keeps an Ubuntu AI-lab host (GPUs, Docker, libvirt) healthy.",

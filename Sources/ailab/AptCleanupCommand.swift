@@ -1,7 +1,9 @@
 import AilabCore
 import ArgumentParser
 
-struct AptCleanupCommand: AsyncParsableCommand {
+struct AptCleanupCommand: PackageCleanupCommand {
+    typealias Task = AptCleanupTask
+
     static let configuration = CommandConfiguration(
         commandName: TaskCatalog.aptCleanup.name,
         abstract: "Purges unused packages and stale package files (dry run unless --execute).",
@@ -15,10 +17,4 @@ struct AptCleanupCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var config: ConfigOption
     @OptionGroup var lock: LockTimeoutOption
-
-    func run() async throws {
-        _ = try output.settings(config, task: TaskCatalog.aptCleanup.name, dryRun: !safety.execute)
-        let task = AptCleanupTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout)
-        try await output.run(task, in: .live())
-    }
 }

@@ -1,7 +1,7 @@
 import AilabCore
 import ArgumentParser
 
-struct ConfigBackupCommand: AsyncParsableCommand {
+struct ConfigBackupCommand: TaskCommand {
     static let configuration = CommandConfiguration(
         commandName: TaskCatalog.configBackup.name,
         abstract: "Archives /etc, root's shell files and the VM definitions into a verified tar.gz (dry run unless --execute).",
@@ -54,16 +54,15 @@ struct ConfigBackupCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let settings = try output.settings(config, task: TaskCatalog.configBackup.name, dryRun: !safety.execute)
+    var dryRun: Bool? { !safety.execute }
+
+    func task(_ settings: AilabConfig, in context: TaskContext) throws -> any MaintenanceTask {
         if verifyRestore {
-            let task = RestoreDrillTask(destination: settings.backupDest.overridden(by: dest).value, archive: archive.map(Paths.absolute))
-            return try await output.run(task, in: .live())
+            return RestoreDrillTask(destination: settings.backupDest.overridden(by: dest).value, archive: archive.map(Paths.absolute))
         }
-        let task = ConfigBackupTask(
+        return ConfigBackupTask(
             mode: try safety.mode(), destination: settings.backupDest.overridden(by: dest).value,
             retentionDays: settings.backupRetentionDays.overridden(by: retentionDays).value,
             keepMin: settings.backupKeepMin.overridden(by: keepMin).value, includes: include.map(Paths.absolute))
-        try await output.run(task, in: .live())
     }
 }

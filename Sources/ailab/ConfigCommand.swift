@@ -2,7 +2,7 @@ import AilabCore
 import ArgumentParser
 import FoundationEssentials
 
-struct ConfigCommand: AsyncParsableCommand {
+struct ConfigCommand: AilabCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Prints the effective configuration and where each value came from (default, file, environment).",
@@ -17,16 +17,23 @@ struct ConfigCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Output format: text or json.")
     var format: ReportDelivery.Format = .text
 
-    func run() async throws {
-        let settings = try config.load()
+    func run(in context: TaskContext) throws -> ExitStatus {
+        let settings: AilabConfig
+        do {
+            settings = try config.load(context.environment)
+        } catch {
+            let report = Report.stopped(Self._commandName, dryRun: nil, by: error, in: context)
+            return ReportDelivery(format: format).deliver(report, in: context)
+        }
         switch format {
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            StandardStreams.out(String(decoding: try encoder.encode(ConfigReport(settings)), as: UTF8.self) + "\n")
+            context.terminal.out(String(decoding: try encoder.encode(ConfigReport(settings)), as: UTF8.self) + "\n")
         case .text:
-            StandardStreams.out(ConfigReport(settings).text)
+            context.terminal.out(ConfigReport(settings).text)
         }
+        return .ok
     }
 }
 

@@ -1,7 +1,7 @@
 import AilabCore
 import ArgumentParser
 
-struct DiskWatchCommand: AsyncParsableCommand {
+struct DiskWatchCommand: TaskCommand {
     static let configuration = CommandConfiguration(
         commandName: TaskCatalog.diskWatch.name,
         abstract: "Checks every real filesystem's block and inode use against a threshold.",
@@ -11,9 +11,7 @@ struct DiskWatchCommand: AsyncParsableCommand {
     @OptionGroup var config: ConfigOption
     @OptionGroup var disk: ThresholdOption
 
-    func run() async throws {
-        let settings = try output.settings(config, task: TaskCatalog.diskWatch.name)
-        let task = DiskWatchTask(threshold: settings.diskThreshold.overridden(by: disk.threshold).value)
-        try await output.run(task, in: .live())
+    func task(_ settings: AilabConfig, in context: TaskContext) -> any MaintenanceTask {
+        DiskWatchTask(threshold: settings.diskThreshold.overridden(by: disk.threshold).value)
     }
 }

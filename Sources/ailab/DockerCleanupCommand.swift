@@ -1,7 +1,7 @@
 import AilabCore
 import ArgumentParser
 
-struct DockerCleanupCommand: AsyncParsableCommand {
+struct DockerCleanupCommand: TaskCommand {
     static let configuration = CommandConfiguration(
         commandName: TaskCatalog.dockerCleanup.name,
         abstract: "Removes what has been unused for a while: stopped containers, images, networks, build cache (dry run unless --execute).",
@@ -31,11 +31,11 @@ struct DockerCleanupCommand: AsyncParsableCommand {
     @Flag(help: "Remove every stopped container and every unused image and network, whatever its age (docker system prune -a).")
     var all = false
 
-    func run() async throws {
-        let settings = try output.settings(config, task: TaskCatalog.dockerCleanup.name, dryRun: !safety.execute)
-        let task = DockerCleanupTask(
+    var dryRun: Bool? { !safety.execute }
+
+    func task(_ settings: AilabConfig, in context: TaskContext) throws -> any MaintenanceTask {
+        DockerCleanupTask(
             mode: try safety.mode(), cacheAgeHours: cacheAge,
             maxAgeDays: settings.dockerMaxAgeDays.overridden(by: maxAge).value, all: all)
-        try await output.run(task, in: .live())
     }
 }

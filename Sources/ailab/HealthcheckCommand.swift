@@ -2,7 +2,7 @@ import AilabCore
 import ArgumentParser
 import FoundationEssentials
 
-struct HealthcheckCommand: AsyncParsableCommand {
+struct HealthcheckCommand: TaskCommand {
     static let configuration = CommandConfiguration(
         commandName: TaskCatalog.healthcheck.name,
         abstract: "Reports on the whole host: system, storage, services, containers, VMs, GPUs, SMART, backups.",
@@ -30,13 +30,11 @@ struct HealthcheckCommand: AsyncParsableCommand {
 
     @OptionGroup var disk: ThresholdOption
 
-    func run() async throws {
-        let settings = try output.settings(config, task: TaskCatalog.healthcheck.name, copyTo: outputFile)
-        let task = HealthcheckTask(
+    func task(_ settings: AilabConfig, in context: TaskContext) -> any MaintenanceTask {
+        HealthcheckTask(
             timeout: .seconds(settings.healthcheckTimeout.overridden(by: timeout).value),
             threshold: settings.diskThreshold.overridden(by: disk.threshold).value,
             backupFolder: settings.backupDest.value, backupMaxAge: .seconds(settings.backupMaxAgeHours.value * 3600),
             expectations: settings.expect)
-        try await output.run(task, in: .live(), copyTo: outputFile)
     }
 }

@@ -1,7 +1,9 @@
 import AilabCore
 import ArgumentParser
 
-struct KernelCleanupCommand: AsyncParsableCommand {
+struct KernelCleanupCommand: PackageCleanupCommand {
+    typealias Task = KernelCleanupTask
+
     static let configuration = CommandConfiguration(
         commandName: TaskCatalog.kernelCleanup.name,
         abstract: "Removes old kernel images through APT, keeping at least two and the running one (dry run unless --execute).",
@@ -15,10 +17,4 @@ struct KernelCleanupCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var config: ConfigOption
     @OptionGroup var lock: LockTimeoutOption
-
-    func run() async throws {
-        _ = try output.settings(config, task: TaskCatalog.kernelCleanup.name, dryRun: !safety.execute)
-        let task = KernelCleanupTask(mode: try safety.mode(), lockTimeout: lock.lockTimeout)
-        try await output.run(task, in: .live())
-    }
 }

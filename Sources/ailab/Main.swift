@@ -1,64 +1,66 @@
 import AilabCore
 import ArgumentParser
-import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The one place where outcomes become exit codes: 0, 1 or 2 and nothing else.
+/// Builds the live context once, runs the command line on it, and exits with 0, 1 or 2.
 @main
 enum Main {
     static func main() async {
         StandardStreams.prepare()
         Interruption.install(children: .shared, temporaries: .process)
-        let status = await run(Array(CommandLine.arguments.dropFirst()))
+        let status = await run(Array(CommandLine.arguments.dropFirst()), in: .live())
         fflush(nil)
         exit(status.rawValue)
     }
 
-    static func run(_ arguments: [String]) async -> AilabCore.ExitStatus {
+    /// The one place where outcomes become exit codes.
+    static func run(_ arguments: [String], in context: TaskContext) async -> ExitStatus {
         do {
             try TaskName.check(arguments)
             var command = try Ailab.parseAsRoot(arguments)
-            if var command = command as? AsyncParsableCommand {
-                try await command.run()
-            } else {
+            guard let command = command as? any AilabCommand else {
                 try command.run()
-            }
-            return .ok
-        } catch let exit as ExitCode {
-            return AilabCore.ExitStatus(rawValue: exit.rawValue) ?? .failed
-        } catch {
-            switch Ailab.exitCode(for: error) {
-            case .success:
-                // --help, --version and help <task>.
-                let message = Ailab.fullMessage(for: error)
-                if !message.isEmpty { StandardStreams.out(message + "\n") }
                 return .ok
-            case .validationFailure:
-                // One line that names the bad value; the usage is one --help away.
-                let message = Ailab.message(for: error).replacing("Error: ", with: "")
-                printError("ailab: " + message)
-                printJSONIfAsked(arguments, message)
-                return .usage
-            default:
-                printError("ailab: \(error)")
-                return AilabCore.ExitStatus(for: error)
             }
+            return try await command.run(in: context)
+        } catch {
+            return status(for: error, arguments, in: context)
         }
     }
 
-    /// `--format json` asked for one JSON object, and gets one even when the options are refused.
-    static func printJSONIfAsked(_ arguments: [String], _ message: String) {
-        let json =
-            zip(arguments, arguments.dropFirst()).contains { $0 == "--format" && $1 == "json" } || arguments.contains("--format=json")
-        guard json, let task = arguments.first, TaskName.all.contains(task) else { return }
-        let report = Report.stopped(task, reason: message, status: .usage, dryRun: nil, in: .live())
-        StandardStreams.out(JSONRenderer.render(report))
+    private static func status(for error: any Error, _ arguments: [String], in context: TaskContext) -> ExitStatus {
+        switch Ailab.exitCode(for: error) {
+        case .success:
+            // --help, --version and help <task>.
+            let message = Ailab.fullMessage(for: error)
+            if !message.isEmpty { context.terminal.out(message + "\n") }
+            return .ok
+        case .validationFailure:
+            // One line that names the bad value; the usage is one --help away. A task's refused
+            // command line still gives one JSON object when --format json was among its words.
+            let message = Ailab.message(for: error).replacing("Error: ", with: "")
+            guard let task = arguments.first, TaskName.all.contains(task) else {
+                context.warn("ailab: " + message)
+                return .usage
+            }
+            let report = Report.stopped(task, .refused, reason: message, status: .usage, dryRun: nil, in: context)
+            return ReportDelivery(format: RefusedFormat.of(arguments)).deliver(report, in: context)
+        default:
+            context.warn("ailab: \(error)")
+            return ExitStatus(for: error)
+        }
     }
+}
 
-    static func printError(_ message: String) {
-        StandardStreams.error(message + "\n")
+/// `--format` alone, read by argument-parser from a command line it refused as a whole.
+struct RefusedFormat: ParsableArguments {
+    @Option(parsing: .unconditional) var format: ReportDelivery.Format = .text
+    @Argument(parsing: .allUnrecognized) var others: [String] = []
+
+    static func of(_ arguments: [String]) -> ReportDelivery.Format {
+        (try? parse(arguments))?.format ?? .text
     }
 }

@@ -78,38 +78,19 @@ struct OutputOptions: ParsableArguments {
         help: "Also write Prometheus metrics to DIR/ailab-<task>.prom (node_exporter textfile collector). Default: $AILAB_TEXTFILE_DIR.",
         transform: OptionValue.folder)
     var textfileDir: String?
-
-    /// The configuration file's settings. A file that cannot be read stops the run with exit 2, as
-    /// before any task, and is still reported like a run: printed, in the metrics and in the
-    /// `--output` copy, so that the timer's scrape carries a failed `configuration` check.
-    func settings(_ config: ConfigOption, task: String, dryRun: Bool? = nil, copyTo outputFile: String? = nil) throws -> AilabConfig {
-        do {
-            return try config.load()
-        } catch let error as ValidationError {
-            let report = Report.stopped(task, check: "configuration", reason: error.message, status: .usage, dryRun: dryRun, in: .live())
-            _ = ReportDelivery(format: format, textfileDir: textfileDir, outputFile: outputFile)
-                .deliver(report, ProcessInfo.processInfo.environment)
-            throw AilabError.usage(error.message)
-        }
-    }
-
-    /// Hands the task to the core, which runs it and delivers its report; a status other than ok is the exit code.
-    func run(_ task: some MaintenanceTask, in context: TaskContext, copyTo outputFile: String? = nil) async throws {
-        let status = try await ReportDelivery(format: format, textfileDir: textfileDir, outputFile: outputFile).run(task, in: context)
-        if status != .ok { throw ExitCode(status.rawValue) }
-    }
 }
 
 /// `--config FILE` on every task: the file wins over $AILAB_CONFIG, which wins over /etc/ailab/ailab.yaml.
-/// Every command reads it once, first thing in run(): a bad file is exit 2 before anything else.
+/// Every command reads it once, before its task exists: a bad file is exit 2 before anything else.
 struct ConfigOption: ParsableArguments {
     @Option(
         name: .customLong("config"), parsing: .unconditional,
         help: "Configuration file (default: $AILAB_CONFIG, else /etc/ailab/ailab.yaml if present).", transform: OptionValue.path)
     var file: String?
 
-    func load() throws -> AilabConfig {
-        try asValidation { try ConfigFile.load(flag: file, environment: ProcessInfo.processInfo.environment) }
+    /// A file that cannot be read is a usage error (exit 2); its message names the file, the line and the value.
+    func load(_ environment: [String: String]) throws -> AilabConfig {
+        try ConfigFile.load(flag: file, environment: environment)
     }
 }
 

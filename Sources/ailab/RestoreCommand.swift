@@ -1,7 +1,7 @@
 import AilabCore
 import ArgumentParser
 
-struct RestoreCommand: AsyncParsableCommand {
+struct RestoreCommand: TaskCommand {
     static let configuration = CommandConfiguration(
         commandName: TaskCatalog.restore.name,
         abstract: "Puts files back from a config-backup archive (dry run unless --execute).",
@@ -34,10 +34,9 @@ struct RestoreCommand: AsyncParsableCommand {
         if let into, !into.hasPrefix("/") { throw ValidationError("invalid --to '\(into)': expected an absolute path") }
     }
 
-    func run() async throws {
-        let settings = try output.settings(config, task: TaskCatalog.restore.name, dryRun: !safety.execute)
-        let task = RestoreTask(
-            mode: try safety.mode(), destination: settings.backupDest.value, archive: archive, paths: paths, into: into)
-        try await output.run(task, in: .live())
+    var dryRun: Bool? { !safety.execute }
+
+    func task(_ settings: AilabConfig, in context: TaskContext) throws -> any MaintenanceTask {
+        RestoreTask(mode: try safety.mode(), destination: settings.backupDest.value, archive: archive, paths: paths, into: into)
     }
 }

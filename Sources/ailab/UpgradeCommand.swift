@@ -1,7 +1,7 @@
 import AilabCore
 import ArgumentParser
 
-struct UpgradeCommand: AsyncParsableCommand {
+struct UpgradeCommand: TaskCommand {
     static let configuration = CommandConfiguration(
         commandName: TaskCatalog.upgrade.name,
         abstract: "Upgrades the packages with apt-get dist-upgrade behind GPU-aware guards (dry run unless --execute).",
@@ -46,18 +46,17 @@ struct UpgradeCommand: AsyncParsableCommand {
         if rollback && (security || requireRollback) { throw ValidationError("--rollback takes no --security or --require-rollback") }
     }
 
-    func run() async throws {
-        let settings = try output.settings(config, task: TaskCatalog.upgrade.name, dryRun: !safety.execute)
-        if history { return try await output.run(RollbackHistoryTask(), in: .live()) }
+    var dryRun: Bool? { !safety.execute }
+
+    func task(_ settings: AilabConfig, in context: TaskContext) throws -> any MaintenanceTask {
+        if history { return RollbackHistoryTask() }
         if rollback {
-            let task = RollbackTask(
+            return RollbackTask(
                 mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade, pointID: point)
-            return try await output.run(task, in: .live())
         }
-        let task = UpgradeTask(
+        return UpgradeTask(
             mode: try safety.mode(), lockTimeout: lock.lockTimeout, allowDriverUpgrade: allowDriverUpgrade,
             securityOnly: security, requireRollback: requireRollback, keepPoints: settings.upgradeKeepPoints.value,
             keepBytes: settings.upgradeKeepBytes.value)
-        try await output.run(task, in: .live())
     }
 }

@@ -1,7 +1,7 @@
 import AilabCore
 import ArgumentParser
 
-struct VMAuditCommand: AsyncParsableCommand {
+struct VMAuditCommand: TaskCommand {
     static let configuration = CommandConfiguration(
         commandName: TaskCatalog.vmAudit.name,
         abstract: "Lists libvirt domains, storage pools, volumes and unreferenced image files. Read-only.",
@@ -19,8 +19,7 @@ struct VMAuditCommand: AsyncParsableCommand {
         transform: OptionValue.libvirtURI)
     var connect: String?
 
-    func run() async throws {
-        _ = try output.settings(config, task: TaskCatalog.vmAudit.name)
-        try await output.run(VMAuditTask(connect: connect), in: .live())
+    func task(_ settings: AilabConfig, in context: TaskContext) -> any MaintenanceTask {
+        VMAuditTask(connect: connect)
     }
 }

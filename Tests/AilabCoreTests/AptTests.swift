@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -133,7 +134,7 @@ import Testing
 
     @Test func dryRunShowsThePlanAndStartsNothingMutating() async throws {
         let fake = try FakeContext(runner: runner(simulation: "Purg linux-image-6.8.0-40-generic [6.8.0-40.40]\n"), answer: "EXECUTE")
-        let report = try await TaskHarness.run(AptCleanupTask(mode: .dryRun, lockTimeout: 300), in: fake.context)
+        let report = await TaskHarness.run(AptCleanupTask(mode: .dryRun, lockTimeout: 300), in: fake.context)
         #expect(report.exitStatus == .ok)
         #expect(report.dryRun == true)
         #expect(report.findings.plan.count == 2)
@@ -148,7 +149,7 @@ import Testing
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=7", "-y", "autoremove", "--purge"], stdout: "")
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=7", "autoclean"], stdout: "")
         let fake = try FakeContext(runner: runner, answer: "EXECUTE")
-        let report = try await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: true), lockTimeout: 7), in: fake.context)
+        let report = await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: true), lockTimeout: 7), in: fake.context)
         #expect(report.exitStatus == .ok)
         #expect(
             fake.runner.mutatingCalls.map(\.arguments) == [
@@ -173,7 +174,7 @@ import Testing
                 let runner = runner(simulation: simulation)
                 runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=1", "update"], stdout: "")
                 let fake = try FakeContext(runner: runner)
-                let report = try await TaskHarness.run(task, in: fake.context)
+                let report = await TaskHarness.run(task, in: fake.context)
                 #expect(report.exitStatus == .failed, "\(task.name) \(mode)")
                 #expect(fake.runner.mutatingCalls.allSatisfy { $0.arguments.last == "update" })
             }
@@ -188,7 +189,7 @@ import Testing
                 "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n",
             exit: 100)
         let fake = try FakeContext(runner: runner)
-        let report = try await TaskHarness.run(KernelCleanupTask(mode: .execute(interactive: false), lockTimeout: 300), in: fake.context)
+        let report = await TaskHarness.run(KernelCleanupTask(mode: .execute(interactive: false), lockTimeout: 300), in: fake.context)
         #expect(report.exitStatus == .failed)
         #expect(report.check("autoremove")?.detail.contains("held by process 4242") == true)
         // A held lock is waited out, not repaired: no "dpkg --configure -a" for it.
@@ -213,7 +214,7 @@ import Testing
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=300", "-y", "autoremove", "--purge"], stdout: "")
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=300", "autoclean"], stdout: "")
         let fake = try FakeContext(runner: runner, answer: "EXECUTE")
-        let report = try await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: true), lockTimeout: 300), in: fake.context)
+        let report = await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: true), lockTimeout: 300), in: fake.context)
         #expect(report.exitStatus == .ok)
         #expect(report.check("autoremove simulation")?.detail.contains("linux-image-6.8.0-40-generic") == true)
         // The prompt names what it purges, before EXECUTE is typed (not only in the report after it).
@@ -225,26 +226,25 @@ import Testing
 
     @Test func wrongAnswerChangesNothingAndExits2() async throws {
         let fake = try FakeContext(runner: runner(simulation: "Purg linux-image-6.8.0-40-generic [6.8.0-40.40]\n"), answer: "yes")
-        await #expect(throws: AilabError.usage("aborted: confirmation not given")) {
-            try await TaskHarness.run(KernelCleanupTask(mode: .execute(interactive: true), lockTimeout: 300), in: fake.context)
-        }
+        #expect(
+            await TaskHarness.run(KernelCleanupTask(mode: .execute(interactive: true), lockTimeout: 300), in: fake.context).stoppedBy
+                == AilabError.usage("aborted: confirmation not given"))
         #expect(fake.runner.mutatingCalls.isEmpty)
     }
 
     @Test func unprivilegedExecuteExits2BeforeAnythingRuns() async throws {
         let fake = try FakeContext(runner: runner(simulation: ""), root: false)
-        await #expect(throws: AilabError.self) {
-            try await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: false), lockTimeout: 300), in: fake.context)
-        }
+        #expect(
+            await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: false), lockTimeout: 300), in: fake.context).stoppedBy != nil)
         #expect(fake.runner.calls.isEmpty)
     }
 
     @Test func missingAptGetIsAMissingDependency() async throws {
         let fake = try FakeContext()
         fake.runner.install("dpkg-query")
-        await #expect(throws: AilabError.usage("missing required command apt-get (install the apt package)")) {
-            try await TaskHarness.run(AptCleanupTask(mode: .dryRun, lockTimeout: 300), in: fake.context)
-        }
+        #expect(
+            await TaskHarness.run(AptCleanupTask(mode: .dryRun, lockTimeout: 300), in: fake.context).stoppedBy
+                == AilabError.usage("missing required command apt-get (install the apt package)"))
     }
 }
 

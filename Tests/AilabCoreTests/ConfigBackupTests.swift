@@ -62,7 +62,7 @@ import Testing
     @Test func dryRunPlansEverythingAndStartsNothing() async throws {
         let (fake, context, host) = try context()
         let task = ConfigBackupTask(mode: .dryRun, destination: "/srv/backups/ailab-config", retentionDays: 30, keepMin: 3, includes: [])
-        let report = try await TaskHarness.run(task, in: context)
+        let report = await TaskHarness.run(task, in: context)
         #expect(report.exitStatus == .ok)
         #expect(fake.runner.mutatingCalls.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: host.path + "/srv"))
@@ -84,7 +84,7 @@ import Testing
         fake.runner.on(
             "tar", stderr: "tar: /backups/x: Cannot write: No space left on device\ntar: Error is not recoverable: exiting now", exit: 2)
         let task = ConfigBackupTask(mode: .execute(interactive: false), destination: "/backups", retentionDays: 0, keepMin: 0, includes: [])
-        let report = try await TaskHarness.run(task, in: context)
+        let report = await TaskHarness.run(task, in: context)
         #expect(report.exitStatus == .failed)
         #expect(
             report.check("archive")?.detail.hasPrefix("tar: no space left on device (exit 2)") == true,
@@ -103,7 +103,7 @@ import Testing
             return InvocationResult(invocation: invocation, termination: .exited(2), stderr: "tar: Interrupted")
         }
         let task = ConfigBackupTask(mode: .execute(interactive: false), destination: "/backups", retentionDays: 0, keepMin: 0, includes: [])
-        _ = try await TaskHarness.run(task, in: context)
+        _ = await TaskHarness.run(task, in: context)
         let registered = seen.paths.withLock { $0 }
         #expect(registered.count == 2, "\(registered)")
         #expect(registered.contains { $0.hasPrefix(fake.folder.file("ailab.")) })
@@ -115,15 +115,15 @@ import Testing
     @Test func includeThatDoesNotExistIsAUsageError() async throws {
         let (_, context, _) = try context()
         let task = ConfigBackupTask(mode: .dryRun, destination: "/b", retentionDays: 30, keepMin: 3, includes: ["/nope"])
-        await #expect(throws: AilabError.usage("invalid --include '/nope': no such file or directory")) {
-            try await TaskHarness.run(task, in: context)
-        }
+        #expect(
+            await TaskHarness.run(task, in: context).stoppedBy == AilabError.usage("invalid --include '/nope': no such file or directory"))
     }
 
     /// The reported loss: `--dest /backup` made tar drop /etc/lvm/backup. Real tar, in a host
     /// root of the test's own, so that the destination can sit at that root's top.
     @Test func destinationAtTheTopLeavesOtherFoldersOfTheSameNameInTheArchive() async throws {
-        guard geteuid() == 0, ExecutableSearch(path: nil).locate("tar") != nil else { return }
+        try RealTools.requireRoot()
+        try RealTools.require("tar", package: "tar")
         let host = try Scratch()
         try FileManager.default.createDirectory(atPath: host.path + "/etc/lvm/backup", withIntermediateDirectories: true)
         try Data("vg0 {}\n".utf8).write(to: URL(fileURLWithPath: host.path + "/etc/lvm/backup/vg0"))
@@ -133,7 +133,7 @@ import Testing
         context.files = HostFiles(root: host.path)
         context.clock = { Date() }
         let task = ConfigBackupTask(mode: .execute(interactive: false), destination: "/backup", retentionDays: 30, keepMin: 3, includes: [])
-        let report = try await TaskHarness.run(task, in: context)
+        let report = await TaskHarness.run(task, in: context)
         #expect(report.exitStatus == .ok, "\(report.checks)")
         let archive = try #require(try FileManager.default.contentsOfDirectory(atPath: host.path + "/backup").first)
         let listing = try await ProcessRunner().run(Invocation("tar", ["-tzf", host.path + "/backup/" + archive]))

@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct DiskFreeTests {

@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct DiskWatchTaskTests {
@@ -26,7 +27,7 @@ import Testing
 
     @Test func filesystemAtTheThresholdFailsAndExits1() async throws {
         let fake = try FakeContext(runner: fakeDF())
-        let report = try await TaskHarness.run(DiskWatchTask(threshold: 85), in: fake.context)
+        let report = await TaskHarness.run(DiskWatchTask(threshold: 85), in: fake.context)
         #expect(report.checks.map(\.name) == ["/", "/srv/models"])
         #expect(report.checks.map(\.status) == [.failed, .ok])
         #expect(report.exitStatus == .failed)
@@ -36,7 +37,7 @@ import Testing
 
     @Test func belowTheThresholdEverythingIsOk() async throws {
         let fake = try FakeContext(runner: fakeDF())
-        let report = try await TaskHarness.run(DiskWatchTask(threshold: 86), in: fake.context)
+        let report = await TaskHarness.run(DiskWatchTask(threshold: 86), in: fake.context)
         #expect(report.checks.allSatisfy { $0.status == .ok })
         #expect(report.exitStatus == .ok)
         #expect(fake.runner.mutatingCalls.isEmpty)
@@ -46,7 +47,7 @@ import Testing
         let runner = FakeRunner()
         runner.on("df", timedOut: true)
         let fake = try FakeContext(runner: runner)
-        let report = try await TaskHarness.run(DiskWatchTask(threshold: 85), in: fake.context)
+        let report = await TaskHarness.run(DiskWatchTask(threshold: 85), in: fake.context)
         #expect(report.checks.map(\.status) == [.failed])
         #expect(report.checks[0].detail.contains("timed out"))
         #expect(report.exitStatus == .failed)
@@ -54,8 +55,8 @@ import Testing
 
     @Test func missingDfIsAMissingDependency() async throws {
         let fake = try FakeContext()
-        await #expect(throws: AilabError.usage("missing required command df (install the coreutils package)")) {
-            try await TaskHarness.run(DiskWatchTask(threshold: 85), in: fake.context)
-        }
+        #expect(
+            await TaskHarness.run(DiskWatchTask(threshold: 85), in: fake.context).stoppedBy
+                == AilabError.usage("missing required command df (install the coreutils package)"))
     }
 }

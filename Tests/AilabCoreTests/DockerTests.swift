@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -68,7 +69,7 @@ import Testing
 
     @Test func previewFromCapturedJSONLines() async throws {
         let fake = try FakeContext(runner: try engine())
-        let report = try await TaskHarness.run(
+        let report = await TaskHarness.run(
             DockerCleanupTask(mode: .dryRun, cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value, all: true),
             in: fake.context)
         #expect(report.exitStatus == .ok)
@@ -86,7 +87,7 @@ import Testing
 
     @Test func executeRunsExactlyTheTwoPrunesAndSumsTheReclaimedSpace() async throws {
         let fake = try FakeContext(runner: try engine())
-        let report = try await TaskHarness.run(
+        let report = await TaskHarness.run(
             DockerCleanupTask(
                 mode: .execute(interactive: false), cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value, all: true),
             in: fake.context)
@@ -119,7 +120,7 @@ import Testing
         after("docker/images.jsonl") { $0.contains("ailab-test/busybox") }
         after("docker/network-ls.jsonl") { $0.contains("\"net1\"") }
         let fake = try FakeContext(runner: runner)
-        let report = try await TaskHarness.run(
+        let report = await TaskHarness.run(
             DockerCleanupTask(
                 mode: .execute(interactive: false), cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value, all: true),
             in: fake.context)
@@ -134,7 +135,7 @@ import Testing
 
     @Test func noInvocationAnywhereCarriesVolumes() async throws {
         let fake = try FakeContext(runner: try engine())
-        _ = try await TaskHarness.run(
+        _ = await TaskHarness.run(
             DockerCleanupTask(
                 mode: .execute(interactive: false), cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value, all: true),
             in: fake.context)
@@ -150,7 +151,7 @@ import Testing
         // Every container survives: ailab asks which image each one uses.
         let containers = try DockerObjects.containers(try Fixture.text("docker/ps-a.jsonl"))
         recent.runner.on("docker", ["inspect", "--type", "container", "--format", "{{.Id}} {{.Image}}"] + containers.map(\.id), stdout: "")
-        let kept = try await TaskHarness.run(
+        let kept = await TaskHarness.run(
             DockerCleanupTask(mode: .dryRun, cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value), in: recent.context
         )
         #expect(kept.check("stopped containers")?.detail == "none to remove")
@@ -166,7 +167,7 @@ import Testing
         ] {
             runner.on("docker", arguments, stdout: "Total reclaimed space: 0B\n")
         }
-        let pruned = try await TaskHarness.run(
+        let pruned = await TaskHarness.run(
             DockerCleanupTask(
                 mode: .execute(interactive: false), cacheAgeHours: 24, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value),
             in: monthLater.context)
@@ -182,7 +183,7 @@ import Testing
     @Test(arguments: [[], ["docker"]])
     func dockerNotInstalledOrClientOnlyIsAbsentAndExit0(installed: Set<String>) async throws {
         let fake = try FakeContext(runner: FakeRunner(installed: installed))
-        let report = try await TaskHarness.run(
+        let report = await TaskHarness.run(
             DockerCleanupTask(
                 mode: .execute(interactive: false), cacheAgeHours: 168, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value),
             in: fake.context)
@@ -200,7 +201,7 @@ import Testing
                 + #"template: :1:2: executing "" at <.ServerVersion>: reflect: indirection through nil pointer to embedded struct field Info"#
                 + "\n", exit: 1, timedOut: timedOut)
         let fake = try FakeContext(runner: runner)
-        let report = try await TaskHarness.run(
+        let report = await TaskHarness.run(
             DockerCleanupTask(mode: .dryRun, cacheAgeHours: 168, maxAgeDays: AilabConfig.defaults.dockerMaxAgeDays.value), in: fake.context)
         #expect(report.exitStatus == .failed)
         #expect(report.checks[0].detail.contains(timedOut ? "timed out" : "Cannot connect to the Docker daemon"))

@@ -61,10 +61,10 @@ import Testing
         runner.on(
             "df", ["-P", "-T"], stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 ext4 100 10 90 10% /\n")
         runner.on("df", ["-P", "-T", "-i"], stdout: "Filesystem Type Inodes IUsed IFree IUse% Mounted on\n/dev/sda1 ext4 100 1 99 1% /\n")
-        let fake = try FakeContext(runner: runner)
+        let fake = try FakeContext(runner: runner, records: .inMemory)
         var context = fake.context
         context.files = HostFiles(root: host.root.path)
-        let report = try await TaskHarness.run(
+        let report = await TaskHarness.run(
             HealthcheckTask(
                 timeout: .seconds(5), threshold: 85, backupFolder: ArchiveName.defaultFolder, backupMaxAge: .seconds(48 * 3600)),
             in: context)

@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -102,12 +103,12 @@ import Testing
         runner.on(
             "df", ["-P", "-T"], stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 ext4 100 95 5 95% /\n")
         runner.on("df", ["-P", "-T", "-i"], stdout: "Filesystem Type Inodes IUsed IFree IUse% Mounted on\n/dev/sda1 ext4 100 1 99 1% /\n")
-        let disk = try await TaskHarness.run(DiskWatchTask(threshold: 85), in: try FakeContext(runner: runner).context)
+        let disk = await TaskHarness.run(DiskWatchTask(threshold: 85), in: try FakeContext(runner: runner).context)
         #expect(disk.check("/")?.next?.contains("du -xh") == true)
         let virsh = FakeRunner()
         virsh.install("virsh", "libvirtd")
         virsh.on("virsh", ["list", "--all", "--name"], stderr: "error: failed to connect to the hypervisor", exit: 1)
-        let vms = try await TaskHarness.run(VMAuditTask(connect: nil), in: try FakeContext(runner: virsh, root: true).context)
+        let vms = await TaskHarness.run(VMAuditTask(connect: nil), in: try FakeContext(runner: virsh, root: true).context)
         let libvirt = try #require(vms.check("libvirt"))
         #expect(libvirt.status == .failed && libvirt.next?.contains("systemctl status libvirtd") == true, "\(libvirt)")
     }

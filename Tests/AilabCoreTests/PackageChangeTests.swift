@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -163,8 +164,8 @@ import Testing
                 let runner = PackageTaskTests().runner(simulation: "Purg libold [1.0]\n")
                 runner.on("dpkg-query", AptCommands.packageStates.arguments, stdout: Self.halfConfigured)
                 runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=1", "update"], stdout: "")
-                let fake = try FakeContext(runner: runner)
-                let refused = try await TaskHarness.run(task, in: fake.context)
+                let fake = try FakeContext(runner: runner, records: .stateFolder)
+                let refused = await TaskHarness.run(task, in: fake.context)
                 #expect(refused.exitStatus == .failed, "\(task.name)")
                 #expect(refused.check("dpkg")?.detail.contains("slowpkg 1.0 (half-configured)") == true)
                 #expect(!runner.mutatingCalls.contains { $0.lifetime == .runsToCompletion })
@@ -182,10 +183,10 @@ import Testing
             #expect(children.isCompletingAStep)
             return InvocationResult(invocation: invocation, termination: .exited(0), stdout: "Setting up libfoo1 (1.1) ...\n")
         }
-        let fake = try FakeContext(runner: runner)
+        let fake = try FakeContext(runner: runner, records: .stateFolder)
         var context = fake.context
         context.children = children
-        let report = try await TaskHarness.run(
+        let report = await TaskHarness.run(
             UpgradeTask(
                 mode: .execute(interactive: false), lockTimeout: 30, allowDriverUpgrade: false,
                 keepPoints: AilabConfig.defaults.upgradeKeepPoints.value, keepBytes: AilabConfig.defaults.upgradeKeepBytes.value),

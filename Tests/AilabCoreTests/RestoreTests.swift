@@ -1,4 +1,5 @@
 @testable import AilabCore
+import AilabTestSupport
 import Foundation
 import Testing
 
@@ -105,7 +106,7 @@ import Testing
         try Data("not read by the fake tar".utf8).write(to: URL(fileURLWithPath: folder + "/ailab-config-20260921-033000.tar.gz"))
         for mode in [RunMode.dryRun, .execute(interactive: false)] {
             let task = RestoreTask(mode: mode, destination: destination, archive: nil, paths: [], into: nil)
-            let report = try await TaskHarness.run(task, in: fake.context)
+            let report = await TaskHarness.run(task, in: fake.context)
             #expect(report.exitStatus == .failed)
             #expect(report.check("archive")?.detail == "refused: /etc/../../root/.ssh/authorized_keys: not a plain relative name")
             #expect(runner.calls.allSatisfy { $0.arguments.first == "--list" })

@@ -37,10 +37,10 @@ import Testing
             try FileManager.default.createDirectory(atPath: host.path + "/var/cache/apt/archives", withIntermediateDirectories: true)
             FileManager.default.createFile(atPath: host.path + "/var/cache/apt/archives/ailab-leaf_1.0_amd64.deb", contents: Data())
         }
-        let fake = try FakeContext(runner: runner)
+        let fake = try FakeContext(runner: runner, records: .stateFolder)
         var context = fake.context
         context.files = HostFiles(root: host.path)
-        let report = try await TaskHarness.run(
+        let report = await TaskHarness.run(
             UpgradeTask(
                 mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, requireRollback: require,
                 keepPoints: AilabConfig.defaults.upgradeKeepPoints.value, keepBytes: AilabConfig.defaults.upgradeKeepBytes.value),
@@ -80,7 +80,8 @@ import Testing
         plant: (String) throws -> Void = { _ in }
     ) async throws -> (Report, FakeRunner) {
         let fake = try FakeContext(
-            runner: FakeRunner(installed: Set(["apt-mark", "uname", "dpkg"] + TaskCatalog.upgrade.requiredTools.map(\.command))))
+            runner: FakeRunner(installed: Set(["apt-mark", "uname", "dpkg"] + TaskCatalog.upgrade.requiredTools.map(\.command))),
+            records: .stateFolder)
         let runner = fake.runner
         let store = fake.folder.path + "/rollback/20260921-030000"
         try FileManager.default.createDirectory(atPath: store + "/debs", withIntermediateDirectories: true)
@@ -104,7 +105,7 @@ import Testing
             "apt-get", stdout: "Inst nvidia-driver-550 [550.127.05-0ubuntu1] (550.90.07-0ubuntu1 now [amd64])\nRemv ailab-newdep [1.0]\n")
         runner.on("apt-mark", ["showauto"], stdout: "ailab-newdep\nnvidia-driver-550\n")
         runner.on("apt-mark", ["showhold"], stdout: "")
-        let report = try await TaskHarness.run(
+        let report = await TaskHarness.run(
             RollbackTask(mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: allowDriver, pointID: nil), in: fake.context)
         return (report, runner)
     }
@@ -132,13 +133,13 @@ import Testing
     }
 
     @Test func anUnknownPointIsAUsageErrorNamingIt() async throws {
-        let fake = try FakeContext(runner: FakeRunner(installed: Set(TaskCatalog.upgrade.requiredTools.map(\.command))))
-        await #expect(
-            throws: AilabError.usage("invalid rollback point '2020': not in \(fake.folder.path)/rollback (see ailab upgrade --history)")
-        ) {
-            try await TaskHarness.run(
-                RollbackTask(mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, pointID: "2020"), in: fake.context)
-        }
+        let fake = try FakeContext(
+            runner: FakeRunner(installed: Set(TaskCatalog.upgrade.requiredTools.map(\.command))), records: .stateFolder)
+        #expect(
+            await TaskHarness.run(
+                RollbackTask(mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, pointID: "2020"), in: fake.context
+            ).stoppedBy
+                == AilabError.usage("invalid rollback point '2020': not in \(fake.folder.path)/rollback (see ailab upgrade --history)"))
     }
 
     /// A planted point whose .deb climbs out of its debs/ folder, and a .deb that is a link: the

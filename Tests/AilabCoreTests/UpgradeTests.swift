@@ -72,7 +72,7 @@ import Testing
         _ runner: FakeRunner, mode: RunMode = .dryRun, allowDriver: Bool = false, security: Bool = false,
         files: Scratch? = nil, children: LiveChildren = LiveChildren()
     ) async throws -> Report {
-        let fake = try FakeContext(runner: runner)
+        let fake = try FakeContext(runner: runner, records: .stateFolder)
         var context = fake.context
         context.children = children
         // The rollback point archives /etc: never this machine's.
@@ -81,7 +81,7 @@ import Testing
         try Data("VERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n".utf8).write(
             to: URL(fileURLWithPath: host.path + "/etc/os-release"))
         context.files = HostFiles(root: host.path)
-        let report = try await TaskHarness.run(
+        let report = await TaskHarness.run(
             UpgradeTask(
                 mode: mode, lockTimeout: 30, allowDriverUpgrade: allowDriver, securityOnly: security,
                 keepPoints: AilabConfig.defaults.upgradeKeepPoints.value, keepBytes: AilabConfig.defaults.upgradeKeepBytes.value),
@@ -167,8 +167,8 @@ import Testing
 
     /// dpkg-query's format ends in a newline: its probe is still one line of the log.
     @Test func aCommandWithANewlineIsOneLogLine() async throws {
-        let fake = try FakeContext(runner: runner(simulation: ""))
-        _ = try await TaskHarness.run(
+        let fake = try FakeContext(runner: runner(simulation: ""), records: .stateFolder)
+        _ = await TaskHarness.run(
             UpgradeTask(
                 mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, securityOnly: false,
                 keepPoints: AilabConfig.defaults.upgradeKeepPoints.value, keepBytes: AilabConfig.defaults.upgradeKeepBytes.value),

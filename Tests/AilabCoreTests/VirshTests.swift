@@ -65,10 +65,10 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct VMAuditTaskTests {
     @Test func absentVirshIsAbsentAndExit0() async throws {
         let fake = try FakeContext()
-        let report = try await TaskHarness.run(VMAuditTask(connect: nil), in: fake.context)
+        let report = await TaskHarness.run(VMAuditTask(connect: nil), in: fake.context)
         #expect(report.checks == [Check("libvirt", .absent, "virsh is not installed (libvirt-clients): nothing to audit")])
         let clientOnly = try FakeContext(runner: FakeRunner(installed: ["virsh"]))
-        let bare = try await TaskHarness.run(VMAuditTask(connect: nil), in: clientOnly.context)
+        let bare = await TaskHarness.run(VMAuditTask(connect: nil), in: clientOnly.context)
         #expect(bare.checks.map(\.status) == [.absent])
         #expect(clientOnly.runner.calls.isEmpty)
         #expect(report.exitStatus == .ok)
@@ -82,7 +82,7 @@ import Testing
                 "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n",
             exit: 1)
         let fake = try FakeContext(runner: runner)
-        let report = try await TaskHarness.run(VMAuditTask(connect: "qemu:///system"), in: fake.context)
+        let report = await TaskHarness.run(VMAuditTask(connect: "qemu:///system"), in: fake.context)
         #expect(report.exitStatus == .failed)
         #expect(report.checks[0].detail.contains("qemu:///system"))
         #expect(report.checks[0].detail.contains("libvirt-sock"))
@@ -139,7 +139,7 @@ import Testing
         let fake = try FakeContext(runner: runner)
         var context = fake.context
         context.files = HostFiles(root: host.path)
-        let report = try await TaskHarness.run(VMAuditTask(connect: nil, imageFolders: []), in: context)
+        let report = await TaskHarness.run(VMAuditTask(connect: nil, imageFolders: []), in: context)
         #expect(report.check("/pool/stray.img")?.status == .warning)
         #expect(report.check("/pool/used.qcow2")?.detail.contains("used by vm1") == true)
         #expect(report.check("/pool/readme.txt") == nil)
@@ -153,7 +153,7 @@ import Testing
 
         // The image behind the domain's disk is gone: the domain would not start.
         try FileManager.default.removeItem(atPath: pool + "/used.qcow2")
-        let gone = try await TaskHarness.run(VMAuditTask(connect: nil, imageFolders: []), in: context)
+        let gone = await TaskHarness.run(VMAuditTask(connect: nil, imageFolders: []), in: context)
         #expect(gone.check("domain vm1")?.status == .warning)
         #expect(gone.check("domain vm1")?.detail.hasSuffix("; missing disk image /pool/used.qcow2") == true)
     }

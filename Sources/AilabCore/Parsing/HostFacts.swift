@@ -92,11 +92,3 @@ package enum DKMSStatus {
         }
     }
 }
-
-extension HostFacts {
-    /// Ubuntu's flag file and the packages that asked for the reboot (`/run/reboot-required.pkgs`).
-    package static func rebootState(_ files: HostFiles) -> (required: Bool, packages: [String]) {
-        let packages = Set((files.read("/run/reboot-required.pkgs") ?? "").split(whereSeparator: \.isNewline).map(String.init))
-        return (files.exists("/run/reboot-required"), packages.sorted())
-    }
-}

@@ -56,8 +56,24 @@ package struct Report: Sendable {
     /// nil for read-only tasks.
     package var dryRun: Bool?
     package var findings: Findings
-    /// Set when the task could not run to a report at all (the error's own status).
-    package var failure: ExitStatus?
+    /// Set when the run stopped before its task could report.
+    package var stop: Stop?
+
+    /// Why a run stopped early: the one line ailab prints on stderr and the error's own status.
+    package struct Stop: Sendable {
+        package enum Kind: Sendable {
+            /// Refused (bad options, missing privilege or tool, a task that gave up): only
+            /// `--format json` prints the report, so that its consumer always gets one object.
+            case refused
+            /// The configuration could not be read: reported like a run (printed, the metrics
+            /// file, the `--output` copy), so that the timer's scrape carries it.
+            case configuration
+        }
+
+        package var kind: Kind
+        package var reason: String
+        package var status: ExitStatus
+    }
 
     package init(task: String, host: String, startedAt: Date, finishedAt: Date, dryRun: Bool?, findings: Findings) {
         self.task = task
@@ -72,31 +88,29 @@ package struct Report: Sendable {
 
     /// Any failed check fails the run; a warning does too where the task says so.
     package var exitStatus: ExitStatus {
-        if let failure { return failure }
+        if let stop { return stop.status }
         let failing: Set<Status> = findings.warningsFail ? [.failed, .warning] : [.failed]
         return checks.contains { failing.contains($0.status) } ? .failed : .ok
     }
 }
 
 extension Report {
-    /// What a run that stopped early reports: the usual keys and one failed check with the reason,
-    /// so that a consumer of `--format json` always gets one object.
-    package static func stopped(_ task: some MaintenanceTask, by error: any Error, in context: TaskContext) -> Report {
+    /// What a run that stopped early reports: the usual keys and one failed check with the reason.
+    package static func stopped(_ task: String, dryRun: Bool?, by error: any Error, in context: TaskContext) -> Report {
         stopped(
-            task.name, reason: (error as? AilabError)?.message ?? "\(error)", status: ExitStatus(for: error),
-            dryRun: task.mode.map(\.isDryRun), in: context)
+            task, .refused, reason: (error as? AilabError)?.message ?? "\(error)", status: ExitStatus(for: error), dryRun: dryRun,
+            in: context)
     }
 
-    /// The same for a run refused before any task existed (a bad option value: exit 2).
     package static func stopped(
-        _ task: String, check: String = "error", reason: String, status: ExitStatus, dryRun: Bool?, in context: TaskContext
+        _ task: String, _ kind: Stop.Kind, reason: String, status: ExitStatus, dryRun: Bool?, in context: TaskContext
     ) -> Report {
         var findings = Findings()
-        findings.add(check, .failed, reason)
+        findings.add(kind == .configuration ? "configuration" : "error", .failed, reason)
         var report = Report(
             task: task, host: context.host, startedAt: context.clock(), finishedAt: context.clock(),
             dryRun: dryRun, findings: findings)
-        report.failure = status
+        report.stop = Stop(kind: kind, reason: reason, status: status)
         return report
     }
 }

@@ -18,9 +18,18 @@ extension MaintenanceTask {
     package var keepsLog: Bool { true }
 }
 
-/// Runs a task the same way for every command: privilege, dependencies, lock, log, report.
+/// Runs a task the same way for every command: privilege, dependencies, lock, log, report. A
+/// task that stops early still gives a report, which says why.
 package enum TaskHarness {
-    package static func run(_ task: some MaintenanceTask, in context: TaskContext) async throws -> Report {
+    package static func run(_ task: some MaintenanceTask, in context: TaskContext) async -> Report {
+        do {
+            return try await attempt(task, in: context)
+        } catch {
+            return .stopped(task.name, dryRun: task.mode.map(\.isDryRun), by: error, in: context)
+        }
+    }
+
+    private static func attempt(_ task: some MaintenanceTask, in context: TaskContext) async throws -> Report {
         let startedAt = context.clock()
         if let mode = task.mode {
             try SafetyGate.checkPrivilege(for: mode, isRoot: context.isRoot)

@@ -18,18 +18,20 @@ package struct TaskContext: Sendable {
     package var temporaries: Temporaries
     /// The host's files; tests point this at a folder of their own.
     package var files: HostFiles
+    /// ailab's own records between runs.
+    package var records: any Records
     /// A TCP connection attempt to host:port within the limit (healthcheck's `expect.tcp`).
     package var connect: @Sendable (_ host: String, _ port: Int, _ limit: Duration) async -> TCPConnect.Outcome
-    /// Diagnostics for people (stderr in the real program).
-    package var warn: @Sendable (String) -> Void
+    /// stdout, stderr and the terminal's width.
+    package var terminal: Terminal
 
     package init(
         runner: any CommandRunning, environment: [String: String], clock: @escaping @Sendable () -> Date = { Date() },
         host: String, isRoot: Bool, confirmation: any Confirming, children: LiveChildren = LiveChildren(),
         temporaries: Temporaries = Temporaries(),
-        files: HostFiles = HostFiles(),
+        files: HostFiles = HostFiles(), records: any Records,
         connect: @escaping @Sendable (String, Int, Duration) async -> TCPConnect.Outcome = TCPConnect.attempt,
-        warn: @escaping @Sendable (String) -> Void
+        terminal: Terminal
     ) {
         self.runner = runner
         self.environment = environment
@@ -40,8 +42,9 @@ package struct TaskContext: Sendable {
         self.children = children
         self.temporaries = temporaries
         self.files = files
+        self.records = records
         self.connect = connect
-        self.warn = warn
+        self.terminal = terminal
     }
 
     /// The context of the real program: real processes, this host, the terminal.
@@ -51,7 +54,7 @@ package struct TaskContext: Sendable {
             runner: ProcessRunner(environment: environment), environment: environment,
             host: hostName(), isRoot: geteuid() == 0,
             confirmation: TerminalConfirmation(), children: .shared, temporaries: .process,
-            warn: { StandardStreams.error($0 + "\n") })
+            records: StateFolderRecords(folder: stateDirectory(environment)), terminal: .live(environment))
     }
 
     /// gethostname(2) itself: Foundation's hostName may wait on a DNS lookup.
@@ -59,6 +62,12 @@ package struct TaskContext: Sendable {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A diagnostic for people: one line on stderr.
+    package var warn: @Sendable (String) -> Void {
+        let error = terminal.error
+        return { error($0 + "\n") }
     }
 
     package var logDirectory: String { environment["AILAB_LOG_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/log" }

@@ -141,10 +141,10 @@ struct HealthyHost {
     ) async throws -> Report {
         let fake = try FakeContext(
             runner: runner, root: isRoot, environment: environment.merging(["AILAB_STATE_DIR": state.path]) { old, _ in old }, now: now,
-            connect: connect)
+            records: .stateFolder, connect: connect)
         var context = fake.context
         context.files = HostFiles(root: root.path)
-        return try await TaskHarness.run(
+        return await TaskHarness.run(
             HealthcheckTask(
                 timeout: timeout, threshold: 85, backupFolder: ArchiveName.defaultFolder, backupMaxAge: .seconds(48 * 3600),
                 expectations: expectations), in: context)

@@ -89,7 +89,7 @@ package struct ArchiveWriter: Sendable {
             path: final, bytes: file.size, members: manifest.entries.count, seconds: (ContinuousClock.now - started).timeInterval)
         if run.context.isRoot {
             try? VerifiedRestore(archive: final, members: written.members, time: run.now.timeIntervalSince1970).save(
-                run.context.environment)
+                run.context.records)
         }
         return written
     }

@@ -30,7 +30,7 @@ package struct ConfigBackupTask: MaintenanceTask {
 
     package func run(_ run: TaskRun) async throws -> Findings {
         let files = run.context.files
-        for path in includes where !FileManager.default.fileExists(atPath: files.path(path)) {
+        for path in includes where !files.exists(path) {
             throw AilabError.usage("invalid --include '\(path)': no such file or directory")
         }
         try BackupDestination.check(files.path(destination), shownAs: destination)
@@ -90,7 +90,7 @@ package struct ConfigBackupTask: MaintenanceTask {
                 "ailab_backup_newest_age_seconds", "Age of the newest configuration archive.",
                 max(0, run.now.timeIntervalSince(newest)).rounded())
         }
-        if let verified = try? VerifiedRestore.load(run.context.environment) {
+        if let verified = try? VerifiedRestore.load(run.context.records) {
             findings.measure(VerifiedRestore.metric, VerifiedRestore.help, verified.time.rounded())
         }
 

@@ -106,34 +106,26 @@ package enum RestoreDrill {
 }
 
 /// The last restore drill that passed: healthcheck names it, the metrics carry its time.
-/// Kept in `$AILAB_STATE_DIR/restore-verified.json` (default /var/lib/ailab), root's alone.
+/// Kept in ailab's records.
 package struct VerifiedRestore: Sendable, Codable, Equatable {
-    static let fileName = "restore-verified.json"
-
     package var archive: String
     package var members: Int
     /// Seconds since the epoch.
     package var time: Double
 
-    static func path(_ environment: [String: String]) -> String {
-        TaskContext.stateDirectory(environment) + "/" + fileName
-    }
-
-    /// nil when no drill was recorded; a record that fails TrustedFile's rules is refused.
-    static func load(_ environment: [String: String]) throws -> VerifiedRestore? {
-        guard let bytes = try TrustedFile.record(path(environment)) else { return nil }
-        guard let verified = try? JSONDecoder().decode(VerifiedRestore.self, from: Data(bytes)) else {
-            throw AilabError.failed("record \(path(environment)) refused: it is not a drill record")
+    /// nil when no drill was recorded; a record that cannot be trusted, or is no drill, is refused.
+    static func load(_ records: any Records) throws -> VerifiedRestore? {
+        guard let text = try records.read(.restoreDrill) else { return nil }
+        guard let verified = try? JSONDecoder().decode(VerifiedRestore.self, from: Data(text.utf8)) else {
+            throw AilabError.failed("record \(Record.restoreDrill) refused: it is not a drill record")
         }
         return verified
     }
 
-    /// The state folder is made (0700) when it is missing.
-    func save(_ environment: [String: String]) throws {
-        close(try SafeFolder.open(TaskContext.stateDirectory(environment), creating: 0o700))
+    func save(_ records: any Records) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try AtomicFile.write(String(decoding: try encoder.encode(self), as: UTF8.self) + "\n", to: Self.path(environment), mode: 0o600)
+        try records.write(.restoreDrill, String(decoding: try encoder.encode(self), as: UTF8.self) + "\n")
     }
 
     static let metric = "ailab_backup_restore_verified_timestamp_seconds"

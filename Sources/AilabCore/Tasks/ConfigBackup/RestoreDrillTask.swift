@@ -32,7 +32,7 @@ package struct RestoreDrillTask: MaintenanceTask {
             "restore drill", .ok,
             "\(path): \(drill.members) members extracted and matched the manifest (size, mode, owner, sha256), \(seconds.fixed(1)) s")
         let verified = VerifiedRestore(archive: path, members: drill.members, time: run.now.timeIntervalSince1970)
-        if run.context.isRoot { try verified.save(run.context.environment) }
+        if run.context.isRoot { try verified.save(run.context.records) }
         findings.measure(VerifiedRestore.metric, VerifiedRestore.help, verified.time.rounded())
         return findings
     }

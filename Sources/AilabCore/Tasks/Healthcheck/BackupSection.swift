@@ -10,7 +10,7 @@ struct BackupSection: HealthSection {
         var findings = Findings()
         let entries: [FolderEntry]?
         do {
-            entries = try FolderEntry.list(probe.files.path(folder))
+            entries = try probe.files.entries(folder)
         } catch {
             findings.checks.append(.needsRoot("config backup"))
             return findings
@@ -43,7 +43,7 @@ struct BackupSection: HealthSection {
         guard probe.isRoot else { return .needsRoot("restore drill") }
         let recorded: VerifiedRestore?
         do {
-            recorded = try VerifiedRestore.load(probe.run.context.environment)
+            recorded = try VerifiedRestore.load(probe.run.context.records)
         } catch {
             return Check(
                 "restore drill", .failed, "\(error)",

@@ -27,7 +27,7 @@ struct HostSection: HealthSection {
         let load = files.read("/proc/loadavg").flatMap(HostFacts.load)
         let cpus = files.read("/sys/devices/system/cpu/online").flatMap(HostFacts.cpuCount)
         let memory = files.read("/proc/meminfo").flatMap(HostFacts.memory)
-        let (rebootRequired, rebootPackages) = HostFacts.rebootState(files)
+        let (rebootRequired, rebootPackages) = files.rebootFlag
 
         var findings = Findings()
         let system = [os ?? "unknown OS", "kernel \(kernel ?? "unknown")", uptime.map { "up \(HostFacts.duration($0))" }]

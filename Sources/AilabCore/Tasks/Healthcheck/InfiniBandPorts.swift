@@ -20,12 +20,11 @@ enum InfiniBandPorts {
     }
 
     static func read(_ files: HostFiles) -> [Port] {
-        func list(_ path: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: files.path(path))) ?? []).sorted() }
         func value(_ path: String) -> String? {
             files.read(path)?.trimmed().split(separator: ":", maxSplits: 1).last.map { $0.trimmed(where: \.isBlank) }
         }
-        return list(folder).flatMap { device in
-            list("\(folder)/\(device)/ports").compactMap { port in
+        return files.list(folder).flatMap { device in
+            files.list("\(folder)/\(device)/ports").compactMap { port in
                 let base = "\(folder)/\(device)/ports/\(port)"
                 guard let state = value(base + "/state"), let physical = value(base + "/phys_state") else { return nil }
                 return Port(

@@ -32,7 +32,7 @@ enum StuckProcesses {
     static func read(_ probe: SectionContext) -> [StuckProcess] {
         let files = probe.files, uptime = probe.uptime ?? 0
         let ticks = Double(max(1, sysconf(Int32(_SC_CLK_TCK))))
-        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: files.path("/proc"))) ?? []).filter { $0.allSatisfy(\.isNumber) }
+        let pids = files.list("/proc").filter { $0.allSatisfy(\.isNumber) }
         return pids.compactMap { pid in
             guard let stat = files.read("/proc/\(pid)/stat").flatMap(ProcStat.parse), stat.state == "D" else { return nil }
             let cgroup = files.read("/proc/\(pid)/cgroup")?.split(separator: "\n").compactMap { ContainerCgroup.id(String($0)) }.first
@@ -44,10 +44,8 @@ enum StuckProcesses {
 
     /// `/dev/nvidiaN` among the process's open files: the GPUs it was talking to.
     private static func gpus(of pid: String, _ files: HostFiles) -> [String] {
-        let folder = files.path("/proc/\(pid)/fd")
-        let links = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).compactMap {
-            try? FileManager.default.destinationOfSymbolicLink(atPath: folder + "/" + $0)
-        }
+        let folder = "/proc/\(pid)/fd"
+        let links = files.list(folder).compactMap { files.linkTarget(folder + "/" + $0) }
         let indexes = Set(
             links.compactMap { link -> Int? in
                 guard link.hasPrefix("/dev/nvidia") else { return nil }

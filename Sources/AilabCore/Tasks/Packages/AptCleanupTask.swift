@@ -1,5 +1,5 @@
 /// apt-cleanup: unused packages and stale downloaded archives, behind the package guards.
-package struct AptCleanupTask: MaintenanceTask {
+package struct AptCleanupTask: PackageCleanupTask {
     package let name = TaskCatalog.aptCleanup.name
     package let mode: RunMode?
     package let lockTimeout: Int

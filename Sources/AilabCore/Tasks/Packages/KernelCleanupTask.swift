@@ -2,7 +2,7 @@ import FoundationEssentials
 
 /// kernel-cleanup: old kernel images through APT's autoremove, never below two kernels and
 /// never the running one, with /boot space before and after and a review list for the operator.
-package struct KernelCleanupTask: MaintenanceTask {
+package struct KernelCleanupTask: PackageCleanupTask {
     package let name = TaskCatalog.kernelCleanup.name
     package let mode: RunMode?
     package let lockTimeout: Int

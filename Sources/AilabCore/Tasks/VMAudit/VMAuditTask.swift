@@ -210,7 +210,7 @@ package struct VMAuditTask: MaintenanceTask {
         var found: [String: ImageFile] = [:]
         for folder in folders {
             let base = files.path(folder)
-            for relative in (try? FileManager.default.subpathsOfDirectory(atPath: base)) ?? [] {
+            for relative in files.subpaths(folder) {
                 let full = base + "/" + relative
                 guard Self.imageExtensions.contains(URL(fileURLWithPath: full).pathExtension.lowercased()) else { continue }
                 var status = stat()

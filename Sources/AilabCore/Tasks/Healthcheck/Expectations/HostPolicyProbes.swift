@@ -4,7 +4,7 @@ import FoundationEssentials
 extension ExpectationsSection {
     func listenerChecks(_ probe: SectionContext) -> Findings {
         var report = Findings()
-        let sockets = SocketList.read(probe.files).filter { !$0.isLoopback }
+        let sockets = ListeningSockets.read(probe.files).filter { !$0.isLoopback }
         report.set("listeners", sockets)
         guard let allowed = expect.listening else {
             report.add(

@@ -15,8 +15,7 @@ package enum PCIInventory {
 
     private static func nvidiaDevices(_ files: HostFiles, classPrefix: String) -> [String] {
         let folder = "/sys/bus/pci/devices"
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: files.path(folder))) ?? []
-        return entries.sorted().filter { address in
+        return files.list(folder).filter { address in
             let vendor = files.read("\(folder)/\(address)/vendor")?.trimmed()
             let kind = files.read("\(folder)/\(address)/class")?.trimmed()
             return vendor == "0x10de" && kind?.hasPrefix(classPrefix) == true

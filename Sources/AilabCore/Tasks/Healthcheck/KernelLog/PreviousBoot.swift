@@ -11,11 +11,11 @@ enum PreviousBoot {
     static func panic(_ files: HostFiles, bootedAt: Date) -> Check? {
         var records: [(path: String, modified: Date)] = []
         for folder in folders {
-            for entry in (try? FolderEntry.list(files.path(folder))) ?? [] ?? [] {
+            for entry in (try? files.entries(folder)) ?? [] {
                 if entry.isRegularFile, entry.name.hasPrefix("dmesg") {
                     records.append((folder + "/" + entry.name, entry.modified))
                 } else if !entry.isRegularFile, entry.modified >= bootedAt {
-                    for inner in (try? FolderEntry.list(files.path(folder + "/" + entry.name))) ?? [] ?? []
+                    for inner in (try? files.entries(folder + "/" + entry.name)) ?? []
                     where inner.isRegularFile && inner.name.hasPrefix("dmesg") {
                         records.append((folder + "/" + entry.name + "/" + inner.name, inner.modified))
                     }

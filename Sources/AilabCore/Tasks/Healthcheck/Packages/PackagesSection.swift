@@ -59,12 +59,12 @@ struct PackagesSection: HealthSection {
             "ailab_packages_upgradable", "Upgrades the package lists offer, security fixes apart.", labels: ["security": "false"],
             Double(upgrades.count - security.count))
         let now = probe.run.now
-        let path = SecurityBacklog.path(probe.run.context.environment)
+        let records = probe.run.context.records
         var saved: String?
         // Only root keeps the record; another user's run judges what it can.
         if probe.isRoot {
             do {
-                saved = try TrustedFile.record(path).map { String(decoding: $0, as: UTF8.self) }
+                saved = try records.read(.securityBacklog)
             } catch {
                 findings.add(
                     "security backlog", .warning, "\(error); the waiting times start again",
@@ -72,7 +72,7 @@ struct PackagesSection: HealthSection {
             }
         }
         let backlog = SecurityBacklog.update(pending: security, now: now, saved: saved)
-        if probe.isRoot { try? AtomicFile.write(backlog.text, to: path, mode: 0o600) }
+        if probe.isRoot { try? records.write(.securityBacklog, backlog.text) }
         let detail = "\(upgrades.count) upgrade(s) pending, \(security.count) of them security fixes"
         if let oldest = backlog.oldest(now: now), oldest > SecurityBacklog.patience {
             findings.add(
@@ -89,7 +89,7 @@ struct PackagesSection: HealthSection {
         guard packages.contains(where: { $0.name == "unattended-upgrades" && $0.isInstalled }) else {
             return Check("unattended-upgrades", .ok, "not installed: security fixes wait for an upgrade run")
         }
-        let periodic = (try? FolderEntry.list(probe.files.path("/etc/apt/apt.conf.d")) ?? []) ?? []
+        let periodic = (try? probe.files.entries("/etc/apt/apt.conf.d") ?? []) ?? []
         let enabled = periodic.filter(\.isRegularFile).contains { entry in
             let text = probe.files.read("/etc/apt/apt.conf.d/" + entry.name) ?? ""
             return text.split(whereSeparator: \.isNewline).contains { line in
@@ -97,7 +97,7 @@ struct PackagesSection: HealthSection {
                     && !line.contains("\"0\"")
             }
         }
-        let stamp = (try? FolderEntry.list(probe.files.path("/var/lib/apt/periodic")) ?? [])?
+        let stamp = (try? probe.files.entries("/var/lib/apt/periodic") ?? [])?
             .first { $0.name == "unattended-upgrades-stamp" }
         let last = stamp.map { "last ran \(HostFacts.duration(max(0, probe.run.now.timeIntervalSince($0.modified)))) ago" } ?? "never ran"
         return Check("unattended-upgrades", .ok, "installed, " + (enabled ? "enabled" : "disabled in APT::Periodic") + ", " + last)

@@ -43,11 +43,11 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
         package var held: [String]
     }
 
-    static let manifestName = "manifest.json"
-
     package static func folder(_ environment: [String: String]) -> String {
-        TaskContext.stateDirectory(environment) + "/rollback"
+        folder(in: TaskContext.stateDirectory(environment))
     }
+
+    static func folder(in stateFolder: String) -> String { stateFolder + "/rollback" }
 
     var text: String {
         let encoder = JSONEncoder()
@@ -57,7 +57,9 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
 
     /// The points in `folder`, oldest first, each with its size in bytes, and the records refused
     /// (a folder or manifest that fails TrustedFile's rules, or one that cannot be read), named.
-    package static func all(in folder: String) -> (points: [(point: RollbackPoint, bytes: Int64)], refused: [String]) {
+    package static func all(in folder: String, _ records: any Records) -> (
+        points: [(point: RollbackPoint, bytes: Int64)], refused: [String]
+    ) {
         guard FileManager.default.fileExists(atPath: folder) else { return ([], []) }
         do {
             close(try SafeFolder.open(folder))
@@ -68,8 +70,8 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
         let points = names.compactMap { name -> (point: RollbackPoint, bytes: Int64)? in
             do {
-                guard let bytes = try TrustedFile.record(folder + "/" + name + "/" + manifestName) else { return nil }
-                let point = try JSONDecoder().decode(RollbackPoint.self, from: Data(bytes))
+                guard let text = try records.read(.rollbackManifest(name)) else { return nil }
+                let point = try JSONDecoder().decode(RollbackPoint.self, from: Data(text.utf8))
                 guard point.id == name else { throw AilabError.failed("point \(name): its manifest names another id") }
                 return (point, size(of: folder + "/" + name))
             } catch let error as AilabError {

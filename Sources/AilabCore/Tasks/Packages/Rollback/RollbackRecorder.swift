@@ -77,7 +77,8 @@ package struct RollbackRecorder: Sendable {
         let writer = ArchiveWriter(
             name: "etc.tar.gz", folder: folder, sources: ["/etc"], root: Paths.canonical(files.path("/")), excludes: BackupSources.excludes,
             compressor: run.isInstalled("pigz") ? "pigz" : "gzip", scratch: scratch)
-        let expired = RollbackPoint.expired(RollbackPoint.all(in: store).points, added: 0, keep: keepPoints, keepBytes: keepBytes)
+        let expired = RollbackPoint.expired(
+            RollbackPoint.all(in: store, run.context.records).points, added: 0, keep: keepPoints, keepBytes: keepBytes)
         return RollbackRecorder(point: point, folder: folder, cacheFolder: cache, writer: writer, expired: expired, store: store)
     }
 
@@ -167,7 +168,7 @@ package struct RollbackRecorder: Sendable {
         }
         point.etcArchive = written?.path
         point.complete = written != nil && point.packages.allSatisfy { $0.old == nil || $0.deb != nil }
-        try AtomicFile.write(point.text, to: folder + "/" + RollbackPoint.manifestName, mode: 0o600)
+        try run.context.records.write(.rollbackManifest(point.id), point.text)
         for step in pruneSteps { _ = try await executor.run(step) }
         return point
     }

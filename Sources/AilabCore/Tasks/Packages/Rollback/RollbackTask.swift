@@ -26,7 +26,7 @@ package struct RollbackTask: MaintenanceTask {
 
     package func run(_ run: TaskRun) async throws -> Findings {
         let store = RollbackPoint.folder(run.context.environment)
-        let (points, refused) = RollbackPoint.all(in: store)
+        let (points, refused) = RollbackPoint.all(in: store, run.context.records)
         let chosen = pointID.map { id in points.first { $0.point.id == id } } ?? points.last
         guard let point = chosen?.point else {
             if let pointID { throw AilabError.usage("invalid rollback point '\(pointID)': not in \(store) (see ailab upgrade --history)") }
@@ -141,7 +141,7 @@ package struct RollbackTask: MaintenanceTask {
         var point = point
         point.rolledBack = .init(time: run.now.timeIntervalSince1970, held: held)
         do {
-            try AtomicFile.write(point.text, to: folder + "/" + RollbackPoint.manifestName, mode: 0o600)
+            try run.context.records.write(.rollbackManifest(point.id), point.text)
         } catch {
             findings.add(
                 "history", .warning, "\(point.id) is not marked as rolled back: \(error)",
@@ -213,7 +213,7 @@ package struct RollbackHistoryTask: MaintenanceTask {
     package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let store = RollbackPoint.folder(run.context.environment)
-        let (points, refused) = RollbackPoint.all(in: store)
+        let (points, refused) = RollbackPoint.all(in: store, run.context.records)
         if !refused.isEmpty { findings.add(RollbackPoint.refusedCheck(refused)) }
         let entries = points.map {
             Entry(

@@ -1,19 +1,18 @@
 import AilabCore
-import AilabTestSupport
 import Foundation
 
 /// A runner that fails by default: an invocation nobody scripted throws, so a test can never
 /// reach the real system. It records every call.
-final class FakeRunner: CommandRunning, @unchecked Sendable {
-    struct Unscripted: Error, CustomStringConvertible {
-        let invocation: Invocation
-        var description: String { "unscripted invocation: \(invocation.commandLine)" }
+package final class FakeRunner: CommandRunning, @unchecked Sendable {
+    package struct Unscripted: Error, CustomStringConvertible {
+        package let invocation: Invocation
+        package var description: String { "unscripted invocation: \(invocation.commandLine)" }
     }
 
     private struct Reply {
-        let executable: String
-        let arguments: [String]?
-        let result: @Sendable (Invocation) -> InvocationResult
+        package let executable: String
+        package let arguments: [String]?
+        package let result: @Sendable (Invocation) -> InvocationResult
     }
 
     private let lock = NSLock()
@@ -21,12 +20,12 @@ final class FakeRunner: CommandRunning, @unchecked Sendable {
     private var recorded: [Invocation] = []
     private var installed: Set<String>
 
-    init(installed: Set<String> = []) {
+    package init(installed: Set<String> = []) {
         self.installed = installed
     }
 
     /// Scripts a reply for `executable` with exactly `arguments`, or with any arguments when nil.
-    func on(
+    package func on(
         _ executable: String, _ arguments: [String]? = nil, stdout: String = "", stderr: String = "",
         exit: Int32 = 0, timedOut: Bool = false
     ) {
@@ -37,7 +36,7 @@ final class FakeRunner: CommandRunning, @unchecked Sendable {
         }
     }
 
-    func on(_ executable: String, _ arguments: [String]? = nil, reply: @escaping @Sendable (Invocation) -> InvocationResult) {
+    package func on(_ executable: String, _ arguments: [String]? = nil, reply: @escaping @Sendable (Invocation) -> InvocationResult) {
         lock.withLock {
             installed.insert(executable)
             replies.append(Reply(executable: executable, arguments: arguments, result: reply))
@@ -45,7 +44,7 @@ final class FakeRunner: CommandRunning, @unchecked Sendable {
     }
 
     /// sha256sum answering for every file it is given, with a digest made of the path's length.
-    func hashing() {
+    package func hashing() {
         on("sha256sum") { invocation in
             let files = invocation.arguments.drop { $0 != "--" }.dropFirst()
             let records = files.map { String(repeating: String($0.count % 10), count: 64) + "  " + $0 + "\0" }
@@ -55,7 +54,7 @@ final class FakeRunner: CommandRunning, @unchecked Sendable {
 
     /// tar and sha256sum as an archive writer meets them: tar creates (nothing), lists and
     /// extracts one folder, `srv`, and a manifest that records it, so that a drill passes.
-    func archiving() {
+    package func archiving() {
         hashing()
         on("tar") { invocation in
             if invocation.arguments.first == "--list" {
@@ -79,22 +78,22 @@ final class FakeRunner: CommandRunning, @unchecked Sendable {
         }
     }
 
-    func install(_ executables: String...) {
+    package func install(_ executables: String...) {
         lock.withLock { installed.formUnion(executables) }
     }
 
-    func uninstall(_ executable: String) {
+    package func uninstall(_ executable: String) {
         _ = lock.withLock { installed.remove(executable) }
     }
 
-    var calls: [Invocation] { lock.withLock { recorded } }
-    var mutatingCalls: [Invocation] { calls.filter { $0.effect == .mutating } }
+    package var calls: [Invocation] { lock.withLock { recorded } }
+    package var mutatingCalls: [Invocation] { calls.filter { $0.effect == .mutating } }
 
-    func called(_ executable: String, _ arguments: [String]) -> Bool {
+    package func called(_ executable: String, _ arguments: [String]) -> Bool {
         calls.contains { $0.executable == executable && $0.arguments == arguments }
     }
 
-    func run(_ invocation: Invocation) async throws -> InvocationResult {
+    package func run(_ invocation: Invocation) async throws -> InvocationResult {
         let reply: Reply? = lock.withLock {
             recorded.append(invocation)
             return replies.last {
@@ -105,57 +104,110 @@ final class FakeRunner: CommandRunning, @unchecked Sendable {
         return reply.result(invocation)
     }
 
-    func locate(_ executable: String) -> String? {
+    package func locate(_ executable: String) -> String? {
         lock.withLock { installed.contains(executable) ? "/usr/bin/\(executable)" : nil }
     }
 }
 
 /// Answers the EXECUTE question with a fixed line (nil: end of input) and remembers being asked.
-final class ScriptedConfirmation: Confirming, @unchecked Sendable {
-    let answer: String?
+package final class ScriptedConfirmation: Confirming, @unchecked Sendable {
+    package let answer: String?
     private let lock = NSLock()
     private var prompts: [String] = []
 
-    init(answer: String?) {
+    package init(answer: String?) {
         self.answer = answer
     }
 
-    var asked: Bool { lock.withLock { !prompts.isEmpty } }
-    var prompt: String? { lock.withLock { prompts.last } }
+    package var asked: Bool { lock.withLock { !prompts.isEmpty } }
+    package var prompt: String? { lock.withLock { prompts.last } }
 
-    func ask(_ prompt: String) -> String? {
+    package func ask(_ prompt: String) -> String? {
         lock.withLock { prompts.append(prompt) }
         return answer
     }
 }
 
-struct Warnings: Sendable {
-    let box = Box()
+/// What a fake context's terminal was given: stdout's text, and stderr's lines.
+package struct Warnings: Sendable {
+    package let box = Box()
 
-    final class Box: @unchecked Sendable {
+    package final class Box: @unchecked Sendable {
         let lock = NSLock()
-        var lines: [String] = []
+        var out = ""
+        var error = ""
     }
 
-    var lines: [String] { box.lock.withLock { box.lines } }
+    package init() {}
 
-    var sink: @Sendable (String) -> Void {
+    /// stderr, line by line.
+    package var lines: [String] { box.lock.withLock { box.error.split(separator: "\n").map(String.init) } }
+    package var stdout: String { box.lock.withLock { box.out } }
+
+    /// A diagnostics closure (a log's warnings) whose lines land with stderr's.
+    package var sink: @Sendable (String) -> Void {
         let box = self.box
-        return { line in box.lock.withLock { box.lines.append(line) } }
+        return { line in box.lock.withLock { box.error += line + "\n" } }
+    }
+
+    /// A terminal of this width (nil: a pipe) whose streams land here.
+    package func terminal(width: Int? = nil) -> Terminal {
+        let box = self.box
+        return Terminal(
+            out: { text in box.lock.withLock { box.out += text } }, error: { text in box.lock.withLock { box.error += text } },
+            width: width)
     }
 }
 
-/// A context on the fake runner with its own log and lock folders and a fixed clock.
-struct FakeContext {
-    let runner: FakeRunner
-    let confirmation: ScriptedConfirmation
-    let folder: Scratch
-    let warnings = Warnings()
-    let context: TaskContext
+/// Records that refuse by default: a read or write a test did not allow throws. Allowed, they
+/// live in memory.
+package final class FakeRecords: Records, @unchecked Sendable {
+    package struct Undeclared: Error, CustomStringConvertible {
+        package let record: Record
+        package var description: String { "undeclared record in a test: \(record)" }
+    }
 
-    init(
+    private let lock = NSLock()
+    private let allowed: @Sendable (Record) -> Bool
+    private var kept: [Record: String] = [:]
+
+    package init(allowing allowed: @escaping @Sendable (Record) -> Bool = { _ in false }) {
+        self.allowed = allowed
+    }
+
+    package func read(_ record: Record) throws -> String? {
+        guard allowed(record) else { throw Undeclared(record: record) }
+        return lock.withLock { kept[record] }
+    }
+
+    package func write(_ record: Record, _ text: String) throws {
+        guard allowed(record) else { throw Undeclared(record: record) }
+        lock.withLock { kept[record] = text }
+    }
+}
+
+/// Which records a fake context keeps.
+package enum KeptRecords {
+    /// None: any read or write throws.
+    case none
+    /// All of them, in memory.
+    case inMemory
+    /// The real files, in the test's own folder (for the rules those files follow).
+    case stateFolder
+}
+
+/// A context on the fake runner with its own log and lock folders and a fixed clock.
+package struct FakeContext {
+    package let runner: FakeRunner
+    package let confirmation: ScriptedConfirmation
+    package let folder: Scratch
+    package let warnings = Warnings()
+    package let context: TaskContext
+
+    package init(
         runner: FakeRunner = FakeRunner(), root: Bool = true, answer: String? = nil,
         environment: [String: String] = [:], now: Date = Date(timeIntervalSince1970: 1_790_000_000), files: HostFiles? = nil,
+        records: KeptRecords = .none,
         connect: @escaping @Sendable (String, Int, Duration) async -> TCPConnect.Outcome = { host, port, _ in
             .failed("no network in tests: script FakeContext's connect for \(host):\(port)")
         }
@@ -172,19 +224,24 @@ struct FakeContext {
             runner: runner, environment: env, clock: { now }, host: "testhost", isRoot: root,
             confirmation: confirmation,
             // An empty host by default: a test that reads /proc, /sys or /boot says whose.
-            files: files ?? HostFiles(root: folder.file("host")), connect: connect, warn: warnings.sink)
+            files: files ?? HostFiles(root: folder.file("host")), records: Self.records(records, in: env["AILAB_STATE_DIR"] ?? folder.path),
+            connect: connect, terminal: warnings.terminal())
     }
 
-    func log(_ task: String) -> String {
+    private static func records(_ kept: KeptRecords, in folder: String) -> any Records {
+        switch kept {
+        case .none: FakeRecords()
+        case .inMemory: FakeRecords { _ in true }
+        case .stateFolder: StateFolderRecords(folder: folder)
+        }
+    }
+
+    package func log(_ task: String) -> String {
         (try? String(contentsOfFile: folder.file("ailab-\(task).log"), encoding: .utf8)) ?? ""
     }
 }
 
-enum Fixture {
-    static func text(_ path: String) throws -> String {
-        guard let url = Bundle.module.url(forResource: "Fixtures/" + path, withExtension: nil) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path])
-        }
-        return try String(contentsOf: url, encoding: .utf8)
-    }
+extension Report {
+    /// What a stopped run's error was, as the task threw it.
+    package var stoppedBy: AilabError? { stop.map { AilabError($0.status, $0.reason) } }
 }

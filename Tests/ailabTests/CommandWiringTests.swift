@@ -1,0 +1,99 @@
+@testable import ailab
+import AilabCore
+import AilabTestSupport
+import Foundation
+import Testing
+
+/// The command line, in process, on the fake context: which flag, file key or variable reaches
+/// the task, and what a refused or stopped run prints. Nothing here starts the binary or a tool.
+@Suite(.timeLimit(.minutes(1))) struct CommandWiringTests {
+    func task<T: MaintenanceTask>(_ arguments: [String], as type: T.Type, in context: TaskContext) throws -> T {
+        let command = try #require(try ailab.Ailab.parseAsRoot(arguments) as? any TaskCommand)
+        return try #require(try command.task(in: context) as? T)
+    }
+
+    @Test func maxAgeComesFromTheFlagElseTheFileElseTheDefault() throws {
+        let fake = try FakeContext()
+        let file = try fake.folder.write("ailab.yaml", "docker:\n  max_age_days: 30\n")
+        let none = try fake.folder.write("empty.yaml", "")
+        let flag = try task(["docker-cleanup", "--config", file, "--max-age", "3"], as: DockerCleanupTask.self, in: fake.context)
+        let fromFile = try task(["docker-cleanup", "--config", file], as: DockerCleanupTask.self, in: fake.context)
+        let byDefault = try task(["docker-cleanup", "--config", none], as: DockerCleanupTask.self, in: fake.context)
+        #expect(flag.maxAgeDays == 3)
+        #expect(fromFile.maxAgeDays == 30)
+        #expect(byDefault.maxAgeDays == AilabConfig.defaults.dockerMaxAgeDays.value)
+        #expect(flag.mode == .dryRun && !flag.all)
+    }
+
+    @Test func thresholdComesFromTheFlagElseTheEnvironmentElseTheFile() throws {
+        let scratch = try Scratch()
+        let file = try scratch.write("ailab.yaml", "disk:\n  threshold: 60\n")
+        let fake = try FakeContext(environment: ["AILAB_DISK_THRESHOLD": "70", "AILAB_CONFIG": file])
+        let plain = try FakeContext(environment: ["AILAB_CONFIG": file])
+        #expect(try task(["disk-watch", "--threshold", "90"], as: DiskWatchTask.self, in: fake.context).threshold == 90)
+        #expect(try task(["disk-watch"], as: DiskWatchTask.self, in: fake.context).threshold == 70)
+        #expect(try task(["disk-watch"], as: DiskWatchTask.self, in: plain.context).threshold == 60)
+        let health = try task(["healthcheck"], as: HealthcheckTask.self, in: fake.context)
+        #expect(health.threshold == 70)
+    }
+
+    @Test func theExecuteFlagsMakeTheMode() throws {
+        let fake = try FakeContext()
+        let none = try fake.folder.write("empty.yaml", "")
+        let words = ["--config", none, "--execute", "--non-interactive", "--lock-timeout", "12"]
+        let apt = try task(["apt-cleanup"] + words, as: AptCleanupTask.self, in: fake.context)
+        let kernel = try task(["kernel-cleanup"] + words, as: KernelCleanupTask.self, in: fake.context)
+        #expect(apt.mode == .execute(interactive: false) && apt.lockTimeout == 12)
+        #expect(kernel.mode == .execute(interactive: false) && kernel.lockTimeout == 12)
+    }
+
+    /// A refused value: one line on stderr naming it, exit 2, one JSON object when asked, and no
+    /// command started.
+    @Test func aRefusedValueIsOneLineAndOneJSONObject() async throws {
+        let fake = try FakeContext()
+        let status = await Main.run(["docker-cleanup", "--format", "json", "--max-age", "0"], in: fake.context)
+        #expect(status == .usage)
+        #expect(fake.warnings.lines == ["ailab: The value '0' is invalid for '--max-age <max-age>': expected days from 1 to 3650"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(fake.warnings.stdout.utf8)) as? [String: Any])
+        #expect(json["task"] as? String == "docker-cleanup" && json["exitCode"] as? Int == 2)
+        #expect(fake.runner.calls.isEmpty)
+
+        let text = try FakeContext()
+        #expect(await Main.run(["docker-cleanup", "--max-age", "0"], in: text.context) == .usage)
+        #expect(text.warnings.stdout.isEmpty && text.warnings.lines.count == 1)
+    }
+
+    /// A configuration that cannot be read is reported like a run (printed, with its metrics),
+    /// and the task never starts.
+    @Test func aBadConfigurationIsReportedAndNoTaskStarts() async throws {
+        let fake = try FakeContext()
+        let file = try fake.folder.write("bad.yaml", "disk:\n  threshold: lots\n")
+        let metrics = try Scratch()
+        let status = await Main.run(["disk-watch", "--config", file, "--textfile-dir", metrics.path], in: fake.context)
+        #expect(status == .usage)
+        #expect(fake.warnings.stdout.contains("FAILED   configuration"))
+        #expect(fake.warnings.lines.count == 1 && fake.warnings.lines[0].contains("got 'lots'"))
+        let prom = try String(contentsOfFile: metrics.file("ailab-disk-watch.prom"), encoding: .utf8)
+        #expect(prom.contains("ailab_exit_code{task=\"disk-watch\"} 2"))
+        #expect(fake.runner.calls.isEmpty)
+    }
+
+    /// A task that stops (its tool is missing) gives its reason once and, in JSON, one object.
+    @Test func aStoppedTaskSaysWhyOnce() async throws {
+        let fake = try FakeContext()
+        let none = try fake.folder.write("empty.yaml", "")
+        let status = await Main.run(["apt-cleanup", "--config", none, "--format", "json"], in: fake.context)
+        #expect(status == .usage)
+        #expect(fake.warnings.lines == ["ailab: missing required command apt-get (install the apt package)"])
+        #expect(fake.warnings.stdout.contains("\"dryRun\" : true"))
+        #expect(fake.runner.calls.isEmpty)
+    }
+
+    /// `ailab config` prints through the context as well.
+    @Test func configPrintsOnTheContextsTerminal() async throws {
+        let fake = try FakeContext(environment: ["AILAB_DISK_THRESHOLD": "77"])
+        let none = try fake.folder.write("empty.yaml", "")
+        #expect(await Main.run(["config", "--config", none], in: fake.context) == .ok)
+        #expect(fake.warnings.stdout.contains("disk.threshold") && fake.warnings.stdout.contains("77"))
+    }
+}
