@@ -61,6 +61,22 @@ package final class ScratchFolder: @unchecked Sendable {
 
     /// Throws when the name the folder was made under no longer names it: someone moved or
     /// replaced it. What ailab wrote went into its own folder all the same; the run stops.
+    /// Writes a file inside the folder (its own folders made as needed), returning its path.
+    @discardableResult
+    package func write(_ relative: String, _ bytes: [UInt8]) throws -> String {
+        let target = path + "/" + relative
+        if let slash = target.lastIndex(of: "/") {
+            try FileManager.default.createDirectory(atPath: String(target[..<slash]), withIntermediateDirectories: true)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: target))
+        return target
+    }
+
+    /// Removes a file inside the folder; one already gone is no error.
+    package func remove(_ relative: String) {
+        unlink(path + "/" + relative)
+    }
+
     package func checkUnmoved() throws {
         guard isUnmoved else { throw AilabError.failed("the private folder \(name) was moved or replaced during the run; stopped") }
     }

@@ -19,6 +19,11 @@ package struct HostFiles: Sendable {
         try? String(contentsOfFile: path(absolute), encoding: .utf8)
     }
 
+    /// The file's bytes, a link followed; nil when it cannot be read.
+    package func bytes(_ absolute: String) -> [UInt8]? {
+        FileManager.default.contents(atPath: path(absolute)).map { [UInt8]($0) }
+    }
+
     package func exists(_ absolute: String) -> Bool {
         access(path(absolute), F_OK) == 0
     }

@@ -104,7 +104,7 @@ package struct ArchiveManifest: Sendable, Equatable, Codable {
             if lstat(root + "/" + relative, &status) == 0, status.st_mode & S_IFMT == S_IFSOCK { return }
             entries.append(entry)
             guard entry.kind == .folder else { return }
-            for name in ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + relative)) ?? []).sorted() {
+            for name in HostFiles(root: root).list("/" + relative) {
                 visit(relative + "/" + name)
             }
         }

@@ -16,7 +16,7 @@ package enum ArchiveName {
     /// The name for `date`, a second later for each name the folder already holds.
     package static func unused(in folder: String, at date: Date, prefix: String = prefix) -> String {
         var name = make(at: date, prefix: prefix)
-        for second in 1..<3600 where FileManager.default.fileExists(atPath: folder + "/" + name) {
+        for second in 1..<3600 where HostFiles(root: folder).exists("/" + name) {
             name = make(at: date.addingTimeInterval(Double(second)), prefix: prefix)
         }
         return name

@@ -102,11 +102,9 @@ package struct ArchiveWriter: Sendable {
             entries[index].sha256 = digests[root + "/" + entries[index].path]
         }
         let manifest = ArchiveManifest(entries: entries)
-        let member = scratch + "/" + ArchiveManifest.member
-        try FileManager.default.createDirectory(
-            atPath: String(member.prefix(upTo: member.lastIndex(of: "/") ?? member.endIndex)), withIntermediateDirectories: true)
-        try Data(manifest.text.utf8).write(to: URL(fileURLWithPath: member))
-        try Data(entries.map { $0.path + "\0" }.joined().utf8).write(to: URL(fileURLWithPath: scratch + "/members"))
+        guard let scratchFolder else { throw AilabError.failed("no scratch folder for the manifest") }
+        try scratchFolder.write(ArchiveManifest.member, Array(manifest.text.utf8))
+        try scratchFolder.write("members", Array(entries.map { $0.path + "\0" }.joined().utf8))
         return manifest
     }
 

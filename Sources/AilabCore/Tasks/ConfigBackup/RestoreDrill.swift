@@ -51,7 +51,7 @@ package enum RestoreDrill {
         try scratch.checkUnmoved()
         var problems = tar.succeeded ? [] : ["tar: " + ConfigBackupTask.cause(of: tar)]
         if !listing.succeeded && (tar.succeeded || damaged) { problems.append("tar --list: " + ConfigBackupTask.cause(of: listing)) }
-        guard let bytes = FileManager.default.contents(atPath: scratch.path + "/" + ArchiveManifest.member) else {
+        guard let bytes = HostFiles(root: scratch.path).bytes("/" + ArchiveManifest.member).map({ Data($0) }) else {
             problems.append("\(ArchiveManifest.member): missing, so nothing can be compared")
             return Outcome(members: 0, problems: problems)
         }

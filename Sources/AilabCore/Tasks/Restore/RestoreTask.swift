@@ -119,7 +119,7 @@ package struct RestoreTask: MaintenanceTask {
             differences.append(
                 "a \(now.kind.rawValue) now\(now.target.map { " (→ \($0))" } ?? ""), a \(archived.kind.rawValue) in the archive")
         } else {
-            let archivedBytes = archived.kind == .file ? FileManager.default.contents(atPath: archivedPath).map { [UInt8]($0) } : nil
+            let archivedBytes = archived.kind == .file ? HostFiles().bytes(archivedPath) : nil
             if archived.kind == .file && (archivedBytes == nil || archivedBytes != content) {
                 if Secrets.isSecret(shown, modes: [archived.mode, now.mode]) {
                     differences.append("content differs")
@@ -127,13 +127,13 @@ package struct RestoreTask: MaintenanceTask {
                     Self.isText(archivedBytes), Self.isText(content)
                 {
                     // What is there now is diffed from the copy ailab read through its descriptor.
-                    let copy = extracted.path + "/.ailab-now-\(UInt64.random(in: 0...UInt64.max))"
-                    try Data(content).write(to: URL(fileURLWithPath: copy))
+                    let copyName = ".ailab-now-\(UInt64.random(in: 0...UInt64.max))"
+                    let copy = try extracted.write(copyName, content)
                     let result = try await run.probe(
                         Invocation(
                             "diff", ["-u", "--label", "\(shown) (now)", "--label", "\(shown) (archive)", "--", copy, archivedPath],
                             timeout: .seconds(60)))
-                    try? FileManager.default.removeItem(atPath: copy)
+                    extracted.remove(copyName)
                     diff = result.stdout
                     differences.append("content differs")
                 } else {
@@ -178,10 +178,10 @@ package struct RestoreTask: MaintenanceTask {
         var writer: ArchiveWriter?
         var makeFolder: PlanStep?
         if let into {
-            if let existing = try? FileManager.default.contentsOfDirectory(atPath: into), !existing.isEmpty {
+            if !HostFiles().list(into).isEmpty {
                 throw AilabError.usage("invalid --to '\(into)': not empty")
             }
-            if !FileManager.default.fileExists(atPath: into) {
+            if !HostFiles().exists(into) {
                 makeFolder = PlanStep(.createDirectory(path: into, mode: 0o700), purpose: "the folder to restore into")
             }
             steps = entries.map {
@@ -198,7 +198,7 @@ package struct RestoreTask: MaintenanceTask {
             if !replaced.isEmpty {
                 try BackupDestination.check(files.path(destination), shownAs: destination)
                 let folder = Paths.canonical(files.path(destination))
-                if !FileManager.default.fileExists(atPath: folder) {
+                if !HostFiles().exists(folder) {
                     makeFolder = PlanStep(.createDirectory(path: folder, mode: 0o700), purpose: "create the backup destination")
                 }
                 writer = ArchiveWriter(

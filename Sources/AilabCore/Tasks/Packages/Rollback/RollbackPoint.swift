@@ -60,14 +60,14 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
     package static func all(in folder: String, _ records: any Records) -> (
         points: [(point: RollbackPoint, bytes: Int64)], refused: [String]
     ) {
-        guard FileManager.default.fileExists(atPath: folder) else { return ([], []) }
+        guard HostFiles().exists(folder) else { return ([], []) }
         do {
             close(try SafeFolder.open(folder))
         } catch {
             return ([], ["rollback points in \(folder) refused: \(error)"])
         }
         var refused: [String] = []
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+        let names = HostFiles(root: folder).list("/")
         let points = names.compactMap { name -> (point: RollbackPoint, bytes: Int64)? in
             do {
                 guard let text = try records.read(.rollbackManifest(name)) else { return nil }
@@ -113,7 +113,7 @@ package struct RollbackPoint: Sendable, Codable, Equatable {
         guard lstat(path, &status) == 0 else { return 0 }
         total += Int64(status.st_size)
         if status.st_mode & S_IFMT == S_IFDIR {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] { total += size(of: path + "/" + name) }
+            for name in HostFiles(root: path).list("/") { total += size(of: path + "/" + name) }
         }
         return total
     }

@@ -53,13 +53,14 @@ package struct RollbackRecorder: Sendable {
         let downloadable = AptPolicy.downloadable(policy.stdout)
         let repack = run.isInstalled("dpkg-repack")
         let configured = cacheAnswer.succeeded ? PackageLists.folder(cacheAnswer.stdout, variable: "CACHE") : nil
-        let cache = files.path("/" + (configured ?? "var/cache/apt/archives").trimmed { $0 == "/" })
+        let cacheOnHost = "/" + (configured ?? "var/cache/apt/archives").trimmed { $0 == "/" }
+        let cache = files.path(cacheOnHost)
         let packages = changing.map { name, old, new in
             let arch = architecture[name] ?? "?"
             var package = RollbackPoint.Package(
                 name: name, architecture: arch, old: old, new: new, auto: autoNames.contains(name), held: held.contains(name))
             if let old {
-                if FileManager.default.fileExists(atPath: cache + "/" + Self.debName(name, old, arch)) {
+                if files.exists(cacheOnHost + "/" + Self.debName(name, old, arch)) {
                     package.source = "cache"
                 } else if downloadable[name]?.contains(old) == true {
                     package.source = "archive"
@@ -175,7 +176,7 @@ package struct RollbackRecorder: Sendable {
 
     /// The .debs in the point, by `name\tversion\tarch` as dpkg-deb reads them from each file, side by side.
     private func secured(_ run: TaskRun) async throws -> [String: String] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: debs)) ?? []).filter { $0.hasSuffix(".deb") }
+        let names = HostFiles(root: debs).list("/").filter { $0.hasSuffix(".deb") }
         let read = try await boundedMap(names, limit: 8) { [debs] name -> (String, String)? in
             let fields = try await run.probe(
                 Invocation("dpkg-deb", ["--field", debs + "/" + name, "Package", "Version", "Architecture"], timeout: .seconds(60)))
