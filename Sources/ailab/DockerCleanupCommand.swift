@@ -19,7 +19,7 @@ struct DockerCleanupCommand: TaskCommand {
     @Option(
         parsing: .unconditional, help: "Prune build cache unused for more than this many hours (\(Limits.cacheAgeHours.words)).",
         transform: OptionValue.integer(Limits.cacheAgeHours, "hours"))
-    var cacheAge = 168
+    var cacheAge = AilabConfig.dockerCacheAgeHours
 
     @Option(
         parsing: .unconditional,

@@ -124,5 +124,5 @@ struct LockTimeoutOption: ParsableArguments {
     @Option(
         parsing: .unconditional, help: "Seconds (\(Limits.lockTimeout.words)) apt-get waits for the dpkg lock before giving up (exit 1).",
         transform: OptionValue.integer(Limits.lockTimeout, "seconds"))
-    var lockTimeout: Int = 300
+    var lockTimeout: Int = AilabConfig.lockTimeoutSeconds
 }

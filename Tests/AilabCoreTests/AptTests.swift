@@ -124,7 +124,6 @@ import Testing
         runner.on("apt-get", ["-s", "autoremove", "--purge"], stdout: simulation)
         runner.on("apt-get", ["-s", "autoclean"], stdout: "Reading package lists...\n")
         runner.on("dpkg-query", stdout: images)
-        runner.on("uname", ["-r"], stdout: "6.8.0-47-generic\n")
         runner.on("apt-config", stdout: "LISTS='/nonexistent/'\n")
         runner.on(
             "df", ["-P", "-B1", "/boot"],
@@ -133,7 +132,8 @@ import Testing
     }
 
     @Test func dryRunShowsThePlanAndStartsNothingMutating() async throws {
-        let fake = try FakeContext(runner: runner(simulation: "Purg linux-image-6.8.0-40-generic [6.8.0-40.40]\n"), answer: "EXECUTE")
+        let fake = try FakeContext(
+            kernel: "6.8.0-47-generic", runner: runner(simulation: "Purg linux-image-6.8.0-40-generic [6.8.0-40.40]\n"), answer: "EXECUTE")
         let report = await TaskHarness.run(AptCleanupTask(mode: .dryRun, lockTimeout: 300), in: fake.context)
         #expect(report.exitStatus == .ok)
         #expect(report.dryRun == true)
@@ -148,7 +148,7 @@ import Testing
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=7", "update"], stdout: "")
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=7", "-y", "autoremove", "--purge"], stdout: "")
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=7", "autoclean"], stdout: "")
-        let fake = try FakeContext(runner: runner, answer: "EXECUTE")
+        let fake = try FakeContext(kernel: "6.8.0-47-generic", runner: runner, answer: "EXECUTE")
         let report = await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: true), lockTimeout: 7), in: fake.context)
         #expect(report.exitStatus == .ok)
         #expect(
@@ -173,7 +173,7 @@ import Testing
             for task in [AptCleanupTask(mode: mode, lockTimeout: 1) as any MaintenanceTask, KernelCleanupTask(mode: mode, lockTimeout: 1)] {
                 let runner = runner(simulation: simulation)
                 runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=1", "update"], stdout: "")
-                let fake = try FakeContext(runner: runner)
+                let fake = try FakeContext(kernel: "6.8.0-47-generic", runner: runner)
                 let report = await TaskHarness.run(task, in: fake.context)
                 #expect(report.exitStatus == .failed, "\(task.name) \(mode)")
                 #expect(fake.runner.mutatingCalls.allSatisfy { $0.arguments.last == "update" })
@@ -188,7 +188,7 @@ import Testing
             stderr:
                 "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n",
             exit: 100)
-        let fake = try FakeContext(runner: runner)
+        let fake = try FakeContext(kernel: "6.8.0-47-generic", runner: runner)
         let report = await TaskHarness.run(KernelCleanupTask(mode: .execute(interactive: false), lockTimeout: 300), in: fake.context)
         #expect(report.exitStatus == .failed)
         #expect(report.check("autoremove")?.detail.contains("held by process 4242") == true)
@@ -213,7 +213,7 @@ import Testing
         }
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=300", "-y", "autoremove", "--purge"], stdout: "")
         runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=300", "autoclean"], stdout: "")
-        let fake = try FakeContext(runner: runner, answer: "EXECUTE")
+        let fake = try FakeContext(kernel: "6.8.0-47-generic", runner: runner, answer: "EXECUTE")
         let report = await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: true), lockTimeout: 300), in: fake.context)
         #expect(report.exitStatus == .ok)
         #expect(report.check("autoremove simulation")?.detail.contains("linux-image-6.8.0-40-generic") == true)
@@ -225,7 +225,8 @@ import Testing
     }
 
     @Test func wrongAnswerChangesNothingAndExits2() async throws {
-        let fake = try FakeContext(runner: runner(simulation: "Purg linux-image-6.8.0-40-generic [6.8.0-40.40]\n"), answer: "yes")
+        let fake = try FakeContext(
+            kernel: "6.8.0-47-generic", runner: runner(simulation: "Purg linux-image-6.8.0-40-generic [6.8.0-40.40]\n"), answer: "yes")
         #expect(
             await TaskHarness.run(KernelCleanupTask(mode: .execute(interactive: true), lockTimeout: 300), in: fake.context).stoppedBy
                 == AilabError.usage("aborted: confirmation not given"))
@@ -233,7 +234,7 @@ import Testing
     }
 
     @Test func unprivilegedExecuteExits2BeforeAnythingRuns() async throws {
-        let fake = try FakeContext(runner: runner(simulation: ""), root: false)
+        let fake = try FakeContext(kernel: "6.8.0-47-generic", runner: runner(simulation: ""), root: false)
         #expect(
             await TaskHarness.run(AptCleanupTask(mode: .execute(interactive: false), lockTimeout: 300), in: fake.context).stoppedBy != nil)
         #expect(fake.runner.calls.isEmpty)

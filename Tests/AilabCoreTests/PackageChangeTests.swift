@@ -164,7 +164,7 @@ import Testing
                 let runner = PackageTaskTests().runner(simulation: "Purg libold [1.0]\n")
                 runner.on("dpkg-query", AptCommands.packageStates.arguments, stdout: Self.halfConfigured)
                 runner.on("apt-get", ["-o", "DPkg::Lock::Timeout=1", "update"], stdout: "")
-                let fake = try FakeContext(runner: runner, records: .stateFolder)
+                let fake = try FakeContext(kernel: "6.8.0-45-generic", runner: runner, records: .stateFolder)
                 let refused = await TaskHarness.run(task, in: fake.context)
                 #expect(refused.exitStatus == .failed, "\(task.name)")
                 #expect(refused.check("dpkg")?.detail.contains("slowpkg 1.0 (half-configured)") == true)
@@ -183,7 +183,7 @@ import Testing
             #expect(children.isCompletingAStep)
             return InvocationResult(invocation: invocation, termination: .exited(0), stdout: "Setting up libfoo1 (1.1) ...\n")
         }
-        let fake = try FakeContext(runner: runner, records: .stateFolder)
+        let fake = try FakeContext(kernel: "6.8.0-45-generic", runner: runner, records: .stateFolder)
         var context = fake.context
         context.children = children
         let report = await TaskHarness.run(

@@ -33,6 +33,7 @@ import Testing
                 + " *** 1.0 500\n" + (offered ? "        500 file:/srv/repo ./ Packages\n" : "") + "        100 /var/lib/dpkg/status\n")
         if repack { runner.install("dpkg-repack") }
         let host = try Scratch()
+        try host.write("proc/sys/kernel/osrelease", "6.8.0-45-generic\n")
         if cached {
             try FileManager.default.createDirectory(atPath: host.path + "/var/cache/apt/archives", withIntermediateDirectories: true)
             FileManager.default.createFile(atPath: host.path + "/var/cache/apt/archives/ailab-leaf_1.0_amd64.deb", contents: Data())
@@ -100,7 +101,7 @@ import Testing
         runner.on(
             "dpkg-query", AptCommands.packageStates.arguments,
             stdout: "nvidia-driver-550\t550.127.05-0ubuntu1\tii \nlinux-image-6.8.0-51-generic\t6.8.0-51.52\tii \nailab-newdep\t1.0\tii \n")
-        runner.on("uname", ["-r"], stdout: running + "\n")
+        try fake.folder.write("host/proc/sys/kernel/osrelease", running + "\n")
         runner.on(
             "apt-get", stdout: "Inst nvidia-driver-550 [550.127.05-0ubuntu1] (550.90.07-0ubuntu1 now [amd64])\nRemv ailab-newdep [1.0]\n")
         runner.on("apt-mark", ["showauto"], stdout: "ailab-newdep\nnvidia-driver-550\n")

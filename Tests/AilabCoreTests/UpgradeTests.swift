@@ -55,7 +55,6 @@ import Testing
         runner.on("dpkg-query", stdout: "")
         runner.on("apt-get", ["-s", "dist-upgrade"], stdout: simulation)
         runner.on("apt-mark", ["showhold"], stdout: "")
-        runner.on("uname", ["-r"], stdout: "6.8.0-45-generic\n")
         runner.on(
             "df", ["-P", "-B1", "/boot"],
             stdout: "Filesystem 1-blocks Used Available Capacity Mounted on\n/dev/nvme0n1p1 2000000000 1 \(bootFreeBytes) 1% /boot\n")
@@ -78,6 +77,9 @@ import Testing
         // The rollback point archives /etc: never this machine's.
         let host = try files ?? Scratch()
         try FileManager.default.createDirectory(atPath: host.path + "/etc", withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: host.file("proc/sys/kernel/osrelease")) {
+            try host.write("proc/sys/kernel/osrelease", "6.8.0-45-generic\n")
+        }
         try Data("VERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n".utf8).write(
             to: URL(fileURLWithPath: host.path + "/etc/os-release"))
         context.files = HostFiles(root: host.path)
@@ -167,7 +169,7 @@ import Testing
 
     /// dpkg-query's format ends in a newline: its probe is still one line of the log.
     @Test func aCommandWithANewlineIsOneLogLine() async throws {
-        let fake = try FakeContext(runner: runner(simulation: ""), records: .stateFolder)
+        let fake = try FakeContext(kernel: "6.8.0-45-generic", runner: runner(simulation: ""), records: .stateFolder)
         _ = await TaskHarness.run(
             UpgradeTask(
                 mode: .dryRun, lockTimeout: 30, allowDriverUpgrade: false, securityOnly: false,
@@ -240,7 +242,9 @@ import Testing
         let report = try await run(runner, mode: .execute(interactive: false), files: host)
         #expect(report.exitStatus == .failed)
         #expect(report.check("next boot")?.detail.hasPrefix("do not reboot: 6.8.0-51-generic has no NVIDIA module") == true)
-        #expect(report.check("reboot")?.detail == "reboot required by linux-image-6.8.0-51-generic")
+        #expect(
+            report.check("reboot")?.detail
+                == "reboot required by linux-image-6.8.0-51-generic (running 6.8.0-45-generic, newest installed 6.8.0-51-generic)")
         #expect(report.check("services")?.detail == "to restart: systemd-manager, dbus.service, prometheus-node-exporter.service")
         #expect(
             report.check("services")?.next

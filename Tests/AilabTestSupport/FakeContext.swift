@@ -204,8 +204,9 @@ package struct FakeContext {
     package let warnings = Warnings()
     package let context: TaskContext
 
+    /// `kernel`: the running kernel's release, in the host's /proc/sys/kernel/osrelease.
     package init(
-        runner: FakeRunner = FakeRunner(), root: Bool = true, answer: String? = nil,
+        kernel: String? = nil, runner: FakeRunner = FakeRunner(), root: Bool = true, answer: String? = nil,
         environment: [String: String] = [:], now: Date = Date(timeIntervalSince1970: 1_790_000_000), files: HostFiles? = nil,
         records: KeptRecords = .none,
         connect: @escaping @Sendable (String, Int, Duration) async -> TCPConnect.Outcome = { host, port, _ in
@@ -220,11 +221,18 @@ package struct FakeContext {
         ]) {
             old, _ in old
         }
+        let host = files ?? HostFiles(root: folder.file("host"))
+        if let kernel {
+            let release = host.path("/proc/sys/kernel/osrelease")
+            try FileManager.default.createDirectory(
+                atPath: String(release[..<(release.lastIndex(of: "/") ?? release.endIndex)]), withIntermediateDirectories: true)
+            try Data((kernel + "\n").utf8).write(to: URL(fileURLWithPath: release))
+        }
         context = TaskContext(
             runner: runner, environment: env, clock: { now }, host: "testhost", isRoot: root,
             confirmation: confirmation,
             // An empty host by default: a test that reads /proc, /sys or /boot says whose.
-            files: files ?? HostFiles(root: folder.file("host")), records: Self.records(records, in: env["AILAB_STATE_DIR"] ?? folder.path),
+            files: host, records: Self.records(records, in: env["AILAB_STATE_DIR"] ?? folder.path),
             connect: connect, terminal: warnings.terminal())
     }
 

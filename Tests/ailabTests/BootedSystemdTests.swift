@@ -3,30 +3,6 @@ import AilabTestSupport
 import Foundation
 import Testing
 
-/// The release binary, built as install.sh builds it, in a build folder of its own.
-enum ReleaseBinary {
-    static let scratchPath = Repository.root + "/.build-release"
-    private static let built: Result<String, Failure> = {
-        let outcome = Result {
-            try Command.run(
-                "/usr/bin/env",
-                [
-                    "swift", "build", "-c", "release", "--static-swift-stdlib",
-                    "--product", "ailab", "--package-path", Repository.root,
-                    "--scratch-path", scratchPath,
-                ])
-        }
-        switch outcome {
-        case .success(let result) where result.code == 0: return .success(scratchPath + "/release/ailab")
-        case .success(let result):
-            return .failure(Failure("swift build -c release → \(result.code): \(result.stdout.suffix(3000))\(result.stderr)"))
-        case .failure(let error): return .failure(Failure("swift build -c release: \(error)"))
-        }
-    }()
-
-    static func path() throws -> String { try built.get() }
-}
-
 /// Every shipped unit started by a real systemd (Debian 12's 252, and Debian 11's 247 for devices).
 @Suite(.timeLimit(.minutes(10))) struct BootedSystemdTests {
     /// The scheduled tasks but upgrade: its unit runs apt-get update, which needs a repository;

@@ -3,17 +3,6 @@ import AilabTestSupport
 import Foundation
 import Testing
 
-enum Repository {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-    static let installer = root + "/install.sh"
-    static let systemd = root + "/systemd"
-
-    static var units: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: systemd)) ?? []).filter { $0.hasPrefix("ailab-") }.sorted()
-    }
-}
-
 /// The systemd units: verified offline, exact schedules, hardening scores.
 @Suite(.timeLimit(.minutes(10))) struct SystemdUnitTests {
     func text(_ unit: String) throws -> String {

@@ -80,6 +80,9 @@ package struct AilabConfig: Sendable, Equatable, Codable {
     package var upgradeKeepPoints = Setting(5)
     package var upgradeKeepBytes = Setting(2 << 30)
     package var expect = Expectations()
+    /// Flags no file key sets: how long apt waits for the dpkg lock, and docker-cleanup's build cache age.
+    package static let lockTimeoutSeconds = 300
+    package static let dockerCacheAgeHours = 168
     /// Where each declared `expect` key came from; a key not declared is a default.
     package var expectSources: [String: ConfigSource] = [:]
 

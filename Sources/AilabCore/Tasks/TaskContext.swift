@@ -64,6 +64,17 @@ package struct TaskContext: Sendable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The running kernel's release (what `uname -r` prints), the one source every task reads.
+    package var runningKernel: String? { files.read("/proc/sys/kernel/osrelease")?.trimmed() }
+
+    /// The same, or the reason a package task cannot go on without it.
+    package func requireRunningKernel() throws -> String {
+        guard let kernel = runningKernel, !kernel.isEmpty else {
+            throw AilabError.failed("cannot read the running kernel's release from \(files.path("/proc/sys/kernel/osrelease"))")
+        }
+        return kernel
+    }
+
     /// A diagnostic for people: one line on stderr.
     package var warn: @Sendable (String) -> Void {
         let error = terminal.error

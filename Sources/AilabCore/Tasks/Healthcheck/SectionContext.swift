@@ -19,7 +19,7 @@ package struct SectionContext: Sendable {
     package var files: HostFiles { run.context.files }
     package var capabilities: Capabilities { Capabilities(status: files.read("/proc/self/status")) }
     /// The running kernel's release, as every section reads it.
-    package var runningKernel: String? { files.read("/proc/sys/kernel/osrelease")?.trimmed() }
+    package var runningKernel: String? { run.context.runningKernel }
     /// Seconds since boot, as every section reads it.
     package var uptime: Double? { files.read("/proc/uptime").flatMap(HostFacts.uptime) }
 

@@ -12,9 +12,9 @@ package struct AptCleanupTask: PackageCleanupTask {
     package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let commands = AptCommands(lockTimeout: lockTimeout)
-        guard try await PackageSurveyor.freshLists(run, commands, &findings) else { return findings }
-        let survey = try await PackageSurveyor.survey(run, commands)
-        PackageSurveyor.record(survey, into: &findings)
+        guard try await PackageLists.refresh(run, commands, &findings) else { return findings }
+        let survey = try await PackageSurvey.take(run, commands)
+        survey.record(into: &findings)
         let clean = try await run.probe(commands.simulateAutoclean)
         let archives = AptSimulation.cleanedArchives(clean.stdout)
         findings.add(
@@ -29,8 +29,8 @@ package struct AptCleanupTask: PackageCleanupTask {
         let plan = Plan([autoremove, commands.autoclean])
         findings.plan = plan.entries
         guard survey.allowed, clean.succeeded, let executor = try run.gate.open(plan) else { return findings }
-        guard try await PackageSurveyor.apply(autoremove, "autoremove", executor, &findings) else { return findings }
-        _ = try await PackageSurveyor.apply(commands.autoclean, "autoclean", executor, &findings)
+        guard try await AptStep.apply(autoremove, "autoremove", executor, &findings) else { return findings }
+        _ = try await AptStep.apply(commands.autoclean, "autoclean", executor, &findings)
         return findings
     }
 }

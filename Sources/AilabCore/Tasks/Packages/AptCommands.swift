@@ -27,7 +27,6 @@ package struct AptCommands: Sendable {
     package var listsFolder: Invocation { Invocation("apt-config", ["shell", "LISTS", "Dir::State::lists/d"], timeout: .seconds(30)) }
     /// Where apt keeps downloaded packages (`CACHE='/var/cache/apt/archives/'`): old versions may still lie there.
     package static let cacheFolder = Invocation("apt-config", ["shell", "CACHE", "Dir::Cache::archives/d"], timeout: .seconds(30))
-    package var runningKernel: Invocation { Invocation("uname", ["-r"], timeout: .seconds(10)) }
 
     package var simulateDistUpgrade: Invocation { Invocation("apt-get", ["-s", "dist-upgrade"], timeout: .seconds(300)) }
 

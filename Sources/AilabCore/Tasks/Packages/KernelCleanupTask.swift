@@ -15,11 +15,11 @@ package struct KernelCleanupTask: PackageCleanupTask {
     package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let commands = AptCommands(lockTimeout: lockTimeout)
-        async let surveyCall = PackageSurveyor.survey(run, commands)
+        async let surveyCall = PackageSurvey.take(run, commands)
         async let bootCall = BootSpace.free(run)
         async let reviewCall = reviewList(run)
         let (survey, bootBefore, review) = try await (surveyCall, bootCall, reviewCall)
-        PackageSurveyor.record(survey, into: &findings)
+        survey.record(into: &findings)
         findings.add("/boot free", .ok, bootBefore.map(ByteCount.format) ?? "unknown (df /boot failed)")
         findings.notes.append(review)
 
@@ -27,10 +27,10 @@ package struct KernelCleanupTask: PackageCleanupTask {
         let plan = Plan([autoremove])
         findings.plan = plan.entries
         guard survey.allowed, let executor = try run.gate.open(plan) else { return findings }
-        guard try await PackageSurveyor.apply(autoremove, "autoremove", executor, &findings) else { return findings }
+        guard try await AptStep.apply(autoremove, "autoremove", executor, &findings) else { return findings }
 
         // Verify from dpkg's own state that the guard still holds after the removal.
-        let after = try await PackageSurveyor.survey(run, commands)
+        let after = try await PackageSurvey.take(run, commands)
         let runningBefore = survey.installedKernels.contains { PackageRules.kernelRelease(ofImage: $0) == survey.runningKernel }
         let runningAfter = after.installedKernels.contains { PackageRules.kernelRelease(ofImage: $0) == after.runningKernel }
         let kept = after.installedKernels.count >= min(2, survey.installedKernels.count) && (runningAfter || !runningBefore)

@@ -22,4 +22,18 @@ enum PackageLists {
         let age = HostFacts.duration(max(0, run.now.timeIntervalSince(newest)))
         return Check("package lists", .ok, "updated \(age) ago; \(refresh)")
     }
+
+    /// An execute plans on fresh lists: apt-get update first, through the gate. A dry run leaves
+    /// the lists alone and says how old they are. False when the update failed.
+    static func refresh(_ run: TaskRun, _ commands: AptCommands, _ findings: inout Findings) async throws -> Bool {
+        guard let refresh = try await run.gate.prepare(commands.update) else {
+            findings.add(try await ageCheck(run, commands))
+            return true
+        }
+        findings.add(
+            "apt-get update", refresh.succeeded ? .ok : .failed,
+            refresh.succeeded ? "package lists refreshed before planning" : AptFailure.summary(refresh),
+            next: "fix the source or network it names (sudo apt-get update shows it), then run again")
+        return refresh.succeeded
+    }
 }

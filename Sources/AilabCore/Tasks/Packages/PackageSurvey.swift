@@ -67,4 +67,55 @@ package struct PackageSurvey: Sendable {
     }
 
     package var allowed: Bool { !guardChecks.contains { $0.status == .failed } }
+
+    /// Takes the survey: the autoremove simulation, the installed kernel images and the package
+    /// states, read side by side, and the running kernel. Nothing here takes the dpkg lock.
+    static func take(_ run: TaskRun, _ commands: AptCommands) async throws -> PackageSurvey {
+        async let simulationCall = run.probe(commands.simulateAutoremove)
+        async let imagesCall = run.probe(commands.installedImages)
+        async let statesCall = run.probe(AptCommands.packageStates)
+        let (simulation, images, states) = try await (simulationCall, imagesCall, statesCall)
+        guard simulation.succeeded else { throw AilabError.failed(AptFailure.summary(simulation)) }
+        run.log.write("simulation: \(commands.simulateAutoremove.commandLine)")
+        run.log.writeBlock(simulation.stdout)
+        // dpkg-query exits 1 when nothing matches: no kernel image installed at all.
+        guard images.succeeded || images.stderr.contains("no packages found") else {
+            throw AilabError.failed(images.failureSummary)
+        }
+        return PackageSurvey(
+            simulation: simulation.stdout, removals: AptSimulation.removals(simulation.stdout),
+            installedImages: try DpkgQuery.parse(images.succeeded ? images.stdout : ""),
+            runningKernel: try run.context.requireRunningKernel(), interrupted: try InterruptedDpkg.packages(states))
+    }
+
+    /// The findings every package task shows: what would go, and the guards' verdict.
+    func record(into findings: inout Findings) {
+        let names = removals.map { "\($0.name) \($0.version)" }
+        findings.add(
+            "autoremove simulation", .ok,
+            names.isEmpty
+                ? "nothing to remove"
+                : "\(names.count) package(s) would be purged: " + removals.map(\.name).joined(separator: ", "))
+        for check in guardChecks { findings.add(check) }
+        if !names.isEmpty {
+            findings.notes.append("Removal list (from the simulation):\n" + names.map { "  " + $0 }.joined(separator: "\n"))
+        }
+        findings.set("removals", removals)
+        findings.set(
+            "kernels",
+            KernelFigures(
+                running: runningKernel, installed: installedKernels,
+                removable: removedKernels, remaining: remainingKernels))
+        findings.set("protected", protectedRemovals)
+        findings.measure("ailab_kernels_installed", "Versioned kernel images installed.", Double(installedKernels.count))
+        findings.measure(
+            "ailab_kernels_removable", "Kernel images the autoremove simulation would remove.", Double(removedKernels.count))
+    }
+
+    struct KernelFigures: Encodable {
+        var running: String
+        var installed: [String]
+        var removable: [String]
+        var remaining: [String]
+    }
 }

@@ -20,10 +20,9 @@ extension UpgradeTask {
     func take(_ run: TaskRun, _ commands: AptCommands) async throws -> Survey {
         async let simulationCall = run.probe(commands.simulateDistUpgrade)
         async let heldCall = run.probe(Invocation("apt-mark", ["showhold"], timeout: .seconds(60)))
-        async let unameCall = run.probe(commands.runningKernel)
         async let freeCall = BootSpace.free(run)
         async let statesCall = run.probe(AptCommands.packageStates)
-        let (full, held, uname, free, states) = try await (simulationCall, heldCall, unameCall, freeCall, statesCall)
+        let (full, held, free, states) = try await (simulationCall, heldCall, freeCall, statesCall)
         var parsed = try simulated(full, commands.simulateDistUpgrade, run)
         var waiting: [PackageChange] = []
         let pockets = SecurityPockets.of(run.context.files)
@@ -44,7 +43,7 @@ extension UpgradeTask {
                     ], timeout: .seconds(30)))
             processes = apps.stdout.split(whereSeparator: \.isNewline).map { $0.trimmed(where: \.isBlank) }.filter { !$0.isEmpty }
         }
-        let kernel = uname.stdout.trimmed()
+        let kernel = try run.context.requireRunningKernel()
         let files = ["vmlinuz-", "initrd.img-", "System.map-", "config-"].map { "/boot/\($0)\(kernel)" }
         let bytes = files.compactMap { run.context.files.entry($0)?.size }.reduce(0, +)
         return Survey(

@@ -33,7 +33,7 @@ package struct UpgradeTask: MaintenanceTask {
     package func run(_ run: TaskRun) async throws -> Findings {
         var findings = Findings()
         let commands = AptCommands(lockTimeout: lockTimeout)
-        guard try await PackageSurveyor.freshLists(run, commands, &findings) else { return findings }
+        guard try await PackageLists.refresh(run, commands, &findings) else { return findings }
         let survey = try await take(run, commands)
         let checks = guardChecks(survey)
         record(survey, checks, files: run.context.files, into: &findings)
@@ -60,7 +60,7 @@ package struct UpgradeTask: MaintenanceTask {
                     ? "nothing was upgraded; secure the old versions, then run again" : "this upgrade cannot be fully rolled back")
             if requireRollback && !point.complete { return findings }
         }
-        guard try await PackageSurveyor.apply(step, securityOnly ? "security upgrade" : "dist-upgrade", executor, &findings) else {
+        guard try await AptStep.apply(step, securityOnly ? "security upgrade" : "dist-upgrade", executor, &findings) else {
             return findings
         }
         try await verify(run, before: survey, into: &findings)

@@ -36,16 +36,15 @@ package struct RollbackTask: MaintenanceTask {
         if !refused.isEmpty { findings.add(RollbackPoint.refusedCheck(refused)) }
         let commands = AptCommands(lockTimeout: lockTimeout)
         async let statesCall = run.probe(AptCommands.packageStates)
-        async let unameCall = run.probe(commands.runningKernel)
         async let autoCall = run.probe(Invocation("apt-mark", ["showauto"], timeout: .seconds(60)))
         async let heldCall = run.probe(Invocation("apt-mark", ["showhold"], timeout: .seconds(60)))
-        let (states, uname, auto, held) = try await (statesCall, unameCall, autoCall, heldCall)
+        let (states, auto, held) = try await (statesCall, autoCall, heldCall)
         let interrupted = try InterruptedDpkg.packages(states)
         findings.add(InterruptedDpkg.check(interrupted))
         let installed = Dictionary(((try? DpkgQuery.parse(states.stdout)) ?? []).filter(\.isInstalled).map { ($0.name, $0.version) }) {
             first, _ in first
         }
-        let kernel = uname.stdout.trimmed()
+        let kernel = try run.context.requireRunningKernel()
         let folder = store + "/" + point.id
         let back = point.packages.filter { $0.old != nil && installed[$0.name] != $0.old }
         let brought = point.packages.filter { $0.old == nil && installed[$0.name] != nil }
@@ -123,7 +122,7 @@ package struct RollbackTask: MaintenanceTask {
             return findings
         }
         for (name, step) in plan {
-            guard try await PackageSurveyor.apply(step, name, executor, &findings) else { return findings }
+            guard try await AptStep.apply(step, name, executor, &findings) else { return findings }
         }
         try await verify(point, back: back, removals: removals, run, &findings)
         if !holding.isEmpty {
