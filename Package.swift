@@ -34,7 +34,12 @@ let package = Package(
         ),
         // fork and exec with PR_SET_PDEATHSIG, which posix_spawn cannot set.
         .target(name: "CAilabSpawn"),
-        .target(name: "AilabCore", dependencies: ["CAilabSpawn"]),
+        // SQLite for ailab's history, from Debian's libsqlite3-dev. Its static library is linked,
+        // so the binary gains no shared library; GRDB's module links libsqlite3.so instead.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .target(
+            name: "AilabCore", dependencies: ["CAilabSpawn", "CSQLite"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libsqlite3.a"])]),
         // Only the test targets use it: the one skip for tests that need root or a real tool, the
         // scratch folder, and the fake context that fails by default.
         .target(name: "AilabTestSupport", dependencies: ["AilabCore"], path: "Tests/AilabTestSupport"),

@@ -150,6 +150,8 @@ uninstall_all() {
 build_binary() {
     command -v swift >/dev/null 2>&1 ||
         die 2 "no Swift toolchain found to build ailab; install Swift or pass --binary PATH to a built ailab"
+    [[ -e /usr/include/sqlite3.h ]] ||
+        die 2 "building ailab needs libsqlite3-dev (SQLite is linked into the binary): apt-get install libsqlite3-dev, or pass --binary PATH"
     say "building ailab (swift build -c release --static-swift-stdlib)"
     (cd "$here" && swift build -c release --static-swift-stdlib >&2)
     binary="$here/.build/release/ailab"

@@ -10,8 +10,10 @@ import argparse, os, shutil, subprocess, tempfile, time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def peak_kib(binary, arguments):
-    process = subprocess.Popen([binary] + arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def peak_kib(binary, arguments, state):
+    # History is kept as in a real run, in a state folder of the benchmark's own.
+    env = dict(os.environ, AILAB_STATE_DIR=state)
+    process = subprocess.Popen([binary] + arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     peak = 0
     while process.poll() is None:
         try:
@@ -42,7 +44,7 @@ def main():
         print("release binary: %.1f MB, stripped %.1f MB; ldd: %s" % (os.path.getsize(options.binary) / 1e6,
                                                                       os.path.getsize(stripped) / 1e6, " ".join(libraries)))
         for arguments in (["--version"], ["disk-watch"], ["healthcheck"]):
-            peaks = sorted(peak_kib(stripped, arguments) for _ in range(9))
+            peaks = sorted(peak_kib(stripped, arguments, os.path.join(folder, "state")) for _ in range(9))
             print("ailab %s: own peak RSS median %d KiB (%d–%d over 9 runs)" % (" ".join(arguments), peaks[4], peaks[0], peaks[8]))
     finally:
         shutil.rmtree(folder)

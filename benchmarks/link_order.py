@@ -53,12 +53,12 @@ def main():
                       if len(line.split()) == 3 and line.split()[1] in "tTwW")
         names = set()
         for arguments in HERE:
-            names |= executed(binary, arguments, dict(os.environ), folder)
+            names |= executed(binary, arguments, dict(os.environ, AILAB_STATE_DIR=folder), folder)
         host = os.path.join(folder, "host")
         os.makedirs(host)
         scale.host(host)
         env = {"PATH": host + ":/usr/bin:/bin", "BENCH_COUNT": host + "/count", "AILAB_CONFIG": host + "/none.yaml",
-               "AILAB_LOG_DIR": host, "AILAB_LOCK_DIR": host, "HOME": host}
+               "AILAB_LOG_DIR": host, "AILAB_LOCK_DIR": host, "AILAB_STATE_DIR": host, "HOME": host}
         open(env["AILAB_CONFIG"], "w").close()
         for arguments in STUBBED:
             names |= executed(binary, arguments, env, folder)

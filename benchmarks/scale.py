@@ -119,7 +119,7 @@ esac""" % (data, data, data, data, FIXTURES, FIXTURES, FIXTURES, FIXTURES, FIXTU
 def measure(binary, folder, arguments, runs):
     count = os.path.join(folder, "count")
     env = {"PATH": folder, "BENCH_COUNT": count, "AILAB_CONFIG": os.path.join(folder, "none.yaml"),
-           "AILAB_LOG_DIR": folder, "AILAB_LOCK_DIR": folder, "HOME": folder}
+           "AILAB_LOG_DIR": folder, "AILAB_LOCK_DIR": folder, "AILAB_STATE_DIR": folder, "HOME": folder}
     open(env["AILAB_CONFIG"], "w").close()
     best, peak, processes = None, 0, 0
     for _ in range(runs):

@@ -8,7 +8,7 @@ protocol AilabCommand: ParsableCommand {
 }
 
 /// A task's command: its options, the configuration file and the environment make one task
-/// value, which the harness runs and delivery prints.
+/// value, which the harness runs, history keeps and delivery prints.
 protocol TaskCommand: AilabCommand {
     var output: OutputOptions { get }
     var config: ConfigOption { get }
@@ -32,9 +32,11 @@ extension TaskCommand {
     func run(in context: TaskContext) async -> ExitStatus {
         let delivery = ReportDelivery(format: output.format, textfileDir: output.textfileDir, outputFile: outputFile)
         let name = Self._commandName
+        var keepDays = AilabConfig.defaults.historyKeepDays.value
         let report: Report
         do {
             let settings = try config.load(context.environment)
+            keepDays = settings.historyKeepDays.value
             do {
                 report = await TaskHarness.run(try task(settings, in: context), in: context)
             } catch {
@@ -44,6 +46,6 @@ extension TaskCommand {
             report = .stopped(
                 name, .configuration, reason: (error as? AilabError)?.message ?? "\(error)", status: .usage, dryRun: dryRun, in: context)
         }
-        return delivery.deliver(report, in: context)
+        return delivery.deliver(RunHistory.keep(report, keepDays: keepDays, in: context), in: context)
     }
 }

@@ -85,7 +85,7 @@ struct ConfigReport: Encodable {
             line("backup.max_age_hours", config.backupMaxAgeHours), line("backup.retention_days", config.backupRetentionDays),
             line("backup.keep_min", config.backupKeepMin), line("healthcheck.timeout", config.healthcheckTimeout),
             line("docker.max_age_days", config.dockerMaxAgeDays), line("upgrade.keep_points", config.upgradeKeepPoints),
-            line("upgrade.keep_bytes", config.upgradeKeepBytes),
+            line("upgrade.keep_bytes", config.upgradeKeepBytes), line("history.keep_days", config.historyKeepDays),
             expect("services", texts(declared.services)),
             expect("tcp", texts(declared.tcp.map(\.description))),
             expect("http", texts(declared.http.map(Redaction.url))),

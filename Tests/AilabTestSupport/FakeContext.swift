@@ -186,6 +186,35 @@ package final class FakeRecords: Records, @unchecked Sendable {
     }
 }
 
+/// History that refuses by default: a test that lets a run be kept says so, and then reads
+/// what was asked of it.
+package final class FakeHistory: History, @unchecked Sendable {
+    package struct Undeclared: Error, CustomStringConvertible {
+        package var description: String { "undeclared history in a test" }
+    }
+
+    private let lock = NSLock()
+    private let answer: (@Sendable (Report) throws -> Kept)?
+    private var reports: [Report] = []
+
+    /// `answer`: what keeping a run gives (or throws); nil refuses every call.
+    package init(answer: (@Sendable (Report) throws -> Kept)? = nil) {
+        self.answer = answer
+    }
+
+    package var kept: [Report] { lock.withLock { reports } }
+
+    package func keep(_ report: Report, keepDays: Int) throws -> Kept {
+        guard let answer else { throw Undeclared() }
+        lock.withLock { reports.append(report) }
+        return try answer(report)
+    }
+
+    package func find(_ query: HistoryQuery) throws -> (runs: [RunRecord], transitions: [Transition]) {
+        throw Undeclared()
+    }
+}
+
 /// Which records a fake context keeps.
 package enum KeptRecords {
     /// None: any read or write throws.
@@ -208,7 +237,7 @@ package struct FakeContext {
     package init(
         kernel: String? = nil, runner: FakeRunner = FakeRunner(), root: Bool = true, answer: String? = nil,
         environment: [String: String] = [:], now: Date = Date(timeIntervalSince1970: 1_790_000_000), files: HostFiles? = nil,
-        records: KeptRecords = .none,
+        records: KeptRecords = .none, history: any History = FakeHistory(),
         connect: @escaping @Sendable (String, Int, Duration) async -> TCPConnect.Outcome = { host, port, _ in
             .failed("no network in tests: script FakeContext's connect for \(host):\(port)")
         }
@@ -233,7 +262,7 @@ package struct FakeContext {
             confirmation: confirmation,
             // An empty host by default: a test that reads /proc, /sys or /boot says whose.
             files: host, records: Self.records(records, in: env["AILAB_STATE_DIR"] ?? folder.path),
-            connect: connect, terminal: warnings.terminal())
+            history: history, connect: connect, terminal: warnings.terminal())
     }
 
     private static func records(_ kept: KeptRecords, in folder: String) -> any Records {

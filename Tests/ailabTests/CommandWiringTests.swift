@@ -96,4 +96,23 @@ import Testing
         #expect(await Main.run(["config", "--config", none], in: fake.context) == .ok)
         #expect(fake.warnings.stdout.contains("disk.threshold") && fake.warnings.stdout.contains("77"))
     }
+
+    /// History is root's: another user gets exit 2 and one line, and the store is never asked.
+    @Test func historyIsRootsAlone() async throws {
+        let fake = try FakeContext(root: false)
+        #expect(await Main.run(["history"], in: fake.context) == .usage)
+        #expect(fake.warnings.lines == ["ailab: history is root's: run sudo ailab history"])
+        #expect(fake.warnings.stdout.isEmpty)
+    }
+
+    @Test func sinceTakesADurationOrAUTCDate() throws {
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        #expect(HistorySince("12h")?.date(now: now) == now.addingTimeInterval(-43_200))
+        #expect(HistorySince("2w")?.date(now: now) == now.addingTimeInterval(-1_209_600))
+        #expect(HistorySince("2026-12-01")?.date(now: now) == Date(timeIntervalSince1970: 1_796_083_200))
+        #expect(HistorySince("2026-12-01T08:30")?.date(now: now) == Date(timeIntervalSince1970: 1_796_113_800))
+        for bad in ["0d", "-1d", "3651d", "7", "d", "2026-02-30", "2026-13-01", "2026-12-01T24:00", "2026-12-01 08:00", "2026-12-1"] {
+            #expect(HistorySince(bad) == nil, "\(bad)")
+        }
+    }
 }

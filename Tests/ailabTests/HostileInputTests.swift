@@ -55,6 +55,9 @@ import Testing
                 "/dev/null", "/proc/self", "/proc/self/status",
             ] + (1...9).map { "rel\($0)/dir" }),
         Case(task: "config-backup", option: "--include", values: missing),
+        Case(
+            task: "history", option: "--since",
+            values: notIntegers + ["0d", "-1d", "3651d", "2026-02-30", "2026-13-01", "2026-12-01T25:00", "7", "d", "1y", "24H"]),
     ]
 
     @Test(arguments: cases)

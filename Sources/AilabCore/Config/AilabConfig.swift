@@ -79,6 +79,8 @@ package struct AilabConfig: Sendable, Equatable, Codable {
     /// Rollback points kept: the newest this many, and no more bytes than keep_bytes.
     package var upgradeKeepPoints = Setting(5)
     package var upgradeKeepBytes = Setting(2 << 30)
+    /// Days of runs and check changes `ailab history` keeps.
+    package var historyKeepDays = Setting(90)
     package var expect = Expectations()
     /// Flags no file key sets: how long apt waits for the dpkg lock, and docker-cleanup's build cache age.
     package static let lockTimeoutSeconds = 300

@@ -25,6 +25,7 @@ package enum ConfigFile {
         "healthcheck": ["timeout": .integer(Limits.timeout)],
         "docker": ["max_age_days": .integer(Limits.dockerMaxAgeDays)],
         "upgrade": ["keep_points": .integer(Limits.keepPoints), "keep_bytes": .integer(Limits.keepBytes)],
+        "history": ["keep_days": .integer(Limits.historyKeepDays)],
         "expect": [
             "services": .names, "tcp": .endpoints, "http": .urls, "listening": .listeners, "sysctl": .sysctls,
             "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(Limits.gpus),
@@ -35,7 +36,7 @@ package enum ConfigFile {
     static let environmentSettings: [(section: String, key: String)] = [
         ("disk", "threshold"), ("backup", "dest"), ("backup", "max_age_hours"), ("backup", "retention_days"),
         ("backup", "keep_min"), ("healthcheck", "timeout"), ("docker", "max_age_days"),
-        ("upgrade", "keep_points"), ("upgrade", "keep_bytes"),
+        ("upgrade", "keep_points"), ("upgrade", "keep_bytes"), ("history", "keep_days"),
     ]
 
     package static func variable(_ section: String, _ key: String) -> String {
@@ -220,6 +221,7 @@ package enum ConfigFile {
         case ("docker", "max_age_days", .integer(let n)): config.dockerMaxAgeDays = Setting(n, source)
         case ("upgrade", "keep_points", .integer(let n)): config.upgradeKeepPoints = Setting(n, source)
         case ("upgrade", "keep_bytes", .integer(let n)): config.upgradeKeepBytes = Setting(n, source)
+        case ("history", "keep_days", .integer(let n)): config.historyKeepDays = Setting(n, source)
         case ("expect", "services", .names(let names)): config.expect.services = names
         case ("expect", "tcp", .endpoints(let endpoints)): config.expect.tcp = endpoints
         case ("expect", "http", .names(let urls)): config.expect.http = urls

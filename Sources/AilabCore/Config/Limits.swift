@@ -12,6 +12,7 @@ package enum Limits {
     package static let dockerMaxAgeDays = 1...3650
     package static let keepPoints = 1...100
     package static let keepBytes = 0...(1 << 50)
+    package static let historyKeepDays = 1...3650
 }
 
 extension ClosedRange<Int> {

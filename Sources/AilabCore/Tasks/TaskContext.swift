@@ -20,6 +20,8 @@ package struct TaskContext: Sendable {
     package var files: HostFiles
     /// ailab's own records between runs.
     package var records: any Records
+    /// Every run and every change of a check's status (root's runs only).
+    package var history: any History
     /// A TCP connection attempt to host:port within the limit (healthcheck's `expect.tcp`).
     package var connect: @Sendable (_ host: String, _ port: Int, _ limit: Duration) async -> TCPConnect.Outcome
     /// stdout, stderr and the terminal's width.
@@ -29,7 +31,7 @@ package struct TaskContext: Sendable {
         runner: any CommandRunning, environment: [String: String], clock: @escaping @Sendable () -> Date = { Date() },
         host: String, isRoot: Bool, confirmation: any Confirming, children: LiveChildren = LiveChildren(),
         temporaries: Temporaries = Temporaries(),
-        files: HostFiles = HostFiles(), records: any Records,
+        files: HostFiles = HostFiles(), records: any Records, history: any History,
         connect: @escaping @Sendable (String, Int, Duration) async -> TCPConnect.Outcome = TCPConnect.attempt,
         terminal: Terminal
     ) {
@@ -43,6 +45,7 @@ package struct TaskContext: Sendable {
         self.temporaries = temporaries
         self.files = files
         self.records = records
+        self.history = history
         self.connect = connect
         self.terminal = terminal
     }
@@ -54,7 +57,8 @@ package struct TaskContext: Sendable {
             runner: ProcessRunner(environment: environment), environment: environment,
             host: hostName(), isRoot: geteuid() == 0,
             confirmation: TerminalConfirmation(), children: .shared, temporaries: .process,
-            records: StateFolderRecords(folder: stateDirectory(environment)), terminal: .live(environment))
+            records: StateFolderRecords(folder: stateDirectory(environment)),
+            history: HistoryStore(folder: stateDirectory(environment)), terminal: .live(environment))
     }
 
     /// gethostname(2) itself: Foundation's hostName may wait on a DNS lookup.

@@ -1,0 +1,208 @@
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// History in `ailab.db` under the state folder (`$AILAB_STATE_DIR`, default /var/lib/ailab):
+/// SQLite in WAL mode, the file root's alone (0600 in a 0700 folder made through SafeFolder).
+/// Concurrent runs queue on SQLite's write lock for up to `busy`; a file SQLite calls corrupt is
+/// renamed aside and a new one started.
+package struct HistoryStore: History {
+    package static let fileName = "ailab.db"
+    /// Past this size the oldest tenth of the runs goes, whatever their age.
+    package static let sizeCap: Int64 = 64 << 20
+
+    package let folder: String
+    package let busy: Duration
+    package let clock: @Sendable () -> Date
+
+    package init(folder: String, busy: Duration = .seconds(5), clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.folder = folder
+        self.busy = busy
+        self.clock = clock
+    }
+
+    package var path: String { folder + "/" + Self.fileName }
+
+    package func keep(_ report: Report, keepDays: Int) throws -> Kept {
+        let (changes, notice) = try withDatabase(creating: true) { database -> [Transition] in
+            guard let database else { return [] }
+            try database.execute("BEGIN IMMEDIATE")
+            do {
+                let changes = try Self.record(report, in: database)
+                let cutoff = clock().timeIntervalSince1970 - Double(keepDays) * 86_400
+                try database.rows("DELETE FROM transitions WHERE at < ?", [.real(cutoff)])
+                try database.rows("DELETE FROM runs WHERE finished < ?", [.real(cutoff)])
+                try database.execute("COMMIT")
+                try trimToSize(database)
+                return changes
+            } catch {
+                try? database.execute("ROLLBACK")
+                throw error
+            }
+        }
+        return Kept(transitions: changes, notice: notice)
+    }
+
+    package func find(_ query: HistoryQuery) throws -> (runs: [RunRecord], transitions: [Transition]) {
+        try withDatabase(creating: false) { database -> (runs: [RunRecord], transitions: [Transition]) in
+            guard let database else { return ([], []) }
+            let since = SQLite.Value.real(query.since.timeIntervalSince1970)
+            let task = query.task.map { SQLite.Value.text($0) } ?? .null
+            let check = query.check.map { SQLite.Value.text($0) } ?? .null
+            let runs = try database.rows(
+                """
+                SELECT task, started, finished, exit_code, dry_run FROM runs
+                WHERE finished >= ?1 AND (?2 IS NULL OR task = ?2) ORDER BY finished, id
+                """, [since, task]
+            ).map { row in
+                RunRecord(
+                    task: row[0].text ?? "", startedAt: Date(timeIntervalSince1970: row[1].real ?? 0),
+                    finishedAt: Date(timeIntervalSince1970: row[2].real ?? 0), exitCode: Int(row[3].integer ?? 0),
+                    dryRun: row[4].integer.map { $0 != 0 })
+            }
+            let transitions = try database.rows(
+                """
+                SELECT task, section, name, from_status, to_status, at, detail FROM transitions
+                WHERE at >= ?1 AND (?2 IS NULL OR task = ?2) AND (?3 IS NULL OR name = ?3) ORDER BY at, id
+                """, [since, task, check]
+            ).map(Self.transition)
+            return (runs, transitions)
+        }.result
+    }
+
+    /// The run, then each check against the state its task left last time: first seen, changed,
+    /// or gone. A run that stopped early changes no check's state.
+    private static func record(_ report: Report, in database: SQLite) throws -> [Transition] {
+        let mode = SQLite.Value.text(report.dryRun.map { $0 ? "dry-run" : "execute" } ?? "report")
+        let at = report.finishedAt.timeIntervalSince1970
+        try database.rows(
+            "INSERT INTO runs(task, started, finished, exit_code, dry_run) VALUES (?, ?, ?, ?, ?)",
+            [
+                .text(report.task), .real(report.startedAt.timeIntervalSince1970), .real(at),
+                .integer(Int64(report.exitStatus.rawValue)), report.dryRun.map { .integer($0 ? 1 : 0) } ?? .null,
+            ])
+        let run = database.lastRow
+        guard report.stop == nil else { return [] }
+        let known = try database.rows("SELECT section, name, status FROM checks WHERE task = ? AND mode = ?", [.text(report.task), mode])
+        var before: [String: (section: String, status: Status)] = [:]
+        for row in known {
+            guard let section = row[0].text, let name = row[1].text, let status = row[2].text.flatMap(Status.init) else { continue }
+            before[section + "\u{0}" + name] = (section, status)
+        }
+        var changes: [Transition] = []
+        var seen = Set<String>()
+        for check in report.checks {
+            let section = check.section ?? ""
+            let key = section + "\u{0}" + check.name
+            guard seen.insert(key).inserted else { continue }
+            let previous = before[key]?.status
+            if previous != check.status {
+                changes.append(
+                    Transition(
+                        task: report.task, section: check.section, check: check.name, from: previous, to: check.status,
+                        at: report.finishedAt, detail: check.detail))
+            }
+            try database.rows(
+                "INSERT OR REPLACE INTO checks(task, mode, section, name, status, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                [.text(report.task), mode, .text(section), .text(check.name), .text(check.status.rawValue), .text(check.detail)])
+        }
+        for (key, gone) in before where !seen.contains(key) {
+            let name = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).last ?? "")
+            changes.append(
+                Transition(
+                    task: report.task, section: gone.section.isEmpty ? nil : gone.section, check: name, from: gone.status, to: nil,
+                    at: report.finishedAt, detail: "no longer in the report"))
+            try database.rows(
+                "DELETE FROM checks WHERE task = ? AND mode = ? AND section = ? AND name = ?",
+                [.text(report.task), mode, .text(gone.section), .text(name)])
+        }
+        for change in changes {
+            try database.rows(
+                "INSERT INTO transitions(run, task, section, name, from_status, to_status, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .integer(run), .text(change.task), .text(change.section ?? ""), .text(change.check),
+                    change.from.map { .text($0.rawValue) } ?? .null, change.to.map { .text($0.rawValue) } ?? .null,
+                    .real(at), .text(change.detail),
+                ])
+        }
+        return changes
+    }
+
+    private static func transition(_ row: [SQLite.Value]) -> Transition {
+        Transition(
+            task: row[0].text ?? "", section: row[1].text.flatMap { $0.isEmpty ? nil : $0 }, check: row[2].text ?? "",
+            from: row[3].text.flatMap(Status.init), to: row[4].text.flatMap(Status.init),
+            at: Date(timeIntervalSince1970: row[5].real ?? 0), detail: row[6].text ?? "")
+    }
+
+    /// Past the size cap, the oldest tenth of the runs and their changes go, and the freed pages
+    /// go back to the file system.
+    private func trimToSize(_ database: SQLite) throws {
+        let pages = try database.rows("PRAGMA page_count").first?.first?.integer ?? 0
+        let size = try database.rows("PRAGMA page_size").first?.first?.integer ?? 4096
+        guard pages * size > Self.sizeCap else { return }
+        let count = try database.rows("SELECT count(*) FROM runs").first?.first?.integer ?? 0
+        let oldest = try database.rows("SELECT finished FROM runs ORDER BY finished LIMIT 1 OFFSET ?", [.integer(max(1, count / 10))])
+        guard let cutoff = oldest.first?.first else { return }
+        try database.rows("DELETE FROM transitions WHERE at < ?", [cutoff])
+        try database.rows("DELETE FROM runs WHERE finished < ?", [cutoff])
+        try database.rows("PRAGMA incremental_vacuum")
+    }
+
+    /// Opens the store (made when `creating`, else nil when there is none), with its schema, for
+    /// `body`. A file SQLite calls corrupt is kept aside as `ailab.db.corrupt-<time>` and the work
+    /// done on a new one; the notice then says so.
+    private func withDatabase<T>(creating: Bool, _ body: (SQLite?) throws -> T) throws -> (result: T, notice: String?) {
+        do {
+            return (try body(try open(creating: creating)), nil)
+        } catch let failure as SQLite.Failure where failure.isCorrupt {
+            let aside = path + ".corrupt-\(Int(clock().timeIntervalSince1970))"
+            guard rename(path, aside) == 0 else { throw failure }
+            unlink(path + "-wal")
+            unlink(path + "-shm")
+            let result = try body(try open(creating: creating))
+            return (result, "the history store was damaged (\(failure)); it is kept aside as \(aside) and a new one started")
+        }
+    }
+
+    private func open(creating: Bool) throws -> SQLite? {
+        if !creating && access(folder, F_OK) != 0 && errno == ENOENT { return nil }
+        let state = try SafeFolder.open(folder, creating: creating ? 0o700 : nil)
+        defer { close(state) }
+        // Made here, 0600 and without following a link, so that SQLite never creates it with the umask's mode.
+        let file = openat(state, Self.fileName, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (creating ? O_CREAT : 0), 0o600)
+        guard file >= 0 else {
+            if errno == ENOENT && !creating { return nil }
+            throw AilabError.failed("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        let trusted = fstat(file, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG && status.st_uid == geteuid()
+        close(file)
+        guard trusted else { throw AilabError.failed("\(path) is not a regular file of ailab's own user") }
+        let database = try SQLite(path: path, busy: busy)
+        try Self.prepare(database)
+        return database
+    }
+
+    private static func prepare(_ database: SQLite) throws {
+        try database.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        try database.rows("PRAGMA journal_mode = WAL")
+        try database.execute(
+            """
+            PRAGMA synchronous = NORMAL;
+            CREATE TABLE IF NOT EXISTS runs(
+                id INTEGER PRIMARY KEY, task TEXT NOT NULL, started REAL NOT NULL, finished REAL NOT NULL,
+                exit_code INTEGER NOT NULL, dry_run INTEGER);
+            CREATE INDEX IF NOT EXISTS runs_by_time ON runs(finished);
+            CREATE TABLE IF NOT EXISTS checks(
+                task TEXT NOT NULL, mode TEXT NOT NULL, section TEXT NOT NULL, name TEXT NOT NULL,
+                status TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY(task, mode, section, name));
+            CREATE TABLE IF NOT EXISTS transitions(
+                id INTEGER PRIMARY KEY, run INTEGER NOT NULL, task TEXT NOT NULL, section TEXT NOT NULL,
+                name TEXT NOT NULL, from_status TEXT, to_status TEXT, at REAL NOT NULL, detail TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS transitions_by_time ON transitions(at);
+            """)
+    }
+}
