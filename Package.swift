@@ -15,10 +15,11 @@ let package = Package(
         .executableTarget(
             name: "ailab",
             dependencies: [
-                "AilabCore",
+                "AilabCore", "CAilabSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["link-order.txt"],
+            swiftSettings: [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release))],
             // The release link packs the code ailab runs side by side (link-order.txt, written by
             // benchmarks/link_order.py) and makes a position-dependent executable, which needs no
             // relocation of its data at start-up: healthcheck's peak resident memory goes from
@@ -32,13 +33,16 @@ let package = Package(
                     ], .when(configuration: .release))
             ]
         ),
-        // fork and exec with PR_SET_PDEATHSIG, which posix_spawn cannot set.
+        // What Swift cannot reach: fork and exec with PR_SET_PDEATHSIG, which posix_spawn cannot
+        // set, and malloc's arena limit.
         .target(name: "CAilabSpawn"),
         // SQLite for ailab's history, from Debian's libsqlite3-dev. Its static library is linked,
         // so the binary gains no shared library; GRDB's module links libsqlite3.so instead.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .target(
             name: "AilabCore", dependencies: ["CAilabSpawn", "CSQLite"],
+            // Every function in a section of its own, so that the release link can place it (below).
+            swiftSettings: [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release))],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libsqlite3.a"])]),
         // Only the test targets use it: the one skip for tests that need root or a real tool, the
         // scratch folder, and the fake context that fails by default.

@@ -250,7 +250,8 @@ install_all() {
     place "$here/etc/ailab.8" "$manual" 0644 || true
     write_completions "$binary" "${completions[@]}"
     install -d -m 0700 "$root/srv/backups/ailab-config"
-    install -d -m 0755 "$root/var/lib/ailab" "$root/var/lib/prometheus/node-exporter"
+    install -d -m 0700 "$root/var/lib/ailab"
+    install -d -m 0755 "$root/var/lib/prometheus/node-exporter"
     configure_journald
     configure_docker
     if live; then
@@ -355,7 +356,8 @@ CONTROL
 set -e
 if [ "\$1" = configure ] || [ "\$1" = abort-upgrade ]; then
     install -d -m 0700 /srv/backups/ailab-config
-    install -d -m 0755 /var/lib/ailab /var/lib/prometheus/node-exporter
+    install -d -m 0700 /var/lib/ailab
+    install -d -m 0755 /var/lib/prometheus/node-exporter
     for timer in $enabled; do
         deb-systemd-helper unmask "ailab-\$timer.timer" >/dev/null || true
         if deb-systemd-helper --quiet was-enabled "ailab-\$timer.timer"; then

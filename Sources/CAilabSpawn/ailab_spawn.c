@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -92,4 +93,8 @@ pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int 
         return -1;
     }
     return child;
+}
+
+void ailab_one_malloc_arena(void) {
+    mallopt(M_ARENA_MAX, 1);
 }

@@ -1,5 +1,6 @@
 import AilabCore
 import ArgumentParser
+import CAilabSpawn
 
 #if canImport(Glibc)
     import Glibc
@@ -9,6 +10,7 @@ import ArgumentParser
 @main
 enum Main {
     static func main() async {
+        ailab_one_malloc_arena()
         StandardStreams.prepare()
         Interruption.install(children: .shared, temporaries: .process)
         let status = await run(Array(CommandLine.arguments.dropFirst()), in: .live())

@@ -75,6 +75,7 @@ import Testing
             let state = try debian.show(unit, ["Result", "ExecMainCode", "ExecMainStatus"])
             let journal = try debian.check("journalctl -u \(unit) --no-pager -o cat | tail -20")
             #expect(state["Result"] == "success", "\(unit): \(state) \(journal)")
+            #expect(!journal.contains("history is not kept"), "\(unit) keeps no history under its sandbox: \(journal)")
             // ExecMainCode 1 is a normal exit; 2 and 3 are deaths by a signal (a seccomp kill is 31/SYS).
             // A unit no enabled timer holds may be unloaded once it ended (code 0): the journal says how.
             if state["ExecMainCode"] == "0" {
@@ -97,6 +98,10 @@ import Testing
                     + written.joined(separator: ", "))
         }
         print("Debian 12, systemd 252:\n" + table.joined(separator: "\n"))
+        // Every unit's run is in the history, written from inside its sandbox.
+        let history = try debian.check("ailab history --format json")
+        let runs = (try JSONSerialization.jsonObject(with: Data(history.utf8)) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
+        #expect(Set(Self.tasks).isSubset(of: Set(runs.compactMap { $0["task"] as? String })), "\(history)")
 
         // The upgrade unit is installed but not enabled; with no package source it has nothing to do.
         #expect(try debian.sh("systemctl is-enabled ailab-upgrade.timer").stdout.hasPrefix("disabled"))

@@ -12,4 +12,8 @@
 pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd,
                   int bound, const char *directory);
 
+/// Limits malloc to one arena for the whole process: ailab's threads allocate little, and each
+/// arena glibc makes for another thread costs resident pages of its own.
+void ailab_one_malloc_arena(void);
+
 #endif
