@@ -178,7 +178,8 @@ import Testing
         let dest = scratch.file("dest")
         let socket = scratch.file("tmux.sock")
         let command =
-            "env AILAB_LOG_DIR=\(scratch.path) AILAB_LOCK_DIR=\(scratch.path) \(Ailab.binary) config-backup --execute "
+            "env AILAB_LOG_DIR=\(scratch.path) AILAB_LOCK_DIR=\(scratch.path) AILAB_STATE_DIR=\(scratch.path) "
+            + "\(Ailab.binary) config-backup --execute "
             + "--dest \(dest); echo EXIT=$?; sleep 30"
         @discardableResult func tmux(_ arguments: [String]) throws -> String {
             try Command.check("/usr/bin/tmux", ["-S", socket] + arguments)
