@@ -83,6 +83,14 @@ import Testing
         #expect(try store.find(HistoryQuery(since: Self.start)).runs.count == 1)
     }
 
+    /// Reading never moves a damaged file: `ailab history` says what is wrong and leaves it.
+    @Test func aReaderLeavesADamagedStoreWhereItIs() throws {
+        let folder = try Scratch()
+        try folder.write(HistoryStore.fileName, String(repeating: "not a database at all ", count: 400), mode: 0o600)
+        #expect(throws: SQLite.Failure.self) { try HistoryStore(folder: folder.path).find(HistoryQuery(since: .distantPast)) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [HistoryStore.fileName])
+    }
+
     @Test func noStoreYetIsNoHistoryAndMakesNoFile() throws {
         let folder = try Scratch()
         let store = HistoryStore(folder: folder.path + "/state")

@@ -152,12 +152,12 @@ package struct HistoryStore: History {
     }
 
     /// Opens the store (made when `creating`, else nil when there is none), with its schema, for
-    /// `body`. A file SQLite calls corrupt is kept aside as `ailab.db.corrupt-<time>` and the work
-    /// done on a new one; the notice then says so.
+    /// `body`. When writing, a file SQLite calls corrupt is kept aside as `ailab.db.corrupt-<time>`
+    /// and the work done on a new one; the notice then says so. A reader only reports it.
     private func withDatabase<T>(creating: Bool, _ body: (SQLite?) throws -> T) throws -> (result: T, notice: String?) {
         do {
             return (try body(try open(creating: creating)), nil)
-        } catch let failure as SQLite.Failure where failure.isCorrupt {
+        } catch let failure as SQLite.Failure where failure.isCorrupt && creating {
             let aside = path + ".corrupt-\(Int(clock().timeIntervalSince1970))"
             guard rename(path, aside) == 0 else { throw failure }
             unlink(path + "-wal")
