@@ -24,11 +24,6 @@ extension TaskCommand {
     var dryRun: Bool? { nil }
     var outputFile: String? { nil }
 
-    /// The task this command line asks for, on the configuration as the context finds it.
-    func task(in context: TaskContext) throws -> any MaintenanceTask {
-        try task(try config.load(context.environment), in: context)
-    }
-
     func run(in context: TaskContext) async -> ExitStatus {
         let delivery = ReportDelivery(format: output.format, textfileDir: output.textfileDir, outputFile: outputFile)
         let name = Self._commandName

@@ -9,7 +9,7 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct CommandWiringTests {
     func task<T: MaintenanceTask>(_ arguments: [String], as type: T.Type, in context: TaskContext) throws -> T {
         let command = try #require(try ailab.Ailab.parseAsRoot(arguments) as? any TaskCommand)
-        return try #require(try command.task(in: context) as? T)
+        return try #require(try command.task(try command.config.load(context.environment), in: context) as? T)
     }
 
     @Test func maxAgeComesFromTheFlagElseTheFileElseTheDefault() throws {

@@ -8,14 +8,6 @@ package struct RunRecord: Sendable, Codable, Equatable {
     package var exitCode: Int
     /// nil for a report; else whether the change task was a dry run.
     package var dryRun: Bool?
-
-    package init(task: String, startedAt: Date, finishedAt: Date, exitCode: Int, dryRun: Bool?) {
-        self.task = task
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.exitCode = exitCode
-        self.dryRun = dryRun
-    }
 }
 
 /// A check whose status changed from one run of its task to the next.
@@ -29,16 +21,6 @@ package struct Transition: Sendable, Codable, Equatable {
     package var to: Status?
     package var at: Date
     package var detail: String
-
-    package init(task: String, section: String?, check: String, from: Status?, to: Status?, at: Date, detail: String) {
-        self.task = task
-        self.section = section
-        self.check = check
-        self.from = from
-        self.to = to
-        self.at = at
-        self.detail = detail
-    }
 }
 
 /// What `ailab history` asks for.

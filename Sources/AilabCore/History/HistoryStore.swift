@@ -86,10 +86,10 @@ package struct HistoryStore: History {
         let run = database.lastRow
         guard report.stop == nil else { return [] }
         let known = try database.rows("SELECT section, name, status FROM checks WHERE task = ? AND mode = ?", [.text(report.task), mode])
-        var before: [String: (section: String, status: Status)] = [:]
+        var before: [String: (section: String, name: String, status: Status)] = [:]
         for row in known {
             guard let section = row[0].text, let name = row[1].text, let status = row[2].text.flatMap(Status.init) else { continue }
-            before[section + "\u{0}" + name] = (section, status)
+            before[section + "\u{0}" + name] = (section, name, status)
         }
         var changes: [Transition] = []
         var seen = Set<String>()
@@ -109,14 +109,13 @@ package struct HistoryStore: History {
                 [.text(report.task), mode, .text(section), .text(check.name), .text(check.status.rawValue), .text(check.detail)])
         }
         for (key, gone) in before where !seen.contains(key) {
-            let name = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).last ?? "")
             changes.append(
                 Transition(
-                    task: report.task, section: gone.section.isEmpty ? nil : gone.section, check: name, from: gone.status, to: nil,
-                    at: report.finishedAt, detail: "no longer in the report"))
+                    task: report.task, section: gone.section.isEmpty ? nil : gone.section, check: gone.name, from: gone.status,
+                    to: nil, at: report.finishedAt, detail: "no longer in the report"))
             try database.rows(
                 "DELETE FROM checks WHERE task = ? AND mode = ? AND section = ? AND name = ?",
-                [.text(report.task), mode, .text(gone.section), .text(name)])
+                [.text(report.task), mode, .text(gone.section), .text(gone.name)])
         }
         for change in changes {
             try database.rows(

@@ -16,8 +16,6 @@ package struct Terminal: Sendable {
         self.width = width
     }
 
-    package var isTerminal: Bool { width != nil }
-
     /// This process's stdout and stderr. The width is `$COLUMNS` when set, else the terminal's
     /// own, else 80.
     package static func live(_ environment: [String: String]) -> Terminal {
