@@ -19,7 +19,7 @@ struct Ailab: ParsableCommand {
                     AptCleanupCommand.self, KernelCleanupCommand.self, DockerCleanupCommand.self, ConfigBackupCommand.self,
                     RestoreCommand.self, UpgradeCommand.self,
                 ]),
-            CommandGroup(name: "Configuration and history", subcommands: [ConfigCommand.self, HistoryCommand.self]),
+            CommandGroup(name: "Configuration and history", subcommands: [ConfigCommand.self, HistoryCommand.self, AckCommand.self]),
         ]
     )
 }

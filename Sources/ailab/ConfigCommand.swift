@@ -27,9 +27,7 @@ struct ConfigCommand: AilabCommand {
         }
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            context.terminal.out(String(decoding: try encoder.encode(ConfigReport(settings)), as: UTF8.self) + "\n")
+            context.terminal.out(try JSONValue(encoding: ConfigReport(settings)).printed)
         case .text:
             context.terminal.out(ConfigReport(settings).text)
         }

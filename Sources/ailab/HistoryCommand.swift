@@ -8,7 +8,7 @@ extension HistorySince: ExpressibleByArgument {
 struct HistoryCommand: AilabCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "Shows the runs kept and the checks that changed status (first seen, changed, gone). Root only.",
+        abstract: "Shows the runs kept, the checks that changed status (first seen, changed, gone) and the kernel's events by boot. Root only.",
         discussion: """
             Every task run as root is kept in /var/lib/ailab/ailab.db (history.keep_days, default \
             \(AilabConfig.defaults.historyKeepDays.value) days). Oldest first, newest last.
@@ -40,7 +40,7 @@ struct HistoryCommand: AilabCommand {
         }
         let start = since.date(now: context.clock())
         let found = try context.history.find(HistoryQuery(since: start, task: task, check: check))
-        let view = HistoryView(host: context.host, since: start, runs: found.runs, transitions: found.transitions)
+        let view = HistoryView(host: context.host, since: start, found: found)
         context.terminal.out(format == .json ? view.json : view.text)
         return .ok
     }

@@ -17,9 +17,9 @@ import Testing
     @Test func aCheckThatFailsAndComesBackShowsBothChangesAndOnlyThose() throws {
         let folder = try Scratch()
         let store = HistoryStore(folder: folder.path + "/state", clock: { Self.start })
-        let first = try store.keep(report([Check("/", .failed, "91% used"), Check("/boot", .ok, "10% used")]), keepDays: 90)
-        let same = try store.keep(report([Check("/", .failed, "92% used"), Check("/boot", .ok, "10% used")], at: 60), keepDays: 90)
-        let back = try store.keep(report([Check("/", .ok, "40% used"), Check("/boot", .ok, "10% used")], at: 120), keepDays: 90)
+        let first = try store.keep(report([Check("/", .failed, "91% used"), Check("/boot", .ok, "10% used")]), Keeping(keepDays: 90))
+        let same = try store.keep(report([Check("/", .failed, "92% used"), Check("/boot", .ok, "10% used")], at: 60), Keeping(keepDays: 90))
+        let back = try store.keep(report([Check("/", .ok, "40% used"), Check("/boot", .ok, "10% used")], at: 120), Keeping(keepDays: 90))
         #expect(first.transitions.map(\.from) == [nil, nil])
         #expect(first.transitions.map(\.to) == [.failed, .ok])
         #expect(same.transitions.isEmpty && same.notice == nil)
@@ -42,11 +42,11 @@ import Testing
     @Test func aCheckThatLeavesTheReportIsGoneAndAStoppedRunChangesNothing() throws {
         let folder = try Scratch()
         let store = HistoryStore(folder: folder.path, clock: { Self.start })
-        _ = try store.keep(report([Check("docker", .ok, "engine 26", section: "containers")], task: "healthcheck"), keepDays: 90)
+        _ = try store.keep(report([Check("docker", .ok, "engine 26", section: "containers")], task: "healthcheck"), Keeping(keepDays: 90))
         var stopped = report([], at: 30, task: "healthcheck")
         stopped.stop = Report.Stop(kind: .refused, reason: "missing required command df", status: .usage)
-        #expect(try store.keep(stopped, keepDays: 90).transitions.isEmpty)
-        let gone = try store.keep(report([Check("load", .ok, "0.1")], at: 60, task: "healthcheck"), keepDays: 90)
+        #expect(try store.keep(stopped, Keeping(keepDays: 90)).transitions.isEmpty)
+        let gone = try store.keep(report([Check("load", .ok, "0.1")], at: 60, task: "healthcheck"), Keeping(keepDays: 90))
         #expect(gone.transitions.contains { $0.check == "docker" && $0.section == "containers" && $0.from == .ok && $0.to == nil })
         #expect(try store.find(HistoryQuery(since: Self.start, task: "healthcheck")).runs.map(\.exitCode) == [0, 2, 0])
     }
@@ -57,16 +57,16 @@ import Testing
         let folder = try Scratch()
         let store = HistoryStore(folder: folder.path, clock: { Self.start })
         _ = try store.keep(
-            report([Check("plan", .ok, "2 steps"), Check("autoremove", .ok, "done")], task: "apt-cleanup", dryRun: false), keepDays: 90)
-        let dry = try store.keep(report([Check("plan", .ok, "2 steps")], at: 60, task: "apt-cleanup", dryRun: true), keepDays: 90)
+            report([Check("plan", .ok, "2 steps"), Check("autoremove", .ok, "done")], task: "apt-cleanup", dryRun: false), Keeping(keepDays: 90))
+        let dry = try store.keep(report([Check("plan", .ok, "2 steps")], at: 60, task: "apt-cleanup", dryRun: true), Keeping(keepDays: 90))
         #expect(dry.transitions.map(\.check) == ["plan"] && dry.transitions.first?.from == nil)
     }
 
     @Test func runsAndChangesOlderThanTheKeptDaysGo() throws {
         let folder = try Scratch()
         let later = Self.start.addingTimeInterval(10 * 86_400)
-        _ = try HistoryStore(folder: folder.path, clock: { Self.start }).keep(report([Check("/", .failed, "full")]), keepDays: 90)
-        _ = try HistoryStore(folder: folder.path, clock: { later }).keep(report([Check("/", .ok, "fine")], at: 10 * 86_400), keepDays: 5)
+        _ = try HistoryStore(folder: folder.path, clock: { Self.start }).keep(report([Check("/", .failed, "full")]), Keeping(keepDays: 90))
+        _ = try HistoryStore(folder: folder.path, clock: { later }).keep(report([Check("/", .ok, "fine")], at: 10 * 86_400), Keeping(keepDays: 5))
         let found = try HistoryStore(folder: folder.path).find(HistoryQuery(since: .distantPast))
         #expect(found.runs.count == 1 && found.transitions.map(\.to) == [.ok])
     }
@@ -76,7 +76,7 @@ import Testing
         let folder = try Scratch()
         let store = HistoryStore(folder: folder.path, clock: { Self.start })
         try folder.write(HistoryStore.fileName, String(repeating: "not a database at all ", count: 400), mode: 0o600)
-        let kept = try store.keep(report([Check("/", .ok, "fine")]), keepDays: 90)
+        let kept = try store.keep(report([Check("/", .ok, "fine")]), Keeping(keepDays: 90))
         let aside = folder.path + "/ailab.db.corrupt-1790000000"
         #expect(kept.notice?.contains("kept aside as \(aside)") == true, "\(String(describing: kept.notice))")
         #expect(FileManager.default.fileExists(atPath: aside))
@@ -102,11 +102,11 @@ import Testing
     /// Eight runs at once, each on its own connection: every one is kept, none sees a lock error.
     @Test func eightConcurrentRunsAreAllKept() async throws {
         let folder = try Scratch()
-        _ = try HistoryStore(folder: folder.path).keep(report([Check("/", .ok, "fine")]), keepDays: 90)
+        _ = try HistoryStore(folder: folder.path).keep(report([Check("/", .ok, "fine")]), Keeping(keepDays: 90))
         try await withThrowingTaskGroup(of: Kept.self) { group in
             for index in 0..<8 {
                 group.addTask {
-                    try HistoryStore(folder: folder.path).keep(report([Check("/", .ok, "fine \(index)")], at: Double(index)), keepDays: 90)
+                    try HistoryStore(folder: folder.path).keep(report([Check("/", .ok, "fine \(index)")], at: Double(index)), Keeping(keepDays: 90))
                 }
             }
             for try await kept in group { #expect(kept.notice == nil) }
@@ -119,7 +119,7 @@ import Testing
         let folder = try Scratch()
         try FileManager.default.createDirectory(atPath: folder.path + "/state", withIntermediateDirectories: false)
         chmod(folder.path + "/state", 0o777)
-        #expect(throws: AilabError.self) { try HistoryStore(folder: folder.path + "/state").keep(report([]), keepDays: 90) }
+        #expect(throws: AilabError.self) { try HistoryStore(folder: folder.path + "/state").keep(report([]), Keeping(keepDays: 90)) }
     }
 }
 
@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func aStoreThatFailsLeavesOneNoteAndTheSameExit() throws {
-        let history = FakeHistory { _ in throw AilabError.failed("cannot open /var/lib/ailab/ailab.db: Read-only file system") }
+        let history = FakeHistory { throw AilabError.failed("cannot open /var/lib/ailab/ailab.db: Read-only file system") }
         let fake = try FakeContext(history: history)
         let kept = RunHistory.keep(report(), keepDays: 90, in: fake.context)
         #expect(
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func aStoreSetAsideIsSaidOnce() throws {
-        let fake = try FakeContext(history: FakeHistory { _ in Kept(transitions: [], notice: "the history store was damaged") })
+        let fake = try FakeContext(history: FakeHistory(notice: "the history store was damaged") { Recollection() })
         #expect(RunHistory.keep(report(), keepDays: 90, in: fake.context).findings.notes == ["Warning: the history store was damaged."])
     }
 
@@ -153,7 +153,7 @@ import Testing
     }
 
     @Test func rootsRunIsKeptWithTheConfiguredDays() throws {
-        let history = FakeHistory { _ in Kept(transitions: []) }
+        let history = FakeHistory { Recollection() }
         let fake = try FakeContext(history: history)
         #expect(RunHistory.keep(report(), keepDays: 30, in: fake.context).findings.notes.isEmpty)
         #expect(history.kept.map(\.task) == ["disk-watch"])

@@ -186,32 +186,75 @@ package final class FakeRecords: Records, @unchecked Sendable {
     }
 }
 
-/// History that refuses by default: a test that lets a run be kept says so, and then reads
-/// what was asked of it.
+/// History that refuses by default: a test that lets a run be kept says what the store recalls,
+/// and then reads what was kept and which acknowledgements were given or ended.
 package final class FakeHistory: History, @unchecked Sendable {
     package struct Undeclared: Error, CustomStringConvertible {
         package var description: String { "undeclared history in a test" }
     }
 
     private let lock = NSLock()
-    private let answer: (@Sendable (Report) throws -> Kept)?
+    private let recalling: (@Sendable () throws -> Recollection)?
+    private let notice: String?
+    private let lastChecks: [String: [Check]]
     private var reports: [Report] = []
+    private var held: [Acknowledgement] = []
+    private var dropped: [Acknowledgement] = []
 
-    /// `answer`: what keeping a run gives (or throws); nil refuses every call.
-    package init(answer: (@Sendable (Report) throws -> Kept)? = nil) {
-        self.answer = answer
+    /// `recalling`: what the store remembers for a run (or throws); nil refuses every call.
+    /// `lastChecks`: each task's checks as its last run left them.
+    package init(
+        notice: String? = nil, lastChecks: [String: [Check]] = [:], recalling: (@Sendable () throws -> Recollection)? = nil
+    ) {
+        self.notice = notice
+        self.lastChecks = lastChecks
+        self.recalling = recalling
+        held = (try? recalling?().acknowledgements) ?? []
     }
 
+    /// The runs kept, as memory judged them.
     package var kept: [Report] { lock.withLock { reports } }
+    package var ended: [Acknowledgement] { lock.withLock { dropped } }
 
-    package func keep(_ report: Report, keepDays: Int) throws -> Kept {
-        guard let answer else { throw Undeclared() }
-        lock.withLock { reports.append(report) }
-        return try answer(report)
+    package func keep(_ report: Report, _ keeping: Keeping) throws -> Kept {
+        guard let recalling else { throw Undeclared() }
+        let decided = keeping.decide(report, try recalling())
+        lock.withLock {
+            reports.append(decided.report)
+            dropped += decided.ended
+        }
+        return Kept(report: decided.report, transitions: [], notice: notice)
     }
 
-    package func find(_ query: HistoryQuery) throws -> (runs: [RunRecord], transitions: [Transition]) {
+    package func find(_ query: HistoryQuery) throws -> Found {
         throw Undeclared()
+    }
+
+    package func lastCheck(task: String, name: String) throws -> Check? {
+        guard recalling != nil else { throw Undeclared() }
+        return lastChecks[task]?.first { $0.name == name }
+    }
+
+    package func acknowledge(_ acknowledgement: Acknowledgement) throws {
+        guard recalling != nil else { throw Undeclared() }
+        lock.withLock {
+            held.removeAll { $0.task == acknowledgement.task && $0.check == acknowledgement.check }
+            held.append(acknowledgement)
+        }
+    }
+
+    package func acknowledgements() throws -> [Acknowledgement] {
+        guard recalling != nil else { throw Undeclared() }
+        return lock.withLock { held }
+    }
+
+    package func unacknowledge(task: String, check: String) throws -> Bool {
+        guard recalling != nil else { throw Undeclared() }
+        return lock.withLock {
+            let before = held.count
+            held.removeAll { $0.task == task && $0.check == check }
+            return held.count < before
+        }
     }
 }
 

@@ -10,7 +10,7 @@ import Testing
 
     /// The command tree and the catalogue name the same tasks (and `config`, which is no task).
     @Test func theCommandTreeIsTheCatalogue() {
-        #expect(Set(Self.tasks) == Set(TaskCatalog.all.map(\.name) + ["config", "history"]))
+        #expect(Set(Self.tasks) == Set(TaskCatalog.all.map(\.name) + ["config", "history", "ack"]))
     }
 
     /// `ailab config --format json`: numbers as numbers, lists as lists, null for what is not
@@ -57,7 +57,8 @@ import Testing
         ["upgrade", "--history", "--execute"], ["upgrade", "--history", "--rollback"], ["upgrade", "--rollback", "--security"],
         ["upgrade", "20261124-030012"], ["config-backup", "x.tar.gz"], ["restore", "--to", "relative"],
         ["history", "--since", "0d"], ["history", "--since", "4000d"], ["history", "--since", "2026-02-31"],
-        ["history", "--since", "yesterday"], ["history", "--task", "nosuch"],
+        ["history", "--since", "yesterday"], ["history", "--task", "nosuch"], ["ack", "/var", "--for", "7d"],
+        ["ack", "/var", "--reason", ""], ["ack", "--list", "/var"], ["ack", "--remove"], ["ack", "/var", "--reason", "x", "--task", "nosuch"],
     ])
     func usageErrorsExit2WithOneLine(arguments: [String]) throws {
         let outcome = try Ailab.run(arguments)

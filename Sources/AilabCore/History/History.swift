@@ -36,23 +36,108 @@ package struct HistoryQuery: Sendable, Equatable {
     }
 }
 
-/// What keeping a run did: the changes it found, and what a person should know about the store
-/// (a damaged file set aside).
-package struct Kept: Sendable, Equatable {
+/// A kernel or GPU event healthcheck read from this boot's log, as history keeps it per boot.
+package struct LoggedEvent: Sendable, Equatable {
+    /// A KernelEventKind's name, or `xid_<code>`.
+    package var kind: String
+    package var device: String
+    package var count: Int
+    package var status: Status
+    /// The check it made this run.
+    package var check: String
+    /// A fault of the hardware itself: coming back after a reboot, it calls for an inspection.
+    package var hardware: Bool
+
+    package init(kind: String, device: String, count: Int, status: Status, check: String, hardware: Bool) {
+        self.kind = kind
+        self.device = device
+        self.count = count
+        self.status = status
+        self.check = check
+        self.hardware = hardware
+    }
+}
+
+/// A logged event as history holds it: the boot it came in, and when runs saw it.
+package struct KeptEvent: Sendable, Equatable {
+    package var boot: String
+    package var event: LoggedEvent
+    package var firstSeen: Date
+    package var lastSeen: Date
+}
+
+/// What history remembers that bears on a run: its task's acknowledgements, and the events kept
+/// over the escalation window (this boot's included).
+package struct Recollection: Sendable, Equatable {
+    package var acknowledgements: [Acknowledgement]
+    package var events: [KeptEvent]
+
+    package init(acknowledgements: [Acknowledgement] = [], events: [KeptEvent] = []) {
+        self.acknowledgements = acknowledgements
+        self.events = events
+    }
+}
+
+/// The run as memory judged it, and the acknowledgements that ended.
+package struct Decided: Sendable {
+    package var report: Report
+    package var ended: [Acknowledgement]
+
+    package init(report: Report, ended: [Acknowledgement] = []) {
+        self.report = report
+        self.ended = ended
+    }
+}
+
+/// How to keep a run: for how long, in which boot, and what memory does to it first.
+package struct Keeping: Sendable {
+    package var keepDays: Int
+    /// `/proc/sys/kernel/random/boot_id`; nil keeps no events.
+    package var boot: String?
+    package var decide: @Sendable (Report, Recollection) -> Decided
+
+    package init(keepDays: Int, boot: String? = nil, decide: @escaping @Sendable (Report, Recollection) -> Decided = { report, _ in Decided(report: report) }) {
+        self.keepDays = keepDays
+        self.boot = boot
+        self.decide = decide
+    }
+}
+
+/// What keeping a run did: the run as kept, the changes it found, and what a person should know
+/// about the store (a damaged file set aside).
+package struct Kept: Sendable {
+    package var report: Report
     package var transitions: [Transition]
     package var notice: String?
 
-    package init(transitions: [Transition], notice: String? = nil) {
+    package init(report: Report, transitions: [Transition], notice: String? = nil) {
+        self.report = report
         self.transitions = transitions
         self.notice = notice
     }
 }
 
-/// ailab's memory between runs: every run, and every change of a check's status.
+/// What `ailab history` finds.
+package struct Found: Sendable, Equatable {
+    package var runs: [RunRecord] = []
+    package var transitions: [Transition] = []
+    package var events: [KeptEvent] = []
+}
+
+/// ailab's memory between runs: every run, every change of a check's status, the kernel's events
+/// per boot, and the acknowledgements administrators gave.
 package protocol History: Sendable {
-    /// Keeps the run and its checks' changes against the task's last run, drops what is older
-    /// than `keepDays`, and returns the changes.
-    func keep(_ report: Report, keepDays: Int) throws -> Kept
-    /// Runs and changes since the query's date, oldest first.
-    func find(_ query: HistoryQuery) throws -> (runs: [RunRecord], transitions: [Transition])
+    /// In one transaction: recalls what bears on the run, lets `keeping.decide` judge it, keeps
+    /// the run as judged with its checks' changes and its events, drops the acknowledgements that
+    /// ended and what is older than `keepDays`.
+    func keep(_ report: Report, _ keeping: Keeping) throws -> Kept
+    /// Runs, changes and events since the query's date, oldest first.
+    func find(_ query: HistoryQuery) throws -> Found
+    /// The check as the task's last run left it (any mode); nil when it had none of that name.
+    func lastCheck(task: String, name: String) throws -> Check?
+    /// Adds or replaces the acknowledgement of its task and check.
+    func acknowledge(_ acknowledgement: Acknowledgement) throws
+    func acknowledgements() throws -> [Acknowledgement]
+    /// false when there was none.
+    func unacknowledge(task: String, check: String) throws -> Bool
 }

@@ -25,29 +25,39 @@ package struct HistoryStore: History {
 
     package var path: String { folder + "/" + Self.fileName }
 
-    package func keep(_ report: Report, keepDays: Int) throws -> Kept {
-        let (changes, notice) = try withDatabase(creating: true) { database -> [Transition] in
-            guard let database else { return [] }
+    package func keep(_ report: Report, _ keeping: Keeping) throws -> Kept {
+        let (kept, notice) = try withDatabase(creating: true) { database -> (Report, [Transition]) in
+            guard let database else { return (report, []) }
             try database.execute("BEGIN IMMEDIATE")
             do {
-                let changes = try Self.record(report, in: database)
-                let cutoff = clock().timeIntervalSince1970 - Double(keepDays) * 86_400
+                if let boot = keeping.boot { try Self.keepEvents(report, boot: boot, in: database) }
+                let now = report.finishedAt.timeIntervalSince1970
+                let recollection = Recollection(
+                    acknowledgements: try Self.acknowledgements(task: report.task, in: database),
+                    events: try Self.events(since: now - Escalation.window, in: database))
+                let decided = keeping.decide(report, recollection)
+                for ended in decided.ended {
+                    try database.rows("DELETE FROM acknowledgements WHERE task = ? AND name = ?", [.text(ended.task), .text(ended.check)])
+                }
+                let changes = try Self.record(decided.report, in: database)
+                let cutoff = clock().timeIntervalSince1970 - Double(keeping.keepDays) * 86_400
                 try database.rows("DELETE FROM transitions WHERE at < ?", [.real(cutoff)])
                 try database.rows("DELETE FROM runs WHERE finished < ?", [.real(cutoff)])
+                try database.rows("DELETE FROM events WHERE last_seen < ?", [.real(cutoff)])
                 try database.execute("COMMIT")
                 try trimToSize(database)
-                return changes
+                return (decided.report, changes)
             } catch {
                 try? database.execute("ROLLBACK")
                 throw error
             }
         }
-        return Kept(transitions: changes, notice: notice)
+        return Kept(report: kept.0, transitions: kept.1, notice: notice)
     }
 
-    package func find(_ query: HistoryQuery) throws -> (runs: [RunRecord], transitions: [Transition]) {
-        try withDatabase(creating: false) { database -> (runs: [RunRecord], transitions: [Transition]) in
-            guard let database else { return ([], []) }
+    package func find(_ query: HistoryQuery) throws -> Found {
+        try withDatabase(creating: false) { database -> Found in
+            guard let database else { return Found() }
             let since = SQLite.Value.real(query.since.timeIntervalSince1970)
             let task = query.task.map { SQLite.Value.text($0) } ?? .null
             let check = query.check.map { SQLite.Value.text($0) } ?? .null
@@ -68,8 +78,101 @@ package struct HistoryStore: History {
                 WHERE at >= ?1 AND (?2 IS NULL OR task = ?2) AND (?3 IS NULL OR name = ?3) ORDER BY at, id
                 """, [since, task, check]
             ).map(Self.transition)
-            return (runs, transitions)
+            // Events are healthcheck's; a query for another task or for a check's changes has none.
+            let events =
+                query.check == nil && (query.task ?? "healthcheck") == "healthcheck"
+                ? try Self.events(since: query.since.timeIntervalSince1970, in: database) : []
+            return Found(runs: runs, transitions: transitions, events: events)
         }.result
+    }
+
+    package func lastCheck(task: String, name: String) throws -> Check? {
+        try withDatabase(creating: false) { database -> Check? in
+            guard let database else { return nil }
+            let row = try database.rows(
+                "SELECT section, status, detail, recurring FROM checks WHERE task = ? AND name = ? ORDER BY seen DESC LIMIT 1",
+                [.text(task), .text(name)]
+            ).first
+            guard let row, let status = row[1].text.flatMap(Status.init) else { return nil }
+            var check = Check(name, status, row[2].text ?? "", section: row[0].text.flatMap { $0.isEmpty ? nil : $0 })
+            check.recurring = row[3].integer == 1
+            return check
+        }.result
+    }
+
+    package func acknowledge(_ acknowledgement: Acknowledgement) throws {
+        _ = try withDatabase(creating: true) { database in
+            try database?.rows(
+                "INSERT OR REPLACE INTO acknowledgements(task, name, reason, by_user, at, until, status, recurring) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .text(acknowledgement.task), .text(acknowledgement.check), .text(acknowledgement.reason), .text(acknowledgement.by),
+                    .real(acknowledgement.at.timeIntervalSince1970), .real(acknowledgement.until.timeIntervalSince1970),
+                    .text(acknowledgement.status.rawValue), .integer(acknowledgement.recurring ? 1 : 0),
+                ])
+        }
+    }
+
+    package func acknowledgements() throws -> [Acknowledgement] {
+        try withDatabase(creating: false) { database in
+            try database.map { try Self.acknowledgements(task: nil, in: $0) } ?? []
+        }.result
+    }
+
+    package func unacknowledge(task: String, check: String) throws -> Bool {
+        try withDatabase(creating: true) { database -> Bool in
+            guard let database else { return false }
+            try database.rows("DELETE FROM acknowledgements WHERE task = ? AND name = ?", [.text(task), .text(check)])
+            return database.changes > 0
+        }.result
+    }
+
+    private static func acknowledgements(task: String?, in database: SQLite) throws -> [Acknowledgement] {
+        try database.rows(
+            """
+            SELECT task, name, reason, by_user, at, until, status, recurring FROM acknowledgements
+            WHERE ?1 IS NULL OR task = ?1 ORDER BY task, name
+            """, [task.map { .text($0) } ?? .null]
+        ).map { row in
+            Acknowledgement(
+                task: row[0].text ?? "", check: row[1].text ?? "", reason: row[2].text ?? "", by: row[3].text ?? "",
+                at: Date(timeIntervalSince1970: row[4].real ?? 0), until: Date(timeIntervalSince1970: row[5].real ?? 0),
+                status: row[6].text.flatMap(Status.init) ?? .failed, recurring: row[7].integer == 1)
+        }
+    }
+
+    /// This boot's events as the run read them: a later run's count replaces an earlier one's
+    /// (the log of a boot only grows), never lowers it (a rotated journal).
+    private static func keepEvents(_ report: Report, boot: String, in database: SQLite) throws {
+        let at = SQLite.Value.real(report.finishedAt.timeIntervalSince1970)
+        for event in report.findings.events {
+            try database.rows(
+                """
+                INSERT INTO events(boot, kind, device, count, status, hardware, check_name, first_seen, last_seen)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                ON CONFLICT(boot, kind, device) DO UPDATE SET count = max(count, excluded.count), status = excluded.status,
+                    hardware = excluded.hardware, check_name = excluded.check_name, last_seen = excluded.last_seen
+                """,
+                [
+                    .text(boot), .text(event.kind), .text(event.device), .integer(Int64(event.count)), .text(event.status.rawValue),
+                    .integer(event.hardware ? 1 : 0), .text(event.check), at,
+                ])
+        }
+    }
+
+    private static func events(since: Double, in database: SQLite) throws -> [KeptEvent] {
+        try database.rows(
+            """
+            SELECT boot, kind, device, count, status, hardware, check_name, first_seen, last_seen FROM events
+            WHERE last_seen >= ? ORDER BY first_seen, kind, device
+            """, [.real(since)]
+        ).map { row in
+            KeptEvent(
+                boot: row[0].text ?? "",
+                event: LoggedEvent(
+                    kind: row[1].text ?? "", device: row[2].text ?? "", count: Int(row[3].integer ?? 0),
+                    status: row[4].text.flatMap(Status.init) ?? .warning, check: row[6].text ?? "", hardware: row[5].integer == 1),
+                firstSeen: Date(timeIntervalSince1970: row[7].real ?? 0), lastSeen: Date(timeIntervalSince1970: row[8].real ?? 0))
+        }
     }
 
     /// The run, then each check against the state its task left last time: first seen, changed,
@@ -105,8 +208,11 @@ package struct HistoryStore: History {
                         at: report.finishedAt, detail: check.detail))
             }
             try database.rows(
-                "INSERT OR REPLACE INTO checks(task, mode, section, name, status, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                [.text(report.task), mode, .text(section), .text(check.name), .text(check.status.rawValue), .text(check.detail)])
+                "INSERT OR REPLACE INTO checks(task, mode, section, name, status, detail, recurring, seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .text(report.task), mode, .text(section), .text(check.name), .text(check.status.rawValue), .text(check.detail),
+                    .integer(check.recurring ? 1 : 0), .real(at),
+                ])
         }
         for (key, gone) in before where !seen.contains(key) {
             changes.append(
@@ -147,6 +253,7 @@ package struct HistoryStore: History {
         guard let cutoff = oldest.first?.first else { return }
         try database.rows("DELETE FROM transitions WHERE at < ?", [cutoff])
         try database.rows("DELETE FROM runs WHERE finished < ?", [cutoff])
+        try database.rows("DELETE FROM events WHERE last_seen < ?", [cutoff])
         try database.rows("PRAGMA incremental_vacuum")
     }
 
@@ -197,11 +304,20 @@ package struct HistoryStore: History {
             CREATE INDEX IF NOT EXISTS runs_by_time ON runs(finished);
             CREATE TABLE IF NOT EXISTS checks(
                 task TEXT NOT NULL, mode TEXT NOT NULL, section TEXT NOT NULL, name TEXT NOT NULL,
-                status TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY(task, mode, section, name));
+                status TEXT NOT NULL, detail TEXT NOT NULL, recurring INTEGER NOT NULL, seen REAL NOT NULL,
+                PRIMARY KEY(task, mode, section, name));
             CREATE TABLE IF NOT EXISTS transitions(
                 id INTEGER PRIMARY KEY, run INTEGER NOT NULL, task TEXT NOT NULL, section TEXT NOT NULL,
                 name TEXT NOT NULL, from_status TEXT, to_status TEXT, at REAL NOT NULL, detail TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS transitions_by_time ON transitions(at);
+            CREATE TABLE IF NOT EXISTS events(
+                boot TEXT NOT NULL, kind TEXT NOT NULL, device TEXT NOT NULL, count INTEGER NOT NULL, status TEXT NOT NULL,
+                hardware INTEGER NOT NULL, check_name TEXT NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL,
+                PRIMARY KEY(boot, kind, device));
+            CREATE INDEX IF NOT EXISTS events_by_time ON events(last_seen);
+            CREATE TABLE IF NOT EXISTS acknowledgements(
+                task TEXT NOT NULL, name TEXT NOT NULL, reason TEXT NOT NULL, by_user TEXT NOT NULL, at REAL NOT NULL,
+                until REAL NOT NULL, status TEXT NOT NULL, recurring INTEGER NOT NULL, PRIMARY KEY(task, name));
             """)
     }
 }

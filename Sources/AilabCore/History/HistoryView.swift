@@ -15,14 +15,19 @@ package enum HistorySince: Sendable, Equatable {
     package static let longest = Limits.historyKeepDays.upperBound * 86_400
 
     package init?(_ text: String) {
-        if let unit = text.last.flatMap({ Self.units[$0] }), let count = Int(text.dropLast()), count > 0,
-            count <= Self.longest / unit
-        {
-            self = .ago(seconds: count * unit)
+        if let seconds = Self.seconds(text, atMost: Self.longest) {
+            self = .ago(seconds: seconds)
             return
         }
         guard let date = Self.utc(text) else { return nil }
         self = .date(date)
+    }
+
+    /// A positive duration in one unit (`30m`, `12h`, `7d`, `2w`) of at most `longest` seconds.
+    package static func seconds(_ text: String, atMost longest: Int) -> Int? {
+        guard let unit = text.last.flatMap({ units[$0] }), let count = Int(text.dropLast()), count > 0, count <= longest / unit
+        else { return nil }
+        return count * unit
     }
 
     /// `YYYY-MM-DD`, then optionally `THH:MM` and `:SS`, as UTC.
@@ -60,18 +65,17 @@ package enum HistorySince: Sendable, Equatable {
     }
 }
 
-/// What `ailab history` prints: the runs and the changes of the checks, oldest first.
+/// What `ailab history` prints: the runs, the changes of the checks and the kernel's events per
+/// boot, oldest first.
 package struct HistoryView: Sendable {
     package var host: String
     package var since: Date
-    package var runs: [RunRecord]
-    package var transitions: [Transition]
+    package var found: Found
 
-    package init(host: String, since: Date, runs: [RunRecord], transitions: [Transition]) {
+    package init(host: String, since: Date, found: Found) {
         self.host = host
         self.since = since
-        self.runs = runs
-        self.transitions = transitions
+        self.found = found
     }
 
     package var json: String {
@@ -80,42 +84,57 @@ package struct HistoryView: Sendable {
         let object: JSONValue = .object([
             "schemaVersion": .int(JSONRenderer.schemaVersion), "hostname": .string(host), "since": time(since),
             "runs": .array(
-                runs.map { run in
+                found.runs.map { run in
                     .object([
                         "task": .string(run.task), "startedAt": time(run.startedAt), "finishedAt": time(run.finishedAt),
                         "exitCode": .int(Int64(run.exitCode)), "dryRun": run.dryRun.map(JSONValue.bool) ?? .null,
                     ])
                 }),
             "transitions": .array(
-                transitions.map { change in
+                found.transitions.map { change in
                     .object([
                         "task": .string(change.task), "section": change.section.map(JSONValue.string) ?? .null,
                         "check": .string(change.check), "from": status(change.from), "to": status(change.to),
                         "at": time(change.at), "detail": .string(change.detail),
                     ])
                 }),
+            "events": .array(
+                found.events.map { kept in
+                    .object([
+                        "boot": .string(kept.boot), "kind": .string(kept.event.kind), "device": .string(kept.event.device),
+                        "count": .int(Int64(kept.event.count)), "status": .string(kept.event.status.rawValue),
+                        "check": .string(kept.event.check), "hardware": .bool(kept.event.hardware),
+                        "firstSeen": time(kept.firstSeen), "lastSeen": time(kept.lastSeen),
+                    ])
+                }),
         ])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(object)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
+        return object.printed
     }
 
     package var text: String {
         func time(_ date: Date) -> String { Timestamp.format(date, "%Y-%m-%d %H:%M:%S", utc: true) }
         func word(_ status: Status?, _ none: String) -> String { status?.label ?? none }
         var lines = ["ailab history on \(host), since \(time(since)) UTC", ""]
-        lines.append(runs.isEmpty ? "Runs: none" : "Runs:")
-        for run in runs {
+        lines.append(found.runs.isEmpty ? "Runs: none" : "Runs:")
+        for run in found.runs {
             let mode = run.dryRun.map { $0 ? "dry run" : "execute" } ?? "report"
             let seconds = run.finishedAt.timeIntervalSince(run.startedAt).fixed(1)
             lines.append("  \(time(run.finishedAt))  \(run.task)  exit \(run.exitCode)  \(mode), \(seconds) s")
         }
         lines.append("")
-        lines.append(transitions.isEmpty ? "Changes: none" : "Changes:")
-        for change in transitions {
+        lines.append(found.transitions.isEmpty ? "Changes: none" : "Changes:")
+        for change in found.transitions {
             let name = (change.section.map { "[\($0)] " } ?? "") + change.check
             lines.append(
                 "  \(time(change.at))  \(change.task)  \(name): \(word(change.from, "new")) → \(word(change.to, "gone"))  \(change.detail)")
+        }
+        lines.append("")
+        lines.append(found.events.isEmpty ? "Kernel events: none" : "Kernel events, by boot:")
+        for kept in found.events {
+            let event = kept.event
+            lines.append(
+                "  \(time(kept.firstSeen))  boot \(kept.boot.prefix(8))  \(event.check): \(event.count)× \(event.status.label)"
+                    + (event.hardware ? ", hardware" : "") + ", last seen \(time(kept.lastSeen))")
         }
         return lines.joined(separator: "\n") + "\n"
     }

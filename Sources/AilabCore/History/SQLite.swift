@@ -83,6 +83,9 @@ final class SQLite {
         }
     }
 
+    /// The rows the last statement changed.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
     /// The rowid of the last row inserted on this connection.
     var lastRow: Int64 { sqlite3_last_insert_rowid(handle) }
 

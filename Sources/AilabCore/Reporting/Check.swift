@@ -15,6 +15,10 @@ package struct Check: Sendable, Equatable, Codable {
     package var next: String?
     /// The healthcheck section the check belongs to (host, storage, …); nil elsewhere.
     package var section: String?
+    /// An acknowledgement that holds: the check then counts in no exit code, list or alert.
+    package var acknowledged: Acknowledgement?
+    /// A hardware fault that came back after a reboot (history's escalation).
+    package var recurring = false
 
     package init(_ name: String, _ status: Status, _ detail: String, next: String? = nil, section: String? = nil) {
         self.name = name
@@ -23,6 +27,9 @@ package struct Check: Sendable, Equatable, Codable {
         self.next = status == .failed || status == .warning ? next : nil
         self.section = section
     }
+
+    /// Failed or warning, and not acknowledged: what fails a run and fills the closing line.
+    package var counts: Bool { acknowledged == nil && status.severity > 0 }
 
     /// A check for a probe that needs root, in a run without it.
     package static func needsRoot(_ name: String, section: String? = nil) -> Check {

@@ -25,15 +25,18 @@ package enum JSONRenderer {
                 var fields: [String: JSONValue] = [
                     "name": .string(check.name), "status": .string(check.status.rawValue), "detail": .string(check.detail),
                     "next": check.next.map(JSONValue.string) ?? .null,
+                    "acknowledged": check.acknowledged.map { ack in
+                        .object([
+                            "reason": .string(ack.reason), "by": .string(ack.by), "at": .string(timestamp(ack.at)),
+                            "until": .string(timestamp(ack.until)),
+                        ])
+                    } ?? .null,
                 ]
                 if let section = check.section { fields["section"] = .string(section) }
                 return .object(fields)
             })
         object["notes"] = .array(report.findings.notes.map(JSONValue.string))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(JSONValue.object(object))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return JSONValue.object(object).printed
     }
 
     static func timestamp(_ date: Date) -> String {

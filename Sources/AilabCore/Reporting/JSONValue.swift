@@ -10,6 +10,13 @@ package enum JSONValue: Sendable, Equatable, Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// The house's printed form: indented, keys sorted, slashes unescaped, a newline at the end.
+    package var printed: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
+    }
+
     /// Converts any Encodable model into a JSON value.
     package init<T: Encodable>(encoding value: T) throws {
         let data = try JSONEncoder().encode(value)

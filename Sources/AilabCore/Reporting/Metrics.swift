@@ -110,6 +110,12 @@ package enum MetricsExport {
                 "ailab_check_detail_info", "What a failed or warning check said (its first 200 characters).",
                 labels: $0.labels.merging(["detail": String($0.check.detail.prefix(200))]) { old, _ in old }, value: 1)
         }
+        // The alert rules leave these out: an accepted fault pages no one while it holds.
+        samples += kept.filter { $0.check.acknowledged != nil }.map {
+            MetricSample(
+                "ailab_check_acknowledged", "1 while an acknowledgement (ailab ack) holds for a failed or warning check.",
+                labels: task.merging(["check": $0.check.name]) { old, _ in old }, value: 1)
+        }
         samples += report.findings.metrics.map { sample in
             var sample = sample
             sample.labels["task"] = report.task

@@ -11,6 +11,8 @@ package struct Findings: Sendable {
     package var data: [String: JSONValue] = [:]
     /// The task's own figures for the metrics file.
     package var metrics: [MetricSample] = []
+    /// The kernel and GPU events read from this boot's log, for history to keep per boot.
+    package var events: [LoggedEvent] = []
     /// disk-watch's rule: a warning is what the run is for, so it fails the run.
     package var warningsFail = false
 
@@ -25,6 +27,7 @@ package struct Findings: Sendable {
         checks += other.checks
         data.merge(other.data) { _, new in new }
         metrics += other.metrics
+        events += other.events
     }
 
     package mutating func add(_ name: String, _ status: Status, _ detail: String, next: String? = nil, section: String? = nil) {
@@ -90,7 +93,7 @@ package struct Report: Sendable {
     package var exitStatus: ExitStatus {
         if let stop { return stop.status }
         let failing: Set<Status> = findings.warningsFail ? [.failed, .warning] : [.failed]
-        return checks.contains { failing.contains($0.status) } ? .failed : .ok
+        return checks.contains { failing.contains($0.status) && $0.acknowledged == nil } ? .failed : .ok
     }
 }
 

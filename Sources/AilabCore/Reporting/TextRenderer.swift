@@ -37,6 +37,7 @@ package struct TextRenderer: Sendable {
             var detail =
                 wrap(check.detail.escapingControls, first: indent.count)
                 + (check.next.map { wrap("→ " + $0.escapingControls, first: indent.count) } ?? [])
+                + (check.acknowledged.map { wrap(Self.acknowledged($0).escapingControls, first: indent.count) } ?? [])
             if name.count > column && width != nil {
                 let nameLines = wrap(name, first: 9)
                 lines.append("\(label) " + nameLines.joined(separator: "\n         "))
@@ -84,13 +85,18 @@ package struct TextRenderer: Sendable {
     /// "failed docker (daemon not answering)", "warning config backup (no ailab-config archive …)".
     func problems(_ report: Report) -> [String] {
         [Status.failed, .warning].flatMap { status in
-            report.checks.filter { $0.status == status }.map { check in
+            report.checks.filter { $0.status == status && $0.acknowledged == nil }.map { check in
                 let reason = Self.reason(check.detail).escapingControls
                 let short = reason.count > 60 ? reason.prefix(57).trimmed(where: \.isBlank) + "…" : reason
                 let name = check.name.escapingControls
                 return "\(status.rawValue) \(name.count > 40 ? name.prefix(39) + "…" : name) (\(short))"
             }
         }
+    }
+
+    /// "acknowledged by alice until 2026-12-14 08:00 UTC: disk ordered, RMA 4711".
+    static func acknowledged(_ ack: Acknowledgement) -> String {
+        "acknowledged by \(ack.by) until \(Timestamp.format(ack.until, "%Y-%m-%d %H:%M", utc: true)) UTC: \(ack.reason)"
     }
 
     /// A detail up to its first "; " or ": ", the separators details use: a time's or an
@@ -135,10 +141,12 @@ package struct TextRenderer: Sendable {
     }
 
     private func summary(_ report: Report) -> String {
-        let counts = Status.allCases.compactMap { status -> String? in
-            let count = report.checks.filter { $0.status == status }.count
-            return count == 0 ? nil : "\(count) \(status.rawValue)"
-        }
+        let acknowledged = report.checks.filter { $0.acknowledged != nil }.count
+        let counts =
+            Status.allCases.compactMap { status -> String? in
+                let count = report.checks.filter { $0.status == status && $0.acknowledged == nil }.count
+                return count == 0 ? nil : "\(count) \(status.rawValue)"
+            } + (acknowledged == 0 ? [] : ["\(acknowledged) acknowledged"])
         let seconds = report.finishedAt.timeIntervalSince(report.startedAt)
         return "Result: \(counts.isEmpty ? "no checks" : counts.joined(separator: ", ")) "
             + "in \(seconds.fixed(1)) s → exit \(report.exitStatus.rawValue)"

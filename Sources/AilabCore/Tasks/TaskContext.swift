@@ -71,6 +71,12 @@ package struct TaskContext: Sendable {
     /// The running kernel's release (what `uname -r` prints), the one source every task reads.
     package var runningKernel: String? { files.read("/proc/sys/kernel/osrelease")?.trimmed() }
 
+    /// This boot's id (`/proc/sys/kernel/random/boot_id`), under which history keeps the kernel's events.
+    package var bootID: String? {
+        guard let id = files.read("/proc/sys/kernel/random/boot_id")?.trimmed(), !id.isEmpty else { return nil }
+        return id
+    }
+
     /// The same, or the reason a package task cannot go on without it.
     package func requireRunningKernel() throws -> String {
         guard let kernel = runningKernel, !kernel.isEmpty else {

@@ -69,6 +69,10 @@ package enum XidCatalog {
         155: ("NVLink link down", .resetGPU),
     ]
 
+    /// A contained ECC error asks only for a restart, but the memory behind it is what fails:
+    /// it counts as hardware when it comes back after a reboot.
+    package static let containedECC = 94
+
     /// Xid 154 names the recovery the driver now asks for ("… changed from 0x0 (None) to 0x2
     /// (OS Reboot)"): nothing to do only when that is None.
     package static func action(code: Int, message: String) -> XidAction {

@@ -32,9 +32,13 @@ enum XidChecks {
                 }
                 if !summary.processes.isEmpty { detail += "; process " + summary.processes.joined(separator: ", ") }
                 if !summary.migInstances.isEmpty { detail += "; MIG " + summary.migInstances.joined(separator: ", ") }
+                let name = "xid \(summary.code) \(gpu)"
                 found.findings.add(
-                    "xid \(summary.code) \(gpu)", summary.action.status, detail,
-                    next: summary.action.nextStep(code: summary.code, gpu: gpuIndex[summary.pci]))
+                    name, summary.action.status, detail, next: summary.action.nextStep(code: summary.code, gpu: gpuIndex[summary.pci]))
+                found.findings.events.append(
+                    LoggedEvent(
+                        kind: "xid_\(summary.code)", device: summary.pci, count: summary.count, status: summary.action.status,
+                        check: name, hardware: summary.action == .resetGPU || XidCatalog.containedECC == summary.code))
                 found.findings.metrics.append(
                     MetricSample(
                         "ailab_gpu_xid_errors", "Xid errors the kernel logged this boot, by GPU and code.",

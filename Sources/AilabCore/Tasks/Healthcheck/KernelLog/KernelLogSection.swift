@@ -33,6 +33,10 @@ struct KernelLogSection: HealthSection {
                 var check = Self.check(entry, containers: containers)
                 if entry.kind == .overlayfs, let owner = layers[entry.device] { check.detail += "; the layer of container \(owner)" }
                 findings.add(check)
+                findings.events.append(
+                    LoggedEvent(
+                        kind: entry.kind.rawValue, device: entry.device, count: entry.count, status: check.status, check: check.name,
+                        hardware: check.status == .failed && Self.hardware.contains(entry.kind)))
                 findings.metrics.append(
                     MetricSample(
                         "ailab_kernel_events_total", "Kernel log events of this boot, by kind and device.",
@@ -56,6 +60,9 @@ struct KernelLogSection: HealthSection {
         }
         return findings
     }
+
+    /// Faults of the hardware when failed: a fatal SXid, an uncorrected memory or PCIe error.
+    static let hardware: Set<KernelEventKind> = [.sxid, .machineCheck, .aerUncorrected, .hardwareError]
 
     static func name(_ kind: KernelEventKind) -> String {
         switch kind {
