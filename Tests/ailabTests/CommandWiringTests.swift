@@ -105,6 +105,26 @@ import Testing
         #expect(fake.warnings.stdout.isEmpty)
     }
 
+    /// `ailab ack` on the fake store: root's alone; a check its task's last run did not fail or
+    /// warn on is refused (exit 2, named); otherwise the acknowledgement holds the check's status,
+    /// who gave it (sudo's user) and until when.
+    @Test func ackTakesOnlyAFailingCheckOfTheLastRun() async throws {
+        #expect(await Main.run(["ack", "/", "--reason", "x"], in: try FakeContext(root: false).context) == .usage)
+        let history = FakeHistory(lastChecks: ["disk-watch": [Check("/", .warning, "91%"), Check("/srv", .ok, "1%")]]) { Recollection() }
+        let fake = try FakeContext(environment: ["SUDO_USER": "alice"], history: history)
+        #expect(await Main.run(["ack", "/nope", "--task", "disk-watch", "--reason", "x"], in: fake.context) == .usage)
+        #expect(await Main.run(["ack", "/srv", "--task", "disk-watch", "--reason", "x"], in: fake.context) == .usage)
+        #expect(
+            fake.warnings.lines == [
+                "ailab: invalid check '/nope': disk-watch's last run kept by history has no check of that name (sudo ailab history --task disk-watch)",
+                "ailab: invalid check '/srv': it is ok in disk-watch's last run; only a failed or warning check is acknowledged",
+            ])
+        #expect(await Main.run(["ack", "/", "--task", "disk-watch", "--reason", " fstrim off on purpose ", "--for", "12h"], in: fake.context) == .ok)
+        let held = try history.acknowledgements()
+        #expect(held.map(\.reason) == ["fstrim off on purpose"] && held.map(\.by) == ["alice"] && held.map(\.status) == [.warning])
+        #expect(held.map { $0.until.timeIntervalSince($0.at) } == [43_200])
+    }
+
     @Test func sinceTakesADurationOrAUTCDate() throws {
         let now = Date(timeIntervalSince1970: 1_790_000_000)
         #expect(HistorySince("12h")?.date(now: now) == now.addingTimeInterval(-43_200))
