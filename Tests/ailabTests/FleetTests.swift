@@ -103,6 +103,24 @@ enum DocBlock {
                       summary: "configuration failed on h1"
                       detail: "line 2: disk.treshold: unknown key"
                       runbook_url: "https://ailab.example.org/docs/METRICS.md#ailabcheckfailed"
+          - name: an acknowledged failed check fires nothing, and fires once its acknowledgement is gone
+            interval: 1m
+            input_series:
+        \(series("ailab_check_status", "task=\"healthcheck\",section=\"storage\",check=\"/var\"", "2x150"))
+        \(series("ailab_check_detail_info", "task=\"healthcheck\",section=\"storage\",check=\"/var\",detail=\"97% used\"", "1x150"))
+        \(series("ailab_check_acknowledged", "task=\"healthcheck\",check=\"/var\"", "1x60 _x90"))
+        \(series("ailab_exit_code", "task=\"healthcheck\"", "0x60 1x90"))
+            alert_rule_test:
+              - {eval_time: 50m, alertname: AilabCheckFailed, exp_alerts: []}
+              - {eval_time: 50m, alertname: AilabTaskFailed, exp_alerts: []}
+              - eval_time: 100m
+                alertname: AilabCheckFailed
+                exp_alerts:
+                  - exp_labels: {instance: h1, check: /var, severity: critical}
+                    exp_annotations:
+                      summary: "/var failed on h1"
+                      detail: "97% used"
+                      runbook_url: "https://ailab.example.org/docs/METRICS.md#ailabcheckfailed"
           - name: an exit 1 that no check explains
             interval: 1m
             input_series:
