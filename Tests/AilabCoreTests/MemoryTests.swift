@@ -154,4 +154,29 @@ import Testing
         #expect(last.status == .failed && last.recurring)
         #expect(try store.lastCheck(task: "disk-watch", name: "xid 79 gpu0") == nil)
     }
+
+    /// ailab's records live in the store; the release before's files are read where it has none
+    /// and written where it fails; a rollback point's manifest also stays beside its packages.
+    @Test func recordsLiveInTheStoreWithTheFilesBehindIt() throws {
+        let folder = try Scratch()
+        let records = StoreRecords(folder: folder.path)
+        try records.write(.securityBacklog, "{\"pending\":{}}\n")
+        #expect(try records.store.record("security-backlog") == "{\"pending\":{}}\n")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("security-pending.json")))
+
+        try folder.write("restore-verified.json", "{\"drill\":1}\n")
+        #expect(try records.read(.restoreDrill) == "{\"drill\":1}\n")
+
+        try FileManager.default.createDirectory(atPath: folder.file("rollback/20261207-020000"), withIntermediateDirectories: true)
+        try records.write(.rollbackManifest("20261207-020000"), "{\"id\":\"20261207-020000\"}\n")
+        #expect(try records.store.record("rollback/20261207-020000") != nil)
+        #expect(FileManager.default.fileExists(atPath: folder.file("rollback/20261207-020000/manifest.json")))
+
+        let broken = try Scratch()
+        try FileManager.default.createDirectory(atPath: broken.file("ailab.db"), withIntermediateDirectories: true)
+        let fallback = StoreRecords(folder: broken.path)
+        try fallback.write(.restoreDrill, "{\"drill\":2}\n")
+        #expect(try fallback.read(.restoreDrill) == "{\"drill\":2}\n")
+        #expect(FileManager.default.fileExists(atPath: broken.file("restore-verified.json")))
+    }
 }

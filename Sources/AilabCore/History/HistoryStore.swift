@@ -126,6 +126,20 @@ package struct HistoryStore: History {
         }.result
     }
 
+    /// One of ailab's records (StoreRecords); nil when the store holds none.
+    package func record(_ name: String) throws -> String? {
+        try withDatabase(creating: false) { database in
+            try database?.rows("SELECT text FROM records WHERE name = ?", [.text(name)]).first?.first?.text
+        }.result
+    }
+
+    package func keepRecord(_ name: String, _ text: String) throws {
+        _ = try withDatabase(creating: true) { database in
+            try database?.rows(
+                "INSERT OR REPLACE INTO records(name, text, at) VALUES (?, ?, ?)", [.text(name), .text(text), .real(clock().timeIntervalSince1970)])
+        }
+    }
+
     private static func acknowledgements(task: String?, in database: SQLite) throws -> [Acknowledgement] {
         try database.rows(
             """
@@ -318,6 +332,7 @@ package struct HistoryStore: History {
             CREATE TABLE IF NOT EXISTS acknowledgements(
                 task TEXT NOT NULL, name TEXT NOT NULL, reason TEXT NOT NULL, by_user TEXT NOT NULL, at REAL NOT NULL,
                 until REAL NOT NULL, status TEXT NOT NULL, recurring INTEGER NOT NULL, PRIMARY KEY(task, name));
+            CREATE TABLE IF NOT EXISTS records(name TEXT PRIMARY KEY, text TEXT NOT NULL, at REAL NOT NULL);
             """)
     }
 }

@@ -11,6 +11,15 @@ package enum Record: Sendable, Hashable, CustomStringConvertible {
     /// A rollback point's manifest, by the point's id.
     case rollbackManifest(String)
 
+    /// Its name in the history store's `records` table.
+    package var key: String {
+        switch self {
+        case .securityBacklog: "security-backlog"
+        case .restoreDrill: "restore-drill"
+        case .rollbackManifest(let id): "rollback/" + id
+        }
+    }
+
     package var description: String {
         switch self {
         case .securityBacklog: "the security backlog"
@@ -20,13 +29,42 @@ package enum Record: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// ailab's own records, the one way a task reads or keeps them. The next release puts a
-/// database behind this interface; tests hold a fake that refuses what they did not declare.
+/// ailab's own records, the one way a task reads or keeps them: in the history store, with the
+/// files of the release before behind it. Tests hold a fake that refuses what they did not declare.
 package protocol Records: Sendable {
     /// The record's text; nil when none was kept. A record that cannot be trusted throws.
     func read(_ record: Record) throws -> String?
     /// Replaces the record all at once.
     func write(_ record: Record, _ text: String) throws
+}
+
+/// The records in the history store's `records` table. The files of the release before are read
+/// where the store has none, and written where the store fails, so that no record is lost. A
+/// rollback point's manifest is also written beside its packages: the point stays whole on disk.
+package struct StoreRecords: Records {
+    package let store: HistoryStore
+    package let files: StateFolderRecords
+
+    package init(folder: String) {
+        store = HistoryStore(folder: folder)
+        files = StateFolderRecords(folder: folder)
+    }
+
+    package func read(_ record: Record) throws -> String? {
+        if let text = try? store.record(record.key) { return text }
+        return try files.read(record)
+    }
+
+    package func write(_ record: Record, _ text: String) throws {
+        let onDisk: Bool
+        if case .rollbackManifest = record { onDisk = true } else { onDisk = false }
+        if onDisk { try files.write(record, text) }
+        do {
+            try store.keepRecord(record.key, text)
+        } catch where !onDisk {
+            try files.write(record, text)
+        } catch {}
+    }
 }
 
 /// The records as files under the state folder (`$AILAB_STATE_DIR`, default /var/lib/ailab),

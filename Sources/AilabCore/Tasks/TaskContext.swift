@@ -57,7 +57,7 @@ package struct TaskContext: Sendable {
             runner: ProcessRunner(environment: environment), environment: environment,
             host: hostName(), isRoot: geteuid() == 0,
             confirmation: TerminalConfirmation(), children: .shared, temporaries: .process,
-            records: StateFolderRecords(folder: stateDirectory(environment)),
+            records: StoreRecords(folder: stateDirectory(environment)),
             history: HistoryStore(folder: stateDirectory(environment)), terminal: .live(environment))
     }
 
