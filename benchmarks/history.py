@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What the history store adds to a run: disk-watch's wall time and ailab's own peak resident
 memory with the store against a run whose store is refused at once (its state folder is a file),
-and the run that trims 100,000 expired runs and 100,000 expired changes.
+the run that trims 100,000 expired runs and 100,000 expired changes, and the one that trims
+100,000 expired kernel events.
 
     python3 benchmarks/history.py [--binary .build/release/ailab] [--runs 9]
 
@@ -52,6 +53,17 @@ def main():
               % (size / 1e6, wall, peak))
         wall, peak = timed(options.binary, state, options.runs)
         print("disk-watch, store kept, after the trim: %.3f s, peak RSS %d KiB" % (wall, peak))
+        database = sqlite3.connect(os.path.join(state, "ailab.db"))
+        database.executemany("INSERT INTO events(boot, kind, device, count, status, hardware, check_name, first_seen, last_seen) "
+                             "VALUES (?, 'xid_79', '0000:a1:00', 1, 'failed', 1, 'xid 79 gpu0', ?, ?)",
+                             (("boot-%d" % i, old + i, old + i) for i in range(100_000)))
+        database.commit()
+        database.close()
+        size = os.path.getsize(os.path.join(state, "ailab.db"))
+        wall, peak = timed(options.binary, state, 1)
+        left = sqlite3.connect(os.path.join(state, "ailab.db")).execute("SELECT count(*) FROM events").fetchone()[0]
+        print("disk-watch trimming 100,000 expired events (%.1f MB): %.3f s, peak RSS %d KiB, %d left"
+              % (size / 1e6, wall, peak, left))
     finally:
         shutil.rmtree(folder)
 

@@ -77,10 +77,13 @@ struct AckCommand: AilabCommand {
         }
         guard let last = try context.history.lastCheck(task: task, name: check) else {
             throw AilabError.usage(
-                "invalid check '\(check)': \(task)'s last run kept by history has no check of that name (sudo ailab history --task \(task))")
+                "invalid check '\(check)': \(task)'s last run kept by history has no check of that name (sudo ailab history --task \(task))"
+            )
         }
         guard last.status.severity > 0 else {
-            throw AilabError.usage("invalid check '\(check)': it is \(last.status.rawValue) in \(task)'s last run; only a failed or warning check is acknowledged")
+            throw AilabError.usage(
+                "invalid check '\(check)': it is \(last.status.rawValue) in \(task)'s last run; only a failed or warning check is acknowledged"
+            )
         }
         let now = context.clock()
         let seconds = span.flatMap { HistorySince.seconds($0, atMost: Acknowledgement.longestSpan) } ?? Acknowledgement.defaultSpan

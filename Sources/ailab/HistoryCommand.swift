@@ -8,7 +8,8 @@ extension HistorySince: ExpressibleByArgument {
 struct HistoryCommand: AilabCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "Shows the runs kept, the checks that changed status (first seen, changed, gone) and the kernel's events by boot. Root only.",
+        abstract:
+            "Shows the runs kept, the checks that changed status (first seen, changed, gone) and the kernel's events by boot. Root only.",
         discussion: """
             Every task run as root is kept in /var/lib/ailab/ailab.db (history.keep_days, default \
             \(AilabConfig.defaults.historyKeepDays.value) days). Oldest first, newest last.

@@ -18,7 +18,8 @@ import Testing
         let folder = try Scratch()
         let store = HistoryStore(folder: folder.path + "/state", clock: { Self.start })
         let first = try store.keep(report([Check("/", .failed, "91% used"), Check("/boot", .ok, "10% used")]), Keeping(keepDays: 90))
-        let same = try store.keep(report([Check("/", .failed, "92% used"), Check("/boot", .ok, "10% used")], at: 60), Keeping(keepDays: 90))
+        let same = try store.keep(
+            report([Check("/", .failed, "92% used"), Check("/boot", .ok, "10% used")], at: 60), Keeping(keepDays: 90))
         let back = try store.keep(report([Check("/", .ok, "40% used"), Check("/boot", .ok, "10% used")], at: 120), Keeping(keepDays: 90))
         #expect(first.transitions.map(\.from) == [nil, nil])
         #expect(first.transitions.map(\.to) == [.failed, .ok])
@@ -57,7 +58,8 @@ import Testing
         let folder = try Scratch()
         let store = HistoryStore(folder: folder.path, clock: { Self.start })
         _ = try store.keep(
-            report([Check("plan", .ok, "2 steps"), Check("autoremove", .ok, "done")], task: "apt-cleanup", dryRun: false), Keeping(keepDays: 90))
+            report([Check("plan", .ok, "2 steps"), Check("autoremove", .ok, "done")], task: "apt-cleanup", dryRun: false),
+            Keeping(keepDays: 90))
         let dry = try store.keep(report([Check("plan", .ok, "2 steps")], at: 60, task: "apt-cleanup", dryRun: true), Keeping(keepDays: 90))
         #expect(dry.transitions.map(\.check) == ["plan"] && dry.transitions.first?.from == nil)
     }
@@ -66,7 +68,8 @@ import Testing
         let folder = try Scratch()
         let later = Self.start.addingTimeInterval(10 * 86_400)
         _ = try HistoryStore(folder: folder.path, clock: { Self.start }).keep(report([Check("/", .failed, "full")]), Keeping(keepDays: 90))
-        _ = try HistoryStore(folder: folder.path, clock: { later }).keep(report([Check("/", .ok, "fine")], at: 10 * 86_400), Keeping(keepDays: 5))
+        _ = try HistoryStore(folder: folder.path, clock: { later }).keep(
+            report([Check("/", .ok, "fine")], at: 10 * 86_400), Keeping(keepDays: 5))
         let found = try HistoryStore(folder: folder.path).find(HistoryQuery(since: .distantPast))
         #expect(found.runs.count == 1 && found.transitions.map(\.to) == [.ok])
     }
@@ -106,7 +109,8 @@ import Testing
         try await withThrowingTaskGroup(of: Kept.self) { group in
             for index in 0..<8 {
                 group.addTask {
-                    try HistoryStore(folder: folder.path).keep(report([Check("/", .ok, "fine \(index)")], at: Double(index)), Keeping(keepDays: 90))
+                    try HistoryStore(folder: folder.path).keep(
+                        report([Check("/", .ok, "fine \(index)")], at: Double(index)), Keeping(keepDays: 90))
                 }
             }
             for try await kept in group { #expect(kept.notice == nil) }

@@ -9,7 +9,7 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct MemoryTests {
     static let now = Date(timeIntervalSince1970: 1_790_000_000)
 
-    func report(_ checks: [Check], events: [LoggedEvent] = [], task: String = "healthcheck") -> Report {
+    func report(_ checks: [Check], events: [LoggedEvent]? = nil, task: String = "healthcheck") -> Report {
         var findings = Findings()
         for check in checks { findings.add(check) }
         findings.events = events
@@ -42,7 +42,8 @@ import Testing
         (.failed, .failed, -1, "it expired at 2026-09-21T14:13:19Z"),
     ])
     func anAcknowledgementEnds(acked: Status, now status: Status, until: Double, why: String) {
-        let decided = Acknowledgements.apply([ack("/var", acked, until: until)], to: report([Check("/var", status, "97% used")]), now: Self.now)
+        let decided = Acknowledgements.apply(
+            [ack("/var", acked, until: until)], to: report([Check("/var", status, "97% used")]), now: Self.now)
         #expect(decided.report.checks[0].acknowledged == nil && decided.report.exitStatus == .failed)
         #expect(decided.ended.map(\.check) == ["/var"])
         #expect(decided.report.findings.notes == ["The acknowledgement of /var ended: \(why)."])
@@ -86,11 +87,19 @@ import Testing
 
     /// The same boot, an earlier boot past 14 days, another GPU, or an event that is no fault of
     /// the hardware: no escalation.
-    @Test(arguments: [("b", 0.0, true, "0000:a1:00"), ("a", 15, true, "0000:a1:00"), ("a", 1, true, "0000:b1:00"), ("a", 1, false, "0000:a1:00")])
+    @Test(arguments: [
+        ("b", 0.0, true, "0000:a1:00"), ("a", 15, true, "0000:a1:00"), ("a", 1, true, "0000:b1:00"), ("a", 1, false, "0000:a1:00"),
+    ])
     func nothingElseEscalates(boot: String, daysAgo: Double, hardware: Bool, device: String) {
         let kept = [xid79(boot: boot, daysAgo: daysAgo, hardware: hardware, device: device)]
         let check = Escalation.apply(kept, to: thisBoot, boot: "b").checks[0]
         #expect(!check.recurring && check.next == "drain the GPU's jobs, then reset it")
+    }
+
+    /// A run that read no kernel log (disk-watch, healthcheck without root) is left as it is.
+    @Test func aRunWithoutAKernelLogIsLeftAlone() {
+        let report = report([Check("/", .ok, "1% used")], task: "disk-watch")
+        #expect(Escalation.apply([xid79(boot: "a", daysAgo: 1)], to: report, boot: "b").findings.metrics.isEmpty)
     }
 
     /// A run as root: memory judges it (escalation, then acknowledgements) before it is kept, and
@@ -135,7 +144,7 @@ import Testing
         thisBoot.findings.checks[0].recurring = true
         var recalled: [Recollection] = []
         for (boot, count) in [("a", 3), ("a", 1), ("b", 1)] {
-            thisBoot.findings.events[0].count = count
+            thisBoot.findings.events?[0].count = count
             let memory = Mutex<Recollection?>(nil)
             _ = try store.keep(
                 thisBoot,

@@ -58,7 +58,8 @@ import Testing
         ["upgrade", "20261124-030012"], ["config-backup", "x.tar.gz"], ["restore", "--to", "relative"],
         ["history", "--since", "0d"], ["history", "--since", "4000d"], ["history", "--since", "2026-02-31"],
         ["history", "--since", "yesterday"], ["history", "--task", "nosuch"], ["ack", "/var", "--for", "7d"],
-        ["ack", "/var", "--reason", ""], ["ack", "--list", "/var"], ["ack", "--remove"], ["ack", "/var", "--reason", "x", "--task", "nosuch"],
+        ["ack", "/var", "--reason", ""], ["ack", "--list", "/var"], ["ack", "--remove"],
+        ["ack", "/var", "--reason", "x", "--task", "nosuch"],
     ])
     func usageErrorsExit2WithOneLine(arguments: [String]) throws {
         let outcome = try Ailab.run(arguments)

@@ -119,7 +119,9 @@ import Testing
                 "ailab: invalid check '/nope': disk-watch's last run kept by history has no check of that name (sudo ailab history --task disk-watch)",
                 "ailab: invalid check '/srv': it is ok in disk-watch's last run; only a failed or warning check is acknowledged",
             ])
-        #expect(await Main.run(["ack", "/", "--task", "disk-watch", "--reason", " fstrim off on purpose ", "--for", "12h"], in: fake.context) == .ok)
+        #expect(
+            await Main.run(["ack", "/", "--task", "disk-watch", "--reason", " fstrim off on purpose ", "--for", "12h"], in: fake.context)
+                == .ok)
         let held = try history.acknowledgements()
         #expect(held.map(\.reason) == ["fstrim off on purpose"] && held.map(\.by) == ["alice"] && held.map(\.status) == [.warning])
         #expect(held.map { $0.until.timeIntervalSince($0.at) } == [43_200])

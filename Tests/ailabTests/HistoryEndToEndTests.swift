@@ -94,7 +94,8 @@ import Testing
         let scratch = try Scratch()
         let environment = scratch.environment.merging(["SUDO_USER": "alice"]) { $1 }
         #expect(try Ailab.run(["disk-watch", "--threshold", "1"], environment: environment).code == 1)
-        let ack = try Ailab.run(["ack", "/", "--task", "disk-watch", "--reason", "disk ordered, RMA 4711", "--for", "2d"], environment: environment)
+        let ack = try Ailab.run(
+            ["ack", "/", "--task", "disk-watch", "--reason", "disk ordered, RMA 4711", "--for", "2d"], environment: environment)
         #expect(ack.code == 0 && ack.stdout.contains("Acknowledged '/' (failed) for disk-watch until"), "\(ack.stdout)\(ack.stderr)")
 
         let text = try Ailab.run(["disk-watch", "--threshold", "1", "--textfile-dir", scratch.path], environment: environment)
@@ -127,7 +128,9 @@ import Testing
         let now = Date()
         for (status, until) in [(Status.failed, now.addingTimeInterval(-60)), (.warning, now.addingTimeInterval(86_400))] {
             try store.acknowledge(
-                Acknowledgement(task: "disk-watch", check: "/", reason: "planned", by: "root", at: now.addingTimeInterval(-3600), until: until, status: status))
+                Acknowledgement(
+                    task: "disk-watch", check: "/", reason: "planned", by: "root", at: now.addingTimeInterval(-3600), until: until,
+                    status: status))
             let run = try Ailab.run(["disk-watch", "--threshold", "1"], environment: scratch.environment)
             #expect(run.code == 1, "\(run.stdout)")
             let why = status == .failed ? "it expired at " : "the check got worse (warning → failed)"
@@ -177,6 +180,9 @@ import Testing
         let history = try json(try Ailab.run(["history", "--format", "json"], environment: scratch.environment).stdout)
         let events = try #require(history["events"] as? [[String: Any]])
         #expect(Set(events.compactMap { $0["boot"] as? String }).count == 2, "\(events)")
-        #expect(events.allSatisfy { $0["kind"] as? String == "xid_79" && $0["device"] as? String == "0000:a1:00" && $0["hardware"] as? Bool == true })
+        #expect(
+            events.allSatisfy {
+                $0["kind"] as? String == "xid_79" && $0["device"] as? String == "0000:a1:00" && $0["hardware"] as? Bool == true
+            })
     }
 }

@@ -58,7 +58,8 @@ import Testing
         Case(
             task: "history", option: "--since",
             values: notIntegers + ["0d", "-1d", "3651d", "2026-02-30", "2026-13-01", "2026-12-01T25:00", "7", "d", "1y", "24H"]),
-        Case(task: "ack", option: "--for", values: notIntegers + ["0d", "-1d", "91d", "2161h", "13w", "7", "d", "1y", "24H", "2026-12-01"]),
+        Case(
+            task: "ack", option: "--for", values: notIntegers + ["0d", "-1d", "91d", "2161h", "13w", "7", "d", "1y", "24H", "2026-12-01"]),
     ]
 
     @Test(arguments: cases)

@@ -7,12 +7,15 @@ package enum Escalation {
     package static let window: TimeInterval = 14 * 86_400
     package static let verdict = "came back after a reboot: the hardware needs inspection"
 
-    /// `kept`: the events of the window, this boot's included; `boot`: this boot's id.
+    /// `kept`: the events of the window, this boot's included; `boot`: this boot's id. A run that
+    /// read no kernel log is left as it is.
     package static func apply(_ kept: [KeptEvent], to report: Report, boot: String?) -> Report {
+        guard let logged = report.findings.events else { return report }
         var report = report
         let now = report.finishedAt
         let recent = kept.filter { now.timeIntervalSince($0.lastSeen) <= window }
-        for event in report.findings.events where event.hardware {
+        // Without this boot's id, no event can be told to be from another boot.
+        for event in logged where event.hardware && boot != nil {
             let earlier = recent.filter {
                 $0.boot != boot && $0.event.hardware && $0.event.device == event.device && family($0.event.kind) == family(event.kind)
             }
@@ -31,7 +34,7 @@ package enum Escalation {
         for kept in recent where kept.boot != boot {
             counts[kept.event.kind + " " + kept.event.device, default: (kept.event.kind, kept.event.device, 0)].count += kept.event.count
         }
-        for event in report.findings.events {
+        for event in logged {
             counts[event.kind + " " + event.device, default: (event.kind, event.device, 0)].count += event.count
         }
         for (_, entry) in counts.sorted(by: { $0.key < $1.key }) {

@@ -96,7 +96,10 @@ package struct Keeping: Sendable {
     package var boot: String?
     package var decide: @Sendable (Report, Recollection) -> Decided
 
-    package init(keepDays: Int, boot: String? = nil, decide: @escaping @Sendable (Report, Recollection) -> Decided = { report, _ in Decided(report: report) }) {
+    package init(
+        keepDays: Int, boot: String? = nil,
+        decide: @escaping @Sendable (Report, Recollection) -> Decided = { report, _ in Decided(report: report) }
+    ) {
         self.keepDays = keepDays
         self.boot = boot
         self.decide = decide

@@ -136,7 +136,8 @@ package struct HistoryStore: History {
     package func keepRecord(_ name: String, _ text: String) throws {
         _ = try withDatabase(creating: true) { database in
             try database?.rows(
-                "INSERT OR REPLACE INTO records(name, text, at) VALUES (?, ?, ?)", [.text(name), .text(text), .real(clock().timeIntervalSince1970)])
+                "INSERT OR REPLACE INTO records(name, text, at) VALUES (?, ?, ?)",
+                [.text(name), .text(text), .real(clock().timeIntervalSince1970)])
         }
     }
 
@@ -158,7 +159,7 @@ package struct HistoryStore: History {
     /// (the log of a boot only grows), never lowers it (a rotated journal).
     private static func keepEvents(_ report: Report, boot: String, in database: SQLite) throws {
         let at = SQLite.Value.real(report.finishedAt.timeIntervalSince1970)
-        for event in report.findings.events {
+        for event in report.findings.events ?? [] {
             try database.rows(
                 """
                 INSERT INTO events(boot, kind, device, count, status, hardware, check_name, first_seen, last_seen)

@@ -11,8 +11,9 @@ package struct Findings: Sendable {
     package var data: [String: JSONValue] = [:]
     /// The task's own figures for the metrics file.
     package var metrics: [MetricSample] = []
-    /// The kernel and GPU events read from this boot's log, for history to keep per boot.
-    package var events: [LoggedEvent] = []
+    /// The kernel and GPU events read from this boot's log, for history to keep per boot; nil
+    /// when the run read no kernel log.
+    package var events: [LoggedEvent]?
     /// disk-watch's rule: a warning is what the run is for, so it fails the run.
     package var warningsFail = false
 
@@ -27,7 +28,7 @@ package struct Findings: Sendable {
         checks += other.checks
         data.merge(other.data) { _, new in new }
         metrics += other.metrics
-        events += other.events
+        if let more = other.events { events = (events ?? []) + more }
     }
 
     package mutating func add(_ name: String, _ status: Status, _ detail: String, next: String? = nil, section: String? = nil) {

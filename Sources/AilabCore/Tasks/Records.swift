@@ -61,7 +61,7 @@ package struct StoreRecords: Records {
         if onDisk { try files.write(record, text) }
         do {
             try store.keepRecord(record.key, text)
-        } catch where !onDisk {
+        } catch  where !onDisk {
             try files.write(record, text)
         } catch {}
     }

@@ -20,6 +20,7 @@ enum XidChecks {
                 "xid", .warning, reason, next: "read the kernel log by hand: sudo journalctl -k -b | grep -E 'NVRM: Xid|SXid'")
         case .read(let read):
             let summaries = read.xids.summaries
+            found.findings.events = []
             guard !summaries.isEmpty else {
                 found.findings.add("xid", .ok, "no Xid errors this boot (\(read.source))")
                 return found
@@ -35,7 +36,7 @@ enum XidChecks {
                 let name = "xid \(summary.code) \(gpu)"
                 found.findings.add(
                     name, summary.action.status, detail, next: summary.action.nextStep(code: summary.code, gpu: gpuIndex[summary.pci]))
-                found.findings.events.append(
+                found.findings.events?.append(
                     LoggedEvent(
                         kind: "xid_\(summary.code)", device: summary.pci, count: summary.count, status: summary.action.status,
                         check: name, hardware: summary.action == .resetGPU || XidCatalog.containedECC == summary.code))

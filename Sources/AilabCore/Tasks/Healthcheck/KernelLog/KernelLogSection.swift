@@ -29,11 +29,12 @@ struct KernelLogSection: HealthSection {
             async let named = containerNames(entries.flatMap(\.cgroups).compactMap(ContainerCgroup.id), probe)
             async let owned = layerOwners(entries, probe)
             let (containers, layers) = try await (named, owned)
+            findings.events = []
             for entry in entries {
                 var check = Self.check(entry, containers: containers)
                 if entry.kind == .overlayfs, let owner = layers[entry.device] { check.detail += "; the layer of container \(owner)" }
                 findings.add(check)
-                findings.events.append(
+                findings.events?.append(
                     LoggedEvent(
                         kind: entry.kind.rawValue, device: entry.device, count: entry.count, status: check.status, check: check.name,
                         hardware: check.status == .failed && Self.hardware.contains(entry.kind)))
