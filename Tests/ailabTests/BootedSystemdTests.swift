@@ -353,8 +353,8 @@ import Testing
             return [
                 metrics, ("/var/log/ailab-\(task).log", "640"), ("/srv/backups/ailab-config", "700"),
                 ("/srv/backups/ailab-config/ailab-config-*.tar.gz", "600"),
-                // The restore drill the new archive passed, as root restores it (owners, modes, ACLs).
-                ("/var/lib/ailab/restore-verified.json", "600"),
+                // The store that keeps the restore drill the new archive passed (as root restores it).
+                ("/var/lib/ailab/ailab.db", "600"),
             ]
         default: return [metrics, ("/var/log/ailab-\(task).log", "640")]
         }

@@ -1,3 +1,4 @@
+import AilabCore
 import AilabTestSupport
 import Foundation
 import Testing
@@ -79,7 +80,7 @@ import Testing
         #expect(text.contains(#"ailab_packages_upgradable{security="true",task="healthcheck"} 2"#))
         #expect(text.contains(#"ailab_packages_held{task="healthcheck"} 1"#))
         #expect(text.contains(#"ailab_services_need_restart{task="healthcheck"} 2"#))
-        #expect(FileManager.default.fileExists(atPath: scratch.file("security-pending.json")))
+        #expect(try HistoryStore(folder: scratch.path).record("security-backlog") != nil)
     }
 
     @Test func unwritableDirectoryWarnsAndKeepsTheExitCode() throws {

@@ -1,3 +1,4 @@
+import AilabCore
 import AilabTestSupport
 import Foundation
 import Testing
@@ -156,12 +157,12 @@ import Testing
         let host = try Archived()
         let outcome = try Ailab.run(["config-backup", "--verify-restore", host.archive, "--format", "json"], environment: host.environment)
         #expect(outcome.code == 0, "\(outcome.stdout)\(outcome.stderr)")
-        let state = try Self.text(host.scratch.file("restore-verified.json"))
+        let state = try #require(try HistoryStore(folder: host.scratch.path).record("restore-drill"))
         #expect(state.contains(#""archive":"\#(host.archive.replacingOccurrences(of: "/", with: "\\/"))""#))
     }
 
     /// A host without ailab's state folder yet: the drill that passes makes it (0700, root's)
-    /// with its record (0600), and exits 0.
+    /// with its record in the store (0600), and exits 0.
     @Test func aDrillPassesWithoutTheStateFolderAndMakesIt() throws {
         let host = try Archived()
         let state = host.scratch.file("var/lib/ailab")
@@ -169,7 +170,8 @@ import Testing
         let outcome = try Ailab.run(["config-backup", "--verify-restore", host.archive], environment: environment)
         #expect(outcome.code == 0, "\(outcome.stdout)\(outcome.stderr)")
         #expect(try Self.owner(state).mode == 0o700)
-        #expect(try Self.owner(state + "/restore-verified.json").mode == 0o600)
+        #expect(try Self.owner(state + "/ailab.db").mode == 0o600)
+        #expect(try HistoryStore(folder: state).record("restore-drill") != nil)
     }
 
     /// Names in UTF-8, with a newline and with a backslash: archived, drilled, and restored
