@@ -26,7 +26,7 @@ import Testing
         let decided = Acknowledgements.apply(
             [ack("fstrim", .failed)], to: report([Check("fstrim", .failed, "timer disabled"), Check("load", .ok, "0.1")]), now: Self.now)
         let check = decided.report.checks[0]
-        #expect(check.status == .failed && check.acknowledged?.reason == "RMA 4711" && !check.counts)
+        #expect(check.status == .failed && check.acknowledged?.reason == "RMA 4711")
         #expect(decided.report.exitStatus == .ok && decided.ended.isEmpty && decided.report.findings.notes.isEmpty)
         let text = TextRenderer(colour: false).render(decided.report)
         #expect(text.contains("acknowledged by alice until 2026-09-22 14:13 UTC: RMA 4711"), "\(text)")

@@ -28,9 +28,6 @@ package struct Check: Sendable, Equatable, Codable {
         self.section = section
     }
 
-    /// Failed or warning, and not acknowledged: what fails a run and fills the closing line.
-    package var counts: Bool { acknowledged == nil && status.severity > 0 }
-
     /// A check for a probe that needs root, in a run without it.
     package static func needsRoot(_ name: String, section: String? = nil) -> Check {
         Check(name, .skipped, "skipped (needs root)", section: section)
