@@ -56,14 +56,16 @@ package struct StoreRecords: Records {
     }
 
     package func write(_ record: Record, _ text: String) throws {
-        let onDisk: Bool
-        if case .rollbackManifest = record { onDisk = true } else { onDisk = false }
-        if onDisk { try files.write(record, text) }
+        if case .rollbackManifest = record {
+            try files.write(record, text)
+            try? store.keepRecord(record.key, text)
+            return
+        }
         do {
             try store.keepRecord(record.key, text)
-        } catch  where !onDisk {
+        } catch {
             try files.write(record, text)
-        } catch {}
+        }
     }
 }
 
