@@ -26,7 +26,18 @@ struct LibvirtXML {
         return (attributes, Self.decode(scope))
     }
 
-    private static func find(_ name: String, in scope: Substring) -> (attributes: [String: String], inner: Substring)? {
+    /// Every element named `name` in this scope, in order, each a scope of its own.
+    func elements(_ name: String) -> [LibvirtXML] {
+        var found: [LibvirtXML] = []
+        var rest = text
+        while let element = Self.find(name, in: rest) {
+            found.append(LibvirtXML(inner: element.inner))
+            rest = rest[element.end...]
+        }
+        return found
+    }
+
+    private static func find(_ name: String, in scope: Substring) -> (attributes: [String: String], inner: Substring, end: Substring.Index)? {
         var rest = scope
         while let open = rest.firstRange(of: "<" + name) {
             let after = rest[open.upperBound...]
@@ -38,10 +49,10 @@ struct LibvirtXML {
             }
             let tag = after[..<close]
             let attributes = Self.attributes(tag)
-            if tag.hasSuffix("/") { return (attributes, "") }
             let body = after[after.index(after: close)...]
+            if tag.hasSuffix("/") { return (attributes, body[..<body.startIndex], body.startIndex) }
             guard let end = body.firstRange(of: "</\(name)>") else { return nil }
-            return (attributes, body[..<end.lowerBound])
+            return (attributes, body[..<end.lowerBound], end.upperBound)
         }
         return nil
     }

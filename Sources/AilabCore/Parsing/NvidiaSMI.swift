@@ -29,6 +29,8 @@ package struct GPUState: Sendable, Equatable, Codable {
     package var recoveryAction: String?
     package var powerDrawWatts: Double?
     package var powerLimitWatts: Double?
+    /// Its compute processes, with their users and owners; nil when nvidia-smi could not list them.
+    package var processes: [GPUProcess]?
 }
 
 package enum NvidiaSMI {

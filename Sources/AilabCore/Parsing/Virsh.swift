@@ -75,6 +75,28 @@ package enum Virsh {
         }
     }
 
+    /// The PCI addresses ("0000:3b:00.0") of a domain's host devices, from `virsh dumpxml`.
+    package static func hostDevices(_ xml: String) -> [String] {
+        guard let domain = try? LibvirtXML(xml, root: "domain", source: "virsh dumpxml") else { return [] }
+        return domain.elements("hostdev").compactMap { hostdev in
+            guard let address = hostdev.element("source/address")?.attributes,
+                let bus = address["bus"].flatMap(hex), let slot = address["slot"].flatMap(hex),
+                let function = address["function"].flatMap(hex)
+            else { return nil }
+            let domain = address["domain"].flatMap(hex) ?? 0
+            func digits(_ value: Int, _ width: Int) -> String {
+                let text = String(value, radix: 16)
+                return String(repeating: "0", count: max(0, width - text.count)) + text
+            }
+            return "\(digits(domain, 4)):\(digits(bus, 2)):\(digits(slot, 2)).\(String(function, radix: 16))"
+        }
+    }
+
+    /// "0x3b" → 59.
+    private static func hex(_ text: String) -> Int? {
+        Int(text.hasPrefix("0x") ? String(text.dropFirst(2)) : text, radix: 16)
+    }
+
     package static func parseDisks(_ output: String) throws -> [DomainDisk] {
         try VirshTable.rows(output).map { fields in
             guard fields.count >= 3 else { throw ParseError("virsh domblklist", "cannot read row: \(fields)") }

@@ -69,6 +69,7 @@ struct HealthyHost {
         runner.on("virsh", ["list", "--all"], stdout: " Id   Name   State\n----------------------\n 1    vm1    running\n")
         runner.on("nvidia-smi", ["-L"], stdout: "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)\n")
         setGPU(ecc: "0")
+        setComputeApps("")
         runner.on("nvidia-smi", ["nvlink", "--status"], stdout: "")
         runner.on("dkms", ["status"], stdout: "nvidia/550.90.07, 6.8.0-45-generic, x86_64: installed\n")
         runner.on("smartctl", ["--json", "--scan-open"], stdout: try Fixture.text("smartctl/scan-simple-flatcar.json"))
@@ -120,6 +121,11 @@ struct HealthyHost {
         runner.on(
             "nvidia-smi", ["--query-gpu=" + fields.joined(separator: ","), "--format=csv,nounits"],
             stdout: fields.joined(separator: ", ") + "\n" + fields.map { values[$0] ?? "[N/A]" }.joined(separator: ", ") + "\n")
+    }
+
+    /// nvidia-smi's compute processes: rows of `gpu_bus_id, pid, used_gpu_memory, process_name`.
+    func setComputeApps(_ rows: String) {
+        runner.on("nvidia-smi", ComputeApps.arguments, stdout: "gpu_bus_id, pid, used_gpu_memory [MiB], process_name\n" + rows)
     }
 
     func setSMART(_ json: String, exit: Int32 = 0) {

@@ -35,8 +35,10 @@ struct GPUSection: HealthSection {
         // Like -L, the link query hangs when the driver does: it then has nothing to add.
         async let linksCall = SMIAnswer.unlessHung { try await Fabric.linkCheck(probe) }
         async let managerCall = Fabric.managerCheck(probe)
+        async let appsCall = SMIAnswer.unlessHung { try await GPUHolders.computeApps(probe.call) }
+        async let passedCall = GPUHolders.passedThrough(probe.call, files: probe.files, has: probe.has)
         let (listed, gpus, xidOutcome, packages, dkmsResult) = try await (listedCall, queried, xidCall, packagesCall, dkmsCall)
-        let (links, manager) = try await (linksCall, managerCall)
+        let (links, manager, apps, passed) = try await (linksCall, managerCall, appsCall, passedCall)
         let dkms = dkmsResult.map { DKMSStatus.parse($0.stdout) }
 
         var known: [String: Int] = [:]
@@ -44,8 +46,12 @@ struct GPUSection: HealthSection {
             if let bus = gpu.pciBusID { known[KernelXids.normalizePCI(bus)] = gpu.index }
         }
         let xids = XidChecks.checks(xidOutcome, gpuIndex: known)
-        if case .answered(let result) = listed, result.succeeded, case .success(let gpus) = gpus {
+        if case .answered(let result) = listed, result.succeeded, case .success(var gpus) = gpus {
             let names = NvidiaSMI.parseList(result.stdout)
+            if let apps {
+                let processes = try await GPUHolders.attribute(apps, gpuIndex: known, files: probe.files, call: probe.call, has: probe.has)
+                for index in gpus.indices { gpus[index].processes = processes.filter { $0.gpu == gpus[index].index } }
+            }
             // A GPU that fell off the bus can still be listed while the query leaves it out.
             findings.add(
                 "nvidia", names.count == gpus.count ? .ok : .warning,
@@ -58,13 +64,17 @@ struct GPUSection: HealthSection {
                 findings.metrics += gpu.metrics
             }
             findings.set("gpus", gpus)
-            findings.add(countCheck(onBus: onBus, listed: names.count, known: known))
+            findings.add(countCheck(onBus: onBus.filter { bus in !passed.contains { $0.pci == bus } }, listed: names.count, known: known))
             if let links { findings.add(links) }
         } else {
             findings.add(driverCheck(listed, gpus, xids.summaries, probe))
             findings.set("gpus", [GPUState]())
         }
         findings.merge(xids.findings)
+        if !passed.isEmpty {
+            findings.add("passthrough", .ok, passed.map(\.summary).joined(separator: "; "))
+            findings.set("passthrough", passed)
+        }
         if let packages, let kernel = NextBootDriver.newestKernel(packages.images) {
             let nextBoot = NextBootDriver.check(kernel: kernel, dkms: dkms ?? [], modulePackages: packages.modules)
             findings.add(nextBoot)

@@ -29,6 +29,15 @@ extension GPUState {
                     "ailab_gpu_clock_event_active", "Whether a hardware clock slowdown is active (1) or not (0).",
                     labels: gpu.merging(["reason": reason]) { old, _ in old }, value: active ? 1 : 0))
         }
+        if let processes {
+            samples.append(
+                MetricSample("ailab_gpu_processes", "Compute processes on the GPU.", labels: gpu, value: Double(processes.count)))
+            samples += memoryByHolder(processes).map { holder, mebibytes in
+                MetricSample(
+                    "ailab_gpu_holder_memory_bytes", "GPU memory held by each owner (the largest four, the rest as other).",
+                    labels: gpu.merging(["holder": holder]) { old, _ in old }, value: Double(mebibytes) * 1_048_576)
+            }
+        }
         if let persistenceMode {
             samples.append(
                 MetricSample(
@@ -36,6 +45,27 @@ extension GPUState {
                     value: persistenceMode ? 1 : 0))
         }
         return samples
+    }
+
+    /// Memory per holder (owner, else user, else pid): the four largest by name, the rest summed as "other".
+    func memoryByHolder(_ processes: [GPUProcess]) -> [(String, Int)] {
+        let holders = Dictionary(
+            grouping: processes, by: { $0.owner?.description ?? $0.user.map { "user \($0)" } ?? "pid \($0.pid)" }
+        ).mapValues { $0.compactMap(\.memoryMiB).reduce(0, +) }
+        let ranked = holders.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let rest = ranked.dropFirst(Self.holderSeries).map(\.value).reduce(0, +)
+        return ranked.prefix(Self.holderSeries).map { ($0.key, $0.value) } + (ranked.count > Self.holderSeries ? [("other", rest)] : [])
+    }
+
+    /// Series per GPU for `ailab_gpu_holder_memory_bytes`, so that a host of many small jobs stays bounded.
+    static let holderSeries = 4
+
+    /// Who holds the GPU, in words: idle, or its processes.
+    var workload: String? {
+        guard let processes else { return nil }
+        if processes.isEmpty { return utilizationPercent == 0 ? "idle" : "no compute process" }
+        let shown = processes.prefix(3).map(\.summary).joined(separator: ", ")
+        return "\(processes.count) process(es): " + shown + (processes.count > 3 ? ", and \(processes.count - 3) more" : "")
     }
 
     /// What to do about the worst finding of `verdict`, in one line.
@@ -91,6 +121,7 @@ extension GPUState {
         facts.append(uncorrectedECC.map { "ECC uncorrected \($0)" } ?? "ECC n/a")
         if let draw = powerDrawWatts, let limit = powerLimitWatts { facts.append("power \(Int(draw.rounded()))/\(Int(limit.rounded())) W") }
         if let width = linkWidth, width >= linkWidthMax ?? 0 { facts.append("PCIe x\(width)") }
+        if let workload { facts.append(workload) }
         let detail = ([name] + failures + warnings + facts).joined(separator: "; ")
         if !failures.isEmpty { return (.failed, detail) }
         return (warnings.isEmpty ? .ok : .warning, detail)
