@@ -17,7 +17,7 @@ struct Ailab: ParsableCommand {
                 name: "Changes (dry run unless --execute)",
                 subcommands: [
                     AptCleanupCommand.self, KernelCleanupCommand.self, DockerCleanupCommand.self, ConfigBackupCommand.self,
-                    RestoreCommand.self, UpgradeCommand.self,
+                    RestoreCommand.self, UpgradeCommand.self, RebootCommand.self,
                 ]),
             CommandGroup(name: "Configuration and history", subcommands: [ConfigCommand.self, HistoryCommand.self, AckCommand.self]),
         ]

@@ -84,6 +84,10 @@ struct ConfigReport: Encodable {
             line("backup.keep_min", config.backupKeepMin), line("healthcheck.timeout", config.healthcheckTimeout),
             line("docker.max_age_days", config.dockerMaxAgeDays), line("upgrade.keep_points", config.upgradeKeepPoints),
             line("upgrade.keep_bytes", config.upgradeKeepBytes), line("history.keep_days", config.historyKeepDays),
+            Line(
+                key: "reboot.window", value: config.rebootWindow.value.isEmpty ? .null : .string(config.rebootWindow.value),
+                source: config.rebootWindow.source),
+            Line(key: "reboot.when_users", value: .string(config.rebootWhenUsers.value), source: config.rebootWhenUsers.source),
             expect("services", texts(declared.services)),
             expect("tcp", texts(declared.tcp.map(\.description))),
             expect("http", texts(declared.http.map(Redaction.url))),

@@ -31,9 +31,14 @@ struct HealthcheckCommand: TaskCommand {
     @OptionGroup var disk: ThresholdOption
 
     func task(_ settings: AilabConfig, in context: TaskContext) -> any MaintenanceTask {
+        Self.task(settings, timeout: timeout, threshold: disk.threshold)
+    }
+
+    /// The healthcheck as configured, flags winning; `ailab reboot` runs it too.
+    static func task(_ settings: AilabConfig, timeout: Int? = nil, threshold: Int? = nil) -> HealthcheckTask {
         HealthcheckTask(
             timeout: .seconds(settings.healthcheckTimeout.overridden(by: timeout).value),
-            threshold: settings.diskThreshold.overridden(by: disk.threshold).value,
+            threshold: settings.diskThreshold.overridden(by: threshold).value,
             backupFolder: settings.backupDest.value, backupMaxAge: .seconds(settings.backupMaxAgeHours.value * 3600),
             expectations: settings.expect)
     }

@@ -81,6 +81,9 @@ package struct AilabConfig: Sendable, Equatable, Codable {
     package var upgradeKeepBytes = Setting(2 << 30)
     /// Days of runs and check changes `ailab history` keeps.
     package var historyKeepDays = Setting(90)
+    /// When `ailab reboot` may reboot without --at ("" for any time), and whether logged-in people stop it.
+    package var rebootWindow = Setting("")
+    package var rebootWhenUsers = Setting(UsersPolicy.refuse.rawValue)
     package var expect = Expectations()
     /// Flags no file key sets: how long apt waits for the dpkg lock, and docker-cleanup's build cache age.
     package static let lockTimeoutSeconds = 300

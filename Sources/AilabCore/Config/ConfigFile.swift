@@ -13,6 +13,10 @@ package enum ConfigFile {
         case integer(ClosedRange<Int>)
         case absolutePath
         case boolean
+        /// `reboot.window`: `[DAYS] HH:MM-HH:MM`.
+        case window
+        /// One of the words given.
+        case choice([String])
         case names, endpoints, urls, listeners, sysctls, sshdSettings
     }
 
@@ -26,6 +30,7 @@ package enum ConfigFile {
         "docker": ["max_age_days": .integer(Limits.dockerMaxAgeDays)],
         "upgrade": ["keep_points": .integer(Limits.keepPoints), "keep_bytes": .integer(Limits.keepBytes)],
         "history": ["keep_days": .integer(Limits.historyKeepDays)],
+        "reboot": ["window": .window, "when_users": .choice(UsersPolicy.allCases.map(\.rawValue))],
         "expect": [
             "services": .names, "tcp": .endpoints, "http": .urls, "listening": .listeners, "sysctl": .sysctls,
             "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(Limits.gpus),
@@ -36,7 +41,8 @@ package enum ConfigFile {
     static let environmentSettings: [(section: String, key: String)] = [
         ("disk", "threshold"), ("backup", "dest"), ("backup", "max_age_hours"), ("backup", "retention_days"),
         ("backup", "keep_min"), ("healthcheck", "timeout"), ("docker", "max_age_days"),
-        ("upgrade", "keep_points"), ("upgrade", "keep_bytes"), ("history", "keep_days"),
+        ("upgrade", "keep_points"), ("upgrade", "keep_bytes"), ("history", "keep_days"), ("reboot", "window"),
+        ("reboot", "when_users"),
     ]
 
     package static func variable(_ section: String, _ key: String) -> String {
@@ -109,7 +115,7 @@ package enum ConfigFile {
 
     static func parse(_ node: ConfigYAML.Node, _ kind: Kind, where place: String) throws -> Value {
         switch kind {
-        case .integer, .absolutePath, .boolean:
+        case .integer, .absolutePath, .boolean, .window, .choice:
             switch (kind, node) {
             case (.boolean, .scalar(.boolean(let flag))): return .flag(flag)
             case (.boolean, _): throw AilabError.usage("\(place): expected true or false, got '\(describe(node))'")
@@ -146,6 +152,16 @@ package enum ConfigFile {
             return .integer(value)
         case .absolutePath:
             guard text.hasPrefix("/") else { throw AilabError.usage("\(place): expected an absolute path, got '\(text)'") }
+            return .text(text)
+        case .window:
+            guard RebootWindow(text) != nil else {
+                throw AilabError.usage("\(place): expected a window such as 'Sat 03:00-05:00' or 'Mon..Fri 02:00-04:00', got '\(text)'")
+            }
+            return .text(text)
+        case .choice(let words):
+            guard words.contains(text) else {
+                throw AilabError.usage("\(place): expected \(words.joined(separator: " or ")), got '\(text)'")
+            }
             return .text(text)
         default:
             throw AilabError.usage("\(place): not settable from the environment")
@@ -222,6 +238,8 @@ package enum ConfigFile {
         case ("upgrade", "keep_points", .integer(let n)): config.upgradeKeepPoints = Setting(n, source)
         case ("upgrade", "keep_bytes", .integer(let n)): config.upgradeKeepBytes = Setting(n, source)
         case ("history", "keep_days", .integer(let n)): config.historyKeepDays = Setting(n, source)
+        case ("reboot", "window", .text(let window)): config.rebootWindow = Setting(window, source)
+        case ("reboot", "when_users", .text(let policy)): config.rebootWhenUsers = Setting(policy, source)
         case ("expect", "services", .names(let names)): config.expect.services = names
         case ("expect", "tcp", .endpoints(let endpoints)): config.expect.tcp = endpoints
         case ("expect", "http", .names(let urls)): config.expect.http = urls

@@ -51,6 +51,20 @@ package struct HostFiles: Sendable {
         return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The pid holding a write-conflicting fcntl lock on the file (as dpkg and APT lock theirs);
+    /// nil when the file is free or missing. An open file description's lock reports pid -1.
+    package func lockHolder(_ absolute: String) -> Int32? {
+        let fd = open(path(absolute), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var query = flock()
+        query.l_type = Int16(F_WRLCK)
+        query.l_whence = Int16(SEEK_SET)
+        // F_OFD_GETLK (Linux 3.15), which Glibc's module leaves out: it sees this process's own locks too.
+        guard fcntl(fd, 36, &query) == 0, query.l_type != Int16(F_UNLCK) else { return nil }
+        return query.l_pid
+    }
+
     /// Ubuntu's reboot flag, and the packages that asked for the reboot (`/run/reboot-required.pkgs`).
     package var rebootFlag: (required: Bool, packages: [String]) {
         let packages = Set((read("/run/reboot-required.pkgs") ?? "").split(whereSeparator: \.isNewline).map(String.init))

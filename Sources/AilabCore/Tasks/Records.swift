@@ -10,6 +10,8 @@ package enum Record: Sendable, Hashable, CustomStringConvertible {
     case restoreDrill
     /// A rollback point's manifest, by the point's id.
     case rollbackManifest(String)
+    /// The reboot ailab scheduled: when, why and by whom.
+    case scheduledReboot
 
     /// Its name in the history store's `records` table.
     package var key: String {
@@ -17,6 +19,7 @@ package enum Record: Sendable, Hashable, CustomStringConvertible {
         case .securityBacklog: "security-backlog"
         case .restoreDrill: "restore-drill"
         case .rollbackManifest(let id): "rollback/" + id
+        case .scheduledReboot: "scheduled-reboot"
         }
     }
 
@@ -25,6 +28,7 @@ package enum Record: Sendable, Hashable, CustomStringConvertible {
         case .securityBacklog: "the security backlog"
         case .restoreDrill: "the restore drill"
         case .rollbackManifest(let id): "rollback point \(id)"
+        case .scheduledReboot: "the scheduled reboot"
         }
     }
 }
@@ -84,6 +88,7 @@ package struct StateFolderRecords: Records {
         case .securityBacklog: folder + "/security-pending.json"
         case .restoreDrill: folder + "/restore-verified.json"
         case .rollbackManifest(let id): RollbackPoint.folder(in: folder) + "/" + id + "/manifest.json"
+        case .scheduledReboot: folder + "/scheduled-reboot.json"
         }
     }
 

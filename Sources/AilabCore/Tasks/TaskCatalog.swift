@@ -62,8 +62,14 @@ package enum TaskCatalog {
         name: "restore", kind: .changing, schedule: nil,
         requiredTools: archive + [(command: "diff", package: "diffutils")], lists: ["paths"])
 
+    /// The opt-in timer's runs: every quarter hour, rebooting only inside reboot.window.
+    package static let reboot = TaskEntry(
+        name: "reboot", kind: .changing, schedule: "*:0/15", requiredTools: [], lists: ["pending"])
+
     /// In the order `--help` lists them.
-    package static let all = [healthcheck, diskWatch, vmAudit, aptCleanup, kernelCleanup, dockerCleanup, configBackup, restore, upgrade]
+    package static let all = [
+        healthcheck, diskWatch, vmAudit, aptCleanup, kernelCleanup, dockerCleanup, configBackup, restore, upgrade, reboot,
+    ]
 
     /// The tasks with a systemd unit and timer.
     package static var scheduled: [TaskEntry] { all.filter { $0.schedule != nil } }

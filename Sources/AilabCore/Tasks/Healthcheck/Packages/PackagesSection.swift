@@ -129,7 +129,7 @@ struct PackagesSection: HealthSection {
         let running = probe.runningKernel
         let images = packages.filter { $0.isInstalled && PackageRules.kernelRelease(ofImage: $0.name) != nil }
         let newest = NextBootDriver.newestKernel(images)
-        let outdated = restart.map(\.kernelOutdated) ?? (newest != nil && running != nil && newest != running)
+        let outdated = PendingReboot.kernelOutdated(restart: restart, newest: newest, running: running)
         if let running {
             let known = restart != nil || newest != nil
             // One cause, one line: where the host already asks for a reboot, the host section's
