@@ -9,7 +9,7 @@ Usage: sudo ./install.sh [--binary PATH] [--root DIR] [--enable TASK...] [--unin
        ./install.sh --deb OUTDIR [--binary PATH] [--deb-version VERSION]
 
   --binary PATH  install this built ailab (default: build it with swift build -c release --static-swift-stdlib)
-  --enable TASK  also enable these tasks' timers: apt-cleanup, kernel-cleanup, docker-cleanup, upgrade
+  --enable TASK  also enable these tasks' timers: apt-cleanup, kernel-cleanup, docker-cleanup, upgrade, reboot
                  (healthcheck, disk-watch and config-backup are enabled on the first install; a timer
                  you disabled stays disabled when install.sh runs again)
   --root DIR     install into a staging root: no package installs, no systemctl, no service restarts
@@ -66,7 +66,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Read-only and additive: enabled on the first install.
 timers=(config-backup disk-watch healthcheck)
 # They change the host: installed but left disabled until the administrator enables them.
-optional_timers=(apt-cleanup kernel-cleanup docker-cleanup upgrade)
+optional_timers=(apt-cleanup kernel-cleanup docker-cleanup upgrade reboot)
 for task in "${enable[@]}"; do
     [[ " ${timers[*]} ${optional_timers[*]} " == *" $task "* ]] || die 2 "--enable: unknown task '$task' (tasks: ${timers[*]} ${optional_timers[*]})"
 done
