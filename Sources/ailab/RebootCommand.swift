@@ -21,7 +21,8 @@ struct RebootCommand: TaskCommand {
     @OptionGroup var config: ConfigOption
 
     @Option(
-        parsing: .unconditional, help: "When to reboot, as shutdown(8) takes it: HH:MM, +MINUTES or now. Default: reboot.window's next opening, else now.",
+        parsing: .unconditional,
+        help: "When to reboot, as shutdown(8) takes it: HH:MM, +MINUTES or now. Default: reboot.window's next opening, else now.",
         transform: { text in
             guard let time = RebootTime(text) else { throw ValidationError("expected HH:MM, +MINUTES or now") }
             return time

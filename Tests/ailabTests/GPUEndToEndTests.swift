@@ -68,7 +68,8 @@ import Testing
         #expect(check("nvlink")?.1 == "gpu1: link 1 down, 1 up")
         let forged = (json["checks"] as? [[String: Any]] ?? []).filter { ($0["name"] as? String)?.contains("sda1") == true }
         #expect(forged.isEmpty, "a newline in a segfault report's file name made a line: \(forged)")
-        #expect(stubs.argv("nvidia-smi").count == 4, "-L beside one query, the compute processes and the links: \(stubs.argv("nvidia-smi"))")
+        #expect(
+            stubs.argv("nvidia-smi").count == 4, "-L beside one query, the compute processes and the links: \(stubs.argv("nvidia-smi"))")
 
         let prom = try String(contentsOfFile: metrics + "/ailab-healthcheck.prom", encoding: .utf8)
         for sample in [

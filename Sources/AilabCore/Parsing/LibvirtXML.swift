@@ -37,7 +37,8 @@ struct LibvirtXML {
         return found
     }
 
-    private static func find(_ name: String, in scope: Substring) -> (attributes: [String: String], inner: Substring, end: Substring.Index)? {
+    private static func find(_ name: String, in scope: Substring) -> (attributes: [String: String], inner: Substring, end: Substring.Index)?
+    {
         var rest = scope
         while let open = rest.firstRange(of: "<" + name) {
             let after = rest[open.upperBound...]

@@ -140,6 +140,18 @@ struct HealthyHost {
         ).write(to: URL(fileURLWithPath: state.file("restore-verified.json")))
     }
 
+    /// Runs another task on this host, as root, its records in memory.
+    func run(_ task: some MaintenanceTask, environment: [String: String] = [:], history: any History = FakeHistory())
+        async throws -> (report: Report, fake: FakeContext)
+    {
+        let fake = try FakeContext(
+            runner: runner, environment: environment.merging(["AILAB_STATE_DIR": state.path]) { old, _ in old }, now: Self.now,
+            records: .inMemory, history: history)
+        var context = fake.context
+        context.files = HostFiles(root: root.path)
+        return (await TaskHarness.run(task, in: context), fake)
+    }
+
     func report(
         root isRoot: Bool = true, timeout: Duration = .seconds(10), environment: [String: String] = [:],
         expectations: Expectations = Expectations(), now: Date = Self.now,

@@ -108,7 +108,8 @@ package struct RebootTask: MaintenanceTask {
         steps.append(
             .run(
                 Invocation(
-                    "busctl", ["call"] + Self.login1 + ["ScheduleShutdown", "st", "reboot", String(Int64(at.timeIntervalSince1970 * 1_000_000))]
+                    "busctl",
+                    ["call"] + Self.login1 + ["ScheduleShutdown", "st", "reboot", String(Int64(at.timeIntervalSince1970 * 1_000_000))]
                 ),
                 purpose: "logind reboots at \(when); sudo ailab reboot --cancel (or shutdown -c) cancels it"))
         let plan = Plan(steps)
@@ -120,7 +121,9 @@ package struct RebootTask: MaintenanceTask {
         for step in steps {
             let result = try await executor.run(step)
             guard result.succeeded || step == Self.stopRecheck else {
-                findings.add("schedule", .failed, "not scheduled: " + result.failureSummary, next: "read logind's side: journalctl -u systemd-logind -n 20")
+                findings.add(
+                    "schedule", .failed, "not scheduled: " + result.failureSummary,
+                    next: "read logind's side: journalctl -u systemd-logind -n 20")
                 return findings
             }
         }
@@ -223,7 +226,9 @@ package struct RebootTask: MaintenanceTask {
         }
         let gates = try await gateChecks(run, health: false)
         for gate in gates { findings.add(gate) }
-        let blockers = gates.filter { $0.status == .failed }.map(\.detail)
+        let blockers = gates.filter { $0.status == .failed }.map {
+            $0.detail.hasPrefix("refused: ") ? String($0.detail.dropFirst(9)) : $0.detail
+        }
         let when = LocalTime.format(scheduled.at)
         guard !blockers.isEmpty else {
             findings.add("recheck", .ok, "nothing started since: the reboot goes ahead at \(when)")
