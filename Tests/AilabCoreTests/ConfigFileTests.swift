@@ -38,6 +38,9 @@ import Testing
           keep_min: 5
         healthcheck:
           timeout: 20
+        reboot:
+          window: Sat 03:00-05:00
+          when_users: ignore
         expect:
           services: [ssh.service, prometheus-node-exporter.service]
           tcp: ["127.0.0.1:22", "mon.lab.internal:9090", "[::1]:9100"]
@@ -58,6 +61,8 @@ import Testing
         #expect(config.backupRetentionDays == Setting(14, .file))
         #expect(config.backupKeepMin == Setting(5, .file))
         #expect(config.healthcheckTimeout == Setting(20, .file))
+        #expect(config.rebootWindow == Setting("Sat 03:00-05:00", .file))
+        #expect(config.rebootWhenUsers == Setting("ignore", .file))
         let expect = config.expect
         #expect(expect.services == ["ssh.service", "prometheus-node-exporter.service"])
         #expect(expect.tcp.map(\.description) == ["127.0.0.1:22", "mon.lab.internal:9090", "[::1]:9100"])
@@ -103,6 +108,11 @@ import Testing
         ("disk:\n  threshold: high\n", "line 2: disk.threshold: expected an integer from 1 to 100, got 'high'"),
         ("disk:\n  threshold: 101\n", "disk.threshold: expected an integer from 1 to 100, got '101'"),
         ("backup:\n  dest: relative/path\n", "backup.dest: expected an absolute path, got 'relative/path'"),
+        (
+            "reboot:\n  window: Caturday 03:00-05:00\n",
+            "line 2: reboot.window: expected a window such as 'Sat 03:00-05:00' or 'Mon..Fri 02:00-04:00', got 'Caturday 03:00-05:00'"
+        ),
+        ("reboot:\n  when_users: sometimes\n", "line 2: reboot.when_users: expected refuse or ignore, got 'sometimes'"),
         ("expect:\n  firewall: maybe\n", "line 2: expect.firewall: expected true or false, got 'maybe'"),
         ("expect:\n  services: ssh.service\n", "expect.services: expected a list"),
         ("expect:\n  tcp: [\"localhost\"]\n", "expect.tcp: expected host:port, got 'localhost'"),

@@ -94,6 +94,24 @@ import Testing
         #expect(!host.runner.calls.contains { $0.executable == "virsh" })
     }
 
+    /// Livepatch's verdict, as Ubuntu Pro's client reads it (`Status[].Livepatch.State`).
+    @Test func livepatchsKernelUpgradeRequiredMakesTheRebootPending() async throws {
+        let host = try HealthyHost()
+        host.runner.on("virsh", ["list", "--name"], stdout: "\n")
+        host.runner.on("systemctl", ["is-active", "--quiet", "ailab-reboot-check.timer"], exit: 3)
+        host.runner.on(
+            "canonical-livepatch", ["status", "--format", "json"],
+            stdout:
+                #"{"Status":[{"Kernel":"5.15.0-39.42-generic","Running":true,"Livepatch":{"CheckState":"checked","State":"kernel-upgrade-required","Version":""}}],"tier":"stable"}"#,
+            exit: 1)
+        let (report, _) = try await host.run(task())
+        #expect(
+            report.check("pending")?.detail
+                == "canonical-livepatch says kernel-upgrade-required: it can patch the running kernel no further")
+        #expect(report.exitStatus == .ok)
+        #expect(LivepatchStatus.runningState(#"{"Status":[{"Running":true,"Livepatch":{"State":"applied"}}]}"#) == "applied")
+    }
+
     @Test func anIdleHostGetsAPlanAndADryRunStartsNothing() async throws {
         let host = try pendingHost()
         let (report, _) = try await host.run(task())

@@ -59,7 +59,9 @@ import Testing
         ["history", "--since", "0d"], ["history", "--since", "4000d"], ["history", "--since", "2026-02-31"],
         ["history", "--since", "yesterday"], ["history", "--task", "nosuch"], ["ack", "/var", "--for", "7d"],
         ["ack", "/var", "--reason", ""], ["ack", "--list", "/var"], ["ack", "--remove"],
-        ["ack", "/var", "--reason", "x", "--task", "nosuch"],
+        ["ack", "/var", "--reason", "x", "--task", "nosuch"], ["reboot", "--status", "--cancel"], ["reboot", "--status", "--execute"],
+        ["reboot", "--at", "+5", "--in-window"], ["reboot", "--recheck", "--execute"], ["reboot", "--cancel", "--allow-users"],
+        ["reboot", "--at", "25:00"],
     ])
     func usageErrorsExit2WithOneLine(arguments: [String]) throws {
         let outcome = try Ailab.run(arguments)

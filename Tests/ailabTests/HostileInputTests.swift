@@ -60,6 +60,12 @@ import Testing
             values: notIntegers + ["0d", "-1d", "3651d", "2026-02-30", "2026-13-01", "2026-12-01T25:00", "7", "d", "1y", "24H"]),
         Case(
             task: "ack", option: "--for", values: notIntegers + ["0d", "-1d", "91d", "2161h", "13w", "7", "d", "1y", "24H", "2026-12-01"]),
+        Case(
+            task: "reboot", option: "--at",
+            values: [
+                "", "tomorrow", "24:00", "23:60", "3:30", "03:3", "0330", "03:30:00", "+", "+-5", "-5", "+5m", "+1e3", "+9999999",
+                "NOW", "now ", " now", "+ 5", "12:00pm", "１２:００", "--execute",
+            ]),
     ]
 
     @Test(arguments: cases)

@@ -93,7 +93,7 @@ import Testing
         #expect(
             Self.taskFields.keys.sorted() == [
                 "apt-cleanup", "config-backup", "disk-watch", "docker-cleanup", "healthcheck",
-                "kernel-cleanup", "restore", "upgrade", "vm-audit",
+                "kernel-cleanup", "reboot", "restore", "upgrade", "vm-audit",
             ])
         #expect(Self.taskFields["apt-cleanup"]?.contains("autocleanArchives") == true)
         #expect(Self.taskFields["kernel-cleanup"]?.contains("autocleanArchives") == false)
@@ -123,6 +123,7 @@ import Testing
         bare["AILAB_DISK_THRESHOLD"] = "100"
         bare["AILAB_BACKUP_DEST"] = scratch.file("backups")
         try check("healthcheck", [], environment: bare)
+        try check("reboot", [], environment: bare)
         try check("disk-watch", ["--threshold", "100"], environment: scratch.environment)
         try check("vm-audit", ["--connect", "test:///default"], environment: scratch.environment)
         try check("config-backup", ["--dest", scratch.file("backups")], environment: scratch.environment)

@@ -1,5 +1,5 @@
 /// Whether the host needs a reboot, and why: Ubuntu's flag, a kernel newer than the running one,
-/// or an NVIDIA driver whose library no longer matches the loaded module.
+/// livepatch's kernel-upgrade-required, or an NVIDIA driver whose library no longer matches the loaded module.
 package enum PendingReboot {
     /// needrestart's verdict when there is one (it knows which kernel boots next), else the newest
     /// installed kernel image against the running one.
@@ -30,6 +30,14 @@ package enum PendingReboot {
         let running = run.context.runningKernel
         if kernelOutdated(restart: restart, newest: newest, running: running) {
             reasons.append("kernel \(restart?.expectedKernel ?? newest ?? "?") is installed, \(running ?? "?") runs")
+        }
+        // Livepatch can patch this kernel no further: a fact that makes the reboot pending, for
+        // the window to take, not a failure.
+        if run.isInstalled("canonical-livepatch") {
+            let status = try await run.probe(Invocation("canonical-livepatch", ["status", "--format", "json"], timeout: .seconds(30)))
+            if LivepatchStatus.runningState(status.stdout) == "kernel-upgrade-required" {
+                reasons.append("canonical-livepatch says kernel-upgrade-required: it can patch the running kernel no further")
+            }
         }
         if run.isInstalled("nvidia-smi") {
             let listed = try await run.probe(Invocation("nvidia-smi", ["-L"], timeout: .seconds(30)))
