@@ -100,6 +100,41 @@ import Testing
         #expect(!log.contains("--volumes"))
     }
 
+    /// healthcheck names a GPU process by the container it runs in: a real container's process,
+    /// its real /proc, the engine's name for it; nvidia-smi is a stub that reports that pid.
+    @Test func aGPUProcessIsNamedByItsContainer() throws {
+        try RealTools.requireRoot()
+        try RealTools.require("dockerd", package: "docker.io")
+        try RealTools.require("busybox", package: "busybox-static")
+        let engine = try Engine()
+        try engine.importImage("ailab-test/busybox:1")
+        try engine.docker(["run", "-d", "--name", "trainer", "--network", "none", "ailab-test/busybox:1", "/bin/busybox", "sleep", "600"])
+        defer { _ = try? engine.docker(["rm", "-f", "trainer"]) }
+        let pid = try engine.docker(["inspect", "--format", "{{.State.Pid}}", "trainer"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let stubs = try StubBin()
+        for tool in ["df", "docker"] { try stubs.link(tool) }
+        try stubs.stub(
+            "nvidia-smi",
+            """
+            case "$1" in
+            -L) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)' ;;
+            --query-gpu=*) echo 'index, name, driver_version, pci.bus_id, utilization.gpu'; echo '0, NVIDIA H100 80GB HBM3, 550.90.07, 00000000:3B:00.0, 97' ;;
+            --query-compute-apps=*) echo 'gpu_bus_id, pid, used_gpu_memory [MiB], process_name'; echo '00000000:3B:00.0, \(pid), 15690, python3' ;;
+            esac
+            """)
+        var environment = engine.scratch.environment
+        environment["DOCKER_HOST"] = engine.socket
+        environment["PATH"] = stubs.path
+        environment["AILAB_DISK_THRESHOLD"] = "100"
+        let outcome = try Ailab.run(["healthcheck", "--format", "json"], environment: environment)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome.stderr)")
+        let gpu = try #require((json["gpus"] as? [[String: Any]])?.first)
+        let process = try #require((gpu["processes"] as? [[String: Any]])?.first, "\(gpu)")
+        #expect(process["pid"] as? Int == Int(pid))
+        #expect(process["user"] as? String == "root")
+        #expect(process["owner"] as? [String: String] == ["kind": "container", "name": "trainer"], "\(process)")
+    }
+
     /// The default retention: an unused image created long ago goes, a recent one stays, and a
     /// labelled old one stays. The old image is the imported one loaded back with its creation
     /// date set to 2020.

@@ -49,10 +49,6 @@ import Testing
         #expect(busy.code == 1, "\(busy.stdout)\(busy.stderr)")
         #expect(busy.stdout.contains("pid \(pid) python3 (nobody, 15690 MiB, unit train-job.service)"), "\(busy.stdout)")
         #expect(try debian.sh("test -e \(Self.schedule)").code != 0, "a refused reboot was scheduled")
-        let json = try debian.check("ailab healthcheck --format json || true")
-        #expect(
-            json.contains(#""owner":{"kind":"unit","name":"train-job.service"}"#) || json.contains(#""name" : "train-job.service""#),
-            "\(json.prefix(400))")
         try debian.check("systemctl stop train-job && : > /run/gpu-job")
 
         let dry = try debian.sh("ailab reboot --at +30 --allow-unhealthy")
@@ -82,7 +78,8 @@ import Testing
         try debian.check("systemctl stop late-job && : > /run/gpu-job")
 
         // --cancel removes the reboot and its re-check.
-        #expect(try debian.sh("ailab reboot --execute --non-interactive --at +30 --allow-unhealthy").code == 0)
+        let again = try debian.sh("ailab reboot --execute --non-interactive --at +30 --allow-unhealthy")
+        #expect(again.code == 0, "\(again.stdout)\(again.stderr)")
         let cancel = try debian.sh("ailab reboot --cancel --execute --non-interactive")
         #expect(cancel.code == 0, "\(cancel.stdout)\(cancel.stderr)")
         #expect(try debian.sh("test -e \(Self.schedule)").code != 0)

@@ -97,6 +97,8 @@ package struct RebootTask: MaintenanceTask {
                         "systemd-run",
                         [
                             "--unit=\(Self.checkUnit)", "--on-calendar=\(LocalTime.utc(recheckAt))", "--timer-property=AccuracySec=1s",
+                            // A re-check that refused (exit 1) is collected too, so the next schedule can use the name.
+                            "--property=CollectMode=inactive-or-failed",
                             "--description=ailab: re-check before the reboot at \(when)", "--", Self.executable(run), name, "--recheck",
                         ] + overrides.flags),
                     purpose: "look again at \(LocalTime.format(recheckAt)): a job started since cancels the reboot"))
@@ -236,6 +238,7 @@ package struct RebootTask: MaintenanceTask {
         }
         let reason = String(("the reboot at \(when) is cancelled: " + blockers.joined(separator: "; ")).prefix(1000))
         var steps = [Self.cancelShutdown]
+        if try await Self.recheckPending(run) { steps.append(Self.stopRecheck) }
         if run.isInstalled("wall") {
             steps.append(.run(Invocation("wall", [ScheduledShutdown.wallPrefix + reason]), purpose: "tell the logged-in users why"))
         }
@@ -283,7 +286,7 @@ package struct RebootTask: MaintenanceTask {
             return when + ", scheduled by uid \(scheduled.uid.map(String.init) ?? "?"), not by ailab"
                 + (scheduled.wallMessage.map { ": \($0)" } ?? "")
         }
-        guard let record, record.at == scheduled.at else { return when + ": " + (scheduled.wallMessage ?? "") }
+        guard let record, abs(record.at.timeIntervalSince(scheduled.at)) < 1 else { return when + ": " + (scheduled.wallMessage ?? "") }
         return when + " for " + record.reasons.joined(separator: "; ") + "; scheduled by \(record.by)"
             + (record.recheckAt.map { "; re-checked at \(LocalTime.format($0))" } ?? "")
     }
