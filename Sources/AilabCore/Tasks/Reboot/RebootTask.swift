@@ -97,8 +97,9 @@ package struct RebootTask: MaintenanceTask {
                         "systemd-run",
                         [
                             "--unit=\(Self.checkUnit)", "--on-calendar=\(LocalTime.utc(recheckAt))", "--timer-property=AccuracySec=1s",
-                            // A re-check that refused (exit 1) is collected too, so the next schedule can use the name.
-                            "--property=CollectMode=inactive-or-failed",
+                            // A re-check that refused (exit 1) is collected too, so the next schedule can use the
+                            // name; a oneshot, so that starting it by hand waits for its verdict.
+                            "--property=CollectMode=inactive-or-failed", "--property=Type=oneshot",
                             "--description=ailab: re-check before the reboot at \(when)", "--", Self.executable(run), name, "--recheck",
                         ] + overrides.flags),
                     purpose: "look again at \(LocalTime.format(recheckAt)): a job started since cancels the reboot"))
