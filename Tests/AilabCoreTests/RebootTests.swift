@@ -123,7 +123,7 @@ import Testing
         #expect(plan[0].hasPrefix("systemd-run --unit=ailab-reboot-check '--on-calendar=2026-09-21 15:08:20 UTC' "))
         #expect(plan[0].contains("-- /usr/local/sbin/ailab reboot --recheck"))
         #expect(plan[1].contains("SetWallMessage sb 'ailab reboot: the host reboots at "))
-        #expect(plan[2].contains("ScheduleShutdown st reboot \((HealthyHost.now.timeIntervalSince1970 + 3600) * 1_000_000 |> Int64.init)"))
+        #expect(plan[2].contains("ScheduleShutdown st reboot \(Int64((HealthyHost.now.timeIntervalSince1970 + 3600) * 1_000_000))"))
         #expect(report.check("schedule")?.detail.hasSuffix("(dry run: nothing is scheduled)") == true)
         #expect(host.runner.mutatingCalls.isEmpty)
     }
@@ -239,6 +239,3 @@ import Testing
         #expect(host.runner.mutatingCalls.count == 2)
     }
 }
-
-infix operator |> : AdditionPrecedence
-private func |> <T, U>(value: T, function: (T) -> U) -> U { function(value) }

@@ -9,9 +9,7 @@ import FoundationEssentials
 package enum LocalTime {
     /// The day's time at hour:minute, `days` days after `date`'s day; with its weekday (0 is Sunday).
     static func at(hour: Int, minute: Int, days: Int, from date: Date) -> (date: Date, weekday: Int) {
-        var seconds = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        localtime_r(&seconds, &parts)
+        var parts = fields(date)
         parts.tm_mday += Int32(days)
         parts.tm_hour = Int32(hour)
         parts.tm_min = Int32(minute)
@@ -23,29 +21,32 @@ package enum LocalTime {
 
     /// Minutes after local midnight and the weekday of `date`.
     static func clock(_ date: Date) -> (minutes: Int, weekday: Int) {
-        var seconds = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        localtime_r(&seconds, &parts)
+        let parts = fields(date)
         return (Int(parts.tm_hour) * 60 + Int(parts.tm_min), Int(parts.tm_wday))
     }
 
     /// "Sat 2026-12-12 03:00 UTC" in the host's zone.
     package static func format(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        var buffer = [CChar](repeating: 0, count: 64)
-        let count = strftime(&buffer, buffer.count, "%a %Y-%m-%d %H:%M %Z", &parts)
-        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        text(fields(date), "%a %Y-%m-%d %H:%M %Z")
     }
 
     /// "2026-12-12 03:00:00 UTC", as systemd's OnCalendar= takes a moment.
     package static func utc(_ date: Date) -> String {
+        text(fields(date, utc: true), "%Y-%m-%d %H:%M:%S UTC")
+    }
+
+    /// The calendar fields of `date`, local (localtime_r) or in UTC (gmtime_r).
+    private static func fields(_ date: Date, utc: Bool = false) -> tm {
         var seconds = time_t(date.timeIntervalSince1970)
         var parts = tm()
-        gmtime_r(&seconds, &parts)
+        if utc { gmtime_r(&seconds, &parts) } else { localtime_r(&seconds, &parts) }
+        return parts
+    }
+
+    private static func text(_ parts: tm, _ pattern: String) -> String {
+        var parts = parts
         var buffer = [CChar](repeating: 0, count: 64)
-        let count = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S UTC", &parts)
+        let count = strftime(&buffer, buffer.count, pattern, &parts)
         return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 

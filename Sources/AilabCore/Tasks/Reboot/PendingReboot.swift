@@ -7,8 +7,14 @@ package enum PendingReboot {
         restart.map(\.kernelOutdated) ?? (newest != nil && running != nil && newest != running)
     }
 
-    /// Each reason in words; none when no reboot is pending.
+    /// Each reason in words; none when no reboot is pending. The tools are asked side by side.
     static func reasons(_ run: TaskRun) async throws -> [String] {
+        async let restartCall = ask(run, "needrestart", ["-b", "-k"], when: run.context.isRoot, seconds: 60)
+        async let imagesCall = ask(run, "dpkg-query", ["-W", "-f", DpkgQuery.format, "linux-image-*"])
+        async let livepatchCall = ask(run, "canonical-livepatch", ["status", "--format", "json"])
+        async let listedCall = ask(run, "nvidia-smi", ["-L"])
+        let (restartResult, images, livepatch, listed) = try await (restartCall, imagesCall, livepatchCall, listedCall)
+
         var reasons: [String] = []
         let files = run.context.files
         let flag = files.rebootFlag
@@ -16,38 +22,36 @@ package enum PendingReboot {
             reasons.append(
                 "/run/reboot-required" + (flag.packages.isEmpty ? "" : " (for " + flag.packages.joined(separator: ", ") + ")"))
         }
-        var restart: NeedRestart?
-        if run.isInstalled("needrestart"), run.context.isRoot {
-            let result = try await run.probe(Invocation("needrestart", ["-b", "-k"], timeout: .seconds(60)))
+        let restart = restartResult.flatMap { result in
             let parsed = NeedRestart.parse(result.stdout)
-            if result.succeeded, parsed.kernelStatus != nil { restart = parsed }
+            return result.succeeded && parsed.kernelStatus != nil ? parsed : nil
         }
-        var newest: String?
-        if run.isInstalled("dpkg-query") {
-            let images = try await run.probe(Invocation("dpkg-query", ["-W", "-f", DpkgQuery.format, "linux-image-*"]))
-            newest = NextBootDriver.newestKernel((try? DpkgQuery.parse(images.stdout)) ?? [])
-        }
+        let newest = images.flatMap { NextBootDriver.newestKernel((try? DpkgQuery.parse($0.stdout)) ?? []) }
         let running = run.context.runningKernel
         if kernelOutdated(restart: restart, newest: newest, running: running) {
             reasons.append("kernel \(restart?.expectedKernel ?? newest ?? "?") is installed, \(running ?? "?") runs")
         }
         // Livepatch can patch this kernel no further: a fact that makes the reboot pending, for
         // the window to take, not a failure.
-        if run.isInstalled("canonical-livepatch") {
-            let status = try await run.probe(Invocation("canonical-livepatch", ["status", "--format", "json"], timeout: .seconds(30)))
-            if LivepatchStatus.runningState(status.stdout) == "kernel-upgrade-required" {
-                reasons.append("canonical-livepatch says kernel-upgrade-required: it can patch the running kernel no further")
-            }
+        if let livepatch, LivepatchStatus.runningState(livepatch.stdout) == "kernel-upgrade-required" {
+            reasons.append("canonical-livepatch says kernel-upgrade-required: it can patch the running kernel no further")
         }
-        if run.isInstalled("nvidia-smi") {
-            let listed = try await run.probe(Invocation("nvidia-smi", ["-L"], timeout: .seconds(30)))
+        if let listed, !listed.succeeded {
             let output = listed.stdout + "\n" + listed.stderr
-            if !listed.succeeded, DriverFailure.classify(output) == .versionMismatch {
+            if DriverFailure.classify(output) == .versionMismatch {
                 let module = files.read("/proc/driver/nvidia/version").flatMap(DriverFailure.kernelModuleVersion)
                 reasons.append(
                     "NVIDIA kernel module \(module ?? "?") does not match its library \(DriverFailure.libraryVersion(output) ?? "?")")
             }
         }
         return reasons
+    }
+
+    /// A read-only tool's answer; nil when it is not installed (or `when` says not to ask).
+    private static func ask(_ run: TaskRun, _ tool: String, _ arguments: [String], when: Bool = true, seconds: Int64 = 30)
+        async throws -> InvocationResult?
+    {
+        guard when, run.isInstalled(tool) else { return nil }
+        return try await run.probe(Invocation(tool, arguments, timeout: .seconds(seconds)))
     }
 }

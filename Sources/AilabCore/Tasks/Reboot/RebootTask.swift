@@ -144,9 +144,10 @@ package struct RebootTask: MaintenanceTask {
         let call: GPUHolders.Call = { executable, arguments in
             try await run.probe(Invocation(executable, arguments, timeout: .seconds(30)))
         }
-        let processes = try await GPUHolders.processes(call, files: files, has: run.isInstalled)
-        let domains = try await Self.runningDomains(run)
-        let sessions = try await Self.sessions(run)
+        async let processesCall = GPUHolders.processes(call, files: files, has: run.isInstalled)
+        async let domainsCall = Self.runningDomains(run)
+        async let sessionsCall = Self.sessions(run)
+        let (processes, domains, sessions) = try await (processesCall, domainsCall, sessionsCall)
         let own = files.read("/proc/self/cgroup").flatMap(ProcessCgroup.owner).flatMap { $0.kind == .session ? $0.name : nil }
         let admin = run.context.environment["DPKG_ADMINDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/dpkg"
         let holders = ["lock-frontend", "lock"].compactMap { lock in files.lockHolder(admin + "/" + lock).map { (admin + "/" + lock, $0) } }
