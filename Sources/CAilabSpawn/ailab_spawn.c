@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -97,4 +98,8 @@ pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int 
 
 void ailab_one_malloc_arena(void) {
     mallopt(M_ARENA_MAX, 1);
+}
+
+int ailab_memory_file(const char *name) {
+    return memfd_create(name, MFD_CLOEXEC);
 }

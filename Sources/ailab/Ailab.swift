@@ -19,7 +19,9 @@ struct Ailab: ParsableCommand {
                     AptCleanupCommand.self, KernelCleanupCommand.self, DockerCleanupCommand.self, ConfigBackupCommand.self,
                     RestoreCommand.self, UpgradeCommand.self, RebootCommand.self,
                 ]),
-            CommandGroup(name: "Configuration and history", subcommands: [ConfigCommand.self, HistoryCommand.self, AckCommand.self]),
+            CommandGroup(
+                name: "Configuration, history and notifications",
+                subcommands: [ConfigCommand.self, HistoryCommand.self, AckCommand.self, NotifyCommand.self]),
         ]
     )
 }

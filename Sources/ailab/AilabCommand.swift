@@ -8,7 +8,7 @@ protocol AilabCommand: ParsableCommand {
 }
 
 /// A task's command: its options, the configuration file and the environment make one task
-/// value, which the harness runs, history keeps and delivery prints.
+/// value, which the harness runs, history keeps, the notifier tells of and delivery prints.
 protocol TaskCommand: AilabCommand {
     var output: OutputOptions { get }
     var config: ConfigOption { get }
@@ -28,10 +28,12 @@ extension TaskCommand {
         let delivery = ReportDelivery(format: output.format, textfileDir: output.textfileDir, outputFile: outputFile)
         let name = Self._commandName
         var keepDays = AilabConfig.defaults.historyKeepDays.value
+        var notify = NotifySettings()
         let report: Report
         do {
             let settings = try config.load(context.environment)
             keepDays = settings.historyKeepDays.value
+            notify = settings.notify
             do {
                 report = await TaskHarness.run(try task(settings, in: context), in: context)
             } catch {
@@ -41,6 +43,9 @@ extension TaskCommand {
             report = .stopped(
                 name, .configuration, reason: (error as? AilabError)?.message ?? "\(error)", status: .usage, dryRun: dryRun, in: context)
         }
-        return delivery.deliver(RunHistory.keep(report, keepDays: keepDays, in: context), in: context)
+        let kept = RunHistory.keep(report, keepDays: keepDays, in: context)
+        let link = Notifier.link(task: name, dryRun: dryRun, outputFile: outputFile, in: context)
+        let told = await Notifier.tell(kept.report, transitions: kept.transitions, settings: notify, link: link, in: context)
+        return delivery.deliver(told, in: context)
     }
 }

@@ -88,6 +88,15 @@ struct ConfigReport: Encodable {
                 key: "reboot.window", value: config.rebootWindow.value.isEmpty ? .null : .string(config.rebootWindow.value),
                 source: config.rebootWindow.source),
             Line(key: "reboot.when_users", value: .string(config.rebootWhenUsers.value), source: config.rebootWhenUsers.source),
+            Line(key: "notify.mail", value: texts(config.notifyMail.value), source: config.notifyMail.source),
+            Line(
+                key: "notify.webhook",
+                value: config.notifyWebhook.value.isEmpty ? .null : .string(Redaction.webhook(config.notifyWebhook.value)),
+                source: config.notifyWebhook.source),
+            Line(key: "notify.on", value: .string(config.notifyOn.value), source: config.notifyOn.source),
+            Line(
+                key: "notify.repeat_after", value: .string(Self.span(config.notifyRepeatAfter.value)),
+                source: config.notifyRepeatAfter.source),
             expect("services", texts(declared.services)),
             expect("tcp", texts(declared.tcp.map(\.description))),
             expect("http", texts(declared.http.map(Redaction.url))),
@@ -98,6 +107,13 @@ struct ConfigReport: Encodable {
             expect("firewall", .bool(declared.firewall)),
             expect("gpus", declared.gpus.map { .int(Int64($0)) } ?? .null),
         ]
+    }
+
+    /// Seconds as the file writes them: `never`, `30m`, `24h`, `7d`.
+    static func span(_ seconds: Int) -> String {
+        guard seconds > 0 else { return "never" }
+        for (unit, size) in [("w", 604_800), ("d", 86_400), ("h", 3600)] where seconds % size == 0 { return "\(seconds / size)\(unit)" }
+        return "\(seconds / 60)m"
     }
 
     var text: String {

@@ -139,7 +139,7 @@ import Testing
     @Test func aStoreThatFailsLeavesOneNoteAndTheSameExit() throws {
         let history = FakeHistory { throw AilabError.failed("cannot open /var/lib/ailab/ailab.db: Read-only file system") }
         let fake = try FakeContext(history: history)
-        let kept = RunHistory.keep(report(), keepDays: 90, in: fake.context)
+        let kept = RunHistory.keep(report(), keepDays: 90, in: fake.context).report
         #expect(
             kept.findings.notes == ["Warning: history is not kept this run: cannot open /var/lib/ailab/ailab.db: Read-only file system."])
         #expect(kept.exitStatus == .ok && kept.checks == report().checks)
@@ -147,19 +147,20 @@ import Testing
 
     @Test func aStoreSetAsideIsSaidOnce() throws {
         let fake = try FakeContext(history: FakeHistory(notice: "the history store was damaged") { Recollection() })
-        #expect(RunHistory.keep(report(), keepDays: 90, in: fake.context).findings.notes == ["Warning: the history store was damaged."])
+        #expect(
+            RunHistory.keep(report(), keepDays: 90, in: fake.context).report.findings.notes == ["Warning: the history store was damaged."])
     }
 
     /// Another user's run keeps nothing and asks nothing of the store (the fake would refuse).
     @Test func anotherUsersRunIsNotKept() throws {
         let fake = try FakeContext(root: false)
-        #expect(RunHistory.keep(report(), keepDays: 90, in: fake.context).findings.notes.isEmpty)
+        #expect(RunHistory.keep(report(), keepDays: 90, in: fake.context).report.findings.notes.isEmpty)
     }
 
     @Test func rootsRunIsKeptWithTheConfiguredDays() throws {
         let history = FakeHistory { Recollection() }
         let fake = try FakeContext(history: history)
-        #expect(RunHistory.keep(report(), keepDays: 30, in: fake.context).findings.notes.isEmpty)
+        #expect(RunHistory.keep(report(), keepDays: 30, in: fake.context).report.findings.notes.isEmpty)
         #expect(history.kept.map(\.task) == ["disk-watch"])
     }
 }

@@ -110,7 +110,7 @@ import Testing
         }
         let fake = try FakeContext(history: history)
         try fake.folder.write("host/proc/sys/kernel/random/boot_id", "b\n")
-        let kept = RunHistory.keep(thisBoot, keepDays: 90, in: fake.context)
+        let kept = RunHistory.keep(thisBoot, keepDays: 90, in: fake.context).report
         #expect(kept.checks[0].recurring && kept.checks[0].acknowledged == nil && kept.exitStatus == .failed)
         #expect(kept.findings.notes == ["The acknowledgement of xid 79 gpu0 ended: the fault came back after a reboot."])
         #expect(history.ended.map(\.check) == ["xid 79 gpu0"] && history.kept.first?.checks[0].recurring == true)

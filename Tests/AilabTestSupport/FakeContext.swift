@@ -256,6 +256,22 @@ package final class FakeHistory: History, @unchecked Sendable {
             return held.count < before
         }
     }
+
+    package func tell(task: String, channels: [String], _ decide: (_ told: [Told]) -> Telling) throws {
+        throw Undeclared()
+    }
+
+    package func queued(channel: String) throws -> [Queued] {
+        throw Undeclared()
+    }
+
+    package func sent(_ ids: [Int64]) throws {
+        throw Undeclared()
+    }
+
+    package func ran(invocation: String) throws -> Bool {
+        throw Undeclared()
+    }
 }
 
 /// Which records a fake context keeps.

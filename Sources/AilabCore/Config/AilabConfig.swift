@@ -84,6 +84,12 @@ package struct AilabConfig: Sendable, Equatable, Codable {
     /// When `ailab reboot` may reboot without --at ("" for any time), and whether logged-in people stop it.
     package var rebootWindow = Setting("")
     package var rebootWhenUsers = Setting(UsersPolicy.refuse.rawValue)
+    /// Who is told when a check changes: mail addresses, a webhook ("" for none), the least
+    /// status told, and after how many seconds a cause still there is told again (0: never).
+    package var notifyMail = Setting([String]())
+    package var notifyWebhook = Setting("")
+    package var notifyOn = Setting(Status.failed.rawValue)
+    package var notifyRepeatAfter = Setting(0)
     package var expect = Expectations()
     /// Flags no file key sets: how long apt waits for the dpkg lock, and docker-cleanup's build cache age.
     package static let lockTimeoutSeconds = 300
@@ -92,6 +98,12 @@ package struct AilabConfig: Sendable, Equatable, Codable {
     package var expectSources: [String: ConfigSource] = [:]
 
     package func expectSource(_ key: String) -> ConfigSource { expectSources[key] ?? .default }
+
+    package var notify: NotifySettings {
+        NotifySettings(
+            mail: notifyMail.value, webhook: notifyWebhook.value.isEmpty ? nil : notifyWebhook.value,
+            on: Status(rawValue: notifyOn.value) ?? .failed, repeatAfter: notifyRepeatAfter.value == 0 ? nil : notifyRepeatAfter.value)
+    }
 
     package init() {}
 }

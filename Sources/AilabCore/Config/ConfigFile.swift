@@ -18,6 +18,12 @@ package enum ConfigFile {
         /// One of the words given.
         case choice([String])
         case names, endpoints, urls, listeners, sysctls, sshdSettings
+        /// `notify.mail`: one address, or a list of them.
+        case addresses
+        /// `notify.webhook`: one http(s) URL.
+        case webhook
+        /// `notify.repeat_after`: a duration such as 24h, or `never`.
+        case span
     }
 
     static let schema: [String: [String: Kind]] = [
@@ -31,6 +37,9 @@ package enum ConfigFile {
         "upgrade": ["keep_points": .integer(Limits.keepPoints), "keep_bytes": .integer(Limits.keepBytes)],
         "history": ["keep_days": .integer(Limits.historyKeepDays)],
         "reboot": ["window": .window, "when_users": .choice(UsersPolicy.allCases.map(\.rawValue))],
+        "notify": [
+            "mail": .addresses, "webhook": .webhook, "on": .choice(NotifySettings.thresholds.map(\.rawValue)), "repeat_after": .span,
+        ],
         "expect": [
             "services": .names, "tcp": .endpoints, "http": .urls, "listening": .listeners, "sysctl": .sysctls,
             "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(Limits.gpus),
@@ -115,15 +124,10 @@ package enum ConfigFile {
 
     static func parse(_ node: ConfigYAML.Node, _ kind: Kind, where place: String) throws -> Value {
         switch kind {
-        case .integer, .absolutePath, .boolean, .window, .choice:
-            switch (kind, node) {
-            case (.boolean, .scalar(.boolean(let flag))): return .flag(flag)
-            case (.boolean, _): throw AilabError.usage("\(place): expected true or false, got '\(describe(node))'")
-            case (.integer, .scalar(.integer(let number))): return try scalar(String(number), kind, where: place)
-            case (_, .scalar(.text(let text))): return try scalar(text, kind, where: place)
-            default: throw AilabError.usage("\(place): expected a single value, got '\(describe(node))'")
-            }
-        default:
+        case .addresses:
+            if case .scalar(.text(let address)) = node { return try list([address], kind, where: place) }
+            fallthrough
+        case .names, .endpoints, .urls, .listeners, .sysctls, .sshdSettings:
             guard case .list(let items) = node else { throw AilabError.usage("\(place): expected a list such as [a, b]") }
             for item in items {
                 guard case .text(let text) = item.value, !text.isEmpty else {
@@ -131,6 +135,14 @@ package enum ConfigFile {
                 }
             }
             return try list(items.map(\.text), kind, where: place)
+        default:
+            switch (kind, node) {
+            case (.boolean, .scalar(.boolean(let flag))): return .flag(flag)
+            case (.boolean, _): throw AilabError.usage("\(place): expected true or false, got '\(describe(node))'")
+            case (.integer, .scalar(.integer(let number))): return try scalar(String(number), kind, where: place)
+            case (_, .scalar(.text(let text))): return try scalar(text, kind, where: place)
+            default: throw AilabError.usage("\(place): expected a single value, got '\(describe(node))'")
+            }
         }
     }
 
@@ -163,6 +175,19 @@ package enum ConfigFile {
                 throw AilabError.usage("\(place): expected \(words.joined(separator: " or ")), got '\(text)'")
             }
             return .text(text)
+        case .webhook:
+            guard NotifySettings.isWebhook(text) else {
+                throw AilabError.usage(
+                    "\(place): expected one http:// or https:// URL with a host and no blanks, got '\(Redaction.webhook(text).escapingControls)'"
+                )
+            }
+            return .text(text)
+        case .span:
+            if text == "never" { return .integer(0) }
+            guard let seconds = HistorySince.seconds(text, atMost: Acknowledgement.longestSpan) else {
+                throw AilabError.usage("\(place): expected never or a duration from 1m to 90d, such as 30m, 24h or 7d, got '\(text)'")
+            }
+            return .integer(seconds)
         default:
             throw AilabError.usage("\(place): not settable from the environment")
         }
@@ -182,6 +207,11 @@ package enum ConfigFile {
         case .urls:
             for url in items where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
                 throw AilabError.usage("\(place): expected http:// or https:// URLs, got '\(url)'")
+            }
+            return .names(items)
+        case .addresses:
+            for address in items where !NotifySettings.isAddress(address) {
+                throw AilabError.usage("\(place): expected mail addresses such as ops@example.org, got '\(address.escapingControls)'")
             }
             return .names(items)
         case .endpoints:
@@ -240,6 +270,10 @@ package enum ConfigFile {
         case ("history", "keep_days", .integer(let n)): config.historyKeepDays = Setting(n, source)
         case ("reboot", "window", .text(let window)): config.rebootWindow = Setting(window, source)
         case ("reboot", "when_users", .text(let policy)): config.rebootWhenUsers = Setting(policy, source)
+        case ("notify", "mail", .names(let addresses)): config.notifyMail = Setting(addresses, source)
+        case ("notify", "webhook", .text(let url)): config.notifyWebhook = Setting(url, source)
+        case ("notify", "on", .text(let threshold)): config.notifyOn = Setting(threshold, source)
+        case ("notify", "repeat_after", .integer(let seconds)): config.notifyRepeatAfter = Setting(seconds, source)
         case ("expect", "services", .names(let names)): config.expect.services = names
         case ("expect", "tcp", .endpoints(let endpoints)): config.expect.tcp = endpoints
         case ("expect", "http", .names(let urls)): config.expect.http = urls

@@ -89,20 +89,34 @@ package struct Decided: Sendable {
     }
 }
 
-/// How to keep a run: for how long, in which boot, and what memory does to it first.
+/// How to keep a run: for how long, in which boot and unit run, and what memory does to it first.
 package struct Keeping: Sendable {
     package var keepDays: Int
     /// `/proc/sys/kernel/random/boot_id`; nil keeps no events.
     package var boot: String?
+    /// systemd's `$INVOCATION_ID` when a unit ran it: how `ailab notify --unit` knows the run reported.
+    package var invocation: String?
     package var decide: @Sendable (Report, Recollection) -> Decided
 
     package init(
-        keepDays: Int, boot: String? = nil,
+        keepDays: Int, boot: String? = nil, invocation: String? = nil,
         decide: @escaping @Sendable (Report, Recollection) -> Decided = { report, _ in Decided(report: report) }
     ) {
         self.keepDays = keepDays
         self.boot = boot
+        self.invocation = invocation
         self.decide = decide
+    }
+}
+
+/// A change waiting in the outbox of one channel.
+package struct Queued: Sendable, Equatable {
+    package var id: Int64
+    package var change: NotifyChange
+
+    package init(id: Int64, change: NotifyChange) {
+        self.id = id
+        self.change = change
     }
 }
 
@@ -143,4 +157,13 @@ package protocol History: Sendable {
     func acknowledgements() throws -> [Acknowledgement]
     /// false when there was none.
     func unacknowledge(task: String, check: String) throws -> Bool
+    /// In one transaction: what was told of the task's checks goes to `decide`; what it tells is
+    /// queued for each channel, and what it then knows to be told replaces the task's.
+    func tell(task: String, channels: [String], _ decide: (_ told: [Told]) -> Telling) throws
+    /// The changes waiting for a channel, oldest first.
+    func queued(channel: String) throws -> [Queued]
+    /// Takes sent changes out of the outbox.
+    func sent(_ ids: [Int64]) throws
+    /// Whether a run of this systemd invocation was kept.
+    func ran(invocation: String) throws -> Bool
 }

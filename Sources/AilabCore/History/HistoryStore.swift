@@ -12,6 +12,8 @@ package struct HistoryStore: History {
     package static let fileName = "ailab.db"
     /// Past this size the oldest tenth of the runs goes, whatever their age.
     package static let sizeCap: Int64 = 64 << 20
+    /// A channel that keeps failing holds at most this many changes: the newest.
+    package static let outboxCap = 200
 
     package let folder: String
     package let busy: Duration
@@ -39,11 +41,12 @@ package struct HistoryStore: History {
                 for ended in decided.ended {
                     try database.rows("DELETE FROM acknowledgements WHERE task = ? AND name = ?", [.text(ended.task), .text(ended.check)])
                 }
-                let changes = try Self.record(decided.report, in: database)
+                let changes = try Self.record(decided.report, invocation: keeping.invocation, in: database)
                 let cutoff = clock().timeIntervalSince1970 - Double(keeping.keepDays) * 86_400
                 try database.rows("DELETE FROM transitions WHERE at < ?", [.real(cutoff)])
                 try database.rows("DELETE FROM runs WHERE finished < ?", [.real(cutoff)])
                 try database.rows("DELETE FROM events WHERE last_seen < ?", [.real(cutoff)])
+                try database.rows("DELETE FROM outbox WHERE at < ?", [.real(cutoff)])
                 try database.execute("COMMIT")
                 try trimToSize(database)
                 return (decided.report, changes)
@@ -126,6 +129,75 @@ package struct HistoryStore: History {
         }.result
     }
 
+    package func tell(task: String, channels: [String], _ decide: (_ told: [Told]) -> Telling) throws {
+        _ = try withDatabase(creating: true) { database in
+            guard let database else { return }
+            try database.execute("BEGIN IMMEDIATE")
+            do {
+                let told = try database.rows("SELECT section, name, status, at FROM told WHERE task = ? ORDER BY rowid", [.text(task)])
+                    .compactMap { row -> Told? in
+                        guard let status = row[2].text.flatMap(Status.init) else { return nil }
+                        return Told(
+                            section: row[0].text.flatMap { $0.isEmpty ? nil : $0 }, check: row[1].text ?? "", status: status,
+                            at: Date(timeIntervalSince1970: row[3].real ?? 0))
+                    }
+                let telling = decide(told)
+                try database.rows("DELETE FROM told WHERE task = ?", [.text(task)])
+                for kept in telling.told {
+                    try database.rows(
+                        "INSERT OR REPLACE INTO told(task, section, name, status, at) VALUES (?, ?, ?, ?, ?)",
+                        [
+                            .text(task), .text(kept.section ?? ""), .text(kept.check), .text(kept.status.rawValue),
+                            .real(kept.at.timeIntervalSince1970),
+                        ])
+                }
+                let encoder = JSONEncoder()
+                for change in telling.changes {
+                    let text = String(decoding: try encoder.encode(change), as: UTF8.self)
+                    for channel in channels {
+                        try database.rows(
+                            "INSERT INTO outbox(channel, change, at) VALUES (?, ?, ?)",
+                            [.text(channel), .text(text), .real(change.at.timeIntervalSince1970)])
+                    }
+                }
+                for channel in channels {
+                    try database.rows(
+                        "DELETE FROM outbox WHERE channel = ?1 AND id NOT IN (SELECT id FROM outbox WHERE channel = ?1 ORDER BY id DESC LIMIT ?2)",
+                        [.text(channel), .integer(Int64(Self.outboxCap))])
+                }
+                try database.execute("COMMIT")
+            } catch {
+                try? database.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    package func queued(channel: String) throws -> [Queued] {
+        try withDatabase(creating: false) { database -> [Queued] in
+            guard let database else { return [] }
+            let decoder = JSONDecoder()
+            return try database.rows("SELECT id, change FROM outbox WHERE channel = ? ORDER BY id", [.text(channel)]).compactMap { row in
+                guard let id = row[0].integer, let text = row[1].text,
+                    let change = try? decoder.decode(NotifyChange.self, from: Data(text.utf8))
+                else { return nil }
+                return Queued(id: id, change: change)
+            }
+        }.result
+    }
+
+    package func sent(_ ids: [Int64]) throws {
+        _ = try withDatabase(creating: false) { database in
+            for id in ids { try database?.rows("DELETE FROM outbox WHERE id = ?", [.integer(id)]) }
+        }
+    }
+
+    package func ran(invocation: String) throws -> Bool {
+        try withDatabase(creating: false) { database in
+            try database?.rows("SELECT 1 FROM runs WHERE invocation = ? LIMIT 1", [.text(invocation)]).isEmpty == false
+        }.result
+    }
+
     /// One of ailab's records (StoreRecords); nil when the store holds none.
     package func record(_ name: String) throws -> String? {
         try withDatabase(creating: false) { database in
@@ -192,14 +264,15 @@ package struct HistoryStore: History {
 
     /// The run, then each check against the state its task left last time: first seen, changed,
     /// or gone. A run that stopped early changes no check's state.
-    private static func record(_ report: Report, in database: SQLite) throws -> [Transition] {
+    private static func record(_ report: Report, invocation: String?, in database: SQLite) throws -> [Transition] {
         let mode = SQLite.Value.text(report.dryRun.map { $0 ? "dry-run" : "execute" } ?? "report")
         let at = report.finishedAt.timeIntervalSince1970
         try database.rows(
-            "INSERT INTO runs(task, started, finished, exit_code, dry_run) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO runs(task, started, finished, exit_code, dry_run, invocation) VALUES (?, ?, ?, ?, ?, ?)",
             [
                 .text(report.task), .real(report.startedAt.timeIntervalSince1970), .real(at),
                 .integer(Int64(report.exitStatus.rawValue)), report.dryRun.map { .integer($0 ? 1 : 0) } ?? .null,
+                invocation.map { .text($0) } ?? .null,
             ])
         let run = database.lastRow
         guard report.stop == nil else { return [] }
@@ -315,7 +388,7 @@ package struct HistoryStore: History {
             PRAGMA synchronous = NORMAL;
             CREATE TABLE IF NOT EXISTS runs(
                 id INTEGER PRIMARY KEY, task TEXT NOT NULL, started REAL NOT NULL, finished REAL NOT NULL,
-                exit_code INTEGER NOT NULL, dry_run INTEGER);
+                exit_code INTEGER NOT NULL, dry_run INTEGER, invocation TEXT);
             CREATE INDEX IF NOT EXISTS runs_by_time ON runs(finished);
             CREATE TABLE IF NOT EXISTS checks(
                 task TEXT NOT NULL, mode TEXT NOT NULL, section TEXT NOT NULL, name TEXT NOT NULL,
@@ -334,6 +407,13 @@ package struct HistoryStore: History {
                 task TEXT NOT NULL, name TEXT NOT NULL, reason TEXT NOT NULL, by_user TEXT NOT NULL, at REAL NOT NULL,
                 until REAL NOT NULL, status TEXT NOT NULL, recurring INTEGER NOT NULL, PRIMARY KEY(task, name));
             CREATE TABLE IF NOT EXISTS records(name TEXT PRIMARY KEY, text TEXT NOT NULL, at REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS told(
+                task TEXT NOT NULL, section TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, at REAL NOT NULL,
+                PRIMARY KEY(task, section, name));
+            CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, channel TEXT NOT NULL, change TEXT NOT NULL, at REAL NOT NULL);
             """)
+        // A store from before notifications: its runs gain the unit run's id.
+        let columns = try database.rows("SELECT name FROM pragma_table_info('runs')").compactMap { $0.first?.text }
+        if !columns.contains("invocation") { try database.execute("ALTER TABLE runs ADD COLUMN invocation TEXT") }
     }
 }

@@ -30,4 +30,16 @@ package enum Redaction {
         }
         return String(text[..<schemeEnd.upperBound]) + authority + rest
     }
+
+    /// A webhook's secret is usually its path (Slack's, Discord's) or its query: only the scheme
+    /// and the host are shown. `https://hooks.slack.com/services/T0/B0/x` → `https://hooks.slack.com/***`.
+    package static func webhook(_ text: String) -> String {
+        guard let schemeEnd = text.firstRange(of: "://") else { return "***" }
+        let afterScheme = text[schemeEnd.upperBound...]
+        let authorityEnd = afterScheme.firstIndex { "/?#".contains($0) } ?? afterScheme.endIndex
+        let authority = afterScheme[..<authorityEnd]
+        let host = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
+        return String(text[..<schemeEnd.upperBound]) + host
+            + (authorityEnd < afterScheme.endIndex || host.count < authority.count ? "/***" : "")
+    }
 }

@@ -16,4 +16,8 @@ pid_t ailab_spawn(const char *path, char *const argv[], char *const envp[], int 
 /// arena glibc makes for another thread costs resident pages of its own.
 void ailab_one_malloc_arena(void);
 
+/// A file in memory with no name on any file system (memfd_create(2), close-on-exec): a
+/// command's stdin that nobody can swap or read. Returns the descriptor, or -1 with errno set.
+int ailab_memory_file(const char *name);
+
 #endif
