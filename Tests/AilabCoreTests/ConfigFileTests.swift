@@ -204,3 +204,43 @@ import Testing
         }
     }
 }
+
+/// `notify:` in the configuration file.
+@Suite struct NotifyConfigTests {
+    func load(_ yaml: String) throws -> AilabConfig {
+        var config = AilabConfig()
+        try ConfigFile.apply(yaml, from: "/etc/ailab/ailab.yaml", to: &config)
+        return config
+    }
+
+    @Test func oneAddressOrAListAWebhookAThresholdAndARepeat() throws {
+        let one = try load("notify:\n  mail: ops@example.org\n  repeat_after: 24h\n  \"on\": warning\n")
+        #expect(one.notify == NotifySettings(mail: ["ops@example.org"], on: .warning, repeatAfter: 86_400))
+        let many = try load("notify:\n  mail: [ops@example.org, gpu@lab.example.org]\n  webhook: \"https://hooks.example.org/x\"\n")
+        #expect(many.notify.channels == [.mail(["ops@example.org", "gpu@lab.example.org"]), .webhook("https://hooks.example.org/x")])
+        #expect(try load("notify:\n  repeat_after: never\n").notify.repeatAfter == nil)
+        #expect(AilabConfig().notify.channels.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("mail: \"ops@example.org\\nBcc: x@y\"", "mail"), ("mail: -oX@y", "mail"), ("mail: [ops]", "'ops'"),
+        ("webhook: ftp://x/y", "notify.webhook"), ("webhook: \"https://\"", "notify.webhook"), ("\"on\": ok", "'ok'"),
+        ("on: failed", "quote it (\"on\":)"),
+        ("repeat_after: 0h", "'0h'"), ("repeat_after: 100d", "'100d'"), ("sms: true", "notify.sms"),
+    ])
+    func aBadValueIsAUsageErrorThatNamesIt(line: String, named: String) {
+        #expect {
+            try load("notify:\n  \(line)\n")
+        } throws: { error in
+            (error as? AilabError)?.status == .usage && (error as? AilabError)?.message.contains(named) == true
+        }
+    }
+
+    @Test func aWebhookSecretNeverShowsInTheError() {
+        #expect {
+            try load("notify:\n  webhook: \"https://hooks.example.org/secret path\"\n")
+        } throws: { error in
+            (error as? AilabError)?.message.contains("secret") == false
+        }
+    }
+}

@@ -212,7 +212,13 @@ enum ConfigYAML {
             throw SyntaxError(line: line.number, reason: "expected 'key: value'")
         }
         let keyText = Substring(content[..<colon].trimmed(where: isSpace))
-        guard case .scalar(.text(let key)) = try inline(keyText, line: line.number), !key.isEmpty else {
+        // A key YAML 1.1 reads as a boolean (`on`, as Ansible's PyYAML would) is quoted.
+        guard let resolved = try? inline(keyText, line: line.number) else {
+            throw SyntaxError(
+                line: line.number,
+                reason: "the key '\(shown(keyText))' is read differently by YAML 1.1 and 1.2; quote it (\"\(shown(keyText))\":)")
+        }
+        guard case .scalar(.text(let key)) = resolved, !key.isEmpty else {
             throw SyntaxError(line: line.number, reason: "expected a text key before ':' ('\(shown(keyText))' is not one)")
         }
         return (key, Substring(content[content.index(after: colon)...].trimmed(where: isSpace)))

@@ -16,10 +16,10 @@ package enum Notifications {
         var changes: [NotifyChange] = []
         var after: [Told] = []
         var seen = Set<String>()
-        func change(_ check: Check, from: Status?, to: Status?, repeated: Bool = false) -> NotifyChange {
+        func change(_ check: Check, from: Status?, repeated: Bool = false, recovered: Bool = false) -> NotifyChange {
             NotifyChange(
-                task: report.task, section: check.section, check: check.name, from: from, to: to, repeated: repeated,
-                detail: check.detail, next: check.next, at: report.finishedAt, report: link)
+                task: report.task, section: check.section, check: check.name, from: from, to: check.status, repeated: repeated,
+                recovered: recovered, detail: check.detail, next: check.next, at: report.finishedAt, report: link)
         }
         for check in report.checks {
             let name = key(check.section, check.name)
@@ -28,23 +28,23 @@ package enum Notifications {
             if settings.tells(check) {
                 if let previous, previous.status == check.status {
                     if let every = settings.repeatAfter, now.timeIntervalSince(previous.at) >= Double(every) {
-                        changes.append(change(check, from: check.status, to: check.status, repeated: true))
+                        changes.append(change(check, from: check.status, repeated: true))
                         after.append(Told(section: check.section, check: check.name, status: check.status, at: now))
                     } else {
                         after.append(previous)
                     }
                 } else {
-                    changes.append(change(check, from: changed[name]?.from ?? previous?.status, to: check.status))
+                    changes.append(change(check, from: changed[name]?.from ?? previous?.status))
                     after.append(Told(section: check.section, check: check.name, status: check.status, at: now))
                 }
             } else if let previous, check.acknowledged == nil {
-                changes.append(change(check, from: previous.status, to: check.status))
+                changes.append(change(check, from: previous.status, recovered: true))
             }
         }
         for gone in told where !seen.contains(key(gone.section, gone.check)) {
             changes.append(
                 NotifyChange(
-                    task: report.task, section: gone.section, check: gone.check, from: gone.status, to: nil,
+                    task: report.task, section: gone.section, check: gone.check, from: gone.status, to: nil, recovered: true,
                     detail: "no longer in the report", at: report.finishedAt, report: link))
         }
         return Telling(changes: changes, told: after)

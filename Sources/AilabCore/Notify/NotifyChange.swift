@@ -12,6 +12,8 @@ package struct NotifyChange: Sendable, Codable, Equatable {
     package var to: Status?
     /// Told again: still there after `repeat_after`.
     package var repeated: Bool
+    /// No longer bad enough to tell (`to` may still be a warning under `notify.on: failed`).
+    package var recovered: Bool
     package var detail: String
     package var next: String?
     package var at: Date
@@ -19,7 +21,8 @@ package struct NotifyChange: Sendable, Codable, Equatable {
     package var report: String?
 
     package init(
-        task: String, section: String?, check: String, from: Status?, to: Status?, repeated: Bool = false, detail: String,
+        task: String, section: String?, check: String, from: Status?, to: Status?, repeated: Bool = false, recovered: Bool = false,
+        detail: String,
         next: String? = nil, at: Date, report: String? = nil
     ) {
         self.task = task
@@ -28,6 +31,7 @@ package struct NotifyChange: Sendable, Codable, Equatable {
         self.from = from
         self.to = to
         self.repeated = repeated
+        self.recovered = recovered
         self.detail = detail
         self.next = next
         self.at = at
@@ -36,7 +40,7 @@ package struct NotifyChange: Sendable, Codable, Equatable {
 
     /// The word a person reads: `failed`, `warning`, `still failed`, or `recovered`.
     package var word: String {
-        guard let to, to.severity > 0 else { return "recovered" }
+        guard !recovered, let to else { return "recovered" }
         return (repeated ? "still " : "") + to.rawValue
     }
 }

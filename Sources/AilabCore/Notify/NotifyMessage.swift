@@ -48,7 +48,7 @@ package struct NotifyMessage: Sendable, Equatable {
             let was = change.repeated ? "" : " (was \(change.from?.rawValue ?? "new"))"
             lines.append("\(change.word.uppercased().padded(to: 12))\(place): \(Self.oneLine(change.check, limit: 200))\(was)")
             lines.append("            \(Self.oneLine(change.detail, limit: Self.detailLength))")
-            if let next = change.next, change.to.map({ $0.severity > 0 }) == true {
+            if let next = change.next, !change.recovered {
                 lines.append("            next: \(Self.oneLine(next, limit: Self.detailLength))")
             }
             lines.append("            at \(Timestamp.iso8601(change.at))" + (change.report.map { ", report: \($0)" } ?? ""))
@@ -80,6 +80,7 @@ package struct NotifyMessage: Sendable, Equatable {
             .object([
                 "task": .string(change.task), "section": change.section.map(JSONValue.string) ?? .null, "check": .string(change.check),
                 "from": status(change.from), "to": status(change.to), "repeat": .bool(change.repeated),
+                "recovered": .bool(change.recovered),
                 "detail": .string(String(change.detail.prefix(Self.detailLength))),
                 "next": change.next.map(JSONValue.string) ?? .null, "time": .string(Timestamp.iso8601(change.at)),
                 "report": change.report.map(JSONValue.string) ?? .null,
