@@ -123,6 +123,10 @@ uninstall_all() {
             fi
         done
     done
+    if [[ -e $units_dir/ailab-notify@.service ]]; then
+        rm -f "$units_dir/ailab-notify@.service"
+        removed=1
+    fi
     rm -f "$sbin/ailab"
     # Stale metrics would keep node_exporter serving them, and the timer alerts firing, for ever.
     rm -f "$root"/var/lib/systemd/timers/stamp-ailab-*.timer "$textfile_dir"/ailab-*.prom

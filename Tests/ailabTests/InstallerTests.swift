@@ -30,7 +30,7 @@ import Testing
     /// systemd/ holds a service and a timer for each scheduled task of the catalogue, at its
     /// schedule, and nothing else; install.sh enables on install exactly the catalogue's.
     @Test func unitsAndTheInstallerFollowTheCatalogue() throws {
-        let expected = TaskCatalog.scheduled.flatMap { ["ailab-\($0.name).service", "ailab-\($0.name).timer"] }
+        let expected = TaskCatalog.scheduled.flatMap { ["ailab-\($0.name).service", "ailab-\($0.name).timer"] } + ["ailab-notify@.service"]
         #expect(Repository.units == expected.sorted())
         for task in TaskCatalog.scheduled {
             #expect(try value("OnCalendar", in: "ailab-\(task.name).timer") == [task.schedule ?? ""], "\(task.name)")
@@ -63,9 +63,15 @@ import Testing
         #expect(
             try value("ExecStart", in: "ailab-healthcheck.service")
                 == ["/usr/local/sbin/ailab healthcheck --output /var/lib/ailab/healthcheck-latest.txt"])
-        for unit in Repository.units where unit.hasSuffix(".service") {
-            #expect(try value("Environment", in: unit) == ["AILAB_TEXTFILE_DIR=/var/lib/prometheus/node-exporter"])
+        for task in TaskCatalog.scheduled.map(\.name) {
+            let service = "ailab-\(task).service"
+            #expect(
+                try value("Environment", in: service) == ["AILAB_NOTIFY_QUEUE_ONLY=1", "AILAB_TEXTFILE_DIR=/var/lib/prometheus/node-exporter"])
+            #expect(try value("OnSuccess", in: service) == ["ailab-notify@%n.service"])
+            #expect(try value("OnFailure", in: service) == ["ailab-notify@%n.service"])
         }
+        #expect(try value("ExecStart", in: "ailab-notify@.service") == ["/usr/local/sbin/ailab notify --unit %i"])
+        #expect(try value("Environment", in: "ailab-notify@.service").isEmpty)
     }
 
     @Test func unitsPassSystemdAnalyzeVerifyWithNothingOnStderr() throws {
