@@ -10,7 +10,7 @@ import Testing
 
     /// The command tree and the catalogue name the same tasks (and `config`, which is no task).
     @Test func theCommandTreeIsTheCatalogue() {
-        #expect(Set(Self.tasks) == Set(TaskCatalog.all.map(\.name) + ["config", "history", "ack"]))
+        #expect(Set(Self.tasks) == Set(TaskCatalog.all.map(\.name) + ["config", "history", "ack", "notify"]))
     }
 
     /// `ailab config --format json`: numbers as numbers, lists as lists, null for what is not
@@ -61,7 +61,8 @@ import Testing
         ["ack", "/var", "--reason", ""], ["ack", "--list", "/var"], ["ack", "--remove"],
         ["ack", "/var", "--reason", "x", "--task", "nosuch"], ["reboot", "--status", "--cancel"], ["reboot", "--status", "--execute"],
         ["reboot", "--at", "+5", "--in-window"], ["reboot", "--recheck", "--execute"], ["reboot", "--cancel", "--allow-users"],
-        ["reboot", "--at", "25:00"],
+        ["reboot", "--at", "25:00"], ["notify"], ["notify", "--test", "--unit", "ailab-healthcheck.service"],
+        ["notify", "--unit", "ailab-healthcheck"], ["notify", "--unit", "-x.service"],
     ])
     func usageErrorsExit2WithOneLine(arguments: [String]) throws {
         let outcome = try Ailab.run(arguments)

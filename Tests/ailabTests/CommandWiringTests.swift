@@ -137,4 +137,50 @@ import Testing
             #expect(HistorySince(bad) == nil, "\(bad)")
         }
     }
+
+    /// `ailab notify --unit` on the fake context with a real store: a run that died before it
+    /// reported is told once, with its last line; one that reported tells nothing more; it is root's.
+    @Test func notifyUnitTellsOfARunThatDiedBeforeItReported() async throws {
+        let scratch = try Scratch()
+        let file = try scratch.write("ailab.yaml", "notify:\n  mail: ops@example.org\n")
+        let runner = FakeRunner()
+        let show = ["Id=ailab-healthcheck.service", "Result=signal", "InvocationID=0f1e", "ExecMainCode=2", "ExecMainStatus=9"]
+        runner.on(
+            "systemctl", ["show", "--property=" + UnitFailure.properties.joined(separator: ","), "--", "ailab-healthcheck.service"],
+            stdout: show.joined(separator: "\n") + "\n")
+        runner.on("journalctl", stdout: "probe: nvidia-smi --query-gpu=...\n")
+        let sent = Sent()
+        runner.on(NotifyChannel.sendmail, ["-t", "-oi"]) { invocation in
+            var bytes = [UInt8](repeating: 0, count: 65_536)
+            let count = pread(invocation.input?.descriptor ?? -1, &bytes, bytes.count, 0)
+            sent.add(String(decoding: bytes.prefix(max(0, count)), as: UTF8.self))
+            return InvocationResult(invocation: invocation, termination: .exited(0))
+        }
+        let store = HistoryStore(folder: scratch.path + "/state")
+        let fake = try FakeContext(runner: runner, environment: ["AILAB_CONFIG": file], history: store)
+        let arguments = ["notify", "--unit", "ailab-healthcheck.service"]
+        #expect(await Main.run(arguments, in: fake.context) == .ok)
+        #expect(await Main.run(arguments, in: fake.context) == .ok)
+        #expect(sent.all.count == 1)
+        #expect(sent.all.first?.contains("Subject: [ailab] testhost: 1 failed (unit ailab-healthcheck.service)") == true)
+        #expect(sent.all.first?.contains("ended without a report: signal (signal 9); its last line: probe: nvidia-smi") == true)
+        #expect(runner.mutatingCalls.isEmpty)
+
+        _ = try store.keep(
+            Report(task: "healthcheck", host: "testhost", startedAt: Date(), finishedAt: Date(), dryRun: nil, findings: Findings()),
+            Keeping(keepDays: 90, invocation: "0f1e"))
+        #expect(await Main.run(arguments, in: fake.context) == .ok)
+        #expect(fake.warnings.stdout.contains("ailab-healthcheck.service's run reported: it told its own changes"))
+        #expect(sent.all.count == 1)
+        #expect(await Main.run(arguments, in: try FakeContext(root: false, environment: ["AILAB_CONFIG": file]).context) == .usage)
+    }
+}
+
+/// What a fake sendmail was given.
+final class Sent: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+
+    func add(_ message: String) { lock.withLock { messages.append(message) } }
+    var all: [String] { lock.withLock { messages } }
 }

@@ -61,6 +61,13 @@ import Testing
         Case(
             task: "ack", option: "--for", values: notIntegers + ["0d", "-1d", "91d", "2161h", "13w", "7", "d", "1y", "24H", "2026-12-01"]),
         Case(
+            task: "notify", option: "--unit",
+            values: [
+                "", "ailab-healthcheck", "ailab-healthcheck.timer", ".service.x", "-x.service", "--test", "a b.service", "a\nb.service",
+                "a;b.service", "a/b.service", "../x.service", "x.service ", "é.service", "$(id).service", "`id`.service", "a|b.service",
+                "a*b.service", "a'b.service", "a\"b.service", String(repeating: "a", count: 300) + ".service", "\t.service",
+            ]),
+        Case(
             task: "reboot", option: "--at",
             values: [
                 "", "tomorrow", "24:00", "23:60", "3:30", "03:3", "0330", "03:30:00", "+", "+-5", "-5", "+5m", "+1e3", "+9999999",
