@@ -66,7 +66,9 @@ import Testing
         for task in TaskCatalog.scheduled.map(\.name) {
             let service = "ailab-\(task).service"
             #expect(
-                try value("Environment", in: service) == ["AILAB_NOTIFY_QUEUE_ONLY=1", "AILAB_TEXTFILE_DIR=/var/lib/prometheus/node-exporter"])
+                try value("Environment", in: service) == [
+                    "AILAB_NOTIFY_QUEUE_ONLY=1", "AILAB_TEXTFILE_DIR=/var/lib/prometheus/node-exporter",
+                ])
             #expect(try value("OnSuccess", in: service) == ["ailab-notify@%n.service"])
             #expect(try value("OnFailure", in: service) == ["ailab-notify@%n.service"])
         }
