@@ -36,7 +36,7 @@ struct NotifyCommand: AilabCommand {
                 throw AilabError.usage("no channel to test: set notify.mail or notify.webhook in the configuration file")
             }
             var failed: [String] = []
-            for (channel, failure) in await Notifier.test(channels, in: context) {
+            for (channel, failure) in zip(channels, await Notifier.test(channels, in: context)) {
                 context.terminal.out("\(channel.label): " + (failure.map { "FAILED: \($0)" } ?? "sent") + "\n")
                 if failure != nil { failed.append(channel.label) }
             }

@@ -27,6 +27,7 @@ package enum Notifier {
         }
         guard context.environment[queueOnlyKey] != "1" else { return report }
         let failures = await flush(channels, in: context)
+        guard !failures.isEmpty else { return report }
         let log = report.dryRun == nil ? nil : TaskLog(task: report.task, directory: context.logDirectory, clock: context.clock) { _ in }
         for failure in failures {
             report.findings.notes.append("Warning: not told by \(failure).")
@@ -38,41 +39,39 @@ package enum Notifier {
     /// Sends each channel's queue as one message, side by side; each failure as one line that
     /// names the channel.
     package static func flush(_ channels: [NotifyChannel], in context: TaskContext) async -> [String] {
-        await withTaskGroup(of: (Int, String?).self) { group in
-            for (position, channel) in channels.enumerated() {
-                group.addTask {
-                    do {
-                        let queued = try context.history.queued(channel: channel.key)
-                        guard !queued.isEmpty else { return (position, nil) }
-                        let message = NotifyMessage(host: context.host, at: context.clock(), changes: queued.map(\.change))
-                        if let failure = await channel.send(message, runner: context.runner) {
-                            return (position, "\(channel.label): \(failure); \(queued.count) change(s) kept for the next run")
-                        }
-                        try context.history.sent(queued.map(\.id))
-                        return (position, nil)
-                    } catch {
-                        return (position, "\(channel.label): \((error as? AilabError)?.message ?? "\(error)")")
-                    }
+        await sideBySide(channels) { channel in
+            do {
+                let queued = try context.history.queued(channel: channel.key)
+                guard !queued.isEmpty else { return nil }
+                let message = NotifyMessage(host: context.host, at: context.clock(), changes: queued.map(\.change))
+                if let failure = await channel.send(message, runner: context.runner) {
+                    return "\(channel.label): \(failure); \(queued.count) change(s) kept for the next run"
                 }
+                try context.history.sent(queued.map(\.id))
+                return nil
+            } catch {
+                return "\(channel.label): \((error as? AilabError)?.message ?? "\(error)")"
             }
-            var failures: [(Int, String)] = []
-            for await (position, failure) in group {
-                if let failure { failures.append((position, failure)) }
-            }
-            return failures.sorted { $0.0 < $1.0 }.map(\.1)
-        }
+        }.compactMap { $0 }
     }
 
-    /// A test message to every channel, straight away; each failure names its channel.
-    package static func test(_ channels: [NotifyChannel], in context: TaskContext) async -> [(NotifyChannel, String?)] {
+    /// A test message to every channel, straight away; each channel's failure, nil when it went.
+    package static func test(_ channels: [NotifyChannel], in context: TaskContext) async -> [String?] {
         let message = NotifyMessage(host: context.host, at: context.clock(), changes: [], test: true)
-        return await withTaskGroup(of: (Int, String?).self) { group in
+        return await sideBySide(channels) { await $0.send(message, runner: context.runner) }
+    }
+
+    /// `body` for every channel at once; the results in the channels' order.
+    private static func sideBySide(
+        _ channels: [NotifyChannel], _ body: @escaping @Sendable (NotifyChannel) async -> String?
+    ) async -> [String?] {
+        await withTaskGroup(of: (Int, String?).self) { group in
             for (position, channel) in channels.enumerated() {
-                group.addTask { (position, await channel.send(message, runner: context.runner)) }
+                group.addTask { (position, await body(channel)) }
             }
-            var outcomes: [(Int, String?)] = []
-            for await outcome in group { outcomes.append(outcome) }
-            return outcomes.sorted { $0.0 < $1.0 }.map { (channels[$0.0], $0.1) }
+            var results = [String?](repeating: nil, count: channels.count)
+            for await (position, result) in group { results[position] = result }
+            return results
         }
     }
 
