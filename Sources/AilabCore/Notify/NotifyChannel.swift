@@ -66,8 +66,7 @@ package enum NotifyChannel: Sendable, Equatable {
     static func judge(_ result: InvocationResult, url: String) -> String? {
         if result.timedOut { return "no answer within \(bound.components.seconds) s" }
         guard case .exited(let exit) = result.termination, exit == 0 else {
-            let reason = result.message.map { $0.hasPrefix("curl: ") ? String($0.dropFirst(6)) : $0 } ?? result.termination.description
-            return reason.replacing(url, with: Redaction.webhook(url))
+            return result.curlReason.replacing(url, with: Redaction.webhook(url))
         }
         let code = Int(result.stdout.trimmed()) ?? 0
         return (200...299).contains(code) ? nil : "HTTP \(code)"

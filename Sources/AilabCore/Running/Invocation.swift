@@ -159,6 +159,11 @@ extension InvocationResult {
         }
         return nil
     }
+
+    /// Why curl failed, in its own words without its `curl: ` prefix, else how it ended.
+    package var curlReason: String {
+        message.map { $0.hasPrefix("curl: ") ? String($0.dropFirst(6)) : $0 } ?? termination.description
+    }
 }
 
 extension Duration {

@@ -72,7 +72,7 @@ extension ExpectationsSection {
         let fields = result.stdout.split(separator: " ")
         let code = fields.first.flatMap { Int($0) } ?? 0
         let seconds = fields.count > 1 ? Double(fields[1]) ?? 0 : 0
-        let reason = result.message.map { $0.hasPrefix("curl: ") ? String($0.dropFirst(6)) : $0 } ?? result.termination.description
+        let reason = result.curlReason
         guard case .exited(let exit) = result.termination, !result.timedOut else {
             return (Check(name, .failed, result.timedOut ? "timed out" : reason), nil)
         }
