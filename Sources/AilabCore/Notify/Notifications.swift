@@ -26,16 +26,11 @@ package enum Notifications {
             guard seen.insert(name).inserted else { continue }
             let previous = before[name]
             if settings.tells(check) {
-                if let previous, previous.status == check.status {
-                    if let every = settings.repeatAfter, now.timeIntervalSince(previous.at) >= Double(every) {
-                        changes.append(change(check, from: check.status, repeated: true))
-                        after.append(Told(section: check.section, check: check.name, status: check.status, at: now))
-                    } else {
-                        after.append(previous)
-                    }
-                } else {
-                    changes.append(change(check, from: changed[name]?.from ?? previous?.status))
-                    after.append(Told(section: check.section, check: check.name, status: check.status, at: now))
+                let (repeated, told) = telling(check, previous: previous, settings: settings, now: now)
+                after.append(told)
+                if let repeated {
+                    changes.append(
+                        change(check, from: repeated ? check.status : changed[name]?.from ?? previous?.status, repeated: repeated))
                 }
             } else if let previous, check.acknowledged == nil {
                 changes.append(change(check, from: previous.status, recovered: true))
@@ -48,5 +43,15 @@ package enum Notifications {
                     detail: "no longer in the report", at: report.finishedAt, report: link))
         }
         return Telling(changes: changes, told: after)
+    }
+
+    /// A check bad enough to tell, against what was last told of it: told anew (a new cause or
+    /// status), told again once `repeat_after` has passed, or not told (nil); and what is then
+    /// known to be told.
+    static func telling(_ check: Check, previous: Told?, settings: NotifySettings, now: Date) -> (repeated: Bool?, told: Told) {
+        let told = Told(section: check.section, check: check.name, status: check.status, at: now)
+        guard let previous, previous.status == check.status else { return (false, told) }
+        guard let every = settings.repeatAfter, now.timeIntervalSince(previous.at) >= Double(every) else { return (nil, previous) }
+        return (true, told)
     }
 }

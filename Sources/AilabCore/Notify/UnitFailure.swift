@@ -39,18 +39,13 @@ package enum UnitFailure {
     /// Tells of the check unless that very cause was told within `repeat_after`; what else was
     /// told of the task stays as it was.
     package static func decide(_ check: Check, task: String, told: [Told], settings: NotifySettings, now: Date) -> Telling {
-        var after = told.filter { !($0.section == nil && $0.check == check.name) }
-        if let previous = told.first(where: { $0.section == nil && $0.check == check.name }), previous.status == check.status,
-            settings.repeatAfter.map({ now.timeIntervalSince(previous.at) < Double($0) }) ?? true
-        {
-            return Telling(changes: [], told: told)
-        }
-        let repeated = told.contains { $0.section == nil && $0.check == check.name && $0.status == check.status }
-        after.append(Told(section: nil, check: check.name, status: check.status, at: now))
+        func same(_ entry: Told) -> Bool { entry.section == nil && entry.check == check.name }
+        let (repeated, kept) = Notifications.telling(check, previous: told.first(where: same), settings: settings, now: now)
+        guard let repeated else { return Telling(changes: [], told: told) }
         let change = NotifyChange(
             task: task, section: nil, check: check.name, from: repeated ? check.status : nil, to: check.status, repeated: repeated,
             detail: check.detail, next: check.next, at: now)
-        return Telling(changes: [change], told: after)
+        return Telling(changes: [change], told: told.filter { !same($0) } + [kept])
     }
 
     /// Reads the unit's state and its last logged line, and queues what it tells. The line says
