@@ -184,7 +184,7 @@ import Testing
         }
 
         func script(_ runner: FakeRunner, curlStatus: String = "200", curlExit: Int32 = 0) {
-            runner.on(NotifyChannel.sendmail, ["-t", "-oi"]) { invocation in
+            runner.on(NotifyChannel.sendmail, NotifyChannel.sendmailArguments) { invocation in
                 self.lock.withLock { self.mail.append(Self.read(invocation)) }
                 return InvocationResult(invocation: invocation, termination: .exited(0))
             }

@@ -150,7 +150,7 @@ import Testing
             stdout: show.joined(separator: "\n") + "\n")
         runner.on("journalctl", stdout: "probe: nvidia-smi --query-gpu=...\n")
         let sent = Sent()
-        runner.on(NotifyChannel.sendmail, ["-t", "-oi"]) { invocation in
+        runner.on(NotifyChannel.sendmail, NotifyChannel.sendmailArguments) { invocation in
             var bytes = [UInt8](repeating: 0, count: 65_536)
             let count = pread(invocation.input?.descriptor ?? -1, &bytes, bytes.count, 0)
             sent.add(String(decoding: bytes.prefix(max(0, count)), as: UTF8.self))

@@ -7,6 +7,10 @@ package enum NotifyChannel: Sendable, Equatable {
 
     package static let bound: Duration = .seconds(5)
     package static let sendmail = "/usr/sbin/sendmail"
+    /// -t: the recipients are the To: header's; -oi: a line of a lone dot ends nothing; -odi: the
+    /// MTA delivers before sendmail returns (exim4 would otherwise fork a delivery, which the end
+    /// of the command's process group stops; postfix and msmtp ignore it).
+    package static let sendmailArguments = ["-t", "-oi", "-odi"]
 
     /// The name its queued changes are kept under.
     package var key: String {
@@ -32,9 +36,8 @@ package enum NotifyChannel: Sendable, Equatable {
                 guard runner.locate(Self.sendmail) != nil else {
                     return "\(Self.sendmail) is missing: install a mail transfer agent (postfix, exim4) or msmtp-mta"
                 }
-                // -t: the recipients are the To: header's; -oi: a line of a lone dot ends nothing.
                 let result = try await MemoryFile.with(message.mail(to: addresses), name: "message") { input in
-                    try await runner.run(Invocation(Self.sendmail, ["-t", "-oi"], timeout: Self.bound, input: input))
+                    try await runner.run(Invocation(Self.sendmail, Self.sendmailArguments, timeout: Self.bound, input: input))
                 }
                 return result.succeeded ? nil : result.failureSummary
             case .webhook(let url):
