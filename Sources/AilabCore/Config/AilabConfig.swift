@@ -25,43 +25,6 @@ package struct Setting<Value: Sendable & Equatable & Codable>: Sendable, Equatab
     }
 }
 
-/// The host as its administrator declared it: what healthcheck's expectations section checks.
-package struct Expectations: Sendable, Equatable, Codable {
-    package var services: [String] = []
-    package var tcp: [Endpoint] = []
-    package var http: [String] = []
-    /// Ports allowed to listen beyond loopback; nil when no list was given (listeners are then a fact).
-    package var listening: [Listener]?
-    package var sysctl: [KeyValue] = []
-    package var sshd: [KeyValue] = []
-    /// The sshd configuration `sshd -T -f` reads; nil for sshd's own default.
-    package var sshdConfig: String?
-    package var firewall = false
-    package var gpus: Int?
-
-    package init() {}
-
-    package var isEmpty: Bool { self == Expectations() }
-
-    package struct Endpoint: Sendable, Equatable, Codable, CustomStringConvertible {
-        package var host: String
-        package var port: Int
-        package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-    }
-
-    package struct Listener: Sendable, Equatable, Codable, CustomStringConvertible {
-        package var port: Int
-        package var proto: String
-        package var description: String { "\(port)/\(proto)" }
-    }
-
-    package struct KeyValue: Sendable, Equatable, Codable, CustomStringConvertible {
-        package var key: String
-        package var value: String
-        package var description: String { "\(key)=\(value)" }
-    }
-}
-
 /// Every setting ailab reads from its configuration file, with its default: the one place the
 /// defaults are written (task inits take them as given, help texts quote `defaults`).
 package struct AilabConfig: Sendable, Equatable, Codable {

@@ -24,6 +24,8 @@ package enum ConfigFile {
         case webhook
         /// `notify.repeat_after`: a duration such as 24h, or `never`.
         case span
+        /// The maps of subjects that declare the host (`DeclaredRules.swift`).
+        case packages, files, mounts, dns, certificates, commands
     }
 
     static let schema: [String: [String: Kind]] = [
@@ -43,6 +45,8 @@ package enum ConfigFile {
         "expect": [
             "services": .names, "tcp": .endpoints, "http": .urls, "listening": .listeners, "sysctl": .sysctls,
             "sshd": .sshdSettings, "sshd_config": .absolutePath, "firewall": .boolean, "gpus": .integer(Limits.gpus),
+            "packages": .packages, "files": .files, "mounts": .mounts, "kernel_modules": .names, "users": .names, "groups": .names,
+            "logins": .names, "dns": .dns, "certificates": .certificates, "commands": .commands,
         ],
     ]
 
@@ -120,6 +124,8 @@ package enum ConfigFile {
     enum Value {
         case integer(Int), text(String), flag(Bool), names([String]), endpoints([Expectations.Endpoint])
         case listeners([Expectations.Listener]), pairs([Expectations.KeyValue])
+        case packages([Expectations.PackagePin]), files([Expectations.FileRule]), mounts([Expectations.MountRule])
+        case dns([Expectations.NameRule]), certificates([Expectations.CertificateRule]), commands([Expectations.CommandRule])
     }
 
     static func parse(_ node: ConfigYAML.Node, _ kind: Kind, where place: String) throws -> Value {
@@ -127,6 +133,8 @@ package enum ConfigFile {
         case .addresses:
             if case .scalar(.text(let address)) = node { return try list([address], kind, where: place) }
             fallthrough
+        case .packages, .files, .mounts, .dns, .certificates, .commands:
+            return try rules(node, kind, where: place)
         case .names, .endpoints, .urls, .listeners, .sysctls, .sshdSettings:
             guard case .list(let items) = node else { throw AilabError.usage("\(place): expected a list such as [a, b]") }
             for item in items {
@@ -146,7 +154,7 @@ package enum ConfigFile {
         }
     }
 
-    private static func describe(_ node: ConfigYAML.Node) -> String {
+    static func describe(_ node: ConfigYAML.Node) -> String {
         switch node {
         case .null: "null"
         case .scalar(let value): ConfigYAML.Scalar(value: value, line: 0).text
@@ -283,6 +291,16 @@ package enum ConfigFile {
         case ("expect", "sshd_config", .text(let path)): config.expect.sshdConfig = path
         case ("expect", "firewall", .flag(let on)): config.expect.firewall = on
         case ("expect", "gpus", .integer(let n)): config.expect.gpus = n
+        case ("expect", "packages", .packages(let pins)): config.expect.packages = pins
+        case ("expect", "files", .files(let rules)): config.expect.files = rules
+        case ("expect", "mounts", .mounts(let rules)): config.expect.mounts = rules
+        case ("expect", "kernel_modules", .names(let names)): config.expect.kernelModules = names
+        case ("expect", "users", .names(let names)): config.expect.users = names
+        case ("expect", "groups", .names(let names)): config.expect.groups = names
+        case ("expect", "logins", .names(let names)): config.expect.logins = names
+        case ("expect", "dns", .dns(let rules)): config.expect.dns = rules
+        case ("expect", "certificates", .certificates(let rules)): config.expect.certificates = rules
+        case ("expect", "commands", .commands(let rules)): config.expect.commands = rules
         default: throw AilabError.usage("\(section).\(key): unexpected value")
         }
         if section == "expect" { config.expectSources[key] = source }

@@ -1,5 +1,5 @@
 /// The part of YAML that ailab.yaml uses: block mappings four levels deep at most, block and flow
-/// lists of scalars, plain and quoted scalars, and comments. Anything else (anchors, tags,
+/// lists of scalars (a leaf, at any of those levels), plain and quoted scalars, and comments. Anything else (anchors, tags,
 /// multi-line scalars, flow mappings, nested lists, a second document) is refused with its line
 /// number, never guessed at; so is a plain scalar that YAML 1.1 and 1.2 read differently, a
 /// control character, a blank other than space and tab, and a document over 10,000 nodes.
@@ -153,7 +153,7 @@ enum ConfigYAML {
 
         mutating func block(indent: Int, depth: Int) throws(SyntaxError) -> Node {
             guard let line = current else { return .null }
-            guard depth <= ConfigYAML.maximumDepth else {
+            guard depth <= ConfigYAML.maximumDepth || line.isListItem else {
                 throw SyntaxError(line: line.number, reason: "nesting deeper than \(ConfigYAML.maximumDepth) levels")
             }
             return line.isListItem ? .list(try blockList(indent: indent)) : .mapping(try mapping(indent: indent, depth: depth))

@@ -13,6 +13,7 @@ package enum Limits {
     package static let keepPoints = 1...100
     package static let keepBytes = 0...(1 << 50)
     package static let historyKeepDays = 1...3650
+    package static let minDays = 0...3650
 }
 
 extension ClosedRange<Int> {

@@ -30,8 +30,13 @@ package struct SectionContext: Sendable {
 
     /// Runs a read-only command with whatever is left of the section's time.
     package func call(_ executable: String, _ arguments: [String]) async throws -> InvocationResult {
+        try await call(executable, arguments, input: nil)
+    }
+
+    /// As `call`, with a file ailab opened as the command's stdin.
+    package func call(_ executable: String, _ arguments: [String], input: OpenFile?) async throws -> InvocationResult {
         let remaining = self.remaining
-        return try checked(try await run.probe(Invocation(executable, arguments, timeout: remaining)), remaining)
+        return try checked(try await run.probe(Invocation(executable, arguments, timeout: remaining, input: input)), remaining)
     }
 
     /// As `call`, handing stdout over line by line instead of keeping it.

@@ -1,8 +1,9 @@
 import FoundationEssentials
 
 /// The host as its administrator declared it in the configuration file: services up, endpoints
-/// answering, nothing unexpected listening, kernel settings, sshd, the firewall, the GPU count;
-/// and the clock synchronised, which needs no declaration. Each expectation is one check, named
+/// answering, nothing unexpected listening, kernel settings, sshd, the firewall, the GPU count,
+/// packages, files, mounts, modules, accounts, names, certificates and commands; and the clock
+/// synchronised, which needs no declaration. Each expectation is one check, named
 /// after its target; the probes run side by side within the healthcheck's timeout.
 struct ExpectationsSection: HealthSection {
     let title = "expectations"
@@ -16,8 +17,15 @@ struct ExpectationsSection: HealthSection {
         async let firewall = Self.part("firewall") { try await firewallChecks(probe) }
         async let gpus = Self.part("gpus") { try await gpuChecks(probe) }
         async let time = Self.part("time sync") { try await timeSync(probe) }
+        async let packages = Self.part("packages") { try await packageChecks(probe) }
+        async let files = fileChecks(probe)
+        async let accounts = Self.part("accounts") { try await accountChecks(probe) }
+        async let names = nameChecks(probe)
+        async let certificates = certificateChecks(probe)
+        async let commands = commandChecks(probe)
         var findings = Findings()
-        for part in await [services, endpoints, listeners, sshd, firewall, gpus, time, sysctlChecks(probe)] {
+        let declared = await [packages, files, mountChecks(probe), moduleChecks(probe), accounts, names, certificates, commands]
+        for part in await [services, endpoints, listeners, sshd, firewall, gpus, time, sysctlChecks(probe)] + declared {
             findings.checks += part.checks
             findings.metrics += part.metrics
             findings.data.merge(part.data) { _, new in new }
