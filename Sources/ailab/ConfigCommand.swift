@@ -10,6 +10,11 @@ struct ConfigCommand: AilabCommand {
             Reads --config FILE, else $AILAB_CONFIG, else /etc/ailab/ailab.yaml when it exists. Environment \
             variables AILAB_<SECTION>_<KEY> (AILAB_DISK_THRESHOLD, AILAB_BACKUP_DEST and the others) win over the file; a \
             task's own flags win over both. Any error in the file exits 2.
+
+            --capture writes an expect: section taken from this host instead (run it as root to \
+            include the login accounts): the enabled services that are active, the listeners beyond \
+            loopback, the mounts of real filesystems, the GPU stack's packages pinned to their major \
+            version, the loaded nvidia modules, and the accounts that may log in. Fed back, it passes.
             """)
 
     @OptionGroup var config: ConfigOption
@@ -17,7 +22,18 @@ struct ConfigCommand: AilabCommand {
     @Option(parsing: .unconditional, help: "Output format: text or json.")
     var format: ReportDelivery.Format = .text
 
-    func run(in context: TaskContext) throws -> ExitStatus {
+    @Flag(help: "Write an expect: section taken from this host, as YAML, to stdout.")
+    var capture = false
+
+    func validate() throws {
+        if capture && format != .text { throw ValidationError("--capture writes YAML; --format does not apply") }
+    }
+
+    func run(in context: TaskContext) async throws -> ExitStatus {
+        if capture {
+            context.terminal.out(await HostCapture.take(in: context).yaml(host: context.host, at: context.clock()))
+            return .ok
+        }
         let settings: AilabConfig
         do {
             settings = try config.load(context.environment)

@@ -109,7 +109,7 @@ package final class DeclaredFile: Sendable {
         var filled = 0
         while filled < bytes.count {
             let count = bytes.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(filled))
+                buffer.baseAddress.map { pread(descriptor, $0 + filled, buffer.count - filled, off_t(filled)) } ?? 0
             }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
