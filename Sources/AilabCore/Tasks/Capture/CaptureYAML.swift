@@ -48,11 +48,11 @@ extension HostCapture {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Plain where the reader takes it back as the same text, else double-quoted.
+    /// Plain where the reader takes it back as the same text, as a value or a key; else double-quoted.
     static func scalar(_ text: String) -> String {
         let plain =
             text.first.map { $0.isLetter || $0.isNumber || $0 == "/" } == true
-            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_./@+=:~-".contains($0)) } && !text.hasSuffix(":")
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_./@+=~-".contains($0)) }
             && YAMLScalar.resolve(plain: text) == .text(text)
         if plain { return text }
         return "\""
