@@ -122,7 +122,28 @@ struct ConfigReport: Encodable {
             expect("sshd_config", declared.sshdConfig.map(JSONValue.string) ?? .null),
             expect("firewall", .bool(declared.firewall)),
             expect("gpus", declared.gpus.map { .int(Int64($0)) } ?? .null),
+            expect("packages", texts(declared.packages.map { "\($0.name) \($0)" })),
+            expect("files", texts(declared.files.map(Self.summary))),
+            expect(
+                "mounts",
+                texts(declared.mounts.map { ([$0.path] + [$0.fstype, $0.source].compactMap { $0 } + $0.options).joined(separator: " ") })),
+            expect("kernel_modules", texts(declared.kernelModules)),
+            expect("users", texts(declared.users)),
+            expect("groups", texts(declared.groups)),
+            expect("logins", declared.logins.map(texts) ?? .null),
+            expect("dns", texts(declared.dns.map { "\($0.name) \($0.addresses.joined(separator: " "))" })),
+            expect("certificates", texts(declared.certificates.map { "\($0.path) min_days \($0.minDays)" })),
+            expect("commands", texts(declared.commands.map { "\($0.name): " + $0.run.map(Invocation.quoted).joined(separator: " ") })),
         ]
+    }
+
+    /// A declared file as one line: its path and what is declared of it (never the text it must hold).
+    static func summary(_ rule: Expectations.FileRule) -> String {
+        let declared = [
+            rule.mode.map { "mode " + Expectations.FileRule.octal($0) }, rule.owner.map { "owner " + $0 }, rule.group.map { "group " + $0 },
+            rule.sha256.map { _ in "sha256" }, rule.contains.map { _ in "contains" },
+        ]
+        return ([rule.path] + declared.compactMap { $0 }).joined(separator: " ")
     }
 
     /// Seconds as the file writes them: `never`, `30m`, `24h`, `7d`.

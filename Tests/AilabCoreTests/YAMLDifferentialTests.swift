@@ -25,7 +25,8 @@ import Testing
 
     static let keys = [
         "disk", "backup", "threshold", "dest", "services", "tcp", "a", "b-c", "on", "yes", "010", "'quoted key'",
-        "\"dq\"", "x y", "Null", "1", "true",
+        "\"dq\"", "x y", "Null", "1", "true", "a:b", "/etc/ssh/sshd_config", "libnvidia-compute-550:amd64", "1:30", "mode",
+        "run", "x:y:z", "'a: b'",
     ]
     static let scalars = [
         "90", "010", "0", "-5", "+5", "1_000", "0x1F", "0o17", "0b101", "1.5", ".5", "1e3", "1.0e+3", "1:30", "190:20:30",
@@ -40,21 +41,29 @@ import Testing
     static let ordinary = [
         "ssh.service", "/srv/backups", "90", "true", "false", "host:22", "'quoted'", "\"dq\"", "it's", "null",
         "a b", "22/tcp", "net.ipv4.ip_forward=1", "passwordauthentication no", "http://127.0.0.1:8080/x?a=1",
+        "550.*", "\"0644\"", "0644", "nas:/export", "vers=4.2", "installed",
     ]
 
     static func scalar(_ random: inout Generator) -> String { random.pick(random.chance(50) ? ordinary : scalars) }
 
-    static func value(_ random: inout Generator, indent: String) -> String {
-        switch random.next() % 5 {
+    /// A key's value; below the top, up to the reader's four levels, it may be a map of maps
+    /// (`files: {PATH: {mode: ...}}`) whose leaves are scalars and block or flow lists.
+    static func value(_ random: inout Generator, indent: String, depth: Int) -> String {
+        switch random.next() % (depth < ConfigYAML.maximumDepth ? 6 : 5) {
         case 0: return ""
         case 1: return " " + scalar(&random)
         case 2:
             return " [" + (0..<Int(random.next() % 4)).map { _ in scalar(&random) }.joined(separator: random.pick([", ", ",", " , "])) + "]"
         case 3: return "\n" + (0..<Int(1 + random.next() % 3)).map { _ in indent + "  - " + scalar(&random) }.joined(separator: "\n")
-        default:
+        case 4:
             return "\n"
                 + (0..<Int(1 + random.next() % 3)).map { _ in
                     indent + "  " + random.pick(keys) + ":" + (random.chance(50) ? " " + scalar(&random) : " [" + scalar(&random) + "]")
+                }.joined(separator: "\n")
+        default:
+            return "\n"
+                + (0..<Int(1 + random.next() % 3)).map { _ in
+                    indent + "  " + random.pick(keys) + ":" + value(&random, indent: indent + "  ", depth: depth + 1)
                 }.joined(separator: "\n")
         }
     }
@@ -63,7 +72,7 @@ import Testing
         var lines: [String] = []
         if random.chance(10) { lines.append("---") }
         for _ in 0..<Int(1 + random.next() % 3) {
-            var line = random.pick(keys) + ":" + value(&random, indent: "")
+            var line = random.pick(keys) + ":" + value(&random, indent: "", depth: 1)
             if random.chance(20) { line += random.pick([" # a comment", "   #x", "\t# tab comment"]) }
             lines.append(line)
             if random.chance(15) { lines.append(random.pick(["", "# between", "   "])) }

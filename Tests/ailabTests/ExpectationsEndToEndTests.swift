@@ -157,7 +157,7 @@ import Testing
         #expect(outcome.code == 2)
         #expect(
             outcome.stderr
-                == "ailab: config file \(path): line 4: unknown key 'expect.firewal' (known: expect.firewall, expect.gpus, expect.http, expect.listening, expect.services, expect.sshd, expect.sshd_config, expect.sysctl, expect.tcp)\n"
+                == "ailab: config file \(path): line 4: unknown key 'expect.firewal' (known: expect.certificates, expect.commands, expect.dns, expect.files, expect.firewall, expect.gpus, expect.groups, expect.http, expect.kernel_modules, expect.listening, expect.logins, expect.mounts, expect.packages, expect.services, expect.sshd, expect.sshd_config, expect.sysctl, expect.tcp, expect.users)\n"
         )
         let good = try scratch.write("good.yaml", "disk:\n  threshold: 70\n")
         var environment = scratch.environment

@@ -133,8 +133,6 @@ package enum ConfigFile {
         case .addresses:
             if case .scalar(.text(let address)) = node { return try list([address], kind, where: place) }
             fallthrough
-        case .packages, .files, .mounts, .dns, .certificates, .commands:
-            return try rules(node, kind, where: place)
         case .names, .endpoints, .urls, .listeners, .sysctls, .sshdSettings:
             guard case .list(let items) = node else { throw AilabError.usage("\(place): expected a list such as [a, b]") }
             for item in items {
@@ -143,6 +141,8 @@ package enum ConfigFile {
                 }
             }
             return try list(items.map(\.text), kind, where: place)
+        case .packages, .files, .mounts, .dns, .certificates, .commands:
+            return try rules(node, kind, where: place)
         default:
             switch (kind, node) {
             case (.boolean, .scalar(.boolean(let flag))): return .flag(flag)

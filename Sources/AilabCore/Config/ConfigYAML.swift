@@ -206,9 +206,11 @@ enum ConfigYAML {
         if let quote = content.first, quote == "\"" || quote == "'" {
             end = try quotedEnd(content, line: line.number)
         }
-        guard let colon = content[end...].firstIndex(where: { $0 == ":" }),
-            content.index(after: colon) == content.endIndex || isSpace(content[content.index(after: colon)])
-        else {
+        // A colon inside a plain key (`libnvidia-compute-550:amd64:`) is part of it, as in YAML.
+        let colon = content[end...].indices.first { index in
+            content[index] == ":" && (content.index(after: index) == content.endIndex || isSpace(content[content.index(after: index)]))
+        }
+        guard let colon else {
             throw SyntaxError(line: line.number, reason: "expected 'key: value'")
         }
         let keyText = Substring(content[..<colon].trimmed(where: isSpace))
@@ -273,6 +275,11 @@ enum ConfigYAML {
             if !quoted && item.contains(where: { "[]{}".contains($0) }) {
                 throw SyntaxError(
                     line: line, reason: "'\(shown(item))': a list inside a list, or a bracket that does not belong (quote it)")
+            }
+            // PyYAML refuses a colon in a plain scalar inside [ ] (`[nas:/export]`), which YAML 1.2 reads.
+            if !quoted && item.contains(":") {
+                throw SyntaxError(
+                    line: line, reason: "'\(shown(item))': a colon in a plain item of a [ ] list is read differently; quote it")
             }
             if item.isEmpty { throw SyntaxError(line: line, reason: "an empty list item") }
             items.append(try singleValue(item, line: line))

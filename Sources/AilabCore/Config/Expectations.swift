@@ -75,6 +75,12 @@ package struct Expectations: Sendable, Equatable, Codable {
         package var contains: String?
 
         package init(path: String) { self.path = path }
+
+        /// A mode as chmod takes it: four octal digits.
+        package static func octal(_ mode: UInt32) -> String {
+            let digits = String(mode, radix: 8)
+            return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        }
     }
 
     /// A mount point's filesystem type, source, and options that must all be present.

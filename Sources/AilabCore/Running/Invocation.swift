@@ -68,7 +68,7 @@ package struct Invocation: Sendable, Equatable, CustomStringConvertible {
 
     package var description: String { commandLine }
 
-    static func quoted(_ word: String) -> String {
+    package static func quoted(_ word: String) -> String {
         let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
         if plain && !word.isEmpty { return word }
         return "'" + word.replacing("'", with: "'\\''") + "'"

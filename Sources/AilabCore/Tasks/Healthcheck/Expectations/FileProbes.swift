@@ -26,8 +26,8 @@ extension ExpectationsSection {
             var wrong: [String] = []
             var fix: [String] = []
             if let mode = rule.mode, mode != file.mode {
-                wrong.append("mode is \(Self.octal(file.mode)), expected \(Self.octal(mode))")
-                fix.append("sudo chmod \(Self.octal(mode)) \(rule.path)")
+                wrong.append("mode is \(Expectations.FileRule.octal(file.mode)), expected \(Expectations.FileRule.octal(mode))")
+                fix.append("sudo chmod \(Expectations.FileRule.octal(mode)) \(rule.path)")
             }
             if let wanted = rule.owner, wanted != owner && wanted != String(file.uid) {
                 wrong.append("owner is \(owner), expected \(wanted)")
@@ -47,7 +47,7 @@ extension ExpectationsSection {
             findings.add(
                 name, wrong.isEmpty ? .ok : .failed,
                 wrong.isEmpty
-                    ? "mode \(Self.octal(file.mode)), owner \(owner), group \(group)"
+                    ? "mode \(Expectations.FileRule.octal(file.mode)), owner \(owner), group \(group)"
                         + (rule.sha256 == nil ? "" : ", sha256 as declared") + (rule.contains == nil ? "" : ", holds the declared text")
                     : wrong.joined(separator: "; "),
                 next: fix.isEmpty
@@ -127,11 +127,5 @@ extension ExpectationsSection {
                 labels: ["path": rule.path], left)
         }
         return findings
-    }
-
-    /// A mode as chmod takes it: four octal digits.
-    static func octal(_ mode: UInt32) -> String {
-        let digits = String(mode, radix: 8)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }
