@@ -210,6 +210,23 @@ import Testing
                 == "nfs4 from nas:/export/data")
     }
 
+    /// The healthcheck unit's sandbox remounts its own view read-only: init's table is the host's.
+    @Test func mountsAreJudgedAsInitSeesThemNotAsTheSandboxDoes() async throws {
+        let host = try HealthyHost()
+        try host.write("/proc/self/mountinfo", "27 1 254:0 / / ro,nosuid,relatime - ext4 /dev/vda rw\n")
+        var expect = Expectations()
+        var root = Expectations.MountRule(path: "/")
+        root.options = ["rw"]
+        expect.mounts = [root]
+        #expect(
+            try await host.report(expectations: expect).checks(in: "expectations")["mount /"]?.status == .ok, "rw among the superblock's")
+        root.options = ["relatime", "nosuid"]
+        expect.mounts = [root]
+        #expect(try await host.report(expectations: expect).checks(in: "expectations")["mount /"]?.status == .ok)
+        try host.write("/proc/1/mountinfo", "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n")
+        #expect(try await host.report(expectations: expect).checks(in: "expectations")["mount /"]?.detail == "lacks option(s) nosuid")
+    }
+
     @Test func modulesAreLoadedOrBuiltIn() async throws {
         let host = try HealthyHost()
         try host.write("/sys/module/nvidia/initstate", "live\n")

@@ -71,6 +71,13 @@ package struct HostFiles: Sendable {
         return (exists("/run/reboot-required"), packages.sorted())
     }
 
+    /// The host's mounts as its init sees them. A unit's sandbox (ProtectSystem=, PrivateTmp=)
+    /// remounts its own view read-only and adds mounts of its own; a run without root, which may
+    /// not read init's table, sees its own.
+    package var mounts: [Mount] {
+        MountInfo.parse(read("/proc/1/mountinfo") ?? read("/proc/self/mountinfo") ?? "")
+    }
+
     /// Every path below a folder, relative to it, links not followed into.
     package func subpaths(_ absolute: String) -> [String] {
         var found: [String] = []

@@ -114,7 +114,7 @@ package struct HostCapture: Sendable, Equatable {
                 let words = line.split(whereSeparator: \.isWhitespace)
                 return words.count == 2 && words[0] == "nodev" ? words[1] : nil
             })
-        let all = MountInfo.parse(files.read("/proc/self/mountinfo") ?? "")
+        let all = files.mounts
         let visible = MountInfo.visible(all)
         var seen = Set<String>()
         return all.compactMap { mount -> Mount? in

@@ -2,7 +2,7 @@
     import Glibc
 #endif
 
-/// Declared packages (dpkg's database), mounts (/proc/self/mountinfo) and kernel modules (/sys/module).
+/// Declared packages (dpkg's database), mounts (init's mountinfo) and kernel modules (/sys/module).
 extension ExpectationsSection {
     func packageChecks(_ probe: SectionContext) async throws -> Findings {
         var findings = Findings()
@@ -43,7 +43,7 @@ extension ExpectationsSection {
     func mountChecks(_ probe: SectionContext) -> Findings {
         var findings = Findings()
         guard !expect.mounts.isEmpty else { return findings }
-        let visible = MountInfo.visible(MountInfo.parse(probe.files.read("/proc/self/mountinfo") ?? ""))
+        let visible = MountInfo.visible(probe.files.mounts)
         for rule in expect.mounts {
             let point = rule.path.count > 1 && rule.path.hasSuffix("/") ? String(rule.path.dropLast()) : rule.path
             guard let mount = visible[point] else {
