@@ -164,3 +164,19 @@ extension DeclaredConfigTests {
         #expect(expect.dns.count == 1 && expect.certificates.count == 1 && expect.commands.count == 1)
     }
 }
+
+extension DeclaredConfigTests {
+    /// Every `expect:` example the README and docs/CONFIGURATION.md show is a file ailab reads.
+    @Test(arguments: ["README.md", "docs/CONFIGURATION.md"])
+    func theDocumentedExamplesRead(page: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOfFile: root.path + "/" + page, encoding: .utf8)
+        let examples = text.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```").first ?? "" }
+            .filter { $0.hasPrefix("expect:\n") }
+        #expect(!examples.isEmpty)
+        for example in examples {
+            let expect = try load(example).expect
+            #expect(!expect.isEmpty)
+        }
+    }
+}
