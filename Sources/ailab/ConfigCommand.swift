@@ -9,12 +9,11 @@ struct ConfigCommand: AilabCommand {
         discussion: """
             Reads --config FILE, else $AILAB_CONFIG, else /etc/ailab/ailab.yaml when it exists. Environment \
             variables AILAB_<SECTION>_<KEY> (AILAB_DISK_THRESHOLD, AILAB_BACKUP_DEST and the others) win over the file; a \
-            task's own flags win over both. Any error in the file exits 2.
-
-            --capture writes an expect: section taken from this host instead (run it as root to \
-            include the login accounts): the enabled services that are active, the listeners beyond \
-            loopback, the mounts of real filesystems, the GPU stack's packages pinned to their major \
-            version, the loaded nvidia modules, and the accounts that may log in. Fed back, it passes.
+            task's own flags win over both. Any error in the file exits 2. --capture writes an expect: \
+            section taken from this host instead (run it as root to include the login accounts): the \
+            enabled services that are active, the listeners beyond loopback, the mounts of real \
+            filesystems, the GPU stack's packages pinned to their major version, the loaded nvidia \
+            modules, and the accounts that may log in. Fed back, it passes.
             """)
 
     @OptionGroup var config: ConfigOption
