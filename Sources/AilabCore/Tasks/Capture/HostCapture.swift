@@ -17,7 +17,7 @@ package struct HostCapture: Sendable, Equatable {
         package var why: String
     }
 
-    /// nil where the host cannot tell (no systemd, no dpkg, /etc/shadow unreadable), with the reason.
+    /// A failure where the host cannot tell (no systemd, no dpkg, /etc/shadow unreadable), with the reason.
     package var services: Result<[Entry], Unknown>
     package var listening: [Entry]
     package var mounts: [Mount]
