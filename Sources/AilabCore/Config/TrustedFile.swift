@@ -51,18 +51,9 @@ enum TrustedFile {
             throw refused("is writable by group or others (mode \(String(status.st_mode & 0o7777, radix: 8))); chmod go-w it")
         }
         if Int(status.st_size) > maximumBytes { throw refused("is larger than 1 MiB") }
-        var bytes = [UInt8](repeating: 0, count: maximumBytes + 1)
-        var filled = 0
-        while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                buffer.baseAddress.map { Glibc.read(fd, $0 + filled, buffer.count - filled) } ?? 0
-            }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            filled += count
-        }
-        if filled > maximumBytes { throw refused("is larger than 1 MiB") }
-        return Array(bytes.prefix(filled))
+        let bytes = FileBytes.read(fd, count: maximumBytes + 1)
+        if bytes.count > maximumBytes { throw refused("is larger than 1 MiB") }
+        return bytes
     }
 
 }

@@ -168,19 +168,8 @@ private struct OutputStreams: Sendable {
     func readFile(limit: Int) -> (Data, Data)? {
         guard let file else { return nil }
         let total = size(file)
-        var offset = max(0, total - limit)
-        var bytes = [UInt8](repeating: 0, count: total - offset)
-        var filled = 0
-        while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                buffer.baseAddress.map { pread(file, $0 + filled, buffer.count - filled, off_t(offset)) } ?? 0
-            }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            filled += count
-            offset += count
-        }
-        return (Data(bytes.prefix(filled)), Data())
+        let offset = max(0, total - limit)
+        return (Data(FileBytes.read(file, count: total - offset, at: offset)), Data())
     }
 }
 

@@ -105,17 +105,8 @@ package final class DeclaredFile: Sendable {
 
     /// The file's first bytes, `maximumRead` at most; nil past that.
     package func content() -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: Self.maximumRead + 1)
-        var filled = 0
-        while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                buffer.baseAddress.map { pread(descriptor, $0 + filled, buffer.count - filled, off_t(filled)) } ?? 0
-            }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            filled += count
-        }
-        return filled > Self.maximumRead ? nil : Array(bytes.prefix(filled))
+        let bytes = FileBytes.read(descriptor, count: Self.maximumRead + 1)
+        return bytes.count > Self.maximumRead ? nil : bytes
     }
 
     /// The open file, for a command's stdin (sha256sum, openssl).
