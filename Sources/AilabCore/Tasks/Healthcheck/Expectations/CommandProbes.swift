@@ -2,7 +2,7 @@
 /// judged on its own and side by side: one that hangs is that check's failure, at the deadline.
 extension ExpectationsSection {
     func nameChecks(_ probe: SectionContext) async -> Findings {
-        await Self.sideBySide(expect.dns) { rule in
+        await Self.sideBySide(expect.dns) { (rule) -> Check in
             let name = "dns \(rule.name)"
             let next =
                 "ask the resolver by hand (getent ahosts \(rule.name), resolvectl query \(rule.name)), then fix the zone or /etc/hosts"
@@ -30,7 +30,7 @@ extension ExpectationsSection {
     }
 
     func commandChecks(_ probe: SectionContext) async -> Findings {
-        await Self.sideBySide(expect.commands) { rule in
+        await Self.sideBySide(expect.commands) { (rule) -> Check in
             let name = "command \(rule.name)"
             let next = "run it by hand: sudo " + rule.run.map(Invocation.quoted).joined(separator: " ")
             do {
@@ -53,16 +53,28 @@ extension ExpectationsSection {
         }
     }
 
-    /// One check per item, all at once, in the items' order.
-    private static func sideBySide<Item: Sendable>(_ items: [Item], _ judge: @escaping @Sendable (Item) async -> Check) async -> Findings {
-        let checks = await withTaskGroup(of: (Int, Check).self) { group in
+    /// One check per item, all side by side.
+    static func sideBySide<Item: Sendable>(_ items: [Item], _ judge: @escaping @Sendable (Item) async -> Check) async -> Findings {
+        await sideBySide(items) { (item) -> Findings in
+            var findings = Findings()
+            findings.add(await judge(item))
+            return findings
+        }
+    }
+
+    /// Each item judged at once, all side by side, their findings in the items' order.
+    static func sideBySide<Item: Sendable>(_ items: [Item], _ judge: @escaping @Sendable (Item) async -> Findings) async -> Findings {
+        let parts = await withTaskGroup(of: (Int, Findings).self) { group in
             for (position, item) in items.enumerated() { group.addTask { (position, await judge(item)) } }
-            var collected: [(Int, Check)] = []
+            var collected: [(Int, Findings)] = []
             for await result in group { collected.append(result) }
             return collected.sorted { $0.0 < $1.0 }.map(\.1)
         }
         var findings = Findings()
-        checks.forEach { findings.add($0) }
+        for part in parts {
+            findings.checks += part.checks
+            findings.metrics += part.metrics
+        }
         return findings
     }
 }
