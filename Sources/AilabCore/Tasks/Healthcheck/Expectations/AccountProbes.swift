@@ -2,33 +2,39 @@
 /// only the declared accounts may have a login shell and a usable password.
 extension ExpectationsSection {
     func accountChecks(_ probe: SectionContext) async throws -> Findings {
-        var findings = Findings()
-        for (database, names) in [("passwd", expect.users), ("group", expect.groups)] where !names.isEmpty {
-            let kind = database == "passwd" ? "user" : "group"
-            let result = try await probe.call("getent", [database, "--"] + names)
-            // getent exits 2 when one or more is not found, and lists the others.
-            guard case .exited(let code) = result.termination, code == 0 || code == 2 else {
-                findings.add(
-                    kind + "s", .failed, "getent \(database): \(result.message ?? result.termination.description)",
-                    next: "check the name service: getent \(database)")
-                continue
-            }
-            var found = Set<String>()
-            for line in result.stdout.split(whereSeparator: \.isNewline) {
-                let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-                guard fields.count >= 3 else { continue }
-                found.insert(String(fields[0]))
-                found.insert(String(fields[2]))
-            }
-            for name in names {
-                findings.add(
-                    "\(kind) \(name)", found.contains(name) ? .ok : .failed, found.contains(name) ? "exists" : "does not exist",
-                    next: database == "passwd"
-                        ? "create it (sudo adduser \(name)), or check the directory service it comes from"
-                        : "create it (sudo addgroup \(name)), or check the directory service it comes from")
-            }
-        }
+        async let users = lookup("passwd", expect.users, probe)
+        async let groups = lookup("group", expect.groups, probe)
+        var findings = try await users
+        findings.checks += try await groups.checks
         if let allowed = expect.logins { findings.checks += loginChecks(allowed, probe).checks }
+        return findings
+    }
+
+    /// Each name in one NSS database, through one `getent`.
+    private func lookup(_ database: String, _ names: [String], _ probe: SectionContext) async throws -> Findings {
+        var findings = Findings()
+        guard !names.isEmpty else { return findings }
+        let kind = database == "passwd" ? "user" : "group"
+        let result = try await probe.call("getent", [database, "--"] + names)
+        // getent exits 2 when one or more is not found, and lists the others.
+        guard case .exited(let code) = result.termination, code == 0 || code == 2 else {
+            findings.add(
+                kind + "s", .failed, "getent \(database): \(result.message ?? result.termination.description)",
+                next: "check the name service: getent \(database)")
+            return findings
+        }
+        var found = Set<String>()
+        for line in result.stdout.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count >= 3 else { continue }
+            found.insert(String(fields[0]))
+            found.insert(String(fields[2]))
+        }
+        for name in names {
+            findings.add(
+                "\(kind) \(name)", found.contains(name) ? .ok : .failed, found.contains(name) ? "exists" : "does not exist",
+                next: "create it (sudo add\(kind) \(name)), or check the directory service it comes from")
+        }
         return findings
     }
 
