@@ -39,11 +39,14 @@ let package = Package(
         // SQLite for ailab's history, from Debian's libsqlite3-dev. Its static library is linked,
         // so the binary gains no shared library; GRDB's module links libsqlite3.so instead.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // SHA-256 for the archive's members as they stream past, from OpenSSL's libcrypto in
+        // Debian's libssl-dev: its static library is linked too (about 26 kB of code).
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         .target(
-            name: "AilabCore", dependencies: ["CAilabSpawn", "CSQLite"],
+            name: "AilabCore", dependencies: ["CAilabSpawn", "CSQLite", "CCrypto"],
             // Every function in a section of its own, so that the release link can place it (below).
             swiftSettings: [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release))],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libsqlite3.a"])]),
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libsqlite3.a", "-Xlinker", "-l:libcrypto.a"])]),
         // Only the test targets use it: the one skip for tests that need root or a real tool, the
         // scratch folder, and the fake context that fails by default.
         .target(name: "AilabTestSupport", dependencies: ["AilabCore"], path: "Tests/AilabTestSupport"),

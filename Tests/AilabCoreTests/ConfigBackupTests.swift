@@ -52,7 +52,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: host.path + "/etc", withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: host.path + "/etc/hostname"))
         let runner = FakeRunner(installed: ["tar", "gzip"])
-        runner.hashing()
+        runner.archiving()
         let fake = try FakeContext(runner: runner, root: root, answer: answer)
         var context = fake.context
         context.files = HostFiles(root: host.path)
@@ -63,15 +63,15 @@ import Testing
         let (fake, context, host) = try context()
         let task = ConfigBackupTask(mode: .dryRun, destination: "/srv/backups/ailab-config", retentionDays: 30, keepMin: 3, includes: [])
         let report = await TaskHarness.run(task, in: context)
-        #expect(report.exitStatus == .ok)
+        #expect(report.exitStatus == .ok, "\(String(describing: report.stoppedBy))")
         #expect(fake.runner.mutatingCalls.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: host.path + "/srv"))
         #expect(report.findings.plan.first?.line.hasPrefix("mkdir -m 700 \(host.path)/srv/backups/ailab-config") == true)
         #expect(report.check("/etc")?.status == .ok)
         #expect(report.check("/root/.bashrc")?.status == .absent)
-        let tar = try #require(report.findings.plan.map(\.line).first { $0.hasPrefix("tar --create") })
-        #expect(tar.contains("--use-compress-program=gzip"))
-        #expect(tar.contains("--no-recursion --files-from /var/tmp/ailab.XXXXXX/members"))
+        let archive = try #require(report.findings.plan.map(\.line).first { $0.hasPrefix("pigz > ") })
+        #expect(archive.contains("tar --create --file - --acls --xattrs --directory \(host.path) --null --no-recursion"))
+        #expect(archive.contains("--files-from /var/tmp/ailab.XXXXXX/members"))
     }
 
     @Test func failedTarRemovesThePartialFileAndDeletesNothing() async throws {

@@ -4,20 +4,6 @@ import Foundation
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct RestoreTests {
-    /// `sha256sum --zero -- 'sp ace' $'nl\nname' /nonexistent` from coreutils 9.4: names unescaped,
-    /// a file it cannot read has no record.
-    static let digests =
-        "87428fc522803d31065e7bce3cf03fe475096631e5e07bbd7a0fde60c4cf25c7  sp ace\0"
-        + "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881  nl\nname\0"
-
-    @Test func digestsKeepNamesWithSpacesAndNewlines() {
-        #expect(
-            FileDigests.parse(Self.digests) == [
-                "sp ace": "87428fc522803d31065e7bce3cf03fe475096631e5e07bbd7a0fde60c4cf25c7",
-                "nl\nname": "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
-            ])
-    }
-
     @Test func secretsAreNamedOrUnreadableFiles() {
         #expect(Secrets.isSecret("/etc/shadow", modes: ["0644"]))
         #expect(Secrets.isSecret("/etc/ssh/ssh_host_ed25519_key", modes: ["0644"]))

@@ -12,7 +12,7 @@ package final class FakeRunner: CommandRunning, @unchecked Sendable {
     private struct Reply {
         package let executable: String
         package let arguments: [String]?
-        package let result: @Sendable (Invocation) -> InvocationResult
+        package let result: @Sendable (Invocation) async -> InvocationResult
     }
 
     private let lock = NSLock()
@@ -36,45 +36,57 @@ package final class FakeRunner: CommandRunning, @unchecked Sendable {
         }
     }
 
-    package func on(_ executable: String, _ arguments: [String]? = nil, reply: @escaping @Sendable (Invocation) -> InvocationResult) {
+    package func on(
+        _ executable: String, _ arguments: [String]? = nil, reply: @escaping @Sendable (Invocation) async -> InvocationResult
+    ) {
         lock.withLock {
             installed.insert(executable)
             replies.append(Reply(executable: executable, arguments: arguments, result: reply))
         }
     }
 
-    /// sha256sum answering for every file it is given, with a digest made of the path's length.
-    package func hashing() {
-        on("sha256sum") { invocation in
-            let files = invocation.arguments.drop { $0 != "--" }.dropFirst()
-            let records = files.map { String(repeating: String($0.count % 10), count: 64) + "  " + $0 + "\0" }
-            return InvocationResult(invocation: invocation, termination: .exited(0), stdout: records.joined())
+    /// tar and the compressors as an archive writer and a drill meet them: tar --create streams
+    /// the listed members from the files (folders, files and links), the compressor copies its
+    /// stdin into its file unchanged, and decompressing gives the file back.
+    package func archiving() {
+        on("tar") { invocation in
+            let arguments = invocation.arguments
+            guard arguments.first == "--create", let at = arguments.firstIndex(of: "--directory") else {
+                return InvocationResult(invocation: invocation, termination: .exited(2), stderr: "tar: not scripted")
+            }
+            let folder = arguments[at + 1]
+            let names =
+                arguments.firstIndex(of: "--files-from").map { index in
+                    ((try? String(contentsOfFile: arguments[index + 1], encoding: .utf8)) ?? "").split(separator: "\0").map(String.init)
+                } ?? [arguments[arguments.count - 1]]
+            let stream = names.flatMap { TarBuilder.member(of: folder + "/" + $0, as: $0) } + TarBuilder.end
+            return InvocationResult(invocation: invocation, termination: .exited(0), stdout: String(decoding: stream, as: UTF8.self))
+        }
+        for compressor in ["gzip", "pigz"] {
+            on(compressor) { invocation in
+                guard let input = invocation.input?.descriptor else {
+                    return InvocationResult(invocation: invocation, termination: .exited(1), stderr: "\(compressor): no input")
+                }
+                let bytes = await Self.drain(input, from: invocation.arguments.contains("--decompress") ? 0 : nil)
+                guard let output = invocation.output?.descriptor else {
+                    return InvocationResult(invocation: invocation, termination: .exited(0), stdout: String(decoding: bytes, as: UTF8.self))
+                }
+                _ = bytes.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
+                return InvocationResult(invocation: invocation, termination: .exited(0))
+            }
         }
     }
 
-    /// tar and sha256sum as an archive writer meets them: tar creates (nothing), lists and
-    /// extracts one folder, `srv`, and a manifest that records it, so that a drill passes.
-    package func archiving() {
-        hashing()
-        on("tar") { invocation in
-            if invocation.arguments.first == "--list" {
-                let listing = """
-                    -rw------- 0/0             100 2026-09-21 03:30:00 "\(ArchiveManifest.member)"
-                    drwxr-xr-x 0/0               0 2026-09-21 03:30:00 "srv/"
-
-                    """
-                return InvocationResult(invocation: invocation, termination: .exited(0), stdout: listing)
+    /// All a descriptor holds (a file from `offset`, a pipe to its end), read off Swift's thread pool.
+    private static func drain(_ descriptor: Int32, from offset: off_t?) async -> [UInt8] {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                if let offset { lseek(descriptor, offset, SEEK_SET) }
+                var bytes: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while case let count = read(descriptor, &buffer, buffer.count), count > 0 { bytes += buffer[..<count] }
+                continuation.resume(returning: bytes)
             }
-            if invocation.arguments.first == "--extract", let index = invocation.arguments.firstIndex(of: "--directory") {
-                let folder = invocation.arguments[index + 1]
-                for made in ["/srv", "/var/lib/ailab"] {
-                    try? FileManager.default.createDirectory(atPath: folder + made, withIntermediateDirectories: true)
-                }
-                chmod(folder + "/srv", 0o755)
-                let manifest = ArchiveManifest(entries: [ManifestEntry(path: "srv", kind: .folder, mode: "0755")])
-                FileManager.default.createFile(atPath: folder + "/" + ArchiveManifest.member, contents: Data(manifest.text.utf8))
-            }
-            return InvocationResult(invocation: invocation, termination: .exited(0))
         }
     }
 
@@ -101,7 +113,7 @@ package final class FakeRunner: CommandRunning, @unchecked Sendable {
             }
         }
         guard let reply else { throw Unscripted(invocation: invocation) }
-        return reply.result(invocation)
+        return await reply.result(invocation)
     }
 
     package func locate(_ executable: String) -> String? {

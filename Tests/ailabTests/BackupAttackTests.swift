@@ -145,7 +145,7 @@ import Testing
         process.environment = ProcessInfo.processInfo.environment.merging(scratch.environment.compactMapValues { $0 }) { _, new in new }
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let workers = "tar --create --file - .*--directory /proc/\(process.processIdentifier)/fd/"
+        let workers = "tar --create --file - .*--files-from /proc/\(process.processIdentifier)/fd/"
         var started = false
         for _ in 0..<400 where !started {
             started = try !Command.run("/usr/bin/pgrep", ["-f", workers]).stdout.isEmpty

@@ -3,7 +3,7 @@ import AilabTestSupport
 import Foundation
 import Testing
 
-/// restore and the restore drill on the built binary with real tar, gzip, sha256sum and diff,
+/// restore and the restore drill on the built binary with real tar, gzip and diff,
 /// over archives config-backup wrote of a folder inside the test's own scratch folder.
 @Suite(.serialized, .timeLimit(.minutes(10))) struct RestoreEndToEndTests {
     /// A scratch folder with `data/` archived once, and the environment that finds the archive.
@@ -16,7 +16,7 @@ import Testing
 
         init() throws {
             try RealTools.requireRoot()
-            for tool in ["tar", "gzip", "sha256sum", "diff"] { try RealTools.require(tool, package: tool) }
+            for tool in ["tar", "gzip", "diff"] { try RealTools.require(tool, package: tool) }
             scratch = try Scratch()
             data = scratch.file("data")
             dest = scratch.file("dest")

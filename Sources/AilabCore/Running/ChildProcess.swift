@@ -26,7 +26,7 @@ final class ChildProcess: Sendable {
     init(
         path: String, arguments: [String], environment: [String: String], input: OpenFile? = nil,
         output: OpenFile? = nil, directory: String? = nil, lifetime: Lifetime = .boundToAilab, outputLimit: Int,
-        lines: (@Sendable (Substring) -> Void)? = nil
+        sink: (any ByteSink)? = nil
     ) throws {
         let streams = try lifetime == .boundToAilab ? OutputStreams.pipes() : OutputStreams.unnamedFile()
         defer { streams.closeWriteEnds() }
@@ -46,10 +46,10 @@ final class ChildProcess: Sendable {
                     return ailab_spawn(path, argv.pointers, envp.pointers, descriptors.0, descriptors.1, descriptors.2, bound, nil)
                 }
                 record.started(pid: child, code: errno)
-                var reader = PipeReader(descriptors: streams.readEnds, limit: outputLimit, lines: lines.map { LineSplitter($0) })
+                var reader = PipeReader(descriptors: streams.readEnds, limit: outputLimit, sink: sink)
                 if child > 0 { Self.supervise(child, reading: &reader, record: record) }
                 reader.closeAll()
-                reader.lines?.finish()
+                sink?.finish()
                 let (stdout, stderr) = streams.readFile(limit: outputLimit) ?? (reader.collected[0], reader.collected[1])
                 record.finished(stdout: stdout, stderr: stderr, truncated: reader.truncated || streams.fileTruncated(limit: outputLimit))
                 streams.closeFile()
@@ -180,14 +180,14 @@ private struct PipeReader {
     private let limit: Int
     private(set) var collected: [Data]
     private(set) var truncated = false
-    /// Where stdout goes line by line instead of into `collected`, when the caller streams it.
-    private(set) var lines: LineSplitter?
+    /// Where stdout goes as it arrives instead of into `collected`, when the caller streams it.
+    private let sink: (any ByteSink)?
     private var buffer = [UInt8](repeating: 0, count: 65536)
 
-    init(descriptors: [Int32], limit: Int, lines: LineSplitter? = nil) {
+    init(descriptors: [Int32], limit: Int, sink: (any ByteSink)? = nil) {
         self.descriptors = descriptors
         self.limit = limit
-        self.lines = lines
+        self.sink = sink
         collected = descriptors.map { _ in Data() }
     }
 
@@ -204,8 +204,8 @@ private struct PipeReader {
                 descriptors[index] = -1
                 continue
             }
-            if index == 0, lines != nil {
-                buffer.withUnsafeBufferPointer { lines?.feed(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+            if index == 0, let sink {
+                buffer.withUnsafeBufferPointer { sink.feed(UnsafeBufferPointer(rebasing: $0[0..<count])) }
                 continue
             }
             let room = max(0, limit - collected[index].count)

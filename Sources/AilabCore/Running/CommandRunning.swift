@@ -2,20 +2,32 @@
 package protocol CommandRunning: Sendable {
     /// Runs the invocation to completion (or to its timeout) and returns how it ended.
     func run(_ invocation: Invocation) async throws -> InvocationResult
-    /// Runs the invocation and hands its stdout to `line` one line at a time as it arrives,
-    /// keeping none of it: memory does not grow with the output. The result's stdout is empty.
-    func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult
+    /// Runs the invocation and hands its stdout to `sink` as it arrives, keeping none of it:
+    /// memory does not grow with the output. The result's stdout is empty.
+    func stream(_ invocation: Invocation, into sink: any ByteSink) async throws -> InvocationResult
     /// The absolute path an executable name resolves to on `PATH`, or nil when it is not installed.
     func locate(_ executable: String) -> String?
 }
 
+/// Where a streamed command's stdout goes, on the thread that reads it, and then `finish` once.
+package protocol ByteSink: AnyObject, Sendable {
+    func feed(_ bytes: UnsafeBufferPointer<UInt8>)
+    func finish()
+}
+
 extension CommandRunning {
-    /// For runners that hold the whole output anyway (the fakes): split it once it is there.
-    package func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+    /// For runners that hold the whole output anyway (the fakes): hand it over once it is there.
+    package func stream(_ invocation: Invocation, into sink: any ByteSink) async throws -> InvocationResult {
         var result = try await run(invocation)
-        for text in result.stdout.split(whereSeparator: \.isNewline) { line(text) }
+        Array(result.stdout.utf8).withUnsafeBufferPointer { sink.feed($0) }
+        sink.finish()
         result.stdout = ""
         return result
+    }
+
+    /// As `stream(_:into:)`, one line at a time.
+    package func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
+        try await stream(invocation, into: LineSplitter(line))
     }
 }
 

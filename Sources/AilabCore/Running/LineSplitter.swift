@@ -1,6 +1,7 @@
 /// Turns a stream of bytes into lines for a consumer, holding only the line being read. A line
-/// longer than `longest` bytes is handed on cut there, so that memory stays bounded.
-final class LineSplitter {
+/// longer than `longest` bytes is handed on cut there, so that memory stays bounded. Only the
+/// thread that reads the command's output feeds it.
+final class LineSplitter: ByteSink, @unchecked Sendable {
     private let consume: @Sendable (Substring) -> Void
     private let longest: Int
     private var pending: [UInt8] = []

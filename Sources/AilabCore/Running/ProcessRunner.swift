@@ -31,14 +31,14 @@ package struct ProcessRunner: CommandRunning {
     }
 
     package func run(_ invocation: Invocation) async throws -> InvocationResult {
-        try await run(invocation, lines: nil)
+        try await run(invocation, sink: nil)
     }
 
-    package func stream(_ invocation: Invocation, line: @escaping @Sendable (Substring) -> Void) async throws -> InvocationResult {
-        try await run(invocation, lines: line)
+    package func stream(_ invocation: Invocation, into sink: any ByteSink) async throws -> InvocationResult {
+        try await run(invocation, sink: sink)
     }
 
-    private func run(_ invocation: Invocation, lines: (@Sendable (Substring) -> Void)?) async throws -> InvocationResult {
+    private func run(_ invocation: Invocation, sink: (any ByteSink)?) async throws -> InvocationResult {
         guard let path = locate(invocation.executable) else {
             throw RunnerError.notFound(invocation.executable)
         }
@@ -54,7 +54,7 @@ package struct ProcessRunner: CommandRunning {
                 return try ChildProcess(
                     path: path, arguments: invocation.arguments, environment: environment,
                     input: invocation.input, output: invocation.output, directory: invocation.directory, lifetime: invocation.lifetime,
-                    outputLimit: outputLimit, lines: lines)
+                    outputLimit: outputLimit, sink: sink)
             } catch {
                 throw RunnerError.launchFailed(invocation.executable, "\(error)")
             }

@@ -118,12 +118,14 @@ package struct PlanExecutor: Sendable {
         return try CreatedFile(path: path, mode: mode)
     }
 
-    /// Runs a command step whose stdout is the created file (the plan names it by its path).
-    package func run(_ step: PlanStep, into file: CreatedFile) async throws -> InvocationResult {
-        guard case .run(var invocation) = step.action, invocation.output?.path == file.path else {
+    /// Runs a command step whose stdout is the created file (the plan names it by its path), with
+    /// its stdin from a pipe ailab feeds where the plan gives it none.
+    package func run(_ step: PlanStep, into file: CreatedFile, from pipe: StreamPipe? = nil) async throws -> InvocationResult {
+        guard case .run(var invocation) = step.action, invocation.output?.path == file.path, pipe == nil || invocation.input == nil else {
             throw AilabError.failed("refused: \(step.action.description) does not write into \(file.path)")
         }
         invocation.output = file.output
+        invocation.input = pipe?.input ?? invocation.input
         return try await run(step, as: invocation)
     }
 

@@ -26,9 +26,7 @@ package struct TaskEntry: Sendable {
 
 package enum TaskCatalog {
     static let apt = [(command: "apt-get", package: "apt"), (command: "dpkg-query", package: "dpkg")]
-    static let archive = [
-        (command: "tar", package: "tar"), (command: "gzip", package: "gzip"), (command: "sha256sum", package: "coreutils"),
-    ]
+    static let archive = [(command: "tar", package: "tar"), (command: "gzip", package: "gzip")]
     /// What a rollback point is made with: where old versions are, the .debs checked and copied, /etc archived.
     static let rollbackPoint =
         [(command: "apt-cache", package: "apt"), (command: "apt-config", package: "apt"), (command: "dpkg-deb", package: "dpkg")]

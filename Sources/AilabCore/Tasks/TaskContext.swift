@@ -117,6 +117,11 @@ package struct TaskRun: Sendable {
         try await readOnly(invocation) { try await context.runner.stream(invocation, line: line) }
     }
 
+    /// As `probe`, with stdout handed to `sink` as it arrives.
+    package func stream(_ invocation: Invocation, into sink: any ByteSink) async throws -> InvocationResult {
+        try await readOnly(invocation) { try await context.runner.stream(invocation, into: sink) }
+    }
+
     private func readOnly(_ invocation: Invocation, _ start: () async throws -> InvocationResult) async throws -> InvocationResult {
         guard invocation.effect == .readOnly else {
             throw AilabError.failed("refused to probe with a mutating command: \(invocation.commandLine)")

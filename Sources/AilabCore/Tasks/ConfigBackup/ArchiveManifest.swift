@@ -58,6 +58,22 @@ package struct ManifestEntry: Sendable, Equatable, Codable {
             target: kind == .link ? target() : nil)
     }
 
+    /// The entry for a member as its tar header gives it; a hard link is the file it restores as.
+    init(_ member: TarStream.Member) {
+        let header = member.header
+        let kind: Kind =
+            switch header.kind {
+            case .file, .hardLink: .file
+            case .folder: .folder
+            case .symlink: .link
+            default: .other
+            }
+        self.init(
+            path: header.name, kind: kind, size: kind == .file ? member.size : 0, mode: "0" + String(header.mode, radix: 8),
+            uid: UInt32(truncatingIfNeeded: header.uid), gid: UInt32(truncatingIfNeeded: header.gid), sha256: member.sha256,
+            target: kind == .link ? header.target : nil)
+    }
+
     static func linkTarget(_ absolute: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink(absolute, &buffer, buffer.count - 1)
@@ -66,8 +82,9 @@ package struct ManifestEntry: Sendable, Equatable, Codable {
     }
 }
 
-/// What every config-backup archive carries as its first member: each other member's path, size,
-/// mode, owner and sha256, so that a drill can prove the archive restores what was there.
+/// What every config-backup archive carries as its last member (its first, in archives of earlier
+/// releases): each other member's path, size, mode, owner and sha256 as tar archived it, so that
+/// a drill can prove the archive restores what was there.
 package struct ArchiveManifest: Sendable, Equatable, Codable {
     /// Its place in the archive: a blind `tar -C / -x` puts it where ailab keeps its state.
     package static let member = "var/lib/ailab/config-backup-manifest.json"
@@ -110,30 +127,5 @@ package struct ArchiveManifest: Sendable, Equatable, Codable {
         }
         for source in sources { visit(String(source.drop { $0 == "/" })) }
         return entries
-    }
-}
-
-/// sha256 of many files at once, with coreutils' `sha256sum --zero` (NUL-ended lines, names unescaped).
-enum FileDigests {
-    static func sha256(_ paths: [String], _ run: TaskRun) async throws -> [String: String] {
-        var digests: [String: String] = [:]
-        for start in stride(from: 0, to: paths.count, by: 512) {
-            let batch = Array(paths[start..<min(start + 512, paths.count)])
-            let result = try await run.probe(Invocation("sha256sum", ["--zero", "--"] + batch, timeout: .seconds(600)))
-            digests.merge(parse(result.stdout)) { _, new in new }
-        }
-        return digests
-    }
-
-    /// `<64 hex>  <path>` records, each ended by NUL; an unreadable file has none.
-    static func parse(_ output: String) -> [String: String] {
-        var digests: [String: String] = [:]
-        for record in output.split(separator: "\0") where record.count > 66 {
-            let hash = record.prefix(64)
-            let rest = record.dropFirst(64)
-            guard hash.allSatisfy(\.isHexDigit), rest.hasPrefix(" ") else { continue }
-            digests[String(rest.dropFirst(2))] = String(hash)
-        }
-        return digests
     }
 }

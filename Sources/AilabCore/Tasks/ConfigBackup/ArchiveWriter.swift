@@ -1,9 +1,10 @@
 import FoundationEssentials
 
 /// Writes one config-backup archive, as config-backup, restore (before it replaces anything) and
-/// upgrade (for a rollback point) need it: the sources walked into a manifest with every file's
-/// sha256, tar writing the manifest and then exactly those members into a new file ailab created
-/// and holds open, a restore drill of that file, and only then its final name.
+/// upgrade (for a rollback point) need it: the sources walked into a member list, tar streaming
+/// exactly those members through ailab (which hashes each as it passes) into the compressor and a
+/// new file ailab created and holds open, the manifest of what passed as the last member, a
+/// restore drill of that file, and only then its final name. Each source is read once.
 package struct ArchiveWriter: Sendable {
     package let final: String
     let temporary: String
@@ -32,20 +33,34 @@ package struct ArchiveWriter: Sendable {
 
     var scratch: String { scratchFolder?.path ?? Self.plannedScratch }
 
+    /// tar writing the listed members, uncompressed, to ailab.
+    var members: Invocation {
+        Invocation(
+            "tar",
+            [
+                "--create", "--file", "-", "--acls", "--xattrs", "--directory", root.isEmpty ? "/" : root, "--null", "--no-recursion",
+                "--files-from", scratch + "/members",
+            ], timeout: .seconds(2 * 3600))
+    }
+
+    /// The manifest as a tar stream of its own, to follow the members.
+    var manifest: Invocation {
+        Invocation(
+            "tar",
+            ["--create", "--file", "-", "--numeric-owner", "--owner=0", "--group=0", "--directory", scratch, ArchiveManifest.member],
+            timeout: .seconds(600))
+    }
+
     package var createTemporary: PlanStep {
         PlanStep(.createFile(path: temporary, mode: 0o600), purpose: "a new private file for the archive, held open")
     }
 
     package var archive: PlanStep {
         PlanStep.run(
-            Invocation(
-                "tar",
-                [
-                    "--create", "--file", "-", "--use-compress-program=\(compressor)", "--preserve-permissions", "--acls", "--xattrs",
-                    "--directory", scratch, ArchiveManifest.member, "--directory", root.isEmpty ? "/" : root, "--null", "--no-recursion",
-                    "--files-from", scratch + "/members",
-                ], timeout: .seconds(2 * 3600), output: OpenFile(planned: temporary)),
-            purpose: "archive the manifest, then the \(sources.count) source(s)' members it lists, into the file ailab holds open")
+            Invocation(compressor, timeout: .seconds(2 * 3600), output: OpenFile(planned: temporary)),
+            purpose:
+                "compress into the file ailab holds open what ailab passes on: \(members.commandLine) (the \(sources.count) source(s)' "
+                + "members, each hashed as it passes), then the manifest")
     }
 
     package var publish: PlanStep { PlanStep(.publish(from: temporary, to: final), purpose: "publish the verified archive") }
@@ -67,12 +82,12 @@ package struct ArchiveWriter: Sendable {
         -> Written?
     {
         let started = ContinuousClock.now
-        let manifest = try await self.manifest(run)
+        let listed = try list()
         let file = try executor.create(createTemporary)
         run.context.temporaries.register(temporary)
         defer { run.context.temporaries.unregister(temporary) }
         do {
-            if let failure = try await fill(file, manifest, executor, run, &findings) {
+            if let failure = try await fill(file, listed, executor, run, &findings) {
                 file.discard()
                 findings.add(
                     check, .failed, failure + "; the partial file was removed and nothing was deleted",
@@ -85,8 +100,7 @@ package struct ArchiveWriter: Sendable {
             file.discard()
             throw error
         }
-        let written = Written(
-            path: final, bytes: file.size, members: manifest.entries.count, seconds: (ContinuousClock.now - started).timeInterval)
+        let written = Written(path: final, bytes: file.size, members: listed.count, seconds: (ContinuousClock.now - started).timeInterval)
         if run.context.isRoot {
             try? VerifiedRestore(archive: final, members: written.members, time: run.now.timeIntervalSince1970).save(
                 run.context.records)
@@ -94,38 +108,57 @@ package struct ArchiveWriter: Sendable {
         return written
     }
 
-    /// The manifest and the member list tar reads, written into the scratch folder.
-    private func manifest(_ run: TaskRun) async throws -> ArchiveManifest {
-        var entries = ArchiveManifest.walk(sources, root: root, excludes: excludes)
-        let digests = try await FileDigests.sha256(entries.filter { $0.kind == .file }.map { root + "/" + $0.path }, run)
-        for index in entries.indices where entries[index].kind == .file {
-            entries[index].sha256 = digests[root + "/" + entries[index].path]
-        }
-        let manifest = ArchiveManifest(entries: entries)
-        guard let scratchFolder else { throw AilabError.failed("no scratch folder for the manifest") }
-        try scratchFolder.write(ArchiveManifest.member, Array(manifest.text.utf8))
-        try scratchFolder.write("members", Array(entries.map { $0.path + "\0" }.joined().utf8))
-        return manifest
+    /// The sources' members, as tar reads them from the member list written into the scratch folder.
+    private func list() throws -> [String] {
+        let listed = ArchiveManifest.walk(sources, root: root, excludes: excludes).map(\.path)
+        guard let scratchFolder else { throw AilabError.failed("no scratch folder for the member list") }
+        try scratchFolder.write("members", Array(listed.map { $0 + "\0" }.joined().utf8))
+        return listed
     }
 
-    /// tar into the file, then the drill; returns why it failed, or nil.
+    /// tar through ailab into the compressor and the file, then the drill; returns why it failed, or nil.
     private func fill(
-        _ file: CreatedFile, _ manifest: ArchiveManifest, _ executor: PlanExecutor, _ run: TaskRun, _ findings: inout Findings
+        _ file: CreatedFile, _ listed: [String], _ executor: PlanExecutor, _ run: TaskRun, _ findings: inout Findings
     ) async throws -> String? {
-        let tar = try await executor.run(archive, into: file)
-        // GNU tar exits 1 when a file changed while it was read; the drill then says which.
-        switch (tar.termination, tar.timedOut) {
-        case (.exited(0), false), (.exited(1), false): break
-        default: return "tar: " + ConfigBackupTask.cause(of: tar)
+        let pipe = try StreamPipe(name: "tar")
+        let compressing = Task {
+            defer { pipe.readerEnded() }
+            return try await executor.run(archive, into: file, from: pipe)
         }
+        let fed: Result<String?, any Error>
+        do {
+            fed = .success(try await feed(pipe, listed, run))
+        } catch {
+            fed = .failure(error)
+        }
+        pipe.closeWriting()
+        let compressed = try await compressing.value
+        if let failure = try fed.get() { return failure }
+        guard compressed.succeeded, !pipe.broken else { return "\(compressor): " + ConfigBackupTask.cause(of: compressed) }
         // One read proves it all: the gzip CRC and length, the tar stream, and every member
         // against the manifest.
-        let drill = try await RestoreDrill.run(try file.rewound(), compressor: compressor, run)
+        let drill = try await RestoreDrill.run(try file.rewound(), decompressor: compressor, run)
         guard drill.passed else {
             return "restore drill failed: " + RestoreDrill.summary(drill.problems)
         }
         findings.add(
-            "verify", .ok, "restore drill: \(drill.members) members extracted and matched the manifest (size, mode, owner, sha256)")
+            "verify", .ok, "restore drill: \(drill.members) members read back and matched the manifest (size, mode, owner, sha256)")
         return nil
+    }
+
+    /// The members from tar, then the manifest of what passed; returns why it failed, or nil.
+    private func feed(_ pipe: StreamPipe, _ listed: [String], _ run: TaskRun) async throws -> String? {
+        let relay = ArchiveRelay(pipe)
+        let tar = try await run.stream(members, into: relay)
+        // GNU tar exits 1 when a file changed while it was read: the copy may be torn.
+        guard tar.succeeded else { return "tar: " + ConfigBackupTask.cause(of: tar) }
+        if let damage = relay.stream.damage { return "tar's stream: " + damage }
+        let archived = relay.stream.members.map(\.header.name)
+        if let left = Set(listed).subtracting(archived).sorted().first { return "tar left out /\(left)" }
+        let manifest = ArchiveManifest(entries: relay.stream.members.map(ManifestEntry.init))
+        guard let scratchFolder else { throw AilabError.failed("no scratch folder for the manifest") }
+        try scratchFolder.write(ArchiveManifest.member, Array(manifest.text.utf8))
+        let second = try await run.stream(self.manifest, into: pipe)
+        return second.succeeded ? nil : "tar (the manifest): " + ConfigBackupTask.cause(of: second)
     }
 }

@@ -1,12 +1,10 @@
 import FoundationEssentials
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A restore drill, as borg's `extract --dry-run` and restic's `check --read-data` prove theirs:
-/// the archive is extracted into a private folder and every member compared with the manifest
-/// the archive carries (size, mode, owner, sha256, link target).
+/// the archive is decompressed once (its gzip CRC and length checked), its tar stream read as it
+/// passes, and every member compared with the manifest the archive carries (size, mode, owner,
+/// sha256, link target) as its headers give them, which is what a restore applies. Nothing is
+/// extracted.
 package enum RestoreDrill {
     package struct Outcome: Sendable {
         package var members: Int
@@ -16,60 +14,30 @@ package enum RestoreDrill {
         package var passed: Bool { problems.isEmpty }
     }
 
-    /// tar reading the archive from stdin into `folder`, as root restores: owners, modes, ACLs and
-    /// extended attributes as recorded. tar itself refuses members with `..` and strips a leading `/`.
-    static func extraction(from archive: OpenFile, into folder: String, compressor: String, members: [String] = []) -> Invocation {
-        Invocation(
-            "tar",
-            [
-                "--extract", "--file", "-", "--use-compress-program=\(compressor)", "--directory", folder, "--numeric-owner",
-                "--same-owner", "--preserve-permissions", "--acls", "--xattrs", "--no-wildcards", "--no-unquote", "--",
-            ] + members,
-            timeout: .seconds(3600), input: archive)
+    /// pigz where it is installed (it decompresses faster), else gzip.
+    package static func decompressor(_ run: TaskRun) -> String {
+        run.isInstalled("pigz") ? "pigz" : "gzip"
     }
 
-    /// tar's exact listing first: a member the rules refuse, one the manifest does not list, or
-    /// an empty manifest fails the drill before anything is extracted.
-    package static func run(_ archive: OpenFile, compressor: String, _ run: TaskRun) async throws -> Outcome {
-        let listing = try await run.probe(
-            Invocation(
-                "tar", TarMember.arguments + ["--file", "-", "--use-compress-program=\(compressor)"], timeout: .seconds(3600),
-                input: try archive.rewound()))
-        // A damaged stream still lists the members before the damage; extracting them names what
-        // did not come back. A listing that succeeded must be read whole.
-        let (members, unreadable) = TarMember.readable(listing.stdout)
-        if unreadable != nil && listing.succeeded { return Outcome(members: 0, problems: ["tar --list: its listing is not understood"]) }
-        let refused = ArchiveMembers.refusals(members)
-        // Past the damage, a listing shows what the damage decompressed to: then only the manifest
-        // is extracted, and the members the good part of the listing lacks are named.
-        let damaged = !refused.isEmpty && !listing.succeeded
-        if !refused.isEmpty && !damaged { return Outcome(members: 0, problems: refused) }
-        let scratch = try ScratchFolder(run.context)
-        let tar = try await run.probe(
-            extraction(
-                from: try archive.rewound(), into: scratch.path, compressor: compressor, members: damaged ? [ArchiveManifest.member] : []))
-        try scratch.checkUnmoved()
-        var problems = tar.succeeded ? [] : ["tar: " + ConfigBackupTask.cause(of: tar)]
-        if !listing.succeeded && (tar.succeeded || damaged) { problems.append("tar --list: " + ConfigBackupTask.cause(of: listing)) }
-        guard let bytes = HostFiles(root: scratch.path).bytes("/" + ArchiveManifest.member).map({ Data($0) }) else {
-            problems.append("\(ArchiveManifest.member): missing, so nothing can be compared")
-            return Outcome(members: 0, problems: problems)
-        }
-        let manifest = try ArchiveManifest.parse(bytes)
-        if damaged {
-            let readable = Set(members.map(\.name))
-            problems += manifest.entries.filter { !readable.contains($0.path) }.map { "/\($0.path): missing from the archive" }
-            return Outcome(members: manifest.entries.count, problems: problems)
+    /// A member the rules refuse, one the manifest does not list, or an empty manifest fails the
+    /// drill; so do a damaged stream and a manifest that cannot be read.
+    package static func run(_ archive: OpenFile, decompressor: String, _ run: TaskRun) async throws -> Outcome {
+        let stream = TarStream(keeping: ArchiveManifest.member)
+        let result = try await run.stream(
+            Invocation(decompressor, ["--decompress", "--stdout"], timeout: .seconds(3600), input: try archive.rewound()), into: stream)
+        var problems = result.succeeded ? [] : ["\(decompressor): " + ConfigBackupTask.cause(of: result)]
+        if let damage = stream.damage { problems.append(damage) }
+        let whole = problems.isEmpty
+        let refused = ArchiveMembers.refusals(stream.members.map(\.header))
+        if !refused.isEmpty && whole { return Outcome(members: 0, problems: refused) }
+        guard let bytes = stream.kept, let manifest = try? ArchiveManifest.parse(Data(bytes)) else {
+            let carried = stream.members.contains { $0.header.name == ArchiveManifest.member }
+            problems.append("\(ArchiveManifest.member): \(carried ? "unreadable" : "missing"), so no member can be compared")
+            return Outcome(members: 0, problems: problems + refused)
         }
         if manifest.entries.isEmpty { problems.append("the manifest lists no member") }
-        let listed = Set(manifest.entries.map(\.path))
-        // Only a whole listing says what the archive holds; a damaged one fails on its own.
-        let unlisted = listing.succeeded ? members.map(\.name).filter { $0 != ArchiveManifest.member && !listed.contains($0) } : []
-        problems += unlisted.map {
-            "/\($0): in the archive but not in its manifest"
-        }
-        problems += try await compare(manifest, extractedIn: scratch.path, run)
-        return Outcome(members: manifest.entries.count, problems: problems)
+        let members = stream.members.filter { $0.header.name != ArchiveManifest.member }
+        return Outcome(members: manifest.entries.count, problems: problems + refused + compare(manifest, members, whole: whole))
     }
 
     /// The first problems, and how many more: enough to act on, short enough for one line.
@@ -77,17 +45,18 @@ package enum RestoreDrill {
         problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
     }
 
-    /// Each member as the manifest records it against what came out of the archive.
-    static func compare(_ manifest: ArchiveManifest, extractedIn folder: String, _ run: TaskRun) async throws -> [String] {
-        let files = manifest.entries.filter { $0.kind == .file }.map { folder + "/" + $0.path }
-        let digests = try await FileDigests.sha256(files, run)
-        return manifest.entries.compactMap { recorded in
-            guard var found = ManifestEntry.observe(folder + "/" + recorded.path, as: recorded.path) else {
-                return "/\(recorded.path): missing from the archive"
+    /// Each member as the manifest records it against what the archive holds (the last of a
+    /// name, as tar restores it). Only a whole stream says what the archive holds beyond that.
+    static func compare(_ manifest: ArchiveManifest, _ members: [TarStream.Member], whole: Bool) -> [String] {
+        var found: [String: TarStream.Member] = [:]
+        for member in members { found[member.header.name] = member }
+        let listed = Set(manifest.entries.map(\.path))
+        let unlisted = whole ? members.filter { !listed.contains($0.header.name) } : []
+        return unlisted.map { "/\($0.header.name): in the archive but not in its manifest" }
+            + manifest.entries.compactMap { recorded in
+                guard let member = found[recorded.path] else { return "/\(recorded.path): missing from the archive" }
+                return difference(recorded, ManifestEntry(member)).map { "/\(recorded.path): \($0)" }
             }
-            found.sha256 = recorded.kind == .file ? digests[folder + "/" + recorded.path] : nil
-            return difference(recorded, found).map { "/\(recorded.path): \($0)" }
-        }
     }
 
     /// How `found` differs from `recorded`, in words; nil when it does not.

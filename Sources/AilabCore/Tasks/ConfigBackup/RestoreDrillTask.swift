@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 /// `config-backup --verify-restore [ARCHIVE]`: a restore drill of an archive (the newest in the
-/// destination by default) into a private folder. It changes nothing on the host; a drill that
+/// destination by default), read as a stream. It changes nothing on the host; a drill that
 /// passes is recorded for healthcheck and the metrics.
 package struct RestoreDrillTask: MaintenanceTask {
     package let name = TaskCatalog.configBackup.name
@@ -18,7 +18,7 @@ package struct RestoreDrillTask: MaintenanceTask {
         let path = try archive ?? ArchiveFile.newest(in: run.context.files.path(destination))
         let file = try ArchiveFile(path)
         let started = ContinuousClock.now
-        let drill = try await RestoreDrill.run(try file.rewound(), compressor: "gzip", run)
+        let drill = try await RestoreDrill.run(try file.rewound(), decompressor: RestoreDrill.decompressor(run), run)
         let seconds = (ContinuousClock.now - started).timeInterval
         findings.set("archive", path)
         findings.set("problems", drill.problems)
@@ -30,7 +30,7 @@ package struct RestoreDrillTask: MaintenanceTask {
         }
         findings.add(
             "restore drill", .ok,
-            "\(path): \(drill.members) members extracted and matched the manifest (size, mode, owner, sha256), \(seconds.fixed(1)) s")
+            "\(path): \(drill.members) members read back and matched the manifest (size, mode, owner, sha256), \(seconds.fixed(1)) s")
         let verified = VerifiedRestore(archive: path, members: drill.members, time: run.now.timeIntervalSince1970)
         if run.context.isRoot { try verified.save(run.context.records) }
         findings.measure(VerifiedRestore.metric, VerifiedRestore.help, verified.time.rounded())

@@ -29,6 +29,18 @@ package struct RestoreTask: MaintenanceTask {
         package var diff: String?
     }
 
+    /// tar reading the archive from stdin into `folder`, as root restores: owners, modes, ACLs and
+    /// extended attributes as recorded. tar itself refuses members with `..` and strips a leading `/`.
+    static func extraction(from archive: OpenFile, into folder: String, members: [String]) -> Invocation {
+        Invocation(
+            "tar",
+            [
+                "--extract", "--file", "-", "--use-compress-program=gzip", "--directory", folder, "--numeric-owner", "--same-owner",
+                "--preserve-permissions", "--acls", "--xattrs", "--no-wildcards", "--no-unquote", "--",
+            ] + members,
+            timeout: .seconds(3600), input: archive)
+    }
+
     /// Text files up to this size get a unified diff.
     static let diffLimit: Int64 = 64 * 1024
 
@@ -64,7 +76,7 @@ package struct RestoreTask: MaintenanceTask {
         let roots = wanted.isEmpty ? memberSet.filter { !memberSet.contains(Self.parent($0)) }.sorted() : wanted
         let extracted = try ScratchFolder(run.context)
         let tar = try await run.probe(
-            RestoreDrill.extraction(from: try file.rewound(), into: extracted.path, compressor: "gzip", members: wanted))
+            Self.extraction(from: try file.rewound(), into: extracted.path, members: wanted))
         guard tar.succeeded else {
             findings.add("archive", .failed, "\(archivePath) does not extract: \(ConfigBackupTask.cause(of: tar))")
             return findings
