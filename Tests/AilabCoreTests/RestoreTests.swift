@@ -100,3 +100,87 @@ import Testing
         }
     }
 }
+
+/// The drill's decisions on streams shaped by hand: what the fake gzip hands back is the archive's
+/// tar stream, and the manifest in it says what should have been there.
+@Suite(.timeLimit(.minutes(2))) struct RestoreDrillTests {
+    static func digest(_ text: String) -> String {
+        var digest = SHA256()
+        Array(text.utf8).withUnsafeBytes { digest.update($0) }
+        return digest.finish()
+    }
+
+    static let manifest = ArchiveManifest(entries: [
+        ManifestEntry(path: "etc", kind: .folder, mode: "0755"),
+        ManifestEntry(path: "etc/hosts", kind: .file, size: 10, mode: "0644", sha256: digest("127.0.0.1\n")),
+        ManifestEntry(path: "etc/current", kind: .link, mode: "0777", target: "hosts"),
+        ManifestEntry(path: "etc/gone", kind: .file, size: 0, mode: "0644", sha256: digest("")),
+    ])
+
+    static func drill(_ stream: [UInt8], gzip exit: Int32 = 0, stderr: String = "") async throws -> Report {
+        let runner = FakeRunner(installed: ["tar", "gzip"])
+        runner.on("gzip", stdout: String(decoding: stream, as: UTF8.self), stderr: stderr, exit: exit)
+        let fake = try FakeContext(runner: runner, records: .inMemory)
+        let folder = fake.context.files.path("/srv/backups")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let archive = folder + "/ailab-config-20260921-033000.tar.gz"
+        try Data("read by the fake gzip only".utf8).write(to: URL(fileURLWithPath: archive))
+        let report = await TaskHarness.run(RestoreDrillTask(destination: "/srv/backups", archive: archive), in: fake.context)
+        #expect(runner.calls.map(\.executable) == ["gzip"], "\(String(describing: report.stoppedBy))")
+        #expect(runner.calls.first?.arguments == ["--decompress", "--stdout"])
+        #expect(runner.mutatingCalls.isEmpty)
+        return report
+    }
+
+    static var manifestMember: [UInt8] {
+        TarBuilder.member(ArchiveManifest.member, mode: 0o600, content: Array(manifest.text.utf8))
+    }
+
+    @Test func anArchiveThatHoldsWhatItsManifestSaysPasses() async throws {
+        let stream =
+            TarBuilder.member("etc/", type: "5", mode: 0o755) + TarBuilder.member("etc/hosts", content: Array("127.0.0.1\n".utf8))
+            + TarBuilder.member("etc/current", type: "2", mode: 0o777, target: "hosts") + TarBuilder.member("etc/gone")
+            + Self.manifestMember + TarBuilder.end
+        let report = try await Self.drill(stream)
+        #expect(report.exitStatus == .ok, "\(report.checks.map(\.detail))")
+        #expect(report.check("restore drill")?.detail.contains("4 members read back and matched the manifest") == true)
+    }
+
+    /// A wrong mode, content that differs, a member the manifest does not list, one it lists that
+    /// is missing: each named, on one line.
+    @Test func everyDifferenceIsNamed() async throws {
+        let stream =
+            TarBuilder.member("etc/", type: "5", mode: 0o700) + TarBuilder.member("etc/hosts", content: Array("10.0.0.1\n".utf8))
+            + TarBuilder.member("etc/current", type: "2", mode: 0o777, target: "hosts") + TarBuilder.member("etc/extra", uid: 1000)
+            + Self.manifestMember + TarBuilder.end
+        let report = try await Self.drill(stream)
+        #expect(report.exitStatus == .failed)
+        #expect(
+            report.check("restore drill")?.detail.hasSuffix(
+                "ailab-config-20260921-033000.tar.gz does not restore: /etc/extra: in the archive but not in its "
+                    + "manifest; /etc: mode 0700, recorded 0755; /etc/hosts: 9 bytes, recorded 10; content differs (sha256); "
+                    + "/etc/gone: missing from the archive") == true)
+    }
+
+    /// gzip's CRC error and a stream cut inside a member: both named, and without the manifest
+    /// (the archive's last member) the drill says that nothing could be compared.
+    @Test func aDamagedStreamFailsNamingTheMemberAndTheCause() async throws {
+        let whole = TarBuilder.member("etc/hosts", content: [UInt8](repeating: 65, count: 2000)) + Self.manifestMember + TarBuilder.end
+        let report = try await Self.drill(Array(whole.prefix(1500)), gzip: 1, stderr: "gzip: stdin: invalid compressed data--crc error\n")
+        #expect(report.exitStatus == .failed)
+        #expect(
+            report.check("restore drill")?.detail.hasSuffix(
+                "ailab-config-20260921-033000.tar.gz does not restore: gzip: exit 1: gzip: stdin: invalid compressed "
+                    + "data--crc error; /etc/hosts: cut short, 1012 of its 2000 bytes missing; /\(ArchiveManifest.member): missing, so no "
+                    + "member can be compared") == true)
+    }
+
+    /// An archive of an earlier release carries its manifest first: the drill reads it the same.
+    @Test func aManifestFirstReadsAsALastOne() async throws {
+        let stream =
+            Self.manifestMember + TarBuilder.member("etc/", type: "5", mode: 0o755)
+            + TarBuilder.member("etc/hosts", content: Array("127.0.0.1\n".utf8))
+            + TarBuilder.member("etc/current", type: "2", mode: 0o777, target: "hosts") + TarBuilder.member("etc/gone") + TarBuilder.end
+        #expect(try await Self.drill(stream).exitStatus == .ok)
+    }
+}

@@ -32,7 +32,7 @@ package enum RestoreDrill {
         if !refused.isEmpty && whole { return Outcome(members: 0, problems: refused) }
         guard let bytes = stream.kept, let manifest = try? ArchiveManifest.parse(Data(bytes)) else {
             let carried = stream.members.contains { $0.header.name == ArchiveManifest.member }
-            problems.append("\(ArchiveManifest.member): \(carried ? "unreadable" : "missing"), so no member can be compared")
+            problems.append("/\(ArchiveManifest.member): \(carried ? "unreadable" : "missing"), so no member can be compared")
             return Outcome(members: 0, problems: problems + refused)
         }
         if manifest.entries.isEmpty { problems.append("the manifest lists no member") }
