@@ -55,7 +55,7 @@ import Testing
         #expect(listing.contains(String(extra.dropFirst())))
         #expect(!listing.contains("backups/ailab-config/"))
         let log = try String(contentsOfFile: scratch.file("ailab-config-backup.log"), encoding: .utf8)
-        #expect(log.contains("probe: tar --create --file - --acls --xattrs"))
+        #expect(log.contains("probe: tar --create --file - --acls --xattrs --pax-option=delete=atime,delete=ctime,delete=mtime"))
         #expect(log.contains("run: \(pigz ? "pigz" : "gzip") < tar > \(dest)/.ailab-config-"))
     }
 

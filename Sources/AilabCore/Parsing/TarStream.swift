@@ -247,12 +247,13 @@ package final class TarStream: ByteSink, @unchecked Sendable {
 
     /// The header's sum with its checksum field as spaces, unsigned and signed: tar accepts either.
     static func checksums(_ block: [UInt8]) -> [Int64] {
-        var unsigned: Int64 = 0
-        var signed: Int64 = 0
-        for (index, byte) in block.enumerated() {
-            let value = (148..<156).contains(index) ? UInt8(ascii: " ") : byte
-            unsigned += Int64(value)
-            signed += Int64(Int8(bitPattern: value))
+        var unsigned: Int64 = 8 * 32
+        var signed: Int64 = 8 * 32
+        block.withUnsafeBufferPointer { bytes in
+            for index in 0..<bytes.count where !(148..<156).contains(index) {
+                unsigned &+= Int64(bytes[index])
+                signed &+= Int64(Int8(bitPattern: bytes[index]))
+            }
         }
         return [unsigned, signed]
     }

@@ -28,7 +28,7 @@ final class ChildProcess: Sendable {
         output: OpenFile? = nil, directory: String? = nil, lifetime: Lifetime = .boundToAilab, outputLimit: Int,
         sink: (any ByteSink)? = nil
     ) throws {
-        let streams = try lifetime == .boundToAilab ? OutputStreams.pipes() : OutputStreams.unnamedFile()
+        let streams = try lifetime == .boundToAilab ? OutputStreams.pipes(streamed: sink != nil) : OutputStreams.unnamedFile()
         defer { streams.closeWriteEnds() }
 
         let argv = CStrings([path] + arguments)
@@ -119,11 +119,13 @@ private struct OutputStreams: Sendable {
     let readEnds: [Int32]
     let file: Int32?
 
-    /// Not inherited by other commands: every child closes what is not its own 0 to 2.
-    static func pipes() throws -> OutputStreams {
+    /// Not inherited by other commands: every child closes what is not its own 0 to 2. A streamed
+    /// stdout gets a pipe as big as StreamPipe's, for fewer wake-ups on both sides.
+    static func pipes(streamed: Bool) throws -> OutputStreams {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         guard pipe(&outPipe) == 0 else { throw SystemError() }
+        if streamed { StreamPipe.enlarge(outPipe[1]) }
         guard pipe(&errPipe) == 0 else {
             let error = SystemError()
             outPipe.forEach { close($0) }
@@ -182,13 +184,14 @@ private struct PipeReader {
     private(set) var truncated = false
     /// Where stdout goes as it arrives instead of into `collected`, when the caller streams it.
     private let sink: (any ByteSink)?
-    private var buffer = [UInt8](repeating: 0, count: 65536)
+    private var buffer: [UInt8]
 
     init(descriptors: [Int32], limit: Int, sink: (any ByteSink)? = nil) {
         self.descriptors = descriptors
         self.limit = limit
         self.sink = sink
         collected = descriptors.map { _ in Data() }
+        buffer = [UInt8](repeating: 0, count: sink == nil ? 65536 : StreamPipe.size)
     }
 
     var isOpen: Bool { descriptors.contains { $0 >= 0 } }

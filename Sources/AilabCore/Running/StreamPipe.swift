@@ -19,15 +19,19 @@ package final class StreamPipe: ByteSink {
         var ends: [Int32] = [-1, -1]
         // Every child closes what is not its own 0 to 2, so neither end leaks into another command.
         guard pipe(&ends) == 0 else { throw SystemError() }
-        // A bigger pipe means fewer wake-ups for ailab and the command (Linux keeps the
-        // default where its limit is lower).
-        _ = fcntl(ends[1], Self.setPipeSize, 1 << 20)
+        Self.enlarge(ends[1])
         input = OpenFile(descriptor: ends[0], path: name)
         writeEnd = ends[1]
     }
 
-    /// Linux's F_SETPIPE_SZ, which Glibc's module leaves out.
-    private static let setPipeSize: Int32 = 1031
+    static let size = 1 << 20
+
+    /// A bigger pipe means fewer wake-ups for the writer and the reader; Linux keeps the default
+    /// where its limit (/proc/sys/fs/pipe-max-size) is lower. 1031 is F_SETPIPE_SZ, which Glibc's
+    /// module leaves out.
+    static func enlarge(_ descriptor: Int32) {
+        _ = fcntl(descriptor, 1031, Int32(size))
+    }
 
     /// Some bytes could not be written: the command ended first, or the pipe failed.
     package var broken: Bool { failed.load(ordering: .acquiring) }

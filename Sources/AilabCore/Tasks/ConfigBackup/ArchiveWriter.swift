@@ -33,13 +33,16 @@ package struct ArchiveWriter: Sendable {
 
     var scratch: String { scratchFolder?.path ?? Self.plannedScratch }
 
-    /// tar writing the listed members, uncompressed, to ailab.
+    /// tar writing the listed members, uncompressed, to ailab. Modes, owners, ACLs and extended
+    /// attributes go in; the pax header's times stay out (mtime keeps its whole seconds in the
+    /// member's own header), so that a member needs a pax header only when it has more to carry,
+    /// and the stream of many small files is a third smaller.
     var members: Invocation {
         Invocation(
             "tar",
             [
-                "--create", "--file", "-", "--acls", "--xattrs", "--directory", root.isEmpty ? "/" : root, "--null", "--no-recursion",
-                "--files-from", scratch + "/members",
+                "--create", "--file", "-", "--acls", "--xattrs", "--pax-option=delete=atime,delete=ctime,delete=mtime", "--directory",
+                root.isEmpty ? "/" : root, "--null", "--no-recursion", "--files-from", scratch + "/members",
             ], timeout: .seconds(2 * 3600))
     }
 
