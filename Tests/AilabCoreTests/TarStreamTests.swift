@@ -121,5 +121,15 @@ import Testing
         #expect(passed == Array(bytes.prefix(end)))
         #expect(bytes[end...].allSatisfy { $0 == 0 })
         #expect(Self.stream(passed + TarBuilder.end).members == relay.stream.members)
+        #expect(relay.passed == Int64(end))
+    }
+
+    /// The archive ends as tar ends one: two zero blocks, then zeros to a whole 10240-byte record.
+    @Test func theEndFillsTheLastRecord() {
+        #expect(ArchiveRelay.end(after: 0).count == 10240)
+        #expect(ArchiveRelay.end(after: 512).count == 9728)
+        #expect(ArchiveRelay.end(after: 9216).count == 1024)
+        #expect(ArchiveRelay.end(after: 9728).count == 10240 + 512)
+        #expect(ArchiveRelay.end(after: 10240 * 3).allSatisfy { $0 == 0 })
     }
 }

@@ -50,6 +50,8 @@ import Testing
         #expect(name.range(of: #"^ailab-config-\d{8}-\d{6}\.tar\.gz$"#, options: .regularExpression) != nil)
         #expect(try mode(dest) == 0o700)
         #expect(try mode(dest + "/" + name) == 0o600)
+        let length = try Command.check("sh", ["-c", "gzip -dc '\(dest)/\(name)' | wc -c"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((Int(length) ?? 1) % 10240 == 0, "\(length) bytes: not whole tar records")
         let listing = try Command.check("tar", ["-tzf", dest + "/" + name])
         #expect(listing.contains("etc/passwd"))
         #expect(listing.contains(String(extra.dropFirst())))

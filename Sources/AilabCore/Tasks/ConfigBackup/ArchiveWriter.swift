@@ -161,7 +161,10 @@ package struct ArchiveWriter: Sendable {
         let manifest = ArchiveManifest(entries: relay.stream.members.map(ManifestEntry.init))
         guard let scratchFolder else { throw AilabError.failed("no scratch folder for the manifest") }
         try scratchFolder.write(ArchiveManifest.member, Array(manifest.text.utf8))
-        let second = try await run.stream(self.manifest, into: pipe)
-        return second.succeeded ? nil : "tar (the manifest): " + ConfigBackupTask.cause(of: second)
+        let last = ArchiveRelay(pipe)
+        let second = try await run.stream(self.manifest, into: last)
+        guard second.succeeded, last.stream.damage == nil else { return "tar (the manifest): " + ConfigBackupTask.cause(of: second) }
+        ArchiveRelay.end(after: relay.passed + last.passed).withUnsafeBufferPointer { pipe.feed($0) }
+        return nil
     }
 }
