@@ -41,7 +41,7 @@ struct ConfigBackupCommand: TaskCommand {
     @Option(parsing: .unconditionalSingleValue, help: "Another file or folder to archive (repeatable).", transform: OptionValue.path)
     var include: [String] = []
 
-    @Flag(help: "Run a restore drill instead: read ARCHIVE (default: the newest in the destination) back as a stream and match its manifest.")
+    @Flag(help: "Run a restore drill instead: read ARCHIVE (default: the newest in the destination) and match its manifest.")
     var verifyRestore = false
 
     @Argument(help: "With --verify-restore: the archive to drill.", transform: OptionValue.path)
