@@ -1,7 +1,8 @@
 /// What restore and the restore drill accept of an archive's members: one set of rules for both,
-/// applied to tar's exact listing before anything is extracted. A symbolic link is restored as a
-/// link and never followed, so an absolute target (as /etc/localtime's) is kept; a relative one
-/// that climbs above the tree, or any member beneath a link, is refused.
+/// applied to the members' headers (tar's exact listing for restore, before anything is extracted;
+/// the stream for the drill). A symbolic link is restored as a link and never followed, so an
+/// absolute target (as /etc/localtime's) is kept; a relative one that climbs above the tree, or
+/// any member beneath a link, is refused.
 enum ArchiveMembers {
     /// Each member that cannot be restored, named with why; empty when every one can.
     static func refusals(_ members: [TarMember]) -> [String] {

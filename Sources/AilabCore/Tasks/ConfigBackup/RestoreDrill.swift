@@ -98,5 +98,5 @@ package struct VerifiedRestore: Sendable, Codable, Equatable {
     }
 
     static let metric = "ailab_backup_restore_verified_timestamp_seconds"
-    static let help = "When a restore drill last extracted a config-backup archive and matched its manifest."
+    static let help = "When a restore drill last read a config-backup archive back and matched its manifest."
 }
